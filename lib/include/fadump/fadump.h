@@ -1,0 +1,180 @@
+/*
+ * libfadump C interface: the only header a VMM (QEMU glue) includes.
+ *
+ * Everything here is plain C11. Every function is implemented `noexcept` in
+ * C++ and catches everything: no exception, abort or guest-sized allocation
+ * reaches the caller. Guest physical addresses and lengths are in bytes;
+ * integers are host-endian (big-endian guest data is converted inside).
+ *
+ * Follows: LoPAR "ibm,configure-kernel-dump" (RTAS call, fdm layout) and the
+ * appendix "Firmware Assisted Dump Data Format" (register save area); Linux
+ * arch/powerpc/platforms/pseries/rtas-fadump.[ch] (the consumer).
+ */
+#ifndef FADUMP_FADUMP_H
+#define FADUMP_FADUMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+#define FADUMP_NOEXCEPT noexcept
+extern "C" {
+#else
+#define FADUMP_NOEXCEPT
+#endif
+
+/* RTAS statuses of ibm,configure-kernel-dump (LoPAR call table). */
+enum {
+    FADUMP_RTAS_SUCCESS = 0,
+    FADUMP_RTAS_HW_ERROR = -1,
+    FADUMP_RTAS_BUSY = -2,
+    FADUMP_RTAS_PARAM_ERROR = -3,
+    FADUMP_RTAS_ALREADY_REGISTERED = -9,
+    FADUMP_RTAS_DUMP_ACTIVE = -10,
+};
+
+/* Commands of ibm,configure-kernel-dump (in[0]). */
+enum {
+    FADUMP_CMD_REGISTER = 1,
+    FADUMP_CMD_UNREGISTER = 2,
+    FADUMP_CMD_INVALIDATE = 3,
+};
+
+/*
+ * Access to guest memory, provided by the VMM.
+ * read/write: bounds-checked access to guest physical [gpa, gpa+len);
+ *   return false when any byte is not backed by memory.
+ * host_ptr: a host pointer covering all of guest RAM [gpa, gpa+len), or NULL
+ *   when the range is not one contiguous RAM block (then read/write are used).
+ * mark_dirty: called after the library modified [gpa, gpa+len) through
+ *   host_ptr (dirty bitmap, translated-code invalidation).
+ * ram_size: guest RAM is [0, ram_size) (boot memory; hotplugged memory is not
+ *   a valid dump source or destination).
+ */
+typedef struct FadumpGuestOps {
+    void *opaque;
+    bool (*read)(void *opaque, uint64_t gpa, void *buf, uint64_t len);
+    bool (*write)(void *opaque, uint64_t gpa, const void *buf, uint64_t len);
+    void *(*host_ptr)(void *opaque, uint64_t gpa, uint64_t len);
+    void (*mark_dirty)(void *opaque, uint64_t gpa, uint64_t len);
+    uint64_t ram_size;
+} FadumpGuestOps;
+
+/*
+ * One vCPU's architected state at the instant all vCPUs stopped, with live
+ * values (CTR/LR/XER/CR/CFAR as the CPU sees them, not migration copies).
+ * spr[] is indexed by architected SPR number; fields that have their own
+ * member (ctr, lr, xer, cfar, dar, dsisr taken from spr[]) are listed in
+ * papr/register_ids.hpp.
+ */
+typedef struct FadumpVcpuRegs {
+    uint32_t cpu_index;   /* VMM's index of the vCPU */
+    uint32_t logical_id;  /* the guest OS's logical CPU number (CPUSTRT) */
+    uint32_t pir;         /* processor identification register */
+    uint32_t reserved;
+    uint64_t gpr[32];
+    uint64_t fpr[32];     /* = VSR0..31 high doublewords */
+    uint64_t vsrl[32];    /* VSR0..31 low doublewords */
+    uint64_t vr[32][2];   /* VR0..31 (= VSR32..63) {high, low} doublewords */
+    uint64_t nia, msr, cr, ctr, lr, xer, fpscr, vscr, cfar, tb, dec;
+    uint64_t spr[1024];
+} FadumpVcpuRegs;
+
+/* Machine facts that fix the CPU-state size and the valid ranges. */
+typedef struct FadumpSpaprConfig {
+    uint64_t ram_size;      /* guest RAM is [0, ram_size) */
+    uint64_t rmr_size;      /* real mode region: the fdm must lie in [0, rmr_size) */
+    uint32_t max_threads;   /* threads that can ever exist (maxcpus incl. SMT) */
+} FadumpSpaprConfig;
+
+typedef struct FadumpSpapr FadumpSpapr;
+
+/* Statistics of one dump, filled by fadump_spapr_dump. */
+typedef struct FadumpDumpStats {
+    uint64_t bytes_preserved;   /* bytes copied or kept in place by sections */
+    uint64_t preserve_ns;       /* wall time of the preservation itself */
+    uint32_t sections_ok;
+    uint32_t sections_failed;
+    uint32_t cpus_saved;
+    uint32_t reserved;
+} FadumpDumpStats;
+
+FadumpSpapr *fadump_spapr_new(const FadumpSpaprConfig *cfg) FADUMP_NOEXCEPT;
+void fadump_spapr_free(FadumpSpapr *fd) FADUMP_NOEXCEPT;
+
+/*
+ * ibm,configure-kernel-dump. Returns the RTAS status. On a guest error
+ * (any non-zero status) `msg` receives a NUL-terminated one-line reason
+ * suitable for LOG_GUEST_ERROR; `msg` may be NULL.
+ */
+int32_t fadump_spapr_configure(FadumpSpapr *fd, const FadumpGuestOps *ops,
+                               uint32_t cmd, uint64_t addr, uint64_t len,
+                               char *msg, size_t msg_len) FADUMP_NOEXCEPT;
+
+bool fadump_spapr_registered(const FadumpSpapr *fd) FADUMP_NOEXCEPT;
+bool fadump_spapr_dump_active(const FadumpSpapr *fd) FADUMP_NOEXCEPT;
+
+/*
+ * First step of ibm,os-term: returns true and moves to "dumping" when a dump
+ * is registered (the caller must then stop all vCPUs and call
+ * fadump_spapr_dump); false when os-term must behave as if nothing were
+ * registered. While dumping, configure-kernel-dump returns BUSY.
+ */
+bool fadump_spapr_begin_dump(FadumpSpapr *fd) FADUMP_NOEXCEPT;
+
+/*
+ * Performs the dump with every vCPU stopped: writes the register save area,
+ * preserves every section (memmove semantics), records bytes_dumped and error
+ * flags and the header status. Afterwards a dump is active and the next reset
+ * is taken as the memory-preserving reboot. Returns 0, or -1 when any section
+ * failed (the dump is still reported to the next kernel with its flags).
+ */
+int32_t fadump_spapr_dump(FadumpSpapr *fd, const FadumpGuestOps *ops,
+                          const FadumpVcpuRegs *vcpus, size_t n_vcpus,
+                          FadumpDumpStats *stats, char *msg, size_t msg_len) FADUMP_NOEXCEPT;
+
+/*
+ * Machine reset. Returns true when this reset is the memory-preserving dump
+ * reboot (the registration was consumed by the dump; the dump stays active);
+ * false otherwise, in which case any registration is dropped.
+ */
+bool fadump_spapr_reset(FadumpSpapr *fd) FADUMP_NOEXCEPT;
+
+/*
+ * Highest address + 1 below which the firmware reload may write on the dump
+ * reboot without touching preserved data (the lowest preserved destination or
+ * the boot-memory top, whichever is lower); 0 when no dump is active.
+ */
+uint64_t fadump_spapr_reboot_limit(const FadumpSpapr *fd) FADUMP_NOEXCEPT;
+
+/*
+ * Device-tree property values under /rtas. Each writes at most buf_len bytes
+ * and returns the property length (0 = property absent). Big-endian cells.
+ *   ibm,configure-kernel-dump-sizes   (type, size_hi, size_lo) triplets
+ *   ibm,configure-kernel-dump-version (min u16, max u16)
+ *   ibm,kernel-dump                   the fdm with platform status, only while
+ *                                     a dump is active
+ */
+size_t fadump_spapr_prop_sizes(const FadumpSpapr *fd, void *buf, size_t buf_len) FADUMP_NOEXCEPT;
+size_t fadump_spapr_prop_version(const FadumpSpapr *fd, void *buf, size_t buf_len) FADUMP_NOEXCEPT;
+size_t fadump_spapr_prop_kernel_dump(const FadumpSpapr *fd, void *buf, size_t buf_len) FADUMP_NOEXCEPT;
+
+/* Bytes of the CPU state data (register save area) for max_threads threads. */
+uint64_t fadump_spapr_cpu_state_size(uint32_t max_threads) FADUMP_NOEXCEPT;
+
+/*
+ * Ground truth for the lab: registers of every vCPU and SHA-256 of every
+ * 4 KiB page of guest RAM, taken at the instant the vCPUs stopped, as a JSON
+ * document (returned malloc'ed, free with free()). `elapsed_ns` receives the
+ * time it took. NULL on failure.
+ */
+char *fadump_ground_truth_json(const FadumpGuestOps *ops,
+                               const FadumpVcpuRegs *vcpus, size_t n_vcpus,
+                               uint64_t *elapsed_ns) FADUMP_NOEXCEPT;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FADUMP_FADUMP_H */

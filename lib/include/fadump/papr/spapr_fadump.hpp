@@ -1,0 +1,79 @@
+// The platform side of pseries firmware-assisted dump: the
+// ibm,configure-kernel-dump state machine, the dump on ibm,os-term and the
+// /rtas properties (LoPAR "ibm,configure-kernel-dump", "ibm,os-term",
+// appendix "Firmware Assisted Dump Data Format").
+//
+// States: Idle -> (REGISTER) Registered -> (os-term) Dumping -> DumpActive
+// -> (INVALIDATE) Idle. A reset other than the dump reboot drops a
+// registration; an active dump survives until invalidated.
+// Not thread-safe: the VMM serialises calls (QEMU: under the BQL).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "fadump/guest_memory.hpp"
+#include "fadump/papr/fdm.hpp"
+#include "fadump/result.hpp"
+#include "fadump/vcpu.hpp"
+
+namespace fadump::papr {
+
+enum class Command : uint32_t { Register = 1, Unregister = 2, Invalidate = 3 };
+
+/// Outcome of one dump.
+struct DumpOutcome {
+    uint64_t bytes_preserved = 0;
+    uint64_t preserve_ns = 0;
+    uint32_t sections_ok = 0;
+    uint32_t sections_failed = 0;
+    uint32_t cpus_saved = 0;
+    std::string problems;   // empty when every section succeeded
+};
+
+class SpaprFadump {
+public:
+    struct Config {
+        uint64_t ram_size = 0;
+        uint64_t rmr_size = 0;
+        uint32_t max_threads = 1;
+    };
+    explicit SpaprFadump(const Config& cfg);
+
+    /// ibm,configure-kernel-dump(cmd, addr, len). Errors: ParamError,
+    /// HardwareError, DumpAlreadyRegistered, DumpActive, Busy (during a dump).
+    [[nodiscard]] Result<void> configure(GuestMemory& mem, uint32_t cmd, GuestAddr addr, ByteLen len);
+
+    /// ibm,os-term entry: true (and state Dumping) when a dump is registered.
+    [[nodiscard]] bool begin_dump();
+    /// Performs the dump; requires begin_dump() returned true and all vCPUs
+    /// stopped. Every section is attempted; failures are flagged per section.
+    DumpOutcome dump(GuestMemory& mem, std::span<const VcpuState> cpus);
+    /// Machine reset: true when it is the memory-preserving dump reboot.
+    bool reset();
+
+    [[nodiscard]] bool registered() const { return m_state == State::Registered; }
+    [[nodiscard]] bool dump_active() const { return m_state == State::DumpActive; }
+    [[nodiscard]] uint64_t reboot_limit() const;
+    [[nodiscard]] uint64_t cpu_state_bytes() const;
+
+    /// /rtas property values (big-endian).
+    [[nodiscard]] std::vector<std::byte> prop_sizes() const;
+    [[nodiscard]] std::vector<std::byte> prop_version() const;
+    /// The fdm with platform status, while a dump is active.
+    [[nodiscard]] std::optional<std::vector<std::byte>> prop_kernel_dump() const;
+
+private:
+    enum class State { Idle, Registered, Dumping, DumpActive };
+    [[nodiscard]] FdmLimits limits() const;
+
+    Config m_cfg;
+    State m_state = State::Idle;
+    bool m_reboot_pending = false;
+    std::optional<Registration> m_reg;
+};
+
+}  // namespace fadump::papr

@@ -1,0 +1,173 @@
+// The C boundary: every entry point is noexcept and catches everything.
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <new>
+
+#include "fadump/fadump.h"
+#include "fadump/ground_truth.hpp"
+#include "fadump/guest_memory.hpp"
+#include "fadump/papr/register_save_area.hpp"
+#include "fadump/papr/spapr_fadump.hpp"
+
+struct FadumpSpapr {
+    fadump::papr::SpaprFadump engine;
+};
+
+namespace {
+
+void put_msg(char* msg, size_t msg_len, const std::string& text)
+{
+    if (msg == nullptr || msg_len == 0) {
+        return;
+    }
+    const size_t n = std::min(text.size(), msg_len - 1);
+    std::memcpy(msg, text.data(), n);
+    msg[n] = '\0';
+}
+
+size_t put_prop(const std::vector<std::byte>& v, void* buf, size_t buf_len)
+{
+    if (buf != nullptr) {
+        std::memcpy(buf, v.data(), std::min(v.size(), buf_len));
+    }
+    return v.size();
+}
+
+}  // namespace
+
+extern "C" {
+
+FadumpSpapr* fadump_spapr_new(const FadumpSpaprConfig* cfg) noexcept
+{
+    if (cfg == nullptr || cfg->max_threads == 0) {
+        return nullptr;
+    }
+    try {
+        fadump::papr::SpaprFadump::Config c;
+        c.ram_size = cfg->ram_size;
+        c.rmr_size = cfg->rmr_size;
+        c.max_threads = cfg->max_threads;
+        return new (std::nothrow) FadumpSpapr{fadump::papr::SpaprFadump(c)};
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+void fadump_spapr_free(FadumpSpapr* fd) noexcept { delete fd; }
+
+int32_t fadump_spapr_configure(FadumpSpapr* fd, const FadumpGuestOps* ops, uint32_t cmd, uint64_t addr,
+                               uint64_t len, char* msg, size_t msg_len) noexcept
+{
+    put_msg(msg, msg_len, "");
+    if (fd == nullptr || ops == nullptr) {
+        put_msg(msg, msg_len, "fadump engine not initialised");
+        return FADUMP_RTAS_HW_ERROR;
+    }
+    try {
+        fadump::CallbackGuestMemory mem(*ops);
+        auto r = fd->engine.configure(mem, cmd, fadump::GuestAddr{addr}, fadump::ByteLen{len});
+        if (!r) {
+            put_msg(msg, msg_len, r.error().message);
+        }
+        return static_cast<int32_t>(r.code());
+    } catch (const std::exception& e) {
+        put_msg(msg, msg_len, std::string("internal error: ") + e.what());
+    } catch (...) {
+        put_msg(msg, msg_len, "internal error");
+    }
+    return FADUMP_RTAS_HW_ERROR;
+}
+
+bool fadump_spapr_registered(const FadumpSpapr* fd) noexcept { return fd != nullptr && fd->engine.registered(); }
+
+bool fadump_spapr_dump_active(const FadumpSpapr* fd) noexcept { return fd != nullptr && fd->engine.dump_active(); }
+
+bool fadump_spapr_begin_dump(FadumpSpapr* fd) noexcept { return fd != nullptr && fd->engine.begin_dump(); }
+
+int32_t fadump_spapr_dump(FadumpSpapr* fd, const FadumpGuestOps* ops, const FadumpVcpuRegs* vcpus, size_t n_vcpus,
+                          FadumpDumpStats* stats, char* msg, size_t msg_len) noexcept
+{
+    put_msg(msg, msg_len, "");
+    if (fd == nullptr || ops == nullptr || (vcpus == nullptr && n_vcpus != 0)) {
+        return FADUMP_RTAS_HW_ERROR;
+    }
+    try {
+        fadump::CallbackGuestMemory mem(*ops);
+        auto out = fd->engine.dump(mem, std::span<const FadumpVcpuRegs>(vcpus, n_vcpus));
+        if (stats != nullptr) {
+            *stats = FadumpDumpStats{out.bytes_preserved, out.preserve_ns, out.sections_ok, out.sections_failed,
+                                     out.cpus_saved, 0};
+        }
+        put_msg(msg, msg_len, out.problems);
+        return out.problems.empty() ? FADUMP_RTAS_SUCCESS : FADUMP_RTAS_HW_ERROR;
+    } catch (...) {
+        put_msg(msg, msg_len, "internal error during dump");
+        return FADUMP_RTAS_HW_ERROR;
+    }
+}
+
+bool fadump_spapr_reset(FadumpSpapr* fd) noexcept { return fd != nullptr && fd->engine.reset(); }
+
+uint64_t fadump_spapr_reboot_limit(const FadumpSpapr* fd) noexcept
+{
+    return fd == nullptr ? 0 : fd->engine.reboot_limit();
+}
+
+size_t fadump_spapr_prop_sizes(const FadumpSpapr* fd, void* buf, size_t buf_len) noexcept
+{
+    try {
+        return fd == nullptr ? 0 : put_prop(fd->engine.prop_sizes(), buf, buf_len);
+    } catch (...) {
+        return 0;
+    }
+}
+
+size_t fadump_spapr_prop_version(const FadumpSpapr* fd, void* buf, size_t buf_len) noexcept
+{
+    try {
+        return fd == nullptr ? 0 : put_prop(fd->engine.prop_version(), buf, buf_len);
+    } catch (...) {
+        return 0;
+    }
+}
+
+size_t fadump_spapr_prop_kernel_dump(const FadumpSpapr* fd, void* buf, size_t buf_len) noexcept
+{
+    try {
+        if (fd == nullptr) {
+            return 0;
+        }
+        auto v = fd->engine.prop_kernel_dump();
+        return v ? put_prop(*v, buf, buf_len) : 0;
+    } catch (...) {
+        return 0;
+    }
+}
+
+uint64_t fadump_spapr_cpu_state_size(uint32_t max_threads) noexcept
+{
+    return fadump::papr::cpu_state_size(max_threads);
+}
+
+char* fadump_ground_truth_json(const FadumpGuestOps* ops, const FadumpVcpuRegs* vcpus, size_t n_vcpus,
+                               uint64_t* elapsed_ns) noexcept
+{
+    if (ops == nullptr || (vcpus == nullptr && n_vcpus != 0)) {
+        return nullptr;
+    }
+    try {
+        fadump::CallbackGuestMemory mem(*ops);
+        const std::string s =
+            fadump::ground_truth_json(mem, std::span<const FadumpVcpuRegs>(vcpus, n_vcpus), elapsed_ns);
+        char* out = static_cast<char*>(std::malloc(s.size() + 1));
+        if (out != nullptr) {
+            std::memcpy(out, s.c_str(), s.size() + 1);
+        }
+        return out;
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+}  // extern "C"

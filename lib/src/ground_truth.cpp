@@ -1,0 +1,85 @@
+#include "fadump/ground_truth.hpp"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include <array>
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+namespace fadump {
+namespace {
+
+std::string hex(uint64_t v) { return fmt::format("0x{:x}", v); }
+
+void append_sha256(std::string& out, const std::byte* data, size_t len)
+{
+    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+    unsigned int mdlen = 0;
+    if (EVP_Digest(data, len, md.data(), &mdlen, EVP_sha256(), nullptr) != 1 || mdlen != 32) {
+        out.append(64, '-');
+        return;
+    }
+    static constexpr char DIGITS[] = "0123456789abcdef";
+    for (unsigned int i = 0; i < mdlen; ++i) {
+        out.push_back(DIGITS[md[i] >> 4]);
+        out.push_back(DIGITS[md[i] & 0xF]);
+    }
+}
+
+}  // namespace
+
+std::string ground_truth_json(GuestMemory& mem, std::span<const VcpuState> cpus, uint64_t* elapsed_ns)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    nlohmann::json doc;
+    doc["version"] = 1;
+    doc["page_size"] = GROUND_TRUTH_PAGE;
+    const GuestRange ram = mem.ram();
+    doc["ram_size"] = ram.len().bytes;
+    auto& jcpus = doc["cpus"] = nlohmann::json::array();
+    for (const VcpuState& c : cpus) {
+        nlohmann::json j;
+        j["cpu_index"] = c.cpu_index;
+        j["logical_id"] = c.logical_id;
+        j["pir"] = c.pir;
+        auto& g = j["gpr"] = nlohmann::json::array();
+        for (uint64_t v : c.gpr) {
+            g.push_back(hex(v));
+        }
+        j["nip"] = hex(c.nia);
+        j["msr"] = hex(c.msr);
+        j["cr"] = hex(c.cr);
+        j["ctr"] = hex(c.ctr);
+        j["lr"] = hex(c.lr);
+        j["xer"] = hex(c.xer);
+        j["dar"] = hex(c.spr[19]);
+        j["dsisr"] = hex(c.spr[18]);
+        jcpus.push_back(std::move(j));
+    }
+    std::string pages;
+    const uint64_t npages = ram.len().bytes / GROUND_TRUTH_PAGE;
+    pages.reserve(npages * 64);
+    std::array<std::byte, GROUND_TRUTH_PAGE> buf{};
+    const std::byte* base = mem.host_ptr(ram);
+    for (uint64_t p = 0; p < npages; ++p) {
+        const uint64_t addr = p * GROUND_TRUTH_PAGE;
+        if (base != nullptr) {
+            append_sha256(pages, base + addr, GROUND_TRUTH_PAGE);
+        } else if (mem.read(GuestAddr{addr}, buf)) {
+            append_sha256(pages, buf.data(), buf.size());
+        } else {
+            pages.append(64, '-');
+        }
+    }
+    doc["page_sha256"] = std::move(pages);
+    const auto ns = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+    doc["hash_ns"] = ns;
+    if (elapsed_ns != nullptr) {
+        *elapsed_ns = ns;
+    }
+    return doc.dump();
+}
+
+}  // namespace fadump

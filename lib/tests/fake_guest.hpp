@@ -1,0 +1,126 @@
+// Test double for guest memory: a host buffer standing in for guest RAM at
+// guest physical 0, with switches to withhold host pointers or fail accesses.
+#pragma once
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <vector>
+
+#include "fadump/endian.hpp"
+#include "fadump/guest_memory.hpp"
+#include "fadump/papr/fdm.hpp"
+
+namespace fadump::test {
+
+class FakeGuest final : public GuestMemory {
+public:
+    // calloc: large zeroed buffers come from fresh mappings, so a 2 GiB
+    // "guest" costs nothing until touched.
+    explicit FakeGuest(uint64_t ram_bytes)
+        : m_ram(static_cast<std::byte*>(std::calloc(ram_bytes, 1))), m_size(ram_bytes)
+    {
+        if (m_ram == nullptr) {
+            throw std::bad_alloc();
+        }
+    }
+    ~FakeGuest() override { std::free(m_ram); }
+    FakeGuest(const FakeGuest&) = delete;
+    FakeGuest& operator=(const FakeGuest&) = delete;
+
+    bool give_host_ptr = true;
+    uint64_t fail_at = UINT64_MAX;   // any access touching this address fails
+    std::vector<GuestRange> dirty;
+
+    [[nodiscard]] GuestRange ram() const override
+    {
+        return *GuestRange::make(GuestAddr{0}, ByteLen{m_size});
+    }
+    [[nodiscard]] bool read(GuestAddr addr, std::span<std::byte> out) override
+    {
+        if (!ok(addr, out.size())) {
+            return false;
+        }
+        std::memcpy(out.data(), m_ram + addr.value, out.size());
+        return true;
+    }
+    [[nodiscard]] bool write(GuestAddr addr, std::span<const std::byte> in) override
+    {
+        if (!ok(addr, in.size())) {
+            return false;
+        }
+        std::memcpy(m_ram + addr.value, in.data(), in.size());
+        return true;
+    }
+    [[nodiscard]] std::byte* host_ptr(GuestRange r) override
+    {
+        if (!give_host_ptr || !ok(r.start(), r.len().bytes)) {
+            return nullptr;
+        }
+        return m_ram + r.start().value;
+    }
+    void mark_dirty(GuestRange r) override { dirty.push_back(r); }
+
+    std::byte* at(uint64_t addr) { return m_ram + addr; }
+    template <typename T>
+    void put(uint64_t addr, const T& v) { std::memcpy(at(addr), &v, sizeof(T)); }
+    template <typename T>
+    T get(uint64_t addr) { T v; std::memcpy(&v, at(addr), sizeof(T)); return v; }
+    void fill_pattern(uint64_t addr, uint64_t len, uint8_t seed)
+    {
+        for (uint64_t i = 0; i < len; ++i) {
+            m_ram[addr + i] = static_cast<std::byte>((i * 131 + seed) & 0xFF);
+        }
+    }
+
+private:
+    bool ok(GuestAddr addr, uint64_t len) const
+    {
+        auto r = GuestRange::make(addr, ByteLen{len});
+        if (!r || r->end() > m_size) {
+            return false;
+        }
+        return !(fail_at >= addr.value && fail_at < r->end());
+    }
+    std::byte* m_ram;
+    uint64_t m_size;
+};
+
+/// Builds fdm bytes the way Linux 6.12 rtas-fadump.c lays them out.
+struct FdmBuilder {
+    papr::FdmHeader header{};
+    std::vector<papr::FdmSection> sections;
+
+    FdmBuilder()
+    {
+        header.dump_format_version = papr::FDM_VERSION;
+        header.offset_first_section = sizeof(papr::FdmHeader);
+    }
+    FdmBuilder& section(uint16_t type, uint64_t src, uint64_t len, uint64_t dst)
+    {
+        papr::FdmSection s{};
+        s.request_flags = papr::REQUEST_COPY;
+        s.source_data_type = type;
+        s.source_address = src;
+        s.source_length = len;
+        s.destination_address = dst;
+        sections.push_back(s);
+        return *this;
+    }
+    std::vector<std::byte> bytes() const
+    {
+        papr::FdmHeader h = header;
+        if (h.num_sections == 0) {
+            h.num_sections = static_cast<uint16_t>(sections.size());
+        }
+        std::vector<std::byte> out(h.offset_first_section + sections.size() * sizeof(papr::FdmSection));
+        std::memcpy(out.data(), &h, sizeof(h));
+        for (size_t i = 0; i < sections.size(); ++i) {
+            std::memcpy(out.data() + h.offset_first_section + i * sizeof(papr::FdmSection), &sections[i],
+                        sizeof(papr::FdmSection));
+        }
+        return out;
+    }
+};
+
+}  // namespace fadump::test

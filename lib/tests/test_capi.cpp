@@ -1,0 +1,129 @@
+// The C boundary as the QEMU glue uses it.
+#include <gtest/gtest.h>
+#include <openssl/sha.h>
+
+#include <nlohmann/json.hpp>
+
+#include "fadump/fadump.h"
+#include "fadump/papr/fdm.hpp"
+#include "fake_guest.hpp"
+
+using fadump::test::FakeGuest;
+using fadump::test::FdmBuilder;
+
+namespace {
+
+FadumpGuestOps ops_for(FakeGuest& g)
+{
+    FadumpGuestOps ops{};
+    ops.opaque = &g;
+    ops.read = [](void* o, uint64_t gpa, void* buf, uint64_t len) {
+        return static_cast<FakeGuest*>(o)->read(fadump::GuestAddr{gpa},
+                                                std::span(static_cast<std::byte*>(buf), len));
+    };
+    ops.write = [](void* o, uint64_t gpa, const void* buf, uint64_t len) {
+        return static_cast<FakeGuest*>(o)->write(fadump::GuestAddr{gpa},
+                                                 std::span(static_cast<const std::byte*>(buf), len));
+    };
+    ops.host_ptr = [](void* o, uint64_t gpa, uint64_t len) -> void* {
+        auto r = fadump::GuestRange::make(fadump::GuestAddr{gpa}, fadump::ByteLen{len});
+        return r ? static_cast<FakeGuest*>(o)->host_ptr(*r) : nullptr;
+    };
+    ops.mark_dirty = [](void*, uint64_t, uint64_t) {};
+    ops.ram_size = g.ram().len().bytes;
+    return ops;
+}
+
+}  // namespace
+
+TEST(CApi, RejectsNullsWithoutCrashing)
+{
+    EXPECT_EQ(fadump_spapr_new(nullptr), nullptr);
+    FadumpSpaprConfig zero{1 << 20, 1 << 20, 0};
+    EXPECT_EQ(fadump_spapr_new(&zero), nullptr);
+    char msg[64];
+    EXPECT_EQ(fadump_spapr_configure(nullptr, nullptr, 1, 0, 0, msg, sizeof msg), FADUMP_RTAS_HW_ERROR);
+    EXPECT_FALSE(fadump_spapr_begin_dump(nullptr));
+    EXPECT_EQ(fadump_spapr_prop_sizes(nullptr, nullptr, 0), 0u);
+    fadump_spapr_free(nullptr);
+}
+
+TEST(CApi, GuestErrorsComeBackAsStatusAndMessage)
+{
+    FakeGuest g(64 << 20);
+    auto ops = ops_for(g);
+    FadumpSpaprConfig cfg{64 << 20, 64 << 20, 2};
+    FadumpSpapr* fd = fadump_spapr_new(&cfg);
+    ASSERT_NE(fd, nullptr);
+    char msg[256];
+    // Version 0 at address 0x1000.
+    EXPECT_EQ(fadump_spapr_configure(fd, &ops, FADUMP_CMD_REGISTER, 0x1000, 0x50, msg, sizeof msg),
+              FADUMP_RTAS_PARAM_ERROR);
+    EXPECT_NE(std::string(msg).find("version"), std::string::npos) << msg;
+    // A short message buffer is truncated, still NUL-terminated.
+    char tiny[8];
+    EXPECT_EQ(fadump_spapr_configure(fd, &ops, FADUMP_CMD_INVALIDATE, 0, 0, tiny, sizeof tiny),
+              FADUMP_RTAS_PARAM_ERROR);
+    EXPECT_EQ(std::strlen(tiny), 7u);
+    // Unmapped fdm beyond RAM.
+    EXPECT_EQ(fadump_spapr_configure(fd, &ops, FADUMP_CMD_REGISTER, (64 << 20) - 0x10, 0x50, msg, sizeof msg),
+              FADUMP_RTAS_PARAM_ERROR);
+    fadump_spapr_free(fd);
+}
+
+TEST(CApi, CycleThroughTheCInterface)
+{
+    FakeGuest g(256 << 20);
+    auto ops = ops_for(g);
+    FadumpSpaprConfig cfg{256 << 20, 256 << 20, 2};
+    FadumpSpapr* fd = fadump_spapr_new(&cfg);
+    const uint64_t cpu = fadump_spapr_cpu_state_size(2);
+    FdmBuilder b;
+    b.section(0x0001, 0, cpu, 0x8000000).section(0x0011, 0, 0x1000000, 0x9000000);
+    auto bytes = b.bytes();
+    std::memcpy(g.at(0x10000), bytes.data(), bytes.size());
+    ASSERT_EQ(fadump_spapr_configure(fd, &ops, 1, 0x10000, bytes.size(), nullptr, 0), 0);
+    EXPECT_TRUE(fadump_spapr_registered(fd));
+    ASSERT_TRUE(fadump_spapr_begin_dump(fd));
+    std::vector<FadumpVcpuRegs> regs(2);
+    FadumpDumpStats st{};
+    char msg[128];
+    EXPECT_EQ(fadump_spapr_dump(fd, &ops, regs.data(), regs.size(), &st, msg, sizeof msg), 0) << msg;
+    EXPECT_EQ(st.bytes_preserved, cpu + 0x1000000);
+    EXPECT_EQ(st.cpus_saved, 2u);
+    EXPECT_EQ(fadump_spapr_reboot_limit(fd), 0x1000000u);
+    std::vector<unsigned char> prop(512);
+    EXPECT_EQ(fadump_spapr_prop_kernel_dump(fd, prop.data(), prop.size()), bytes.size());
+    EXPECT_TRUE(fadump_spapr_reset(fd));
+    EXPECT_TRUE(fadump_spapr_dump_active(fd));
+    fadump_spapr_free(fd);
+}
+
+TEST(CApi, GroundTruthHashesEveryPage)
+{
+    FakeGuest g(1 << 20);
+    g.fill_pattern(0, 1 << 20, 5);
+    auto ops = ops_for(g);
+    std::vector<FadumpVcpuRegs> regs(2);
+    regs[1].cpu_index = 1;
+    regs[1].nia = 0xC0000000DEADBEEFULL;
+    regs[1].gpr[1] = 0x1234;
+    uint64_t ns = 0;
+    char* s = fadump_ground_truth_json(&ops, regs.data(), regs.size(), &ns);
+    ASSERT_NE(s, nullptr);
+    auto doc = nlohmann::json::parse(s);
+    std::free(s);
+    EXPECT_EQ(doc["page_size"], 4096);
+    EXPECT_EQ(doc["cpus"].size(), 2u);
+    EXPECT_EQ(doc["cpus"][1]["nip"], "0xc0000000deadbeef");
+    EXPECT_EQ(doc["cpus"][1]["gpr"][1], "0x1234");
+    const std::string pages = doc["page_sha256"];
+    ASSERT_EQ(pages.size(), 256u * 64);
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(g.at(37 * 4096)), 4096, md);
+    char hexd[65];
+    for (int i = 0; i < 32; ++i) {
+        std::snprintf(hexd + 2 * i, 3, "%02x", md[i]);
+    }
+    EXPECT_EQ(pages.substr(37 * 64, 64), std::string(hexd));
+}

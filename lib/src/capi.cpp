@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <new>
 
 #include "fadump/fadump.h"
@@ -12,6 +13,10 @@
 
 struct FadumpSpapr {
     fadump::papr::SpaprFadump engine;
+};
+
+struct FadumpGroundTruth {
+    fadump::GroundTruth truth;
 };
 
 namespace {
@@ -85,6 +90,8 @@ bool fadump_spapr_dump_active(const FadumpSpapr* fd) noexcept { return fd != nul
 
 bool fadump_spapr_begin_dump(FadumpSpapr* fd) noexcept { return fd != nullptr && fd->engine.begin_dump(); }
 
+bool fadump_spapr_dump_in_progress(const FadumpSpapr* fd) noexcept { return fd != nullptr && fd->engine.dumping(); }
+
 int32_t fadump_spapr_dump(FadumpSpapr* fd, const FadumpGuestOps* ops, const FadumpVcpuRegs* vcpus, size_t n_vcpus,
                           FadumpDumpStats* stats, char* msg, size_t msg_len) noexcept
 {
@@ -150,16 +157,43 @@ uint64_t fadump_spapr_cpu_state_size(uint32_t max_threads) noexcept
     return fadump::papr::cpu_state_size(max_threads);
 }
 
-char* fadump_ground_truth_json(const FadumpGuestOps* ops, const FadumpVcpuRegs* vcpus, size_t n_vcpus,
-                               uint64_t* elapsed_ns) noexcept
+FadumpGroundTruth* fadump_ground_truth_take(const FadumpGuestOps* ops, const FadumpVcpuRegs* vcpus,
+                                            size_t n_vcpus) noexcept
 {
     if (ops == nullptr || (vcpus == nullptr && n_vcpus != 0)) {
         return nullptr;
     }
     try {
         fadump::CallbackGuestMemory mem(*ops);
-        const std::string s =
-            fadump::ground_truth_json(mem, std::span<const FadumpVcpuRegs>(vcpus, n_vcpus), elapsed_ns);
+        return new FadumpGroundTruth{
+            fadump::GroundTruth::take(mem, std::span<const FadumpVcpuRegs>(vcpus, n_vcpus))};
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+char* fadump_ground_truth_finish(FadumpGroundTruth* gt, const FadumpSpapr* fd, const FadumpDumpStats* stats) noexcept
+{
+    std::unique_ptr<FadumpGroundTruth> owned(gt);
+    if (gt == nullptr) {
+        return nullptr;
+    }
+    try {
+        nlohmann::json& doc = gt->truth.doc();
+        if (stats != nullptr) {
+            doc["dump"] = {{"bytes_preserved", stats->bytes_preserved},
+                           {"preserve_ns", stats->preserve_ns},
+                           {"sections_ok", stats->sections_ok},
+                           {"sections_failed", stats->sections_failed},
+                           {"cpus_saved", stats->cpus_saved}};
+        }
+        if (fd != nullptr) {
+            doc["registered_fdm"] = fadump::hex_bytes(fd->engine.registered_fdm());
+            if (auto kd = fd->engine.prop_kernel_dump()) {
+                doc["kernel_dump"] = fadump::hex_bytes(*kd);
+            }
+        }
+        const std::string s = doc.dump();
         char* out = static_cast<char*>(std::malloc(s.size() + 1));
         if (out != nullptr) {
             std::memcpy(out, s.c_str(), s.size() + 1);

@@ -5,7 +5,6 @@
 
 #include <array>
 #include <chrono>
-#include <nlohmann/json.hpp>
 
 namespace fadump {
 namespace {
@@ -29,10 +28,21 @@ void append_sha256(std::string& out, const std::byte* data, size_t len)
 
 }  // namespace
 
-std::string ground_truth_json(GuestMemory& mem, std::span<const VcpuState> cpus, uint64_t* elapsed_ns)
+std::string hex_bytes(std::span<const std::byte> bytes)
+{
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (std::byte b : bytes) {
+        out += fmt::format("{:02x}", static_cast<unsigned>(b));
+    }
+    return out;
+}
+
+GroundTruth GroundTruth::take(GuestMemory& mem, std::span<const VcpuState> cpus)
 {
     const auto t0 = std::chrono::steady_clock::now();
-    nlohmann::json doc;
+    GroundTruth gt;
+    nlohmann::json& doc = gt.m_doc;
     doc["version"] = 1;
     doc["page_size"] = GROUND_TRUTH_PAGE;
     const GuestRange ram = mem.ram();
@@ -76,10 +86,7 @@ std::string ground_truth_json(GuestMemory& mem, std::span<const VcpuState> cpus,
     const auto ns = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
     doc["hash_ns"] = ns;
-    if (elapsed_ns != nullptr) {
-        *elapsed_ns = ns;
-    }
-    return doc.dump();
+    return gt;
 }
 
 }  // namespace fadump

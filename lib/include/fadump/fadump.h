@@ -122,6 +122,8 @@ bool fadump_spapr_dump_active(const FadumpSpapr *fd) FADUMP_NOEXCEPT;
  * registered. While dumping, configure-kernel-dump returns BUSY.
  */
 bool fadump_spapr_begin_dump(FadumpSpapr *fd) FADUMP_NOEXCEPT;
+/* True between fadump_spapr_begin_dump and the end of fadump_spapr_dump. */
+bool fadump_spapr_dump_in_progress(const FadumpSpapr *fd) FADUMP_NOEXCEPT;
 
 /*
  * Performs the dump with every vCPU stopped: writes the register save area,
@@ -164,14 +166,20 @@ size_t fadump_spapr_prop_kernel_dump(const FadumpSpapr *fd, void *buf, size_t bu
 uint64_t fadump_spapr_cpu_state_size(uint32_t max_threads) FADUMP_NOEXCEPT;
 
 /*
- * Ground truth for the lab: registers of every vCPU and SHA-256 of every
- * 4 KiB page of guest RAM, taken at the instant the vCPUs stopped, as a JSON
- * document (returned malloc'ed, free with free()). `elapsed_ns` receives the
- * time it took. NULL on failure.
+ * Ground truth for the lab, in two steps around the dump:
+ * fadump_ground_truth_take records, at the instant the vCPUs stopped and
+ * before any preservation, every vCPU's registers and the SHA-256 of every
+ * 4 KiB page of guest RAM (timed on its own). fadump_ground_truth_finish adds
+ * the dump's statistics and the fdm as registered and as reported back, and
+ * returns the JSON document (malloc'ed: free with free()), consuming `gt`.
+ * Both return NULL on failure. Layout: see fadump/ground_truth.hpp.
  */
-char *fadump_ground_truth_json(const FadumpGuestOps *ops,
-                               const FadumpVcpuRegs *vcpus, size_t n_vcpus,
-                               uint64_t *elapsed_ns) FADUMP_NOEXCEPT;
+typedef struct FadumpGroundTruth FadumpGroundTruth;
+FadumpGroundTruth *fadump_ground_truth_take(const FadumpGuestOps *ops,
+                                            const FadumpVcpuRegs *vcpus,
+                                            size_t n_vcpus) FADUMP_NOEXCEPT;
+char *fadump_ground_truth_finish(FadumpGroundTruth *gt, const FadumpSpapr *fd,
+                                 const FadumpDumpStats *stats) FADUMP_NOEXCEPT;
 
 #ifdef __cplusplus
 }

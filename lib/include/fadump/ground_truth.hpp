@@ -7,6 +7,8 @@
 #include <span>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "fadump/guest_memory.hpp"
 #include "fadump/vcpu.hpp"
 
@@ -15,15 +17,27 @@ namespace fadump {
 /// Page size of the memory hashes.
 inline constexpr uint64_t GROUND_TRUTH_PAGE = 4096;
 
-/// JSON document:
-///   {"version":1, "page_size":4096, "ram_size":N,
-///    "cpus":[{"cpu_index","logical_id","pir","gpr":[32 hex strings],
+/// JSON document (values "0x..." hex strings unless said otherwise):
+///   {"version":1, "page_size":4096, "ram_size":N (number),
+///    "cpus":[{"cpu_index","logical_id","pir" (numbers),"gpr":[32],
 ///             "nip","msr","cr","ctr","lr","xer","dar","dsisr"}...],
-///    "page_sha256":"<64 hex chars per page, page i at offset 64*i>",
-///    "hash_ns": N}
-/// Values are "0x..." hex strings. Pages that cannot be read hash as
-/// 64 '-' characters.
-[[nodiscard]] std::string ground_truth_json(GuestMemory& mem, std::span<const VcpuState> cpus,
-                                            uint64_t* elapsed_ns);
+///    "page_sha256":"<64 hex chars per page; page i at offset 64*i;
+///                    64 '-' for a page that could not be read>",
+///    "hash_ns": N,
+///    "dump":{"bytes_preserved","preserve_ns","sections_ok",
+///            "sections_failed","cpus_saved"} (numbers, added by finish),
+///    "registered_fdm":"<hex bytes>", "kernel_dump":"<hex bytes>"}
+class GroundTruth {
+public:
+    /// Records registers and page hashes now.
+    static GroundTruth take(GuestMemory& mem, std::span<const VcpuState> cpus);
+    nlohmann::json& doc() { return m_doc; }
+
+private:
+    nlohmann::json m_doc;
+};
+
+/// Lower-case hex of a byte string.
+[[nodiscard]] std::string hex_bytes(std::span<const std::byte> bytes);
 
 }  // namespace fadump

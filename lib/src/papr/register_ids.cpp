@@ -32,13 +32,13 @@ struct NamedSpr {
 constexpr NamedSpr NAMED_SPRS[] = {
     {"DAR", 19},     {"DSISR", 18},   {"SRR0", 26},    {"SRR1", 27},    {"SPRG0", 272}, {"SPRG1", 273},
     {"SPRG2", 274},  {"SPRG3", 275},  {"PVR", 287},    {"DSCR", 17},    {"AMR", 29},    {"IAMR", 61},
-    {"UAMOR", 157},  {"PID", 48},     {"TAR", 815},    {"FSCR", 153},   {"PSPB", 159},  {"CTRL", 136},
+    {"UAMOR", 157},  {"PID", 48},     {"TAR", 815},    {"FSCR", 153},   {"PSPB", 159},  {"CTRL", 152},
     {"PURR", 309},   {"SPURR", 308},  {"DAWR0", 180},  {"DAWRX0", 188}, {"CIABR", 187}, {"EBBHR", 804},
     {"EBBRR", 805},  {"BESCR", 806},  {"MMCR0", 795},  {"MMCR1", 798},  {"MMCR2", 785}, {"MMCRA", 786},
     {"PMC1", 787},   {"PMC2", 788},   {"PMC3", 789},   {"PMC4", 790},   {"PMC5", 791},
     {"PIMC6", 792},  // sic: LoPAR's catalogue spells PMC6 this way
-    {"SIAR", 796},   {"SDAR", 797},   {"SIER", 784},   {"DPDES", 176},  {"PSSCR", 855}, {"LMRR", 813},
-    {"LMSER", 814},  {"TIR", 446},    {"RPR", 186},    {"VRSAVE", 256}, {"TFHAR", 128}, {"TFIAR", 129},
+    {"SIAR", 796},   {"SDAR", 797},   {"SIER", 784},   {"DPDES", 176},  {"PSSCR", 855},
+    {"TIR", 446},    {"RPR", 186},    {"VRSAVE", 256}, {"TFHAR", 128}, {"TFIAR", 129},
     {"TEXASR", 130},
 };
 

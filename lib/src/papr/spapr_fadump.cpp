@@ -201,6 +201,14 @@ uint64_t SpaprFadump::reboot_limit() const
     return m_reg->reboot_limit();
 }
 
+std::vector<std::byte> SpaprFadump::registered_fdm() const
+{
+    if (!m_reg) {
+        return {};
+    }
+    return {m_reg->raw.begin(), m_reg->raw.begin() + static_cast<ptrdiff_t>(m_reg->fdm.len().bytes)};
+}
+
 std::vector<std::byte> SpaprFadump::prop_sizes() const
 {
     std::vector<std::byte> v;

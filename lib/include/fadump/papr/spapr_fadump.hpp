@@ -57,6 +57,9 @@ public:
 
     [[nodiscard]] bool registered() const { return m_state == State::Registered; }
     [[nodiscard]] bool dump_active() const { return m_state == State::DumpActive; }
+    [[nodiscard]] bool dumping() const { return m_state == State::Dumping; }
+    /// The fdm bytes as the guest registered them (empty when none is held).
+    [[nodiscard]] std::vector<std::byte> registered_fdm() const;
     [[nodiscard]] uint64_t reboot_limit() const;
     [[nodiscard]] uint64_t cpu_state_bytes() const;
 

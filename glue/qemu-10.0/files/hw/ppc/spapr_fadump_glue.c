@@ -1,0 +1,384 @@
+/*
+ * pseries firmware-assisted dump: QEMU glue around libfadump.
+ *
+ * RTAS ibm,configure-kernel-dump and the dump on ibm,os-term, per LoPAR
+ * "ibm,configure-kernel-dump". The library validates and performs; this
+ * file hands it guest memory, vCPU registers and the device tree.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/units.h"
+#include "qemu/error-report.h"
+#include "qapi/error.h"
+#include "qom/object.h"
+#include "exec/address-spaces.h"
+#include "exec/memory.h"
+#include "exec/tb-flush.h"
+#include "system/cpus.h"
+#include "system/hw_accel.h"
+#include "system/runstate.h"
+#include "migration/blocker.h"
+#include "hw/ppc/fdt.h"
+#include "hw/ppc/spapr.h"
+#include "hw/ppc/spapr_fadump_glue.h"
+#include "fadump-engine.h"
+#include "trace.h"
+#include <libfdt.h>
+
+#define FADUMP_MSG_LEN 512
+/* Smallest RMA SLOF runs in (spapr.c's MIN_RMA_SLOF). */
+#define FADUMP_MIN_RMA (128 * MiB)
+
+/* Guest memory callbacks: address_space_* for tables, RAM host pointers
+ * (with dirty tracking) for bulk copies. */
+static bool fadump_read(void *opaque, uint64_t gpa, void *buf, uint64_t len)
+{
+    return address_space_read(&address_space_memory, gpa,
+                              MEMTXATTRS_UNSPECIFIED, buf, len) == MEMTX_OK;
+}
+
+static bool fadump_write(void *opaque, uint64_t gpa, const void *buf,
+                         uint64_t len)
+{
+    return address_space_write(&address_space_memory, gpa,
+                               MEMTXATTRS_UNSPECIFIED, buf, len) == MEMTX_OK;
+}
+
+static void *fadump_host_ptr(void *opaque, uint64_t gpa, uint64_t len)
+{
+    MachineState *ms = MACHINE(opaque);
+    uint64_t size = memory_region_size(ms->ram);
+
+    if (gpa > size || len > size - gpa) {
+        return NULL;
+    }
+    return (uint8_t *)memory_region_get_ram_ptr(ms->ram) + gpa;
+}
+
+static void fadump_mark_dirty(void *opaque, uint64_t gpa, uint64_t len)
+{
+    MachineState *ms = MACHINE(opaque);
+
+    memory_region_set_dirty(ms->ram, gpa, len);
+}
+
+static FadumpGuestOps spapr_fadump_ops(SpaprMachineState *spapr)
+{
+    MachineState *ms = MACHINE(spapr);
+    FadumpGuestOps ops = {
+        .opaque = spapr,
+        .read = fadump_read,
+        .write = fadump_write,
+        .host_ptr = fadump_host_ptr,
+        .mark_dirty = fadump_mark_dirty,
+        .ram_size = ms->ram_size,
+    };
+    return ops;
+}
+
+/* Registration and active dumps are not migrated yet: block migration. */
+static void spapr_fadump_update_blocker(SpaprMachineState *spapr)
+{
+    bool busy = fadump_spapr_registered(spapr->fadump) ||
+                fadump_spapr_dump_active(spapr->fadump);
+
+    if (busy && !spapr->fadump_migration_blocker) {
+        error_setg(&spapr->fadump_migration_blocker,
+                   "fadump: a registered or active firmware-assisted dump "
+                   "cannot be migrated");
+        migrate_add_blocker(&spapr->fadump_migration_blocker, NULL);
+    } else if (!busy && spapr->fadump_migration_blocker) {
+        migrate_del_blocker(&spapr->fadump_migration_blocker);
+    }
+}
+
+static void rtas_configure_kernel_dump(PowerPCCPU *cpu,
+                                       SpaprMachineState *spapr,
+                                       uint32_t token, uint32_t nargs,
+                                       target_ulong args,
+                                       uint32_t nret, target_ulong rets)
+{
+    FadumpGuestOps ops = spapr_fadump_ops(spapr);
+    char msg[FADUMP_MSG_LEN];
+    uint32_t cmd, addr, len;
+    int32_t status;
+
+    if (nret != 1) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "fadump: configure-kernel-dump with %u return cells\n",
+                      nret);
+        return;
+    }
+    if (nargs != 3) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "fadump: configure-kernel-dump with %u arguments\n",
+                      nargs);
+        rtas_st(rets, 0, RTAS_OUT_PARAM_ERROR);
+        return;
+    }
+    if (!spapr->fadump) {
+        rtas_st(rets, 0, RTAS_OUT_NOT_SUPPORTED);
+        return;
+    }
+    cmd = rtas_ld(args, 0);
+    addr = rtas_ld(args, 1);
+    len = rtas_ld(args, 2);
+    status = fadump_spapr_configure(spapr->fadump, &ops, cmd, addr, len,
+                                    msg, sizeof(msg));
+    trace_spapr_fadump_configure(cmd, addr, len, status);
+    if (status != FADUMP_RTAS_SUCCESS) {
+        qemu_log_mask(LOG_GUEST_ERROR, "fadump: %s (status %d)\n", msg,
+                      status);
+    }
+    spapr_fadump_update_blocker(spapr);
+    rtas_st(rets, 0, status);
+}
+
+/* The guest's logical number of a vCPU: its rank by vCPU id among present
+ * CPUs, which is how Linux numbers the threads it finds in /cpus. */
+static uint32_t spapr_fadump_logical_id(PowerPCCPU *cpu)
+{
+    int id = spapr_get_vcpu_id(cpu);
+    uint32_t rank = 0;
+    CPUState *cs;
+
+    CPU_FOREACH(cs) {
+        if (spapr_get_vcpu_id(POWERPC_CPU(cs)) < id) {
+            rank++;
+        }
+    }
+    return rank;
+}
+
+/* Live architected state of a stopped vCPU. */
+static void spapr_fadump_read_regs(PowerPCCPU *cpu, FadumpVcpuRegs *r)
+{
+    CPUPPCState *env = &cpu->env;
+    int i;
+
+    cpu_synchronize_state(CPU(cpu));
+    memset(r, 0, sizeof(*r));
+    r->cpu_index = CPU(cpu)->cpu_index;
+    r->logical_id = spapr_fadump_logical_id(cpu);
+    r->pir = env->spr[SPR_PIR];
+    for (i = 0; i < 32; i++) {
+        ppc_avr_t *avr = cpu_avr_ptr(env, i);
+
+        r->gpr[i] = env->gpr[i];
+        r->fpr[i] = *cpu_fpr_ptr(env, i);
+        r->vsrl[i] = *cpu_vsrl_ptr(env, i);
+        r->vr[i][0] = avr->VsrD(0);
+        r->vr[i][1] = avr->VsrD(1);
+    }
+    memcpy(r->spr, env->spr, sizeof(r->spr));
+    r->nia = env->nip;
+    r->msr = env->msr;
+    r->cr = ppc_get_cr(env);
+    r->ctr = env->ctr;
+    r->lr = env->lr;
+    r->xer = cpu_read_xer(env);
+    r->fpscr = env->fpscr;
+    r->vscr = ppc_get_vscr(env);
+    r->cfar = env->cfar;
+    r->tb = cpu_ppc_load_tbl(env);
+    r->dec = cpu_ppc_load_decr(env);
+}
+
+static void spapr_fadump_write_ground_truth(SpaprMachineState *spapr,
+                                            const char *json)
+{
+    g_autoptr(GError) err = NULL;
+
+    if (!g_file_set_contents(spapr->fadump_ground_truth, json, -1, &err)) {
+        error_report("fadump: cannot write ground truth to %s: %s",
+                     spapr->fadump_ground_truth, err->message);
+    }
+}
+
+bool spapr_fadump_os_term(PowerPCCPU *cpu, SpaprMachineState *spapr,
+                          uint32_t nret, target_ulong rets)
+{
+    FadumpGuestOps ops = spapr_fadump_ops(spapr);
+    g_autofree FadumpVcpuRegs *regs = NULL;
+    FadumpGroundTruth *truth = NULL;
+    FadumpDumpStats stats = { 0 };
+    char msg[FADUMP_MSG_LEN];
+    CPUState *cs;
+    size_t n = 0;
+    int32_t status;
+
+    if (!spapr->fadump) {
+        return false;
+    }
+    if (fadump_spapr_dump_in_progress(spapr->fadump)) {
+        /* Another vCPU is dumping; this one is about to be stopped. */
+        if (nret >= 1) {
+            rtas_st(rets, 0, RTAS_OUT_BUSY);
+        }
+        return true;
+    }
+    if (!fadump_spapr_begin_dump(spapr->fadump)) {
+        return false;
+    }
+    trace_spapr_fadump_os_term(CPU(cpu)->cpu_index);
+
+    pause_all_vcpus();
+    CPU_FOREACH(cs) {
+        n++;
+    }
+    regs = g_new0(FadumpVcpuRegs, n);
+    n = 0;
+    CPU_FOREACH(cs) {
+        spapr_fadump_read_regs(POWERPC_CPU(cs), &regs[n++]);
+    }
+    if (spapr->fadump_ground_truth) {
+        truth = fadump_ground_truth_take(&ops, regs, n);
+    }
+    status = fadump_spapr_dump(spapr->fadump, &ops, regs, n, &stats,
+                               msg, sizeof(msg));
+    trace_spapr_fadump_dump(stats.bytes_preserved, stats.preserve_ns,
+                            stats.sections_ok, stats.sections_failed,
+                            stats.cpus_saved);
+    if (status != FADUMP_RTAS_SUCCESS) {
+        qemu_log_mask(LOG_GUEST_ERROR, "fadump: dump incomplete: %s\n", msg);
+    }
+    if (truth) {
+        char *json = fadump_ground_truth_finish(truth, spapr->fadump, &stats);
+
+        if (json) {
+            spapr_fadump_write_ground_truth(spapr, json);
+            free(json);
+        }
+    }
+    /* Preserved memory was written through host pointers: drop any code
+     * translated from it before the reboot runs. */
+    tb_flush(CPU(cpu));
+    spapr_fadump_update_blocker(spapr);
+    if (nret >= 1) {
+        rtas_st(rets, 0, RTAS_OUT_SUCCESS);
+    }
+    /* A guest reset keeps RAM: the memory-preserving reboot. */
+    qemu_system_reset_request(SHUTDOWN_CAUSE_GUEST_RESET);
+    return true;
+}
+
+void spapr_fadump_machine_reset(SpaprMachineState *spapr)
+{
+    bool dump_reboot;
+    uint64_t limit;
+
+    if (!spapr->fadump) {
+        return;
+    }
+    dump_reboot = fadump_spapr_reset(spapr->fadump);
+    limit = fadump_spapr_reboot_limit(spapr->fadump);
+    spapr->rma_size = spapr->fadump_normal_rma_size;
+    if (limit) {
+        if (limit >= FADUMP_MIN_RMA) {
+            /* Firmware, its FDT and the OS loader's claims stay below the
+             * lowest preserved byte (LoPAR R1-6). */
+            spapr->rma_size = MIN(spapr->rma_size, limit);
+        } else {
+            warn_report("fadump: preserved memory starts at 0x%" PRIx64
+                        ", too low to keep the firmware below it", limit);
+        }
+    }
+    trace_spapr_fadump_reset(dump_reboot, spapr->rma_size);
+    spapr_fadump_update_blocker(spapr);
+}
+
+void spapr_fadump_dt_rtas(SpaprMachineState *spapr, void *fdt, int rtas)
+{
+    uint8_t buf[512];
+    size_t len;
+
+    if (!spapr->fadump) {
+        /* Switched off: withdraw the token spapr_dt_rtas_tokens() added. */
+        fdt_delprop(fdt, rtas, "ibm,configure-kernel-dump");
+        return;
+    }
+    len = fadump_spapr_prop_sizes(spapr->fadump, buf, sizeof(buf));
+    _FDT(fdt_setprop(fdt, rtas, "ibm,configure-kernel-dump-sizes", buf, len));
+    len = fadump_spapr_prop_version(spapr->fadump, buf, sizeof(buf));
+    _FDT(fdt_setprop(fdt, rtas, "ibm,configure-kernel-dump-version", buf,
+                     len));
+    len = fadump_spapr_prop_kernel_dump(spapr->fadump, buf, sizeof(buf));
+    if (len && len <= sizeof(buf)) {
+        _FDT(fdt_setprop(fdt, rtas, "ibm,kernel-dump", buf, len));
+    }
+}
+
+void spapr_fadump_machine_init(SpaprMachineState *spapr)
+{
+    MachineState *ms = MACHINE(spapr);
+    FadumpSpaprConfig cfg = {
+        .ram_size = ms->ram_size,
+        .rmr_size = spapr->rma_size,
+        .max_threads = ms->smp.max_cpus,
+    };
+
+    spapr->fadump_normal_rma_size = spapr->rma_size;
+    if (!spapr->fadump_enabled) {
+        return;
+    }
+    spapr->fadump = fadump_spapr_new(&cfg);
+    if (!spapr->fadump) {
+        error_report("fadump: cannot create the dump engine");
+        exit(1);
+    }
+}
+
+static bool spapr_fadump_get_enabled(Object *obj, Error **errp)
+{
+    return SPAPR_MACHINE(obj)->fadump_enabled;
+}
+
+static void spapr_fadump_set_enabled(Object *obj, bool value, Error **errp)
+{
+    SPAPR_MACHINE(obj)->fadump_enabled = value;
+}
+
+static char *spapr_fadump_get_truth(Object *obj, Error **errp)
+{
+    return g_strdup(SPAPR_MACHINE(obj)->fadump_ground_truth);
+}
+
+static void spapr_fadump_set_truth(Object *obj, const char *value,
+                                   Error **errp)
+{
+    SpaprMachineState *spapr = SPAPR_MACHINE(obj);
+
+    g_free(spapr->fadump_ground_truth);
+    spapr->fadump_ground_truth = value && *value ? g_strdup(value) : NULL;
+}
+
+void spapr_fadump_class_init(ObjectClass *oc)
+{
+    object_class_property_add_bool(oc, "fadump", spapr_fadump_get_enabled,
+                                   spapr_fadump_set_enabled);
+    object_class_property_set_description(oc, "fadump",
+        "Firmware-assisted dump (RTAS ibm,configure-kernel-dump)");
+    object_class_property_add_str(oc, "x-fadump-ground-truth",
+                                  spapr_fadump_get_truth,
+                                  spapr_fadump_set_truth);
+    object_class_property_set_description(oc, "x-fadump-ground-truth",
+        "Testing: file receiving vCPU registers and RAM page hashes taken "
+        "when a dump starts");
+}
+
+void spapr_fadump_instance_init(SpaprMachineState *spapr)
+{
+    spapr->fadump_enabled = true;
+}
+
+static void spapr_fadump_register_types(void)
+{
+    spapr_rtas_register(RTAS_CONFIGURE_KERNEL_DUMP,
+                        "ibm,configure-kernel-dump",
+                        rtas_configure_kernel_dump);
+}
+
+type_init(spapr_fadump_register_types)

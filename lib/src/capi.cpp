@@ -158,15 +158,17 @@ uint64_t fadump_spapr_cpu_state_size(uint32_t max_threads) noexcept
 }
 
 FadumpGroundTruth* fadump_ground_truth_take(const FadumpGuestOps* ops, const FadumpVcpuRegs* vcpus,
-                                            size_t n_vcpus) noexcept
+                                            size_t n_vcpus, uint32_t trigger_cpu_index) noexcept
 {
     if (ops == nullptr || (vcpus == nullptr && n_vcpus != 0)) {
         return nullptr;
     }
     try {
         fadump::CallbackGuestMemory mem(*ops);
-        return new FadumpGroundTruth{
+        auto* gt = new FadumpGroundTruth{
             fadump::GroundTruth::take(mem, std::span<const FadumpVcpuRegs>(vcpus, n_vcpus))};
+        gt->truth.doc()["trigger_cpu_index"] = trigger_cpu_index;
+        return gt;
     } catch (...) {
         return nullptr;
     }

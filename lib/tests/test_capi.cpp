@@ -108,7 +108,7 @@ TEST(CApi, GroundTruthHashesEveryPage)
     regs[1].cpu_index = 1;
     regs[1].nia = 0xC0000000DEADBEEFULL;
     regs[1].gpr[1] = 0x1234;
-    FadumpGroundTruth* gt = fadump_ground_truth_take(&ops, regs.data(), regs.size());
+    FadumpGroundTruth* gt = fadump_ground_truth_take(&ops, regs.data(), regs.size(), 1);
     ASSERT_NE(gt, nullptr);
     FadumpDumpStats st{123, 456, 3, 1, 2, 0};
     char* s = fadump_ground_truth_finish(gt, nullptr, &st);
@@ -118,6 +118,7 @@ TEST(CApi, GroundTruthHashesEveryPage)
     EXPECT_EQ(doc["page_size"], 4096);
     EXPECT_EQ(doc["cpus"].size(), 2u);
     EXPECT_EQ(doc["dump"]["bytes_preserved"], 123);
+    EXPECT_EQ(doc["trigger_cpu_index"], 1);
     EXPECT_EQ(doc["dump"]["sections_failed"], 1);
     EXPECT_EQ(doc["cpus"][1]["nip"], "0xc0000000deadbeef");
     EXPECT_EQ(doc["cpus"][1]["gpr"][1], "0x1234");

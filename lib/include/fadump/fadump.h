@@ -168,7 +168,8 @@ uint64_t fadump_spapr_cpu_state_size(uint32_t max_threads) FADUMP_NOEXCEPT;
 /*
  * Ground truth for the lab, in two steps around the dump:
  * fadump_ground_truth_take records, at the instant the vCPUs stopped and
- * before any preservation, every vCPU's registers and the SHA-256 of every
+ * before any preservation, the index of the vCPU that triggered the dump,
+ * every vCPU's registers and the SHA-256 of every
  * 4 KiB page of guest RAM (timed on its own). fadump_ground_truth_finish adds
  * the dump's statistics and the fdm as registered and as reported back, and
  * returns the JSON document (malloc'ed: free with free()), consuming `gt`.
@@ -177,7 +178,8 @@ uint64_t fadump_spapr_cpu_state_size(uint32_t max_threads) FADUMP_NOEXCEPT;
 typedef struct FadumpGroundTruth FadumpGroundTruth;
 FadumpGroundTruth *fadump_ground_truth_take(const FadumpGuestOps *ops,
                                             const FadumpVcpuRegs *vcpus,
-                                            size_t n_vcpus) FADUMP_NOEXCEPT;
+                                            size_t n_vcpus,
+                                            uint32_t trigger_cpu_index) FADUMP_NOEXCEPT;
 char *fadump_ground_truth_finish(FadumpGroundTruth *gt, const FadumpSpapr *fd,
                                  const FadumpDumpStats *stats) FADUMP_NOEXCEPT;
 

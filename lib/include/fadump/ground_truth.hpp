@@ -23,7 +23,8 @@ inline constexpr uint64_t GROUND_TRUTH_PAGE = 4096;
 ///             "nip","msr","cr","ctr","lr","xer","dar","dsisr"}...],
 ///    "page_sha256":"<64 hex chars per page; page i at offset 64*i;
 ///                    64 '-' for a page that could not be read>",
-///    "hash_ns": N,
+///    "hash_ns": N, "trigger_cpu_index": N (cpu_index of the vCPU whose
+///    call started the dump, added by the C interface),
 ///    "dump":{"bytes_preserved","preserve_ns","sections_ok",
 ///            "sections_failed","cpus_saved"} (numbers, added by finish),
 ///    "registered_fdm":"<hex bytes>", "kernel_dump":"<hex bytes>"}

@@ -23,6 +23,7 @@
 #include "migration/blocker.h"
 #include "hw/ppc/fdt.h"
 #include "hw/ppc/spapr.h"
+#include "hw/ppc/spapr_cpu_core.h"
 #include "hw/ppc/spapr_fadump_glue.h"
 #include "fadump-engine.h"
 #include "trace.h"
@@ -232,10 +233,23 @@ bool spapr_fadump_os_term(PowerPCCPU *cpu, SpaprMachineState *spapr,
     regs = g_new0(FadumpVcpuRegs, n);
     n = 0;
     CPU_FOREACH(cs) {
+        SpaprCpuState *spapr_cpu = spapr_cpu_state(POWERPC_CPU(cs));
+
         spapr_fadump_read_regs(POWERPC_CPU(cs), &regs[n++]);
+        /*
+         * The OS instance ends here: stop dispatch accounting in its VPAs,
+         * or this vCPU's exit from the execution loop would still write a
+         * dispatch counter into memory the dump preserves in place.
+         */
+        spapr_cpu->vpa_addr = 0;
+        spapr_cpu->slb_shadow_addr = 0;
+        spapr_cpu->slb_shadow_size = 0;
+        spapr_cpu->dtl_addr = 0;
+        spapr_cpu->dtl_size = 0;
     }
     if (spapr->fadump_ground_truth) {
-        truth = fadump_ground_truth_take(&ops, regs, n);
+        truth = fadump_ground_truth_take(&ops, regs, n,
+                                         CPU(cpu)->cpu_index);
     }
     status = fadump_spapr_dump(spapr->fadump, &ops, regs, n, &stats,
                                msg, sizeof(msg));

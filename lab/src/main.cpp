@@ -1,0 +1,73 @@
+// fadump-lab: runs a real firmware-assisted dump cycle and proves the vmcore.
+#include <CLI/CLI.hpp>
+
+#include <fstream>
+#include <iostream>
+
+#include "report.hpp"
+#include "runner.hpp"
+#include "vmcore_checks.hpp"
+
+int main(int argc, char** argv)
+{
+    CLI::App app{"fadump-lab: boot a real Linux guest with CONFIG_FA_DUMP, crash it, and prove the dump"};
+    app.require_subcommand(1);
+
+    lab::RunOptions opt;
+    std::string report_path;
+    auto* run = app.add_subcommand("run", "run a whole fadump cycle and check the vmcore");
+    run->add_option("--machine", opt.machine, "machine type")->capture_default_str()->check(CLI::IsMember({"pseries"}));
+    run->add_option("--firmware", opt.firmware, "pseries firmware")->capture_default_str()->check(
+        CLI::IsMember({"vof", "slof"}));
+    run->add_option("--smp", opt.smp, "any QEMU -smp value")->capture_default_str();
+    run->add_option("--mem", opt.mem, "guest RAM (QEMU -m)")->capture_default_str();
+    run->add_option("--kernel", opt.kernel, "vmlinux with CONFIG_FA_DUMP (default: built from Debian's source)");
+    run->add_option("--qemu", opt.qemu, "another qemu-system-ppc64 (ground-truth checks are then skipped)");
+    run->add_option("--append", opt.append, "extra kernel command line");
+    run->add_option("--report", report_path, "write the JSON report here");
+    run->add_option("--out-dir", opt.out_dir, "where run directories go")->capture_default_str();
+    run->add_flag("--keep", opt.keep, "keep the vmcore and ground truth");
+    run->add_option("--timeout", opt.timeout_s, "seconds allowed for each phase")->capture_default_str();
+    run->add_flag("-v,--verbose", opt.verbose, "echo the guest console");
+
+    lab::CheckInput in;
+    std::string truth;
+    std::string scratch;
+    unsigned cpus = 0;
+    auto* check = app.add_subcommand("check", "run the offline checks on a vmcore");
+    check->add_option("vmcore", in.vmcore, "the vmcore")->required()->check(CLI::ExistingFile);
+    check->add_option("--vmlinux", in.vmlinux, "the crashed kernel's vmlinux with debug info")
+        ->required()
+        ->check(CLI::ExistingFile);
+    check->add_option("--ground-truth", truth, "the engine's ground-truth JSON of this dump");
+    check->add_option("--cpus", cpus, "CPUs online at crash time");
+    check->add_option("--scratch", scratch, "directory for gdb's scratch copy (enables the gdb check)");
+    check->add_option("--report", report_path, "write the JSON report here");
+
+    CLI11_PARSE(app, argc, argv);
+
+    lab::Report report;
+    int rc = 0;
+    if (*run) {
+        rc = lab::run_cycle(opt, report);
+    } else {
+        if (!truth.empty()) {
+            in.ground_truth = truth;
+        }
+        if (cpus != 0) {
+            in.expected_cpus = cpus;
+        }
+        in.scratch_dir = scratch;
+        report.facts["vmcore"] = in.vmcore;
+        lab::check_vmcore(in, report);
+        rc = report.passed() ? 0 : 1;
+    }
+    report.print(std::cout);
+    if (!report_path.empty()) {
+        std::ofstream(report_path) << report.to_json().dump(2) << "\n";
+    }
+    if (rc == 0 && !report.passed()) {
+        rc = 1;
+    }
+    return rc;
+}

@@ -1,0 +1,48 @@
+// The lab's report: named checks with pass/fail/skip and detail, phase
+// times, and the facts of the run; printed for people and saved as JSON.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace lab {
+
+enum class Verdict { Pass, Fail, Skip };
+
+struct Check {
+    std::string name;
+    Verdict verdict;
+    std::string detail;
+};
+
+class Report {
+public:
+    void add(std::string name, Verdict v, std::string detail);
+    void pass(std::string name, std::string detail) { add(std::move(name), Verdict::Pass, std::move(detail)); }
+    void fail(std::string name, std::string detail) { add(std::move(name), Verdict::Fail, std::move(detail)); }
+    void skip(std::string name, std::string detail) { add(std::move(name), Verdict::Skip, std::move(detail)); }
+    void expect(std::string name, bool ok, std::string detail)
+    {
+        add(std::move(name), ok ? Verdict::Pass : Verdict::Fail, std::move(detail));
+    }
+
+    /// True when at least one check ran and none failed.
+    [[nodiscard]] bool passed() const;
+    [[nodiscard]] const std::vector<Check>& checks() const { return m_checks; }
+
+    nlohmann::json facts = nlohmann::json::object();   // machine, versions, paths...
+    std::map<std::string, double> phases;              // seconds
+
+    [[nodiscard]] nlohmann::json to_json() const;
+    void print(std::ostream& out) const;
+
+private:
+    std::vector<Check> m_checks;
+};
+
+const char* to_string(Verdict v);
+
+}  // namespace lab

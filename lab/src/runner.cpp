@@ -1,0 +1,306 @@
+#include "runner.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <regex>
+
+#include "artifacts.hpp"
+#include "process.hpp"
+#include "vmcore_checks.hpp"
+
+namespace fs = std::filesystem;
+
+namespace lab {
+namespace {
+
+void progress(const std::string& msg) { std::cerr << "fadump-lab: " << msg << std::endl; }
+
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+std::string timestamp()
+{
+    char buf[32];
+    const std::time_t t = std::time(nullptr);
+    std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::localtime(&t));
+    return buf;
+}
+
+}  // namespace
+
+std::optional<unsigned> smp_cpus(const std::string& spec)
+{
+    std::smatch m;
+    if (std::regex_search(spec, m, std::regex(R"((?:^|,)cpus=(\d+))"))) {
+        return static_cast<unsigned>(std::stoul(m[1]));
+    }
+    if (std::regex_search(spec, m, std::regex(R"(^(\d+))"))) {
+        return static_cast<unsigned>(std::stoul(m[1]));
+    }
+    unsigned product = 1;
+    bool any = false;
+    for (const char* k : {"sockets", "dies", "clusters", "cores", "threads"}) {
+        if (std::regex_search(spec, m, std::regex(std::string(R"((?:^|,))") + k + R"(=(\d+))"))) {
+            product *= static_cast<unsigned>(std::stoul(m[1]));
+            any = true;
+        }
+    }
+    return any ? std::optional<unsigned>(product) : std::nullopt;
+}
+
+std::optional<uint64_t> mem_bytes(const std::string& spec)
+{
+    std::smatch m;
+    if (!std::regex_match(spec, m, std::regex(R"((\d+)([KMGT]?)i?B?)", std::regex::icase))) {
+        return std::nullopt;
+    }
+    uint64_t v = std::stoull(m[1]);
+    const std::string unit = m[2];
+    const int shift = unit.empty() ? 20 : std::string("KMGT").find(static_cast<char>(std::toupper(unit[0]))) * 10 + 10;
+    return v << shift;
+}
+
+int run_cycle(const RunOptions& opt, Report& r)
+{
+    const bool ours = !opt.qemu.has_value();
+    if (opt.machine != "pseries") {
+        std::cerr << "fadump-lab: machine " << opt.machine << " is not supported yet (pseries)\n";
+        return 2;
+    }
+    if (opt.firmware != "vof" && opt.firmware != "slof") {
+        std::cerr << "fadump-lab: --firmware must be vof or slof\n";
+        return 2;
+    }
+    const auto mem = mem_bytes(opt.mem);
+    if (!mem) {
+        std::cerr << "fadump-lab: cannot read --mem " << opt.mem << "\n";
+        return 2;
+    }
+    const auto cpus = smp_cpus(opt.smp);
+    const fs::path dir = fs::absolute(fs::path(opt.out_dir) / fmt::format("{}-{}-{}", opt.machine, opt.firmware,
+                                                                          timestamp()));
+    fs::create_directories(dir);
+    r.facts["machine"] = opt.machine;
+    r.facts["firmware"] = opt.firmware;
+    r.facts["smp"] = opt.smp;
+    r.facts["mem"] = opt.mem;
+    r.facts["run_dir"] = dir.string();
+
+    // 1. Artefacts.
+    std::string err;
+    Artifacts a;
+    progress("preparing the guest kernel, initramfs, firmware and QEMU (cached after the first run)");
+    if (opt.kernel) {
+        a.vmlinux = fs::absolute(*opt.kernel).string();
+        a.boot_kernel = (dir / "vmlinux.strip").string();
+        std::string o;
+        if (run_command({"powerpc64le-linux-gnu-objcopy", "--strip-debug", a.vmlinux, a.boot_kernel}, &o, 300) != 0) {
+            r.fail("setup.kernel", "cannot strip " + a.vmlinux + ": " + o);
+            return 1;
+        }
+        a.kernel_version = "custom";
+    } else {
+        auto k = run_script("build-kernel", &err);
+        if (!k) {
+            r.fail("setup.kernel", err);
+            return 1;
+        }
+        a.vmlinux = *k + "/vmlinux";
+        a.boot_kernel = *k + "/vmlinux.strip";
+        std::ifstream(*k + "/version") >> a.kernel_version;
+    }
+    auto initramfs = run_script("build-initramfs", &err);
+    if (!initramfs) {
+        r.fail("setup.initramfs", err);
+        return 1;
+    }
+    if (ours) {
+        setenv("FADUMP_LIB", FADUMP_LIB_PATH, 0);
+        auto q = run_script("build-qemu", &err);
+        if (!q) {
+            r.fail("setup.qemu", err);
+            return 1;
+        }
+        a.qemu = *q;
+    } else {
+        a.qemu = *opt.qemu;
+    }
+    auto fw = run_script("fetch-firmware", &err);
+    if (!fw) {
+        r.fail("setup.firmware", err);
+        return 1;
+    }
+    std::string ver;
+    run_command({a.qemu, "--version"}, &ver, 30);
+    r.facts["qemu_binary"] = a.qemu;
+    r.facts["qemu_version"] = first_line(ver);
+    r.facts["kernel_version"] = a.kernel_version;
+    r.facts["ground_truth"] = ours ? "recorded by the engine" : "not available (other QEMU)";
+
+    // 2. The run.
+    const std::string disk = (dir / "vmcore").string();
+    const std::string truth = (dir / "ground-truth.json").string();
+    {
+        std::ofstream(disk).close();
+        fs::resize_file(disk, *mem);
+    }
+    std::string machine = "pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off";
+    if (opt.firmware == "vof") {
+        machine += ",x-vof=on";
+    }
+    if (ours) {
+        machine += ",x-fadump-ground-truth=" + truth;
+    }
+    std::string append = "console=hvc0 fadump=on";
+    if (!opt.append.empty()) {
+        append += " " + opt.append;
+    }
+    const std::vector<std::string> argv = {
+        a.qemu, "-M", machine, "-smp", opt.smp, "-m", opt.mem, "-display", "none", "-nodefaults",
+        "-serial", "stdio", "-L", *fw, "-kernel", a.boot_kernel, "-initrd", *initramfs, "-append", append,
+        "-drive", "file=" + disk + ",format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0",
+        "-d", "guest_errors", "-D", (dir / "qemu-guest-errors.log").string()};
+    {
+        std::ofstream cmd(dir / "qemu-command.txt");
+        for (const auto& s : argv) {
+            cmd << s << "\n";
+        }
+    }
+    progress("starting " + first_line(ver) + " (console: " + (dir / "console.log").string() + ")");
+    auto child = Child::spawn(argv, (dir / "console.log").string(), opt.verbose);
+    if (!child) {
+        r.fail("qemu.start", "cannot start " + a.qemu);
+        return 1;
+    }
+    const std::vector<std::string> boot_fail = {"Kernel panic", "FADUMP-LAB: not-registered", "Failed to register",
+                                                "qemu-system-ppc64:"};
+    auto phase = [&](const char* name, const std::vector<std::string>& ok, const std::vector<std::string>& bad) {
+        WaitResult w = child->wait_for(ok, bad, opt.timeout_s);
+        if (w.kind == WaitResult::Matched) {
+            return std::optional<double>(w.at);
+        }
+        const char* why = w.kind == WaitResult::Failed ? "failure seen" : w.kind == WaitResult::Timeout ? "timeout" : "QEMU exited";
+        r.fail(std::string("guest.") + name, fmt::format("{} after {:.1f} s{}", why, w.at, w.line.empty() ? "" : ": " + w.line));
+        return std::optional<double>();
+    };
+    const auto t_reg = phase("fadump_registered", {"fadump: Registration is successful"}, boot_fail);
+    std::optional<double> t_crash, t_capture, t_ready, t_copied;
+    if (t_reg) {
+        r.pass("guest.fadump_registered", fmt::format("kernel registered fadump {:.2f} s after QEMU start", *t_reg));
+        progress("fadump registered; crashing the guest");
+        t_crash = phase("crash", {"sysrq: Trigger a crash"}, {"FADUMP-LAB: not-registered", "qemu-system-ppc64:"});
+    }
+    if (t_crash) {
+        t_capture = phase("capture_kernel_boot", {"Linux version"}, {"qemu-system-ppc64:", "reboot: Power down"});
+    }
+    if (t_capture) {
+        progress("capture kernel booting");
+        t_ready = phase("vmcore_ready", {"FADUMP-LAB: capture vmcore_size="},
+                        {"Kernel panic", "not valid", "incomplete", "FADUMP-LAB: crashing", "FADUMP-LAB: not-registered"});
+    }
+    uint64_t vmcore_size = 0;
+    if (t_ready) {
+        const auto& lines = child->lines();
+        for (const auto& l : lines) {
+            const auto p = l.find("vmcore_size=");
+            if (p != std::string::npos) {
+                vmcore_size = std::stoull(l.substr(p + 12));
+            }
+        }
+        progress(fmt::format("/proc/vmcore ready ({} bytes); copying it out", vmcore_size));
+        t_copied = phase("vmcore_copied", {"FADUMP-LAB: copied"}, {"FADUMP-LAB: copy-failed", "Kernel panic"});
+    }
+    int status = 0;
+    if (!child->wait_exit(t_copied ? opt.timeout_s : 0, &status)) {
+        r.fail("qemu.exit", "QEMU did not power off");
+    }
+    child->kill();
+
+    bool dump_active = false;
+    bool released = false;
+    for (const auto& l : child->lines()) {
+        dump_active = dump_active || l.find("Firmware-assisted dump is active") != std::string::npos;
+        released = released || l.find("FADUMP-LAB: released") != std::string::npos;
+    }
+    if (t_capture) {
+        r.expect("guest.capture_kernel_dump_active", dump_active,
+                 dump_active ? "capture kernel: \"Firmware-assisted dump is active\"" : "capture kernel did not see the dump");
+    }
+    if (t_copied) {
+        r.pass("guest.vmcore_copied", fmt::format("{} bytes copied to the host", vmcore_size));
+        r.expect("guest.release_mem", released, released ? "preserved memory released (INVALIDATE)" : "release_mem failed");
+    }
+    if (t_reg) {
+        r.phases["boot_to_registered"] = *t_reg;
+    }
+    if (t_crash && t_capture) {
+        r.phases["crash_to_capture_kernel"] = *t_capture - *t_crash;
+    }
+    if (t_capture && t_ready) {
+        r.phases["capture_to_vmcore_ready"] = *t_ready - *t_capture;
+    }
+    if (t_ready && t_copied) {
+        r.phases["vmcore_copy_out"] = *t_copied - *t_ready;
+    }
+    r.phases["total"] = child->elapsed();
+
+    // The engine's own numbers.
+    if (ours && fs::exists(truth)) {
+        try {
+            std::ifstream f(truth);
+            const auto j = nlohmann::json::parse(f);
+            r.facts["bytes_preserved"] = j["dump"]["bytes_preserved"];
+            r.facts["engine_preserve_ms"] = j["dump"]["preserve_ns"].get<double>() / 1e6;
+            r.facts["ground_truth_hash_ms"] = j["hash_ns"].get<double>() / 1e6;
+            const double gib = j["dump"]["bytes_preserved"].get<double>() / (1ULL << 30);
+            r.facts["engine_gib_per_s"] = gib / (j["dump"]["preserve_ns"].get<double>() / 1e9);
+        } catch (const std::exception& e) {
+            r.fail("ground_truth.load", e.what());
+        }
+    }
+    {
+        std::ifstream gl(dir / "qemu-guest-errors.log");
+        std::string line;
+        std::string fadump_errors;
+        while (std::getline(gl, line)) {
+            if (line.find("fadump") != std::string::npos) {
+                fadump_errors += line + "; ";
+            }
+        }
+        r.expect("qemu.no_fadump_guest_errors", fadump_errors.empty(),
+                 fadump_errors.empty() ? "no fadump LOG_GUEST_ERROR lines" : fadump_errors);
+    }
+
+    // 3. The proof.
+    if (t_copied && vmcore_size > 0) {
+        fs::resize_file(disk, vmcore_size);
+        r.facts["vmcore_bytes"] = vmcore_size;
+        progress("checking the vmcore");
+        CheckInput in;
+        in.vmcore = disk;
+        in.vmlinux = a.vmlinux;
+        if (ours) {
+            in.ground_truth = truth;
+        }
+        in.expected_cpus = cpus;
+        in.scratch_dir = dir.string();
+        check_vmcore(in, r);
+    }
+    if (!opt.keep) {
+        std::error_code ec;
+        fs::remove(disk, ec);
+        fs::remove(truth, ec);
+        fs::remove(dir / "vmlinux.strip", ec);
+        r.facts["vmcore"] = "deleted (use --keep)";
+    } else {
+        r.facts["vmcore"] = disk;
+    }
+    return r.passed() ? 0 : 1;
+}
+
+}  // namespace lab

@@ -1,0 +1,37 @@
+// One whole fadump cycle: boot a real kernel under QEMU, wait for fadump to
+// register, crash it, boot the capture kernel, copy the vmcore out, prove it.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "report.hpp"
+
+namespace lab {
+
+struct RunOptions {
+    std::string machine = "pseries";
+    std::string firmware = "vof";          // vof | slof
+    std::string smp = "2";
+    std::string mem = "2G";
+    std::optional<std::string> kernel;     // vmlinux (with DWARF) to boot
+    std::optional<std::string> qemu;       // another QEMU, e.g. upstream's
+    std::string append;
+    std::optional<std::string> report_path;
+    std::string out_dir = "lab-out";
+    bool keep = false;
+    double timeout_s = 180;                // per phase
+    bool verbose = false;
+};
+
+/// Runs the cycle; the report says what passed. Returns the exit code.
+int run_cycle(const RunOptions& opt, Report& report);
+
+/// Number of CPUs a QEMU -smp value starts with ("4", "cpus=4,...",
+/// "sockets=1,cores=2,threads=2"); nullopt when it cannot tell.
+std::optional<unsigned> smp_cpus(const std::string& spec);
+
+/// Bytes in a QEMU -m value ("2G", "1536M", "4096").
+std::optional<uint64_t> mem_bytes(const std::string& spec);
+
+}  // namespace lab

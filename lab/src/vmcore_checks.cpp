@@ -1,0 +1,357 @@
+#include "vmcore_checks.hpp"
+
+#include <fcntl.h>
+#include <libkdumpfile/kdumpfile.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "elf_file.hpp"
+#include "process.hpp"
+
+namespace lab {
+namespace {
+
+constexpr uint32_t NT_PRSTATUS_TYPE = 1;
+constexpr size_t PRSTATUS_PID_OFFSET = 32;    // elf_prstatus.pr_pid on ppc64
+constexpr size_t PRSTATUS_REG_OFFSET = 112;   // elf_prstatus.pr_reg on ppc64
+
+// pt_regs slots (arch/powerpc/include/uapi/asm/ptrace.h) and the names
+// libkdumpfile gives them.
+struct RegSlot {
+    const char* truth;   // ground-truth key
+    const char* kdump;   // libkdumpfile cpu.N.reg.<name>
+};
+constexpr RegSlot NAMED_SLOTS[] = {
+    {"nip", "pc"}, {"msr", "msr"}, {"ctr", "ctr"}, {"lr", "lr"},
+    {"xer", "xer"}, {"cr", "ccr"}, {"dar", "dar"}, {"dsisr", "dsisr"},
+};
+
+// Functions the crashing CPU's saved registers may point into
+// (crash_fadump <- ppc_panic_fadump_handler <- notifier <- panic <- sysrq).
+const std::set<std::string> PANIC_PATH = {
+    "crash_fadump", "ppc_save_regs", "ppc_panic_fadump_handler", "notifier_call_chain",
+    "atomic_notifier_call_chain", "panic", "vpanic", "sysrq_handle_crash", "__handle_sysrq",
+};
+
+uint64_t parse_hex(const nlohmann::json& v) { return std::stoull(v.get<std::string>(), nullptr, 16); }
+
+std::string sha256_hex(const unsigned char* p, size_t n)
+{
+    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+    unsigned int len = 0;
+    EVP_Digest(p, n, md.data(), &len, EVP_sha256(), nullptr);
+    std::string s;
+    for (unsigned i = 0; i < len; ++i) {
+        s += fmt::format("{:02x}", md[i]);
+    }
+    return s;
+}
+
+struct KdumpCtx {
+    kdump_ctx_t* ctx = kdump_new();
+    int fd = -1;
+    ~KdumpCtx()
+    {
+        if (ctx != nullptr) {
+            kdump_free(ctx);
+        }
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
+    std::optional<uint64_t> number(const std::string& key)
+    {
+        kdump_num_t n = 0;
+        if (kdump_get_number_attr(ctx, key.c_str(), &n) != KDUMP_OK) {
+            return std::nullopt;
+        }
+        return n;
+    }
+    std::optional<std::string> str(const std::string& key)
+    {
+        const char* s = nullptr;
+        if (kdump_get_string_attr(ctx, key.c_str(), &s) != KDUMP_OK || s == nullptr) {
+            return std::nullopt;
+        }
+        return std::string(s);
+    }
+};
+
+void check_gdb(const CheckInput& in, const ElfFile& core, const std::vector<Note>& prstatus, Report& r)
+{
+    // gdb merges NT_PRSTATUS notes whose pid is 0 into one thread: give each
+    // CPU its own pid in a scratch copy.
+    const std::string scratch = in.scratch_dir + "/gdb-scratch.vmcore";
+    std::error_code ec;
+    std::filesystem::copy_file(in.vmcore, scratch, std::filesystem::copy_options::overwrite_existing, ec);
+    if (ec) {
+        r.fail("gdb.backtrace", "cannot make scratch copy: " + ec.message());
+        return;
+    }
+    {
+        std::fstream f(scratch, std::ios::in | std::ios::out | std::ios::binary);
+        for (size_t i = 0; i < prstatus.size(); ++i) {
+            const uint32_t pid = 1000 + static_cast<uint32_t>(i);
+            unsigned char b[4];
+            for (int k = 0; k < 4; ++k) {
+                const int shift = core.little_endian() ? 8 * k : 8 * (3 - k);
+                b[k] = static_cast<unsigned char>(pid >> shift);
+            }
+            f.seekp(static_cast<std::streamoff>(prstatus[i].desc_offset + PRSTATUS_PID_OFFSET));
+            f.write(reinterpret_cast<const char*>(b), 4);
+        }
+    }
+    std::string out;
+    const int rc = run_command({"gdb-multiarch", "-nx", "-batch", "-ex", "set pagination off", "-ex", "info threads",
+                                "-ex", "thread apply all bt 30", in.vmlinux, scratch},
+                               &out, 300);
+    std::filesystem::remove(scratch, ec);
+    std::ofstream(in.scratch_dir + "/gdb-backtrace.txt") << out;
+    const bool ok = rc == 0 && out.find("sysrq_handle_crash") != std::string::npos &&
+                    out.find("panic") != std::string::npos;
+    r.expect("gdb.backtrace", ok,
+             ok ? "gdb-multiarch unwinds the crashing thread through sysrq_handle_crash and panic"
+                : fmt::format("gdb exit {}; backtrace lacks sysrq_handle_crash/panic (see gdb-backtrace.txt)", rc));
+}
+
+}  // namespace
+
+void check_vmcore(const CheckInput& in, Report& r)
+{
+    std::string err;
+    auto core = ElfFile::open(in.vmcore, &err);
+    if (!core) {
+        r.fail("vmcore.elf_header", err);
+        return;
+    }
+    const GElf_Ehdr& eh = core->header();
+    const bool shape = eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_type == ET_CORE && eh.e_machine == EM_PPC64 &&
+                       eh.e_phnum > 0;
+    r.expect("vmcore.elf_header", shape,
+             fmt::format("class {} type {} machine {} phnum {} ({})", eh.e_ident[EI_CLASS] == ELFCLASS64 ? 64 : 32,
+                         eh.e_type, eh.e_machine, eh.e_phnum, core->little_endian() ? "LE" : "BE"));
+
+    // readelf, an independent ELF reader.
+    std::string ro;
+    const int rc = run_command({"readelf", "-h", "-l", "-n", "-W", in.vmcore}, &ro, 120);
+    const bool readelf_ok = rc == 0 && ro.find("CORE (Core file)") != std::string::npos &&
+                            ro.find("NT_PRSTATUS") != std::string::npos && ro.find("VMCOREINFO") != std::string::npos;
+    r.expect("vmcore.readelf", readelf_ok,
+             readelf_ok ? "readelf reads the header, program headers and notes (NT_PRSTATUS, VMCOREINFO)"
+                        : fmt::format("readelf exit {}", rc));
+
+    const auto notes = core->notes();
+    std::vector<Note> prstatus;
+    std::string vmcoreinfo;
+    for (const auto& n : notes) {
+        if (n.name == "CORE" && n.type == NT_PRSTATUS_TYPE) {
+            prstatus.push_back(n);
+        } else if (n.name == "VMCOREINFO") {
+            vmcoreinfo.assign(n.desc.begin(), n.desc.end());
+        }
+    }
+    if (in.expected_cpus) {
+        r.expect("vmcore.prstatus_per_cpu", prstatus.size() == *in.expected_cpus,
+                 fmt::format("{} NT_PRSTATUS notes, {} online CPUs", prstatus.size(), *in.expected_cpus));
+    } else {
+        r.expect("vmcore.prstatus_per_cpu", !prstatus.empty(), fmt::format("{} NT_PRSTATUS notes", prstatus.size()));
+    }
+    const auto osrel_pos = vmcoreinfo.find("OSRELEASE=");
+    const std::string osrelease =
+        osrel_pos == std::string::npos ? "" : vmcoreinfo.substr(osrel_pos + 10, vmcoreinfo.find('\n', osrel_pos) - osrel_pos - 10);
+    r.expect("vmcore.vmcoreinfo", !osrelease.empty(),
+             osrelease.empty() ? "no VMCOREINFO note with OSRELEASE" : "VMCOREINFO OSRELEASE=" + osrelease);
+
+    // libkdumpfile, the independent dump reader: registers come from it.
+    KdumpCtx kd;
+    kd.fd = open(in.vmcore.c_str(), O_RDONLY | O_CLOEXEC);
+    const bool kd_open = kd.ctx != nullptr && kd.fd >= 0 && kdump_open_fd(kd.ctx, kd.fd) == KDUMP_OK;
+    const auto kd_cpus = kd_open ? kd.number("cpu.number") : std::nullopt;
+    const auto kd_arch = kd_open ? kd.str("arch.name") : std::nullopt;
+    const auto kd_osrel = kd_open ? kd.str("linux.vmcoreinfo.lines.OSRELEASE") : std::nullopt;
+    const bool kd_ok = kd_open && kd_arch == "ppc64" && kd_cpus == prstatus.size() && kd_osrel == osrelease;
+    r.expect("libkdumpfile.open", kd_ok,
+             kd_open ? fmt::format("arch {}, {} CPUs, OSRELEASE {}", kd_arch.value_or("?"), kd_cpus.value_or(0),
+                                   kd_osrel.value_or("?"))
+                     : std::string("kdump_open_fd failed: ") + (kd.ctx ? kdump_get_err(kd.ctx) : "no context"));
+
+    auto vml = ElfFile::open(in.vmlinux, &err);
+    std::vector<Symbol> funcs;
+    if (vml) {
+        funcs = vml->symbols(STT_FUNC);
+        // Read kernel memory by virtual address through libkdumpfile.
+        for (const auto& s : vml->symbols(STT_OBJECT)) {
+            if (s.name != "linux_banner") {
+                continue;
+            }
+            char buf[64] = {};
+            size_t len = sizeof buf - 1;
+            const bool read_ok = kd_open && kdump_read(kd.ctx, KDUMP_KVADDR, s.addr, buf, &len) == KDUMP_OK;
+            const std::string banner(buf);
+            const bool ok = read_ok && banner.rfind("Linux version " + osrelease, 0) == 0;
+            r.expect("libkdumpfile.kernel_memory", ok,
+                     ok ? "linux_banner read by virtual address: \"" + banner.substr(0, 40) + "...\""
+                        : "cannot read linux_banner through libkdumpfile");
+        }
+    } else {
+        r.fail("vmlinux.symbols", err);
+    }
+
+    // Registers per CPU as libkdumpfile reads them.
+    struct Cpu {
+        std::map<std::string, uint64_t> reg;
+    };
+    std::vector<Cpu> cpus;
+    for (uint64_t i = 0; kd_open && i < kd_cpus.value_or(0); ++i) {
+        Cpu c;
+        for (int g = 0; g < 32; ++g) {
+            c.reg[fmt::format("r{}", g)] = kd.number(fmt::format("cpu.{}.reg.r{}", i, g)).value_or(~0ULL);
+        }
+        for (const auto& s : NAMED_SLOTS) {
+            c.reg[s.kdump] = kd.number(fmt::format("cpu.{}.reg.{}", i, s.kdump)).value_or(~0ULL);
+        }
+        cpus.push_back(std::move(c));
+    }
+
+    std::optional<nlohmann::json> truth;
+    if (in.ground_truth) {
+        std::ifstream f(*in.ground_truth);
+        if (f) {
+            try {
+                truth = nlohmann::json::parse(f);
+            } catch (const std::exception& e) {
+                r.fail("ground_truth.load", e.what());
+            }
+        } else {
+            r.fail("ground_truth.load", "no ground truth file " + *in.ground_truth + " (the engine wrote none)");
+        }
+    }
+
+    // The crashing CPU: known from the ground truth, else the one whose
+    // saved NIP lies in the panic path.
+    std::optional<size_t> crash_idx;
+    if (truth) {
+        const auto trig = (*truth)["trigger_cpu_index"].get<uint32_t>();
+        for (const auto& c : (*truth)["cpus"]) {
+            if (c["cpu_index"].get<uint32_t>() == trig) {
+                crash_idx = c["logical_id"].get<uint32_t>();
+            }
+        }
+    }
+    {
+        std::string detail;
+        size_t in_path = 0;
+        size_t which = 0;
+        for (size_t i = 0; i < cpus.size(); ++i) {
+            const std::string nip = symbolize(funcs, cpus[i].reg["pc"]);
+            const std::string lr = symbolize(funcs, cpus[i].reg["lr"]);
+            if (PANIC_PATH.contains(nip) && PANIC_PATH.contains(lr)) {
+                ++in_path;
+                which = i;
+            }
+            detail += fmt::format("cpu{}: nip {} lr {}; ", i, nip, lr);
+        }
+        bool ok = in_path >= 1;
+        if (crash_idx) {
+            ok = *crash_idx < cpus.size() && PANIC_PATH.contains(symbolize(funcs, cpus[*crash_idx].reg["pc"])) &&
+                 PANIC_PATH.contains(symbolize(funcs, cpus[*crash_idx].reg["lr"]));
+        } else if (in_path == 1) {
+            crash_idx = which;
+        }
+        r.expect("registers.crashing_cpu_in_panic_path", ok, detail);
+    }
+
+    if (!truth) {
+        const char* why = "no ground truth (not recorded by this QEMU)";
+        r.skip("registers.match_ground_truth", why);
+        r.skip("memory.pt_load_hashes", why);
+    } else {
+        // Every non-crashing CPU: the vmcore's registers equal the engine's
+        // snapshot at the instant the vCPUs stopped.
+        size_t compared = 0;
+        std::string mismatches;
+        for (const auto& tc : (*truth)["cpus"]) {
+            const size_t id = tc["logical_id"].get<uint32_t>();
+            if (crash_idx && id == *crash_idx) {
+                continue;
+            }
+            if (id >= cpus.size()) {
+                mismatches += fmt::format("cpu{} missing from the vmcore; ", id);
+                continue;
+            }
+            ++compared;
+            auto& reg = cpus[id].reg;
+            for (int g = 0; g < 32; ++g) {
+                const uint64_t want = parse_hex(tc["gpr"][g]);
+                if (reg[fmt::format("r{}", g)] != want) {
+                    mismatches += fmt::format("cpu{} r{} {:#x}!={:#x}; ", id, g, reg[fmt::format("r{}", g)], want);
+                }
+            }
+            for (const auto& s : NAMED_SLOTS) {
+                const uint64_t want = parse_hex(tc[s.truth]);
+                if (reg[s.kdump] != want) {
+                    mismatches += fmt::format("cpu{} {} {:#x}!={:#x}; ", id, s.truth, reg[s.kdump], want);
+                }
+            }
+        }
+        r.expect("registers.match_ground_truth", compared > 0 && mismatches.empty(),
+                 mismatches.empty() ? fmt::format("{} non-crashing CPU(s): GPR0-31 NIP MSR CTR LR XER CR DAR DSISR equal",
+                                                  compared)
+                                    : (compared == 0 ? "no non-crashing CPU to compare" : mismatches));
+
+        // Every PT_LOAD: each full 4 KiB page equals the guest page at crash time.
+        const uint64_t page = (*truth)["page_size"].get<uint64_t>();
+        const std::string& hashes = (*truth)["page_sha256"].get_ref<const std::string&>();
+        uint64_t pages = 0;
+        uint64_t bad = 0;
+        uint64_t partial_bytes = 0;
+        uint64_t loads = 0;
+        std::string first_bad;
+        for (const auto& seg : core->segments()) {
+            if (seg.type != PT_LOAD || seg.filesz == 0) {
+                continue;
+            }
+            ++loads;
+            const uint64_t first = (seg.paddr + page - 1) / page * page;
+            const uint64_t end = seg.paddr + seg.filesz;
+            partial_bytes += std::min(first, end) - seg.paddr;
+            for (uint64_t p = first; p + page <= end; p += page) {
+                const uint64_t off = seg.offset + (p - seg.paddr);
+                const uint64_t idx = p / page;
+                if (off + page > core->size() || (idx + 1) * 64 > hashes.size()) {
+                    ++bad;
+                    continue;
+                }
+                ++pages;
+                if (sha256_hex(core->data() + off, page) != hashes.substr(idx * 64, 64)) {
+                    if (bad++ == 0) {
+                        first_bad = fmt::format("{:#x}", p);
+                    }
+                }
+            }
+            if (end > first) {
+                partial_bytes += end - std::max(first, end / page * page);
+            }
+        }
+        r.expect("memory.pt_load_hashes", loads > 0 && pages > 0 && bad == 0,
+                 fmt::format("{} PT_LOAD, {} pages ({:.1f} MiB) compared, {} differ{}{}", loads, pages,
+                             static_cast<double>(pages * page) / (1 << 20), bad,
+                             first_bad.empty() ? "" : " (first at " + first_bad + ")",
+                             partial_bytes ? fmt::format("; {} bytes in partial edge pages not covered", partial_bytes)
+                                           : ""));
+    }
+
+    if (!in.scratch_dir.empty()) {
+        check_gdb(in, *core, prstatus, r);
+    }
+}
+
+}  // namespace lab

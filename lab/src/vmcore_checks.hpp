@@ -1,0 +1,24 @@
+// The offline proof of a vmcore: ELF shape, independent readers
+// (libkdumpfile, readelf, gdb), and, when the engine recorded ground truth,
+// registers and memory compared with what the guest had when it stopped.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "report.hpp"
+
+namespace lab {
+
+struct CheckInput {
+    std::string vmcore;
+    std::string vmlinux;                    // with DWARF, for symbols and gdb
+    std::optional<std::string> ground_truth;   // engine's JSON, when recorded
+    std::optional<unsigned> expected_cpus;     // online CPUs at crash time
+    std::string scratch_dir;                // for gdb's scratch copy
+};
+
+/// Runs every check that applies and records it in `report`.
+void check_vmcore(const CheckInput& in, Report& report);
+
+}  // namespace lab

@@ -27,6 +27,11 @@ public:
     ~FakeGuest() override { std::free(m_ram); }
     FakeGuest(const FakeGuest&) = delete;
     FakeGuest& operator=(const FakeGuest&) = delete;
+    FakeGuest(FakeGuest&& o) noexcept
+        : give_host_ptr(o.give_host_ptr), fail_at(o.fail_at), m_ram(o.m_ram), m_size(o.m_size)
+    {
+        o.m_ram = nullptr;
+    }
 
     bool give_host_ptr = true;
     uint64_t fail_at = UINT64_MAX;   // any access touching this address fails

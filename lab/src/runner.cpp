@@ -140,6 +140,17 @@ int run_cycle(const RunOptions& opt, Report& r)
     r.facts["qemu_binary"] = a.qemu;
     r.facts["qemu_version"] = first_line(ver);
     r.facts["kernel_version"] = a.kernel_version;
+    r.facts["initramfs"] = *initramfs;
+    {
+        // Debian package versions actually used (pins may have fallen back).
+        std::string v;
+        if (ours && (std::ifstream(fs::path(a.qemu).parent_path() / "fadump-qemu-version") >> v)) {
+            r.facts["qemu_debian_version"] = v;
+        }
+        if (std::ifstream(fs::path(*fw) / "version") >> v) {
+            r.facts["firmware_debian_version"] = v;
+        }
+    }
     r.facts["ground_truth"] = ours ? "recorded by the engine" : "not available (other QEMU)";
 
     // 2. The run.

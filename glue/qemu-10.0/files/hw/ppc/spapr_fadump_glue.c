@@ -23,7 +23,6 @@
 #include "migration/blocker.h"
 #include "hw/ppc/fdt.h"
 #include "hw/ppc/spapr.h"
-#include "hw/ppc/spapr_cpu_core.h"
 #include "hw/ppc/spapr_fadump_glue.h"
 #include "fadump-engine.h"
 #include "trace.h"
@@ -199,9 +198,15 @@ static void spapr_fadump_write_ground_truth(SpaprMachineState *spapr,
     }
 }
 
-bool spapr_fadump_os_term(PowerPCCPU *cpu, SpaprMachineState *spapr,
-                          uint32_t nret, target_ulong rets)
+/*
+ * The dump itself, run on the vCPU that called ibm,os-term once it has left
+ * the execution loop (async work runs outside cpu_exec, with the BQL): no
+ * vCPU is then inside guest code or half way through an hcall when the
+ * registers are read, memory is preserved and the reset is requested.
+ */
+static void spapr_fadump_dump_work(CPUState *caller, run_on_cpu_data data)
 {
+    SpaprMachineState *spapr = data.host_ptr;
     FadumpGuestOps ops = spapr_fadump_ops(spapr);
     g_autofree FadumpVcpuRegs *regs = NULL;
     FadumpGroundTruth *truth = NULL;
@@ -211,21 +216,6 @@ bool spapr_fadump_os_term(PowerPCCPU *cpu, SpaprMachineState *spapr,
     size_t n = 0;
     int32_t status;
 
-    if (!spapr->fadump) {
-        return false;
-    }
-    if (fadump_spapr_dump_in_progress(spapr->fadump)) {
-        /* Another vCPU is dumping; this one is about to be stopped. */
-        if (nret >= 1) {
-            rtas_st(rets, 0, RTAS_OUT_BUSY);
-        }
-        return true;
-    }
-    if (!fadump_spapr_begin_dump(spapr->fadump)) {
-        return false;
-    }
-    trace_spapr_fadump_os_term(CPU(cpu)->cpu_index);
-
     pause_all_vcpus();
     CPU_FOREACH(cs) {
         n++;
@@ -233,23 +223,10 @@ bool spapr_fadump_os_term(PowerPCCPU *cpu, SpaprMachineState *spapr,
     regs = g_new0(FadumpVcpuRegs, n);
     n = 0;
     CPU_FOREACH(cs) {
-        SpaprCpuState *spapr_cpu = spapr_cpu_state(POWERPC_CPU(cs));
-
         spapr_fadump_read_regs(POWERPC_CPU(cs), &regs[n++]);
-        /*
-         * The OS instance ends here: stop dispatch accounting in its VPAs,
-         * or this vCPU's exit from the execution loop would still write a
-         * dispatch counter into memory the dump preserves in place.
-         */
-        spapr_cpu->vpa_addr = 0;
-        spapr_cpu->slb_shadow_addr = 0;
-        spapr_cpu->slb_shadow_size = 0;
-        spapr_cpu->dtl_addr = 0;
-        spapr_cpu->dtl_size = 0;
     }
     if (spapr->fadump_ground_truth) {
-        truth = fadump_ground_truth_take(&ops, regs, n,
-                                         CPU(cpu)->cpu_index);
+        truth = fadump_ground_truth_take(&ops, regs, n, caller->cpu_index);
     }
     status = fadump_spapr_dump(spapr->fadump, &ops, regs, n, &stats,
                                msg, sizeof(msg));
@@ -269,13 +246,35 @@ bool spapr_fadump_os_term(PowerPCCPU *cpu, SpaprMachineState *spapr,
     }
     /* Preserved memory was written through host pointers: drop any code
      * translated from it before the reboot runs. */
-    tb_flush(CPU(cpu));
+    tb_flush(caller);
     spapr_fadump_update_blocker(spapr);
+    /* A guest reset keeps RAM: the memory-preserving reboot. */
+    qemu_system_reset_request(SHUTDOWN_CAUSE_GUEST_RESET);
+}
+
+bool spapr_fadump_os_term(PowerPCCPU *cpu, SpaprMachineState *spapr,
+                          uint32_t nret, target_ulong rets)
+{
+    if (!spapr->fadump) {
+        return false;
+    }
+    if (fadump_spapr_dump_in_progress(spapr->fadump)) {
+        /* Another vCPU started the dump; this one is about to be stopped. */
+        if (nret >= 1) {
+            rtas_st(rets, 0, RTAS_OUT_BUSY);
+        }
+        return true;
+    }
+    if (!fadump_spapr_begin_dump(spapr->fadump)) {
+        return false;
+    }
+    trace_spapr_fadump_os_term(CPU(cpu)->cpu_index);
     if (nret >= 1) {
         rtas_st(rets, 0, RTAS_OUT_SUCCESS);
     }
-    /* A guest reset keeps RAM: the memory-preserving reboot. */
-    qemu_system_reset_request(SHUTDOWN_CAUSE_GUEST_RESET);
+    /* Queuing work kicks the vCPU out of the execution loop at once. */
+    async_run_on_cpu(CPU(cpu), spapr_fadump_dump_work,
+                     RUN_ON_CPU_HOST_PTR(spapr));
     return true;
 }
 

@@ -9,10 +9,15 @@
 #include "fadump/ground_truth.hpp"
 #include "fadump/guest_memory.hpp"
 #include "fadump/papr/register_save_area.hpp"
+#include "fadump/opal/mpipl.hpp"
 #include "fadump/papr/spapr_fadump.hpp"
 
 struct FadumpSpapr {
     fadump::papr::SpaprFadump engine;
+};
+
+struct FadumpMpipl {
+    fadump::opal::Mpipl engine;
 };
 
 struct FadumpGroundTruth {
@@ -155,6 +160,114 @@ size_t fadump_spapr_prop_kernel_dump(const FadumpSpapr* fd, void* buf, size_t bu
 uint64_t fadump_spapr_cpu_state_size(uint32_t max_threads) noexcept
 {
     return fadump::papr::cpu_state_size(max_threads);
+}
+
+FadumpMpipl* fadump_mpipl_new(const FadumpMpiplConfig* cfg) noexcept
+{
+    if (cfg == nullptr || cfg->chips == 0) {
+        return nullptr;
+    }
+    try {
+        return new (std::nothrow) FadumpMpipl{fadump::opal::Mpipl({cfg->ram_size, cfg->chips})};
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+void fadump_mpipl_free(FadumpMpipl* mp) noexcept { delete mp; }
+
+bool fadump_mpipl_stash(FadumpMpipl* mp, uint32_t chip, uint64_t key, uint64_t value, char* msg,
+                        size_t msg_len) noexcept
+{
+    put_msg(msg, msg_len, "");
+    if (mp == nullptr) {
+        return false;
+    }
+    auto r = mp->engine.stash(chip, key, value);
+    if (!r) {
+        try {
+            put_msg(msg, msg_len, r.error().message);
+        } catch (...) {
+        }
+    }
+    return r.ok();
+}
+
+bool fadump_mpipl_s0(FadumpMpipl* mp, uint32_t chip, char* msg, size_t msg_len) noexcept
+{
+    put_msg(msg, msg_len, "");
+    if (mp == nullptr) {
+        return false;
+    }
+    try {
+        std::string why;
+        const bool start = mp->engine.s0(chip, &why);
+        put_msg(msg, msg_len, why);
+        return start;
+    } catch (...) {
+        return false;
+    }
+}
+
+bool fadump_mpipl_in_progress(const FadumpMpipl* mp) noexcept { return mp != nullptr && mp->engine.dumping(); }
+
+int32_t fadump_mpipl_dump(FadumpMpipl* mp, const FadumpGuestOps* ops, const FadumpVcpuRegs* threads, size_t n_threads,
+                          const FadumpRange* reload, size_t n_reload, FadumpMpiplStats* stats, char* msg,
+                          size_t msg_len) noexcept
+{
+    put_msg(msg, msg_len, "");
+    if (mp == nullptr || ops == nullptr || (threads == nullptr && n_threads != 0) ||
+        (reload == nullptr && n_reload != 0)) {
+        return -1;
+    }
+    try {
+        fadump::CallbackGuestMemory mem(*ops);
+        std::vector<fadump::GuestRange> ranges;
+        for (size_t i = 0; i < n_reload; ++i) {
+            auto r = fadump::GuestRange::make(fadump::GuestAddr{reload[i].addr}, fadump::ByteLen{reload[i].size});
+            if (r) {
+                ranges.push_back(*r);
+            }
+        }
+        auto out = mp->engine.dump(mem, std::span<const FadumpVcpuRegs>(threads, n_threads), ranges);
+        if (stats != nullptr) {
+            *stats = FadumpMpiplStats{out.bytes_preserved, out.preserve_ns, out.ranges_ok, out.ranges_failed,
+                                      out.threads_saved, out.mpipl_boot};
+        }
+        put_msg(msg, msg_len, out.problems);
+        return out.mpipl_boot ? 0 : -1;
+    } catch (...) {
+        put_msg(msg, msg_len, "internal error during MPIPL");
+        return -1;
+    }
+}
+
+bool fadump_mpipl_reset(FadumpMpipl* mp, const FadumpGuestOps* ops, uint64_t fw_load_addr) noexcept
+{
+    if (mp == nullptr || ops == nullptr) {
+        return false;
+    }
+    try {
+        fadump::CallbackGuestMemory mem(*ops);
+        return mp->engine.reset(mem, fw_load_addr);
+    } catch (...) {
+        return false;
+    }
+}
+
+size_t fadump_mpipl_prop_fw_load_area(const FadumpRange* reload, size_t n_reload, void* buf, size_t buf_len) noexcept
+{
+    const size_t need = n_reload * 16;
+    if (buf != nullptr && reload != nullptr) {
+        auto* out = static_cast<unsigned char*>(buf);
+        for (size_t i = 0; i < n_reload && (i + 1) * 16 <= buf_len; ++i) {
+            const fadump::Be64 a(reload[i].addr);
+            const fadump::Be64 z(reload[i].size);
+            std::memcpy(out + i * 16, &a, 8);
+            std::memcpy(out + i * 16 + 8, &z, 8);
+        }
+    }
+    return need;
 }
 
 FadumpGroundTruth* fadump_ground_truth_take(const FadumpGuestOps* ops, const FadumpVcpuRegs* vcpus,

@@ -166,6 +166,71 @@ size_t fadump_spapr_prop_kernel_dump(const FadumpSpapr *fd, void *buf, size_t bu
 uint64_t fadump_spapr_cpu_state_size(uint32_t max_threads) FADUMP_NOEXCEPT;
 
 /*
+ * PowerNV MPIPL (skiboot doc/mpipl.rst; the SBE and hostboot roles).
+ * A guest range, for the areas a reset reloads.
+ */
+typedef struct FadumpRange {
+    uint64_t addr;
+    uint64_t size;
+} FadumpRange;
+
+typedef struct FadumpMpiplConfig {
+    uint64_t ram_size;   /* guest RAM is [0, ram_size) */
+    uint32_t chips;
+} FadumpMpiplConfig;
+
+typedef struct FadumpMpipl FadumpMpipl;
+
+typedef struct FadumpMpiplStats {
+    uint64_t bytes_preserved;
+    uint64_t preserve_ns;
+    uint32_t ranges_ok;
+    uint32_t ranges_failed;
+    uint32_t threads_saved;
+    bool mpipl_boot;     /* the next boot is an MPIPL boot */
+} FadumpMpiplStats;
+
+FadumpMpipl *fadump_mpipl_new(const FadumpMpiplConfig *cfg) FADUMP_NOEXCEPT;
+void fadump_mpipl_free(FadumpMpipl *mp) FADUMP_NOEXCEPT;
+/*
+ * SBE chip-op STASH_MPIPL_CONFIG (0xD707) from chip `chip`: key 0x03 is the
+ * relocated skiboot base. Returns false (with `msg`) for an invalid base;
+ * other keys are accepted without effect.
+ */
+bool fadump_mpipl_stash(FadumpMpipl *mp, uint32_t chip, uint64_t key,
+                        uint64_t value, char *msg, size_t msg_len) FADUMP_NOEXCEPT;
+/*
+ * S0 interrupt written to chip `chip`'s SBE control register. True when the
+ * caller must now stop every vCPU and call fadump_mpipl_dump; false (with
+ * `msg`) when no base was stashed or an MPIPL is already under way.
+ */
+bool fadump_mpipl_s0(FadumpMpipl *mp, uint32_t chip, char *msg, size_t msg_len) FADUMP_NOEXCEPT;
+bool fadump_mpipl_in_progress(const FadumpMpipl *mp) FADUMP_NOEXCEPT;
+/*
+ * With every vCPU stopped: preserve MDST ranges into MDDT destinations,
+ * write the MDRT and the architected register data of every thread.
+ * `reload` lists what the coming reset reloads. Returns 0 when the next boot
+ * will be an MPIPL boot, -1 otherwise (`msg` says why).
+ */
+int32_t fadump_mpipl_dump(FadumpMpipl *mp, const FadumpGuestOps *ops,
+                          const FadumpVcpuRegs *threads, size_t n_threads,
+                          const FadumpRange *reload, size_t n_reload,
+                          FadumpMpiplStats *stats, char *msg, size_t msg_len) FADUMP_NOEXCEPT;
+/*
+ * Machine reset, after the firmware image was reloaded at fw_load_addr.
+ * Returns true when this boot is an MPIPL boot (add mpipl-boot to
+ * /ibm,opal/dump); forgets every stash either way.
+ */
+bool fadump_mpipl_reset(FadumpMpipl *mp, const FadumpGuestOps *ops,
+                        uint64_t fw_load_addr) FADUMP_NOEXCEPT;
+/*
+ * Value of /ibm,opal/dump "fw-load-area": (address, size) u64 BE pairs of
+ * what the firmware reload overwrites. Returns the length needed.
+ */
+size_t fadump_mpipl_prop_fw_load_area(const FadumpRange *reload, size_t n_reload,
+                                      void *buf, size_t buf_len) FADUMP_NOEXCEPT;
+
+/*
  * Ground truth for the lab, in two steps around the dump:
  * fadump_ground_truth_take records, at the instant the vCPUs stopped and
  * before any preservation, the index of the vCPU that triggered the dump,

@@ -1,0 +1,83 @@
+// The platform side of PowerNV memory-preserving IPL (MPIPL): the SBE's
+// stash chip-op and S0 interrupt, and the SBE + hostboot work at S0 —
+// preserve every MDST range into its MDDT destination, write the MDRT and
+// the architected register data, and tell the next boot it is an MPIPL boot.
+//
+// Sources: skiboot doc/mpipl.rst, core/opal-dump.c, hw/sbe-p9.c,
+// include/opal-dump.h, include/mem-map.h; Linux
+// arch/powerpc/platforms/powernv/opal-fadump.[ch].
+//
+// States: Idle -(stash key 3)-> Stashed -(S0)-> Dumping -(dump)-> Done
+// -(reset)-> Idle. Every reset forgets the stash (the next skiboot stashes
+// again). Not thread-safe: the VMM serialises calls (QEMU: the BQL).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "fadump/guest_memory.hpp"
+#include "fadump/opal/mpipl_tables.hpp"
+#include "fadump/result.hpp"
+#include "fadump/vcpu.hpp"
+
+namespace fadump::opal {
+
+/// SBE chip-op STASH_MPIPL_CONFIG keys (hw/sbe-p9.h).
+inline constexpr uint64_t STASH_KEY_SKIBOOT_BASE = 0x03;
+
+struct MpiplOutcome {
+    uint64_t bytes_preserved = 0;
+    uint64_t preserve_ns = 0;
+    uint32_t ranges_ok = 0;
+    uint32_t ranges_failed = 0;
+    uint32_t kernel_ranges_failed = 0;
+    uint32_t threads_saved = 0;
+    bool mpipl_boot = false;   // the next boot will see mpipl-boot
+    std::string problems;      // why an entry or the boot was refused
+};
+
+class Mpipl {
+public:
+    struct Config {
+        uint64_t ram_size = 0;
+        uint32_t chips = 1;
+    };
+    explicit Mpipl(const Config& cfg);
+
+    /// STASH_MPIPL_CONFIG from chip `chip`. Key 0x03 records the relocated
+    /// skiboot base after checking that skiboot's tables fit in RAM
+    /// (ParamError otherwise); other keys are accepted without effect.
+    [[nodiscard]] Result<void> stash(uint32_t chip, uint64_t key, uint64_t value);
+
+    /// S0 interrupt on chip `chip`: true when MPIPL starts now (a base was
+    /// stashed and no MPIPL is under way). `why` says why not otherwise.
+    [[nodiscard]] bool s0(uint32_t chip, std::string* why);
+
+    /// The SBE + hostboot work, with every vCPU stopped. `reload` lists what
+    /// the reset reloads (firmware, kernel, initrd, FDT); no destination may
+    /// overlap it.
+    MpiplOutcome dump(GuestMemory& mem, std::span<const VcpuState> threads, std::span<const GuestRange> reload);
+
+    /// After the reset reloaded the firmware image at `fw_load_addr`: writes
+    /// the processor dump area the next skiboot reads (at the unrelocated
+    /// image address) and returns true when this boot is an MPIPL boot.
+    bool reset(GuestMemory& mem, uint64_t fw_load_addr);
+
+    [[nodiscard]] bool dumping() const { return m_state == State::Dumping; }
+    [[nodiscard]] std::optional<uint64_t> stashed_base() const;
+
+private:
+    enum class State { Idle, Dumping, Done };
+    Config m_cfg;
+    State m_state = State::Idle;
+    std::array<std::optional<uint64_t>, 8> m_base{};   // per chip
+    uint64_t m_dump_base = 0;
+    bool m_next_boot_mpipl = false;
+    ProcDumpArea m_proc_area{};   // what the next boot must find
+};
+
+}  // namespace fadump::opal

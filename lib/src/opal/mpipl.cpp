@@ -1,0 +1,262 @@
+#include "fadump/opal/mpipl.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "fadump/opal/thread_regs.hpp"
+#include "fadump/preserve.hpp"
+
+namespace fadump::opal {
+namespace {
+
+struct Pair {
+    GuestRange src;
+    GuestRange dst;
+    uint8_t region = 0;
+    uint8_t dump_type = 0;
+    bool valid = false;
+};
+
+std::string range_str(const GuestRange& r) { return fmt::format("[0x{:x}, 0x{:x})", r.start().value, r.end()); }
+
+bool empty(const MdstEntry& e) { return e.addr == 0 && e.size == 0; }
+
+}  // namespace
+
+Mpipl::Mpipl(const Config& cfg) : m_cfg(cfg) {}
+
+std::optional<uint64_t> Mpipl::stashed_base() const
+{
+    for (const auto& b : m_base) {
+        if (b) {
+            return b;
+        }
+    }
+    return std::nullopt;
+}
+
+Result<void> Mpipl::stash(uint32_t chip, uint64_t key, uint64_t value)
+{
+    if (key != STASH_KEY_SKIBOOT_BASE) {
+        return {};   // other keys carry nothing MPIPL needs
+    }
+    if (chip >= m_base.size()) {
+        return fail(Errc::ParamError, fmt::format("stash from chip {} (at most {} chips)", chip, m_base.size()));
+    }
+    const uint64_t base = value & ~HRMOR_BIT;
+    auto area = GuestRange::make(GuestAddr{base}, ByteLen{SKIBOOT_SIZE});
+    if (base == 0 || base % 0x10000 != 0 || !area || area->end() > m_cfg.ram_size) {
+        return fail(Errc::ParamError, fmt::format("stashed skiboot base 0x{:x} leaves its tables (0x{:x} bytes) "
+                                                  "outside RAM or is unaligned", value, SKIBOOT_SIZE));
+    }
+    m_base[chip] = base;
+    return {};
+}
+
+bool Mpipl::s0(uint32_t chip, std::string* why)
+{
+    if (m_state != State::Idle) {
+        *why = fmt::format("S0 on chip {} while an MPIPL is already under way: ignored", chip);
+        return false;
+    }
+    const std::optional<uint64_t> base = chip < m_base.size() && m_base[chip] ? m_base[chip] : stashed_base();
+    if (!base) {
+        *why = fmt::format("S0 on chip {} but no skiboot base was stashed: MPIPL is not configured, ignored", chip);
+        return false;
+    }
+    m_dump_base = *base;
+    m_state = State::Dumping;
+    return true;
+}
+
+MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, std::span<const GuestRange> reload)
+{
+    MpiplOutcome out;
+    if (m_state != State::Dumping) {
+        out.problems = "dump without S0";
+        return out;
+    }
+    m_state = State::Done;
+    m_next_boot_mpipl = false;
+    const auto t0 = std::chrono::steady_clock::now();
+    const GuestRange ram = mem.ram();
+    const uint64_t base = m_dump_base;
+    auto note = [&](const std::string& s) { out.problems += s + "; "; };
+
+    // Copy the tables in once.
+    std::array<MdstEntry, MDST_ENTRIES> mdst{};
+    std::array<MdstEntry, MDST_ENTRIES> mddt{};
+    ProcDumpArea proc{};
+    if (!mem.read(GuestAddr{base + MDST_OFF}, std::as_writable_bytes(std::span(mdst))) ||
+        !mem.read(GuestAddr{base + MDDT_OFF}, std::as_writable_bytes(std::span(mddt))) ||
+        !mem.read(GuestAddr{base + PROC_DUMP_AREA_OFF}, std::as_writable_bytes(std::span(&proc, 1)))) {
+        note(fmt::format("cannot read MDST/MDDT/processor dump area at base 0x{:x}", base));
+        return out;
+    }
+
+    // Fixed areas no destination may touch: the MDRT we write and the
+    // register data area skiboot allocated.
+    const uint32_t tsize = thread_data_size();
+    const uint64_t alloc_addr = proc.alloc_addr & ~HRMOR_BIT;
+    const uint64_t alloc_size = proc.alloc_size;
+    auto regs_area = GuestRange::make(GuestAddr{alloc_addr}, ByteLen{alloc_size});
+    const auto mdrt_area = *GuestRange::make(GuestAddr{base + MDRT_OFF}, ByteLen{MDRT_ENTRIES * sizeof(MdrtEntry)});
+
+    // Pair MDST[i] with MDDT[i] and validate each pair.
+    std::array<Pair, MDST_ENTRIES> pairs{};
+    for (size_t i = 0; i < MDST_ENTRIES; ++i) {
+        const MdstEntry& s = mdst[i];
+        const MdstEntry& d = mddt[i];
+        if (empty(s) && empty(d)) {
+            continue;
+        }
+        Pair& p = pairs[i];
+        p.region = s.data_region;
+        p.dump_type = s.dump_type;
+        auto src = GuestRange::make(GuestAddr{s.addr & ~HRMOR_BIT}, ByteLen{s.size});
+        auto dst = GuestRange::make(GuestAddr{d.addr & ~HRMOR_BIT}, ByteLen{d.size});
+        if (empty(s) != empty(d) || s.size != d.size || s.data_region != d.data_region) {
+            note(fmt::format("entry {}: MDST (region 0x{:02x}, 0x{:x} bytes) and MDDT (region 0x{:02x}, 0x{:x} "
+                             "bytes) do not pair", i, s.data_region, s.size.get(), d.data_region, d.size.get()));
+        } else if (!src || !dst || !ram.contains(*src) || !ram.contains(*dst)) {
+            note(fmt::format("entry {}: range outside RAM", i));
+        } else if (!regs_area || (!dst->empty() && (dst->overlaps(*regs_area) || dst->overlaps(mdrt_area)))) {
+            note(fmt::format("entry {}: destination {} overlaps the register data or MDRT area", i,
+                             range_str(*dst)));
+        } else {
+            p.src = *src;
+            p.dst = *dst;
+            p.valid = true;
+            for (const auto& r : reload) {
+                if (dst->overlaps(r)) {
+                    note(fmt::format("entry {}: destination {} overlaps {} which the reboot reloads", i,
+                                     range_str(*dst), range_str(r)));
+                    p.valid = false;
+                }
+            }
+        }
+    }
+    // No destination may overlap another destination or any source.
+    for (size_t i = 0; i < MDST_ENTRIES; ++i) {
+        if (!pairs[i].valid || pairs[i].dst.empty()) {
+            continue;
+        }
+        for (size_t j = 0; j < MDST_ENTRIES; ++j) {
+            if (i == j || (mdst[j].size == 0 && mddt[j].size == 0)) {
+                continue;
+            }
+            const bool dst_clash = j < i && pairs[j].valid && pairs[i].dst.overlaps(pairs[j].dst);
+            auto other_src = GuestRange::make(GuestAddr{mdst[j].addr & ~HRMOR_BIT}, ByteLen{mdst[j].size});
+            const bool src_clash = other_src && pairs[i].dst.overlaps(*other_src);
+            if (dst_clash || src_clash) {
+                note(fmt::format("entry {}: destination {} overlaps entry {}'s {}", i, range_str(pairs[i].dst), j,
+                                 dst_clash ? "destination" : "source"));
+                pairs[i].valid = false;
+                break;
+            }
+        }
+        if (pairs[i].valid && pairs[i].dst.overlaps(pairs[i].src)) {
+            note(fmt::format("entry {}: destination overlaps its own source", i));
+            pairs[i].valid = false;
+        }
+    }
+
+    // Preserve, and record what was preserved for the MDRT.
+    std::array<MdrtEntry, MDST_ENTRIES> records{};
+    size_t nrec = 0;
+    for (size_t i = 0; i < MDST_ENTRIES; ++i) {
+        if (empty(mdst[i]) && empty(mddt[i])) {
+            continue;
+        }
+        const bool kernel = mdst[i].data_region >= REGION_KERNEL_FIRST;
+        const Pair& p = pairs[i];
+        const uint64_t done = p.valid ? preserve_range(mem, p.src.start(), p.dst.start(), p.src.len()) : 0;
+        if (!p.valid || done != p.src.len().bytes) {
+            if (p.valid) {
+                note(fmt::format("entry {}: copied 0x{:x} of 0x{:x} bytes", i, done, p.src.len().bytes));
+            }
+            ++out.ranges_failed;
+            out.kernel_ranges_failed += kernel ? 1 : 0;
+            continue;
+        }
+        ++out.ranges_ok;
+        out.bytes_preserved += done;
+        MdrtEntry& r = records[nrec++];
+        r.src_addr = p.src.start().value;
+        r.dest_addr = p.dst.start().value;
+        r.data_region = p.region;
+        r.dump_type = p.dump_type;
+        r.size = static_cast<uint32_t>(p.src.len().bytes);
+    }
+
+    // Architected register data, one block per thread that exists.
+    bool regs_ok = false;
+    const uint64_t need = uint64_t{tsize} * threads.size();
+    if (!regs_area || alloc_addr == 0 || !ram.contains(*regs_area)) {
+        note(fmt::format("register data area 0x{:x} (+0x{:x}) is not in RAM", alloc_addr, alloc_size));
+    } else if (need > alloc_size) {
+        note(fmt::format("register data for {} threads needs 0x{:x} bytes, skiboot allocated 0x{:x}",
+                         threads.size(), need, alloc_size));
+    } else {
+        std::vector<std::byte> block(tsize);
+        regs_ok = true;
+        for (size_t t = 0; t < threads.size() && regs_ok; ++t) {
+            (void)write_thread_data(block, threads[t]);
+            regs_ok = mem.write(GuestAddr{alloc_addr + t * tsize}, block);
+        }
+        if (regs_ok) {
+            out.threads_saved = static_cast<uint32_t>(threads.size());
+        } else {
+            note("writing the register data failed");
+        }
+    }
+
+    // MDRT: the preserved ranges, the rest of the table zeroed.
+    std::array<std::byte, MDRT_ENTRIES * sizeof(MdrtEntry)> mdrt{};
+    std::memcpy(mdrt.data(), records.data(), nrec * sizeof(MdrtEntry));
+    const bool mdrt_ok = mem.write(mdrt_area.start(), mdrt);
+    if (!mdrt_ok) {
+        note("writing the MDRT failed");
+    }
+
+    bool any_kernel = false;
+    for (size_t i = 0; i < nrec; ++i) {
+        any_kernel = any_kernel || records[i].data_region >= REGION_KERNEL_FIRST;
+    }
+    out.mpipl_boot = regs_ok && mdrt_ok && out.kernel_ranges_failed == 0 && any_kernel;
+    if (!any_kernel && out.kernel_ranges_failed == 0) {
+        note("no kernel range was registered");
+    }
+    if (out.mpipl_boot) {
+        m_next_boot_mpipl = true;
+        m_proc_area = ProcDumpArea{};
+        m_proc_area.thread_size = tsize;
+        m_proc_area.version = CPU_DATA_VERSION;
+        m_proc_area.dest_addr = alloc_addr | HRMOR_BIT;
+        m_proc_area.act_size = static_cast<uint32_t>(need);
+    }
+    out.preserve_ns = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+    return out;
+}
+
+bool Mpipl::reset(GuestMemory& mem, uint64_t fw_load_addr)
+{
+    const bool mpipl = m_next_boot_mpipl;
+    bool ok = true;
+    if (mpipl) {
+        // skiboot relocates its image from the load address to its base on
+        // boot; the processor dump area travels inside the image.
+        ok = mem.write(GuestAddr{fw_load_addr + PROC_DUMP_AREA_OFF},
+                       std::as_bytes(std::span(&m_proc_area, 1)));
+    }
+    m_next_boot_mpipl = false;
+    m_state = State::Idle;
+    m_base = {};
+    return mpipl && ok;
+}
+
+}  // namespace fadump::opal

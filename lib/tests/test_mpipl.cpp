@@ -1,0 +1,248 @@
+// PowerNV MPIPL: SBE stash and S0, table pairing and validation, MDRT,
+// architected register data and the MPIPL boot decision.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "fadump/opal/mpipl.hpp"
+#include "fadump/opal/thread_regs.hpp"
+#include "fake_guest.hpp"
+
+using namespace fadump;
+using namespace fadump::opal;
+using fadump::test::FakeGuest;
+
+namespace {
+
+constexpr uint64_t RAM = 1ULL << 30;
+constexpr uint64_t BASE = 0x30000000;
+constexpr uint64_t OPAL_DEST = 0x32000000;
+constexpr uint64_t OPAL_SIZE = 0x1C10000 + 0x20000;
+constexpr uint64_t REGS = 0x34000000;
+constexpr uint64_t KDEST = 0x38000000;
+
+struct MpiplTest : ::testing::Test {
+    FakeGuest g{RAM};
+    Mpipl mp{Mpipl::Config{RAM, 1}};
+
+    void entry(uint64_t table, size_t i, uint64_t addr, uint8_t region, uint32_t size)
+    {
+        MdstEntry e{};
+        e.addr = addr | HRMOR_BIT;
+        e.data_region = region;
+        e.size = size;
+        g.put(BASE + table + i * sizeof(MdstEntry), e);
+    }
+    // What skiboot and a Linux kernel register: OPAL's own memory plus two
+    // kernel boot-memory regions.
+    void skiboot_like(uint32_t alloc_size = 0x80000)
+    {
+        entry(MDST_OFF, 0, BASE, REGION_OPAL_MEMORY, static_cast<uint32_t>(OPAL_SIZE));
+        entry(MDDT_OFF, 0, OPAL_DEST, REGION_OPAL_MEMORY, static_cast<uint32_t>(OPAL_SIZE));
+        entry(MDST_OFF, 1, 0, 0x80, 0x1000000);
+        entry(MDDT_OFF, 1, KDEST, 0x80, 0x1000000);
+        entry(MDST_OFF, 2, 0x2000000, 0x80, 0x800000);
+        entry(MDDT_OFF, 2, KDEST + 0x1000000, 0x80, 0x800000);
+        ProcDumpArea p{};
+        p.alloc_addr = REGS | HRMOR_BIT;
+        p.alloc_size = alloc_size;
+        g.put(BASE + PROC_DUMP_AREA_OFF, p);
+        g.fill_pattern(0, 0x2800000, 11);
+    }
+    std::vector<VcpuState> threads(size_t n)
+    {
+        std::vector<VcpuState> v(n);
+        for (size_t i = 0; i < n; ++i) {
+            v[i].pir = static_cast<uint32_t>(i);
+            v[i].nia = 0xC000000000001000ULL + i;
+            v[i].msr = 0x9000000000001033ULL;
+            v[i].cr = 0x44000000 + i;
+            v[i].ctr = 0xC7;
+            v[i].lr = 0x1A;
+            v[i].xer = 0x20000000;
+            v[i].gpr[1] = 0xC0000000000F0000ULL + i;
+        }
+        return v;
+    }
+    bool start()
+    {
+        EXPECT_TRUE(mp.stash(0, STASH_KEY_SKIBOOT_BASE, BASE).ok());
+        std::string why;
+        return mp.s0(0, &why);
+    }
+};
+
+}  // namespace
+
+TEST_F(MpiplTest, S0WithoutStashIsIgnored)
+{
+    std::string why;
+    EXPECT_FALSE(mp.s0(0, &why));
+    EXPECT_NE(why.find("no skiboot base"), std::string::npos);
+}
+
+TEST_F(MpiplTest, StashRejectsBasesOutsideRamAndIgnoresOtherKeys)
+{
+    EXPECT_EQ(mp.stash(0, STASH_KEY_SKIBOOT_BASE, RAM - 0x10000).code(), Errc::ParamError);
+    EXPECT_EQ(mp.stash(0, STASH_KEY_SKIBOOT_BASE, 0).code(), Errc::ParamError);
+    EXPECT_EQ(mp.stash(0, STASH_KEY_SKIBOOT_BASE, BASE + 8).code(), Errc::ParamError);
+    EXPECT_EQ(mp.stash(99, STASH_KEY_SKIBOOT_BASE, BASE).code(), Errc::ParamError);
+    EXPECT_TRUE(mp.stash(0, 0x01, 0xDEAD).ok());
+    EXPECT_FALSE(mp.stashed_base());
+    EXPECT_TRUE(mp.stash(0, STASH_KEY_SKIBOOT_BASE, BASE | HRMOR_BIT).ok());
+    EXPECT_EQ(mp.stashed_base(), BASE);
+}
+
+TEST_F(MpiplTest, SecondS0DuringMpiplIsIgnored)
+{
+    ASSERT_TRUE(start());
+    std::string why;
+    EXPECT_FALSE(mp.s0(0, &why));
+    EXPECT_NE(why.find("already"), std::string::npos);
+}
+
+TEST_F(MpiplTest, FullMpipl)
+{
+    skiboot_like();
+    std::vector<std::byte> boot(g.at(0), g.at(0x1000000));
+    std::vector<std::byte> opal(g.at(BASE), g.at(BASE + OPAL_SIZE));
+    ASSERT_TRUE(start());
+    auto t = threads(4);
+    MpiplOutcome out = mp.dump(g, t, {});
+    EXPECT_TRUE(out.mpipl_boot) << out.problems;
+    EXPECT_EQ(out.ranges_ok, 3u);
+    EXPECT_EQ(out.threads_saved, 4u);
+    EXPECT_EQ(std::memcmp(g.at(KDEST), boot.data(), boot.size()), 0);
+    EXPECT_EQ(std::memcmp(g.at(OPAL_DEST), opal.data(), opal.size()), 0);
+
+    // MDRT records the *start* addresses of what was preserved.
+    auto r0 = g.get<MdrtEntry>(BASE + MDRT_OFF);
+    EXPECT_EQ(r0.src_addr.get(), BASE);
+    EXPECT_EQ(r0.dest_addr.get(), OPAL_DEST);
+    EXPECT_EQ(r0.data_region, REGION_OPAL_MEMORY);
+    EXPECT_EQ(r0.size.get(), OPAL_SIZE);
+    auto r2 = g.get<MdrtEntry>(BASE + MDRT_OFF + 2 * sizeof(MdrtEntry));
+    EXPECT_EQ(r2.src_addr.get(), 0x2000000u);
+    EXPECT_EQ(r2.dest_addr.get(), KDEST + 0x1000000);
+    auto r3 = g.get<MdrtEntry>(BASE + MDRT_OFF + 3 * sizeof(MdrtEntry));
+    EXPECT_EQ(r3.size.get(), 0u);
+
+    // Thread data as Linux parses it: entries at offsetof(offset) + offset.
+    const uint32_t ts = thread_data_size();
+    for (uint32_t i = 0; i < 4; ++i) {
+        const uint64_t th = REGS + i * ts;
+        auto h = g.get<ThreadHeader>(th);
+        EXPECT_EQ(h.pir.get(), i);
+        EXPECT_NE(h.core_state, 0x0F);
+        EXPECT_EQ(h.offset.get(), 0x10u);
+        EXPECT_EQ(h.esize.get(), 16u);
+        std::map<std::pair<uint32_t, uint32_t>, uint64_t> regs;
+        for (uint32_t e = 0; e < h.ecnt.get(); ++e) {
+            auto ent = g.get<ThreadRegEntry>(th + 8 + h.offset.get() + e * h.esize.get());
+            regs[{ent.reg_type.get(), ent.reg_num.get()}] = ent.reg_val.get();
+        }
+        EXPECT_EQ((regs[{REG_TYPE_GPR, 1}]), t[i].gpr[1]);
+        EXPECT_EQ((regs[{REG_TYPE_SPR, REG_ID_NIP}]), t[i].nia);
+        EXPECT_EQ((regs[{REG_TYPE_SPR, REG_ID_MSR}]), t[i].msr);
+        EXPECT_EQ((regs[{REG_TYPE_SPR, REG_ID_CR}]), t[i].cr);
+        EXPECT_EQ((regs[{REG_TYPE_SPR, 9}]), t[i].ctr);
+        EXPECT_EQ((regs[{REG_TYPE_SPR, 8}]), t[i].lr);
+        EXPECT_EQ((regs[{REG_TYPE_SPR, 1}]), t[i].xer);
+    }
+
+    // The reset writes the processor dump area into the reloaded image.
+    EXPECT_TRUE(mp.reset(g, 0));
+    auto p = g.get<ProcDumpArea>(PROC_DUMP_AREA_OFF);
+    EXPECT_EQ(p.thread_size.get(), ts);
+    EXPECT_EQ(p.version, 1);
+    EXPECT_EQ(p.dest_addr.get() & ~HRMOR_BIT, REGS);
+    EXPECT_EQ(p.act_size.get(), 4 * ts);
+    // Only once; the stash is forgotten.
+    EXPECT_FALSE(mp.reset(g, 0));
+    EXPECT_FALSE(mp.stashed_base());
+}
+
+TEST_F(MpiplTest, DesynchronisedTablesRefuseTheMpiplBoot)
+{
+    skiboot_like();
+    entry(MDDT_OFF, 2, KDEST + 0x1000000, 0x80, 0x400000);   // MDDT[2] names another size
+    ASSERT_TRUE(start());
+    auto t = threads(2);
+    MpiplOutcome out = mp.dump(g, t, {});
+    EXPECT_FALSE(out.mpipl_boot);
+    EXPECT_EQ(out.ranges_failed, 1u);
+    EXPECT_NE(out.problems.find("do not pair"), std::string::npos);
+    EXPECT_FALSE(mp.reset(g, 0));
+}
+
+TEST_F(MpiplTest, OverlappingDestinationsAreRefused)
+{
+    skiboot_like();
+    entry(MDDT_OFF, 2, KDEST + 0x800000, 0x80, 0x800000);   // over entry 1's destination
+    ASSERT_TRUE(start());
+    auto t = threads(2);
+    MpiplOutcome out = mp.dump(g, t, {});
+    EXPECT_FALSE(out.mpipl_boot);
+    EXPECT_NE(out.problems.find("overlaps entry 1's destination"), std::string::npos) << out.problems;
+}
+
+TEST_F(MpiplTest, DestinationOverASourceIsRefused)
+{
+    skiboot_like();
+    entry(MDDT_OFF, 1, 0x2000000, 0x80, 0x1000000);   // onto entry 2's source
+    ASSERT_TRUE(start());
+    auto t = threads(2);
+    MpiplOutcome out = mp.dump(g, t, {});
+    EXPECT_FALSE(out.mpipl_boot);
+    EXPECT_NE(out.problems.find("source"), std::string::npos) << out.problems;
+}
+
+TEST_F(MpiplTest, OutOfRamRangesAreRefused)
+{
+    skiboot_like();
+    entry(MDST_OFF, 3, RAM - 0x1000, 0x80, 0x2000);
+    entry(MDDT_OFF, 3, KDEST + 0x2000000, 0x80, 0x2000);
+    ASSERT_TRUE(start());
+    auto t = threads(1);
+    MpiplOutcome out = mp.dump(g, t, {});
+    EXPECT_FALSE(out.mpipl_boot);
+    EXPECT_NE(out.problems.find("outside RAM"), std::string::npos);
+}
+
+TEST_F(MpiplTest, DestinationTheResetReloadsIsRefused)
+{
+    skiboot_like();
+    ASSERT_TRUE(start());
+    auto t = threads(1);
+    const GuestRange initrd = *GuestRange::make(GuestAddr{KDEST + 0x100000}, ByteLen{0x1000});
+    MpiplOutcome out = mp.dump(g, std::span(t), std::span(&initrd, 1));
+    EXPECT_FALSE(out.mpipl_boot);
+    EXPECT_NE(out.problems.find("reboot reloads"), std::string::npos);
+}
+
+TEST_F(MpiplTest, EveryThreadThatExistsIsSavedOrTheBootIsRefused)
+{
+    // cpus < maxcpus: the SBE saves every thread that exists; when skiboot
+    // allocated too little, nothing is written past its area.
+    skiboot_like(thread_data_size() * 2);
+    ASSERT_TRUE(start());
+    auto t = threads(4);
+    MpiplOutcome out = mp.dump(g, t, {});
+    EXPECT_FALSE(out.mpipl_boot);
+    EXPECT_EQ(out.threads_saved, 0u);
+    EXPECT_NE(out.problems.find("skiboot allocated"), std::string::npos);
+    EXPECT_EQ(g.get<uint64_t>(REGS), 0u);
+}
+
+TEST_F(MpiplTest, NoKernelRangeMeansNoMpiplBoot)
+{
+    entry(MDST_OFF, 0, BASE, REGION_OPAL_MEMORY, 0x1000);
+    entry(MDDT_OFF, 0, OPAL_DEST, REGION_OPAL_MEMORY, 0x1000);
+    ProcDumpArea p{};
+    p.alloc_addr = REGS;
+    p.alloc_size = 0x100000;
+    g.put(BASE + PROC_DUMP_AREA_OFF, p);
+    ASSERT_TRUE(start());
+    auto t = threads(1);
+    EXPECT_FALSE(mp.dump(g, t, {}).mpipl_boot);
+}

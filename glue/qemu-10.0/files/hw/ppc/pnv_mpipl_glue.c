@@ -1,0 +1,417 @@
+/*
+ * PowerNV memory-preserving IPL (MPIPL): QEMU glue around libfadump.
+ *
+ * skiboot stashes its relocated base in every SBE (chip-op 0xD707 key 0x03)
+ * and, when the OS asks for an MPIPL, raises S0 on every SBE. The SBE and
+ * hostboot then preserve the MDST ranges, write MDRT and the architected
+ * register data and IPL again with "mpipl-boot" (skiboot doc/mpipl.rst).
+ * Here the SBE roles are played by libfadump; this file moves data.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/units.h"
+#include "qemu/error-report.h"
+#include "qapi/error.h"
+#include "exec/address-spaces.h"
+#include "exec/memory.h"
+#include "exec/tb-flush.h"
+#include "hw/boards.h"
+#include "hw/irq.h"
+#include "hw/loader.h"
+#include "hw/core/cpu.h"
+#include "system/cpus.h"
+#include "system/hw_accel.h"
+#include "system/runstate.h"
+#include "hw/ppc/fdt.h"
+#include "hw/ppc/pnv.h"
+#include "hw/ppc/pnv_chip.h"
+#include "hw/ppc/pnv_sbe.h"
+#include "hw/ppc/pnv_mpipl_glue.h"
+#include "target/ppc/cpu.h"
+#include "fadump-engine.h"
+#include "trace.h"
+#include <libfdt.h>
+
+#define MPIPL_MSG_LEN 1024
+#define MPIPL_MAX_RELOAD 4
+/* Load addresses of pnv.c: kernel, initrd, FDT (pnv.h PNV_FDT_ADDR). */
+#define MPIPL_KERNEL_ADDR 0x20000000
+#define MPIPL_INITRD_ADDR 0x28000000
+#define MPIPL_FDT_MAX (1 * MiB)
+
+/* SBE status in the response (skiboot hw/sbe-p9.c). */
+#define SBE_STATUS_PRI_SHIFT 48
+#define SBE_STATUS_PRI_INVALID_DATA 0x02
+#define SBE_HOST_RESPONSE_WAITING PPC_BIT(0)
+
+/* SBE control register bits (pnv_sbe.c). */
+#define MPIPL_SBE_CTRL_S0 PPC_BIT(14)
+#define MPIPL_SBE_CTRL_S1 PPC_BIT(15)
+
+typedef struct PnvMpipl {
+    FadumpMpipl *engine;
+    FadumpRange reload[MPIPL_MAX_RELOAD];
+    size_t n_reload;
+} PnvMpipl;
+
+static PnvMachineState *pnv_mpipl_machine(void)
+{
+    return PNV_MACHINE(qdev_get_machine());
+}
+
+static bool fadump_read(void *opaque, uint64_t gpa, void *buf, uint64_t len)
+{
+    return address_space_read(&address_space_memory, gpa,
+                              MEMTXATTRS_UNSPECIFIED, buf, len) == MEMTX_OK;
+}
+
+static bool fadump_write(void *opaque, uint64_t gpa, const void *buf,
+                         uint64_t len)
+{
+    return address_space_write(&address_space_memory, gpa,
+                               MEMTXATTRS_UNSPECIFIED, buf, len) == MEMTX_OK;
+}
+
+static void *fadump_host_ptr(void *opaque, uint64_t gpa, uint64_t len)
+{
+    MachineState *ms = MACHINE(opaque);
+    uint64_t size = memory_region_size(ms->ram);
+
+    if (gpa > size || len > size - gpa) {
+        return NULL;
+    }
+    return (uint8_t *)memory_region_get_ram_ptr(ms->ram) + gpa;
+}
+
+static void fadump_mark_dirty(void *opaque, uint64_t gpa, uint64_t len)
+{
+    memory_region_set_dirty(MACHINE(opaque)->ram, gpa, len);
+}
+
+static FadumpGuestOps pnv_mpipl_ops(PnvMachineState *pnv)
+{
+    FadumpGuestOps ops = {
+        .opaque = pnv,
+        .read = fadump_read,
+        .write = fadump_write,
+        .host_ptr = fadump_host_ptr,
+        .mark_dirty = fadump_mark_dirty,
+        .ram_size = MACHINE(pnv)->ram_size,
+    };
+    return ops;
+}
+
+/* Chip index of an SBE (POWER9 and POWER10 chips embed theirs). */
+static int pnv_mpipl_chip_of(PnvMachineState *pnv, PnvSBE *sbe)
+{
+    int i;
+
+    for (i = 0; i < pnv->num_chips; i++) {
+        Object *chip = OBJECT(pnv->chips[i]);
+
+        if (object_dynamic_cast(chip, TYPE_PNV9_CHIP) &&
+            &PNV9_CHIP(chip)->sbe == sbe) {
+            return i;
+        }
+        if (object_dynamic_cast(chip, TYPE_PNV10_CHIP) &&
+            &PNV10_CHIP(chip)->sbe == sbe) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+void pnv_mpipl_sbe_stash(PnvSBE *sbe, uint64_t reg0, uint64_t key,
+                         uint64_t value)
+{
+    PnvMachineState *pnv = pnv_mpipl_machine();
+    char msg[MPIPL_MSG_LEN];
+    int chip = pnv_mpipl_chip_of(pnv, sbe);
+    bool ok = true;
+
+    if (pnv->mpipl && chip >= 0) {
+        ok = fadump_mpipl_stash(pnv->mpipl->engine, chip, key, value, msg,
+                                sizeof(msg));
+        if (!ok) {
+            qemu_log_mask(LOG_GUEST_ERROR, "mpipl: %s\n", msg);
+        }
+    }
+    trace_pnv_mpipl_stash(chip, key, value, ok);
+    /* Response: the command's sequence and opcode, and the status. */
+    sbe->mbox[4] = (reg0 & 0xffffffffULL) |
+        (ok ? 0 : (uint64_t)SBE_STATUS_PRI_INVALID_DATA <<
+                  SBE_STATUS_PRI_SHIFT);
+    sbe->mbox[5] = 0;
+    sbe->mbox[6] = 0;
+    sbe->mbox[7] = 0;
+    sbe->host_doorbell |= SBE_HOST_RESPONSE_WAITING;
+    qemu_set_irq(sbe->psi_irq, 1);
+}
+
+/* Live architected state of a stopped thread. */
+static void pnv_mpipl_read_regs(PowerPCCPU *cpu, FadumpVcpuRegs *r)
+{
+    CPUPPCState *env = &cpu->env;
+    int i;
+
+    cpu_synchronize_state(CPU(cpu));
+    memset(r, 0, sizeof(*r));
+    r->cpu_index = CPU(cpu)->cpu_index;
+    r->logical_id = CPU(cpu)->cpu_index;
+    r->pir = env->spr[SPR_PIR];
+    for (i = 0; i < 32; i++) {
+        ppc_avr_t *avr = cpu_avr_ptr(env, i);
+
+        r->gpr[i] = env->gpr[i];
+        r->fpr[i] = *cpu_fpr_ptr(env, i);
+        r->vsrl[i] = *cpu_vsrl_ptr(env, i);
+        r->vr[i][0] = avr->VsrD(0);
+        r->vr[i][1] = avr->VsrD(1);
+    }
+    memcpy(r->spr, env->spr, sizeof(r->spr));
+    r->nia = env->nip;
+    r->msr = env->msr;
+    r->cr = ppc_get_cr(env);
+    r->ctr = env->ctr;
+    r->lr = env->lr;
+    r->xer = cpu_read_xer(env);
+    r->fpscr = env->fpscr;
+    r->vscr = ppc_get_vscr(env);
+    r->cfar = env->cfar;
+    r->tb = cpu_ppc_load_tbl(env);
+    r->dec = cpu_ppc_load_decr(env);
+}
+
+/*
+ * The SBE + hostboot work, run once the vCPU that raised S0 has left the
+ * execution loop (or from the main loop when no vCPU wrote it): no vCPU is
+ * inside guest code when registers are read, memory is preserved and the
+ * reset is requested, so none can run stale code after the reset.
+ */
+static void pnv_mpipl_work(CPUState *caller, run_on_cpu_data data)
+{
+    PnvMachineState *pnv = data.host_ptr;
+    PnvMpipl *mp = pnv->mpipl;
+    FadumpGuestOps ops = pnv_mpipl_ops(pnv);
+    g_autofree FadumpVcpuRegs *regs = NULL;
+    FadumpGroundTruth *truth = NULL;
+    FadumpMpiplStats stats = { 0 };
+    char msg[MPIPL_MSG_LEN];
+    CPUState *cs;
+    size_t n = 0;
+    int32_t rc;
+
+    pause_all_vcpus();
+    CPU_FOREACH(cs) {
+        n++;
+    }
+    regs = g_new0(FadumpVcpuRegs, n);
+    n = 0;
+    CPU_FOREACH(cs) {
+        pnv_mpipl_read_regs(POWERPC_CPU(cs), &regs[n++]);
+    }
+    if (pnv->mpipl_ground_truth) {
+        truth = fadump_ground_truth_take(&ops, regs, n,
+                                         caller ? caller->cpu_index : 0);
+    }
+    rc = fadump_mpipl_dump(mp->engine, &ops, regs, n, mp->reload,
+                           mp->n_reload, &stats, msg, sizeof(msg));
+    trace_pnv_mpipl_dump(stats.bytes_preserved, stats.preserve_ns,
+                         stats.ranges_ok, stats.ranges_failed,
+                         stats.threads_saved, stats.mpipl_boot);
+    if (rc != 0) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "mpipl: the next boot is a normal boot: %s\n", msg);
+    } else if (msg[0]) {
+        qemu_log_mask(LOG_GUEST_ERROR, "mpipl: %s\n", msg);
+    }
+    if (truth) {
+        FadumpDumpStats ds = {
+            .bytes_preserved = stats.bytes_preserved,
+            .preserve_ns = stats.preserve_ns,
+            .sections_ok = stats.ranges_ok,
+            .sections_failed = stats.ranges_failed,
+            .cpus_saved = stats.threads_saved,
+        };
+        char *json = fadump_ground_truth_finish(truth, NULL, &ds);
+        g_autoptr(GError) err = NULL;
+
+        if (json && !g_file_set_contents(pnv->mpipl_ground_truth, json, -1,
+                                         &err)) {
+            error_report("mpipl: cannot write ground truth to %s: %s",
+                         pnv->mpipl_ground_truth, err->message);
+        }
+        free(json);
+    }
+    tb_flush(caller ? caller : first_cpu);
+    /* A guest reset keeps RAM: the memory-preserving IPL. */
+    qemu_system_reset_request(SHUTDOWN_CAUSE_GUEST_RESET);
+}
+
+void pnv_mpipl_sbe_ctrl_write(PnvSBE *sbe, uint64_t val)
+{
+    PnvMachineState *pnv = pnv_mpipl_machine();
+    int chip = pnv_mpipl_chip_of(pnv, sbe);
+    char msg[MPIPL_MSG_LEN];
+    bool start;
+
+    if (val & MPIPL_SBE_CTRL_S1) {
+        trace_pnv_mpipl_s1(chip);
+        qemu_log_mask(LOG_UNIMP, "mpipl: S1 interrupt on chip %d ignored\n",
+                      chip);
+    }
+    if (!(val & MPIPL_SBE_CTRL_S0)) {
+        return;
+    }
+    if (!pnv->mpipl || chip < 0) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "mpipl: S0 on chip %d but MPIPL is off\n", chip);
+        return;
+    }
+    start = fadump_mpipl_s0(pnv->mpipl->engine, chip, msg, sizeof(msg));
+    trace_pnv_mpipl_s0(chip, start);
+    if (!start) {
+        qemu_log_mask(LOG_GUEST_ERROR, "mpipl: %s\n", msg);
+        return;
+    }
+    if (current_cpu) {
+        /* Queuing work kicks the vCPU out of the execution loop. */
+        async_run_on_cpu(current_cpu, pnv_mpipl_work,
+                         RUN_ON_CPU_HOST_PTR(pnv));
+    } else {
+        pnv_mpipl_work(NULL, RUN_ON_CPU_HOST_PTR(pnv));
+    }
+}
+
+void pnv_mpipl_machine_init(PnvMachineState *pnv, long fw_size)
+{
+    MachineState *ms = MACHINE(pnv);
+    FadumpMpiplConfig cfg = {
+        .ram_size = ms->ram_size,
+        .chips = pnv->num_chips,
+    };
+
+    Object *chip0 = OBJECT(pnv->chips[0]);
+    bool has_sbe = object_dynamic_cast(chip0, TYPE_PNV9_CHIP) ||
+                   object_dynamic_cast(chip0, TYPE_PNV10_CHIP);
+    long kernel_size = 0;
+    PnvMpipl *mp;
+
+    if (pnv->mpipl_disabled || !has_sbe) {
+        return;   /* switched off, or POWER8, which has no SBE */
+    }
+    if (ms->kernel_filename) {
+        kernel_size = get_image_size(ms->kernel_filename);
+    }
+    mp = g_new0(PnvMpipl, 1);
+    mp->engine = fadump_mpipl_new(&cfg);
+    if (!mp->engine) {
+        error_report("mpipl: cannot create the MPIPL engine");
+        exit(1);
+    }
+    /* What every reset reloads: the fw-load-area the kernel must avoid. */
+    mp->reload[mp->n_reload++] = (FadumpRange) { pnv->fw_load_addr, fw_size };
+    if (kernel_size > 0) {
+        mp->reload[mp->n_reload++] =
+            (FadumpRange) { MPIPL_KERNEL_ADDR, kernel_size };
+    }
+    if (pnv->initrd_size > 0) {
+        mp->reload[mp->n_reload++] =
+            (FadumpRange) { pnv->initrd_base, pnv->initrd_size };
+    }
+    mp->reload[mp->n_reload++] = (FadumpRange) { PNV_FDT_ADDR, MPIPL_FDT_MAX };
+    pnv->mpipl = mp;
+}
+
+void pnv_mpipl_dt(PnvMachineState *pnv, void *fdt)
+{
+    uint8_t buf[MPIPL_MAX_RELOAD * 16];
+    size_t len;
+    int opal, dump;
+
+    if (!pnv->mpipl) {
+        return;
+    }
+    opal = fdt_path_offset(fdt, "/ibm,opal");
+    if (opal < 0) {
+        _FDT(opal = fdt_add_subnode(fdt, 0, "ibm,opal"));
+    }
+    _FDT(dump = fdt_add_subnode(fdt, opal, "dump"));
+    _FDT(fdt_setprop_string(fdt, dump, "compatible", "ibm,opal-dump"));
+    len = fadump_mpipl_prop_fw_load_area(pnv->mpipl->reload,
+                                         pnv->mpipl->n_reload, buf,
+                                         sizeof(buf));
+    _FDT(fdt_setprop(fdt, dump, "fw-load-area", buf, len));
+}
+
+void *pnv_mpipl_reset(PnvMachineState *pnv, void *fdt)
+{
+    FadumpGuestOps ops;
+    void *copy;
+    int dump;
+    int size;
+    bool mpipl_boot;
+
+    if (!pnv->mpipl) {
+        return fdt;
+    }
+    ops = pnv_mpipl_ops(pnv);
+    mpipl_boot = fadump_mpipl_reset(pnv->mpipl->engine, &ops,
+                                    pnv->fw_load_addr);
+    trace_pnv_mpipl_reset(mpipl_boot);
+    if (!mpipl_boot) {
+        return fdt;
+    }
+    /* The machine FDT is packed: open a roomier copy for this boot only. */
+    size = fdt_totalsize(fdt) + 4096;
+    copy = g_malloc0(size);
+    if (fdt_open_into(fdt, copy, size) != 0 ||
+        (dump = fdt_path_offset(copy, "/ibm,opal/dump")) < 0 ||
+        fdt_setprop(copy, dump, "mpipl-boot", NULL, 0) != 0 ||
+        fdt_pack(copy) != 0) {
+        error_report("mpipl: cannot mark the device tree as an MPIPL boot; "
+                     "booting normally");
+        g_free(copy);
+        return fdt;
+    }
+    return copy;
+}
+
+static bool pnv_mpipl_get_enabled(Object *obj, Error **errp)
+{
+    return !PNV_MACHINE(obj)->mpipl_disabled;
+}
+
+static void pnv_mpipl_set_enabled(Object *obj, bool value, Error **errp)
+{
+    PNV_MACHINE(obj)->mpipl_disabled = !value;
+}
+
+static char *pnv_mpipl_get_truth(Object *obj, Error **errp)
+{
+    return g_strdup(PNV_MACHINE(obj)->mpipl_ground_truth);
+}
+
+static void pnv_mpipl_set_truth(Object *obj, const char *value, Error **errp)
+{
+    PnvMachineState *pnv = PNV_MACHINE(obj);
+
+    g_free(pnv->mpipl_ground_truth);
+    pnv->mpipl_ground_truth = value && *value ? g_strdup(value) : NULL;
+}
+
+void pnv_mpipl_class_init(ObjectClass *oc)
+{
+    object_class_property_add_bool(oc, "mpipl", pnv_mpipl_get_enabled,
+                                   pnv_mpipl_set_enabled);
+    object_class_property_set_description(oc, "mpipl",
+        "Memory-preserving IPL through the SBE (POWER9 and later)");
+    object_class_property_add_str(oc, "x-fadump-ground-truth",
+                                  pnv_mpipl_get_truth, pnv_mpipl_set_truth);
+    object_class_property_set_description(oc, "x-fadump-ground-truth",
+        "Testing: file receiving thread registers and RAM page hashes taken "
+        "when an MPIPL starts");
+}

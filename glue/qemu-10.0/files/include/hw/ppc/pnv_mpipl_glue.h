@@ -1,0 +1,35 @@
+/*
+ * PowerNV memory-preserving IPL (MPIPL): QEMU glue around libfadump.
+ *
+ * The SBE model forwards the stash chip-op and S0/S1 here; the platform
+ * logic (table validation, preservation, MDRT, register data) lives in
+ * libfadump.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef HW_PPC_PNV_MPIPL_GLUE_H
+#define HW_PPC_PNV_MPIPL_GLUE_H
+
+#include "hw/ppc/pnv.h"
+#include "hw/ppc/pnv_sbe.h"
+
+/* Machine class properties "mpipl" and "x-fadump-ground-truth". */
+void pnv_mpipl_class_init(ObjectClass *oc);
+/* After firmware, kernel and initrd are loaded: creates the engine. */
+void pnv_mpipl_machine_init(PnvMachineState *pnv, long fw_size);
+/* Adds /ibm,opal/dump (compatible, fw-load-area) to the platform FDT. */
+void pnv_mpipl_dt(PnvMachineState *pnv, void *fdt);
+/*
+ * After qemu_devices_reset(): prepares the firmware for an MPIPL boot when
+ * one is due. Returns the FDT to load (the machine's, or a copy carrying
+ * /ibm,opal/dump/mpipl-boot, which the caller frees with g_free when it is
+ * not machine->fdt).
+ */
+void *pnv_mpipl_reset(PnvMachineState *pnv, void *fdt);
+/* SBE chip-op STASH_MPIPL_CONFIG; fills the response registers. */
+void pnv_mpipl_sbe_stash(PnvSBE *sbe, uint64_t reg0, uint64_t key,
+                         uint64_t value);
+/* Write to the SBE control register (S0 / S1 interrupts). */
+void pnv_mpipl_sbe_ctrl_write(PnvSBE *sbe, uint64_t val);
+
+#endif

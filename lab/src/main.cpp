@@ -16,8 +16,8 @@ int main(int argc, char** argv)
     lab::RunOptions opt;
     std::string report_path;
     auto* run = app.add_subcommand("run", "run a whole fadump cycle and check the vmcore");
-    run->add_option("--machine", opt.machine, "machine type")->capture_default_str()->check(CLI::IsMember({"pseries"}));
-    run->add_option("--firmware", opt.firmware, "pseries firmware")->capture_default_str()->check(
+    run->add_option("--machine", opt.machine, "machine type")->capture_default_str()->check(CLI::IsMember({"pseries", "powernv9", "powernv10"}));
+    run->add_option("--firmware", opt.firmware, "pseries firmware (PowerNV boots skiboot)")->capture_default_str()->check(
         CLI::IsMember({"vof", "slof"}));
     run->add_option("--smp", opt.smp, "any QEMU -smp value")->capture_default_str();
     run->add_option("--mem", opt.mem, "guest RAM (QEMU -m)")->capture_default_str();

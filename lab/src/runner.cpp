@@ -31,6 +31,39 @@ std::string timestamp()
     return buf;
 }
 
+// "FADUMP-LAB: reserved-ranges <hex>": big-endian (u64 address, u64 size)
+// pairs from each boot's device tree; the union of both boots.
+std::vector<std::pair<uint64_t, uint64_t>> reserved_ranges(const std::vector<std::string>& lines)
+{
+    std::vector<std::pair<uint64_t, uint64_t>> out;
+    const std::string tag = "FADUMP-LAB: reserved-ranges ";
+    for (const auto& l : lines) {
+        const auto p = l.find(tag);
+        if (p == std::string::npos) {
+            continue;
+        }
+        const std::string hex = l.substr(p + tag.size());
+        for (size_t i = 0; i + 32 <= hex.size(); i += 32) {
+            const uint64_t a = std::stoull(hex.substr(i, 16), nullptr, 16);
+            const uint64_t n = std::stoull(hex.substr(i + 16, 16), nullptr, 16);
+            out.emplace_back(a, a + n);
+        }
+    }
+    return out;
+}
+
+std::string reserved_names(const std::vector<std::string>& lines)
+{
+    std::string names;
+    for (const auto& l : lines) {
+        const auto p = l.find("FADUMP-LAB: reserved-names ");
+        if (p != std::string::npos) {
+            names = l.substr(p + 27);
+        }
+    }
+    return names;
+}
+
 }  // namespace
 
 std::optional<unsigned> smp_cpus(const std::string& spec)
@@ -68,12 +101,14 @@ std::optional<uint64_t> mem_bytes(const std::string& spec)
 int run_cycle(const RunOptions& opt, Report& r)
 {
     const bool ours = !opt.qemu.has_value();
-    if (opt.machine != "pseries") {
-        std::cerr << "fadump-lab: machine " << opt.machine << " is not supported yet (pseries)\n";
+    const bool pnv = opt.machine.rfind("powernv", 0) == 0;
+    if (opt.machine != "pseries" && opt.machine != "powernv9" && opt.machine != "powernv10") {
+        std::cerr << "fadump-lab: --machine must be pseries, powernv9 or powernv10\n";
         return 2;
     }
-    if (opt.firmware != "vof" && opt.firmware != "slof") {
-        std::cerr << "fadump-lab: --firmware must be vof or slof\n";
+    const std::string firmware = pnv ? "skiboot" : opt.firmware;
+    if (!pnv && firmware != "vof" && firmware != "slof") {
+        std::cerr << "fadump-lab: --firmware must be vof or slof on pseries\n";
         return 2;
     }
     const auto mem = mem_bytes(opt.mem);
@@ -82,11 +117,11 @@ int run_cycle(const RunOptions& opt, Report& r)
         return 2;
     }
     const auto cpus = smp_cpus(opt.smp);
-    const fs::path dir = fs::absolute(fs::path(opt.out_dir) / fmt::format("{}-{}-{}", opt.machine, opt.firmware,
+    const fs::path dir = fs::absolute(fs::path(opt.out_dir) / fmt::format("{}-{}-{}", opt.machine, firmware,
                                                                           timestamp()));
     fs::create_directories(dir);
     r.facts["machine"] = opt.machine;
-    r.facts["firmware"] = opt.firmware;
+    r.facts["firmware"] = firmware;
     r.facts["smp"] = opt.smp;
     r.facts["mem"] = opt.mem;
     r.facts["run_dir"] = dir.string();
@@ -160,9 +195,14 @@ int run_cycle(const RunOptions& opt, Report& r)
         std::ofstream(disk).close();
         fs::resize_file(disk, *mem);
     }
-    std::string machine = "pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off";
-    if (opt.firmware == "vof") {
-        machine += ",x-vof=on";
+    std::string machine;
+    if (pnv) {
+        machine = opt.machine;
+    } else {
+        machine = "pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off";
+        if (firmware == "vof") {
+            machine += ",x-vof=on";
+        }
     }
     if (ours) {
         machine += ",x-fadump-ground-truth=" + truth;
@@ -171,11 +211,28 @@ int run_cycle(const RunOptions& opt, Report& r)
     if (!opt.append.empty()) {
         append += " " + opt.append;
     }
-    const std::vector<std::string> argv = {
-        a.qemu, "-M", machine, "-smp", opt.smp, "-m", opt.mem, "-display", "none", "-nodefaults",
-        "-serial", "stdio", "-L", *fw, "-kernel", a.boot_kernel, "-initrd", *initramfs, "-append", append,
-        "-drive", "file=" + disk + ",format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0",
-        "-d", "guest_errors", "-D", (dir / "qemu-guest-errors.log").string()};
+    std::vector<std::string> argv = {a.qemu, "-M", machine, "-smp", opt.smp, "-m", opt.mem, "-display", "none"};
+    const std::string opal_disk = (dir / "opalcore").string();
+    if (pnv) {
+        // PHBs are default devices on PowerNV: keep the defaults, drop the
+        // NIC and monitor. skiboot needs a PNOR it may write to: a copy.
+        const std::string pnor = (dir / "pnor.bin").string();
+        fs::copy_file(fs::path(*fw) / "pnv-pnor.bin", pnor, fs::copy_options::overwrite_existing);
+        std::ofstream(opal_disk).close();
+        fs::resize_file(opal_disk, 256ULL << 20);
+        argv.insert(argv.end(), {"-nic", "none", "-monitor", "none", "-serial", "stdio",
+                                 "-drive", "file=" + pnor + ",format=raw,if=mtd",
+                                 "-drive", "file=" + disk + ",format=raw,if=none,id=d0",
+                                 "-device", "virtio-blk-pci,drive=d0,bus=pcie.0,addr=0x0",
+                                 "-drive", "file=" + opal_disk + ",format=raw,if=none,id=d1",
+                                 "-device", "virtio-blk-pci,drive=d1,bus=pcie.1,addr=0x0"});
+    } else {
+        argv.insert(argv.end(), {"-nodefaults", "-serial", "stdio",
+                                 "-drive", "file=" + disk + ",format=raw,if=none,id=d0",
+                                 "-device", "virtio-blk-pci,drive=d0"});
+    }
+    argv.insert(argv.end(), {"-L", *fw, "-kernel", a.boot_kernel, "-initrd", *initramfs, "-append", append,
+                             "-d", "guest_errors", "-D", (dir / "qemu-guest-errors.log").string()});
     {
         std::ofstream cmd(dir / "qemu-command.txt");
         for (const auto& s : argv) {
@@ -225,6 +282,11 @@ int run_cycle(const RunOptions& opt, Report& r)
         }
         progress(fmt::format("/proc/vmcore ready ({} bytes); copying it out", vmcore_size));
         t_copied = phase("vmcore_copied", {"FADUMP-LAB: copied"}, {"FADUMP-LAB: copy-failed", "Kernel panic"});
+    }
+    std::optional<double> t_opal;
+    if (t_copied && pnv) {
+        t_opal = phase("opalcore_copied", {"FADUMP-LAB: opalcore copied"},
+                       {"FADUMP-LAB: opalcore copy-failed", "FADUMP-LAB: released"});
     }
     int status = 0;
     if (!child->wait_exit(t_copied ? opt.timeout_s : 0, &status)) {
@@ -288,6 +350,23 @@ int run_cycle(const RunOptions& opt, Report& r)
     }
 
     // 3. The proof.
+    uint64_t opal_size = 0;
+    for (const auto& l : child->lines()) {
+        const auto p = l.find("opalcore_size=");
+        if (p != std::string::npos) {
+            opal_size = std::stoull(l.substr(p + 14));
+        }
+    }
+    if (t_opal && opal_size > 0) {
+        fs::resize_file(opal_disk, opal_size);
+        r.facts["opalcore_bytes"] = opal_size;
+        CheckInput oc;
+        oc.vmcore = opal_disk;
+        if (ours) {
+            oc.ground_truth = truth;
+        }
+        check_opalcore(oc, r);
+    }
     if (t_copied && vmcore_size > 0) {
         fs::resize_file(disk, vmcore_size);
         r.facts["vmcore_bytes"] = vmcore_size;
@@ -300,6 +379,10 @@ int run_cycle(const RunOptions& opt, Report& r)
         }
         in.expected_cpus = cpus;
         in.scratch_dir = dir.string();
+        if (pnv) {
+            in.firmware_reserved = reserved_ranges(child->lines());
+            r.facts["firmware_reserved"] = reserved_names(child->lines());
+        }
         check_vmcore(in, r);
     }
     if (!opt.keep) {
@@ -307,6 +390,8 @@ int run_cycle(const RunOptions& opt, Report& r)
         fs::remove(disk, ec);
         fs::remove(truth, ec);
         fs::remove(dir / "vmlinux.strip", ec);
+        fs::remove(opal_disk, ec);
+        fs::remove(dir / "pnor.bin", ec);
         r.facts["vmcore"] = "deleted (use --keep)";
     } else {
         r.facts["vmcore"] = disk;

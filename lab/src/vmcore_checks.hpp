@@ -5,6 +5,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "report.hpp"
 
@@ -16,9 +18,17 @@ struct CheckInput {
     std::optional<std::string> ground_truth;   // engine's JSON, when recorded
     std::optional<unsigned> expected_cpus;     // online CPUs at crash time
     std::string scratch_dir;                // for gdb's scratch copy
+    /// Memory the firmware reserved for itself on either boot
+    /// ([start, end) pairs): rewritten across the reboot, not the OS's.
+    std::vector<std::pair<uint64_t, uint64_t>> firmware_reserved;
 };
 
 /// Runs every check that applies and records it in `report`.
 void check_vmcore(const CheckInput& in, Report& report);
+
+/// The OPAL core (/sys/firmware/opal/mpipl/core, `in.vmcore`): ELF shape and,
+/// with ground truth, every PT_LOAD page equal to skiboot's memory when the
+/// vCPUs stopped.
+void check_opalcore(const CheckInput& in, Report& report);
 
 }  // namespace lab

@@ -1,4 +1,6 @@
 // The C boundary: every entry point is noexcept and catches everything.
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -252,6 +254,33 @@ bool fadump_mpipl_reset(FadumpMpipl* mp, const FadumpGuestOps* ops, uint64_t fw_
         return mp->engine.reset(mem, fw_load_addr);
     } catch (...) {
         return false;
+    }
+}
+
+size_t fadump_mpipl_firmware_ranges(const FadumpMpipl* mp, FadumpRange* out, size_t max) noexcept
+{
+    if (mp == nullptr) {
+        return 0;
+    }
+    const auto& fw = mp->engine.firmware_ranges();
+    for (size_t i = 0; out != nullptr && i < fw.size() && i < max; ++i) {
+        out[i] = FadumpRange{fw[i].start().value, fw[i].len().bytes};
+    }
+    return fw.size();
+}
+
+void fadump_ground_truth_note_ranges(FadumpGroundTruth* gt, const char* key, const FadumpRange* ranges,
+                                     size_t n) noexcept
+{
+    if (gt == nullptr || key == nullptr || (ranges == nullptr && n != 0)) {
+        return;
+    }
+    try {
+        auto& arr = gt->truth.doc()[key] = nlohmann::json::array();
+        for (size_t i = 0; i < n; ++i) {
+            arr.push_back({fmt::format("0x{:x}", ranges[i].addr), fmt::format("0x{:x}", ranges[i].size)});
+        }
+    } catch (...) {
     }
 }
 

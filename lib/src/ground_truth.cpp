@@ -5,6 +5,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstring>
 
 namespace fadump {
 namespace {
@@ -83,6 +84,19 @@ GroundTruth GroundTruth::take(GuestMemory& mem, std::span<const VcpuState> cpus)
         }
     }
     doc["page_sha256"] = std::move(pages);
+    // The last page of RAM, raw: skiboot writes its free-region footer into
+    // the last 8 bytes of RAM on every boot, so a checker needs the bytes,
+    // not a hash, to tell that footer from any other change.
+    if (npages > 0) {
+        std::array<std::byte, GROUND_TRUTH_PAGE> tail{};
+        const uint64_t addr = (npages - 1) * GROUND_TRUTH_PAGE;
+        if (base != nullptr) {
+            std::memcpy(tail.data(), base + addr, tail.size());
+            doc["ram_tail_page"] = hex_bytes(tail);
+        } else if (mem.read(GuestAddr{addr}, tail)) {
+            doc["ram_tail_page"] = hex_bytes(tail);
+        }
+    }
     const auto ns = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
     doc["hash_ns"] = ns;

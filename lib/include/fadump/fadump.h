@@ -224,6 +224,13 @@ int32_t fadump_mpipl_dump(FadumpMpipl *mp, const FadumpGuestOps *ops,
 bool fadump_mpipl_reset(FadumpMpipl *mp, const FadumpGuestOps *ops,
                         uint64_t fw_load_addr) FADUMP_NOEXCEPT;
 /*
+ * Firmware-owned memory of the last dump (skiboot's ranges and their
+ * destinations, register data, MDRT): writes at most `max` ranges and
+ * returns how many there are.
+ */
+size_t fadump_mpipl_firmware_ranges(const FadumpMpipl *mp, FadumpRange *out,
+                                    size_t max) FADUMP_NOEXCEPT;
+/*
  * Value of /ibm,opal/dump "fw-load-area": (address, size) u64 BE pairs of
  * what the firmware reload overwrites. Returns the length needed.
  */
@@ -245,6 +252,10 @@ FadumpGroundTruth *fadump_ground_truth_take(const FadumpGuestOps *ops,
                                             const FadumpVcpuRegs *vcpus,
                                             size_t n_vcpus,
                                             uint32_t trigger_cpu_index) FADUMP_NOEXCEPT;
+/* Records named guest ranges in the ground truth (e.g. "firmware_ranges"). */
+void fadump_ground_truth_note_ranges(FadumpGroundTruth *gt, const char *key,
+                                     const FadumpRange *ranges,
+                                     size_t n) FADUMP_NOEXCEPT;
 char *fadump_ground_truth_finish(FadumpGroundTruth *gt, const FadumpSpapr *fd,
                                  const FadumpDumpStats *stats) FADUMP_NOEXCEPT;
 

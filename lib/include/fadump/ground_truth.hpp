@@ -23,6 +23,7 @@ inline constexpr uint64_t GROUND_TRUTH_PAGE = 4096;
 ///             "nip","msr","cr","ctr","lr","xer","dar","dsisr"}...],
 ///    "page_sha256":"<64 hex chars per page; page i at offset 64*i;
 ///                    64 '-' for a page that could not be read>",
+///    "ram_tail_page":"<hex of the last 4 KiB of RAM>",
 ///    "hash_ns": N, "trigger_cpu_index": N (cpu_index of the vCPU whose
 ///    call started the dump, added by the C interface),
 ///    "dump":{"bytes_preserved","preserve_ns","sections_ok",

@@ -81,6 +81,7 @@ MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, s
     }
     m_state = State::Done;
     m_next_boot_mpipl = false;
+    m_firmware.clear();
     const auto t0 = std::chrono::steady_clock::now();
     const GuestRange ram = mem.ram();
     const uint64_t base = m_dump_base;
@@ -104,6 +105,21 @@ MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, s
     const uint64_t alloc_size = proc.alloc_size;
     auto regs_area = GuestRange::make(GuestAddr{alloc_addr}, ByteLen{alloc_size});
     const auto mdrt_area = *GuestRange::make(GuestAddr{base + MDRT_OFF}, ByteLen{MDRT_ENTRIES * sizeof(MdrtEntry)});
+
+    m_firmware.push_back(mdrt_area);
+    if (regs_area && !regs_area->empty()) {
+        m_firmware.push_back(*regs_area);
+    }
+    for (size_t i = 0; i < MDST_ENTRIES; ++i) {
+        if (mdst[i].data_region >= REGION_KERNEL_FIRST || empty(mdst[i])) {
+            continue;
+        }
+        for (const MdstEntry* e : {&mdst[i], &mddt[i]}) {
+            if (auto r = GuestRange::make(GuestAddr{e->addr & ~HRMOR_BIT}, ByteLen{e->size}); r && !r->empty()) {
+                m_firmware.push_back(*r);
+            }
+        }
+    }
 
     // Pair MDST[i] with MDDT[i] and validate each pair.
     std::array<Pair, MDST_ENTRIES> pairs{};

@@ -68,6 +68,11 @@ public:
     bool reset(GuestMemory& mem, uint64_t fw_load_addr);
 
     [[nodiscard]] bool dumping() const { return m_state == State::Dumping; }
+    /// Memory the firmware owns and rewrites across the MPIPL, as seen by the
+    /// last dump: skiboot's own ranges (regions below 0x80) and their
+    /// destinations, the register data area and the MDRT. Its pre-crash
+    /// content is preserved through the OPAL ranges, not in place.
+    [[nodiscard]] const std::vector<GuestRange>& firmware_ranges() const { return m_firmware; }
     [[nodiscard]] std::optional<uint64_t> stashed_base() const;
 
 private:
@@ -78,6 +83,7 @@ private:
     uint64_t m_dump_base = 0;
     bool m_next_boot_mpipl = false;
     ProcDumpArea m_proc_area{};   // what the next boot must find
+    std::vector<GuestRange> m_firmware;
 };
 
 }  // namespace fadump::opal

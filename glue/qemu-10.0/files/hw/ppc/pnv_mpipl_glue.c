@@ -236,7 +236,14 @@ static void pnv_mpipl_work(CPUState *caller, run_on_cpu_data data)
             .sections_failed = stats.ranges_failed,
             .cpus_saved = stats.threads_saved,
         };
-        char *json = fadump_ground_truth_finish(truth, NULL, &ds);
+        FadumpRange fw[16];
+        size_t nfw = fadump_mpipl_firmware_ranges(mp->engine, fw,
+                                                  ARRAY_SIZE(fw));
+        char *json;
+
+        fadump_ground_truth_note_ranges(truth, "firmware_ranges", fw,
+                                        MIN(nfw, ARRAY_SIZE(fw)));
+        json = fadump_ground_truth_finish(truth, NULL, &ds);
         g_autoptr(GError) err = NULL;
 
         if (json && !g_file_set_contents(pnv->mpipl_ground_truth, json, -1,

@@ -131,4 +131,10 @@ TEST(CApi, GroundTruthHashesEveryPage)
         std::snprintf(hexd + 2 * i, 3, "%02x", md[i]);
     }
     EXPECT_EQ(pages.substr(37 * 64, 64), std::string(hexd));
+    // The last page of RAM is kept raw.
+    const std::string tail = doc["ram_tail_page"];
+    ASSERT_EQ(tail.size(), 8192u);
+    char first[3];
+    std::snprintf(first, sizeof first, "%02x", static_cast<unsigned>(*g.at((1 << 20) - 4096)));
+    EXPECT_EQ(tail.substr(0, 2), std::string(first));
 }

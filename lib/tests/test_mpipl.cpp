@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "fadump/fadump.h"
 #include "fadump/opal/mpipl.hpp"
 #include "fadump/opal/thread_regs.hpp"
 #include "fake_guest.hpp"
@@ -245,4 +246,32 @@ TEST_F(MpiplTest, NoKernelRangeMeansNoMpiplBoot)
     ASSERT_TRUE(start());
     auto t = threads(1);
     EXPECT_FALSE(mp.dump(g, t, {}).mpipl_boot);
+}
+
+TEST(MpiplCApi, FwLoadAreaIsBigEndianPairs)
+{
+    const FadumpRange r[2] = {{0x20000000, 0x800000}, {0x28000000, 0x130000}};
+    unsigned char buf[32] = {};
+    ASSERT_EQ(fadump_mpipl_prop_fw_load_area(r, 2, buf, sizeof buf), 32u);
+    const unsigned char expect[32] = {0, 0, 0, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0,
+                                      0, 0, 0, 0, 0x28, 0, 0, 0, 0, 0, 0, 0, 0, 0x13, 0, 0};
+    EXPECT_EQ(std::memcmp(buf, expect, 32), 0);
+}
+
+TEST_F(MpiplTest, FirmwareRangesAreSkibootsOwn)
+{
+    skiboot_like();
+    ASSERT_TRUE(start());
+    auto t = threads(1);
+    (void)mp.dump(g, t, {});
+    bool regs = false;
+    bool opal_src = false;
+    bool opal_dst = false;
+    for (const auto& r : mp.firmware_ranges()) {
+        regs = regs || r.start().value == REGS;
+        opal_src = opal_src || r.start().value == BASE;
+        opal_dst = opal_dst || r.start().value == OPAL_DEST;
+        EXPECT_NE(r.start().value, KDEST);   // kernel destinations are the OS's
+    }
+    EXPECT_TRUE(regs && opal_src && opal_dst);
 }

@@ -15,21 +15,19 @@
 #include "qemu/units.h"
 #include "qemu/error-report.h"
 #include "qapi/error.h"
-#include "exec/address-spaces.h"
-#include "exec/memory.h"
 #include "exec/tb-flush.h"
 #include "hw/boards.h"
 #include "hw/irq.h"
 #include "hw/loader.h"
 #include "hw/core/cpu.h"
 #include "system/cpus.h"
-#include "system/hw_accel.h"
 #include "system/runstate.h"
 #include "hw/ppc/fdt.h"
 #include "hw/ppc/pnv.h"
 #include "hw/ppc/pnv_chip.h"
 #include "hw/ppc/pnv_sbe.h"
 #include "hw/ppc/pnv_mpipl_glue.h"
+#include "hw/ppc/fadump_glue_common.h"
 #include "target/ppc/cpu.h"
 #include "fadump-engine.h"
 #include "trace.h"
@@ -62,46 +60,9 @@ static PnvMachineState *pnv_mpipl_machine(void)
     return PNV_MACHINE(qdev_get_machine());
 }
 
-static bool fadump_read(void *opaque, uint64_t gpa, void *buf, uint64_t len)
-{
-    return address_space_read(&address_space_memory, gpa,
-                              MEMTXATTRS_UNSPECIFIED, buf, len) == MEMTX_OK;
-}
-
-static bool fadump_write(void *opaque, uint64_t gpa, const void *buf,
-                         uint64_t len)
-{
-    return address_space_write(&address_space_memory, gpa,
-                               MEMTXATTRS_UNSPECIFIED, buf, len) == MEMTX_OK;
-}
-
-static void *fadump_host_ptr(void *opaque, uint64_t gpa, uint64_t len)
-{
-    MachineState *ms = MACHINE(opaque);
-    uint64_t size = memory_region_size(ms->ram);
-
-    if (gpa > size || len > size - gpa) {
-        return NULL;
-    }
-    return (uint8_t *)memory_region_get_ram_ptr(ms->ram) + gpa;
-}
-
-static void fadump_mark_dirty(void *opaque, uint64_t gpa, uint64_t len)
-{
-    memory_region_set_dirty(MACHINE(opaque)->ram, gpa, len);
-}
-
 static FadumpGuestOps pnv_mpipl_ops(PnvMachineState *pnv)
 {
-    FadumpGuestOps ops = {
-        .opaque = pnv,
-        .read = fadump_read,
-        .write = fadump_write,
-        .host_ptr = fadump_host_ptr,
-        .mark_dirty = fadump_mark_dirty,
-        .ram_size = MACHINE(pnv)->ram_size,
-    };
-    return ops;
+    return fadump_glue_guest_ops(MACHINE(pnv));
 }
 
 /* Chip index of an SBE (POWER9 and POWER10 chips embed theirs). */
@@ -151,40 +112,6 @@ void pnv_mpipl_sbe_stash(PnvSBE *sbe, uint64_t reg0, uint64_t key,
     qemu_set_irq(sbe->psi_irq, 1);
 }
 
-/* Live architected state of a stopped thread. */
-static void pnv_mpipl_read_regs(PowerPCCPU *cpu, FadumpVcpuRegs *r)
-{
-    CPUPPCState *env = &cpu->env;
-    int i;
-
-    cpu_synchronize_state(CPU(cpu));
-    memset(r, 0, sizeof(*r));
-    r->cpu_index = CPU(cpu)->cpu_index;
-    r->logical_id = CPU(cpu)->cpu_index;
-    r->pir = env->spr[SPR_PIR];
-    for (i = 0; i < 32; i++) {
-        ppc_avr_t *avr = cpu_avr_ptr(env, i);
-
-        r->gpr[i] = env->gpr[i];
-        r->fpr[i] = *cpu_fpr_ptr(env, i);
-        r->vsrl[i] = *cpu_vsrl_ptr(env, i);
-        r->vr[i][0] = avr->VsrD(0);
-        r->vr[i][1] = avr->VsrD(1);
-    }
-    memcpy(r->spr, env->spr, sizeof(r->spr));
-    r->nia = env->nip;
-    r->msr = env->msr;
-    r->cr = ppc_get_cr(env);
-    r->ctr = env->ctr;
-    r->lr = env->lr;
-    r->xer = cpu_read_xer(env);
-    r->fpscr = env->fpscr;
-    r->vscr = ppc_get_vscr(env);
-    r->cfar = env->cfar;
-    r->tb = cpu_ppc_load_tbl(env);
-    r->dec = cpu_ppc_load_decr(env);
-}
-
 /*
  * The SBE + hostboot work, run once the vCPU that raised S0 has left the
  * execution loop (or from the main loop when no vCPU wrote it): no vCPU is
@@ -211,7 +138,7 @@ static void pnv_mpipl_work(CPUState *caller, run_on_cpu_data data)
     regs = g_new0(FadumpVcpuRegs, n);
     n = 0;
     CPU_FOREACH(cs) {
-        pnv_mpipl_read_regs(POWERPC_CPU(cs), &regs[n++]);
+        fadump_glue_read_regs(POWERPC_CPU(cs), cs->cpu_index, &regs[n++]);
     }
     if (pnv->mpipl_ground_truth) {
         truth = fadump_ground_truth_take(&ops, regs, n,

@@ -14,16 +14,14 @@
 #include "qemu/error-report.h"
 #include "qapi/error.h"
 #include "qom/object.h"
-#include "exec/address-spaces.h"
-#include "exec/memory.h"
 #include "exec/tb-flush.h"
 #include "system/cpus.h"
-#include "system/hw_accel.h"
 #include "system/runstate.h"
 #include "migration/blocker.h"
 #include "hw/ppc/fdt.h"
 #include "hw/ppc/spapr.h"
 #include "hw/ppc/spapr_fadump_glue.h"
+#include "hw/ppc/fadump_glue_common.h"
 #include "fadump-engine.h"
 #include "trace.h"
 #include <libfdt.h>
@@ -34,49 +32,9 @@
 
 /* Guest memory callbacks: address_space_* for tables, RAM host pointers
  * (with dirty tracking) for bulk copies. */
-static bool fadump_read(void *opaque, uint64_t gpa, void *buf, uint64_t len)
-{
-    return address_space_read(&address_space_memory, gpa,
-                              MEMTXATTRS_UNSPECIFIED, buf, len) == MEMTX_OK;
-}
-
-static bool fadump_write(void *opaque, uint64_t gpa, const void *buf,
-                         uint64_t len)
-{
-    return address_space_write(&address_space_memory, gpa,
-                               MEMTXATTRS_UNSPECIFIED, buf, len) == MEMTX_OK;
-}
-
-static void *fadump_host_ptr(void *opaque, uint64_t gpa, uint64_t len)
-{
-    MachineState *ms = MACHINE(opaque);
-    uint64_t size = memory_region_size(ms->ram);
-
-    if (gpa > size || len > size - gpa) {
-        return NULL;
-    }
-    return (uint8_t *)memory_region_get_ram_ptr(ms->ram) + gpa;
-}
-
-static void fadump_mark_dirty(void *opaque, uint64_t gpa, uint64_t len)
-{
-    MachineState *ms = MACHINE(opaque);
-
-    memory_region_set_dirty(ms->ram, gpa, len);
-}
-
 static FadumpGuestOps spapr_fadump_ops(SpaprMachineState *spapr)
 {
-    MachineState *ms = MACHINE(spapr);
-    FadumpGuestOps ops = {
-        .opaque = spapr,
-        .read = fadump_read,
-        .write = fadump_write,
-        .host_ptr = fadump_host_ptr,
-        .mark_dirty = fadump_mark_dirty,
-        .ram_size = ms->ram_size,
-    };
-    return ops;
+    return fadump_glue_guest_ops(MACHINE(spapr));
 }
 
 /* Registration and active dumps are not migrated yet: block migration. */
@@ -153,40 +111,6 @@ static uint32_t spapr_fadump_logical_id(PowerPCCPU *cpu)
     return rank;
 }
 
-/* Live architected state of a stopped vCPU. */
-static void spapr_fadump_read_regs(PowerPCCPU *cpu, FadumpVcpuRegs *r)
-{
-    CPUPPCState *env = &cpu->env;
-    int i;
-
-    cpu_synchronize_state(CPU(cpu));
-    memset(r, 0, sizeof(*r));
-    r->cpu_index = CPU(cpu)->cpu_index;
-    r->logical_id = spapr_fadump_logical_id(cpu);
-    r->pir = env->spr[SPR_PIR];
-    for (i = 0; i < 32; i++) {
-        ppc_avr_t *avr = cpu_avr_ptr(env, i);
-
-        r->gpr[i] = env->gpr[i];
-        r->fpr[i] = *cpu_fpr_ptr(env, i);
-        r->vsrl[i] = *cpu_vsrl_ptr(env, i);
-        r->vr[i][0] = avr->VsrD(0);
-        r->vr[i][1] = avr->VsrD(1);
-    }
-    memcpy(r->spr, env->spr, sizeof(r->spr));
-    r->nia = env->nip;
-    r->msr = env->msr;
-    r->cr = ppc_get_cr(env);
-    r->ctr = env->ctr;
-    r->lr = env->lr;
-    r->xer = cpu_read_xer(env);
-    r->fpscr = env->fpscr;
-    r->vscr = ppc_get_vscr(env);
-    r->cfar = env->cfar;
-    r->tb = cpu_ppc_load_tbl(env);
-    r->dec = cpu_ppc_load_decr(env);
-}
-
 static void spapr_fadump_write_ground_truth(SpaprMachineState *spapr,
                                             const char *json)
 {
@@ -223,7 +147,9 @@ static void spapr_fadump_dump_work(CPUState *caller, run_on_cpu_data data)
     regs = g_new0(FadumpVcpuRegs, n);
     n = 0;
     CPU_FOREACH(cs) {
-        spapr_fadump_read_regs(POWERPC_CPU(cs), &regs[n++]);
+        fadump_glue_read_regs(POWERPC_CPU(cs),
+                              spapr_fadump_logical_id(POWERPC_CPU(cs)),
+                              &regs[n++]);
     }
     if (spapr->fadump_ground_truth) {
         truth = fadump_ground_truth_take(&ops, regs, n, caller->cpu_index);

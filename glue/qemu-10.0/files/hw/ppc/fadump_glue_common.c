@@ -1,0 +1,89 @@
+/*
+ * Pieces the pseries and PowerNV fadump glue share.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "exec/address-spaces.h"
+#include "exec/memory.h"
+#include "system/hw_accel.h"
+#include "hw/ppc/fadump_glue_common.h"
+
+static bool fadump_read(void *opaque, uint64_t gpa, void *buf, uint64_t len)
+{
+    return address_space_read(&address_space_memory, gpa,
+                              MEMTXATTRS_UNSPECIFIED, buf, len) == MEMTX_OK;
+}
+
+static bool fadump_write(void *opaque, uint64_t gpa, const void *buf,
+                         uint64_t len)
+{
+    return address_space_write(&address_space_memory, gpa,
+                               MEMTXATTRS_UNSPECIFIED, buf, len) == MEMTX_OK;
+}
+
+static void *fadump_host_ptr(void *opaque, uint64_t gpa, uint64_t len)
+{
+    MachineState *ms = opaque;
+    uint64_t size = memory_region_size(ms->ram);
+
+    if (gpa > size || len > size - gpa) {
+        return NULL;
+    }
+    return (uint8_t *)memory_region_get_ram_ptr(ms->ram) + gpa;
+}
+
+static void fadump_mark_dirty(void *opaque, uint64_t gpa, uint64_t len)
+{
+    MachineState *ms = opaque;
+
+    memory_region_set_dirty(ms->ram, gpa, len);
+}
+
+FadumpGuestOps fadump_glue_guest_ops(MachineState *ms)
+{
+    FadumpGuestOps ops = {
+        .opaque = ms,
+        .read = fadump_read,
+        .write = fadump_write,
+        .host_ptr = fadump_host_ptr,
+        .mark_dirty = fadump_mark_dirty,
+        .ram_size = ms->ram_size,
+    };
+    return ops;
+}
+
+void fadump_glue_read_regs(PowerPCCPU *cpu, uint32_t logical_id,
+                           FadumpVcpuRegs *r)
+{
+    CPUPPCState *env = &cpu->env;
+    int i;
+
+    cpu_synchronize_state(CPU(cpu));
+    memset(r, 0, sizeof(*r));
+    r->cpu_index = CPU(cpu)->cpu_index;
+    r->logical_id = logical_id;
+    r->pir = env->spr[SPR_PIR];
+    for (i = 0; i < 32; i++) {
+        ppc_avr_t *avr = cpu_avr_ptr(env, i);
+
+        r->gpr[i] = env->gpr[i];
+        r->fpr[i] = *cpu_fpr_ptr(env, i);
+        r->vsrl[i] = *cpu_vsrl_ptr(env, i);
+        r->vr[i][0] = avr->VsrD(0);
+        r->vr[i][1] = avr->VsrD(1);
+    }
+    memcpy(r->spr, env->spr, sizeof(r->spr));
+    r->nia = env->nip;
+    r->msr = env->msr;
+    r->cr = ppc_get_cr(env);
+    r->ctr = env->ctr;
+    r->lr = env->lr;
+    r->xer = cpu_read_xer(env);
+    r->fpscr = env->fpscr;
+    r->vscr = ppc_get_vscr(env);
+    r->cfar = env->cfar;
+    r->tb = cpu_ppc_load_tbl(env);
+    r->dec = cpu_ppc_load_decr(env);
+}

@@ -1,0 +1,28 @@
+/*
+ * Pieces the pseries and PowerNV fadump glue share: guest memory access for
+ * libfadump and the live register snapshot of a stopped vCPU.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef HW_PPC_FADUMP_GLUE_COMMON_H
+#define HW_PPC_FADUMP_GLUE_COMMON_H
+
+#include "hw/boards.h"
+#include "target/ppc/cpu.h"
+#include "fadump-engine.h"
+
+/*
+ * libfadump's view of the machine's RAM: address_space_* for tables, host
+ * pointers into machine->ram (with dirty marking) for bulk copies.
+ */
+FadumpGuestOps fadump_glue_guest_ops(MachineState *ms);
+
+/*
+ * Live architected state of a stopped vCPU (after cpu_synchronize_state):
+ * CTR/LR/XER/CR/CFAR/VSCR from where the CPU keeps them, not env->spr[].
+ * `logical_id` is the guest OS's number for the CPU.
+ */
+void fadump_glue_read_regs(PowerPCCPU *cpu, uint32_t logical_id,
+                           FadumpVcpuRegs *r);
+
+#endif

@@ -13,6 +13,7 @@
 #include "qemu/osdep.h"
 #include "qemu/log.h"
 #include "qemu/units.h"
+#include "qemu/timer.h"
 #include "qemu/error-report.h"
 #include "qapi/error.h"
 #include "exec/tb-flush.h"
@@ -281,6 +282,36 @@ void pnv_mpipl_dt(PnvMachineState *pnv, void *fdt)
     _FDT(fdt_setprop(fdt, dump, "fw-load-area", buf, len));
 }
 
+/*
+ * An IPL resets the SBEs. QEMU 10.0's SBE model has no reset of its own, so
+ * a pending doorbell, an armed timer or a half-read mailbox from the
+ * previous boot would otherwise greet the next skiboot; MPIPL depends on
+ * that boot starting from a clean SBE.
+ */
+static void pnv_mpipl_reset_sbes(PnvMachineState *pnv)
+{
+    int i;
+
+    for (i = 0; i < pnv->num_chips; i++) {
+        Object *chip = OBJECT(pnv->chips[i]);
+        PnvSBE *sbe = NULL;
+
+        if (object_dynamic_cast(chip, TYPE_PNV9_CHIP)) {
+            sbe = &PNV9_CHIP(chip)->sbe;
+        } else if (object_dynamic_cast(chip, TYPE_PNV10_CHIP)) {
+            sbe = &PNV10_CHIP(chip)->sbe;
+        }
+        if (!sbe) {
+            continue;
+        }
+        timer_del(sbe->timer);
+        memset(sbe->mbox, 0, sizeof(sbe->mbox));
+        sbe->sbe_doorbell = 0;
+        sbe->host_doorbell = 0;
+        qemu_set_irq(sbe->psi_irq, 0);
+    }
+}
+
 void *pnv_mpipl_reset(PnvMachineState *pnv, void *fdt)
 {
     FadumpGuestOps ops;
@@ -292,6 +323,7 @@ void *pnv_mpipl_reset(PnvMachineState *pnv, void *fdt)
     if (!pnv->mpipl) {
         return fdt;
     }
+    pnv_mpipl_reset_sbes(pnv);
     ops = pnv_mpipl_ops(pnv);
     mpipl_boot = fadump_mpipl_reset(pnv->mpipl->engine, &ops,
                                     pnv->fw_load_addr);

@@ -20,7 +20,8 @@ void pnv_mpipl_machine_init(PnvMachineState *pnv, long fw_size);
 /* Adds /ibm,opal/dump (compatible, fw-load-area) to the platform FDT. */
 void pnv_mpipl_dt(PnvMachineState *pnv, void *fdt);
 /*
- * After qemu_devices_reset(): prepares the firmware for an MPIPL boot when
+ * After qemu_devices_reset(): resets the SBEs (QEMU 10.0's model has no
+ * reset), and prepares the firmware for an MPIPL boot when
  * one is due. Returns the FDT to load (the machine's, or a copy carrying
  * /ibm,opal/dump/mpipl-boot, which the caller frees with g_free when it is
  * not machine->fdt).

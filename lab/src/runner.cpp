@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <regex>
+#include <sstream>
 
 #include "artifacts.hpp"
 #include "process.hpp"
@@ -50,6 +51,30 @@ std::vector<std::pair<uint64_t, uint64_t>> reserved_ranges(const std::vector<std
         }
     }
     return out;
+}
+
+// CPUs the crashed kernel had online: "FADUMP-LAB: cpus-online 0-3,6" of
+// the first boot (the list format of /sys/devices/system/cpu/online).
+std::optional<unsigned> cpus_online(const std::vector<std::string>& lines)
+{
+    const std::string tag = "FADUMP-LAB: cpus-online ";
+    for (const auto& l : lines) {
+        const auto p = l.find(tag);
+        if (p == std::string::npos) {
+            continue;
+        }
+        unsigned n = 0;
+        std::stringstream list(l.substr(p + tag.size()));
+        std::string part;
+        while (std::getline(list, part, ',')) {
+            const auto dash = part.find('-');
+            const unsigned lo = static_cast<unsigned>(std::stoul(part.substr(0, dash)));
+            const unsigned hi = dash == std::string::npos ? lo : static_cast<unsigned>(std::stoul(part.substr(dash + 1)));
+            n += hi - lo + 1;
+        }
+        return n;
+    }
+    return std::nullopt;
 }
 
 std::string reserved_names(const std::vector<std::string>& lines)
@@ -377,7 +402,11 @@ int run_cycle(const RunOptions& opt, Report& r)
         if (ours) {
             in.ground_truth = truth;
         }
-        in.expected_cpus = cpus;
+        // The guest's own count: PowerNV creates every thread up to maxcpus.
+        in.expected_cpus = cpus_online(child->lines());
+        if (!in.expected_cpus) {
+            in.expected_cpus = cpus;
+        }
         in.scratch_dir = dir.string();
         if (pnv) {
             in.firmware_reserved = reserved_ranges(child->lines());

@@ -8,6 +8,7 @@
 #include "exec/address-spaces.h"
 #include "exec/memory.h"
 #include "system/hw_accel.h"
+#include "system/cpus.h"
 #include "hw/ppc/fadump_glue_common.h"
 
 static bool fadump_read(void *opaque, uint64_t gpa, void *buf, uint64_t len)
@@ -86,4 +87,26 @@ void fadump_glue_read_regs(PowerPCCPU *cpu, uint32_t logical_id,
     r->cfar = env->cfar;
     r->tb = cpu_ppc_load_tbl(env);
     r->dec = cpu_ppc_load_decr(env);
+}
+
+FadumpVcpuRegs *fadump_glue_stop_and_snapshot(uint32_t (*logical_id)(PowerPCCPU *),
+                                              size_t *n)
+{
+    FadumpVcpuRegs *regs;
+    CPUState *cs;
+    size_t count = 0;
+
+    pause_all_vcpus();
+    CPU_FOREACH(cs) {
+        count++;
+    }
+    regs = g_new0(FadumpVcpuRegs, count);
+    count = 0;
+    CPU_FOREACH(cs) {
+        PowerPCCPU *cpu = POWERPC_CPU(cs);
+
+        fadump_glue_read_regs(cpu, logical_id(cpu), &regs[count++]);
+    }
+    *n = count;
+    return regs;
 }

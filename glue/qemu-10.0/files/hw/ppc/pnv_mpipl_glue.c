@@ -113,6 +113,12 @@ void pnv_mpipl_sbe_stash(PnvSBE *sbe, uint64_t reg0, uint64_t key,
     qemu_set_irq(sbe->psi_irq, 1);
 }
 
+/* Threads are numbered by their QEMU index (PIR is in the snapshot). */
+static uint32_t pnv_mpipl_thread_id(PowerPCCPU *cpu)
+{
+    return CPU(cpu)->cpu_index;
+}
+
 /*
  * The SBE + hostboot work, run once the vCPU that raised S0 has left the
  * execution loop (or from the main loop when no vCPU wrote it): no vCPU is
@@ -128,19 +134,10 @@ static void pnv_mpipl_work(CPUState *caller, run_on_cpu_data data)
     FadumpGroundTruth *truth = NULL;
     FadumpMpiplStats stats = { 0 };
     char msg[MPIPL_MSG_LEN];
-    CPUState *cs;
     size_t n = 0;
     int32_t rc;
 
-    pause_all_vcpus();
-    CPU_FOREACH(cs) {
-        n++;
-    }
-    regs = g_new0(FadumpVcpuRegs, n);
-    n = 0;
-    CPU_FOREACH(cs) {
-        fadump_glue_read_regs(POWERPC_CPU(cs), cs->cpu_index, &regs[n++]);
-    }
+    regs = fadump_glue_stop_and_snapshot(pnv_mpipl_thread_id, &n);
     if (pnv->mpipl_ground_truth) {
         truth = fadump_ground_truth_take(&ops, regs, n,
                                          caller ? caller->cpu_index : 0);

@@ -136,21 +136,10 @@ static void spapr_fadump_dump_work(CPUState *caller, run_on_cpu_data data)
     FadumpGroundTruth *truth = NULL;
     FadumpDumpStats stats = { 0 };
     char msg[FADUMP_MSG_LEN];
-    CPUState *cs;
     size_t n = 0;
     int32_t status;
 
-    pause_all_vcpus();
-    CPU_FOREACH(cs) {
-        n++;
-    }
-    regs = g_new0(FadumpVcpuRegs, n);
-    n = 0;
-    CPU_FOREACH(cs) {
-        fadump_glue_read_regs(POWERPC_CPU(cs),
-                              spapr_fadump_logical_id(POWERPC_CPU(cs)),
-                              &regs[n++]);
-    }
+    regs = fadump_glue_stop_and_snapshot(spapr_fadump_logical_id, &n);
     if (spapr->fadump_ground_truth) {
         truth = fadump_ground_truth_take(&ops, regs, n, caller->cpu_index);
     }

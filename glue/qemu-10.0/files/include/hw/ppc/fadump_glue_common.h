@@ -25,4 +25,13 @@ FadumpGuestOps fadump_glue_guest_ops(MachineState *ms);
 void fadump_glue_read_regs(PowerPCCPU *cpu, uint32_t logical_id,
                            FadumpVcpuRegs *r);
 
+/*
+ * Stops every vCPU and returns the register snapshot of each (g_free it),
+ * with its count in *n. `logical_id` gives the guest's number for a vCPU.
+ * Call with the BQL held, from a vCPU outside its execution loop or from
+ * the main loop.
+ */
+FadumpVcpuRegs *fadump_glue_stop_and_snapshot(uint32_t (*logical_id)(PowerPCCPU *),
+                                              size_t *n);
+
 #endif

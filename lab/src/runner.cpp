@@ -53,6 +53,19 @@ std::vector<std::pair<uint64_t, uint64_t>> reserved_ranges(const std::vector<std
     return out;
 }
 
+// The number after the last "key" in the console ("vmcore_size=123"), or 0.
+uint64_t last_value(const std::vector<std::string>& lines, const std::string& key)
+{
+    uint64_t v = 0;
+    for (const auto& l : lines) {
+        const auto p = l.find(key);
+        if (p != std::string::npos) {
+            v = std::stoull(l.substr(p + key.size()));
+        }
+    }
+    return v;
+}
+
 // CPUs the crashed kernel had online: "FADUMP-LAB: cpus-online 0-3,6" of
 // the first boot (the list format of /sys/devices/system/cpu/online).
 std::optional<unsigned> cpus_online(const std::vector<std::string>& lines)
@@ -119,7 +132,8 @@ std::optional<uint64_t> mem_bytes(const std::string& spec)
     }
     uint64_t v = std::stoull(m[1]);
     const std::string unit = m[2];
-    const int shift = unit.empty() ? 20 : std::string("KMGT").find(static_cast<char>(std::toupper(unit[0]))) * 10 + 10;
+    const auto index = std::string("KMGT").find(static_cast<char>(std::toupper(unit[0] ? unit[0] : 'M')));
+    const int shift = unit.empty() ? 20 : static_cast<int>(index) * 10 + 10;
     return v << shift;
 }
 
@@ -298,13 +312,7 @@ int run_cycle(const RunOptions& opt, Report& r)
     }
     uint64_t vmcore_size = 0;
     if (t_ready) {
-        const auto& lines = child->lines();
-        for (const auto& l : lines) {
-            const auto p = l.find("vmcore_size=");
-            if (p != std::string::npos) {
-                vmcore_size = std::stoull(l.substr(p + 12));
-            }
-        }
+        vmcore_size = last_value(child->lines(), "vmcore_size=");
         progress(fmt::format("/proc/vmcore ready ({} bytes); copying it out", vmcore_size));
         t_copied = phase("vmcore_copied", {"FADUMP-LAB: copied"}, {"FADUMP-LAB: copy-failed", "Kernel panic"});
     }
@@ -375,13 +383,7 @@ int run_cycle(const RunOptions& opt, Report& r)
     }
 
     // 3. The proof.
-    uint64_t opal_size = 0;
-    for (const auto& l : child->lines()) {
-        const auto p = l.find("opalcore_size=");
-        if (p != std::string::npos) {
-            opal_size = std::stoull(l.substr(p + 14));
-        }
-    }
+    const uint64_t opal_size = last_value(child->lines(), "opalcore_size=");
     if (t_opal && opal_size > 0) {
         fs::resize_file(opal_disk, opal_size);
         r.facts["opalcore_bytes"] = opal_size;

@@ -9,6 +9,7 @@
 #include "exec/memory.h"
 #include "system/hw_accel.h"
 #include "system/cpus.h"
+#include "qemu/error-report.h"
 #include "hw/ppc/fadump_glue_common.h"
 
 static bool fadump_read(void *opaque, uint64_t gpa, void *buf, uint64_t len)
@@ -109,4 +110,15 @@ FadumpVcpuRegs *fadump_glue_stop_and_snapshot(uint32_t (*logical_id)(PowerPCCPU 
     }
     *n = count;
     return regs;
+}
+
+void fadump_glue_write_ground_truth(const char *path, char *json)
+{
+    g_autoptr(GError) err = NULL;
+
+    if (json && !g_file_set_contents(path, json, -1, &err)) {
+        error_report("fadump: cannot write ground truth to %s: %s", path,
+                     err->message);
+    }
+    free(json);
 }

@@ -164,19 +164,12 @@ static void pnv_mpipl_work(CPUState *caller, run_on_cpu_data data)
         FadumpRange fw[16];
         size_t nfw = fadump_mpipl_firmware_ranges(mp->engine, fw,
                                                   ARRAY_SIZE(fw));
-        char *json;
 
         fadump_ground_truth_note_ranges(truth, "firmware_ranges", fw,
                                         MIN(nfw, ARRAY_SIZE(fw)));
-        json = fadump_ground_truth_finish(truth, NULL, &ds);
-        g_autoptr(GError) err = NULL;
-
-        if (json && !g_file_set_contents(pnv->mpipl_ground_truth, json, -1,
-                                         &err)) {
-            error_report("mpipl: cannot write ground truth to %s: %s",
-                         pnv->mpipl_ground_truth, err->message);
-        }
-        free(json);
+        fadump_glue_write_ground_truth(
+            pnv->mpipl_ground_truth,
+            fadump_ground_truth_finish(truth, NULL, &ds));
     }
     tb_flush(caller ? caller : first_cpu);
     /* A guest reset keeps RAM: the memory-preserving IPL. */

@@ -111,17 +111,6 @@ static uint32_t spapr_fadump_logical_id(PowerPCCPU *cpu)
     return rank;
 }
 
-static void spapr_fadump_write_ground_truth(SpaprMachineState *spapr,
-                                            const char *json)
-{
-    g_autoptr(GError) err = NULL;
-
-    if (!g_file_set_contents(spapr->fadump_ground_truth, json, -1, &err)) {
-        error_report("fadump: cannot write ground truth to %s: %s",
-                     spapr->fadump_ground_truth, err->message);
-    }
-}
-
 /*
  * The dump itself, run on the vCPU that called ibm,os-term once it has left
  * the execution loop (async work runs outside cpu_exec, with the BQL): no
@@ -152,12 +141,9 @@ static void spapr_fadump_dump_work(CPUState *caller, run_on_cpu_data data)
         qemu_log_mask(LOG_GUEST_ERROR, "fadump: dump incomplete: %s\n", msg);
     }
     if (truth) {
-        char *json = fadump_ground_truth_finish(truth, spapr->fadump, &stats);
-
-        if (json) {
-            spapr_fadump_write_ground_truth(spapr, json);
-            free(json);
-        }
+        fadump_glue_write_ground_truth(
+            spapr->fadump_ground_truth,
+            fadump_ground_truth_finish(truth, spapr->fadump, &stats));
     }
     /* Preserved memory was written through host pointers: drop any code
      * translated from it before the reboot runs. */

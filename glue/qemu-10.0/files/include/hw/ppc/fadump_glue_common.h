@@ -34,4 +34,10 @@ void fadump_glue_read_regs(PowerPCCPU *cpu, uint32_t logical_id,
 FadumpVcpuRegs *fadump_glue_stop_and_snapshot(uint32_t (*logical_id)(PowerPCCPU *),
                                               size_t *n);
 
+/*
+ * Writes a ground-truth document (from fadump_ground_truth_finish) to
+ * `path`, reporting a failure, and frees it. A NULL document is ignored.
+ */
+void fadump_glue_write_ground_truth(const char *path, char *json);
+
 #endif

@@ -7,21 +7,21 @@ DEBIAN_ARCHIVE="$REPO_ROOT/scripts/debian-archive"
 say() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-# fetch_deb PKG PINNED_VERSION DIR -> prints the .deb path.
-# Downloads PKG=PINNED_VERSION; when the archive no longer has that version,
-# falls back to the newest version trixie has and says so.
-fetch_deb() {
-  pkg=$1 pin=$2 dir=$3
-  mkdir -p "$dir"
-  name=${pkg%%:*}
-  found=$(ls "$dir"/"${name}"_*.deb 2>/dev/null | head -n 1 || true)
-  if [ -n "$found" ]; then echo "$found"; return 0; fi
-  if ! (cd "$dir" && "$DEBIAN_ARCHIVE" get -q download "$pkg=$pin" >&2); then
-    say "$pkg $pin has left the archive; using trixie's current version"
-    (cd "$dir" && "$DEBIAN_ARCHIVE" get -q -t trixie download "$pkg" >&2) || die "cannot download $pkg"
-  fi
-  ls "$dir"/"${name}"_*.deb | head -n 1
+# archive_url -> the Debian archive to use: FADUMP_ARCHIVE, else the first
+# non-security http(s) URI of the machine's apt sources (deb822 or one-line).
+archive_url() {
+  if [ -n "${FADUMP_ARCHIVE:-}" ]; then echo "${FADUMP_ARCHIVE%/}"; return 0; fi
+  u=$( { sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null
+         sed -n 's/^deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]*\)\{0,1\}\([^[:space:]]*\).*/\2/p' \
+           /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null; } |
+       tr ' ' '\n' | grep -E '^https?://' | grep -v -e '-security' -e 'security\.' | head -n 1 || true)
+  [ -n "$u" ] || die "cannot find a Debian archive in the machine's apt sources (set FADUMP_ARCHIVE)"
+  echo "${u%/}"
 }
+
+# fetch_pinned NAME:ARCH -> prints the verified file (a .deb), or the .dsc of
+# a source package (NAME:source) with its files beside it. See scripts/fetch-pinned.
+fetch_pinned() { "$REPO_ROOT/scripts/fetch-pinned" "$1"; }
 
 # deb_version FILE.deb -> the package version inside.
 deb_version() { dpkg-deb -f "$1" Version; }

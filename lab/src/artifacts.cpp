@@ -1,6 +1,9 @@
 #include "artifacts.hpp"
 
 #include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
 
 #include "process.hpp"
 
@@ -10,6 +13,26 @@ std::string source_root()
 {
     const char* env = std::getenv("FADUMP_ROOT");
     return env != nullptr && *env != '\0' ? env : FADUMP_SOURCE_DIR;
+}
+
+nlohmann::json read_downloads(const std::string& file)
+{
+    nlohmann::json out = nlohmann::json::array();
+    std::ifstream in(file);
+    std::set<std::string> seen;
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream fields(line);
+        std::string package;
+        std::string version;
+        std::string origin;
+        std::string pinned;
+        std::string extra;
+        if (!(fields >> package >> version >> origin >> pinned) || (fields >> extra) || !seen.insert(line).second) {
+            continue;
+        }
+        out.push_back({{"package", package}, {"version", version}, {"origin", origin}, {"pinned_version", pinned}});
+    }
+    return out;
 }
 
 std::optional<std::string> run_script(const std::string& name, std::string* error)

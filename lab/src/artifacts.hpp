@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 namespace lab {
 
 struct Artifacts {
@@ -19,6 +21,12 @@ struct Artifacts {
 
 /// Root of the source tree (FADUMP_ROOT, else the configured source dir).
 std::string source_root();
+
+/// The downloads scripts/fetch-pinned recorded in `file` (lines "NAME:ARCH
+/// VERSION ORIGIN PINNED_VERSION", ORIGIN pinned or fallback:SUITE/ARCH), one
+/// object per distinct line: {package, version, origin, pinned_version}.
+/// Lines of another shape are skipped. A missing file gives an empty array.
+nlohmann::json read_downloads(const std::string& file);
 
 /// Runs one of scripts/<name>; returns its last stdout line (a path) or
 /// nullopt, with the script's error output in `error`.

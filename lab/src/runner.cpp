@@ -165,7 +165,9 @@ int run_cycle(const RunOptions& opt, Report& r)
     r.facts["mem"] = opt.mem;
     r.facts["run_dir"] = dir.string();
 
-    // 1. Artefacts.
+    // 1. Artefacts. scripts/fetch-pinned records every download's origin here.
+    const std::string downloads = (dir / "downloads.txt").string();
+    setenv("FADUMP_PROVENANCE", downloads.c_str(), 1);
     std::string err;
     Artifacts a;
     progress("preparing the guest kernel, initramfs, firmware and QEMU (cached after the first run)");
@@ -223,6 +225,14 @@ int run_cycle(const RunOptions& opt, Report& r)
         }
         if (std::ifstream(fs::path(*fw) / "version") >> v) {
             r.facts["firmware_debian_version"] = v;
+        }
+    }
+    r.facts["downloads"] = read_downloads(downloads);
+    for (const auto& d : r.facts["downloads"]) {
+        if (d["origin"] != "pinned") {
+            progress("WARNING: " + d["package"].get<std::string>() + " " + d["version"].get<std::string>() +
+                     " is a fallback (" + d["origin"].get<std::string>() + ") for the pinned " +
+                     d["pinned_version"].get<std::string>());
         }
     }
     r.facts["ground_truth"] = ours ? "recorded by the engine" : "not available (other QEMU)";

@@ -1,6 +1,7 @@
 // The C boundary: every entry point is noexcept and catches everything.
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -92,12 +93,37 @@ R firewall(R on_error, Body&& body) noexcept
     return firewall(on_error, nullptr, 0, std::forward<Body>(body));
 }
 
-size_t put_prop(const std::vector<std::byte>& v, void* buf, size_t buf_len)
+// Hands a property value to the caller whole or not at all (fadump.h,
+// FADUMP_PROP_*).
+int put_prop(const std::vector<std::byte>& v, void* buf, size_t buf_len, size_t* len) noexcept
 {
-    if (buf != nullptr) {
-        std::memcpy(buf, v.data(), std::min(v.size(), buf_len));
+    *len = v.size();
+    if (v.size() > buf_len) {
+        return FADUMP_PROP_TOO_SMALL;
     }
-    return v.size();
+    if (!v.empty()) {
+        if (buf == nullptr) {
+            *len = 0;
+            return FADUMP_PROP_ERROR;
+        }
+        std::memcpy(buf, v.data(), v.size());
+    }
+    return FADUMP_PROP_OK;
+}
+
+// Runs a property getter body behind the firewall; *len is 0 on error.
+template <typename Body>
+int prop_getter(size_t* len, Body&& body) noexcept
+{
+    if (len == nullptr) {
+        return FADUMP_PROP_ERROR;
+    }
+    *len = 0;
+    const int rc = firewall<int>(FADUMP_PROP_ERROR, std::forward<Body>(body));
+    if (rc == FADUMP_PROP_ERROR || rc == FADUMP_PROP_ABSENT) {
+        *len = 0;
+    }
+    return rc;
 }
 
 }  // namespace
@@ -179,21 +205,28 @@ uint64_t fadump_spapr_reboot_limit(const FadumpSpapr* fd) noexcept
     return fd == nullptr ? 0 : firewall<uint64_t>(0, [&] { return fd->engine.reboot_limit(); });
 }
 
-size_t fadump_spapr_prop_sizes(const FadumpSpapr* fd, void* buf, size_t buf_len) noexcept
+int fadump_spapr_prop_sizes(const FadumpSpapr* fd, void* buf, size_t buf_len, size_t* len) noexcept
 {
-    return fd == nullptr ? 0 : firewall<size_t>(0, [&] { return put_prop(fd->engine.prop_sizes(), buf, buf_len); });
+    return prop_getter(len, [&]() -> int {
+        return fd == nullptr ? FADUMP_PROP_ERROR : put_prop(fd->engine.prop_sizes(), buf, buf_len, len);
+    });
 }
 
-size_t fadump_spapr_prop_version(const FadumpSpapr* fd, void* buf, size_t buf_len) noexcept
+int fadump_spapr_prop_version(const FadumpSpapr* fd, void* buf, size_t buf_len, size_t* len) noexcept
 {
-    return fd == nullptr ? 0 : firewall<size_t>(0, [&] { return put_prop(fd->engine.prop_version(), buf, buf_len); });
+    return prop_getter(len, [&]() -> int {
+        return fd == nullptr ? FADUMP_PROP_ERROR : put_prop(fd->engine.prop_version(), buf, buf_len, len);
+    });
 }
 
-size_t fadump_spapr_prop_kernel_dump(const FadumpSpapr* fd, void* buf, size_t buf_len) noexcept
+int fadump_spapr_prop_kernel_dump(const FadumpSpapr* fd, void* buf, size_t buf_len, size_t* len) noexcept
 {
-    return fd == nullptr ? 0 : firewall<size_t>(0, [&] {
+    return prop_getter(len, [&]() -> int {
+        if (fd == nullptr) {
+            return FADUMP_PROP_ERROR;
+        }
         auto v = fd->engine.prop_kernel_dump();
-        return v ? put_prop(*v, buf, buf_len) : 0;
+        return v ? put_prop(*v, buf, buf_len, len) : FADUMP_PROP_ABSENT;
     });
 }
 
@@ -320,19 +353,32 @@ void fadump_ground_truth_note_ranges(FadumpGroundTruth* gt, const char* key, con
     });
 }
 
-size_t fadump_mpipl_prop_fw_load_area(const FadumpRange* reload, size_t n_reload, void* buf, size_t buf_len) noexcept
+int fadump_mpipl_prop_fw_load_area(const FadumpRange* reload, size_t n_reload, void* buf, size_t buf_len,
+                                   size_t* len) noexcept
 {
-    const size_t need = n_reload * 16;
-    if (buf != nullptr && reload != nullptr) {
+    return prop_getter(len, [&]() -> int {
+        if (reload == nullptr && n_reload != 0) {
+            return FADUMP_PROP_ERROR;
+        }
+        if (n_reload > buf_len / 16) {
+            // n_reload * 16 may not fit in size_t: report what is needed
+            // only when it does.
+            *len = n_reload <= SIZE_MAX / 16 ? n_reload * 16 : SIZE_MAX;
+            return FADUMP_PROP_TOO_SMALL;
+        }
+        if (n_reload != 0 && buf == nullptr) {
+            return FADUMP_PROP_ERROR;
+        }
         auto* out = static_cast<unsigned char*>(buf);
-        for (size_t i = 0; i < n_reload && (i + 1) * 16 <= buf_len; ++i) {
+        for (size_t i = 0; i < n_reload; ++i) {
             const fadump::Be64 a(reload[i].addr);
             const fadump::Be64 z(reload[i].size);
             std::memcpy(out + i * 16, &a, 8);
             std::memcpy(out + i * 16 + 8, &z, 8);
         }
-    }
-    return need;
+        *len = n_reload * 16;
+        return FADUMP_PROP_OK;
+    });
 }
 
 FadumpGroundTruth* fadump_ground_truth_take(const FadumpGuestOps* ops, const FadumpVcpuRegs* vcpus,

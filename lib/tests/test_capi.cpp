@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "fadump/fadump.h"
@@ -45,7 +47,9 @@ TEST(CApi, RejectsNullsWithoutCrashing)
     char msg[64];
     EXPECT_EQ(fadump_spapr_configure(nullptr, nullptr, 1, 0, 0, msg, sizeof msg), FADUMP_RTAS_HW_ERROR);
     EXPECT_FALSE(fadump_spapr_begin_dump(nullptr));
-    EXPECT_EQ(fadump_spapr_prop_sizes(nullptr, nullptr, 0), 0u);
+    size_t len = 5;
+    EXPECT_EQ(fadump_spapr_prop_sizes(nullptr, nullptr, 0, &len), FADUMP_PROP_ERROR);
+    EXPECT_EQ(len, 0u);
     fadump_spapr_free(nullptr);
 }
 
@@ -94,9 +98,62 @@ TEST(CApi, CycleThroughTheCInterface)
     EXPECT_EQ(st.cpus_saved, 2u);
     EXPECT_EQ(fadump_spapr_reboot_limit(fd), 0x1000000u);
     std::vector<unsigned char> prop(512);
-    EXPECT_EQ(fadump_spapr_prop_kernel_dump(fd, prop.data(), prop.size()), bytes.size());
+    size_t len = 0;
+    EXPECT_EQ(fadump_spapr_prop_kernel_dump(fd, prop.data(), prop.size(), &len), FADUMP_PROP_OK);
+    EXPECT_EQ(len, bytes.size());
     EXPECT_TRUE(fadump_spapr_reset(fd));
     EXPECT_TRUE(fadump_spapr_dump_active(fd));
+    fadump_spapr_free(fd);
+}
+
+// A value longer than the caller's buffer is an error with nothing written,
+// never a length the glue would pass on to fdt_setprop.
+TEST(CApi, PropertyLongerThanTheBufferIsAnError)
+{
+    FadumpSpaprConfig cfg{16 << 20, 16 << 20, 2};
+    FadumpSpapr* fd = fadump_spapr_new(&cfg);
+    ASSERT_NE(fd, nullptr);
+    std::vector<unsigned char> buf(64, 0xAA);
+    size_t len = 0;
+    EXPECT_EQ(fadump_spapr_prop_sizes(fd, buf.data(), 23, &len), FADUMP_PROP_TOO_SMALL);
+    EXPECT_EQ(len, 24u);
+    EXPECT_EQ(fadump_spapr_prop_version(fd, buf.data(), 3, &len), FADUMP_PROP_TOO_SMALL);
+    EXPECT_EQ(len, 4u);
+    EXPECT_EQ(fadump_spapr_prop_version(fd, nullptr, 0, &len), FADUMP_PROP_TOO_SMALL);
+    EXPECT_EQ(len, 4u);
+    EXPECT_EQ(std::count(buf.begin(), buf.end(), 0xAA), 64);
+    EXPECT_EQ(fadump_spapr_prop_sizes(fd, buf.data(), 24, &len), FADUMP_PROP_OK);
+    EXPECT_EQ(len, 24u);
+    EXPECT_EQ(fadump_spapr_prop_version(fd, nullptr, 4, &len), FADUMP_PROP_ERROR);
+    EXPECT_EQ(len, 0u);
+    EXPECT_EQ(fadump_spapr_prop_version(fd, buf.data(), 4, nullptr), FADUMP_PROP_ERROR);
+    // No dump active: ibm,kernel-dump is absent, whatever the buffer.
+    EXPECT_EQ(fadump_spapr_prop_kernel_dump(fd, buf.data(), 0, &len), FADUMP_PROP_ABSENT);
+    EXPECT_EQ(len, 0u);
+    fadump_spapr_free(fd);
+}
+
+TEST(CApi, KernelDumpLongerThanTheBufferIsAnError)
+{
+    FakeGuest g(16 << 20);
+    auto ops = ops_for(g);
+    FadumpSpaprConfig cfg{16 << 20, 16 << 20, 2};
+    FadumpSpapr* fd = fadump_spapr_new(&cfg);
+    FdmBuilder b;
+    b.section(0x0001, 0, fadump_spapr_cpu_state_size(2), 0x800000).section(0x0011, 0, 0x100000, 0x900000);
+    auto bytes = b.bytes();
+    std::memcpy(g.at(0x10000), bytes.data(), bytes.size());
+    ASSERT_EQ(fadump_spapr_configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, bytes.size(), nullptr, 0), 0);
+    ASSERT_TRUE(fadump_spapr_begin_dump(fd));
+    std::vector<FadumpVcpuRegs> regs(2);
+    ASSERT_EQ(fadump_spapr_dump(fd, &ops, regs.data(), regs.size(), nullptr, nullptr, 0), 0);
+    std::vector<unsigned char> buf(512, 0xAA);
+    size_t len = 0;
+    EXPECT_EQ(fadump_spapr_prop_kernel_dump(fd, buf.data(), bytes.size() - 1, &len), FADUMP_PROP_TOO_SMALL);
+    EXPECT_EQ(len, bytes.size());
+    EXPECT_EQ(std::count(buf.begin(), buf.end(), 0xAA), 512);
+    EXPECT_EQ(fadump_spapr_prop_kernel_dump(fd, buf.data(), bytes.size(), &len), FADUMP_PROP_OK);
+    EXPECT_EQ(len, bytes.size());
     fadump_spapr_free(fd);
 }
 
@@ -170,6 +227,12 @@ TEST(CApiAllocFailure, SpaprEntryPointsReturnErrors)
         FadumpSpapr* f = fadump_spapr_new(&cfg);
         fadump_spapr_free(f);
     }), 0);
+    fail_each_allocation(fresh, [&] {
+        unsigned char buf[512];
+        size_t len = 0;
+        const int rc = fadump_spapr_prop_sizes(fd, buf, sizeof buf, &len);
+        EXPECT_TRUE(rc == FADUMP_PROP_OK || (rc == FADUMP_PROP_ERROR && len == 0)) << rc;
+    });
     // The null-engine message is longer than std::string keeps inline.
     fail_each_allocation([] {}, [&] {
         EXPECT_EQ(fadump_spapr_configure(nullptr, &ops, FADUMP_CMD_REGISTER, 0, 0, msg, sizeof msg),

@@ -63,9 +63,13 @@ void put_msg(char* msg, size_t msg_len, std::string_view a, std::string_view b =
         return;
     }
     const size_t na = std::min(a.size(), msg_len - 1);
-    std::memcpy(msg, a.data(), na);
     const size_t nb = std::min(b.size(), msg_len - 1 - na);
-    std::memcpy(msg + na, b.data(), nb);
+    if (na != 0) {
+        std::memcpy(msg, a.data(), na);
+    }
+    if (nb != 0) {
+        std::memcpy(msg + na, b.data(), nb);
+    }
     msg[na + nb] = '\0';
 }
 

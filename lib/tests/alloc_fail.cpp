@@ -1,6 +1,7 @@
 // Replaces the global operator new/delete of the test binary so that tests
-// can make one allocation fail (alloc_fail.hpp). The nothrow and array forms
-// of libstdc++ call this operator new, so they fail too.
+// can make one allocation fail (alloc_fail.hpp). Every non-aligned form is
+// replaced (plain, array, nothrow), all on malloc/free: AddressSanitizer's
+// own nothrow form would otherwise pair its allocation with our free.
 #include "alloc_fail.hpp"
 
 #include <cstdlib>
@@ -32,5 +33,22 @@ void* operator new(std::size_t n)
     throw std::bad_alloc();
 }
 
+void* operator new[](std::size_t n) { return ::operator new(n); }
+
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept
+{
+    try {
+        return ::operator new(n);
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return ::operator new(n, std::nothrow); }
+
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }

@@ -2,35 +2,46 @@
 // data the SBE reads at S0): the MPIPL engine must never crash, never write
 // outside the fake guest, and only ask for an MPIPL boot when it wrote the
 // register data and MDRT.
+//
+// Input: MDST (0x400 bytes), MDDT (0x400), processor dump area (0x30), as
+// the engine reads them (big-endian). The 32 MiB guest is allocated once
+// and reset to zero before every input (reusable_guest.hpp). Seeds:
+// lib/fuzz/corpus/fuzz_mpipl.
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
 #include "fadump/opal/mpipl.hpp"
-#include "fake_guest.hpp"
+#include "reusable_guest.hpp"
 
 using namespace fadump;
 using namespace fadump::opal;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
-    constexpr uint64_t RAM = 64 << 20;
-    constexpr uint64_t BASE = 0x2000000;
-    // Addresses in the tables are scaled into the small fake RAM so the
-    // fuzzer reaches valid pairs, not only out-of-RAM rejections.
-    test::FakeGuest guest(RAM);
-    const size_t tables = 0x400 + 0x400;
-    std::vector<uint8_t> buf(data, data + std::min(size, tables + sizeof(ProcDumpArea)));
-    buf.resize(tables + sizeof(ProcDumpArea));
-    for (size_t i = 0; i + 16 <= tables; i += 16) {
-        uint64_t a = 0;
-        std::memcpy(&a, &buf[i], 8);
-        a %= RAM;   // host-endian scramble is fine: it is all fuzz
-        std::memcpy(&buf[i], &a, 8);
+    // Skiboot's tables end SKIBOOT_SIZE (28 MiB + 64 KiB) above its base.
+    constexpr uint64_t RAM = 32 << 20;
+    constexpr uint64_t BASE = 0x100000;
+    static_assert(BASE + SKIBOOT_SIZE <= RAM);
+    static fuzz::ReusableGuest guest(RAM);
+    guest.reset();
+    constexpr size_t TABLE = MDST_ENTRIES * sizeof(MdstEntry);
+    std::vector<uint8_t> buf(data, data + std::min(size, 2 * TABLE + sizeof(ProcDumpArea)));
+    buf.resize(2 * TABLE + sizeof(ProcDumpArea));
+    // Table addresses are folded into RAM (keeping the HRMOR bit), so the
+    // fuzzer reaches valid pairs, not only out-of-RAM rejections; sizes are
+    // left alone and still reach past RAM.
+    for (size_t i = 0; i < 2 * TABLE; i += sizeof(MdstEntry)) {
+        MdstEntry e;
+        std::memcpy(&e, &buf[i], sizeof e);
+        const uint64_t a = e.addr;
+        e.addr = ((a & ~HRMOR_BIT) % RAM) | (a & HRMOR_BIT);
+        std::memcpy(&buf[i], &e, sizeof e);
     }
-    std::memcpy(guest.at(BASE + MDST_OFF), buf.data(), 0x400);
-    std::memcpy(guest.at(BASE + MDDT_OFF), buf.data() + 0x400, 0x400);
-    std::memcpy(guest.at(BASE + PROC_DUMP_AREA_OFF), buf.data() + tables, sizeof(ProcDumpArea));
+    guest.load(BASE + MDST_OFF, std::span(buf.data(), TABLE));
+    guest.load(BASE + MDDT_OFF, std::span(buf.data() + TABLE, TABLE));
+    guest.load(BASE + PROC_DUMP_AREA_OFF, std::span(buf.data() + 2 * TABLE, sizeof(ProcDumpArea)));
     Mpipl mp(Mpipl::Config{RAM, 1});
     if (!mp.stash(0, STASH_KEY_SKIBOOT_BASE, BASE).ok()) {
         std::abort();

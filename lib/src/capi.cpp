@@ -1,11 +1,14 @@
 // The C boundary: every entry point is noexcept and catches everything.
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <memory>
 #include <new>
+#include <string_view>
+#include <utility>
 
 #include "fadump/fadump.h"
 #include "fadump/ground_truth.hpp"
@@ -22,28 +25,109 @@ struct FadumpMpipl {
     fadump::opal::Mpipl engine;
 };
 
+namespace {
+
+// nlohmann::json 3.11's destructor of a non-empty array or object allocates
+// (it flattens the tree into a std::vector first), and an allocation failure
+// in a destructor terminates. Emptying the tree leaves first makes every
+// destructor call see an empty container, which allocates nothing.
+void dismantle(nlohmann::json& j) noexcept
+{
+    if (!j.is_structured()) {
+        return;
+    }
+    for (auto& child : j) {
+        dismantle(child);
+    }
+    j.clear();
+}
+
+}  // namespace
+
 struct FadumpGroundTruth {
     fadump::GroundTruth truth;
+    FadumpGroundTruth(fadump::GroundTruth t) : truth(std::move(t)) {}   // NOLINT(google-explicit-constructor)
+    ~FadumpGroundTruth() { dismantle(truth.doc()); }
+    FadumpGroundTruth(const FadumpGroundTruth&) = delete;
+    FadumpGroundTruth& operator=(const FadumpGroundTruth&) = delete;
 };
 
 namespace {
 
-void put_msg(char* msg, size_t msg_len, const std::string& text)
+// Writes `a` then `b` into msg as one NUL-terminated line, truncated to
+// msg_len. Takes views so that reporting an error never allocates (and so
+// never throws).
+void put_msg(char* msg, size_t msg_len, std::string_view a, std::string_view b = {}) noexcept
 {
     if (msg == nullptr || msg_len == 0) {
         return;
     }
-    const size_t n = std::min(text.size(), msg_len - 1);
-    std::memcpy(msg, text.data(), n);
-    msg[n] = '\0';
+    const size_t na = std::min(a.size(), msg_len - 1);
+    const size_t nb = std::min(b.size(), msg_len - 1 - na);
+    if (na != 0) {
+        std::memcpy(msg, a.data(), na);
+    }
+    if (nb != 0) {
+        std::memcpy(msg + na, b.data(), nb);
+    }
+    msg[na + nb] = '\0';
 }
 
-size_t put_prop(const std::vector<std::byte>& v, void* buf, size_t buf_len)
+// The firewall every entry point runs its body in: an exception (an
+// allocation failure, a formatting error, a library bug) becomes `on_error`
+// and, where the caller gave a buffer, the reason in `msg`.
+template <typename R, typename Body>
+R firewall(R on_error, char* msg, size_t msg_len, Body&& body) noexcept
 {
-    if (buf != nullptr) {
-        std::memcpy(buf, v.data(), std::min(v.size(), buf_len));
+    try {
+        return body();
+    } catch (const std::bad_alloc&) {
+        put_msg(msg, msg_len, "internal error: out of memory");
+    } catch (const std::exception& e) {
+        put_msg(msg, msg_len, "internal error: ", e.what());
+    } catch (...) {
+        put_msg(msg, msg_len, "internal error");
     }
-    return v.size();
+    return on_error;
+}
+
+template <typename R, typename Body>
+R firewall(R on_error, Body&& body) noexcept
+{
+    return firewall(on_error, nullptr, 0, std::forward<Body>(body));
+}
+
+// Hands a property value to the caller whole or not at all (fadump.h,
+// FADUMP_PROP_*).
+int put_prop(const std::vector<std::byte>& v, void* buf, size_t buf_len, size_t* len) noexcept
+{
+    *len = v.size();
+    if (v.size() > buf_len) {
+        return FADUMP_PROP_TOO_SMALL;
+    }
+    if (!v.empty()) {
+        if (buf == nullptr) {
+            *len = 0;
+            return FADUMP_PROP_ERROR;
+        }
+        std::memcpy(buf, v.data(), v.size());
+    }
+    return FADUMP_PROP_OK;
+}
+
+// Runs a property getter body behind the firewall; *len is 0 on error.
+template <typename Body>
+int prop_getter(size_t* len, Body&& body) noexcept
+{
+    if (len == nullptr) {
+        return FADUMP_PROP_ERROR;
+    }
+    *len = 0;
+    const int rc = firewall<int>(FADUMP_PROP_ERROR, std::forward<Body>(body));
+    if (rc == FADUMP_PROP_ERROR || rc == FADUMP_PROP_ABSENT) {
+        *len = 0;
+    }
+    return rc;
 }
 
 }  // namespace
@@ -55,15 +139,13 @@ FadumpSpapr* fadump_spapr_new(const FadumpSpaprConfig* cfg) noexcept
     if (cfg == nullptr || cfg->max_threads == 0) {
         return nullptr;
     }
-    try {
+    return firewall<FadumpSpapr*>(nullptr, [&] {
         fadump::papr::SpaprFadump::Config c;
         c.ram_size = cfg->ram_size;
         c.rmr_size = cfg->rmr_size;
         c.max_threads = cfg->max_threads;
         return new (std::nothrow) FadumpSpapr{fadump::papr::SpaprFadump(c)};
-    } catch (...) {
-        return nullptr;
-    }
+    });
 }
 
 void fadump_spapr_free(FadumpSpapr* fd) noexcept { delete fd; }
@@ -76,26 +158,24 @@ int32_t fadump_spapr_configure(FadumpSpapr* fd, const FadumpGuestOps* ops, uint3
         put_msg(msg, msg_len, "fadump engine not initialised");
         return FADUMP_RTAS_HW_ERROR;
     }
-    try {
+    return firewall<int32_t>(FADUMP_RTAS_HW_ERROR, msg, msg_len, [&] {
         fadump::CallbackGuestMemory mem(*ops);
         auto r = fd->engine.configure(mem, cmd, fadump::GuestAddr{addr}, fadump::ByteLen{len});
         if (!r) {
             put_msg(msg, msg_len, r.error().message);
         }
         return static_cast<int32_t>(r.code());
-    } catch (const std::exception& e) {
-        put_msg(msg, msg_len, std::string("internal error: ") + e.what());
-    } catch (...) {
-        put_msg(msg, msg_len, "internal error");
-    }
-    return FADUMP_RTAS_HW_ERROR;
+    });
 }
 
 bool fadump_spapr_registered(const FadumpSpapr* fd) noexcept { return fd != nullptr && fd->engine.registered(); }
 
 bool fadump_spapr_dump_active(const FadumpSpapr* fd) noexcept { return fd != nullptr && fd->engine.dump_active(); }
 
-bool fadump_spapr_begin_dump(FadumpSpapr* fd) noexcept { return fd != nullptr && fd->engine.begin_dump(); }
+bool fadump_spapr_begin_dump(FadumpSpapr* fd) noexcept
+{
+    return fd != nullptr && firewall(false, [&] { return fd->engine.begin_dump(); });
+}
 
 bool fadump_spapr_dump_in_progress(const FadumpSpapr* fd) noexcept { return fd != nullptr && fd->engine.dumping(); }
 
@@ -104,9 +184,10 @@ int32_t fadump_spapr_dump(FadumpSpapr* fd, const FadumpGuestOps* ops, const Fadu
 {
     put_msg(msg, msg_len, "");
     if (fd == nullptr || ops == nullptr || (vcpus == nullptr && n_vcpus != 0)) {
+        put_msg(msg, msg_len, "fadump engine not initialised or no vCPUs");
         return FADUMP_RTAS_HW_ERROR;
     }
-    try {
+    return firewall<int32_t>(FADUMP_RTAS_HW_ERROR, msg, msg_len, [&] {
         fadump::CallbackGuestMemory mem(*ops);
         auto out = fd->engine.dump(mem, std::span<const FadumpVcpuRegs>(vcpus, n_vcpus));
         if (stats != nullptr) {
@@ -115,53 +196,47 @@ int32_t fadump_spapr_dump(FadumpSpapr* fd, const FadumpGuestOps* ops, const Fadu
         }
         put_msg(msg, msg_len, out.problems);
         return out.problems.empty() ? FADUMP_RTAS_SUCCESS : FADUMP_RTAS_HW_ERROR;
-    } catch (...) {
-        put_msg(msg, msg_len, "internal error during dump");
-        return FADUMP_RTAS_HW_ERROR;
-    }
+    });
 }
 
-bool fadump_spapr_reset(FadumpSpapr* fd) noexcept { return fd != nullptr && fd->engine.reset(); }
+bool fadump_spapr_reset(FadumpSpapr* fd) noexcept
+{
+    return fd != nullptr && firewall(false, [&] { return fd->engine.reset(); });
+}
 
 uint64_t fadump_spapr_reboot_limit(const FadumpSpapr* fd) noexcept
 {
-    return fd == nullptr ? 0 : fd->engine.reboot_limit();
+    return fd == nullptr ? 0 : firewall<uint64_t>(0, [&] { return fd->engine.reboot_limit(); });
 }
 
-size_t fadump_spapr_prop_sizes(const FadumpSpapr* fd, void* buf, size_t buf_len) noexcept
+int fadump_spapr_prop_sizes(const FadumpSpapr* fd, void* buf, size_t buf_len, size_t* len) noexcept
 {
-    try {
-        return fd == nullptr ? 0 : put_prop(fd->engine.prop_sizes(), buf, buf_len);
-    } catch (...) {
-        return 0;
-    }
+    return prop_getter(len, [&]() -> int {
+        return fd == nullptr ? FADUMP_PROP_ERROR : put_prop(fd->engine.prop_sizes(), buf, buf_len, len);
+    });
 }
 
-size_t fadump_spapr_prop_version(const FadumpSpapr* fd, void* buf, size_t buf_len) noexcept
+int fadump_spapr_prop_version(const FadumpSpapr* fd, void* buf, size_t buf_len, size_t* len) noexcept
 {
-    try {
-        return fd == nullptr ? 0 : put_prop(fd->engine.prop_version(), buf, buf_len);
-    } catch (...) {
-        return 0;
-    }
+    return prop_getter(len, [&]() -> int {
+        return fd == nullptr ? FADUMP_PROP_ERROR : put_prop(fd->engine.prop_version(), buf, buf_len, len);
+    });
 }
 
-size_t fadump_spapr_prop_kernel_dump(const FadumpSpapr* fd, void* buf, size_t buf_len) noexcept
+int fadump_spapr_prop_kernel_dump(const FadumpSpapr* fd, void* buf, size_t buf_len, size_t* len) noexcept
 {
-    try {
+    return prop_getter(len, [&]() -> int {
         if (fd == nullptr) {
-            return 0;
+            return FADUMP_PROP_ERROR;
         }
         auto v = fd->engine.prop_kernel_dump();
-        return v ? put_prop(*v, buf, buf_len) : 0;
-    } catch (...) {
-        return 0;
-    }
+        return v ? put_prop(*v, buf, buf_len, len) : FADUMP_PROP_ABSENT;
+    });
 }
 
 uint64_t fadump_spapr_cpu_state_size(uint32_t max_threads) noexcept
 {
-    return fadump::papr::cpu_state_size(max_threads);
+    return firewall<uint64_t>(0, [&] { return fadump::papr::cpu_state_size(max_threads); });
 }
 
 FadumpMpipl* fadump_mpipl_new(const FadumpMpiplConfig* cfg) noexcept
@@ -169,11 +244,9 @@ FadumpMpipl* fadump_mpipl_new(const FadumpMpiplConfig* cfg) noexcept
     if (cfg == nullptr || cfg->chips == 0) {
         return nullptr;
     }
-    try {
+    return firewall<FadumpMpipl*>(nullptr, [&] {
         return new (std::nothrow) FadumpMpipl{fadump::opal::Mpipl({cfg->ram_size, cfg->chips})};
-    } catch (...) {
-        return nullptr;
-    }
+    });
 }
 
 void fadump_mpipl_free(FadumpMpipl* mp) noexcept { delete mp; }
@@ -183,32 +256,31 @@ bool fadump_mpipl_stash(FadumpMpipl* mp, uint32_t chip, uint64_t key, uint64_t v
 {
     put_msg(msg, msg_len, "");
     if (mp == nullptr) {
+        put_msg(msg, msg_len, "MPIPL engine not initialised");
         return false;
     }
-    auto r = mp->engine.stash(chip, key, value);
-    if (!r) {
-        try {
+    return firewall(false, msg, msg_len, [&] {
+        auto r = mp->engine.stash(chip, key, value);
+        if (!r) {
             put_msg(msg, msg_len, r.error().message);
-        } catch (...) {
         }
-    }
-    return r.ok();
+        return r.ok();
+    });
 }
 
 bool fadump_mpipl_s0(FadumpMpipl* mp, uint32_t chip, char* msg, size_t msg_len) noexcept
 {
     put_msg(msg, msg_len, "");
     if (mp == nullptr) {
+        put_msg(msg, msg_len, "MPIPL engine not initialised");
         return false;
     }
-    try {
+    return firewall(false, msg, msg_len, [&] {
         std::string why;
         const bool start = mp->engine.s0(chip, &why);
         put_msg(msg, msg_len, why);
         return start;
-    } catch (...) {
-        return false;
-    }
+    });
 }
 
 bool fadump_mpipl_in_progress(const FadumpMpipl* mp) noexcept { return mp != nullptr && mp->engine.dumping(); }
@@ -220,9 +292,10 @@ int32_t fadump_mpipl_dump(FadumpMpipl* mp, const FadumpGuestOps* ops, const Fadu
     put_msg(msg, msg_len, "");
     if (mp == nullptr || ops == nullptr || (threads == nullptr && n_threads != 0) ||
         (reload == nullptr && n_reload != 0)) {
+        put_msg(msg, msg_len, "MPIPL engine not initialised or missing arguments");
         return -1;
     }
-    try {
+    return firewall<int32_t>(-1, msg, msg_len, [&] {
         fadump::CallbackGuestMemory mem(*ops);
         std::vector<fadump::GuestRange> ranges;
         for (size_t i = 0; i < n_reload; ++i) {
@@ -238,10 +311,7 @@ int32_t fadump_mpipl_dump(FadumpMpipl* mp, const FadumpGuestOps* ops, const Fadu
         }
         put_msg(msg, msg_len, out.problems);
         return out.mpipl_boot ? 0 : -1;
-    } catch (...) {
-        put_msg(msg, msg_len, "internal error during MPIPL");
-        return -1;
-    }
+    });
 }
 
 bool fadump_mpipl_reset(FadumpMpipl* mp, const FadumpGuestOps* ops, uint64_t fw_load_addr) noexcept
@@ -249,12 +319,10 @@ bool fadump_mpipl_reset(FadumpMpipl* mp, const FadumpGuestOps* ops, uint64_t fw_
     if (mp == nullptr || ops == nullptr) {
         return false;
     }
-    try {
+    return firewall(false, [&] {
         fadump::CallbackGuestMemory mem(*ops);
         return mp->engine.reset(mem, fw_load_addr);
-    } catch (...) {
-        return false;
-    }
+    });
 }
 
 size_t fadump_mpipl_firmware_ranges(const FadumpMpipl* mp, FadumpRange* out, size_t max) noexcept
@@ -262,11 +330,13 @@ size_t fadump_mpipl_firmware_ranges(const FadumpMpipl* mp, FadumpRange* out, siz
     if (mp == nullptr) {
         return 0;
     }
-    const auto& fw = mp->engine.firmware_ranges();
-    for (size_t i = 0; out != nullptr && i < fw.size() && i < max; ++i) {
-        out[i] = FadumpRange{fw[i].start().value, fw[i].len().bytes};
-    }
-    return fw.size();
+    return firewall<size_t>(0, [&] {
+        const auto& fw = mp->engine.firmware_ranges();
+        for (size_t i = 0; out != nullptr && i < fw.size() && i < max; ++i) {
+            out[i] = FadumpRange{fw[i].start().value, fw[i].len().bytes};
+        }
+        return fw.size();
+    });
 }
 
 void fadump_ground_truth_note_ranges(FadumpGroundTruth* gt, const char* key, const FadumpRange* ranges,
@@ -275,28 +345,44 @@ void fadump_ground_truth_note_ranges(FadumpGroundTruth* gt, const char* key, con
     if (gt == nullptr || key == nullptr || (ranges == nullptr && n != 0)) {
         return;
     }
-    try {
+    firewall(0, [&] {
+        // No structured temporaries: their destructors would allocate.
         auto& arr = gt->truth.doc()[key] = nlohmann::json::array();
         for (size_t i = 0; i < n; ++i) {
-            arr.push_back({fmt::format("0x{:x}", ranges[i].addr), fmt::format("0x{:x}", ranges[i].size)});
+            auto& pair = arr.emplace_back(nlohmann::json::array());
+            pair.push_back(fmt::format("0x{:x}", ranges[i].addr));
+            pair.push_back(fmt::format("0x{:x}", ranges[i].size));
         }
-    } catch (...) {
-    }
+        return 0;
+    });
 }
 
-size_t fadump_mpipl_prop_fw_load_area(const FadumpRange* reload, size_t n_reload, void* buf, size_t buf_len) noexcept
+int fadump_mpipl_prop_fw_load_area(const FadumpRange* reload, size_t n_reload, void* buf, size_t buf_len,
+                                   size_t* len) noexcept
 {
-    const size_t need = n_reload * 16;
-    if (buf != nullptr && reload != nullptr) {
+    return prop_getter(len, [&]() -> int {
+        if (reload == nullptr && n_reload != 0) {
+            return FADUMP_PROP_ERROR;
+        }
+        if (n_reload > buf_len / 16) {
+            // n_reload * 16 may not fit in size_t: report what is needed
+            // only when it does.
+            *len = n_reload <= SIZE_MAX / 16 ? n_reload * 16 : SIZE_MAX;
+            return FADUMP_PROP_TOO_SMALL;
+        }
+        if (n_reload != 0 && buf == nullptr) {
+            return FADUMP_PROP_ERROR;
+        }
         auto* out = static_cast<unsigned char*>(buf);
-        for (size_t i = 0; i < n_reload && (i + 1) * 16 <= buf_len; ++i) {
+        for (size_t i = 0; i < n_reload; ++i) {
             const fadump::Be64 a(reload[i].addr);
             const fadump::Be64 z(reload[i].size);
             std::memcpy(out + i * 16, &a, 8);
             std::memcpy(out + i * 16 + 8, &z, 8);
         }
-    }
-    return need;
+        *len = n_reload * 16;
+        return FADUMP_PROP_OK;
+    });
 }
 
 FadumpGroundTruth* fadump_ground_truth_take(const FadumpGuestOps* ops, const FadumpVcpuRegs* vcpus,
@@ -305,15 +391,13 @@ FadumpGroundTruth* fadump_ground_truth_take(const FadumpGuestOps* ops, const Fad
     if (ops == nullptr || (vcpus == nullptr && n_vcpus != 0)) {
         return nullptr;
     }
-    try {
+    return firewall<FadumpGroundTruth*>(nullptr, [&] {
         fadump::CallbackGuestMemory mem(*ops);
-        auto* gt = new FadumpGroundTruth{
-            fadump::GroundTruth::take(mem, std::span<const FadumpVcpuRegs>(vcpus, n_vcpus))};
+        auto gt = std::make_unique<FadumpGroundTruth>(
+            fadump::GroundTruth::take(mem, std::span<const FadumpVcpuRegs>(vcpus, n_vcpus)));
         gt->truth.doc()["trigger_cpu_index"] = trigger_cpu_index;
-        return gt;
-    } catch (...) {
-        return nullptr;
-    }
+        return gt.release();
+    });
 }
 
 char* fadump_ground_truth_finish(FadumpGroundTruth* gt, const FadumpSpapr* fd, const FadumpDumpStats* stats) noexcept
@@ -322,14 +406,15 @@ char* fadump_ground_truth_finish(FadumpGroundTruth* gt, const FadumpSpapr* fd, c
     if (gt == nullptr) {
         return nullptr;
     }
-    try {
+    return firewall<char*>(nullptr, [&] {
         nlohmann::json& doc = gt->truth.doc();
         if (stats != nullptr) {
-            doc["dump"] = {{"bytes_preserved", stats->bytes_preserved},
-                           {"preserve_ns", stats->preserve_ns},
-                           {"sections_ok", stats->sections_ok},
-                           {"sections_failed", stats->sections_failed},
-                           {"cpus_saved", stats->cpus_saved}};
+            auto& d = doc["dump"] = nlohmann::json::object();
+            d["bytes_preserved"] = stats->bytes_preserved;
+            d["preserve_ns"] = stats->preserve_ns;
+            d["sections_ok"] = stats->sections_ok;
+            d["sections_failed"] = stats->sections_failed;
+            d["cpus_saved"] = stats->cpus_saved;
         }
         if (fd != nullptr) {
             doc["registered_fdm"] = fadump::hex_bytes(fd->engine.registered_fdm());
@@ -343,9 +428,7 @@ char* fadump_ground_truth_finish(FadumpGroundTruth* gt, const FadumpSpapr* fd, c
             std::memcpy(out, s.c_str(), s.size() + 1);
         }
         return out;
-    } catch (...) {
-        return nullptr;
-    }
+    });
 }
 
 }  // extern "C"

@@ -43,6 +43,11 @@ GroundTruth GroundTruth::take(GuestMemory& mem, std::span<const VcpuState> cpus)
 {
     const auto t0 = std::chrono::steady_clock::now();
     GroundTruth gt;
+    // Objects are created up front, not by operator[] on a null value:
+    // nlohmann::json 3.11.2 marks the null value an object before allocating
+    // the map, so an allocation failure there leaves a value whose
+    // destructor dereferences a null map.
+    gt.m_doc = nlohmann::json::object();
     nlohmann::json& doc = gt.m_doc;
     doc["version"] = 1;
     doc["page_size"] = GROUND_TRUTH_PAGE;
@@ -50,7 +55,7 @@ GroundTruth GroundTruth::take(GuestMemory& mem, std::span<const VcpuState> cpus)
     doc["ram_size"] = ram.len().bytes;
     auto& jcpus = doc["cpus"] = nlohmann::json::array();
     for (const VcpuState& c : cpus) {
-        nlohmann::json j;
+        nlohmann::json j = nlohmann::json::object();
         j["cpu_index"] = c.cpu_index;
         j["logical_id"] = c.logical_id;
         j["pir"] = c.pir;

@@ -2,10 +2,13 @@
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "fadump/fadump.h"
 #include "fadump/papr/fdm.hpp"
+#include "alloc_fail.hpp"
 #include "fake_guest.hpp"
 
 using fadump::test::FakeGuest;
@@ -44,7 +47,9 @@ TEST(CApi, RejectsNullsWithoutCrashing)
     char msg[64];
     EXPECT_EQ(fadump_spapr_configure(nullptr, nullptr, 1, 0, 0, msg, sizeof msg), FADUMP_RTAS_HW_ERROR);
     EXPECT_FALSE(fadump_spapr_begin_dump(nullptr));
-    EXPECT_EQ(fadump_spapr_prop_sizes(nullptr, nullptr, 0), 0u);
+    size_t len = 5;
+    EXPECT_EQ(fadump_spapr_prop_sizes(nullptr, nullptr, 0, &len), FADUMP_PROP_ERROR);
+    EXPECT_EQ(len, 0u);
     fadump_spapr_free(nullptr);
 }
 
@@ -93,9 +98,62 @@ TEST(CApi, CycleThroughTheCInterface)
     EXPECT_EQ(st.cpus_saved, 2u);
     EXPECT_EQ(fadump_spapr_reboot_limit(fd), 0x1000000u);
     std::vector<unsigned char> prop(512);
-    EXPECT_EQ(fadump_spapr_prop_kernel_dump(fd, prop.data(), prop.size()), bytes.size());
+    size_t len = 0;
+    EXPECT_EQ(fadump_spapr_prop_kernel_dump(fd, prop.data(), prop.size(), &len), FADUMP_PROP_OK);
+    EXPECT_EQ(len, bytes.size());
     EXPECT_TRUE(fadump_spapr_reset(fd));
     EXPECT_TRUE(fadump_spapr_dump_active(fd));
+    fadump_spapr_free(fd);
+}
+
+// A value longer than the caller's buffer is an error with nothing written,
+// never a length the glue would pass on to fdt_setprop.
+TEST(CApi, PropertyLongerThanTheBufferIsAnError)
+{
+    FadumpSpaprConfig cfg{16 << 20, 16 << 20, 2};
+    FadumpSpapr* fd = fadump_spapr_new(&cfg);
+    ASSERT_NE(fd, nullptr);
+    std::vector<unsigned char> buf(64, 0xAA);
+    size_t len = 0;
+    EXPECT_EQ(fadump_spapr_prop_sizes(fd, buf.data(), 23, &len), FADUMP_PROP_TOO_SMALL);
+    EXPECT_EQ(len, 24u);
+    EXPECT_EQ(fadump_spapr_prop_version(fd, buf.data(), 3, &len), FADUMP_PROP_TOO_SMALL);
+    EXPECT_EQ(len, 4u);
+    EXPECT_EQ(fadump_spapr_prop_version(fd, nullptr, 0, &len), FADUMP_PROP_TOO_SMALL);
+    EXPECT_EQ(len, 4u);
+    EXPECT_EQ(std::count(buf.begin(), buf.end(), 0xAA), 64);
+    EXPECT_EQ(fadump_spapr_prop_sizes(fd, buf.data(), 24, &len), FADUMP_PROP_OK);
+    EXPECT_EQ(len, 24u);
+    EXPECT_EQ(fadump_spapr_prop_version(fd, nullptr, 4, &len), FADUMP_PROP_ERROR);
+    EXPECT_EQ(len, 0u);
+    EXPECT_EQ(fadump_spapr_prop_version(fd, buf.data(), 4, nullptr), FADUMP_PROP_ERROR);
+    // No dump active: ibm,kernel-dump is absent, whatever the buffer.
+    EXPECT_EQ(fadump_spapr_prop_kernel_dump(fd, buf.data(), 0, &len), FADUMP_PROP_ABSENT);
+    EXPECT_EQ(len, 0u);
+    fadump_spapr_free(fd);
+}
+
+TEST(CApi, KernelDumpLongerThanTheBufferIsAnError)
+{
+    FakeGuest g(16 << 20);
+    auto ops = ops_for(g);
+    FadumpSpaprConfig cfg{16 << 20, 16 << 20, 2};
+    FadumpSpapr* fd = fadump_spapr_new(&cfg);
+    FdmBuilder b;
+    b.section(0x0001, 0, fadump_spapr_cpu_state_size(2), 0x800000).section(0x0011, 0, 0x100000, 0x900000);
+    auto bytes = b.bytes();
+    std::memcpy(g.at(0x10000), bytes.data(), bytes.size());
+    ASSERT_EQ(fadump_spapr_configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, bytes.size(), nullptr, 0), 0);
+    ASSERT_TRUE(fadump_spapr_begin_dump(fd));
+    std::vector<FadumpVcpuRegs> regs(2);
+    ASSERT_EQ(fadump_spapr_dump(fd, &ops, regs.data(), regs.size(), nullptr, nullptr, 0), 0);
+    std::vector<unsigned char> buf(512, 0xAA);
+    size_t len = 0;
+    EXPECT_EQ(fadump_spapr_prop_kernel_dump(fd, buf.data(), bytes.size() - 1, &len), FADUMP_PROP_TOO_SMALL);
+    EXPECT_EQ(len, bytes.size());
+    EXPECT_EQ(std::count(buf.begin(), buf.end(), 0xAA), 512);
+    EXPECT_EQ(fadump_spapr_prop_kernel_dump(fd, buf.data(), bytes.size(), &len), FADUMP_PROP_OK);
+    EXPECT_EQ(len, bytes.size());
     fadump_spapr_free(fd);
 }
 
@@ -137,4 +195,112 @@ TEST(CApi, GroundTruthHashesEveryPage)
     char first[3];
     std::snprintf(first, sizeof first, "%02x", static_cast<unsigned>(*g.at((1 << 20) - 4096)));
     EXPECT_EQ(tail.substr(0, 2), std::string(first));
+}
+
+// No exception may leave a C entry point: every allocation an entry point
+// makes is failed in turn (alloc_fail.hpp); each call must still return an
+// error value instead of terminating QEMU.
+TEST(CApiAllocFailure, SpaprEntryPointsReturnErrors)
+{
+    using fadump::test::fail_each_allocation;
+    FakeGuest g(16 << 20);
+    auto ops = ops_for(g);
+    const FadumpSpaprConfig cfg{16 << 20, 16 << 20, 2};
+    FdmBuilder b;
+    b.section(0x0001, 0, fadump_spapr_cpu_state_size(2), 0x800000).section(0x0011, 0, 0x100000, 0x900000);
+    const auto fdm = b.bytes();
+    std::memcpy(g.at(0x10000), fdm.data(), fdm.size());
+    std::vector<FadumpVcpuRegs> regs(2);
+    char msg[128];
+    FadumpSpapr* fd = nullptr;
+    auto fresh = [&] {
+        fadump_spapr_free(fd);
+        fd = fadump_spapr_new(&cfg);
+        ASSERT_NE(fd, nullptr);
+    };
+    auto registered = [&] {
+        fresh();
+        ASSERT_EQ(fadump_spapr_configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, fdm.size(), nullptr, 0), 0);
+        ASSERT_TRUE(fadump_spapr_begin_dump(fd));
+    };
+    EXPECT_GT(fail_each_allocation([] {}, [&] {
+        FadumpSpapr* f = fadump_spapr_new(&cfg);
+        fadump_spapr_free(f);
+    }), 0);
+    fail_each_allocation(fresh, [&] {
+        unsigned char buf[512];
+        size_t len = 0;
+        const int rc = fadump_spapr_prop_sizes(fd, buf, sizeof buf, &len);
+        EXPECT_TRUE(rc == FADUMP_PROP_OK || (rc == FADUMP_PROP_ERROR && len == 0)) << rc;
+    });
+    // The null-engine message is longer than std::string keeps inline.
+    fail_each_allocation([] {}, [&] {
+        EXPECT_EQ(fadump_spapr_configure(nullptr, &ops, FADUMP_CMD_REGISTER, 0, 0, msg, sizeof msg),
+                  FADUMP_RTAS_HW_ERROR);
+    });
+    EXPECT_GT(fail_each_allocation(fresh, [&] {
+        const int32_t rc = fadump_spapr_configure(fd, &ops, 7, 0, 0, msg, sizeof msg);
+        EXPECT_TRUE(rc == FADUMP_RTAS_PARAM_ERROR || rc == FADUMP_RTAS_HW_ERROR) << rc;
+    }), 0);
+    fail_each_allocation(fresh, [&] {
+        const int32_t rc = fadump_spapr_configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, fdm.size(), msg, sizeof msg);
+        EXPECT_TRUE(rc == FADUMP_RTAS_SUCCESS || rc == FADUMP_RTAS_HW_ERROR) << rc;
+    });
+    fail_each_allocation(registered, [&] {
+        FadumpDumpStats st{};
+        const int32_t rc = fadump_spapr_dump(fd, &ops, regs.data(), regs.size(), &st, msg, sizeof msg);
+        EXPECT_TRUE(rc == FADUMP_RTAS_SUCCESS || rc == FADUMP_RTAS_HW_ERROR) << rc;
+    });
+    fadump_spapr_free(fd);
+}
+
+TEST(CApiAllocFailure, GroundTruthEntryPointsReturnNull)
+{
+    using fadump::test::fail_each_allocation;
+    FakeGuest g(64 << 10);
+    auto ops = ops_for(g);
+    std::vector<FadumpVcpuRegs> regs(2);
+    const FadumpRange fw[2] = {{0x1000, 0x2000}, {0x8000, 0x1000}};
+    const FadumpDumpStats st{1, 2, 3, 4, 5, 0};
+    EXPECT_GT(fail_each_allocation([] {}, [&] {
+        FadumpGroundTruth* gt = fadump_ground_truth_take(&ops, regs.data(), regs.size(), 0);
+        fadump_ground_truth_note_ranges(gt, "firmware_ranges", fw, 2);
+        std::free(fadump_ground_truth_finish(gt, nullptr, &st));
+    }), 100);
+}
+
+TEST(CApiAllocFailure, MpiplEntryPointsReturnErrors)
+{
+    using fadump::test::fail_each_allocation;
+    const FadumpMpiplConfig cfg{64 << 20, 1};
+    FadumpMpipl* mp = nullptr;
+    char msg[128];
+    auto fresh = [&] {
+        fadump_mpipl_free(mp);
+        mp = fadump_mpipl_new(&cfg);
+        ASSERT_NE(mp, nullptr);
+    };
+    // A base that leaves skiboot's tables outside RAM: the reason is
+    // formatted into a new string.
+    EXPECT_GT(fail_each_allocation(fresh, [&] {
+        EXPECT_FALSE(fadump_mpipl_stash(mp, 0, 0x03, 63ULL << 20, msg, sizeof msg));
+    }), 0);
+    EXPECT_GT(fail_each_allocation(fresh, [&] {
+        EXPECT_FALSE(fadump_mpipl_stash(mp, 99, 0x03, 0x1000000, msg, sizeof msg));
+    }), 0);
+    EXPECT_GT(fail_each_allocation(fresh, [&] { EXPECT_FALSE(fadump_mpipl_s0(mp, 0, msg, sizeof msg)); }), 0);
+    FakeGuest g(64 << 20);
+    auto ops = ops_for(g);
+    auto started = [&] {
+        fresh();
+        ASSERT_TRUE(fadump_mpipl_stash(mp, 0, 0x03, 0x1000000, nullptr, 0));
+        ASSERT_TRUE(fadump_mpipl_s0(mp, 0, nullptr, 0));
+    };
+    std::vector<FadumpVcpuRegs> regs(2);
+    const FadumpRange reload{0, 0x100000};
+    EXPECT_GT(fail_each_allocation(started, [&] {
+        FadumpMpiplStats st{};
+        EXPECT_EQ(fadump_mpipl_dump(mp, &ops, regs.data(), regs.size(), &reload, 1, &st, msg, sizeof msg), -1);
+    }), 0);
+    fadump_mpipl_free(mp);
 }

@@ -151,16 +151,39 @@ bool fadump_spapr_reset(FadumpSpapr *fd) FADUMP_NOEXCEPT;
 uint64_t fadump_spapr_reboot_limit(const FadumpSpapr *fd) FADUMP_NOEXCEPT;
 
 /*
- * Device-tree property values under /rtas. Each writes at most buf_len bytes
- * and returns the property length (0 = property absent). Big-endian cells.
- *   ibm,configure-kernel-dump-sizes   (type, size_hi, size_lo) triplets
- *   ibm,configure-kernel-dump-version (min u16, max u16)
- *   ibm,kernel-dump                   the fdm with platform status, only while
- *                                     a dump is active
+ * Outcome of every property getter (fadump_*_prop_*). A getter writes the
+ * whole value or nothing: a value that does not fit is an error the caller
+ * must check, never a length to pass on to fdt_setprop.
+ *   FADUMP_PROP_OK         the value is in buf[0, *len)
+ *   FADUMP_PROP_ABSENT     the property must not exist now; *len = 0
+ *   FADUMP_PROP_TOO_SMALL  buf_len < the value; nothing written, *len = the
+ *                          bytes needed
+ *   FADUMP_PROP_ERROR      a NULL argument (len, fd, or buf with a non-zero
+ *                          value) or an internal failure; *len = 0
  */
-size_t fadump_spapr_prop_sizes(const FadumpSpapr *fd, void *buf, size_t buf_len) FADUMP_NOEXCEPT;
-size_t fadump_spapr_prop_version(const FadumpSpapr *fd, void *buf, size_t buf_len) FADUMP_NOEXCEPT;
-size_t fadump_spapr_prop_kernel_dump(const FadumpSpapr *fd, void *buf, size_t buf_len) FADUMP_NOEXCEPT;
+enum {
+    FADUMP_PROP_OK = 0,
+    FADUMP_PROP_ABSENT = 1,
+    FADUMP_PROP_TOO_SMALL = -1,
+    FADUMP_PROP_ERROR = -2,
+};
+
+/*
+ * Device-tree property values under /rtas, big-endian cells, lengths in
+ * bytes; return a FADUMP_PROP_* outcome.
+ *   ibm,configure-kernel-dump-sizes   (type, size_hi, size_lo) u32 triplets
+ *                                     (24 bytes)
+ *   ibm,configure-kernel-dump-version (min u16, max u16) (4 bytes)
+ *   ibm,kernel-dump                   the fdm with platform status (at most
+ *                                     512 bytes), only while a dump is
+ *                                     active: FADUMP_PROP_ABSENT otherwise
+ */
+int fadump_spapr_prop_sizes(const FadumpSpapr *fd, void *buf, size_t buf_len,
+                            size_t *len) FADUMP_NOEXCEPT;
+int fadump_spapr_prop_version(const FadumpSpapr *fd, void *buf, size_t buf_len,
+                              size_t *len) FADUMP_NOEXCEPT;
+int fadump_spapr_prop_kernel_dump(const FadumpSpapr *fd, void *buf,
+                                  size_t buf_len, size_t *len) FADUMP_NOEXCEPT;
 
 /* Bytes of the CPU state data (register save area) for max_threads threads. */
 uint64_t fadump_spapr_cpu_state_size(uint32_t max_threads) FADUMP_NOEXCEPT;
@@ -232,10 +255,12 @@ size_t fadump_mpipl_firmware_ranges(const FadumpMpipl *mp, FadumpRange *out,
                                     size_t max) FADUMP_NOEXCEPT;
 /*
  * Value of /ibm,opal/dump "fw-load-area": (address, size) u64 BE pairs of
- * what the firmware reload overwrites. Returns the length needed.
+ * what the firmware reload overwrites, 16 bytes per range. Returns a
+ * FADUMP_PROP_* outcome (never ABSENT; an empty list is OK with *len = 0).
  */
-size_t fadump_mpipl_prop_fw_load_area(const FadumpRange *reload, size_t n_reload,
-                                      void *buf, size_t buf_len) FADUMP_NOEXCEPT;
+int fadump_mpipl_prop_fw_load_area(const FadumpRange *reload, size_t n_reload,
+                                   void *buf, size_t buf_len,
+                                   size_t *len) FADUMP_NOEXCEPT;
 
 /*
  * Ground truth for the lab, in two steps around the dump:

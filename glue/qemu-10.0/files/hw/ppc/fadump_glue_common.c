@@ -10,7 +10,9 @@
 #include "system/hw_accel.h"
 #include "system/cpus.h"
 #include "qemu/error-report.h"
+#include "hw/ppc/fdt.h"
 #include "hw/ppc/fadump_glue_common.h"
+#include <libfdt.h>
 
 static bool fadump_read(void *opaque, uint64_t gpa, void *buf, uint64_t len)
 {
@@ -121,4 +123,24 @@ void fadump_glue_write_ground_truth(const char *path, char *json)
                      err->message);
     }
     free(json);
+}
+
+void fadump_glue_setprop(void *fdt, int node, const char *name, int rc,
+                         const void *buf, size_t len)
+{
+    switch (rc) {
+    case FADUMP_PROP_OK:
+        _FDT(fdt_setprop(fdt, node, name, buf, len));
+        break;
+    case FADUMP_PROP_ABSENT:
+        break;
+    case FADUMP_PROP_TOO_SMALL:
+        error_report("fadump: %s needs %zu bytes, more than the glue's "
+                     "buffer: property not set", name, len);
+        break;
+    default:
+        error_report("fadump: %s: internal error (%d): property not set",
+                     name, rc);
+        break;
+    }
 }

@@ -255,7 +255,7 @@ void pnv_mpipl_dt(PnvMachineState *pnv, void *fdt)
 {
     uint8_t buf[MPIPL_MAX_RELOAD * 16];
     size_t len;
-    int opal, dump;
+    int opal, dump, rc;
 
     if (!pnv->mpipl) {
         return;
@@ -266,10 +266,10 @@ void pnv_mpipl_dt(PnvMachineState *pnv, void *fdt)
     }
     _FDT(dump = fdt_add_subnode(fdt, opal, "dump"));
     _FDT(fdt_setprop_string(fdt, dump, "compatible", "ibm,opal-dump"));
-    len = fadump_mpipl_prop_fw_load_area(pnv->mpipl->reload,
-                                         pnv->mpipl->n_reload, buf,
-                                         sizeof(buf));
-    _FDT(fdt_setprop(fdt, dump, "fw-load-area", buf, len));
+    rc = fadump_mpipl_prop_fw_load_area(pnv->mpipl->reload,
+                                        pnv->mpipl->n_reload, buf,
+                                        sizeof(buf), &len);
+    fadump_glue_setprop(fdt, dump, "fw-load-area", rc, buf, len);
 }
 
 /*

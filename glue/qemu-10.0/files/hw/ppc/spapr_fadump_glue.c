@@ -208,21 +208,21 @@ void spapr_fadump_dt_rtas(SpaprMachineState *spapr, void *fdt, int rtas)
 {
     uint8_t buf[512];
     size_t len;
+    int rc;
 
     if (!spapr->fadump) {
         /* Switched off: withdraw the token spapr_dt_rtas_tokens() added. */
         fdt_delprop(fdt, rtas, "ibm,configure-kernel-dump");
         return;
     }
-    len = fadump_spapr_prop_sizes(spapr->fadump, buf, sizeof(buf));
-    _FDT(fdt_setprop(fdt, rtas, "ibm,configure-kernel-dump-sizes", buf, len));
-    len = fadump_spapr_prop_version(spapr->fadump, buf, sizeof(buf));
-    _FDT(fdt_setprop(fdt, rtas, "ibm,configure-kernel-dump-version", buf,
-                     len));
-    len = fadump_spapr_prop_kernel_dump(spapr->fadump, buf, sizeof(buf));
-    if (len && len <= sizeof(buf)) {
-        _FDT(fdt_setprop(fdt, rtas, "ibm,kernel-dump", buf, len));
-    }
+    rc = fadump_spapr_prop_sizes(spapr->fadump, buf, sizeof(buf), &len);
+    fadump_glue_setprop(fdt, rtas, "ibm,configure-kernel-dump-sizes", rc,
+                        buf, len);
+    rc = fadump_spapr_prop_version(spapr->fadump, buf, sizeof(buf), &len);
+    fadump_glue_setprop(fdt, rtas, "ibm,configure-kernel-dump-version", rc,
+                        buf, len);
+    rc = fadump_spapr_prop_kernel_dump(spapr->fadump, buf, sizeof(buf), &len);
+    fadump_glue_setprop(fdt, rtas, "ibm,kernel-dump", rc, buf, len);
 }
 
 void spapr_fadump_machine_init(SpaprMachineState *spapr)

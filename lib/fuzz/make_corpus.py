@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of every fuzz target into lib/fuzz/corpus/<target>/.
+
+Run once after a harness's input format changes; the output is checked in.
+Seeds are the real kernel's fdm (lib/tests/data) and hand-made valid tables
+in each harness's input format (see the comment at the top of each
+fuzz_*.cpp).
+"""
+import pathlib
+import struct
+
+HERE = pathlib.Path(__file__).resolve().parent
+DATA = HERE.parent / "tests" / "data"
+OUT = HERE / "corpus"
+REAL_FDM = (DATA / "linux-6.12.107-pseries-2G-smp2.fdm").read_bytes()
+
+
+def put(target, name, data):
+    d = OUT / target
+    d.mkdir(parents=True, exist_ok=True)
+    (d / name).write_bytes(data)
+
+
+def fdm(sections):
+    """fdm as Linux rtas-fadump.c lays it out: 0x28-byte header, 0x28-byte sections."""
+    hdr = struct.pack(">IHHIIQQQ", 1, len(sections), 0, 0x28, 0, 0, 0, 0)
+    body = b"".join(struct.pack(">IHHQQQQ", 1, t, 0, src, ln, 0, dst)
+                    for t, src, ln, dst in sections)
+    return hdr + body
+
+
+def configure_input(cmd, addr, payload):
+    return struct.pack("<III", cmd, addr, len(payload)) + payload
+
+
+# fuzz_fdm: the fdm bytes themselves.
+put("fuzz_fdm", "linux-6.12.107-pseries-2G-smp2.fdm", REAL_FDM)
+put("fuzz_fdm", "cpu-rmr", fdm([(1, 0, 0x27C0, 0x10000000), (0x11, 0, 0x1000000, 0x10010000)]))
+
+# fuzz_configure (8 MiB guest, 2 threads: CPU state 0x27c0 bytes).
+put("fuzz_configure", "register-real-fdm", configure_input(1, 0x7108B0, REAL_FDM))
+# The real fdm's layout scaled into 8 MiB: CPU state, empty HPTE, boot
+# memory (1.25 MiB) copied above it, the parameter area kept in place.
+scaled = fdm([(0x0001, 0, 0x27C0, 0x140000), (0x0002, 0, 0, 0x1427C0),
+              (0x0011, 0, 0x140000, 0x1427C0), (0x0100, 0x7FF000, 0x800, 0x7FF000)])
+put("fuzz_configure", "register-scaled-fdm", configure_input(1, 0x7108B0, scaled))
+put("fuzz_configure", "unregister", configure_input(2, 0x7108B0, scaled))
+put("fuzz_configure", "invalidate", configure_input(3, 0, b""))
+
+# fuzz_mpipl (32 MiB guest, skiboot base 0x100000, reload [0, 1 MiB)):
+# OPAL's own memory and two kernel ranges, register data at the top.
+HRMOR = 1 << 63
+
+
+def table(entries):
+    raw = b"".join(struct.pack(">QBBHI", a | HRMOR, region, 0, 0, size) for a, region, size in entries)
+    return raw.ljust(0x400, b"\0")
+
+
+mdst = table([(0x100000, 0x03, 0x40000), (0x200000, 0x80, 0x80000), (0x400000, 0x80, 0x80000)])
+mddt = table([(0x1E00000, 0x03, 0x40000), (0x1E80000, 0x80, 0x80000), (0x1F00000, 0x80, 0x80000)])
+proc = struct.pack(">IB11xQIIQII", 0, 0, 0x1F80000 | HRMOR, 0, 0x80000, 0, 0, 0)
+assert len(proc) == 0x30
+put("fuzz_mpipl", "skiboot-and-kernel", mdst + mddt + proc)
+put("fuzz_mpipl", "empty-tables", bytes(0x830))
+
+put("fuzz_selftest_crash", "crash", b"crash")

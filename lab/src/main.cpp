@@ -23,6 +23,10 @@ int main(int argc, char** argv)
     run->add_option("--mem", opt.mem, "guest RAM (QEMU -m)")->capture_default_str();
     run->add_option("--kernel", opt.kernel, "vmlinux with CONFIG_FA_DUMP (default: built from Debian's source)");
     run->add_option("--qemu", opt.qemu, "another qemu-system-ppc64 (ground-truth checks are then skipped)");
+    run->add_option("--initrd", opt.initrd, "initramfs to boot (default: built from Debian's busybox and lab/guest/init)")
+        ->check(CLI::ExistingFile);
+    run->add_option("--firmware-dir", opt.firmware_dir, "QEMU -L directory (default: fetched from qemu-system-data)")
+        ->check(CLI::ExistingDirectory);
     run->add_option("--append", opt.append, "extra kernel command line");
     run->add_option("--report", report_path, "write the JSON report here");
     run->add_option("--out-dir", opt.out_dir, "where run directories go")->capture_default_str();

@@ -188,7 +188,7 @@ int run_cycle(const RunOptions& opt, Report& r)
         a.boot_kernel = *k + "/vmlinux.strip";
         std::ifstream(*k + "/version") >> a.kernel_version;
     }
-    auto initramfs = run_script("build-initramfs", &err);
+    auto initramfs = opt.initrd ? std::optional(fs::absolute(*opt.initrd).string()) : run_script("build-initramfs", &err);
     if (!initramfs) {
         r.fail("setup.initramfs", err);
         return 1;
@@ -204,7 +204,7 @@ int run_cycle(const RunOptions& opt, Report& r)
     } else {
         a.qemu = *opt.qemu;
     }
-    auto fw = run_script("fetch-firmware", &err);
+    auto fw = opt.firmware_dir ? std::optional(fs::absolute(*opt.firmware_dir).string()) : run_script("fetch-firmware", &err);
     if (!fw) {
         r.fail("setup.firmware", err);
         return 1;

@@ -16,6 +16,8 @@ struct RunOptions {
     std::string mem = "2G";
     std::optional<std::string> kernel;     // vmlinux (with DWARF) to boot
     std::optional<std::string> qemu;       // another QEMU, e.g. upstream's
+    std::optional<std::string> initrd;     // initramfs to boot (default: scripts/build-initramfs)
+    std::optional<std::string> firmware_dir;   // QEMU -L directory (default: scripts/fetch-firmware)
     std::string append;
     std::optional<std::string> report_path;
     std::string out_dir = "lab-out";

@@ -1,11 +1,12 @@
 // fadump-lab: runs a real firmware-assisted dump cycle and proves the vmcore.
 #include <CLI/CLI.hpp>
 
-#include <fstream>
 #include <iostream>
 
+#include "guarded_run.hpp"
 #include "report.hpp"
 #include "runner.hpp"
+#include "stop_signal.hpp"
 #include "vmcore_checks.hpp"
 
 int main(int argc, char** argv)
@@ -32,6 +33,8 @@ int main(int argc, char** argv)
     run->add_option("--out-dir", opt.out_dir, "where run directories go")->capture_default_str();
     run->add_flag("--keep", opt.keep, "keep the vmcore and ground truth");
     run->add_option("--timeout", opt.timeout_s, "seconds allowed for each phase")->capture_default_str();
+    run->add_option("--stop-grace", opt.stop_grace_s,
+                    "on SIGINT/SIGTERM: seconds QEMU gets between SIGTERM and SIGKILL")->capture_default_str();
     run->add_flag("-v,--verbose", opt.verbose, "echo the guest console");
 
     lab::CheckInput in;
@@ -50,28 +53,24 @@ int main(int argc, char** argv)
 
     CLI11_PARSE(app, argc, argv);
 
+    lab::install_stop_handlers();
     lab::Report report;
-    int rc = 0;
-    if (*run) {
-        rc = lab::run_cycle(opt, report);
-    } else {
-        if (!truth.empty()) {
-            in.ground_truth = truth;
-        }
-        if (cpus != 0) {
-            in.expected_cpus = cpus;
-        }
-        in.scratch_dir = scratch;
-        report.facts["vmcore"] = in.vmcore;
-        lab::check_vmcore(in, report);
-        rc = report.passed() ? 0 : 1;
-    }
-    report.print(std::cout);
-    if (!report_path.empty()) {
-        std::ofstream(report_path) << report.to_json().dump(2) << "\n";
-    }
-    if (rc == 0 && !report.passed()) {
-        rc = 1;
-    }
-    return rc;
+    return lab::run_guarded(
+        report, report_path,
+        [&] {
+            if (*run) {
+                return lab::run_cycle(opt, report);
+            }
+            if (!truth.empty()) {
+                in.ground_truth = truth;
+            }
+            if (cpus != 0) {
+                in.expected_cpus = cpus;
+            }
+            in.scratch_dir = scratch;
+            report.facts["vmcore"] = in.vmcore;
+            lab::check_vmcore(in, report);
+            return report.passed() ? 0 : 1;
+        },
+        std::cout, std::cerr);
 }

@@ -70,6 +70,10 @@ int main(int argc, char** argv)
             in.scratch_dir = scratch;
             report.facts["vmcore"] = in.vmcore;
             lab::check_vmcore(in, report);
+            if (const int sig = lab::stop_signal(); sig != 0) {
+                report.fail("lab.stopped", std::string("stopped by ") + lab::signal_name(sig) + " while checking");
+                return 128 + sig;
+            }
             return report.passed() ? 0 : 1;
         },
         std::cout, std::cerr);

@@ -297,6 +297,8 @@ int run_cycle(const RunOptions& opt, Report& r)
                        {"FADUMP-LAB: opalcore copy-failed", "FADUMP-LAB: released"});
     }
     if (stop_signal() != 0) {
+        progress(fmt::format("{}: stopping QEMU (SIGTERM, SIGKILL after {} s)", signal_name(stop_signal()),
+                             opt.stop_grace_s));
         const double at = child->elapsed();
         const bool reaped = child->stop(opt.stop_grace_s);
         r.phases["total"] = at;
@@ -415,6 +417,7 @@ int run_cycle(const RunOptions& opt, Report& r)
         }
         check_vmcore(in, r);
     }
+    const int stopped_in_checks = stop_signal();
     if (!opt.keep) {
         std::error_code ec;
         fs::remove(disk, ec);
@@ -425,6 +428,9 @@ int run_cycle(const RunOptions& opt, Report& r)
         r.facts["vmcore"] = "deleted (use --keep)";
     } else {
         r.facts["vmcore"] = disk;
+    }
+    if (stopped_in_checks != 0) {
+        return stopped(r, "checking the dump");
     }
     return r.passed() ? 0 : 1;
 }

@@ -5,6 +5,7 @@
 
 namespace {
 
+namespace fs = std::filesystem;
 using lab::test::gone;
 using lab::test::read_pid;
 
@@ -52,6 +53,34 @@ TEST_F(LabStop, QemuThatHonoursSigtermIsNotWaitedForTheWholeGrace)
     ASSERT_TRUE(status) << log();
     EXPECT_TRUE(gone(*qemu_pid));
     EXPECT_EQ(check_result("lab.stopped"), "fail");
+}
+
+TEST_F(LabStop, SigintWhilePreparingStopsTheBuildScript)
+{
+    // FADUMP_ROOT points the lab at a scripts/build-initramfs that ignores
+    // SIGTERM and has a child; no --initrd, so the lab runs it.
+    fs::create_directories(m_dir / "root/scripts");
+    const fs::path script = m_dir / "root/scripts/build-initramfs";
+    std::ofstream(script) << "#!/bin/sh\necho $$ > " << (m_dir / "qemu.pid").string() << "\ntrap '' TERM\n"
+                          << "sleep 600 &\necho $! > " << (m_dir / "child.pid").string() << "\nwait\n";
+    fs::permissions(script, fs::perms::owner_all);
+    setenv("FADUMP_ROOT", (m_dir / "root").c_str(), 1);
+    m_lab = spawn({FADUMP_LAB_BINARY, "run", "--qemu", fake_qemu("exit 1\n").string(), "--kernel",
+                   (m_dir / "vmlinux").string(), "--firmware-dir", (m_dir / "fw").string(), "--out-dir",
+                   (m_dir / "out").string(), "--report", report_path().string()});
+    unsetenv("FADUMP_ROOT");
+    ASSERT_GT(m_lab, 0);
+    const auto script_pid = read_pid(m_dir / "qemu.pid", 30);
+    const auto child_pid = read_pid(m_dir / "child.pid", 10);
+    ASSERT_TRUE(script_pid && child_pid) << log();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    ASSERT_EQ(kill(m_lab, SIGINT), 0);
+    const auto status = wait_lab(GRACE_S + MARGIN_S);
+    ASSERT_TRUE(status) << log();
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 128 + SIGINT) << log();
+    EXPECT_TRUE(gone(*script_pid));
+    EXPECT_TRUE(gone(*child_pid));
+    EXPECT_EQ(check_result("lab.stopped"), "fail") << lab::test::slurp(report_path());
 }
 
 }  // namespace

@@ -301,13 +301,15 @@ int run_cycle(const RunOptions& opt, Report& r)
                              opt.stop_grace_s));
         const double at = child->elapsed();
         const bool reaped = child->stop(opt.stop_grace_s);
+        const double took = child->elapsed() - at;
         r.phases["total"] = at;
         if (!reaped) {
             r.fail("qemu.exit", fmt::format("QEMU (pid {}) did not exit after SIGTERM, {} s and SIGKILL",
                                             child->pid(), opt.stop_grace_s));
         }
-        return stopped(r, fmt::format("QEMU was running ({:.1f} s after start; QEMU's process group got SIGTERM, "
-                                      "then SIGKILL after {} s)", at, opt.stop_grace_s));
+        return stopped(r, fmt::format("QEMU was running ({:.1f} s after start); QEMU's process group got SIGTERM "
+                                      "({} s grace, then SIGKILL) and was gone {:.1f} s later",
+                                      at, opt.stop_grace_s, took));
     }
     int status = 0;
     if (!child->wait_exit(t_copied ? opt.timeout_s : 0, &status)) {

@@ -44,7 +44,8 @@ ConsoleValue<uint64_t> last_value(const std::vector<std::string>& lines, const s
         }
         const auto start = p + key.size();
         const auto stop = l.find_first_of(" \t", start);
-        const std::string_view text = std::string_view(l).substr(start, stop == std::string::npos ? stop : stop - start);
+        const std::string_view text =
+            std::string_view(l).substr(start, stop == std::string::npos ? stop : stop - start);
         out.value = parse_u64(text);
         out.error = out.value ? "" : fmt::format("{}: not a decimal number in {}", key, quote(l));
     }
@@ -96,7 +97,8 @@ ConsoleValue<std::vector<std::pair<uint64_t, uint64_t>>> reserved_ranges(const s
             const auto a = parse_u64(hex.substr(i, 16), 16);
             const auto n = parse_u64(hex.substr(i + 16, 16), 16);
             if (!a || !n || *n > UINT64_MAX - *a) {
-                return {std::nullopt, fmt::format("reserved-ranges pair {}: not hex or past 2^64: {}", i / 32, quote(l))};
+                return {std::nullopt,
+                        fmt::format("reserved-ranges pair {}: not hex or past 2^64: {}", i / 32, quote(l))};
             }
             v.emplace_back(*a, *a + *n);
         }

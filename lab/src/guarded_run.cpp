@@ -4,8 +4,8 @@
 
 namespace lab {
 
-int run_guarded(Report& report, const std::string& report_path, const std::function<int()>& command,
-                std::ostream& out, std::ostream& err)
+int run_guarded(Report& report, const std::string& report_path, const std::function<int()>& command, std::ostream& out,
+                std::ostream& err)
 {
     int rc = 1;
     try {

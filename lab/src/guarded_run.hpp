@@ -19,7 +19,7 @@ inline constexpr int EXIT_REPORT_NOT_WRITTEN = 3;
 /// code, 1 instead of 0 when a check failed or none passed, and
 /// EXIT_REPORT_NOT_WRITTEN (with the reason on `err`) when the report
 /// could not be written.
-int run_guarded(Report& report, const std::string& report_path, const std::function<int()>& command,
-                std::ostream& out, std::ostream& err);
+int run_guarded(Report& report, const std::string& report_path, const std::function<int()>& command, std::ostream& out,
+                std::ostream& err);
 
 }  // namespace lab

@@ -32,12 +32,15 @@ double since(std::chrono::steady_clock::time_point t0)
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-int poll_ms(double seconds) { return seconds <= 0 ? 0 : static_cast<int>(seconds * 1000) + 1; }
+int poll_ms(double seconds)
+{
+    return seconds <= 0 ? 0 : static_cast<int>(seconds * 1000) + 1;
+}
 
 struct Spawned {
     pid_t pid = -1;
     int pidfd = -1;
-    int out = -1;   // read end of the child's stdout (and stderr when merged)
+    int out = -1;  // read end of the child's stdout (and stderr when merged)
 };
 
 std::optional<Spawned> spawn_piped(const std::vector<std::string>& argv, bool merge, std::string* error)
@@ -94,7 +97,7 @@ std::optional<Spawned> spawn_piped(const std::vector<std::string>& argv, bool me
     if (s.pidfd < 0) {
         *error = std::string("pidfd_open: ") + std::strerror(errno);
         ::kill(-s.pid, SIGKILL);
-        waitpid(s.pid, nullptr, 0);   // SIGKILLed child of ours: returns
+        waitpid(s.pid, nullptr, 0);  // SIGKILLed child of ours: returns
         close(s.out);
         return std::nullopt;
     }
@@ -189,8 +192,16 @@ std::optional<Child> Child::spawn(const std::vector<std::string>& argv, const st
 }
 
 Child::Child(Child&& o) noexcept
-    : m_pid(o.m_pid), m_pidfd(o.m_pidfd), m_fd(o.m_fd), m_log(o.m_log), m_echo(o.m_echo), m_eof(o.m_eof),
-      m_partial(std::move(o.m_partial)), m_lines(std::move(o.m_lines)), m_next(o.m_next), m_start(o.m_start)
+    : m_pid(o.m_pid),
+      m_pidfd(o.m_pidfd),
+      m_fd(o.m_fd),
+      m_log(o.m_log),
+      m_echo(o.m_echo),
+      m_eof(o.m_eof),
+      m_partial(std::move(o.m_partial)),
+      m_lines(std::move(o.m_lines)),
+      m_next(o.m_next),
+      m_start(o.m_start)
 {
     o.m_pid = -1;
     o.m_pidfd = -1;
@@ -212,7 +223,10 @@ Child::~Child()
     }
 }
 
-double Child::elapsed() const { return since(m_start); }
+double Child::elapsed() const
+{
+    return since(m_start);
+}
 
 bool Child::read_some(double timeout_s)
 {
@@ -221,7 +235,7 @@ bool Child::read_some(double timeout_s)
     }
     pollfd fds[3] = {{m_fd, POLLIN, 0}, {stop_fd(), POLLIN, 0}, {m_pidfd, POLLIN, 0}};
     if (poll(fds, 3, poll_ms(timeout_s)) < 0) {
-        return stop_signal() == 0;   // EINTR: the caller's loop looks again
+        return stop_signal() == 0;  // EINTR: the caller's loop looks again
     }
     if (fds[1].revents != 0) {
         return false;
@@ -236,7 +250,7 @@ bool Child::read_some(double timeout_s)
             end = true;
         }
     } else if (fds[2].revents != 0) {
-        end = true;   // exited and its output is drained (a grandchild may hold the pipe)
+        end = true;  // exited and its output is drained (a grandchild may hold the pipe)
     }
     size_t pos = 0;
     while (true) {
@@ -338,8 +352,7 @@ bool Child::stop(double grace_s)
     return true;
 }
 
-int run_command(const std::vector<std::string>& argv, std::string* out, double timeout_s, bool merge,
-                double grace_s)
+int run_command(const std::vector<std::string>& argv, std::string* out, double timeout_s, bool merge, double grace_s)
 {
     std::string err;
     const auto s = spawn_piped(argv, merge, &err);
@@ -347,7 +360,7 @@ int run_command(const std::vector<std::string>& argv, std::string* out, double t
         return -1;
     }
     const auto t0 = std::chrono::steady_clock::now();
-    int result = 0;   // 0: ran to its end; else 124 or 128+signal
+    int result = 0;  // 0: ran to its end; else 124 or 128+signal
     char buf[65536];
     bool open = true;
     while (open && result == 0) {
@@ -370,7 +383,7 @@ int run_command(const std::vector<std::string>& argv, std::string* out, double t
                 out->append(buf, static_cast<size_t>(r));
             }
         } else if (fds[2].revents != 0) {
-            open = false;   // exited and its output is drained
+            open = false;  // exited and its output is drained
         }
     }
     close(s->out);

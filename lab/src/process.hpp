@@ -22,8 +22,8 @@ inline constexpr double DEFAULT_STOP_GRACE_S = 5;
 /// Result of waiting for console output.
 struct WaitResult {
     enum Kind { Matched, Failed, Timeout, Exited, Stopped } kind;
-    std::string line;      // the matching line (Matched/Failed)
-    double at = 0;         // seconds since spawn
+    std::string line;  // the matching line (Matched/Failed)
+    double at = 0;     // seconds since spawn
 };
 
 /// read(2) that retries when a signal interrupts it: EINTR is not end of
@@ -35,8 +35,8 @@ public:
     /// Starts argv[0] (searched in PATH) with stdin from /dev/null and
     /// stdout+stderr captured; every line goes to `log_path` prefixed with
     /// seconds since start. nullopt with `error` set when it cannot start.
-    static std::optional<Child> spawn(const std::vector<std::string>& argv, const std::string& log_path,
-                                      bool echo, std::string* error = nullptr);
+    static std::optional<Child> spawn(const std::vector<std::string>& argv, const std::string& log_path, bool echo,
+                                      std::string* error = nullptr);
     Child(Child&&) noexcept;
     Child& operator=(Child&&) = delete;
     Child(const Child&) = delete;
@@ -61,7 +61,7 @@ public:
 
 private:
     Child() = default;
-    bool read_some(double timeout_s);   // false on EOF or a stop request
+    bool read_some(double timeout_s);  // false on EOF or a stop request
     pid_t m_pid = -1;
     int m_pidfd = -1;
     int m_fd = -1;
@@ -70,7 +70,7 @@ private:
     bool m_eof = false;
     std::string m_partial;
     std::vector<std::string> m_lines;
-    size_t m_next = 0;   // first line not yet examined by wait_for
+    size_t m_next = 0;  // first line not yet examined by wait_for
     std::chrono::steady_clock::time_point m_start;
 };
 

@@ -22,7 +22,7 @@ extern "C" void on_stop_signal(int sig)
     }
     const int saved = errno;
     const char byte = 1;
-    (void)!write(g_pipe[1], &byte, 1);   // non-blocking: a full pipe is already readable
+    (void)!write(g_pipe[1], &byte, 1);  // non-blocking: a full pipe is already readable
     errno = saved;
 }
 
@@ -36,14 +36,20 @@ void install_stop_handlers()
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;   // no SA_RESTART: blocking calls return EINTR and loops look
+    sa.sa_flags = 0;  // no SA_RESTART: blocking calls return EINTR and loops look
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
 }
 
-int stop_signal() { return g_signal; }
+int stop_signal()
+{
+    return g_signal;
+}
 
-int stop_fd() { return g_pipe[0]; }
+int stop_fd()
+{
+    return g_pipe[0];
+}
 
 const char* signal_name(int sig)
 {

@@ -15,13 +15,12 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "pid_helpers.hpp"
 #include "synthetic_core.hpp"
@@ -87,12 +86,16 @@ protected:
     /// Starts `fadump-lab run` on the fake QEMU; stdout+stderr go to lab.log.
     void start_run(const fs::path& qemu, const std::vector<std::string>& extra = {})
     {
-        std::vector<std::string> args = {FADUMP_LAB_BINARY, "run", "--machine", "pseries", "--mem", "64M",
-                                         "--qemu", qemu.string(), "--kernel", (m_dir / "vmlinux").string(),
-                                         "--initrd", (m_dir / "initrd.cpio").string(),
-                                         "--firmware-dir", (m_dir / "fw").string(),
-                                         "--out-dir", (m_dir / "out").string(),
-                                         "--report", report_path().string(), "--timeout", "60"};
+        std::vector<std::string> args = {FADUMP_LAB_BINARY, "run",
+                                         "--machine",       "pseries",
+                                         "--mem",           "64M",
+                                         "--qemu",          qemu.string(),
+                                         "--kernel",        (m_dir / "vmlinux").string(),
+                                         "--initrd",        (m_dir / "initrd.cpio").string(),
+                                         "--firmware-dir",  (m_dir / "fw").string(),
+                                         "--out-dir",       (m_dir / "out").string(),
+                                         "--report",        report_path().string(),
+                                         "--timeout",       "60"};
         args.insert(args.end(), extra.begin(), extra.end());
         m_lab = spawn(args);
         ASSERT_GT(m_lab, 0);

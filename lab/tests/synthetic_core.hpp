@@ -18,14 +18,14 @@ struct SyntheticCore {
     unsigned cpus = 2;
     std::string vmcoreinfo = "OSRELEASE=6.1.0-test\nPAGESIZE=65536\n";
     uint64_t load_paddr = 0;
-    uint64_t load_pages = 2;   // 4 KiB pages, each filled with its index
+    uint64_t load_pages = 2;  // 4 KiB pages, each filled with its index
     // Overrides of the PT_LOAD header (nullopt-like: 0 keeps the computed value).
     uint64_t load_offset_override = 0;
     uint64_t load_filesz_override = 0;
-    uint16_t e_type = ET_CORE;   // ET_EXEC makes a stand-in "vmlinux" objcopy accepts
+    uint16_t e_type = ET_CORE;  // ET_EXEC makes a stand-in "vmlinux" objcopy accepts
 
     static constexpr uint64_t PAGE = 4096;
-    static constexpr size_t PRSTATUS_SIZE = 504;   // sizeof(struct elf_prstatus) on ppc64
+    static constexpr size_t PRSTATUS_SIZE = 504;  // sizeof(struct elf_prstatus) on ppc64
 
     [[nodiscard]] std::vector<unsigned char> bytes() const
     {
@@ -119,8 +119,8 @@ struct SyntheticCore {
     void write(const std::string& path) const
     {
         const auto b = bytes();
-        std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()),
-                                                   static_cast<std::streamsize>(b.size()));
+        std::ofstream(path, std::ios::binary)
+            .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
     }
 
 private:

@@ -50,7 +50,9 @@ TEST(CpusOnline, ListsAndGarbage)
 TEST(ReservedRanges, PairsAndGarbage)
 {
     const std::string tag = "FADUMP-LAB: reserved-ranges ";
-    const auto v = lab::reserved_ranges({tag + "0000000030000000" "0000000001000000", tag});
+    const auto v = lab::reserved_ranges({tag + "0000000030000000"
+                                               "0000000001000000",
+                                         tag});
     ASSERT_TRUE(v.value);
     ASSERT_EQ(v.value->size(), 1u);
     EXPECT_EQ((*v.value)[0], std::make_pair(uint64_t{0x30000000}, uint64_t{0x31000000}));

@@ -47,7 +47,9 @@ TEST(GuardedRun, AnExceptionOfAnyTypeIsCaught)
     lab::Report report;
     std::ostringstream out;
     std::ostringstream err;
-    EXPECT_EQ(lab::run_guarded(report, "", []() -> int { throw 42; }, out, err), 1);
+    EXPECT_EQ(lab::run_guarded(
+                  report, "", []() -> int { throw 42; }, out, err),
+              1);
     ASSERT_EQ(report.checks().size(), 1u);
     EXPECT_EQ(report.checks()[0].name, "lab.internal_error");
 }
@@ -59,7 +61,12 @@ TEST(GuardedRun, PassingChecksAndAWrittenReportExitZero)
     std::ostringstream out;
     std::ostringstream err;
     EXPECT_EQ(lab::run_guarded(
-                  report, path.string(), [&] { report.pass("a", "ok"); return 0; }, out, err),
+                  report, path.string(),
+                  [&] {
+                      report.pass("a", "ok");
+                      return 0;
+                  },
+                  out, err),
               0);
     EXPECT_TRUE(fs::exists(path));
     fs::remove(path);
@@ -73,7 +80,12 @@ TEST(GuardedRun, AnUnwritableReportIsAnError)
         std::ostringstream out;
         std::ostringstream err;
         EXPECT_EQ(lab::run_guarded(
-                      report, path, [&] { report.pass("a", "ok"); return 0; }, out, err),
+                      report, path,
+                      [&] {
+                          report.pass("a", "ok");
+                          return 0;
+                      },
+                      out, err),
                   lab::EXIT_REPORT_NOT_WRITTEN)
             << path;
         EXPECT_NE(err.str().find("cannot write the report " + path), std::string::npos) << err.str();

@@ -47,9 +47,10 @@ TEST(GuestErrors, EveryGluePrefixIsSeen)
 
 TEST(GuestErrors, OtherDevicesAreNotTheDumps)
 {
-    std::istringstream log("Invalid read at addr 0x1234, size 4, region '(null)', reason: rejected\n"
-                           "mpipl: S0 on chip 0 but MPIPL is off\n"
-                           "fadump: configure-kernel-dump with 2 arguments\n");
+    std::istringstream log(
+        "Invalid read at addr 0x1234, size 4, region '(null)', reason: rejected\n"
+        "mpipl: S0 on chip 0 but MPIPL is off\n"
+        "fadump: configure-kernel-dump with 2 arguments\n");
     EXPECT_EQ(lab::glue_guest_errors(log),
               "mpipl: S0 on chip 0 but MPIPL is off; fadump: configure-kernel-dump with 2 arguments; ");
     std::istringstream empty("");

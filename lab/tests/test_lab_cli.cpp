@@ -11,14 +11,15 @@ class LabCli : public lab::test::LabBinary {};
 
 TEST_F(LabCli, GarbledConsoleValuesAreFailedChecksInAWrittenReport)
 {
-    const auto qemu = fake_qemu("echo 'fadump: Registration is successful'\n"
-                                "echo 'sysrq: Trigger a crash'\n"
-                                "echo 'Linux version 6.1.0 (fake capture kernel)'\n"
-                                "echo 'Firmware-assisted dump is active'\n"
-                                "echo 'FADUMP-LAB: cpus-online 0-zz'\n"
-                                "echo 'FADUMP-LAB: capture vmcore_size=?'\n"
-                                "echo 'FADUMP-LAB: copied'\n"
-                                "echo 'FADUMP-LAB: released'\n");
+    const auto qemu = fake_qemu(
+        "echo 'fadump: Registration is successful'\n"
+        "echo 'sysrq: Trigger a crash'\n"
+        "echo 'Linux version 6.1.0 (fake capture kernel)'\n"
+        "echo 'Firmware-assisted dump is active'\n"
+        "echo 'FADUMP-LAB: cpus-online 0-zz'\n"
+        "echo 'FADUMP-LAB: capture vmcore_size=?'\n"
+        "echo 'FADUMP-LAB: copied'\n"
+        "echo 'FADUMP-LAB: released'\n");
     start_run(qemu);
     const auto status = wait_lab(60);
     ASSERT_TRUE(status) << log();
@@ -33,7 +34,8 @@ TEST_F(LabCli, GarbledVmcoreinfoPagesizeIsAFailedCheckInAWrittenReport)
     SyntheticCore core;
     core.vmcoreinfo = "OSRELEASE=6.1.0-test\nPAGESIZE=zz\n";
     core.write((m_dir / "vmcore").string());
-    std::ofstream(m_dir / "truth.json") << R"({"page_size": 4096, "page_sha256": "", "trigger_cpu_index": 0, "cpus": []})";
+    std::ofstream(m_dir / "truth.json")
+        << R"({"page_size": 4096, "page_sha256": "", "trigger_cpu_index": 0, "cpus": []})";
     m_lab = spawn({FADUMP_LAB_BINARY, "check", (m_dir / "vmcore").string(), "--vmlinux", (m_dir / "vmlinux").string(),
                    "--ground-truth", (m_dir / "truth.json").string(), "--report", report_path().string()});
     const auto status = wait_lab(60);
@@ -46,7 +48,8 @@ TEST_F(LabCli, GarbledVmcoreinfoPagesizeIsAFailedCheckInAWrittenReport)
 TEST_F(LabCli, AReportThatCannotBeWrittenIsAnError)
 {
     SyntheticCore().write((m_dir / "vmcore").string());
-    for (const std::string& target : std::vector<std::string>{"/dev/full", (m_dir / "no-such-dir" / "report.json").string()}) {
+    for (const std::string& target :
+         std::vector<std::string>{"/dev/full", (m_dir / "no-such-dir" / "report.json").string()}) {
         m_lab = spawn({FADUMP_LAB_BINARY, "check", (m_dir / "vmcore").string(), "--vmlinux",
                        (m_dir / "vmlinux").string(), "--report", target});
         const auto status = wait_lab(60);

@@ -9,7 +9,7 @@ namespace fs = std::filesystem;
 using lab::test::gone;
 using lab::test::read_pid;
 
-constexpr double GRACE_S = 5;     // fadump-lab's default --stop-grace
+constexpr double GRACE_S = 5;  // fadump-lab's default --stop-grace
 constexpr double MARGIN_S = 5;
 
 class LabStop : public lab::test::LabBinary {
@@ -37,9 +37,15 @@ protected:
     }
 };
 
-TEST_F(LabStop, SigintStopsQemuAndWritesTheReport) { stops_cleanly(SIGINT); }
+TEST_F(LabStop, SigintStopsQemuAndWritesTheReport)
+{
+    stops_cleanly(SIGINT);
+}
 
-TEST_F(LabStop, SigtermStopsQemuAndWritesTheReport) { stops_cleanly(SIGTERM); }
+TEST_F(LabStop, SigtermStopsQemuAndWritesTheReport)
+{
+    stops_cleanly(SIGTERM);
+}
 
 TEST_F(LabStop, QemuThatHonoursSigtermIsNotWaitedForTheWholeGrace)
 {

@@ -124,7 +124,7 @@ TEST_F(Process, ReadRetryingIsNotEndOfFileOnEintr)
     struct sigaction sa {};
     sa.sa_handler = on_alarm;
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;   // no SA_RESTART: read(2) returns EINTR
+    sa.sa_flags = 0;  // no SA_RESTART: read(2) returns EINTR
     struct sigaction old {};
     sigaction(SIGALRM, &sa, &old);
     itimerval tv{};

@@ -23,7 +23,7 @@ protected:
                                              ::testing::UnitTest::GetInstance()->current_test_info()->name());
         fs::create_directories(m_dir);
         m_in.vmcore = (m_dir / "vmcore").string();
-        m_in.vmlinux = (m_dir / "vmlinux").string();   // absent: vmlinux.symbols fails, nothing else needs it
+        m_in.vmlinux = (m_dir / "vmlinux").string();  // absent: vmlinux.symbols fails, nothing else needs it
         m_in.ground_truth = (m_dir / "truth.json").string();
         truth(R"({"page_size": 4096, "page_sha256": "", "trigger_cpu_index": 0, "cpus": []})");
     }
@@ -60,7 +60,7 @@ TEST_F(VmcoreHostile, ZeroPagesizeIsAFailedCheck)
     SyntheticCore core;
     core.vmcoreinfo = "OSRELEASE=6.1.0-test\nPAGESIZE=0\n";
     core.write(m_in.vmcore);
-    m_in.firmware_reserved = {{0x1000, 0x2000}};   // rounded to PAGESIZE
+    m_in.firmware_reserved = {{0x1000, 0x2000}};  // rounded to PAGESIZE
     lab::Report r;
     check_vmcore(m_in, r);
     EXPECT_EQ(verdict(r, "vmcore.vmcoreinfo_pagesize"), lab::Verdict::Fail);
@@ -107,7 +107,7 @@ TEST_F(VmcoreHostile, WrappingLoadSizeIsNotReadPastTheFile)
 {
     SyntheticCore core;
     core.load_paddr = 0xFFFFFFFFFFFFE000ULL;
-    core.load_filesz_override = 0x4000;   // paddr + filesz wraps
+    core.load_filesz_override = 0x4000;  // paddr + filesz wraps
     core.write(m_in.vmcore);
     truth(R"({"page_size": 4096, "page_sha256": "", "trigger_cpu_index": 0, "cpus": []})");
     lab::Report r;

@@ -1,11 +1,12 @@
 // fadump-lab: runs a real firmware-assisted dump cycle and proves the vmcore.
 #include <CLI/CLI.hpp>
 
-#include <fstream>
 #include <iostream>
 
+#include "guarded_run.hpp"
 #include "report.hpp"
 #include "runner.hpp"
+#include "stop_signal.hpp"
 #include "vmcore_checks.hpp"
 
 int main(int argc, char** argv)
@@ -23,11 +24,17 @@ int main(int argc, char** argv)
     run->add_option("--mem", opt.mem, "guest RAM (QEMU -m)")->capture_default_str();
     run->add_option("--kernel", opt.kernel, "vmlinux with CONFIG_FA_DUMP (default: built from Debian's source)");
     run->add_option("--qemu", opt.qemu, "another qemu-system-ppc64 (ground-truth checks are then skipped)");
+    run->add_option("--initrd", opt.initrd, "initramfs to boot (default: built from Debian's busybox and lab/guest/init)")
+        ->check(CLI::ExistingFile);
+    run->add_option("--firmware-dir", opt.firmware_dir, "QEMU -L directory (default: fetched from qemu-system-data)")
+        ->check(CLI::ExistingDirectory);
     run->add_option("--append", opt.append, "extra kernel command line");
     run->add_option("--report", report_path, "write the JSON report here");
     run->add_option("--out-dir", opt.out_dir, "where run directories go")->capture_default_str();
     run->add_flag("--keep", opt.keep, "keep the vmcore and ground truth");
     run->add_option("--timeout", opt.timeout_s, "seconds allowed for each phase")->capture_default_str();
+    run->add_option("--stop-grace", opt.stop_grace_s,
+                    "on SIGINT/SIGTERM: seconds QEMU gets between SIGTERM and SIGKILL")->capture_default_str();
     run->add_flag("-v,--verbose", opt.verbose, "echo the guest console");
 
     lab::CheckInput in;
@@ -46,28 +53,28 @@ int main(int argc, char** argv)
 
     CLI11_PARSE(app, argc, argv);
 
+    lab::install_stop_handlers();
     lab::Report report;
-    int rc = 0;
-    if (*run) {
-        rc = lab::run_cycle(opt, report);
-    } else {
-        if (!truth.empty()) {
-            in.ground_truth = truth;
-        }
-        if (cpus != 0) {
-            in.expected_cpus = cpus;
-        }
-        in.scratch_dir = scratch;
-        report.facts["vmcore"] = in.vmcore;
-        lab::check_vmcore(in, report);
-        rc = report.passed() ? 0 : 1;
-    }
-    report.print(std::cout);
-    if (!report_path.empty()) {
-        std::ofstream(report_path) << report.to_json().dump(2) << "\n";
-    }
-    if (rc == 0 && !report.passed()) {
-        rc = 1;
-    }
-    return rc;
+    return lab::run_guarded(
+        report, report_path,
+        [&] {
+            if (*run) {
+                return lab::run_cycle(opt, report);
+            }
+            if (!truth.empty()) {
+                in.ground_truth = truth;
+            }
+            if (cpus != 0) {
+                in.expected_cpus = cpus;
+            }
+            in.scratch_dir = scratch;
+            report.facts["vmcore"] = in.vmcore;
+            lab::check_vmcore(in, report);
+            if (const int sig = lab::stop_signal(); sig != 0) {
+                report.fail("lab.stopped", std::string("stopped by ") + lab::signal_name(sig) + " while checking");
+                return 128 + sig;
+            }
+            return report.passed() ? 0 : 1;
+        },
+        std::cout, std::cerr);
 }

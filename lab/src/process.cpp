@@ -3,82 +3,218 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
+// glibc 2.36's <sys/pidfd.h> lacks __BEGIN_DECLS (fixed in 2.37).
+extern "C" {
+#include <sys/pidfd.h>
+}
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
 
+#include "stop_signal.hpp"
+
+extern char** environ;
+
 namespace lab {
 namespace {
 
-pid_t spawn_piped(const std::vector<std::string>& argv, int* read_fd, bool merge)
-{
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0) {
-        return -1;
-    }
-    const pid_t pid = fork();
-    if (pid < 0) {
-        close(p[0]);
-        close(p[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        setpgid(0, 0);
-        const int devnull = open("/dev/null", O_RDWR);
-        dup2(devnull, 0);
-        dup2(p[1], 1);
-        if (merge) {
-            dup2(p[1], 2);
-        }
-        std::vector<char*> args;
-        for (const auto& a : argv) {
-            args.push_back(const_cast<char*>(a.c_str()));
-        }
-        args.push_back(nullptr);
-        execvp(args[0], args.data());
-        std::fprintf(stderr, "exec %s: %s\n", args[0], std::strerror(errno));
-        _exit(127);
-    }
-    close(p[1]);
-    *read_fd = p[0];
-    return pid;
-}
+// A SIGKILLed child is gone as soon as the kernel has torn it down; this
+// bounds the wait for that (a child stuck in the kernel is left unreaped).
+constexpr double KILL_WAIT_S = 5;
 
 double since(std::chrono::steady_clock::time_point t0)
 {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-}  // namespace
-
-std::optional<Child> Child::spawn(const std::vector<std::string>& argv, const std::string& log_path, bool echo)
+int poll_ms(double seconds)
 {
-    Child c;
-    c.m_start = std::chrono::steady_clock::now();
-    c.m_pid = spawn_piped(argv, &c.m_fd, true);
-    if (c.m_pid < 0) {
+    return seconds <= 0 ? 0 : static_cast<int>(seconds * 1000) + 1;
+}
+
+struct Spawned {
+    pid_t pid = -1;
+    int pidfd = -1;
+    int out = -1;  // read end of the child's stdout (and stderr when merged)
+};
+
+std::optional<Spawned> spawn_piped(const std::vector<std::string>& argv, bool merge, std::string* error)
+{
+    if (argv.empty()) {
+        *error = "nothing to run";
         return std::nullopt;
     }
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) {
+        *error = std::string("pipe: ") + std::strerror(errno);
+        return std::nullopt;
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+    if (merge) {
+        posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+    }
+    // Own process group (stoppable as a whole, out of the terminal's Ctrl-C),
+    // nothing blocked, and the signals the lab handles at their defaults.
+    posix_spawnattr_t at;
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setpgroup(&at, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&at, &none);
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGINT);
+    sigaddset(&defaults, SIGTERM);
+    sigaddset(&defaults, SIGPIPE);
+    posix_spawnattr_setsigdefault(&at, &defaults);
+
+    std::vector<char*> args;
+    for (const auto& a : argv) {
+        args.push_back(const_cast<char*>(a.c_str()));
+    }
+    args.push_back(nullptr);
+    Spawned s;
+    const int rc = posix_spawnp(&s.pid, args[0], &fa, &at, args.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    close(p[1]);
+    if (rc != 0) {
+        close(p[0]);
+        *error = "cannot start " + argv[0] + ": " + std::strerror(rc);
+        return std::nullopt;
+    }
+    s.out = p[0];
+    s.pidfd = pidfd_open(s.pid, 0);
+    if (s.pidfd < 0) {
+        *error = std::string("pidfd_open: ") + std::strerror(errno);
+        ::kill(-s.pid, SIGKILL);
+        waitpid(s.pid, nullptr, 0);  // SIGKILLed child of ours: returns
+        close(s.out);
+        return std::nullopt;
+    }
+    return s;
+}
+
+enum class UntilStop { No, Yes };
+
+// True once the process behind `pidfd` has exited (within `timeout_s`;
+// false as soon as a stop is requested when `until` says so).
+bool wait_exited(int pidfd, double timeout_s, UntilStop until = UntilStop::No)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    while (true) {
+        if (until == UntilStop::Yes && stop_signal() != 0) {
+            return false;
+        }
+        pollfd fds[2] = {{pidfd, POLLIN, 0}, {until == UntilStop::Yes ? stop_fd() : -1, POLLIN, 0}};
+        const int n = poll(fds, 2, poll_ms(timeout_s - since(t0)));
+        if (n > 0 && fds[0].revents != 0) {
+            return true;
+        }
+        if (n == 0 || (n < 0 && errno != EINTR)) {
+            return false;
+        }
+    }
+}
+
+// Reaps an exited child without blocking.
+bool reap(pid_t pid, int* status)
+{
+    int st = 0;
+    pid_t r;
+    do {
+        r = waitpid(pid, &st, WNOHANG);
+    } while (r < 0 && errno == EINTR);
+    if (r == pid && status != nullptr) {
+        *status = st;
+    }
+    return r == pid;
+}
+
+// SIGTERM to the group, `grace_s` for the leader, then SIGKILL to whatever
+// is left of the group (while the leader is at worst a zombie, so the group
+// id cannot have been reused), and a bounded wait for the leader.
+bool stop_group(pid_t pid, int pidfd, double grace_s, int* status)
+{
+    ::kill(-pid, SIGTERM);
+    wait_exited(pidfd, grace_s);
+    ::kill(-pid, SIGKILL);
+    wait_exited(pidfd, KILL_WAIT_S);
+    return reap(pid, status);
+}
+
+// Once the leader has exited: anything it left in its group goes too.
+bool finish_group(pid_t pid, int* status)
+{
+    ::kill(-pid, SIGKILL);
+    return reap(pid, status);
+}
+
+}  // namespace
+
+ssize_t read_retrying(int fd, void* buf, size_t n)
+{
+    ssize_t r;
+    do {
+        r = read(fd, buf, n);
+    } while (r < 0 && errno == EINTR);
+    return r;
+}
+
+std::optional<Child> Child::spawn(const std::vector<std::string>& argv, const std::string& log_path, bool echo,
+                                  std::string* error)
+{
+    std::string err;
+    Child c;
+    c.m_start = std::chrono::steady_clock::now();
+    auto s = spawn_piped(argv, true, &err);
+    if (!s) {
+        if (error != nullptr) {
+            *error = err;
+        }
+        return std::nullopt;
+    }
+    c.m_pid = s->pid;
+    c.m_pidfd = s->pidfd;
+    c.m_fd = s->out;
     c.m_log = std::fopen(log_path.c_str(), "w");
     c.m_echo = echo;
     return c;
 }
 
 Child::Child(Child&& o) noexcept
-    : m_pid(o.m_pid), m_fd(o.m_fd), m_log(o.m_log), m_echo(o.m_echo), m_eof(o.m_eof),
-      m_partial(std::move(o.m_partial)), m_lines(std::move(o.m_lines)), m_next(o.m_next), m_start(o.m_start)
+    : m_pid(o.m_pid),
+      m_pidfd(o.m_pidfd),
+      m_fd(o.m_fd),
+      m_log(o.m_log),
+      m_echo(o.m_echo),
+      m_eof(o.m_eof),
+      m_partial(std::move(o.m_partial)),
+      m_lines(std::move(o.m_lines)),
+      m_next(o.m_next),
+      m_start(o.m_start)
 {
     o.m_pid = -1;
+    o.m_pidfd = -1;
     o.m_fd = -1;
     o.m_log = nullptr;
 }
 
 Child::~Child()
 {
-    kill();
+    stop(DEFAULT_STOP_GRACE_S);
+    if (m_pidfd >= 0) {
+        close(m_pidfd);
+    }
     if (m_fd >= 0) {
         close(m_fd);
     }
@@ -87,29 +223,35 @@ Child::~Child()
     }
 }
 
-double Child::elapsed() const { return since(m_start); }
+double Child::elapsed() const
+{
+    return since(m_start);
+}
 
 bool Child::read_some(double timeout_s)
 {
-    if (m_eof) {
+    if (m_eof || stop_signal() != 0) {
         return false;
     }
-    pollfd pfd{m_fd, POLLIN, 0};
-    const int ms = timeout_s <= 0 ? 0 : static_cast<int>(timeout_s * 1000) + 1;
-    if (poll(&pfd, 1, ms) <= 0) {
-        return true;
+    pollfd fds[3] = {{m_fd, POLLIN, 0}, {stop_fd(), POLLIN, 0}, {m_pidfd, POLLIN, 0}};
+    if (poll(fds, 3, poll_ms(timeout_s)) < 0) {
+        return stop_signal() == 0;  // EINTR: the caller's loop looks again
     }
-    char buf[65536];
-    const ssize_t n = read(m_fd, buf, sizeof buf);
-    if (n <= 0) {
-        m_eof = true;
-        if (!m_partial.empty()) {
-            m_lines.push_back(m_partial);
-            m_partial.clear();
+    if (fds[1].revents != 0) {
+        return false;
+    }
+    bool end = false;
+    if (fds[0].revents != 0) {
+        char buf[65536];
+        const ssize_t n = read_retrying(m_fd, buf, sizeof buf);
+        if (n > 0) {
+            m_partial.append(buf, static_cast<size_t>(n));
+        } else {
+            end = true;
         }
-        return false;
+    } else if (fds[2].revents != 0) {
+        end = true;  // exited and its output is drained (a grandchild may hold the pipe)
     }
-    m_partial.append(buf, static_cast<size_t>(n));
     size_t pos = 0;
     while (true) {
         const size_t nl = m_partial.find('\n', pos);
@@ -131,6 +273,14 @@ bool Child::read_some(double timeout_s)
         pos = nl + 1;
     }
     m_partial.erase(0, pos);
+    if (end) {
+        m_eof = true;
+        if (!m_partial.empty()) {
+            m_lines.push_back(m_partial);
+            m_partial.clear();
+        }
+        return false;
+    }
     return true;
 }
 
@@ -154,11 +304,17 @@ WaitResult Child::wait_for(const std::vector<std::string>& success, const std::v
                 }
             }
         }
+        if (stop_signal() != 0) {
+            return {WaitResult::Stopped, {}, elapsed()};
+        }
         const double left = timeout_s - since(t0);
         if (left <= 0) {
             return {WaitResult::Timeout, {}, elapsed()};
         }
         if (!read_some(std::min(left, 0.5)) && m_next >= m_lines.size()) {
+            if (stop_signal() != 0) {
+                return {WaitResult::Stopped, {}, elapsed()};
+            }
             return {WaitResult::Exited, {}, elapsed()};
         }
     }
@@ -168,67 +324,79 @@ bool Child::wait_exit(double timeout_s, int* status)
 {
     const auto t0 = std::chrono::steady_clock::now();
     while (read_some(std::max(0.0, std::min(0.5, timeout_s - since(t0))))) {
-        if (since(t0) > timeout_s) {
+        if (since(t0) >= timeout_s) {
             return false;
         }
     }
+    if (stop_signal() != 0) {
+        return false;
+    }
     if (m_pid > 0) {
-        int st = 0;
-        while (waitpid(m_pid, &st, 0) < 0 && errno == EINTR) {
+        if (!wait_exited(m_pidfd, timeout_s - since(t0), UntilStop::Yes) || !finish_group(m_pid, status)) {
+            return false;
         }
         m_pid = -1;
-        if (status != nullptr) {
-            *status = st;
-        }
     }
     return true;
 }
 
-void Child::kill()
+bool Child::stop(double grace_s)
 {
-    if (m_pid > 0) {
-        ::kill(-m_pid, SIGKILL);
-        ::kill(m_pid, SIGKILL);
-        waitpid(m_pid, nullptr, 0);
-        m_pid = -1;
+    if (m_pid <= 0) {
+        return true;
     }
+    if (!stop_group(m_pid, m_pidfd, grace_s, nullptr)) {
+        return false;
+    }
+    m_pid = -1;
+    return true;
 }
 
-int run_command(const std::vector<std::string>& argv, std::string* out, double timeout_s, bool merge)
+int run_command(const std::vector<std::string>& argv, std::string* out, double timeout_s, bool merge, double grace_s)
 {
-    int fd = -1;
-    const pid_t pid = spawn_piped(argv, &fd, merge);
-    if (pid < 0) {
+    std::string err;
+    const auto s = spawn_piped(argv, merge, &err);
+    if (!s) {
         return -1;
     }
     const auto t0 = std::chrono::steady_clock::now();
-    bool timed_out = false;
+    int result = 0;  // 0: ran to its end; else 124 or 128+signal
     char buf[65536];
-    while (true) {
+    bool open = true;
+    while (open && result == 0) {
         const double left = timeout_s - since(t0);
         if (left <= 0) {
-            timed_out = true;
-            ::kill(-pid, SIGKILL);
-            ::kill(pid, SIGKILL);
+            result = 124;
             break;
         }
-        pollfd pfd{fd, POLLIN, 0};
-        if (poll(&pfd, 1, static_cast<int>(std::min(left, 1.0) * 1000) + 1) <= 0) {
+        pollfd fds[3] = {{s->out, POLLIN, 0}, {stop_fd(), POLLIN, 0}, {s->pidfd, POLLIN, 0}};
+        const int n = poll(fds, 3, poll_ms(std::min(left, 1.0)));
+        if (stop_signal() != 0) {
+            result = 128 + stop_signal();
+        } else if (n <= 0) {
             continue;
-        }
-        const ssize_t n = read(fd, buf, sizeof buf);
-        if (n <= 0) {
-            break;
-        }
-        if (out != nullptr) {
-            out->append(buf, static_cast<size_t>(n));
+        } else if (fds[0].revents != 0) {
+            const ssize_t r = read_retrying(s->out, buf, sizeof buf);
+            if (r <= 0) {
+                open = false;
+            } else if (out != nullptr) {
+                out->append(buf, static_cast<size_t>(r));
+            }
+        } else if (fds[2].revents != 0) {
+            open = false;  // exited and its output is drained
         }
     }
-    close(fd);
+    close(s->out);
     int st = 0;
-    waitpid(pid, &st, 0);
-    if (timed_out) {
-        return 124;
+    if (result == 0 && !(wait_exited(s->pidfd, timeout_s - since(t0), UntilStop::Yes) && finish_group(s->pid, &st))) {
+        result = stop_signal() != 0 ? 128 + stop_signal() : 124;
+    }
+    if (result != 0) {
+        stop_group(s->pid, s->pidfd, grace_s, nullptr);
+    }
+    close(s->pidfd);
+    if (result != 0) {
+        return result;
     }
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

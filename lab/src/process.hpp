@@ -1,5 +1,9 @@
 // Child processes for the lab: QEMU with its console read line by line
 // (host timestamps, pattern waits with timeouts) and one-shot tools.
+// Every child runs in its own process group (posix_spawn) and is watched
+// through a pidfd, so no wait is unbounded, and stopping a child stops its
+// whole group: SIGTERM, a grace period, then SIGKILL. A stop request
+// (stop_signal.hpp) ends every wait early.
 #pragma once
 
 #include <sys/types.h>
@@ -12,50 +16,69 @@
 
 namespace lab {
 
+/// Seconds a stopped child gets between SIGTERM and SIGKILL by default.
+inline constexpr double DEFAULT_STOP_GRACE_S = 5;
+
 /// Result of waiting for console output.
 struct WaitResult {
-    enum Kind { Matched, Failed, Timeout, Exited } kind;
-    std::string line;      // the matching line (Matched/Failed)
-    double at = 0;         // seconds since spawn
+    enum Kind { Matched, Failed, Timeout, Exited, Stopped } kind;
+    std::string line;  // the matching line (Matched/Failed)
+    double at = 0;     // seconds since spawn
 };
+
+/// read(2) that retries when a signal interrupts it: EINTR is not end of
+/// file. Returns read(2)'s result otherwise.
+ssize_t read_retrying(int fd, void* buf, size_t n);
 
 class Child {
 public:
-    /// Starts argv[0] with stdin from /dev/null and stdout+stderr captured;
-    /// every line goes to `log_path` prefixed with seconds since start.
-    static std::optional<Child> spawn(const std::vector<std::string>& argv, const std::string& log_path,
-                                      bool echo);
+    /// Starts argv[0] (searched in PATH) with stdin from /dev/null and
+    /// stdout+stderr captured; every line goes to `log_path` prefixed with
+    /// seconds since start. nullopt with `error` set when it cannot start.
+    static std::optional<Child> spawn(const std::vector<std::string>& argv, const std::string& log_path, bool echo,
+                                      std::string* error = nullptr);
     Child(Child&&) noexcept;
     Child& operator=(Child&&) = delete;
     Child(const Child&) = delete;
+    /// Stops the child's group (grace DEFAULT_STOP_GRACE_S) if still running.
     ~Child();
 
     /// Reads lines until one contains a `success` pattern (Matched), a
-    /// `failure` pattern (Failed), the child exits, or `timeout_s` passes.
+    /// `failure` pattern (Failed), the child exits, a stop is requested
+    /// (Stopped), or `timeout_s` passes.
     WaitResult wait_for(const std::vector<std::string>& success, const std::vector<std::string>& failure,
                         double timeout_s);
-    /// Waits for exit (draining output); false on timeout.
+    /// Drains output until the child has exited and reaps it; false when it
+    /// is still running after `timeout_s` or a stop was requested.
     bool wait_exit(double timeout_s, int* status);
-    void kill();
+    /// Stops the child's process group: SIGTERM, up to `grace_s` for the
+    /// child to exit, then SIGKILL to whatever is left of the group. Returns
+    /// true when the child was reaped.
+    bool stop(double grace_s);
     [[nodiscard]] double elapsed() const;
+    [[nodiscard]] pid_t pid() const { return m_pid; }
     [[nodiscard]] const std::vector<std::string>& lines() const { return m_lines; }
 
 private:
     Child() = default;
-    bool read_some(double timeout_s);   // false on EOF
+    bool read_some(double timeout_s);  // false on EOF or a stop request
     pid_t m_pid = -1;
+    int m_pidfd = -1;
     int m_fd = -1;
     FILE* m_log = nullptr;
     bool m_echo = false;
     bool m_eof = false;
     std::string m_partial;
     std::vector<std::string> m_lines;
-    size_t m_next = 0;   // first line not yet examined by wait_for
+    size_t m_next = 0;  // first line not yet examined by wait_for
     std::chrono::steady_clock::time_point m_start;
 };
 
 /// Runs a command to completion; returns its exit status (-1 when it could
-/// not start, 124 on timeout) and its stdout (stderr too when `merge`).
-int run_command(const std::vector<std::string>& argv, std::string* out, double timeout_s, bool merge = true);
+/// not start, 124 on timeout, 128+signal when a stop was requested; the
+/// command is then stopped like Child::stop) and its stdout (stderr too
+/// when `merge`, else the command's stderr is the lab's).
+int run_command(const std::vector<std::string>& argv, std::string* out, double timeout_s, bool merge = true,
+                double grace_s = DEFAULT_STOP_GRACE_S);
 
 }  // namespace lab

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <ostream>
 
 namespace lab {
@@ -69,6 +72,24 @@ void Report::print(std::ostream& out) const
     }
     out << fmt::format("  verdict: {} ({} passed, {} failed, {} skipped)\n", passed() ? "PASS" : "FAIL", n_pass,
                        n_fail, n_skip);
+}
+
+bool write_report(const Report& report, const std::string& path, std::string* error)
+{
+    const std::string text = report.to_json().dump(2) + "\n";
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    if (f == nullptr) {
+        *error = "cannot write the report " + path + ": " + std::strerror(errno);
+        return false;
+    }
+    const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0;
+    const int write_errno = errno;
+    const bool closed = std::fclose(f) == 0;
+    if (!written || !closed) {
+        *error = "cannot write the report " + path + ": " + std::strerror(written ? errno : write_errno);
+        return false;
+    }
+    return true;
 }
 
 }  // namespace lab

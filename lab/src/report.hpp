@@ -45,4 +45,8 @@ private:
 
 const char* to_string(Verdict v);
 
+/// Writes `report` as JSON to `path`; false with `error` set ("cannot write
+/// the report PATH: reason") when the file cannot be written completely.
+bool write_report(const Report& report, const std::string& path, std::string* error);
+
 }  // namespace lab

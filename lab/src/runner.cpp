@@ -9,10 +9,12 @@
 #include <fstream>
 #include <iostream>
 #include <regex>
-#include <sstream>
 
 #include "artifacts.hpp"
+#include "console_values.hpp"
+#include "guest_errors.hpp"
 #include "process.hpp"
+#include "stop_signal.hpp"
 #include "vmcore_checks.hpp"
 
 namespace fs = std::filesystem;
@@ -32,74 +34,19 @@ std::string timestamp()
     return buf;
 }
 
-// "FADUMP-LAB: reserved-ranges <hex>": big-endian (u64 address, u64 size)
-// pairs from each boot's device tree; the union of both boots.
-std::vector<std::pair<uint64_t, uint64_t>> reserved_ranges(const std::vector<std::string>& lines)
+// The run was asked to stop (Ctrl-C, SIGTERM): a failed check saying where,
+// and the exit code a shell expects (128 + signal).
+int stopped(Report& r, const std::string& where)
 {
-    std::vector<std::pair<uint64_t, uint64_t>> out;
-    const std::string tag = "FADUMP-LAB: reserved-ranges ";
-    for (const auto& l : lines) {
-        const auto p = l.find(tag);
-        if (p == std::string::npos) {
-            continue;
-        }
-        const std::string hex = l.substr(p + tag.size());
-        for (size_t i = 0; i + 32 <= hex.size(); i += 32) {
-            const uint64_t a = std::stoull(hex.substr(i, 16), nullptr, 16);
-            const uint64_t n = std::stoull(hex.substr(i + 16, 16), nullptr, 16);
-            out.emplace_back(a, a + n);
-        }
-    }
-    return out;
+    const int sig = stop_signal();
+    r.fail("lab.stopped", fmt::format("stopped by {} while {}", signal_name(sig), where));
+    return 128 + sig;
 }
 
-// The number after the last "key" in the console ("vmcore_size=123"), or 0.
-uint64_t last_value(const std::vector<std::string>& lines, const std::string& key)
+std::optional<unsigned> small_count(const std::string& digits)
 {
-    uint64_t v = 0;
-    for (const auto& l : lines) {
-        const auto p = l.find(key);
-        if (p != std::string::npos) {
-            v = std::stoull(l.substr(p + key.size()));
-        }
-    }
-    return v;
-}
-
-// CPUs the crashed kernel had online: "FADUMP-LAB: cpus-online 0-3,6" of
-// the first boot (the list format of /sys/devices/system/cpu/online).
-std::optional<unsigned> cpus_online(const std::vector<std::string>& lines)
-{
-    const std::string tag = "FADUMP-LAB: cpus-online ";
-    for (const auto& l : lines) {
-        const auto p = l.find(tag);
-        if (p == std::string::npos) {
-            continue;
-        }
-        unsigned n = 0;
-        std::stringstream list(l.substr(p + tag.size()));
-        std::string part;
-        while (std::getline(list, part, ',')) {
-            const auto dash = part.find('-');
-            const unsigned lo = static_cast<unsigned>(std::stoul(part.substr(0, dash)));
-            const unsigned hi = dash == std::string::npos ? lo : static_cast<unsigned>(std::stoul(part.substr(dash + 1)));
-            n += hi - lo + 1;
-        }
-        return n;
-    }
-    return std::nullopt;
-}
-
-std::string reserved_names(const std::vector<std::string>& lines)
-{
-    std::string names;
-    for (const auto& l : lines) {
-        const auto p = l.find("FADUMP-LAB: reserved-names ");
-        if (p != std::string::npos) {
-            names = l.substr(p + 27);
-        }
-    }
-    return names;
+    const auto v = parse_u64(digits);
+    return v && *v <= UINT32_MAX ? std::optional<unsigned>(static_cast<unsigned>(*v)) : std::nullopt;
 }
 
 }  // namespace
@@ -108,16 +55,20 @@ std::optional<unsigned> smp_cpus(const std::string& spec)
 {
     std::smatch m;
     if (std::regex_search(spec, m, std::regex(R"((?:^|,)cpus=(\d+))"))) {
-        return static_cast<unsigned>(std::stoul(m[1]));
+        return small_count(m[1]);
     }
     if (std::regex_search(spec, m, std::regex(R"(^(\d+))"))) {
-        return static_cast<unsigned>(std::stoul(m[1]));
+        return small_count(m[1]);
     }
     unsigned product = 1;
     bool any = false;
     for (const char* k : {"sockets", "dies", "clusters", "cores", "threads"}) {
         if (std::regex_search(spec, m, std::regex(std::string(R"((?:^|,))") + k + R"(=(\d+))"))) {
-            product *= static_cast<unsigned>(std::stoul(m[1]));
+            const auto n = small_count(m[1]);
+            if (!n || *n == 0 || product > UINT32_MAX / *n) {
+                return std::nullopt;
+            }
+            product *= *n;
             any = true;
         }
     }
@@ -130,11 +81,14 @@ std::optional<uint64_t> mem_bytes(const std::string& spec)
     if (!std::regex_match(spec, m, std::regex(R"((\d+)([KMGT]?)i?B?)", std::regex::icase))) {
         return std::nullopt;
     }
-    uint64_t v = std::stoull(m[1]);
+    const auto v = parse_u64(m[1].str());
     const std::string unit = m[2];
     const auto index = std::string("KMGT").find(static_cast<char>(std::toupper(unit[0] ? unit[0] : 'M')));
     const int shift = unit.empty() ? 20 : static_cast<int>(index) * 10 + 10;
-    return v << shift;
+    if (!v || *v > (UINT64_MAX >> shift)) {
+        return std::nullopt;
+    }
+    return *v << shift;
 }
 
 int run_cycle(const RunOptions& opt, Report& r)
@@ -176,6 +130,9 @@ int run_cycle(const RunOptions& opt, Report& r)
         a.boot_kernel = (dir / "vmlinux.strip").string();
         std::string o;
         if (run_command({"powerpc64le-linux-gnu-objcopy", "--strip-debug", a.vmlinux, a.boot_kernel}, &o, 300) != 0) {
+            if (stop_signal() != 0) {
+                return stopped(r, "stripping the kernel");
+            }
             r.fail("setup.kernel", "cannot strip " + a.vmlinux + ": " + o);
             return 1;
         }
@@ -183,6 +140,9 @@ int run_cycle(const RunOptions& opt, Report& r)
     } else {
         auto k = run_script("build-kernel", &err);
         if (!k) {
+            if (stop_signal() != 0) {
+                return stopped(r, "preparing artefacts (setup.kernel)");
+            }
             r.fail("setup.kernel", err);
             return 1;
         }
@@ -190,8 +150,11 @@ int run_cycle(const RunOptions& opt, Report& r)
         a.boot_kernel = *k + "/vmlinux.strip";
         std::ifstream(*k + "/version") >> a.kernel_version;
     }
-    auto initramfs = run_script("build-initramfs", &err);
+    auto initramfs = opt.initrd ? std::optional(fs::absolute(*opt.initrd).string()) : run_script("build-initramfs", &err);
     if (!initramfs) {
+        if (stop_signal() != 0) {
+            return stopped(r, "preparing artefacts (setup.initramfs)");
+        }
         r.fail("setup.initramfs", err);
         return 1;
     }
@@ -199,6 +162,9 @@ int run_cycle(const RunOptions& opt, Report& r)
         setenv("FADUMP_LIB", FADUMP_LIB_PATH, 0);
         auto q = run_script("build-qemu", &err);
         if (!q) {
+            if (stop_signal() != 0) {
+                return stopped(r, "preparing artefacts (setup.qemu)");
+            }
             r.fail("setup.qemu", err);
             return 1;
         }
@@ -206,13 +172,19 @@ int run_cycle(const RunOptions& opt, Report& r)
     } else {
         a.qemu = *opt.qemu;
     }
-    auto fw = run_script("fetch-firmware", &err);
+    auto fw = opt.firmware_dir ? std::optional(fs::absolute(*opt.firmware_dir).string()) : run_script("fetch-firmware", &err);
     if (!fw) {
+        if (stop_signal() != 0) {
+            return stopped(r, "preparing artefacts (setup.firmware)");
+        }
         r.fail("setup.firmware", err);
         return 1;
     }
     std::string ver;
     run_command({a.qemu, "--version"}, &ver, 30);
+    if (stop_signal() != 0) {
+        return stopped(r, "asking QEMU its version");
+    }
     r.facts["qemu_binary"] = a.qemu;
     r.facts["qemu_version"] = first_line(ver);
     r.facts["kernel_version"] = a.kernel_version;
@@ -289,9 +261,9 @@ int run_cycle(const RunOptions& opt, Report& r)
         }
     }
     progress("starting " + first_line(ver) + " (console: " + (dir / "console.log").string() + ")");
-    auto child = Child::spawn(argv, (dir / "console.log").string(), opt.verbose);
+    auto child = Child::spawn(argv, (dir / "console.log").string(), opt.verbose, &err);
     if (!child) {
-        r.fail("qemu.start", "cannot start " + a.qemu);
+        r.fail("qemu.start", err);
         return 1;
     }
     const std::vector<std::string> boot_fail = {"Kernel panic", "FADUMP-LAB: not-registered", "Failed to register",
@@ -301,7 +273,10 @@ int run_cycle(const RunOptions& opt, Report& r)
         if (w.kind == WaitResult::Matched) {
             return std::optional<double>(w.at);
         }
-        const char* why = w.kind == WaitResult::Failed ? "failure seen" : w.kind == WaitResult::Timeout ? "timeout" : "QEMU exited";
+        const std::string why = w.kind == WaitResult::Failed    ? "failure seen"
+                                : w.kind == WaitResult::Timeout ? "timeout"
+                                : w.kind == WaitResult::Stopped ? fmt::format("stopped by {}", signal_name(stop_signal()))
+                                                                : "QEMU exited";
         r.fail(std::string("guest.") + name, fmt::format("{} after {:.1f} s{}", why, w.at, w.line.empty() ? "" : ": " + w.line));
         return std::optional<double>();
     };
@@ -322,7 +297,7 @@ int run_cycle(const RunOptions& opt, Report& r)
     }
     uint64_t vmcore_size = 0;
     if (t_ready) {
-        vmcore_size = last_value(child->lines(), "vmcore_size=");
+        vmcore_size = last_value(child->lines(), "vmcore_size=").value.value_or(0);
         progress(fmt::format("/proc/vmcore ready ({} bytes); copying it out", vmcore_size));
         t_copied = phase("vmcore_copied", {"FADUMP-LAB: copied"}, {"FADUMP-LAB: copy-failed", "Kernel panic"});
     }
@@ -331,11 +306,45 @@ int run_cycle(const RunOptions& opt, Report& r)
         t_opal = phase("opalcore_copied", {"FADUMP-LAB: opalcore copied"},
                        {"FADUMP-LAB: opalcore copy-failed", "FADUMP-LAB: released"});
     }
+    if (stop_signal() != 0) {
+        progress(fmt::format("{}: stopping QEMU (SIGTERM, SIGKILL after {} s)", signal_name(stop_signal()),
+                             opt.stop_grace_s));
+        const double at = child->elapsed();
+        const bool reaped = child->stop(opt.stop_grace_s);
+        const double took = child->elapsed() - at;
+        r.phases["total"] = at;
+        if (!reaped) {
+            r.fail("qemu.exit", fmt::format("QEMU (pid {}) did not exit after SIGTERM, {} s and SIGKILL",
+                                            child->pid(), opt.stop_grace_s));
+        }
+        return stopped(r, fmt::format("QEMU was running ({:.1f} s after start); QEMU's process group got SIGTERM "
+                                      "({} s grace, then SIGKILL) and was gone {:.1f} s later",
+                                      at, opt.stop_grace_s, took));
+    }
     int status = 0;
     if (!child->wait_exit(t_copied ? opt.timeout_s : 0, &status)) {
         r.fail("qemu.exit", "QEMU did not power off");
     }
-    child->kill();
+    if (!child->stop(opt.stop_grace_s)) {
+        r.fail("qemu.stop", fmt::format("QEMU (pid {}) could not be reaped after SIGKILL", child->pid()));
+    }
+    if (stop_signal() != 0) {
+        return stopped(r, "waiting for QEMU to power off");
+    }
+
+    // What the guest printed: hostile input, each value its own check.
+    const auto vmcore_size_v = last_value(child->lines(), "vmcore_size=");
+    const auto opal_size_v = last_value(child->lines(), "opalcore_size=");
+    const auto online_v = cpus_online(child->lines());
+    const auto reserved_v = reserved_ranges(child->lines());
+    for (const auto& [name, error] : {std::pair{"console.vmcore_size", vmcore_size_v.error},
+                                      std::pair{"console.opalcore_size", opal_size_v.error},
+                                      std::pair{"console.cpus_online", online_v.error},
+                                      std::pair{"console.reserved_ranges", reserved_v.error}}) {
+        if (!error.empty()) {
+            r.fail(name, error);
+        }
+    }
 
     bool dump_active = false;
     bool released = false;
@@ -381,19 +390,13 @@ int run_cycle(const RunOptions& opt, Report& r)
     }
     {
         std::ifstream gl(dir / "qemu-guest-errors.log");
-        std::string line;
-        std::string fadump_errors;
-        while (std::getline(gl, line)) {
-            if (line.find("fadump") != std::string::npos) {
-                fadump_errors += line + "; ";
-            }
-        }
-        r.expect("qemu.no_fadump_guest_errors", fadump_errors.empty(),
-                 fadump_errors.empty() ? "no fadump LOG_GUEST_ERROR lines" : fadump_errors);
+        const std::string glue_errors = glue_guest_errors(gl);
+        r.expect("qemu.no_fadump_guest_errors", glue_errors.empty(),
+                 glue_errors.empty() ? "no fadump:/mpipl: LOG_GUEST_ERROR lines" : glue_errors);
     }
 
     // 3. The proof.
-    const uint64_t opal_size = last_value(child->lines(), "opalcore_size=");
+    const uint64_t opal_size = opal_size_v.value.value_or(0);
     if (t_opal && opal_size > 0) {
         fs::resize_file(opal_disk, opal_size);
         r.facts["opalcore_bytes"] = opal_size;
@@ -415,17 +418,18 @@ int run_cycle(const RunOptions& opt, Report& r)
             in.ground_truth = truth;
         }
         // The guest's own count: PowerNV creates every thread up to maxcpus.
-        in.expected_cpus = cpus_online(child->lines());
+        in.expected_cpus = online_v.value;
         if (!in.expected_cpus) {
             in.expected_cpus = cpus;
         }
         in.scratch_dir = dir.string();
         if (pnv) {
-            in.firmware_reserved = reserved_ranges(child->lines());
+            in.firmware_reserved = reserved_v.value.value_or(std::vector<std::pair<uint64_t, uint64_t>>{});
             r.facts["firmware_reserved"] = reserved_names(child->lines());
         }
         check_vmcore(in, r);
     }
+    const int stopped_in_checks = stop_signal();
     if (!opt.keep) {
         std::error_code ec;
         fs::remove(disk, ec);
@@ -436,6 +440,9 @@ int run_cycle(const RunOptions& opt, Report& r)
         r.facts["vmcore"] = "deleted (use --keep)";
     } else {
         r.facts["vmcore"] = disk;
+    }
+    if (stopped_in_checks != 0) {
+        return stopped(r, "checking the dump");
     }
     return r.passed() ? 0 : 1;
 }

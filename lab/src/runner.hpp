@@ -16,15 +16,20 @@ struct RunOptions {
     std::string mem = "2G";
     std::optional<std::string> kernel;     // vmlinux (with DWARF) to boot
     std::optional<std::string> qemu;       // another QEMU, e.g. upstream's
+    std::optional<std::string> initrd;     // initramfs to boot (default: scripts/build-initramfs)
+    std::optional<std::string> firmware_dir;   // QEMU -L directory (default: scripts/fetch-firmware)
     std::string append;
     std::optional<std::string> report_path;
     std::string out_dir = "lab-out";
     bool keep = false;
     double timeout_s = 180;                // per phase
+    double stop_grace_s = 5;               // SIGTERM to SIGKILL when stopping QEMU
     bool verbose = false;
 };
 
-/// Runs the cycle; the report says what passed. Returns the exit code.
+/// Runs the cycle; the report says what passed. Returns the exit code: 0
+/// when every check passed, 1 when one failed, 2 for bad options, 128+signal
+/// when SIGINT/SIGTERM stopped it (QEMU stopped, a failed "lab.stopped" check).
 int run_cycle(const RunOptions& opt, Report& report);
 
 /// Number of CPUs a QEMU -smp value starts with ("4", "cpus=4,...",

@@ -11,8 +11,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
+#include <stdexcept>
+#include <string_view>
+#include <variant>
 
+#include "console_values.hpp"
 #include "elf_file.hpp"
 #include "process.hpp"
 
@@ -41,7 +46,38 @@ const std::set<std::string> PANIC_PATH = {
     "atomic_notifier_call_chain", "panic", "vpanic", "sysrq_handle_crash", "__handle_sysrq",
 };
 
-uint64_t parse_hex(const nlohmann::json& v) { return std::stoull(v.get<std::string>(), nullptr, 16); }
+// A "0x..." string of the ground truth; throws (the callers turn it into a
+// failed check) when it is not one.
+uint64_t parse_hex(const nlohmann::json& v)
+{
+    std::string_view s = v.get_ref<const std::string&>();
+    if (s.rfind("0x", 0) == 0) {
+        s.remove_prefix(2);
+    }
+    const auto n = parse_u64(s, 16);
+    if (!n) {
+        throw std::invalid_argument("not a hex number: " + v.dump());
+    }
+    return *n;
+}
+
+// VMCOREINFO "PAGESIZE=": the OS page size, a power of two the ppc64 kernel
+// can have (4 KiB .. 256 KiB); an error string otherwise.
+std::variant<uint64_t, std::string> vmcoreinfo_pagesize(const std::string& vmcoreinfo)
+{
+    const std::string key = "PAGESIZE=";
+    size_t p = vmcoreinfo.rfind(key, 0) == 0 ? 0 : vmcoreinfo.find("\n" + key);
+    if (p == std::string::npos) {
+        return std::string("no PAGESIZE in VMCOREINFO");
+    }
+    p += p == 0 ? key.size() : key.size() + 1;
+    const std::string text = vmcoreinfo.substr(p, vmcoreinfo.find('\n', p) - p);
+    const auto v = parse_u64(text);
+    if (!v || *v < 4096 || *v > (256 << 10) || (*v & (*v - 1)) != 0) {
+        return "VMCOREINFO PAGESIZE=\"" + text.substr(0, 40) + "\" is not a page size (a power of two, 4 KiB..256 KiB)";
+    }
+    return *v;
+}
 
 std::string sha256_hex(const unsigned char* p, size_t n)
 {
@@ -110,18 +146,25 @@ void check_pt_load_hashes(const ElfFile& core, const nlohmann::json& truth, cons
         return false;
     };
     uint64_t firmware_pages = 0;
-    const uint64_t page = truth["page_size"].get<uint64_t>();
+    const uint64_t page = truth.at("page_size").get<uint64_t>();
+    if (page == 0 || (page & (page - 1)) != 0) {
+        r.fail(name, fmt::format("ground truth page_size {} is not a power of two", page));
+        return;
+    }
     // skiboot (PowerNV) ends the free region it hands to the OS with an
     // 8-byte footer in the last bytes of RAM, written on every boot.
     std::string tail_detail;
     auto skiboot_footer_only = [&](uint64_t p, const unsigned char* bytes) {
-        if (!allow_skiboot_footer || !truth.contains("ram_tail_page") ||
-            p + page != truth["ram_size"].get<uint64_t>()) {
+        if (!allow_skiboot_footer || !truth.contains("ram_tail_page") || page < 8 ||
+            p + page != truth.at("ram_size").get<uint64_t>()) {
             return false;
         }
-        const std::string before = truth["ram_tail_page"];
+        const std::string& before = truth.at("ram_tail_page").get_ref<const std::string&>();
+        if (before.size() < 2 * page) {
+            return false;
+        }
         for (uint64_t i = 0; i < page - 8; ++i) {
-            if (std::stoul(before.substr(2 * i, 2), nullptr, 16) != bytes[i]) {
+            if (parse_u64(std::string_view(before).substr(2 * i, 2), 16) != bytes[i]) {
                 return false;
             }
         }
@@ -132,29 +175,47 @@ void check_pt_load_hashes(const ElfFile& core, const nlohmann::json& truth, cons
         tail_detail = "; the last 8 bytes of RAM hold skiboot's free-region footer (" + footer + ")";
         return true;
     };
-    const std::string& hashes = truth["page_sha256"].get_ref<const std::string&>();
+    const std::string& hashes = truth.at("page_sha256").get_ref<const std::string&>();
     uint64_t pages = 0;
     uint64_t bad = 0;
     uint64_t partial_bytes = 0;
     uint64_t loads = 0;
     std::string first_bad;
+    std::string outside;
     for (const auto& seg : core.segments()) {
         if (seg.type != PT_LOAD || seg.filesz == 0) {
             continue;
         }
         ++loads;
+        // The vmcore's headers are the capture kernel's: the segment must lie
+        // inside the file and its addresses must not wrap, then every page
+        // read below is inside the mapping.
         const uint64_t base = by_vaddr ? seg.vaddr : seg.paddr;
-        const uint64_t first = (base + page - 1) / page * page;
-        const uint64_t end = base + seg.filesz;
-        partial_bytes += std::min(first, end) - base;
-        for (uint64_t p = first; p + page <= end; p += page) {
+        uint64_t end = 0;
+        if (seg.offset > core.size() || seg.filesz > core.size() - seg.offset ||
+            __builtin_add_overflow(base, seg.filesz, &end)) {
+            if (outside.empty()) {
+                outside = fmt::format("; PT_LOAD at file offset {:#x}, {:#x} bytes, address {:#x} lies outside the "
+                                      "file ({:#x} bytes) or wraps past 2^64",
+                                      seg.offset, seg.filesz, base, core.size());
+            }
+            ++bad;
+            continue;
+        }
+        uint64_t first = base;
+        if (base % page != 0 && __builtin_add_overflow(base, page - base % page, &first)) {
+            first = end;
+        }
+        first = std::min(first, end);
+        partial_bytes += first - base;
+        for (uint64_t p = first; end - p >= page; p += page) {
             if (!by_vaddr && skipped(p, page)) {
                 ++firmware_pages;
                 continue;
             }
             const uint64_t off = seg.offset + (p - base);
             const uint64_t idx = p / page;
-            if (off + page > core.size() || (idx + 1) * 64 > hashes.size()) {
+            if (idx >= hashes.size() / 64) {
                 ++bad;
                 continue;
             }
@@ -178,7 +239,52 @@ void check_pt_load_hashes(const ElfFile& core, const nlohmann::json& truth, cons
                                        : "",
                          firmware_pages ? fmt::format("; {} pages of firmware-owned memory left to the OPAL core "
                                                       "check", firmware_pages)
-                                        : "") + tail_detail);
+                                        : "") + tail_detail + outside);
+}
+
+// Registers per CPU as libkdumpfile reads them.
+struct Cpu {
+    std::map<std::string, uint64_t> reg;
+};
+
+// Every non-crashing CPU: the vmcore's registers equal the engine's snapshot
+// at the instant the vCPUs stopped. Throws on malformed ground truth.
+void check_registers(const nlohmann::json& truth, std::vector<Cpu>& cpus, std::optional<size_t> crash_idx, Report& r)
+{
+    size_t compared = 0;
+    std::string mismatches;
+    for (const auto& tc : truth.at("cpus")) {
+        const size_t id = tc.at("logical_id").get<uint32_t>();
+        if (crash_idx && id == *crash_idx) {
+            continue;
+        }
+        if (id >= cpus.size()) {
+            mismatches += fmt::format("cpu{} missing from the vmcore; ", id);
+            continue;
+        }
+        ++compared;
+        auto& reg = cpus[id].reg;
+        for (int g = 0; g < 32; ++g) {
+            const uint64_t want = parse_hex(tc.at("gpr").at(g));
+            if (reg[fmt::format("r{}", g)] != want) {
+                mismatches += fmt::format("cpu{} r{} {:#x}!={:#x}; ", id, g, reg[fmt::format("r{}", g)], want);
+            }
+        }
+        for (const auto& s : NAMED_SLOTS) {
+            const uint64_t want = parse_hex(tc.at(s.truth));
+            if (reg[s.kdump] != want) {
+                mismatches += fmt::format("cpu{} {} {:#x}!={:#x}; ", id, s.truth, reg[s.kdump], want);
+            }
+        }
+    }
+    if (compared == 0 && mismatches.empty()) {
+        r.skip("registers.match_ground_truth", "a single CPU: only the crashing CPU, whose registers the kernel saves");
+    } else {
+        r.expect("registers.match_ground_truth", compared > 0 && mismatches.empty(),
+                 mismatches.empty() ? fmt::format("{} non-crashing CPU(s): GPR0-31 NIP MSR CTR LR XER CR DAR DSISR equal",
+                                                  compared)
+                                    : (compared == 0 ? "no non-crashing CPU to compare" : mismatches));
+    }
 }
 
 void check_gdb(const CheckInput& in, const ElfFile& core, const std::vector<Note>& prstatus, Report& r)
@@ -195,6 +301,9 @@ void check_gdb(const CheckInput& in, const ElfFile& core, const std::vector<Note
     {
         std::fstream f(scratch, std::ios::in | std::ios::out | std::ios::binary);
         for (size_t i = 0; i < prstatus.size(); ++i) {
+            if (prstatus[i].desc.size() < PRSTATUS_PID_OFFSET + 4) {
+                continue;   // too short to be an elf_prstatus; gdb will say so
+            }
             const uint32_t pid = 1000 + static_cast<uint32_t>(i);
             unsigned char b[4];
             for (int k = 0; k < 4; ++k) {
@@ -296,6 +405,10 @@ void check_vmcore(const CheckInput& in, Report& r)
         osrel_pos == std::string::npos ? "" : vmcoreinfo.substr(osrel_pos + 10, vmcoreinfo.find('\n', osrel_pos) - osrel_pos - 10);
     r.expect("vmcore.vmcoreinfo", !osrelease.empty(),
              osrelease.empty() ? "no VMCOREINFO note with OSRELEASE" : "VMCOREINFO OSRELEASE=" + osrelease);
+    const auto pagesize = vmcoreinfo_pagesize(vmcoreinfo);
+    r.expect("vmcore.vmcoreinfo_pagesize", std::holds_alternative<uint64_t>(pagesize),
+             std::holds_alternative<uint64_t>(pagesize) ? fmt::format("PAGESIZE={}", std::get<uint64_t>(pagesize))
+                                                       : std::get<std::string>(pagesize));
 
     // libkdumpfile, the independent dump reader: registers come from it.
     KdumpCtx kd;
@@ -332,10 +445,6 @@ void check_vmcore(const CheckInput& in, Report& r)
         r.fail("vmlinux.symbols", err);
     }
 
-    // Registers per CPU as libkdumpfile reads them.
-    struct Cpu {
-        std::map<std::string, uint64_t> reg;
-    };
     std::vector<Cpu> cpus;
     for (uint64_t i = 0; kd_open && i < kd_cpus.value_or(0); ++i) {
         Cpu c;
@@ -366,11 +475,16 @@ void check_vmcore(const CheckInput& in, Report& r)
     // saved NIP lies in the panic path.
     std::optional<size_t> crash_idx;
     if (truth) {
-        const auto trig = (*truth)["trigger_cpu_index"].get<uint32_t>();
-        for (const auto& c : (*truth)["cpus"]) {
-            if (c["cpu_index"].get<uint32_t>() == trig) {
-                crash_idx = c["logical_id"].get<uint32_t>();
+        try {
+            const auto trig = truth->at("trigger_cpu_index").get<uint32_t>();
+            for (const auto& c : truth->at("cpus")) {
+                if (c.at("cpu_index").get<uint32_t>() == trig) {
+                    crash_idx = c.at("logical_id").get<uint32_t>();
+                }
             }
+        } catch (const std::exception& e) {
+            r.fail("ground_truth.load", std::string("malformed ground truth (crashing CPU): ") + e.what());
+            truth.reset();
         }
     }
     {
@@ -397,60 +511,38 @@ void check_vmcore(const CheckInput& in, Report& r)
     }
 
     if (!truth) {
-        const char* why = "no ground truth (not recorded by this QEMU)";
-        r.skip("registers.match_ground_truth", why);
-        r.skip("memory.pt_load_hashes", why);
-    } else {
-        // Every non-crashing CPU: the vmcore's registers equal the engine's
-        // snapshot at the instant the vCPUs stopped.
-        size_t compared = 0;
-        std::string mismatches;
-        for (const auto& tc : (*truth)["cpus"]) {
-            const size_t id = tc["logical_id"].get<uint32_t>();
-            if (crash_idx && id == *crash_idx) {
-                continue;
-            }
-            if (id >= cpus.size()) {
-                mismatches += fmt::format("cpu{} missing from the vmcore; ", id);
-                continue;
-            }
-            ++compared;
-            auto& reg = cpus[id].reg;
-            for (int g = 0; g < 32; ++g) {
-                const uint64_t want = parse_hex(tc["gpr"][g]);
-                if (reg[fmt::format("r{}", g)] != want) {
-                    mismatches += fmt::format("cpu{} r{} {:#x}!={:#x}; ", id, g, reg[fmt::format("r{}", g)], want);
-                }
-            }
-            for (const auto& s : NAMED_SLOTS) {
-                const uint64_t want = parse_hex(tc[s.truth]);
-                if (reg[s.kdump] != want) {
-                    mismatches += fmt::format("cpu{} {} {:#x}!={:#x}; ", id, s.truth, reg[s.kdump], want);
-                }
-            }
+        const char* why = in.ground_truth ? "no usable ground truth (see ground_truth.load)"
+                                          : "no ground truth (not recorded by this QEMU)";
+        if (in.ground_truth) {
+            r.fail("registers.match_ground_truth", why);
+            r.fail("memory.pt_load_hashes", why);
+        } else {
+            r.skip("registers.match_ground_truth", why);
+            r.skip("memory.pt_load_hashes", why);
         }
-        if (compared == 0 && mismatches.empty()) {
-            r.skip("registers.match_ground_truth", "a single CPU: only the crashing CPU, whose registers the kernel saves");
-        } else
-        r.expect("registers.match_ground_truth", compared > 0 && mismatches.empty(),
-                 mismatches.empty() ? fmt::format("{} non-crashing CPU(s): GPR0-31 NIP MSR CTR LR XER CR DAR DSISR equal",
-                                                  compared)
-                                    : (compared == 0 ? "no non-crashing CPU to compare" : mismatches));
+    } else {
+        try {
+            check_registers(*truth, cpus, crash_idx, r);
+        } catch (const std::exception& e) {
+            r.fail("registers.match_ground_truth", std::string("malformed ground truth: ") + e.what());
+        }
 
         // The OS manages memory in its own pages (VMCOREINFO PAGESIZE): a
         // page the firmware reserves in part is not the OS's at all, and
         // skiboot keeps allocator headers in the rest of it.
-        uint64_t os_page = 4096;
-        if (const auto p = vmcoreinfo.find("PAGESIZE="); p != std::string::npos) {
-            os_page = std::stoull(vmcoreinfo.substr(p + 9));
-        }
+        // (A bad PAGESIZE is vmcore.vmcoreinfo_pagesize's failure; 4 KiB here.)
+        const uint64_t os_page = std::holds_alternative<uint64_t>(pagesize) ? std::get<uint64_t>(pagesize) : 4096;
         auto reserved = in.firmware_reserved;
         for (auto& [a, e] : reserved) {
             a = a / os_page * os_page;
-            e = (e + os_page - 1) / os_page * os_page;
+            e = e > UINT64_MAX - (os_page - 1) ? UINT64_MAX : (e + os_page - 1) / os_page * os_page;
         }
-        check_pt_load_hashes(*core, *truth, "memory.pt_load_hashes", r, false, reserved,
-                             !in.firmware_reserved.empty());
+        try {
+            check_pt_load_hashes(*core, *truth, "memory.pt_load_hashes", r, false, reserved,
+                                 !in.firmware_reserved.empty());
+        } catch (const std::exception& e) {
+            r.fail("memory.pt_load_hashes", std::string("malformed ground truth: ") + e.what());
+        }
     }
 
     if (!in.scratch_dir.empty()) {

@@ -1,20 +1,29 @@
 // The RTAS interface of the built QEMU, with no guest kernel: QEMU's qtest
 // accelerator writes guest memory and calls ibm,configure-kernel-dump, and
 // QMP dumpdtb shows the /rtas properties. Needs FADUMP_QEMU (the binary)
-// and FADUMP_FIRMWARE (its -L directory).
+// and FADUMP_FIRMWARE (its -L directory). Every answer is awaited at most
+// FADUMP_QTEST_TIMEOUT seconds (default 30): a QEMU that stops answering
+// fails the test instead of blocking it. QMP replies are parsed as JSON.
 #include <gtest/gtest.h>
 #include <libfdt.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "fadump/fadump.h"
 #include "fadump/papr/fdm.hpp"
@@ -31,11 +40,63 @@ std::string env(const char* name)
     return v ? v : "";
 }
 
+double answer_timeout_s()
+{
+    const std::string v = env("FADUMP_QTEST_TIMEOUT");
+    return v.empty() ? 30 : std::stod(v);
+}
+
+// Lines from a descriptor, each awaited at most a deadline.
+class LineReader {
+public:
+    explicit LineReader(int fd = -1) : m_fd(fd) {}
+    /// The next line (without "\n"), or nullopt on EOF or when `timeout_s`
+    /// passes first.
+    std::optional<std::string> next(double timeout_s)
+    {
+        const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+        while (true) {
+            const auto nl = m_buf.find('\n');
+            if (nl != std::string::npos) {
+                std::string line = m_buf.substr(0, nl);
+                m_buf.erase(0, nl + 1);
+                return line;
+            }
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+            if (m_fd < 0 || left.count() <= 0) {
+                return std::nullopt;
+            }
+            pollfd pfd{m_fd, POLLIN, 0};
+            const int n = poll(&pfd, 1, static_cast<int>(left.count()) + 1);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n <= 0) {
+                return std::nullopt;
+            }
+            char buf[4096];
+            ssize_t r;
+            do {
+                r = read(m_fd, buf, sizeof buf);
+            } while (r < 0 && errno == EINTR);
+            if (r <= 0) {
+                return std::nullopt;
+            }
+            m_buf.append(buf, static_cast<size_t>(r));
+        }
+    }
+
+private:
+    int m_fd;
+    std::string m_buf;
+};
+
 // A QEMU under -accel qtest, driven line by line over pipes, plus QMP.
 class QtestQemu {
 public:
     explicit QtestQemu(const std::string& machine_opts, const std::string& smp = "2")
     {
+        signal(SIGPIPE, SIG_IGN);   // a QEMU that died must fail the test, not kill it
         m_dir = fs::temp_directory_path() / ("fadump-qtest-" + std::to_string(getpid()) + "-" + std::to_string(s_n++));
         fs::create_directories(m_dir);
         m_qmp = (m_dir / "qmp.sock").string();
@@ -59,15 +120,16 @@ public:
         close(to_q[0]);
         close(from_q[1]);
         m_in = fdopen(to_q[1], "w");
-        m_out = fdopen(from_q[0], "r");
+        m_out_fd = from_q[0];
+        m_out = LineReader(m_out_fd);
     }
     ~QtestQemu()
     {
         if (m_in) {
             std::fclose(m_in);
         }
-        if (m_out) {
-            std::fclose(m_out);
+        if (m_out_fd >= 0) {
+            close(m_out_fd);
         }
         if (m_pid > 0) {
             kill(m_pid, SIGKILL);
@@ -76,24 +138,26 @@ public:
         std::error_code ec;
         fs::remove_all(m_dir, ec);
     }
-    bool ok() const { return m_in && m_out && m_pid > 0; }
+    bool ok() const { return m_in && m_out_fd >= 0 && m_pid > 0; }
 
+    /// One qtest command and its answer; "TIMEOUT" (a test failure, and
+    /// every later command answers it at once) when QEMU stops answering.
     std::string cmd(const std::string& line)
     {
+        if (m_silent) {
+            return "TIMEOUT";
+        }
         std::fprintf(m_in, "%s\n", line.c_str());
         std::fflush(m_in);
-        char buf[4096];
-        while (std::fgets(buf, sizeof buf, m_out)) {
-            std::string s(buf);
-            if (s.rfind("IRQ", 0) == 0) {
-                continue;
+        const double timeout = answer_timeout_s();
+        while (const auto s = m_out.next(timeout)) {
+            if (s->rfind("IRQ", 0) != 0) {
+                return *s;
             }
-            while (!s.empty() && s.back() == '\n') {
-                s.pop_back();
-            }
-            return s;
         }
-        return "EOF";
+        m_silent = true;
+        ADD_FAILURE() << "QEMU did not answer within " << timeout << " s (or closed its output): " << line;
+        return "TIMEOUT";
     }
     void write(uint64_t addr, const std::vector<std::byte>& bytes)
     {
@@ -115,32 +179,66 @@ public:
         const std::string r = cmd("rtas ibm,configure-kernel-dump " + std::to_string(nargs) + " 0x1000 1 0x1100");
         EXPECT_EQ(r, "OK 0");
         const std::string v = cmd("readl 0x1100");
-        return static_cast<int32_t>(std::stoul(v.substr(3), nullptr, 16));
+        if (v.rfind("OK 0x", 0) != 0) {
+            ADD_FAILURE() << "readl answered \"" << v << "\"";
+            return INT32_MIN;
+        }
+        return static_cast<int32_t>(std::stoul(v.substr(5), nullptr, 16));
     }
-    // The device tree QEMU built at reset, through QMP dumpdtb.
+    // The device tree QEMU built at reset, through QMP dumpdtb (empty, with
+    // a test failure, when QMP fails or does not answer in time).
     std::vector<char> dtb()
     {
         const std::string path = (m_dir / "dump.dtb").string();
-        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_un sa{};
         sa.sun_family = AF_UNIX;
         std::strncpy(sa.sun_path, m_qmp.c_str(), sizeof sa.sun_path - 1);
-        for (int i = 0; i < 100 && connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0; ++i) {
+        bool connected = false;
+        for (int i = 0; i < 100 && !(connected = connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0); ++i) {
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
-        const std::string req = "{\"execute\":\"qmp_capabilities\"}\n{\"execute\":\"dumpdtb\",\"arguments\":"
-                                "{\"filename\":\"" + path + "\"}}\n";
-        (void)::write(fd, req.data(), req.size());
-        std::string got;
-        char buf[4096];
-        while (got.find("\"return\"", got.find("\"return\"") + 1) == std::string::npos) {
-            const ssize_t n = read(fd, buf, sizeof buf);
-            if (n <= 0) {
+        if (!connected) {
+            close(fd);
+            ADD_FAILURE() << "cannot connect to QMP at " << m_qmp;
+            return {};
+        }
+        const nlohmann::json caps = {{"execute", "qmp_capabilities"}, {"id", "caps"}};
+        const nlohmann::json dump = {{"execute", "dumpdtb"}, {"arguments", {{"filename", path}}}, {"id", "dtb"}};
+        const std::string req = caps.dump() + "\n" + dump.dump() + "\n";
+        if (::write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
+            close(fd);
+            ADD_FAILURE() << "cannot send QMP commands";
+            return {};
+        }
+        // Replies, the greeting and events are one JSON object per line;
+        // ours carry their "id".
+        LineReader qmp(fd);
+        bool done = false;
+        while (!done) {
+            const auto line = qmp.next(answer_timeout_s());
+            if (!line) {
+                ADD_FAILURE() << "QMP did not answer dumpdtb within " << answer_timeout_s() << " s";
                 break;
             }
-            got.append(buf, static_cast<size_t>(n));
+            const auto reply = nlohmann::json::parse(*line, nullptr, false);
+            if (reply.is_discarded() || !reply.is_object()) {
+                ADD_FAILURE() << "QMP sent something that is not a JSON object: " << *line;
+                break;
+            }
+            if (!reply.contains("id")) {
+                continue;   // the greeting, an event
+            }
+            if (reply.contains("error")) {
+                ADD_FAILURE() << "QMP " << reply["id"] << " failed: " << reply["error"].dump();
+                break;
+            }
+            done = reply["id"] == "dtb" && reply.contains("return");
         }
         close(fd);
+        if (!done) {
+            return {};
+        }
         std::ifstream f(path, std::ios::binary);
         return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
     }
@@ -157,7 +255,9 @@ private:
     std::string m_qmp;
     pid_t m_pid = -1;
     FILE* m_in = nullptr;
-    FILE* m_out = nullptr;
+    int m_out_fd = -1;
+    LineReader m_out;
+    bool m_silent = false;   // stopped answering: fail fast from then on
 };
 
 constexpr uint32_t FDM = 0x10000;

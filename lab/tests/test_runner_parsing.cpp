@@ -18,3 +18,12 @@ TEST(MemSpec, ParsesQemuSizes)
     EXPECT_EQ(lab::mem_bytes("4096"), 4096ULL << 20);
     EXPECT_FALSE(lab::mem_bytes("lots"));
 }
+
+TEST(OptionSpecs, HugeNumbersAreRejectedNotThrownOrWrapped)
+{
+    EXPECT_FALSE(lab::smp_cpus("99999999999999999999"));
+    EXPECT_FALSE(lab::smp_cpus("cpus=4294967296"));
+    EXPECT_FALSE(lab::smp_cpus("sockets=65536,cores=65536,threads=2"));
+    EXPECT_FALSE(lab::mem_bytes("99999999999999999999G"));
+    EXPECT_FALSE(lab::mem_bytes("17179869184G"));   // 2^64 bytes
+}

@@ -1,0 +1,122 @@
+#include "console_values.hpp"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <charconv>
+
+namespace lab {
+namespace {
+
+// Lines are quoted in errors, shortened: a garbled console can be long.
+std::string quote(const std::string& line)
+{
+    constexpr size_t MAX = 120;
+    return "\"" + (line.size() > MAX ? line.substr(0, MAX) + "..." : line) + "\"";
+}
+
+// The largest CPU count a cpus-online list may describe (Linux NR_CPUS on
+// ppc64 is at most 8192).
+constexpr uint64_t MAX_CPUS = 8192;
+
+}  // namespace
+
+std::optional<uint64_t> parse_u64(std::string_view s, int base)
+{
+    if (s.empty() || !(std::isxdigit(static_cast<unsigned char>(s.front())))) {
+        return std::nullopt;
+    }
+    uint64_t v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+    if (ec != std::errc{} || end != s.data() + s.size()) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+ConsoleValue<uint64_t> last_value(const std::vector<std::string>& lines, const std::string& key)
+{
+    ConsoleValue<uint64_t> out;
+    for (const auto& l : lines) {
+        const auto p = l.find(key);
+        if (p == std::string::npos) {
+            continue;
+        }
+        const auto start = p + key.size();
+        const auto stop = l.find_first_of(" \t", start);
+        const std::string_view text =
+            std::string_view(l).substr(start, stop == std::string::npos ? stop : stop - start);
+        out.value = parse_u64(text);
+        out.error = out.value ? "" : fmt::format("{}: not a decimal number in {}", key, quote(l));
+    }
+    return out;
+}
+
+ConsoleValue<unsigned> cpus_online(const std::vector<std::string>& lines)
+{
+    const std::string tag = "FADUMP-LAB: cpus-online ";
+    for (const auto& l : lines) {
+        const auto p = l.find(tag);
+        if (p == std::string::npos) {
+            continue;
+        }
+        const std::string_view list = std::string_view(l).substr(p + tag.size());
+        uint64_t n = 0;
+        size_t pos = 0;
+        while (pos <= list.size()) {
+            const size_t comma = std::min(list.find(',', pos), list.size());
+            const std::string_view part = list.substr(pos, comma - pos);
+            const size_t dash = part.find('-');
+            const auto lo = parse_u64(part.substr(0, dash));
+            const auto hi = dash == std::string_view::npos ? lo : parse_u64(part.substr(dash + 1));
+            if (!lo || !hi || *hi < *lo || *hi - *lo >= MAX_CPUS || (n += *hi - *lo + 1) > MAX_CPUS) {
+                return {std::nullopt, "not a CPU list: " + quote(l)};
+            }
+            pos = comma + 1;
+        }
+        return {static_cast<unsigned>(n), ""};
+    }
+    return {};
+}
+
+ConsoleValue<std::vector<std::pair<uint64_t, uint64_t>>> reserved_ranges(const std::vector<std::string>& lines)
+{
+    ConsoleValue<std::vector<std::pair<uint64_t, uint64_t>>> out;
+    const std::string tag = "FADUMP-LAB: reserved-ranges ";
+    for (const auto& l : lines) {
+        const auto p = l.find(tag);
+        if (p == std::string::npos) {
+            continue;
+        }
+        const std::string_view hex = std::string_view(l).substr(p + tag.size());
+        if (hex.size() % 32 != 0) {
+            return {std::nullopt, "reserved-ranges is not whole 16-byte pairs: " + quote(l)};
+        }
+        auto& v = out.value ? *out.value : out.value.emplace();
+        for (size_t i = 0; i < hex.size(); i += 32) {
+            const auto a = parse_u64(hex.substr(i, 16), 16);
+            const auto n = parse_u64(hex.substr(i + 16, 16), 16);
+            if (!a || !n || *n > UINT64_MAX - *a) {
+                return {std::nullopt,
+                        fmt::format("reserved-ranges pair {}: not hex or past 2^64: {}", i / 32, quote(l))};
+            }
+            v.emplace_back(*a, *a + *n);
+        }
+    }
+    return out;
+}
+
+std::string reserved_names(const std::vector<std::string>& lines)
+{
+    const std::string tag = "FADUMP-LAB: reserved-names ";
+    std::string names;
+    for (const auto& l : lines) {
+        const auto p = l.find(tag);
+        if (p != std::string::npos) {
+            names = l.substr(p + tag.size());
+        }
+    }
+    return names;
+}
+
+}  // namespace lab

@@ -1,0 +1,3 @@
+#!/bin/sh
+# A "QEMU" that stops answering: reads nothing, says nothing.
+exec sleep 600

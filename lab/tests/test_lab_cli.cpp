@@ -1,0 +1,63 @@
+// The built fadump-lab on hostile input: a garbled guest console and a
+// hostile vmcore become failed named checks in a report that is still
+// written; a report that cannot be written is an error.
+#include "lab_binary.hpp"
+
+namespace {
+
+using lab::test::SyntheticCore;
+
+class LabCli : public lab::test::LabBinary {};
+
+TEST_F(LabCli, GarbledConsoleValuesAreFailedChecksInAWrittenReport)
+{
+    const auto qemu = fake_qemu(
+        "echo 'fadump: Registration is successful'\n"
+        "echo 'sysrq: Trigger a crash'\n"
+        "echo 'Linux version 6.1.0 (fake capture kernel)'\n"
+        "echo 'Firmware-assisted dump is active'\n"
+        "echo 'FADUMP-LAB: cpus-online 0-zz'\n"
+        "echo 'FADUMP-LAB: capture vmcore_size=?'\n"
+        "echo 'FADUMP-LAB: copied'\n"
+        "echo 'FADUMP-LAB: released'\n");
+    start_run(qemu);
+    const auto status = wait_lab(60);
+    ASSERT_TRUE(status) << log();
+    EXPECT_TRUE(WIFEXITED(*status)) << "the lab died of a signal\n" << log();
+    EXPECT_EQ(WEXITSTATUS(*status), 1) << log();
+    EXPECT_EQ(check_result("console.vmcore_size"), "fail") << log();
+    EXPECT_EQ(check_result("console.cpus_online"), "fail") << log();
+}
+
+TEST_F(LabCli, GarbledVmcoreinfoPagesizeIsAFailedCheckInAWrittenReport)
+{
+    SyntheticCore core;
+    core.vmcoreinfo = "OSRELEASE=6.1.0-test\nPAGESIZE=zz\n";
+    core.write((m_dir / "vmcore").string());
+    std::ofstream(m_dir / "truth.json")
+        << R"({"page_size": 4096, "page_sha256": "", "trigger_cpu_index": 0, "cpus": []})";
+    m_lab = spawn({FADUMP_LAB_BINARY, "check", (m_dir / "vmcore").string(), "--vmlinux", (m_dir / "vmlinux").string(),
+                   "--ground-truth", (m_dir / "truth.json").string(), "--report", report_path().string()});
+    const auto status = wait_lab(60);
+    ASSERT_TRUE(status) << log();
+    EXPECT_TRUE(WIFEXITED(*status)) << "the lab died of a signal\n" << log();
+    EXPECT_EQ(WEXITSTATUS(*status), 1) << log();
+    EXPECT_EQ(check_result("vmcore.vmcoreinfo_pagesize"), "fail") << log();
+}
+
+TEST_F(LabCli, AReportThatCannotBeWrittenIsAnError)
+{
+    SyntheticCore().write((m_dir / "vmcore").string());
+    for (const std::string& target :
+         std::vector<std::string>{"/dev/full", (m_dir / "no-such-dir" / "report.json").string()}) {
+        m_lab = spawn({FADUMP_LAB_BINARY, "check", (m_dir / "vmcore").string(), "--vmlinux",
+                       (m_dir / "vmlinux").string(), "--report", target});
+        const auto status = wait_lab(60);
+        ASSERT_TRUE(status) << log();
+        EXPECT_TRUE(WIFEXITED(*status)) << log();
+        EXPECT_EQ(WEXITSTATUS(*status), 3) << target << "\n" << log();
+        EXPECT_NE(log().find("cannot write the report " + target), std::string::npos) << log();
+    }
+}
+
+}  // namespace

@@ -1,0 +1,147 @@
+// Child processes: no wait is unbounded, stopping is SIGTERM, grace, then
+// SIGKILL to the whole group, and EINTR is not end of file.
+#include <gtest/gtest.h>
+#include <sys/prctl.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "pid_helpers.hpp"
+#include "process.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using lab::test::gone;
+using lab::test::read_pid;
+
+double seconds_since(std::chrono::steady_clock::time_point t0)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+class Process : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        prctl(PR_SET_CHILD_SUBREAPER, 1);
+        m_dir = fs::temp_directory_path() / ("fadump-process-test-" + std::to_string(getpid()));
+        fs::create_directories(m_dir);
+    }
+    void TearDown() override
+    {
+        std::ifstream in(m_dir / "pid");
+        pid_t pid = 0;
+        if (in >> pid && pid > 0) {
+            kill(pid, SIGKILL);
+        }
+        const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        while (waitpid(-1, nullptr, WNOHANG) >= 0 && std::chrono::steady_clock::now() < end) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        fs::remove_all(m_dir);
+    }
+    std::string pidfile() const { return (m_dir / "pid").string(); }
+    fs::path m_dir;
+};
+
+TEST_F(Process, WaitExitHasATimeoutWhenTheChildClosesItsOutput)
+{
+    auto c = lab::Child::spawn({"sh", "-c", "exec >/dev/null 2>&1; sleep 30"}, (m_dir / "log").string(), false);
+    ASSERT_TRUE(c);
+    const pid_t pid = c->pid();
+    const auto t0 = std::chrono::steady_clock::now();
+    int status = 0;
+    EXPECT_FALSE(c->wait_exit(1, &status));
+    EXPECT_LT(seconds_since(t0), 3);
+    EXPECT_TRUE(c->stop(1));
+    EXPECT_TRUE(gone(pid));
+}
+
+TEST_F(Process, WaitExitEndsWhenTheChildExitsThoughAGrandchildHoldsItsOutput)
+{
+    auto c = lab::Child::spawn({"sh", "-c", "sleep 30 & echo $! > " + pidfile() + "; echo done"},
+                               (m_dir / "log").string(), false);
+    ASSERT_TRUE(c);
+    const auto t0 = std::chrono::steady_clock::now();
+    int status = -1;
+    EXPECT_TRUE(c->wait_exit(10, &status));
+    EXPECT_LT(seconds_since(t0), 3);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ASSERT_FALSE(c->lines().empty());
+    EXPECT_EQ(c->lines().back(), "done");
+    const auto grandchild = read_pid(pidfile(), 1);
+    ASSERT_TRUE(grandchild);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_TRUE(gone(*grandchild)) << "the exited child's group was not swept";
+}
+
+TEST_F(Process, StopGivesTheGraceThenKillsTheGroup)
+{
+    auto c = lab::Child::spawn({"sh", "-c", "trap '' TERM; sleep 30 & echo $! > " + pidfile() + "; echo ready; wait"},
+                               (m_dir / "log").string(), false);
+    ASSERT_TRUE(c);
+    ASSERT_EQ(c->wait_for({"ready"}, {}, 10).kind, lab::WaitResult::Matched);
+    const pid_t pid = c->pid();
+    const auto grandchild = read_pid(pidfile(), 1);
+    ASSERT_TRUE(grandchild);
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(c->stop(1));
+    const double took = seconds_since(t0);
+    EXPECT_GE(took, 0.9) << "SIGKILL before the grace";
+    EXPECT_LT(took, 3);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_TRUE(gone(pid));
+    EXPECT_TRUE(gone(*grandchild));
+}
+
+TEST_F(Process, RunCommandTimesOutWhenTheChildClosesItsOutput)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    std::string out;
+    EXPECT_EQ(lab::run_command({"sh", "-c", "echo $$ > " + pidfile() + "; exec >/dev/null 2>&1; exec sleep 30"}, &out,
+                               1, true, 1),
+              124);
+    EXPECT_LT(seconds_since(t0), 4);
+    const auto pid = read_pid(pidfile(), 1);
+    ASSERT_TRUE(pid);
+    EXPECT_TRUE(gone(*pid));
+}
+
+TEST_F(Process, RunCommandReportsExitStatusAndOutput)
+{
+    std::string out;
+    EXPECT_EQ(lab::run_command({"sh", "-c", "echo hello; exit 7"}, &out, 10), 7);
+    EXPECT_EQ(out, "hello\n");
+    EXPECT_EQ(lab::run_command({"/nonexistent/tool"}, &out, 10), -1);
+}
+
+extern "C" void on_alarm(int) {}
+
+TEST_F(Process, ReadRetryingIsNotEndOfFileOnEintr)
+{
+    int p[2];
+    ASSERT_EQ(pipe(p), 0);
+    struct sigaction sa {};
+    sa.sa_handler = on_alarm;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: read(2) returns EINTR
+    struct sigaction old {};
+    sigaction(SIGALRM, &sa, &old);
+    itimerval tv{};
+    tv.it_value.tv_usec = 100000;
+    setitimer(ITIMER_REAL, &tv, nullptr);
+    std::thread writer([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(400));
+        (void)!write(p[1], "x", 1);
+    });
+    char c = 0;
+    const ssize_t n = lab::read_retrying(p[0], &c, 1);
+    writer.join();
+    sigaction(SIGALRM, &old, nullptr);
+    close(p[0]);
+    close(p[1]);
+    EXPECT_EQ(n, 1);
+    EXPECT_EQ(c, 'x');
+}
+
+}  // namespace

@@ -1,0 +1,141 @@
+// check_vmcore on vmcores a hostile capture kernel could have written and on
+// malformed ground truth: every case is a failed named check, never a crash,
+// an exception or a read outside the mapped file.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "synthetic_core.hpp"
+#include "vmcore_checks.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using lab::test::SyntheticCore;
+
+class VmcoreHostile : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        m_dir = fs::temp_directory_path() / ("fadump-vmcore-hostile-" + std::to_string(getpid()) + "-" +
+                                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::create_directories(m_dir);
+        m_in.vmcore = (m_dir / "vmcore").string();
+        m_in.vmlinux = (m_dir / "vmlinux").string();  // absent: vmlinux.symbols fails, nothing else needs it
+        m_in.ground_truth = (m_dir / "truth.json").string();
+        truth(R"({"page_size": 4096, "page_sha256": "", "trigger_cpu_index": 0, "cpus": []})");
+    }
+    void TearDown() override { fs::remove_all(m_dir); }
+
+    void truth(const std::string& json) { std::ofstream(*m_in.ground_truth) << json; }
+
+    lab::Verdict verdict(const lab::Report& r, const std::string& name)
+    {
+        for (const auto& c : r.checks()) {
+            if (c.name == name) {
+                return c.verdict;
+            }
+        }
+        ADD_FAILURE() << "no check " << name;
+        return lab::Verdict::Skip;
+    }
+    std::string detail(const lab::Report& r, const std::string& name)
+    {
+        for (const auto& c : r.checks()) {
+            if (c.name == name) {
+                return c.detail;
+            }
+        }
+        return "";
+    }
+
+    fs::path m_dir;
+    lab::CheckInput m_in;
+};
+
+TEST_F(VmcoreHostile, ZeroPagesizeIsAFailedCheck)
+{
+    SyntheticCore core;
+    core.vmcoreinfo = "OSRELEASE=6.1.0-test\nPAGESIZE=0\n";
+    core.write(m_in.vmcore);
+    m_in.firmware_reserved = {{0x1000, 0x2000}};  // rounded to PAGESIZE
+    lab::Report r;
+    check_vmcore(m_in, r);
+    EXPECT_EQ(verdict(r, "vmcore.vmcoreinfo_pagesize"), lab::Verdict::Fail);
+    EXPECT_FALSE(r.passed());
+}
+
+TEST_F(VmcoreHostile, GarbledPagesizeIsAFailedCheck)
+{
+    for (const char* v : {"zz", "", "99999999999999999999999", "4096x", "12288"}) {
+        SyntheticCore core;
+        core.vmcoreinfo = std::string("OSRELEASE=6.1.0-test\nPAGESIZE=") + v + "\n";
+        core.write(m_in.vmcore);
+        lab::Report r;
+        check_vmcore(m_in, r);
+        EXPECT_EQ(verdict(r, "vmcore.vmcoreinfo_pagesize"), lab::Verdict::Fail) << "PAGESIZE=" << v;
+    }
+}
+
+TEST_F(VmcoreHostile, GoodPagesizePasses)
+{
+    SyntheticCore().write(m_in.vmcore);
+    lab::Report r;
+    check_vmcore(m_in, r);
+    EXPECT_EQ(verdict(r, "vmcore.vmcoreinfo_pagesize"), lab::Verdict::Pass) << detail(r, "vmcore.vmcoreinfo_pagesize");
+}
+
+TEST_F(VmcoreHostile, WrappingLoadOffsetIsNotReadPastTheFile)
+{
+    for (const uint64_t off : {0xFFFFFFFFFFFFF000ULL, 0xFFFFFFFFFFFFFFFFULL, 0x8000000000000000ULL}) {
+        SyntheticCore core;
+        core.load_offset_override = off;
+        core.write(m_in.vmcore);
+        const std::string hashes(2 * 64, '0');
+        truth(R"({"page_size": 4096, "page_sha256": ")" + hashes + R"(", "trigger_cpu_index": 0, "cpus": []})");
+        lab::Report r;
+        check_vmcore(m_in, r);
+        EXPECT_EQ(verdict(r, "memory.pt_load_hashes"), lab::Verdict::Fail) << std::hex << off;
+        EXPECT_NE(detail(r, "memory.pt_load_hashes").find("outside the file"), std::string::npos)
+            << detail(r, "memory.pt_load_hashes");
+    }
+}
+
+TEST_F(VmcoreHostile, WrappingLoadSizeIsNotReadPastTheFile)
+{
+    SyntheticCore core;
+    core.load_paddr = 0xFFFFFFFFFFFFE000ULL;
+    core.load_filesz_override = 0x4000;  // paddr + filesz wraps
+    core.write(m_in.vmcore);
+    truth(R"({"page_size": 4096, "page_sha256": "", "trigger_cpu_index": 0, "cpus": []})");
+    lab::Report r;
+    check_vmcore(m_in, r);
+    EXPECT_EQ(verdict(r, "memory.pt_load_hashes"), lab::Verdict::Fail);
+}
+
+TEST_F(VmcoreHostile, MalformedGroundTruthIsAFailedCheck)
+{
+    SyntheticCore().write(m_in.vmcore);
+    for (const char* t : {R"({"trigger_cpu_index": "zero", "cpus": []})",
+                          R"({"page_size": 0, "page_sha256": "", "trigger_cpu_index": 0, "cpus": []})",
+                          R"({"page_size": 4096, "page_sha256": 7, "trigger_cpu_index": 0, "cpus": []})",
+                          R"({"page_size": 4096, "page_sha256": "", "trigger_cpu_index": 0,
+                              "cpus": [{"cpu_index": 0, "logical_id": 1, "gpr": ["zz"]}]})",
+                          R"([1, 2, 3])"}) {
+        truth(t);
+        lab::Report r;
+        check_vmcore(m_in, r);
+        EXPECT_FALSE(r.passed()) << t;
+        bool named = false;
+        for (const auto& c : r.checks()) {
+            named = named || (c.verdict == lab::Verdict::Fail &&
+                              (c.name.rfind("ground_truth", 0) == 0 || c.name.rfind("registers", 0) == 0 ||
+                               c.name.rfind("memory", 0) == 0));
+        }
+        EXPECT_TRUE(named) << t;
+    }
+}
+
+}  // namespace

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "artifacts.hpp"
 #include "report.hpp"
 #include "runner.hpp"
 #include "vmcore_checks.hpp"
@@ -43,6 +44,11 @@ int main(int argc, char** argv)
     check->add_option("--cpus", cpus, "CPUs online at crash time");
     check->add_option("--scratch", scratch, "directory for gdb's scratch copy (enables the gdb check)");
     check->add_option("--report", report_path, "write the JSON report here");
+    std::string console;
+    std::string mem;
+    check->add_option("--console", console, "the run's console.log (pids, panic line, memory; enables crash.log, "
+                      "crash.ps, crash.kmem)")->check(CLI::ExistingFile);
+    check->add_option("--mem", mem, "guest RAM (QEMU -m; default: the console's Memory: line)");
 
     CLI11_PARSE(app, argc, argv);
 
@@ -58,6 +64,22 @@ int main(int argc, char** argv)
             in.expected_cpus = cpus;
         }
         in.scratch_dir = scratch;
+        if (!console.empty()) {
+            std::ifstream f(console);
+            std::vector<std::string> lines;
+            for (std::string l; std::getline(f, l);) {
+                lines.push_back(l);
+            }
+            in.guest = lab::guest_facts(lines);
+        }
+        if (!mem.empty()) {
+            in.ram_bytes = lab::mem_bytes(mem);
+            if (!in.ram_bytes) {
+                std::cerr << "fadump-lab: cannot read --mem " << mem << "\n";
+                return 2;
+            }
+        }
+        in.crash = lab::run_script("fetch-crash", &in.crash_error);
         report.facts["vmcore"] = in.vmcore;
         lab::check_vmcore(in, report);
         rc = report.passed() ? 0 : 1;

@@ -211,6 +211,9 @@ int run_cycle(const RunOptions& opt, Report& r)
         r.fail("setup.firmware", err);
         return 1;
     }
+    // The crash utility: its checks fail without it, the others still run.
+    std::string crash_error;
+    const auto crash = run_script("fetch-crash", &crash_error);
     std::string ver;
     run_command({a.qemu, "--version"}, &ver, 30);
     r.facts["qemu_binary"] = a.qemu;
@@ -420,6 +423,10 @@ int run_cycle(const RunOptions& opt, Report& r)
             in.expected_cpus = cpus;
         }
         in.scratch_dir = dir.string();
+        in.crash = crash;
+        in.crash_error = crash_error;
+        in.guest = guest_facts(child->lines());
+        in.ram_bytes = *mem;
         if (pnv) {
             in.firmware_reserved = reserved_ranges(child->lines());
             r.facts["firmware_reserved"] = reserved_names(child->lines());

@@ -287,20 +287,25 @@ Judgement judge_kmem(std::optional<uint64_t> total_pages, uint64_t page_size, ui
     if (!total_pages) {
         return {false, "no TOTAL MEM line in kmem -i"};
     }
-    if (!facts.mem_available_kib || !facts.mem_reserved_kib) {
-        return {false, "the console has no \"Memory: ...K/...K available\" line"};
+    if (!facts.mem_reserved_kib) {
+        return {false, "the console has no \"Memory: ...K/...K available (... reserved ...)\" line"};
     }
     if (page_size == 0) {
         return {false, "page size unknown"};
     }
     const uint64_t total = *total_pages * page_size;
-    const uint64_t low = *facts.mem_available_kib * 1024;
+    const uint64_t reserved = *facts.mem_reserved_kib * 1024;
+    if (reserved > ram_bytes) {
+        return {false, fmt::format("the kernel reserved {}, more than the guest RAM {}", mib(reserved), mib(ram_bytes))};
+    }
+    const uint64_t low = ram_bytes - reserved;
     const bool ok = total >= low && total <= ram_bytes;
-    return {ok, fmt::format("kmem -i TOTAL MEM {} pages of {} KiB = {}; guest RAM {}; the booting kernel had {} "
-                            "available after reserving {} (Memory: line); allowed [{}, {}]{}",
-                            *total_pages, page_size / 1024, mib(total), mib(ram_bytes), mib(low),
-                            mib(*facts.mem_reserved_kib * 1024), mib(low), mib(ram_bytes),
-                            ok ? fmt::format(", {} below RAM", mib(ram_bytes - total)) : ": outside")};
+    return {ok, fmt::format("kmem -i TOTAL MEM {} pages of {} KiB = {}; guest RAM {} less the {} the booting kernel "
+                            "reserved (Memory: line) = {}; allowed [{}, {}]{}",
+                            *total_pages, page_size / 1024, mib(total), mib(ram_bytes), mib(reserved), mib(low),
+                            mib(low), mib(ram_bytes),
+                            ok ? fmt::format(": {} above the floor (memory freed after boot)", mib(total - low))
+                               : ": outside")};
 }
 
 void check_crash(const CrashInput& in, Report& r)

@@ -88,11 +88,12 @@ Judgement judge_log(const std::string& log_text, const GuestFacts& facts);
 /// the crasher is active (">", RU) and a child of init.
 Judgement judge_ps(const std::vector<CrashTask>& tasks, const GuestFacts& facts);
 
-/// crash.kmem: kmem -i's total memory (pages x `page_size`) lies between
-/// what the kernel said it had available at boot (guest RAM less what it
-/// reserved: its image, early allocations, the fadump area) and the guest's
-/// RAM. Pages only come back after that line (init memory, the initrd), so
-/// the total can grow from "available" but never beyond the RAM.
+/// crash.kmem: kmem -i's total memory (pages x `page_size`, the kernel's
+/// totalram) is the guest's RAM less at most what the booting kernel
+/// reserved ("Memory: ...K/...K available (..., RK reserved": its image,
+/// early allocations, struct pages, the fadump area): within
+/// [RAM - reserved, RAM]. totalram only grows after that line (init memory
+/// and the initrd are freed into it), never beyond the RAM.
 Judgement judge_kmem(std::optional<uint64_t> total_pages, uint64_t page_size, uint64_t ram_bytes,
                      const GuestFacts& facts);
 

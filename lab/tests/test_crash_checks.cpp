@@ -217,10 +217,16 @@ TEST(CrashKmem, TotalWithinWhatTheKernelReserved)
     const auto j = lab::judge_kmem(pages, PAGE, RAM, facts());
     EXPECT_TRUE(j.ok) << j.detail;
     EXPECT_FALSE(lab::judge_kmem(pages, PAGE, 1ULL << 30, facts()).ok);   // a 1 GiB guest
+    EXPECT_FALSE(lab::judge_kmem(pages, PAGE, 4ULL << 30, facts()).ok);   // a 4 GiB guest
     EXPECT_FALSE(lab::judge_kmem(pages, 4096, RAM, facts()).ok);         // 4 KiB pages: far too little
     EXPECT_FALSE(lab::judge_kmem(32769, PAGE, RAM, facts()).ok);         // more than the RAM
-    EXPECT_FALSE(lab::judge_kmem(26950 - 1, PAGE, RAM, facts()).ok);     // less than available at boot
-    EXPECT_TRUE(lab::judge_kmem(26950, PAGE, RAM, facts()).ok);          // 1724800K exactly
+    EXPECT_TRUE(lab::judge_kmem(32768, PAGE, RAM, facts()).ok);          // all of it
+    // 2097152K - 365760K reserved = 1731392K = 27053 pages of 64 KiB.
+    EXPECT_TRUE(lab::judge_kmem(27053, PAGE, RAM, facts()).ok);
+    EXPECT_FALSE(lab::judge_kmem(27052, PAGE, RAM, facts()).ok);
+    auto f = facts();
+    f.mem_reserved_kib = 3u << 20;   // more than the RAM
+    EXPECT_FALSE(lab::judge_kmem(pages, PAGE, RAM, f).ok);
     EXPECT_FALSE(lab::judge_kmem(std::nullopt, PAGE, RAM, facts()).ok);
     EXPECT_FALSE(lab::judge_kmem(pages, PAGE, RAM, lab::GuestFacts{}).ok);
 }

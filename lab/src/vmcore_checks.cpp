@@ -458,7 +458,9 @@ void check_vmcore(const CheckInput& in, Report& r)
     }
 
     if (!in.crash) {
-        r.fail("crash.open", "no crash utility: " + in.crash_error);
+        for (const char* name : {"crash.open", "crash.bt_a", "crash.log", "crash.ps", "crash.kmem"}) {
+            r.fail(name, "no crash utility: " + in.crash_error);
+        }
         return;
     }
     CrashInput ci;

@@ -96,12 +96,23 @@ std::vector<CrashBacktrace> parse_bt(const std::string& text)
     std::vector<CrashBacktrace> out;
     const std::regex head(R"re(^PID:\s+(\d+)\s+TASK:\s+[0-9a-f]+\s+CPU:\s+(\d+)\s+COMMAND:\s+"(.*)")re");
     const std::regex frame(R"(^\s*#\d+\s+\[[0-9a-f]+\]\s+(\S+)\s+at\s+[0-9a-f]+)");
+    const std::regex nip(R"(^\s*NIP:\s+([0-9a-f]+)\s)");
+    const std::regex nip_sym(R"(^\s*\[NIP\s*:\s*(\S+)\])");
+    const std::regex lr_sym(R"(^\s*\[LR\s*:\s*(\S+)\])");
     for (const auto& l : split_lines(text)) {
         std::smatch m;
         if (std::regex_search(l, m, head)) {
             out.push_back({std::stoull(m[1]), static_cast<unsigned>(std::stoul(m[2])), m[3], {}});
-        } else if (!out.empty() && std::regex_search(l, m, frame)) {
+        } else if (out.empty()) {
+            continue;
+        } else if (std::regex_search(l, m, frame)) {
             out.back().frames.push_back(m[1]);
+        } else if (std::regex_search(l, m, nip)) {
+            out.back().nip = std::stoull(m[1], nullptr, 16);
+        } else if (std::regex_search(l, m, nip_sym)) {
+            out.back().nip_symbol = m[1];
+        } else if (std::regex_search(l, m, lr_sym)) {
+            out.back().lr_symbol = m[1];
         }
     }
     return out;
@@ -190,12 +201,21 @@ Judgement judge_bt(const std::vector<CrashBacktrace>& bts, const std::string& bt
     std::set<unsigned> on;
     std::string where;
     for (const auto& b : bts) {
-        if (b.frames.empty()) {
-            return {false, fmt::format("pid {} on CPU {}: no frames", b.pid, b.cpu)};
-        }
         on.insert(b.cpu);
-        where += fmt::format("{}CPU {} pid {} \"{}\" ({} frames)", where.empty() ? "" : ", ", b.cpu, b.pid, b.command,
-                             b.frames.size());
+        where += fmt::format("{}CPU {} pid {} \"{}\" ", where.empty() ? "" : ", ", b.cpu, b.pid, b.command);
+        if (!b.frames.empty()) {
+            where += fmt::format("({} frames)", b.frames.size());
+            continue;
+        }
+        // Stopped inside OPAL: the NIP is skiboot's (real mode, no kernel
+        // symbol) and the kernel's return point from OPAL is in LR.
+        const bool in_opal = b.nip_symbol.empty() && (b.nip >> 60) == 0 && b.lr_symbol == "opal_return";
+        if (!in_opal) {
+            return {false, fmt::format("pid {} on CPU {}: no frames (NIP {:#x} {}, LR {})", b.pid, b.cpu, b.nip,
+                                       b.nip_symbol.empty() ? "?" : b.nip_symbol,
+                                       b.lr_symbol.empty() ? "?" : b.lr_symbol)};
+        }
+        where += fmt::format("(stopped in OPAL: NIP {:#x}, LR opal_return, no kernel frames)", b.nip);
     }
     if (bts.size() != cpus || on.size() != cpus) {
         return {false, fmt::format("{} backtraces on {} distinct CPUs for {} online CPUs: {}", bts.size(), on.size(),

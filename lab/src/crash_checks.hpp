@@ -45,6 +45,9 @@ struct CrashBacktrace {
     unsigned cpu = 0;
     std::string command;
     std::vector<std::string> frames;   // function names, innermost first
+    uint64_t nip = 0;                  // the saved registers crash shows
+    std::string nip_symbol;            // "crash_fadump+552"; empty outside the kernel
+    std::string lr_symbol;             // "opal_return"
 };
 std::vector<CrashBacktrace> parse_bt(const std::string& text);
 
@@ -75,8 +78,12 @@ Judgement judge_open(int exit_code, const std::string& session, const std::vecto
                      bool kernel_has_modules);
 
 /// crash.bt_a: one backtrace per online CPU, on distinct CPUs, each with
-/// frames; at least one through sysrq_handle_crash and panic, that of the
-/// crasher the guest named (pid and comm) when it named one.
+/// frames; exactly one through sysrq_handle_crash and panic, that of the
+/// crasher the guest named (pid and comm) when it named one. A CPU the
+/// firmware stopped inside an OPAL call (PowerNV) has no kernel frames for
+/// crash to unwind: its block passes without frames only when its NIP is a
+/// real-mode address outside the kernel and its LR the kernel's
+/// opal_return, and it is not the crashing one.
 Judgement judge_bt(const std::vector<CrashBacktrace>& bts, const std::string& bt_text, unsigned cpus,
                    const GuestFacts& facts);
 

@@ -1,8 +1,8 @@
 // The crash checks' parsers and judgements against real crash 8.0.6 output
-// of a pseries fadump vmcore (data/crash-pseries: bt -a, ps, kmem -i and the
-// session as crash wrote them, log and console.log trimmed to the lines that
-// matter), and against the same output mutated the ways a wrong dump would
-// differ.
+// of a pseries fadump vmcore and a powernv10 MPIPL one (data/crash-MACHINE:
+// bt -a, ps, kmem -i and the session as crash wrote them, log and
+// console.log trimmed to the lines that matter), and against the same output
+// mutated the ways a wrong dump would differ.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -12,9 +12,9 @@
 
 namespace {
 
-std::string data(const std::string& name)
+std::string data(const std::string& name, const std::string& machine = "pseries")
 {
-    std::ifstream f(std::string(FADUMP_LAB_TEST_DATA) + "/crash-pseries/" + name);
+    std::ifstream f(std::string(FADUMP_LAB_TEST_DATA) + "/crash-" + machine + "/" + name);
     EXPECT_TRUE(f) << name;
     std::ostringstream s;
     s << f.rdbuf();
@@ -229,4 +229,47 @@ TEST(CrashKmem, TotalWithinWhatTheKernelReserved)
     EXPECT_FALSE(lab::judge_kmem(pages, PAGE, RAM, f).ok);
     EXPECT_FALSE(lab::judge_kmem(std::nullopt, PAGE, RAM, facts()).ok);
     EXPECT_FALSE(lab::judge_kmem(pages, PAGE, RAM, lab::GuestFacts{}).ok);
+}
+
+// powernv10: the non-crashing CPU was inside an OPAL call when the SBE
+// stopped it (NIP in skiboot, LR opal_return): crash shows its registers
+// and no kernel frames.
+TEST(CrashPowerNV, ACpuStoppedInOpal)
+{
+    const std::string bt = data("bt_a.txt", "powernv10");
+    const auto f = lab::guest_facts(lines(data("console.log", "powernv10")));
+    const auto bts = lab::parse_bt(bt);
+    ASSERT_EQ(bts.size(), 2u);
+    EXPECT_EQ(bts[1].nip, 0x300037c4u);
+    EXPECT_EQ(bts[1].nip_symbol, "");
+    EXPECT_EQ(bts[1].lr_symbol, "opal_return");
+    EXPECT_TRUE(bts[1].frames.empty());
+    EXPECT_EQ(bts[0].nip_symbol, "crash_fadump+552");
+    const auto j = lab::judge_bt(bts, bt, 2, f);
+    EXPECT_TRUE(j.ok) << j.detail;
+    auto judge = [&](const std::string& text) { return lab::judge_bt(lab::parse_bt(text), text, 2, f).ok; };
+    // Frameless anywhere but inside OPAL is a failed unwind.
+    EXPECT_FALSE(judge(mutate(bt, "[LR   : opal_return]", "[LR   : pnv_smp_cpu_kill_self+40]")));
+    EXPECT_FALSE(judge(drop_lines(bt, "[LR   : opal_return]")));
+    EXPECT_FALSE(judge(mutate(bt, "NIP: 00000000300037c4", "NIP: c0000000000037c4")));
+    EXPECT_FALSE(judge(mutate(bt, "[LR   : opal_return]", "[NIP  : pnv_idle+12]\n [LR   : opal_return]")));
+}
+
+TEST(CrashPowerNV, TheOtherChecks)
+{
+    const auto f = lab::guest_facts(lines(data("console.log", "powernv10")));
+    EXPECT_EQ(f.task("crasher")->pid, 70u);
+    EXPECT_EQ(f.mem_reserved_kib, 975424u);   // not the capture kernel's 1412480K
+    const std::vector<std::string> outs = {data("bt_a.txt", "powernv10"), data("log.txt", "powernv10"),
+                                           data("ps.txt", "powernv10"), data("kmem_i.txt", "powernv10")};
+    EXPECT_TRUE(lab::judge_open(0, data("session.txt", "powernv10"), outs, false).ok);
+    EXPECT_TRUE(lab::judge_log(outs[1], f).ok);
+    EXPECT_TRUE(lab::judge_ps(lab::parse_ps(outs[2]), f).ok);
+    const auto pages = lab::parse_kmem_total_pages(outs[3]);
+    EXPECT_EQ(pages, 17558u);
+    EXPECT_TRUE(lab::judge_kmem(pages, PAGE, RAM, f).ok);
+    // The pseries console's facts do not fit this dump.
+    EXPECT_FALSE(lab::judge_log(outs[1], facts()).ok);
+    EXPECT_FALSE(lab::judge_ps(lab::parse_ps(outs[2]), facts()).ok);
+    EXPECT_FALSE(lab::judge_kmem(pages, PAGE, RAM, facts()).ok);
 }

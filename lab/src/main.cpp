@@ -1,8 +1,12 @@
 // fadump-lab: runs a real firmware-assisted dump cycle and proves the vmcore.
 #include <CLI/CLI.hpp>
 
+#include <fstream>
 #include <iostream>
+#include <string>
+#include <vector>
 
+#include "artifacts.hpp"
 #include "guarded_run.hpp"
 #include "report.hpp"
 #include "runner.hpp"
@@ -50,6 +54,11 @@ int main(int argc, char** argv)
     check->add_option("--cpus", cpus, "CPUs online at crash time");
     check->add_option("--scratch", scratch, "directory for gdb's scratch copy (enables the gdb check)");
     check->add_option("--report", report_path, "write the JSON report here");
+    std::string console;
+    std::string mem;
+    check->add_option("--console", console, "the run's console.log (pids, panic line, memory; enables crash.log, "
+                      "crash.ps, crash.kmem)")->check(CLI::ExistingFile);
+    check->add_option("--mem", mem, "guest RAM (QEMU -m; default: the console's Memory: line)");
 
     CLI11_PARSE(app, argc, argv);
 
@@ -68,6 +77,22 @@ int main(int argc, char** argv)
                 in.expected_cpus = cpus;
             }
             in.scratch_dir = scratch;
+            if (!console.empty()) {
+                std::ifstream f(console);
+                std::vector<std::string> lines;
+                for (std::string l; std::getline(f, l);) {
+                    lines.push_back(l);
+                }
+                in.guest = lab::guest_facts(lines);
+            }
+            if (!mem.empty()) {
+                in.ram_bytes = lab::mem_bytes(mem);
+                if (!in.ram_bytes) {
+                    report.fail("lab.options", "cannot read --mem " + mem);
+                    return 2;
+                }
+            }
+            in.crash = lab::run_script("fetch-crash", &in.crash_error);
             report.facts["vmcore"] = in.vmcore;
             lab::check_vmcore(in, report);
             if (const int sig = lab::stop_signal(); sig != 0) {

@@ -423,6 +423,11 @@ int run_cycle(const RunOptions& opt, Report& r)
             in.expected_cpus = cpus;
         }
         in.scratch_dir = dir.string();
+        // The crash utility, fetched only when there is a vmcore to open: its
+        // checks fail without it, the others still run.
+        in.crash = run_script("fetch-crash", &in.crash_error);
+        in.guest = guest_facts(child->lines());
+        in.ram_bytes = *mem;
         if (pnv) {
             in.firmware_reserved = reserved_v.value.value_or(std::vector<std::pair<uint64_t, uint64_t>>{});
             r.facts["firmware_reserved"] = reserved_names(child->lines());

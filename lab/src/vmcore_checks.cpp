@@ -548,6 +548,47 @@ void check_vmcore(const CheckInput& in, Report& r)
     if (!in.scratch_dir.empty()) {
         check_gdb(in, *core, prstatus, r);
     }
+
+    if (!in.crash) {
+        for (const char* name : {"crash.open", "crash.bt_a", "crash.log", "crash.ps", "crash.kmem"}) {
+            r.fail(name, "no crash utility: " + in.crash_error);
+        }
+        return;
+    }
+    CrashInput ci;
+    ci.crash = *in.crash;
+    ci.vmcore = in.vmcore;
+    ci.vmlinux = in.vmlinux;
+    std::string tmp;
+    if (!in.scratch_dir.empty()) {
+        ci.out_dir = in.scratch_dir;
+    } else {
+        char dir[] = "/tmp/fadump-crash-XXXXXX";
+        if (mkdtemp(dir) == nullptr) {
+            r.fail("crash.open", "cannot make a scratch directory");
+            return;
+        }
+        tmp = ci.out_dir = dir;
+    }
+    ci.cpus = in.expected_cpus.value_or(static_cast<unsigned>(prstatus.size()));
+    ci.page_size = 0;
+    if (const auto p = vmcoreinfo.find("PAGESIZE="); p != std::string::npos) {
+        ci.page_size = std::stoull(vmcoreinfo.substr(p + 9));
+    }
+    ci.ram_bytes = in.ram_bytes;
+    ci.facts = in.guest;
+    // A kernel without CONFIG_MODULES has no `modules` list.
+    ci.kernel_has_modules = false;
+    if (vml) {
+        for (const auto& s : vml->symbols(STT_OBJECT)) {
+            ci.kernel_has_modules = ci.kernel_has_modules || s.name == "modules";
+        }
+    }
+    check_crash(ci, r);
+    if (!tmp.empty()) {
+        std::error_code ec;
+        std::filesystem::remove_all(tmp, ec);
+    }
 }
 
 }  // namespace lab

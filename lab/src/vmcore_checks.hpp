@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "crash_checks.hpp"
 #include "report.hpp"
 
 namespace lab {
@@ -21,6 +22,12 @@ struct CheckInput {
     /// Memory the firmware reserved for itself on either boot
     /// ([start, end) pairs): rewritten across the reboot, not the OS's.
     std::vector<std::pair<uint64_t, uint64_t>> firmware_reserved;
+    /// The crash utility (scripts/fetch-crash's wrapper): runs the crash.*
+    /// checks when set; `crash_error` says why it is missing otherwise.
+    std::optional<std::string> crash;
+    std::string crash_error;
+    std::optional<GuestFacts> guest;           // from the console log
+    std::optional<uint64_t> ram_bytes;         // guest RAM (-m)
 };
 
 /// Runs every check that applies and records it in `report`.

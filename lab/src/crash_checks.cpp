@@ -1,0 +1,388 @@
+#include "crash_checks.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "process.hpp"
+
+namespace fs = std::filesystem;
+
+namespace lab {
+namespace {
+
+std::vector<std::string> split_lines(const std::string& text)
+{
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string l; std::getline(in, l);) {
+        while (!l.empty() && (l.back() == '\r' || l.back() == ' ' || l.back() == '\t')) {
+            l.pop_back();
+        }
+        out.push_back(l);
+    }
+    return out;
+}
+
+std::string read_text(const fs::path& p)
+{
+    std::ifstream f(p, std::ios::binary);
+    std::ostringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+std::string mib(uint64_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20)); }
+
+// The modules crash warns about when the kernel has none: not the dump's.
+const char* const NO_MODULE_WARNINGS[] = {
+    "WARNING: cannot determine how modules are linked",
+    "WARNING: no kernel module access",
+};
+
+}  // namespace
+
+const GuestFacts::Task* GuestFacts::task(const std::string& role) const
+{
+    for (const auto& t : tasks) {
+        if (t.role == role) {
+            return &t;
+        }
+    }
+    return nullptr;
+}
+
+GuestFacts guest_facts(const std::vector<std::string>& console_lines)
+{
+    GuestFacts f;
+    const std::regex task_re(R"(FADUMP-LAB: task (\S+) pid (\d+) comm (\S+))");
+    const std::regex mem_re(R"(Memory: (\d+)K/(\d+)K available \(.*\b(\d+)K reserved)");
+    const std::string panic = "Kernel panic - not syncing";
+    for (std::string l : console_lines) {
+        while (!l.empty() && (l.back() == '\r' || l.back() == ' ')) {
+            l.pop_back();
+        }
+        // After the panic, the next "Linux version" is the capture kernel.
+        if (f.panic_line && l.find("Linux version ") != std::string::npos) {
+            break;
+        }
+        std::smatch m;
+        if (std::regex_search(l, m, task_re)) {
+            f.tasks.push_back({m[1], std::stoull(m[2]), m[3]});
+        } else if (!f.mem_total_kib && std::regex_search(l, m, mem_re)) {
+            f.mem_available_kib = std::stoull(m[1]);
+            f.mem_total_kib = std::stoull(m[2]);
+            f.mem_reserved_kib = std::stoull(m[3]);
+        } else if (const auto p = l.find(panic); !f.panic_line && p != std::string::npos) {
+            // Keep the kernel's own "[ time] " stamp, drop the lab's.
+            size_t from = p;
+            if (p >= 2 && l.compare(p - 2, 2, "] ") == 0) {
+                from = l.rfind('[', p);
+            }
+            f.panic_line = l.substr(from);
+        }
+    }
+    return f;
+}
+
+std::vector<CrashBacktrace> parse_bt(const std::string& text)
+{
+    std::vector<CrashBacktrace> out;
+    const std::regex head(R"re(^PID:\s+(\d+)\s+TASK:\s+[0-9a-f]+\s+CPU:\s+(\d+)\s+COMMAND:\s+"(.*)")re");
+    const std::regex frame(R"(^\s*#\d+\s+\[[0-9a-f]+\]\s+(\S+)\s+at\s+[0-9a-f]+)");
+    const std::regex nip(R"(^\s*NIP:\s+([0-9a-f]+)\s)");
+    const std::regex nip_sym(R"(^\s*\[NIP\s*:\s*(\S+)\])");
+    const std::regex lr_sym(R"(^\s*\[LR\s*:\s*(\S+)\])");
+    for (const auto& l : split_lines(text)) {
+        std::smatch m;
+        if (std::regex_search(l, m, head)) {
+            out.push_back({std::stoull(m[1]), static_cast<unsigned>(std::stoul(m[2])), m[3], {}});
+        } else if (out.empty()) {
+            continue;
+        } else if (std::regex_search(l, m, frame)) {
+            out.back().frames.push_back(m[1]);
+        } else if (std::regex_search(l, m, nip)) {
+            out.back().nip = std::stoull(m[1], nullptr, 16);
+        } else if (std::regex_search(l, m, nip_sym)) {
+            out.back().nip_symbol = m[1];
+        } else if (std::regex_search(l, m, lr_sym)) {
+            out.back().lr_symbol = m[1];
+        }
+    }
+    return out;
+}
+
+std::vector<CrashTask> parse_ps(const std::string& text)
+{
+    std::vector<CrashTask> out;
+    const std::regex row(R"(^(>?)\s*(\d+)\s+(\d+)\s+(\d+)\s+[0-9a-f]+\s+([A-Z]{2})\s+[\d.]+\s+\d+\s+\d+\s+(.+)$)");
+    for (const auto& l : split_lines(text)) {
+        std::smatch m;
+        if (std::regex_match(l, m, row)) {
+            out.push_back({m[1] == ">", std::stoull(m[2]), std::stoull(m[3]), static_cast<unsigned>(std::stoul(m[4])),
+                           m[5], m[6]});
+        }
+    }
+    return out;
+}
+
+std::optional<uint64_t> parse_kmem_total_pages(const std::string& text)
+{
+    const std::regex total(R"(^\s*TOTAL MEM\s+(\d+)\s)");
+    for (const auto& l : split_lines(text)) {
+        std::smatch m;
+        if (std::regex_search(l, m, total)) {
+            return std::stoull(m[1]);
+        }
+    }
+    return std::nullopt;
+}
+
+Judgement judge_open(int exit_code, const std::string& session, const std::vector<std::string>& command_outputs,
+                     bool kernel_has_modules)
+{
+    if (exit_code != 0) {
+        return {false, fmt::format("crash exited {}{}: {}", exit_code, exit_code == 124 ? " (timeout)" : "",
+                                   session.substr(0, 400))};
+    }
+    // Every command writes to its own file, so crash's own output is only
+    // what it says about the kernel and the dump.
+    std::string said;
+    unsigned tolerated = 0;
+    for (const auto& l : split_lines(session)) {
+        if (l.empty()) {
+            continue;
+        }
+        bool ok = false;
+        for (const char* w : NO_MODULE_WARNINGS) {
+            ok = ok || (!kernel_has_modules && l == w);
+        }
+        if (ok) {
+            ++tolerated;
+        } else {
+            said += (said.empty() ? "" : "; ") + l;
+        }
+    }
+    if (!said.empty()) {
+        return {false, "crash said: " + said};
+    }
+    const std::regex error_line(R"(^(crash|bt|log|ps|kmem): |^\S.*read error: )");
+    for (size_t i = 0; i < command_outputs.size(); ++i) {
+        if (command_outputs[i].empty()) {
+            return {false, fmt::format("command {} wrote no output", i + 1)};
+        }
+        for (const auto& l : split_lines(command_outputs[i])) {
+            if (!l.empty() && l[0] != '[' && std::regex_search(l, error_line)) {
+                return {false, fmt::format("command {}: {}", i + 1, l)};
+            }
+        }
+    }
+    return {true, fmt::format("crash opened the dump with the DWARF vmlinux and ran {} commands without a warning or "
+                              "error{}",
+                              command_outputs.size(),
+                              tolerated ? " (the kernel has no modules: crash's 2 module warnings are not the dump's)"
+                                        : "")};
+}
+
+Judgement judge_bt(const std::vector<CrashBacktrace>& bts, const std::string& bt_text, unsigned cpus,
+                   const GuestFacts& facts)
+{
+    for (const auto& l : split_lines(bt_text)) {
+        if (l.rfind("bt: ", 0) == 0) {
+            return {false, l};
+        }
+    }
+    std::set<unsigned> on;
+    std::string where;
+    for (const auto& b : bts) {
+        on.insert(b.cpu);
+        where += fmt::format("{}CPU {} pid {} \"{}\" ", where.empty() ? "" : ", ", b.cpu, b.pid, b.command);
+        if (!b.frames.empty()) {
+            where += fmt::format("({} frames)", b.frames.size());
+            continue;
+        }
+        // Stopped inside OPAL: the NIP is skiboot's (real mode, no kernel
+        // symbol) and the kernel's return point from OPAL is in LR.
+        const bool in_opal = b.nip_symbol.empty() && (b.nip >> 60) == 0 && b.lr_symbol == "opal_return";
+        if (!in_opal) {
+            return {false, fmt::format("pid {} on CPU {}: no frames (NIP {:#x} {}, LR {})", b.pid, b.cpu, b.nip,
+                                       b.nip_symbol.empty() ? "?" : b.nip_symbol,
+                                       b.lr_symbol.empty() ? "?" : b.lr_symbol)};
+        }
+        where += fmt::format("(stopped in OPAL: NIP {:#x}, LR opal_return, no kernel frames)", b.nip);
+    }
+    if (bts.size() != cpus || on.size() != cpus) {
+        return {false, fmt::format("{} backtraces on {} distinct CPUs for {} online CPUs: {}", bts.size(), on.size(),
+                                   cpus, where)};
+    }
+    const auto* crasher = facts.task("crasher");
+    std::vector<const CrashBacktrace*> through;
+    for (const auto& b : bts) {
+        auto has = [&](const char* f) { return std::find(b.frames.begin(), b.frames.end(), f) != b.frames.end(); };
+        if (has("sysrq_handle_crash") && has("panic")) {
+            through.push_back(&b);
+        }
+    }
+    if (through.size() != 1) {
+        return {false, fmt::format("{} backtraces through sysrq_handle_crash and panic, 1 expected: {}",
+                                   through.size(), where)};
+    }
+    const auto& c = *through.front();
+    if (crasher && (c.pid != crasher->pid || c.command != crasher->comm)) {
+        return {false, fmt::format("the panicking task is pid {} \"{}\" on CPU {}; the guest crashed from pid {} "
+                                   "\"{}\"",
+                                   c.pid, c.command, c.cpu, crasher->pid, crasher->comm)};
+    }
+    std::string chain;
+    for (const auto& f : c.frames) {
+        chain += (chain.empty() ? "" : " < ") + f;
+        if (f == "sysrq_handle_crash") {
+            break;
+        }
+    }
+    return {true, fmt::format("{}; CPU {} pid {} \"{}\"{}: {}", where, c.cpu, c.pid, c.command,
+                              crasher ? " (the crasher the guest named)" : "", chain)};
+}
+
+Judgement judge_log(const std::string& log_text, const GuestFacts& facts)
+{
+    if (!facts.panic_line) {
+        return {false, "the console showed no \"Kernel panic - not syncing\" line"};
+    }
+    std::string seen;
+    for (const auto& l : split_lines(log_text)) {
+        if (l == *facts.panic_line) {
+            return {true, "log holds the console's \"" + l + "\""};
+        }
+        if (seen.empty() && l.find("Kernel panic") != std::string::npos) {
+            seen = l;
+        }
+    }
+    return {false, "log lacks the console's \"" + *facts.panic_line + "\"" +
+                       (seen.empty() ? std::string(" (no panic line at all)") : "; it has \"" + seen + "\"")};
+}
+
+Judgement judge_ps(const std::vector<CrashTask>& tasks, const GuestFacts& facts)
+{
+    const auto* init = facts.task("init");
+    const auto* crasher = facts.task("crasher");
+    if (init == nullptr || crasher == nullptr) {
+        return {false, "the console names no init and crasher task (FADUMP-LAB: task ...)"};
+    }
+    std::string detail = fmt::format("{} tasks", tasks.size());
+    for (const auto* want : {init, crasher}) {
+        const CrashTask* got = nullptr;
+        for (const auto& t : tasks) {
+            if (t.pid == want->pid) {
+                got = &t;
+            }
+        }
+        if (got == nullptr) {
+            return {false, fmt::format("ps has no pid {} ({} \"{}\" on the console); {}", want->pid, want->role,
+                                       want->comm, detail)};
+        }
+        if (got->comm != want->comm) {
+            return {false, fmt::format("ps shows pid {} as \"{}\", the console as \"{}\"", got->pid, got->comm,
+                                       want->comm)};
+        }
+        if (want == crasher && (!got->active || got->state != "RU" || got->ppid != init->pid)) {
+            return {false, fmt::format("the crasher pid {} is {}{} with parent {}, expected active, RU, parent {}",
+                                       got->pid, got->active ? "active " : "", got->state, got->ppid, init->pid)};
+        }
+        detail += fmt::format("; pid {} \"{}\" {} ppid {}{}", got->pid, got->comm, got->state, got->ppid,
+                              got->active ? " (active)" : "");
+    }
+    return {true, detail};
+}
+
+Judgement judge_kmem(std::optional<uint64_t> total_pages, uint64_t page_size, uint64_t ram_bytes,
+                     const GuestFacts& facts)
+{
+    if (!total_pages) {
+        return {false, "no TOTAL MEM line in kmem -i"};
+    }
+    if (!facts.mem_reserved_kib) {
+        return {false, "the console has no \"Memory: ...K/...K available (... reserved ...)\" line"};
+    }
+    if (page_size == 0) {
+        return {false, "page size unknown"};
+    }
+    const uint64_t total = *total_pages * page_size;
+    const uint64_t reserved = *facts.mem_reserved_kib * 1024;
+    if (reserved > ram_bytes) {
+        return {false, fmt::format("the kernel reserved {}, more than the guest RAM {}", mib(reserved), mib(ram_bytes))};
+    }
+    const uint64_t low = ram_bytes - reserved;
+    const bool ok = total >= low && total <= ram_bytes;
+    return {ok, fmt::format("kmem -i TOTAL MEM {} pages of {} KiB = {}; guest RAM {} less the {} the booting kernel "
+                            "reserved (Memory: line) = {}; allowed [{}, {}]{}",
+                            *total_pages, page_size / 1024, mib(total), mib(ram_bytes), mib(reserved), mib(low),
+                            mib(low), mib(ram_bytes),
+                            ok ? fmt::format(": {} above the floor (memory freed after boot)", mib(total - low))
+                               : ": outside")};
+}
+
+void check_crash(const CrashInput& in, Report& r)
+{
+    struct Cmd {
+        const char* command;
+        const char* file;
+    };
+    const Cmd cmds[] = {{"bt -a", "crash-bt_a.txt"}, {"log", "crash-log.txt"}, {"ps", "crash-ps.txt"},
+                        {"kmem -i", "crash-kmem_i.txt"}};
+    const fs::path dir = in.out_dir;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    {
+        std::ofstream script(dir / "crash-commands.txt");
+        for (const auto& c : cmds) {
+            fs::remove(dir / c.file, ec);
+            // crash's own redirection (no shell): one file per command.
+            script << c.command << " > " << (dir / c.file).string() << "\n";
+        }
+        script << "quit\n";
+    }
+    std::string session;
+    const auto t0 = std::chrono::steady_clock::now();
+    const int rc = run_command({in.crash, "-s", "-i", (dir / "crash-commands.txt").string(), in.vmlinux, in.vmcore},
+                               &session, in.timeout_s);
+    r.phases["crash"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::ofstream(dir / "crash-session.txt") << session;
+
+    std::vector<std::string> outputs;
+    for (const auto& c : cmds) {
+        outputs.push_back(read_text(dir / c.file));
+    }
+    const auto open = judge_open(rc, session, outputs, in.kernel_has_modules);
+    r.expect("crash.open", open.ok, open.detail);
+    if (rc != 0) {
+        for (const char* name : {"crash.bt_a", "crash.log", "crash.ps", "crash.kmem"}) {
+            r.fail(name, "crash did not run (see crash.open)");
+        }
+        return;
+    }
+    const auto bt = judge_bt(parse_bt(outputs[0]), outputs[0], in.cpus, in.facts.value_or(GuestFacts{}));
+    r.expect("crash.bt_a", bt.ok, bt.detail);
+    if (!in.facts) {
+        const char* why = "no console log: the guest's pids, panic line and memory are unknown (check --console)";
+        r.skip("crash.log", why);
+        r.skip("crash.ps", why);
+        r.skip("crash.kmem", why);
+        return;
+    }
+    const auto log = judge_log(outputs[1], *in.facts);
+    r.expect("crash.log", log.ok, log.detail);
+    const auto ps = judge_ps(parse_ps(outputs[2]), *in.facts);
+    r.expect("crash.ps", ps.ok, ps.detail);
+    const uint64_t ram = in.ram_bytes.value_or(in.facts->mem_total_kib.value_or(0) * 1024);
+    const auto kmem = judge_kmem(parse_kmem_total_pages(outputs[3]), in.page_size, ram, *in.facts);
+    r.expect("crash.kmem", kmem.ok, kmem.detail);
+}
+
+}  // namespace lab

@@ -1,0 +1,124 @@
+// The crash utility's view of a vmcore: crash (scripts/fetch-crash) opens
+// the dump with the DWARF vmlinux in batch mode, runs `bt -a`, `log`, `ps`
+// and `kmem -i`, and its answers are compared with what the guest printed
+// on its console before it crashed (pids, the panic line, its memory).
+//
+// The parsers and judgements are pure functions of crash's text so that
+// lab/tests can hold them to real, and mutated, crash output.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "report.hpp"
+
+namespace lab {
+
+/// What the crashed kernel and the lab's /init printed on the first boot.
+struct GuestFacts {
+    struct Task {
+        std::string role;   // "init", "crasher" (FADUMP-LAB: task ROLE pid N comm C)
+        uint64_t pid = 0;
+        std::string comm;
+    };
+    std::vector<Task> tasks;
+    /// The kernel's panic line with its printk time stamp, e.g.
+    /// "[    2.433378] Kernel panic - not syncing: sysrq triggered crash".
+    std::optional<std::string> panic_line;
+    /// "Memory: AK/TK available (..., RK reserved, ...)" of the first boot.
+    std::optional<uint64_t> mem_available_kib, mem_total_kib, mem_reserved_kib;
+
+    [[nodiscard]] const Task* task(const std::string& role) const;
+};
+
+/// Reads the facts from console lines (raw, or as console.log stores them
+/// with the lab's "[ seconds] " prefix). Only the first boot counts: the
+/// capture kernel's lines are ignored.
+GuestFacts guest_facts(const std::vector<std::string>& console_lines);
+
+/// One task block of `bt -a`: "PID: N TASK: X CPU: C COMMAND: "name"" and
+/// its frames "#k [sp] function at address".
+struct CrashBacktrace {
+    uint64_t pid = 0;
+    unsigned cpu = 0;
+    std::string command;
+    std::vector<std::string> frames;   // function names, innermost first
+    uint64_t nip = 0;                  // the saved registers crash shows
+    std::string nip_symbol;            // "crash_fadump+552"; empty outside the kernel
+    std::string lr_symbol;             // "opal_return"
+};
+std::vector<CrashBacktrace> parse_bt(const std::string& text);
+
+/// One line of `ps`.
+struct CrashTask {
+    bool active = false;   // ">": the task running on its CPU
+    uint64_t pid = 0, ppid = 0;
+    unsigned cpu = 0;
+    std::string state;     // RU, IN, UN, ID...
+    std::string comm;      // "[kthreadd]" for kernel threads, as crash prints it
+};
+std::vector<CrashTask> parse_ps(const std::string& text);
+
+/// The PAGES column of kmem -i's "TOTAL MEM" line.
+std::optional<uint64_t> parse_kmem_total_pages(const std::string& text);
+
+struct Judgement {
+    bool ok = false;
+    std::string detail;
+};
+
+/// crash.open: crash exited 0, ran every command (each output file is
+/// non-empty) and said nothing about the dump: its session output has no
+/// WARNING or error line, except the two module warnings of a kernel built
+/// without modules (`kernel_has_modules` false), and no command output has
+/// a crash error line (read errors, invalid addresses).
+Judgement judge_open(int exit_code, const std::string& session, const std::vector<std::string>& command_outputs,
+                     bool kernel_has_modules);
+
+/// crash.bt_a: one backtrace per online CPU, on distinct CPUs, each with
+/// frames; exactly one through sysrq_handle_crash and panic, that of the
+/// crasher the guest named (pid and comm) when it named one. A CPU the
+/// firmware stopped inside an OPAL call (PowerNV) has no kernel frames for
+/// crash to unwind: its block passes without frames only when its NIP is a
+/// real-mode address outside the kernel and its LR the kernel's
+/// opal_return, and it is not the crashing one.
+Judgement judge_bt(const std::vector<CrashBacktrace>& bts, const std::string& bt_text, unsigned cpus,
+                   const GuestFacts& facts);
+
+/// crash.log: `log` holds the panic line the console showed, time stamp
+/// and all.
+Judgement judge_log(const std::string& log_text, const GuestFacts& facts);
+
+/// crash.ps: every task the guest named is in `ps` with its pid and comm;
+/// the crasher is active (">", RU) and a child of init.
+Judgement judge_ps(const std::vector<CrashTask>& tasks, const GuestFacts& facts);
+
+/// crash.kmem: kmem -i's total memory (pages x `page_size`, the kernel's
+/// totalram) is the guest's RAM less at most what the booting kernel
+/// reserved ("Memory: ...K/...K available (..., RK reserved": its image,
+/// early allocations, struct pages, the fadump area): within
+/// [RAM - reserved, RAM]. totalram only grows after that line (init memory
+/// and the initrd are freed into it), never beyond the RAM.
+Judgement judge_kmem(std::optional<uint64_t> total_pages, uint64_t page_size, uint64_t ram_bytes,
+                     const GuestFacts& facts);
+
+struct CrashInput {
+    std::string crash;        // the wrapper scripts/fetch-crash printed
+    std::string vmcore;
+    std::string vmlinux;      // with DWARF
+    std::string out_dir;      // crash-*.txt go here
+    unsigned cpus = 0;        // online at crash time
+    uint64_t page_size = 0;   // the kernel's (VMCOREINFO PAGESIZE)
+    std::optional<uint64_t> ram_bytes;   // guest RAM (-m); else the console's
+    bool kernel_has_modules = true;
+    std::optional<GuestFacts> facts;     // nullopt: no console log
+    double timeout_s = 600;
+};
+
+/// Runs crash once and records crash.open, crash.bt_a, crash.log, crash.ps
+/// and crash.kmem (with crash's run time in report.phases["crash"]).
+void check_crash(const CrashInput& in, Report& report);
+
+}  // namespace lab

@@ -1,0 +1,275 @@
+// The crash checks' parsers and judgements against real crash 8.0.6 output
+// of a pseries fadump vmcore and a powernv10 MPIPL one (data/crash-MACHINE:
+// bt -a, ps, kmem -i and the session as crash wrote them, log and
+// console.log trimmed to the lines that matter), and against the same output
+// mutated the ways a wrong dump would differ.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "crash_checks.hpp"
+
+namespace {
+
+std::string data(const std::string& name, const std::string& machine = "pseries")
+{
+    std::ifstream f(std::string(FADUMP_LAB_TEST_DATA) + "/crash-" + machine + "/" + name);
+    EXPECT_TRUE(f) << name;
+    std::ostringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+std::vector<std::string> lines(const std::string& text)
+{
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string l; std::getline(in, l);) {
+        out.push_back(l);
+    }
+    return out;
+}
+
+// `text` with the first occurrence of `from` replaced (which must exist).
+std::string mutate(std::string text, const std::string& from, const std::string& to)
+{
+    const auto p = text.find(from);
+    EXPECT_NE(p, std::string::npos) << from;
+    if (p != std::string::npos) {
+        text.replace(p, from.size(), to);
+    }
+    return text;
+}
+
+// `text` without the lines that contain `what`.
+std::string drop_lines(const std::string& text, const std::string& what)
+{
+    std::string out;
+    for (const auto& l : lines(text)) {
+        if (l.find(what) == std::string::npos) {
+            out += l + "\n";
+        }
+    }
+    EXPECT_NE(out.size(), text.size()) << what;
+    return out;
+}
+
+lab::GuestFacts facts() { return lab::guest_facts(lines(data("console.log"))); }
+
+constexpr uint64_t PAGE = 65536;
+constexpr uint64_t RAM = 2ULL << 30;
+
+}  // namespace
+
+TEST(CrashGuestFacts, ReadsTheFirstBootOnly)
+{
+    const auto f = facts();
+    ASSERT_EQ(f.tasks.size(), 2u);
+    ASSERT_NE(f.task("init"), nullptr);
+    EXPECT_EQ(f.task("init")->pid, 1u);
+    EXPECT_EQ(f.task("init")->comm, "init");
+    ASSERT_NE(f.task("crasher"), nullptr);
+    EXPECT_EQ(f.task("crasher")->pid, 63u);
+    EXPECT_EQ(f.task("crasher")->comm, "sh");
+    EXPECT_EQ(f.panic_line, "[    2.433378] Kernel panic - not syncing: sysrq triggered crash");
+    // The capture kernel's "Memory: 286464K/2097152K" is not the crashed one's.
+    EXPECT_EQ(f.mem_available_kib, 1724800u);
+    EXPECT_EQ(f.mem_total_kib, 2097152u);
+    EXPECT_EQ(f.mem_reserved_kib, 365760u);
+    EXPECT_EQ(f.task("nobody"), nullptr);
+}
+
+TEST(CrashGuestFacts, RawConsoleLinesWithoutTheLabStamp)
+{
+    const auto f = lab::guest_facts({"[    2.433378] Kernel panic - not syncing: sysrq triggered crash",
+                                     "Kernel panic - not syncing: a second one"});
+    EXPECT_EQ(f.panic_line, "[    2.433378] Kernel panic - not syncing: sysrq triggered crash");
+    EXPECT_TRUE(lab::guest_facts({"nothing here"}).tasks.empty());
+    EXPECT_FALSE(lab::guest_facts({"nothing here"}).panic_line);
+}
+
+TEST(CrashParse, BacktracePerCpu)
+{
+    const auto bts = lab::parse_bt(data("bt_a.txt"));
+    ASSERT_EQ(bts.size(), 2u);
+    EXPECT_EQ(bts[0].pid, 0u);
+    EXPECT_EQ(bts[0].cpu, 0u);
+    EXPECT_EQ(bts[0].command, "swapper/0");
+    EXPECT_EQ(bts[0].frames.front(), "__schedule");
+    EXPECT_EQ(bts[1].pid, 63u);
+    EXPECT_EQ(bts[1].cpu, 1u);
+    EXPECT_EQ(bts[1].command, "sh");
+    ASSERT_EQ(bts[1].frames.size(), 12u);
+    EXPECT_EQ(bts[1].frames[0], "crash_fadump");
+    EXPECT_EQ(bts[1].frames[3], "panic");
+    EXPECT_EQ(bts[1].frames[4], "sysrq_handle_crash");
+}
+
+TEST(CrashParse, PsAndKmem)
+{
+    const auto ps = lab::parse_ps(data("ps.txt"));
+    ASSERT_EQ(ps.size(), 40u);
+    EXPECT_TRUE(ps[0].active);
+    EXPECT_EQ(ps[0].comm, "[swapper/0]");
+    EXPECT_EQ(ps[2].pid, 1u);
+    EXPECT_EQ(ps[2].comm, "init");
+    EXPECT_EQ(ps[2].state, "IN");
+    EXPECT_FALSE(ps[2].active);
+    EXPECT_EQ(ps.back().pid, 63u);
+    EXPECT_EQ(ps.back().ppid, 1u);
+    EXPECT_EQ(ps.back().cpu, 1u);
+    EXPECT_EQ(ps.back().state, "RU");
+    EXPECT_TRUE(ps.back().active);
+    EXPECT_EQ(lab::parse_kmem_total_pages(data("kmem_i.txt")), 27084u);
+    EXPECT_FALSE(lab::parse_kmem_total_pages(drop_lines(data("kmem_i.txt"), "TOTAL MEM")));
+}
+
+TEST(CrashOpen, RealSessionPasses)
+{
+    const std::vector<std::string> outs = {data("bt_a.txt"), data("log.txt"), data("ps.txt"), data("kmem_i.txt")};
+    EXPECT_TRUE(lab::judge_open(0, data("session.txt"), outs, false).ok);
+}
+
+TEST(CrashOpen, FailsOnWarningsErrorsAndMissingOutput)
+{
+    const std::vector<std::string> outs = {data("bt_a.txt"), data("log.txt"), data("ps.txt"), data("kmem_i.txt")};
+    const std::string session = data("session.txt");
+    // The module warnings are the dump's problem when the kernel has modules.
+    EXPECT_FALSE(lab::judge_open(0, session, outs, true).ok);
+    EXPECT_FALSE(lab::judge_open(1, session, outs, false).ok);
+    EXPECT_FALSE(lab::judge_open(124, session, outs, false).ok);
+    EXPECT_FALSE(lab::judge_open(0, session + "WARNING: vmcore: may be truncated or incomplete\n", outs, false).ok);
+    EXPECT_FALSE(lab::judge_open(0, "crash: vmlinux and vmcore do not match!\n", outs, false).ok);
+    auto empty = outs;
+    empty[3].clear();
+    EXPECT_FALSE(lab::judge_open(0, session, empty, false).ok);
+    auto read_error = outs;
+    read_error[2] += "ps: read error: kernel virtual address: c000000001ba0e80  type: \"fill_task_struct\"\n";
+    EXPECT_FALSE(lab::judge_open(0, session, read_error, false).ok);
+    // A kernel message that mentions an error is the kernel's, not crash's.
+    auto kernel_says = outs;
+    kernel_says[1] += "[    2.5] crash: read error: from the kernel's own log\n";
+    EXPECT_TRUE(lab::judge_open(0, session, kernel_says, false).ok);
+}
+
+TEST(CrashBt, RealOutputPasses)
+{
+    const std::string bt = data("bt_a.txt");
+    const auto j = lab::judge_bt(lab::parse_bt(bt), bt, 2, facts());
+    EXPECT_TRUE(j.ok) << j.detail;
+    // Without the console's crasher it still needs one panicking backtrace.
+    EXPECT_TRUE(lab::judge_bt(lab::parse_bt(bt), bt, 2, lab::GuestFacts{}).ok);
+}
+
+TEST(CrashBt, FailsOnMutatedOutput)
+{
+    const std::string bt = data("bt_a.txt");
+    auto judge = [](const std::string& text, unsigned cpus, const lab::GuestFacts& f) {
+        return lab::judge_bt(lab::parse_bt(text), text, cpus, f).ok;
+    };
+    EXPECT_FALSE(judge(bt, 3, facts()));                                        // a CPU missing
+    EXPECT_FALSE(judge(bt, 1, facts()));                                        // one too many
+    EXPECT_FALSE(judge(mutate(bt, "CPU: 0 ", "CPU: 1 "), 2, facts()));         // same CPU twice
+    EXPECT_FALSE(judge(drop_lines(bt, "sysrq_handle_crash"), 2, facts()));     // not through sysrq
+    EXPECT_FALSE(judge(drop_lines(bt, "] panic at"), 2, facts()));             // not through panic
+    EXPECT_FALSE(judge(mutate(bt, "PID: 63 ", "PID: 64 "), 2, facts()));       // another task
+    EXPECT_FALSE(judge(mutate(bt, "COMMAND: \"sh\"", "COMMAND: \"ash\""), 2, facts()));
+    EXPECT_FALSE(judge(bt + "bt: cannot determine starting stack frame for task c000000001ba0e80\n", 2, facts()));
+    auto f = facts();
+    f.tasks[1].pid = 64;   // the console named another crasher
+    EXPECT_FALSE(judge(bt, 2, f));
+    // A CPU block without frames.
+    EXPECT_FALSE(judge(bt + "PID: 5 TASK: c000000001243a00  CPU: 2    COMMAND: \"x\"\n", 3, facts()));
+}
+
+TEST(CrashLog, HoldsTheConsolePanicLine)
+{
+    EXPECT_TRUE(lab::judge_log(data("log.txt"), facts()).ok);
+    // Another time stamp is another panic.
+    EXPECT_FALSE(lab::judge_log(mutate(data("log.txt"), "2.433378] Kernel", "2.433379] Kernel"), facts()).ok);
+    EXPECT_FALSE(lab::judge_log(drop_lines(data("log.txt"), "Kernel panic"), facts()).ok);
+    EXPECT_FALSE(lab::judge_log(data("log.txt"), lab::GuestFacts{}).ok);
+}
+
+TEST(CrashPs, ListsTheGuestsTasks)
+{
+    const std::string ps = data("ps.txt");
+    const auto j = lab::judge_ps(lab::parse_ps(ps), facts());
+    EXPECT_TRUE(j.ok) << j.detail;
+    auto judge = [](const std::string& text, const lab::GuestFacts& f) { return lab::judge_ps(lab::parse_ps(text), f).ok; };
+    EXPECT_FALSE(judge(drop_lines(ps, "  sh"), facts()));                       // crasher gone
+    EXPECT_FALSE(judge(mutate(ps, "  init", "  ini2"), facts()));              // init renamed
+    EXPECT_FALSE(judge(mutate(ps, ">      63", "       63"), facts()));        // not running
+    EXPECT_FALSE(judge(mutate(ps, "63       1   1", "63       2   1"), facts()));   // another parent
+    EXPECT_FALSE(judge(mutate(ps, "RU   0.1     3328", "IN   0.1     3328"), facts()));
+    auto f = facts();
+    f.tasks[1].pid = 64;   // a wrong pid on the console
+    EXPECT_FALSE(judge(ps, f));
+    f = facts();
+    f.tasks.pop_back();
+    EXPECT_FALSE(judge(ps, f));
+}
+
+TEST(CrashKmem, TotalWithinWhatTheKernelReserved)
+{
+    const auto pages = lab::parse_kmem_total_pages(data("kmem_i.txt"));
+    const auto j = lab::judge_kmem(pages, PAGE, RAM, facts());
+    EXPECT_TRUE(j.ok) << j.detail;
+    EXPECT_FALSE(lab::judge_kmem(pages, PAGE, 1ULL << 30, facts()).ok);   // a 1 GiB guest
+    EXPECT_FALSE(lab::judge_kmem(pages, PAGE, 4ULL << 30, facts()).ok);   // a 4 GiB guest
+    EXPECT_FALSE(lab::judge_kmem(pages, 4096, RAM, facts()).ok);         // 4 KiB pages: far too little
+    EXPECT_FALSE(lab::judge_kmem(32769, PAGE, RAM, facts()).ok);         // more than the RAM
+    EXPECT_TRUE(lab::judge_kmem(32768, PAGE, RAM, facts()).ok);          // all of it
+    // 2097152K - 365760K reserved = 1731392K = 27053 pages of 64 KiB.
+    EXPECT_TRUE(lab::judge_kmem(27053, PAGE, RAM, facts()).ok);
+    EXPECT_FALSE(lab::judge_kmem(27052, PAGE, RAM, facts()).ok);
+    auto f = facts();
+    f.mem_reserved_kib = 3u << 20;   // more than the RAM
+    EXPECT_FALSE(lab::judge_kmem(pages, PAGE, RAM, f).ok);
+    EXPECT_FALSE(lab::judge_kmem(std::nullopt, PAGE, RAM, facts()).ok);
+    EXPECT_FALSE(lab::judge_kmem(pages, PAGE, RAM, lab::GuestFacts{}).ok);
+}
+
+// powernv10: the non-crashing CPU was inside an OPAL call when the SBE
+// stopped it (NIP in skiboot, LR opal_return): crash shows its registers
+// and no kernel frames.
+TEST(CrashPowerNV, ACpuStoppedInOpal)
+{
+    const std::string bt = data("bt_a.txt", "powernv10");
+    const auto f = lab::guest_facts(lines(data("console.log", "powernv10")));
+    const auto bts = lab::parse_bt(bt);
+    ASSERT_EQ(bts.size(), 2u);
+    EXPECT_EQ(bts[1].nip, 0x300037c4u);
+    EXPECT_EQ(bts[1].nip_symbol, "");
+    EXPECT_EQ(bts[1].lr_symbol, "opal_return");
+    EXPECT_TRUE(bts[1].frames.empty());
+    EXPECT_EQ(bts[0].nip_symbol, "crash_fadump+552");
+    const auto j = lab::judge_bt(bts, bt, 2, f);
+    EXPECT_TRUE(j.ok) << j.detail;
+    auto judge = [&](const std::string& text) { return lab::judge_bt(lab::parse_bt(text), text, 2, f).ok; };
+    // Frameless anywhere but inside OPAL is a failed unwind.
+    EXPECT_FALSE(judge(mutate(bt, "[LR   : opal_return]", "[LR   : pnv_smp_cpu_kill_self+40]")));
+    EXPECT_FALSE(judge(drop_lines(bt, "[LR   : opal_return]")));
+    EXPECT_FALSE(judge(mutate(bt, "NIP: 00000000300037c4", "NIP: c0000000000037c4")));
+    EXPECT_FALSE(judge(mutate(bt, "[LR   : opal_return]", "[NIP  : pnv_idle+12]\n [LR   : opal_return]")));
+}
+
+TEST(CrashPowerNV, TheOtherChecks)
+{
+    const auto f = lab::guest_facts(lines(data("console.log", "powernv10")));
+    EXPECT_EQ(f.task("crasher")->pid, 70u);
+    EXPECT_EQ(f.mem_reserved_kib, 975424u);   // not the capture kernel's 1412480K
+    const std::vector<std::string> outs = {data("bt_a.txt", "powernv10"), data("log.txt", "powernv10"),
+                                           data("ps.txt", "powernv10"), data("kmem_i.txt", "powernv10")};
+    EXPECT_TRUE(lab::judge_open(0, data("session.txt", "powernv10"), outs, false).ok);
+    EXPECT_TRUE(lab::judge_log(outs[1], f).ok);
+    EXPECT_TRUE(lab::judge_ps(lab::parse_ps(outs[2]), f).ok);
+    const auto pages = lab::parse_kmem_total_pages(outs[3]);
+    EXPECT_EQ(pages, 17558u);
+    EXPECT_TRUE(lab::judge_kmem(pages, PAGE, RAM, f).ok);
+    // The pseries console's facts do not fit this dump.
+    EXPECT_FALSE(lab::judge_log(outs[1], facts()).ok);
+    EXPECT_FALSE(lab::judge_ps(lab::parse_ps(outs[2]), facts()).ok);
+    EXPECT_FALSE(lab::judge_kmem(pages, PAGE, RAM, facts()).ok);
+}

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "console_values.hpp"
 #include "process.hpp"
 
 namespace fs = std::filesystem;
@@ -73,12 +74,21 @@ GuestFacts guest_facts(const std::vector<std::string>& console_lines)
             break;
         }
         std::smatch m;
+        // Console text is hostile: a number past 2^64 leaves the fact unset,
+        // and the check that needs it fails by name.
         if (std::regex_search(l, m, task_re)) {
-            f.tasks.push_back({m[1], std::stoull(m[2]), m[3]});
+            if (const auto pid = parse_u64(m[2].str())) {
+                f.tasks.push_back({m[1], *pid, m[3]});
+            }
         } else if (!f.mem_total_kib && std::regex_search(l, m, mem_re)) {
-            f.mem_available_kib = std::stoull(m[1]);
-            f.mem_total_kib = std::stoull(m[2]);
-            f.mem_reserved_kib = std::stoull(m[3]);
+            const auto avail = parse_u64(m[1].str());
+            const auto total = parse_u64(m[2].str());
+            const auto reserved = parse_u64(m[3].str());
+            if (avail && total && reserved) {
+                f.mem_available_kib = avail;
+                f.mem_total_kib = total;
+                f.mem_reserved_kib = reserved;
+            }
         } else if (const auto p = l.find(panic); !f.panic_line && p != std::string::npos) {
             // Keep the kernel's own "[ time] " stamp, drop the lab's.
             size_t from = p;
@@ -102,13 +112,19 @@ std::vector<CrashBacktrace> parse_bt(const std::string& text)
     for (const auto& l : split_lines(text)) {
         std::smatch m;
         if (std::regex_search(l, m, head)) {
-            out.push_back({std::stoull(m[1]), static_cast<unsigned>(std::stoul(m[2])), m[3], {}});
+            const auto pid = parse_u64(m[1].str());
+            const auto cpu = parse_u64(m[2].str());
+            if (!pid || !cpu || *cpu > UINT32_MAX) {
+                continue;   // a header no number fits: the block is not counted
+            }
+            out.push_back({*pid, static_cast<unsigned>(*cpu), m[3], {}});
         } else if (out.empty()) {
             continue;
         } else if (std::regex_search(l, m, frame)) {
             out.back().frames.push_back(m[1]);
         } else if (std::regex_search(l, m, nip)) {
-            out.back().nip = std::stoull(m[1], nullptr, 16);
+            // An unreadable NIP is never taken for an address inside OPAL.
+            out.back().nip = parse_u64(m[1].str(), 16).value_or(UINT64_MAX);
         } else if (std::regex_search(l, m, nip_sym)) {
             out.back().nip_symbol = m[1];
         } else if (std::regex_search(l, m, lr_sym)) {
@@ -125,8 +141,12 @@ std::vector<CrashTask> parse_ps(const std::string& text)
     for (const auto& l : split_lines(text)) {
         std::smatch m;
         if (std::regex_match(l, m, row)) {
-            out.push_back({m[1] == ">", std::stoull(m[2]), std::stoull(m[3]), static_cast<unsigned>(std::stoul(m[4])),
-                           m[5], m[6]});
+            const auto pid = parse_u64(m[2].str());
+            const auto ppid = parse_u64(m[3].str());
+            const auto cpu = parse_u64(m[4].str());
+            if (pid && ppid && cpu && *cpu <= UINT32_MAX) {
+                out.push_back({m[1] == ">", *pid, *ppid, static_cast<unsigned>(*cpu), m[5], m[6]});
+            }
         }
     }
     return out;
@@ -138,7 +158,7 @@ std::optional<uint64_t> parse_kmem_total_pages(const std::string& text)
     for (const auto& l : split_lines(text)) {
         std::smatch m;
         if (std::regex_search(l, m, total)) {
-            return std::stoull(m[1]);
+            return parse_u64(m[1].str());
         }
     }
     return std::nullopt;

@@ -571,10 +571,8 @@ void check_vmcore(const CheckInput& in, Report& r)
         tmp = ci.out_dir = dir;
     }
     ci.cpus = in.expected_cpus.value_or(static_cast<unsigned>(prstatus.size()));
-    ci.page_size = 0;
-    if (const auto p = vmcoreinfo.find("PAGESIZE="); p != std::string::npos) {
-        ci.page_size = std::stoull(vmcoreinfo.substr(p + 9));
-    }
+    // The page size vmcore.vmcoreinfo_pagesize validated; 0 (crash.kmem fails) otherwise.
+    ci.page_size = std::holds_alternative<uint64_t>(pagesize) ? std::get<uint64_t>(pagesize) : 0;
     ci.ram_bytes = in.ram_bytes;
     ci.facts = in.guest;
     // A kernel without CONFIG_MODULES has no `modules` list.

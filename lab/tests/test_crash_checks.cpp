@@ -273,3 +273,40 @@ TEST(CrashPowerNV, TheOtherChecks)
     EXPECT_FALSE(lab::judge_ps(lab::parse_ps(outs[2]), facts()).ok);
     EXPECT_FALSE(lab::judge_kmem(pages, PAGE, RAM, facts()).ok);
 }
+
+// Numbers past 2^64 in the guest's console or crash's output are no
+// exception: the fact or row is left out and the check that needs it fails.
+TEST(CrashHostileNumbers, NoThrowAndTheCheckFails)
+{
+    const std::string huge = "123456789012345678901234567890";
+    const std::string bt = data("bt_a.txt", "powernv10");
+    const auto f = lab::guest_facts(lines(data("console.log", "powernv10")));
+    std::vector<std::string> console = lines(data("console.log", "powernv10"));
+    for (auto& l : console) {
+        if (l.find("FADUMP-LAB: task crasher pid ") != std::string::npos) {
+            l = "FADUMP-LAB: task crasher pid " + huge + " comm sh";
+        }
+        if (l.find("Memory: ") != std::string::npos && l.find("K reserved") != std::string::npos) {
+            l = "Memory: " + huge + "K/2097152K available (1K kernel code, 1K reserved)";
+        }
+    }
+    lab::GuestFacts bad;
+    ASSERT_NO_THROW(bad = lab::guest_facts(console));
+    EXPECT_EQ(bad.task("crasher"), nullptr);
+    EXPECT_FALSE(bad.mem_reserved_kib);
+    EXPECT_FALSE(lab::judge_ps(lab::parse_ps(data("ps.txt", "powernv10")), bad).ok);
+
+    const std::string bt_huge_pid = mutate(bt, "PID: 0 ", "PID: " + huge + " ");
+    std::vector<lab::CrashBacktrace> bts;
+    ASSERT_NO_THROW(bts = lab::parse_bt(bt_huge_pid));
+    EXPECT_FALSE(lab::judge_bt(bts, bt_huge_pid, 2, f).ok);
+    // An unreadable NIP on the CPU stopped in OPAL is not taken for an OPAL address.
+    const std::string bt_huge_nip = mutate(bt, "NIP: 00000000300037c4", "NIP: 00000000300037c4" + huge);
+    ASSERT_NO_THROW(bts = lab::parse_bt(bt_huge_nip));
+    EXPECT_FALSE(lab::judge_bt(bts, bt_huge_nip, 2, f).ok);
+
+    const std::string ps = data("ps.txt", "powernv10");
+    ASSERT_NO_THROW((void)lab::parse_ps(mutate(ps, "      1       0", "      " + huge + "       0")));
+    EXPECT_FALSE(lab::judge_ps(lab::parse_ps(mutate(ps, "      1       0", "      " + huge + "       0")), f).ok);
+    EXPECT_FALSE(lab::parse_kmem_total_pages("    TOTAL MEM    " + huge + "       1.7 GB         ----\n"));
+}

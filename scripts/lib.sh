@@ -3,6 +3,8 @@ FADUMP_CACHE=${FADUMP_CACHE:-$HOME/.cache/fadump}
 export FADUMP_CACHE
 REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DEBIAN_ARCHIVE="$REPO_ROOT/scripts/debian-archive"
+# The suites a download falls back to when its pinned file is gone, in order.
+FALLBACK_SUITES="trixie sid"
 
 say() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 die() { say "error: $*"; exit 1; }

@@ -43,6 +43,17 @@ int stopped(Report& r, const std::string& where)
     return 128 + sig;
 }
 
+// A setup step (scripts/build-*, fetch-*) failed: because the run was asked
+// to stop, or on its own (the check `name` fails with the step's error).
+int setup_failed(Report& r, const std::string& name, const std::string& error)
+{
+    if (stop_signal() != 0) {
+        return stopped(r, "preparing artefacts (" + name + ")");
+    }
+    r.fail(name, error);
+    return 1;
+}
+
 std::optional<unsigned> small_count(const std::string& digits)
 {
     const auto v = parse_u64(digits);
@@ -140,11 +151,7 @@ int run_cycle(const RunOptions& opt, Report& r)
     } else {
         auto k = run_script("build-kernel", &err);
         if (!k) {
-            if (stop_signal() != 0) {
-                return stopped(r, "preparing artefacts (setup.kernel)");
-            }
-            r.fail("setup.kernel", err);
-            return 1;
+            return setup_failed(r, "setup.kernel", err);
         }
         a.vmlinux = *k + "/vmlinux";
         a.boot_kernel = *k + "/vmlinux.strip";
@@ -152,21 +159,13 @@ int run_cycle(const RunOptions& opt, Report& r)
     }
     auto initramfs = opt.initrd ? std::optional(fs::absolute(*opt.initrd).string()) : run_script("build-initramfs", &err);
     if (!initramfs) {
-        if (stop_signal() != 0) {
-            return stopped(r, "preparing artefacts (setup.initramfs)");
-        }
-        r.fail("setup.initramfs", err);
-        return 1;
+        return setup_failed(r, "setup.initramfs", err);
     }
     if (ours) {
         setenv("FADUMP_LIB", FADUMP_LIB_PATH, 0);
         auto q = run_script("build-qemu", &err);
         if (!q) {
-            if (stop_signal() != 0) {
-                return stopped(r, "preparing artefacts (setup.qemu)");
-            }
-            r.fail("setup.qemu", err);
-            return 1;
+            return setup_failed(r, "setup.qemu", err);
         }
         a.qemu = *q;
     } else {
@@ -174,11 +173,7 @@ int run_cycle(const RunOptions& opt, Report& r)
     }
     auto fw = opt.firmware_dir ? std::optional(fs::absolute(*opt.firmware_dir).string()) : run_script("fetch-firmware", &err);
     if (!fw) {
-        if (stop_signal() != 0) {
-            return stopped(r, "preparing artefacts (setup.firmware)");
-        }
-        r.fail("setup.firmware", err);
-        return 1;
+        return setup_failed(r, "setup.firmware", err);
     }
     std::string ver;
     run_command({a.qemu, "--version"}, &ver, 30);

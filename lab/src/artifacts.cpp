@@ -35,11 +35,13 @@ nlohmann::json read_downloads(const std::string& file)
     return out;
 }
 
-std::optional<std::string> run_script(const std::string& name, std::string* error)
+std::optional<std::string> run_script(const std::string& name, std::string* error, const std::vector<std::string>& args)
 {
     std::string out;
+    std::vector<std::string> argv = {source_root() + "/scripts/" + name};
+    argv.insert(argv.end(), args.begin(), args.end());
     // stderr of the script streams to ours (progress); stdout is the result.
-    const int rc = run_command({source_root() + "/scripts/" + name}, &out, 3 * 3600, false);
+    const int rc = run_command(argv, &out, 3 * 3600, false);
     while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) {
         out.pop_back();
     }

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,8 +29,9 @@ std::string source_root();
 /// Lines of another shape are skipped. A missing file gives an empty array.
 nlohmann::json read_downloads(const std::string& file);
 
-/// Runs one of scripts/<name>; returns its last stdout line (a path) or
-/// nullopt, with the script's error output in `error`.
-std::optional<std::string> run_script(const std::string& name, std::string* error);
+/// Runs one of scripts/<name> with `args`; returns its last stdout line (a
+/// path) or nullopt, with the script's error output in `error`.
+std::optional<std::string> run_script(const std::string& name, std::string* error,
+                                      const std::vector<std::string>& args = {});
 
 }  // namespace lab

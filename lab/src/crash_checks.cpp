@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <sstream>
 
 #include "console_values.hpp"
+#include "elf_file.hpp"
 #include "process.hpp"
 
 namespace fs = std::filesystem;
@@ -348,23 +350,61 @@ Judgement judge_kmem(std::optional<uint64_t> total_pages, uint64_t page_size, ui
                                : ": outside")};
 }
 
-void check_crash(const CrashInput& in, Report& r)
+CrashOutDir::CrashOutDir(const std::string& given) : m_path(given)
 {
-    struct Cmd {
-        const char* command;
-        const char* file;
-    };
-    const Cmd cmds[] = {{"bt -a", "crash-bt_a.txt"}, {"log", "crash-log.txt"}, {"ps", "crash-ps.txt"},
-                        {"kmem -i", "crash-kmem_i.txt"}};
+    if (m_path.empty()) {
+        char d[] = "/tmp/fadump-crash-XXXXXX";
+        if (mkdtemp(d) != nullptr) {
+            m_path = d;
+            m_temporary = true;
+        }
+    }
+}
+
+CrashOutDir::~CrashOutDir()
+{
+    if (m_temporary) {
+        std::error_code ec;
+        fs::remove_all(m_path, ec);
+    }
+}
+
+bool kernel_has_modules(const std::string& vmlinux)
+{
+    std::string err;
+    const auto vml = ElfFile::open(vmlinux, &err);
+    if (!vml) {
+        return false;
+    }
+    const auto objects = vml->symbols(STT_OBJECT);
+    return std::any_of(objects.begin(), objects.end(), [](const Symbol& s) { return s.name == "modules"; });
+}
+
+std::vector<std::string> check_crash(const CrashInput& in, Report& r)
+{
+    std::vector<std::pair<std::string, std::string>> cmds = {
+        {"bt -a", "crash-bt_a.txt"}, {"log", "crash-log.txt"}, {"ps", "crash-ps.txt"}, {"kmem -i", "crash-kmem_i.txt"}};
+    for (const auto& c : in.extra_commands) {
+        // "kmem -p" -> crash-kmem_p.txt
+        std::string slug;
+        for (const char ch : c) {
+            if (std::isalnum(static_cast<unsigned char>(ch)) != 0) {
+                slug += ch;
+            } else if (ch == ' ') {
+                slug += '_';
+            }
+        }
+        cmds.emplace_back(c, "crash-" + slug + ".txt");
+    }
     const fs::path dir = in.out_dir;
     std::error_code ec;
     fs::create_directories(dir, ec);
     {
         std::ofstream script(dir / "crash-commands.txt");
-        for (const auto& c : cmds) {
-            fs::remove(dir / c.file, ec);
+        for (const auto& [command, file] : cmds) {
+            fs::remove(dir / file, ec);
             // crash's own redirection (no shell): one file per command.
-            script << c.command << " > " << (dir / c.file).string() << "\n";
+            script << command << " > " << (dir / file).string() << "\n";
         }
         script << "quit\n";
     }
@@ -372,37 +412,39 @@ void check_crash(const CrashInput& in, Report& r)
     const auto t0 = std::chrono::steady_clock::now();
     const int rc = run_command({in.crash, "-s", "-i", (dir / "crash-commands.txt").string(), in.vmlinux, in.vmcore},
                                &session, in.timeout_s);
-    r.phases["crash"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    r.phases[in.name] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::ofstream(dir / "crash-session.txt") << session;
 
     std::vector<std::string> outputs;
     for (const auto& c : cmds) {
-        outputs.push_back(read_text(dir / c.file));
+        outputs.push_back(read_text(dir / c.second));
     }
     const auto open = judge_open(rc, session, outputs, in.kernel_has_modules);
-    r.expect("crash.open", open.ok, open.detail);
+    r.expect(in.name + ".open", open.ok, open.detail);
+    std::vector<std::string> extra(outputs.begin() + 4, outputs.end());
     if (rc != 0) {
-        for (const char* name : {"crash.bt_a", "crash.log", "crash.ps", "crash.kmem"}) {
-            r.fail(name, "crash did not run (see crash.open)");
+        for (const char* check : {".bt_a", ".log", ".ps", ".kmem"}) {
+            r.fail(in.name + check, "crash did not run (see " + in.name + ".open)");
         }
-        return;
+        return std::vector<std::string>(in.extra_commands.size());
     }
     const auto bt = judge_bt(parse_bt(outputs[0]), outputs[0], in.cpus, in.facts.value_or(GuestFacts{}));
-    r.expect("crash.bt_a", bt.ok, bt.detail);
+    r.expect(in.name + ".bt_a", bt.ok, bt.detail);
     if (!in.facts) {
         const char* why = "no console log: the guest's pids, panic line and memory are unknown (check --console)";
-        r.skip("crash.log", why);
-        r.skip("crash.ps", why);
-        r.skip("crash.kmem", why);
-        return;
+        r.skip(in.name + ".log", why);
+        r.skip(in.name + ".ps", why);
+        r.skip(in.name + ".kmem", why);
+        return extra;
     }
     const auto log = judge_log(outputs[1], *in.facts);
-    r.expect("crash.log", log.ok, log.detail);
+    r.expect(in.name + ".log", log.ok, log.detail);
     const auto ps = judge_ps(parse_ps(outputs[2]), *in.facts);
-    r.expect("crash.ps", ps.ok, ps.detail);
+    r.expect(in.name + ".ps", ps.ok, ps.detail);
     const uint64_t ram = in.ram_bytes.value_or(in.facts->mem_total_kib.value_or(0) * 1024);
     const auto kmem = judge_kmem(parse_kmem_total_pages(outputs[3]), in.page_size, ram, *in.facts);
-    r.expect("crash.kmem", kmem.ok, kmem.detail);
+    r.expect(in.name + ".kmem", kmem.ok, kmem.detail);
+    return extra;
 }
 
 }  // namespace lab

@@ -104,6 +104,27 @@ Judgement judge_ps(const std::vector<CrashTask>& tasks, const GuestFacts& facts)
 Judgement judge_kmem(std::optional<uint64_t> total_pages, uint64_t page_size, uint64_t ram_bytes,
                      const GuestFacts& facts);
 
+/// Whether the kernel `vmlinux` has a `modules` list (CONFIG_MODULES):
+/// without one crash warns twice about modules, which is not the dump's
+/// fault. False when the file cannot be read.
+bool kernel_has_modules(const std::string& vmlinux);
+
+/// Where crash's files go: `given` when not empty, else a fresh directory
+/// under /tmp, removed with this object. path() is empty when none could be
+/// made.
+class CrashOutDir {
+public:
+    explicit CrashOutDir(const std::string& given);
+    CrashOutDir(const CrashOutDir&) = delete;
+    CrashOutDir& operator=(const CrashOutDir&) = delete;
+    ~CrashOutDir();
+    [[nodiscard]] const std::string& path() const { return m_path; }
+
+private:
+    std::string m_path;
+    bool m_temporary = false;
+};
+
 struct CrashInput {
     std::string crash;        // the wrapper scripts/fetch-crash printed
     std::string vmcore;
@@ -115,10 +136,15 @@ struct CrashInput {
     bool kernel_has_modules = true;
     std::optional<GuestFacts> facts;     // nullopt: no console log
     double timeout_s = 600;
+    std::string name = "crash";   // prefix of the checks and of the phase
+    /// More commands to run in the same session ("kmem -p"): their output
+    /// is returned, not judged.
+    std::vector<std::string> extra_commands;
 };
 
-/// Runs crash once and records crash.open, crash.bt_a, crash.log, crash.ps
-/// and crash.kmem (with crash's run time in report.phases["crash"]).
-void check_crash(const CrashInput& in, Report& report);
+/// Runs crash once and records NAME.open, NAME.bt_a, NAME.log, NAME.ps
+/// and NAME.kmem (with crash's run time in report.phases[NAME]). Returns
+/// the output of each extra command (empty when crash did not run).
+std::vector<std::string> check_crash(const CrashInput& in, Report& report);
 
 }  // namespace lab

@@ -8,6 +8,7 @@
 
 #include "artifacts.hpp"
 #include "guarded_run.hpp"
+#include "makedumpfile_capture.hpp"
 #include "report.hpp"
 #include "runner.hpp"
 #include "stop_signal.hpp"
@@ -33,6 +34,11 @@ int main(int argc, char** argv)
     run->add_option("--firmware-dir", opt.firmware_dir, "QEMU -L directory (default: fetched from qemu-system-data)")
         ->check(CLI::ExistingDirectory);
     run->add_option("--append", opt.append, "extra kernel command line");
+    run->add_option("--capture", opt.capture,
+                    "what the capture kernel does: raw (copy /proc/vmcore) or makedumpfile (-d 31, lzo/zlib/zstd, "
+                    "--dump-dmesg, as kdump services do)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"raw", "makedumpfile"}));
     run->add_option("--report", report_path, "write the JSON report here");
     run->add_option("--out-dir", opt.out_dir, "where run directories go")->capture_default_str();
     run->add_flag("--keep", opt.keep, "keep the vmcore and ground truth");
@@ -59,6 +65,10 @@ int main(int argc, char** argv)
     check->add_option("--console", console, "the run's console.log (pids, panic line, memory; enables crash.log, "
                       "crash.ps, crash.kmem)")->check(CLI::ExistingFile);
     check->add_option("--mem", mem, "guest RAM (QEMU -m; default: the console's Memory: line)");
+    std::string headers;
+    check->add_option("--vmcore-headers", headers,
+                      "for a makedumpfile dump: /proc/vmcore's ELF headers (the lab's vmcore-headers), so only "
+                      "what /proc/vmcore held is compared")->check(CLI::ExistingFile);
 
     CLI11_PARSE(app, argc, argv);
 
@@ -94,7 +104,12 @@ int main(int argc, char** argv)
             }
             in.crash = lab::run_script("fetch-crash", &in.crash_error);
             report.facts["vmcore"] = in.vmcore;
-            lab::check_vmcore(in, report);
+            if (lab::is_kdump_compressed(in.vmcore)) {
+                report.facts["format"] = "kdump-compressed (makedumpfile)";
+                lab::check_filtered_file(in, headers.empty() ? std::nullopt : std::optional(headers), report);
+            } else {
+                lab::check_vmcore(in, report);
+            }
             if (const int sig = lab::stop_signal(); sig != 0) {
                 report.fail("lab.stopped", std::string("stopped by ") + lab::signal_name(sig) + " while checking");
                 return 128 + sig;

@@ -13,6 +13,7 @@
 #include "artifacts.hpp"
 #include "console_values.hpp"
 #include "guest_errors.hpp"
+#include "makedumpfile_capture.hpp"
 #include "process.hpp"
 #include "stop_signal.hpp"
 #include "vmcore_checks.hpp"
@@ -25,6 +26,17 @@ namespace {
 void progress(const std::string& msg) { std::cerr << "fadump-lab: " << msg << std::endl; }
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+// The last console line holding `needle`, from the needle on.
+std::string last_line_with(const std::vector<std::string>& lines, const std::string& needle)
+{
+    for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+        if (const auto p = it->find(needle); p != std::string::npos) {
+            return it->substr(p);
+        }
+    }
+    return {};
+}
 
 std::string timestamp()
 {
@@ -111,6 +123,11 @@ int run_cycle(const RunOptions& opt, Report& r)
         return 2;
     }
     const std::string firmware = pnv ? "skiboot" : opt.firmware;
+    const bool mdf = opt.capture == "makedumpfile";
+    if (!mdf && opt.capture != "raw") {
+        std::cerr << "fadump-lab: --capture must be raw or makedumpfile\n";
+        return 2;
+    }
     if (!pnv && firmware != "vof" && firmware != "slof") {
         std::cerr << "fadump-lab: --firmware must be vof or slof on pseries\n";
         return 2;
@@ -128,6 +145,7 @@ int run_cycle(const RunOptions& opt, Report& r)
     r.facts["firmware"] = firmware;
     r.facts["smp"] = opt.smp;
     r.facts["mem"] = opt.mem;
+    r.facts["capture"] = opt.capture;
     r.facts["run_dir"] = dir.string();
 
     // 1. Artefacts. scripts/fetch-pinned records every download's origin here.
@@ -157,7 +175,7 @@ int run_cycle(const RunOptions& opt, Report& r)
         a.boot_kernel = *k + "/vmlinux.strip";
         std::ifstream(*k + "/version") >> a.kernel_version;
     }
-    auto initramfs = opt.initrd ? std::optional(fs::absolute(*opt.initrd).string()) : run_script("build-initramfs", &err);
+    auto initramfs = opt.initrd ? std::optional(fs::absolute(*opt.initrd).string()) : run_script("build-initramfs", &err, {mdf ? "makedumpfile" : "base"});
     if (!initramfs) {
         return setup_failed(r, "setup.initramfs", err);
     }
@@ -183,6 +201,7 @@ int run_cycle(const RunOptions& opt, Report& r)
     r.facts["qemu_binary"] = a.qemu;
     r.facts["qemu_version"] = first_line(ver);
     r.facts["kernel_version"] = a.kernel_version;
+    r.facts["vmlinux"] = a.vmlinux;
     r.facts["initramfs"] = *initramfs;
     {
         // Debian package versions actually used (pins may have fallen back).
@@ -224,6 +243,9 @@ int run_cycle(const RunOptions& opt, Report& r)
         machine += ",x-fadump-ground-truth=" + truth;
     }
     std::string append = "console=hvc0 fadump=on";
+    if (mdf) {
+        append += std::string(" ") + MAKEDUMPFILE_CAPTURE_ARG;
+    }
     if (!opt.append.empty()) {
         append += " " + opt.append;
     }
@@ -293,8 +315,26 @@ int run_cycle(const RunOptions& opt, Report& r)
     uint64_t vmcore_size = 0;
     if (t_ready) {
         vmcore_size = last_value(child->lines(), "vmcore_size=").value.value_or(0);
-        progress(fmt::format("/proc/vmcore ready ({} bytes); copying it out", vmcore_size));
-        t_copied = phase("vmcore_copied", {"FADUMP-LAB: copied"}, {"FADUMP-LAB: copy-failed", "Kernel panic"});
+        if (mdf) {
+            progress(fmt::format("/proc/vmcore ready ({} bytes); makedumpfile -d 31 in the capture kernel", vmcore_size));
+            double at = *t_ready;
+            for (const auto& s : CAPTURE_STEPS) {
+                const std::string step = std::string("FADUMP-LAB: step ") + s.name;
+                const auto t = phase(s.name, {step + " done"}, {step + " failed", "Kernel panic"});
+                if (t) {
+                    r.pass(std::string("guest.") + s.name, first_line(last_line_with(child->lines(), step + " done")));
+                    r.phases[s.name] = *t - at;
+                    at = *t;
+                }
+            }
+            t_copied = phase("saved", {"FADUMP-LAB: saved"}, {"FADUMP-LAB: save-failed", "Kernel panic"});
+            if (t_copied) {
+                r.phases["save_to_disk"] = *t_copied - at;
+            }
+        } else {
+            progress(fmt::format("/proc/vmcore ready ({} bytes); copying it out", vmcore_size));
+            t_copied = phase("vmcore_copied", {"FADUMP-LAB: copied"}, {"FADUMP-LAB: copy-failed", "Kernel panic"});
+        }
     }
     std::optional<double> t_opal;
     if (t_copied && pnv) {
@@ -351,8 +391,10 @@ int run_cycle(const RunOptions& opt, Report& r)
         r.expect("guest.capture_kernel_dump_active", dump_active,
                  dump_active ? "capture kernel: \"Firmware-assisted dump is active\"" : "capture kernel did not see the dump");
     }
-    if (t_copied) {
+    if (t_copied && !mdf) {
         r.pass("guest.vmcore_copied", fmt::format("{} bytes copied to the host", vmcore_size));
+    }
+    if (t_copied) {
         r.expect("guest.release_mem", released, released ? "preserved memory released (INVALIDATE)" : "release_mem failed");
     }
     if (t_reg) {
@@ -364,7 +406,7 @@ int run_cycle(const RunOptions& opt, Report& r)
     if (t_capture && t_ready) {
         r.phases["capture_to_vmcore_ready"] = *t_ready - *t_capture;
     }
-    if (t_ready && t_copied) {
+    if (t_ready && t_copied && !mdf) {
         r.phases["vmcore_copy_out"] = *t_copied - *t_ready;
     }
     r.phases["total"] = child->elapsed();
@@ -402,7 +444,32 @@ int run_cycle(const RunOptions& opt, Report& r)
         }
         check_opalcore(oc, r);
     }
-    if (t_copied && vmcore_size > 0) {
+    if (t_copied && mdf) {
+        progress("checking makedumpfile's dumps");
+        r.facts["vmcore_bytes"] = vmcore_size;
+        std::optional<nlohmann::json> truth_json;
+        if (ours) {
+            try {
+                std::ifstream f(truth);
+                truth_json = nlohmann::json::parse(f);
+            } catch (const std::exception& e) {
+                r.fail("ground_truth.load", e.what());
+            }
+        }
+        MakedumpfileInput m;
+        m.disk = disk;
+        m.out_dir = dir.string();
+        m.vmlinux = a.vmlinux;
+        m.ram_bytes = *mem;
+        m.cpus = online_v.value ? online_v.value : cpus;
+        m.facts = guest_facts(child->lines());
+        m.truth = truth_json ? &*truth_json : nullptr;
+        if (pnv) {
+            m.firmware_reserved = reserved_v.value.value_or(std::vector<std::pair<uint64_t, uint64_t>>{});
+        }
+        m.crash = run_script("fetch-crash", &m.crash_error);
+        check_makedumpfile_capture(m, r);
+    } else if (t_copied && vmcore_size > 0) {
         fs::resize_file(disk, vmcore_size);
         r.facts["vmcore_bytes"] = vmcore_size;
         progress("checking the vmcore");

@@ -19,6 +19,10 @@ struct RunOptions {
     std::optional<std::string> initrd;     // initramfs to boot (default: scripts/build-initramfs)
     std::optional<std::string> firmware_dir;   // QEMU -L directory (default: scripts/fetch-firmware)
     std::string append;
+    /// raw: /init copies /proc/vmcore whole to the host; makedumpfile: it
+    /// runs makedumpfile -d 31 like a distribution's kdump service
+    /// (makedumpfile_capture.hpp).
+    std::string capture = "raw";
     std::optional<std::string> report_path;
     std::string out_dir = "lab-out";
     bool keep = false;

@@ -1,8 +1,5 @@
 #include "vmcore_checks.hpp"
 
-#include <fcntl.h>
-#include <libkdumpfile/kdumpfile.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -18,6 +15,7 @@
 #include <variant>
 
 #include "console_values.hpp"
+#include "dump_access.hpp"
 #include "elf_file.hpp"
 #include "process.hpp"
 
@@ -46,21 +44,6 @@ const std::set<std::string> PANIC_PATH = {
     "atomic_notifier_call_chain", "panic", "vpanic", "sysrq_handle_crash", "__handle_sysrq",
 };
 
-// A "0x..." string of the ground truth; throws (the callers turn it into a
-// failed check) when it is not one.
-uint64_t parse_hex(const nlohmann::json& v)
-{
-    std::string_view s = v.get_ref<const std::string&>();
-    if (s.rfind("0x", 0) == 0) {
-        s.remove_prefix(2);
-    }
-    const auto n = parse_u64(s, 16);
-    if (!n) {
-        throw std::invalid_argument("not a hex number: " + v.dump());
-    }
-    return *n;
-}
-
 // VMCOREINFO "PAGESIZE=": the OS page size, a power of two the ppc64 kernel
 // can have (4 KiB .. 256 KiB); an error string otherwise.
 std::variant<uint64_t, std::string> vmcoreinfo_pagesize(const std::string& vmcoreinfo)
@@ -78,48 +61,6 @@ std::variant<uint64_t, std::string> vmcoreinfo_pagesize(const std::string& vmcor
     }
     return *v;
 }
-
-std::string sha256_hex(const unsigned char* p, size_t n)
-{
-    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-    unsigned int len = 0;
-    EVP_Digest(p, n, md.data(), &len, EVP_sha256(), nullptr);
-    std::string s;
-    for (unsigned i = 0; i < len; ++i) {
-        s += fmt::format("{:02x}", md[i]);
-    }
-    return s;
-}
-
-struct KdumpCtx {
-    kdump_ctx_t* ctx = kdump_new();
-    int fd = -1;
-    ~KdumpCtx()
-    {
-        if (ctx != nullptr) {
-            kdump_free(ctx);
-        }
-        if (fd >= 0) {
-            close(fd);
-        }
-    }
-    std::optional<uint64_t> number(const std::string& key)
-    {
-        kdump_num_t n = 0;
-        if (kdump_get_number_attr(ctx, key.c_str(), &n) != KDUMP_OK) {
-            return std::nullopt;
-        }
-        return n;
-    }
-    std::optional<std::string> str(const std::string& key)
-    {
-        const char* s = nullptr;
-        if (kdump_get_string_attr(ctx, key.c_str(), &s) != KDUMP_OK || s == nullptr) {
-            return std::nullopt;
-        }
-        return std::string(s);
-    }
-};
 
 // Every PT_LOAD of `core`: each full 4 KiB page equals the guest page the
 // engine hashed at the instant the vCPUs stopped.
@@ -151,29 +92,9 @@ void check_pt_load_hashes(const ElfFile& core, const nlohmann::json& truth, cons
         r.fail(name, fmt::format("ground truth page_size {} is not a power of two", page));
         return;
     }
-    // skiboot (PowerNV) ends the free region it hands to the OS with an
-    // 8-byte footer in the last bytes of RAM, written on every boot.
     std::string tail_detail;
     auto skiboot_footer_only = [&](uint64_t p, const unsigned char* bytes) {
-        if (!allow_skiboot_footer || !truth.contains("ram_tail_page") || page < 8 ||
-            p + page != truth.at("ram_size").get<uint64_t>()) {
-            return false;
-        }
-        const std::string& before = truth.at("ram_tail_page").get_ref<const std::string&>();
-        if (before.size() < 2 * page) {
-            return false;
-        }
-        for (uint64_t i = 0; i < page - 8; ++i) {
-            if (parse_u64(std::string_view(before).substr(2 * i, 2), 16) != bytes[i]) {
-                return false;
-            }
-        }
-        std::string footer;
-        for (uint64_t k = page - 8; k < page; ++k) {
-            footer += fmt::format("{:02x}", bytes[k]);
-        }
-        tail_detail = "; the last 8 bytes of RAM hold skiboot's free-region footer (" + footer + ")";
-        return true;
+        return allow_skiboot_footer && only_skiboot_footer_differs(truth, p, page, bytes, &tail_detail);
     };
     const std::string& hashes = truth.at("page_sha256").get_ref<const std::string&>();
     uint64_t pages = 0;
@@ -412,8 +333,8 @@ void check_vmcore(const CheckInput& in, Report& r)
 
     // libkdumpfile, the independent dump reader: registers come from it.
     KdumpCtx kd;
-    kd.fd = open(in.vmcore.c_str(), O_RDONLY | O_CLOEXEC);
-    const bool kd_open = kd.ctx != nullptr && kd.fd >= 0 && kdump_open_fd(kd.ctx, kd.fd) == KDUMP_OK;
+    std::string kd_error;
+    const bool kd_open = kd.open(in.vmcore, &kd_error);
     const auto kd_cpus = kd_open ? kd.number("cpu.number") : std::nullopt;
     const auto kd_arch = kd_open ? kd.str("arch.name") : std::nullopt;
     const auto kd_osrel = kd_open ? kd.str("linux.vmcoreinfo.lines.OSRELEASE") : std::nullopt;
@@ -421,7 +342,7 @@ void check_vmcore(const CheckInput& in, Report& r)
     r.expect("libkdumpfile.open", kd_ok,
              kd_open ? fmt::format("arch {}, {} CPUs, OSRELEASE {}", kd_arch.value_or("?"), kd_cpus.value_or(0),
                                    kd_osrel.value_or("?"))
-                     : std::string("kdump_open_fd failed: ") + (kd.ctx ? kdump_get_err(kd.ctx) : "no context"));
+                     : kd_error);
 
     auto vml = ElfFile::open(in.vmlinux, &err);
     std::vector<Symbol> funcs;
@@ -559,34 +480,19 @@ void check_vmcore(const CheckInput& in, Report& r)
     ci.crash = *in.crash;
     ci.vmcore = in.vmcore;
     ci.vmlinux = in.vmlinux;
-    std::string tmp;
-    if (!in.scratch_dir.empty()) {
-        ci.out_dir = in.scratch_dir;
-    } else {
-        char dir[] = "/tmp/fadump-crash-XXXXXX";
-        if (mkdtemp(dir) == nullptr) {
-            r.fail("crash.open", "cannot make a scratch directory");
-            return;
-        }
-        tmp = ci.out_dir = dir;
+    const CrashOutDir out(in.scratch_dir);
+    if (out.path().empty()) {
+        r.fail("crash.open", "cannot make a scratch directory");
+        return;
     }
+    ci.out_dir = out.path();
     ci.cpus = in.expected_cpus.value_or(static_cast<unsigned>(prstatus.size()));
     // The page size vmcore.vmcoreinfo_pagesize validated; 0 (crash.kmem fails) otherwise.
     ci.page_size = std::holds_alternative<uint64_t>(pagesize) ? std::get<uint64_t>(pagesize) : 0;
     ci.ram_bytes = in.ram_bytes;
     ci.facts = in.guest;
-    // A kernel without CONFIG_MODULES has no `modules` list.
-    ci.kernel_has_modules = false;
-    if (vml) {
-        for (const auto& s : vml->symbols(STT_OBJECT)) {
-            ci.kernel_has_modules = ci.kernel_has_modules || s.name == "modules";
-        }
-    }
+    ci.kernel_has_modules = kernel_has_modules(in.vmlinux);
     check_crash(ci, r);
-    if (!tmp.empty()) {
-        std::error_code ec;
-        std::filesystem::remove_all(tmp, ec);
-    }
 }
 
 }  // namespace lab

@@ -1,0 +1,183 @@
+// The makedumpfile capture's judgements against real output: crash 8.0.6's
+// kmem -p (trimmed to the first 512 frames, every mapped frame and the
+// struct-page area) and kmem -F of a -d 31 dump of a pseries fadump,
+// makedumpfile's dmesg and logs (1.7.6 of trixie, 1.7.8 of sid) and the
+// console lines of that run (data/makedumpfile-pseries), and the same
+// mutated the ways a wrong filtered dump would differ.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "crash_checks.hpp"
+#include "filtered_dump.hpp"
+#include "makedumpfile_capture.hpp"
+
+namespace {
+
+constexpr uint64_t PAGE = 64 << 10;
+
+std::string data(const std::string& name)
+{
+    std::ifstream f(std::string(FADUMP_LAB_TEST_DATA) + "/makedumpfile-pseries/" + name);
+    EXPECT_TRUE(f) << name;
+    std::ostringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+lab::GuestFacts facts()
+{
+    std::vector<std::string> lines;
+    std::istringstream in(data("console.log"));
+    for (std::string l; std::getline(in, l);) {
+        lines.push_back(l);
+    }
+    return lab::guest_facts(lines);
+}
+
+lab::PageClasses classes()
+{
+    return {data("crash-kmem_p.txt"), data("crash-kmem_F.txt"), PAGE};
+}
+
+// Every frame crash listed: left out when -d 31 allows it, kept otherwise
+// (what a correct makedumpfile does).
+std::vector<lab::PageVerdict> correct_dump(const lab::PageClasses& c)
+{
+    std::vector<lab::PageVerdict> v;
+    for (const auto& p : lab::parse_kmem_p(data("crash-kmem_p.txt"))) {
+        v.push_back({p.phys, !c.reason(p.phys).has_value(), false, true});
+    }
+    return v;
+}
+
+lab::PageVerdict& frame(std::vector<lab::PageVerdict>& v, uint64_t phys)
+{
+    for (auto& p : v) {
+        if (p.phys == phys) {
+            return p;
+        }
+    }
+    ADD_FAILURE() << "no frame " << phys;
+    return v.front();
+}
+
+TEST(KmemParsers, ReadCrashsKmemPAndFreeLists)
+{
+    const auto pages = lab::parse_kmem_p(data("crash-kmem_p.txt"));
+    ASSERT_EQ(pages.size(), 725u);  // the header is not a page
+    EXPECT_EQ(pages[0].page, 0xc00000007f780000u);
+    EXPECT_EQ(pages[0].phys, 0u);
+    EXPECT_EQ(pages[0].flags, "reserved");
+    const auto free = lab::parse_kmem_free(data("crash-kmem_F.txt"));
+    EXPECT_EQ(free.size(), 120u);
+    EXPECT_EQ(free.front(), (std::pair<uint64_t, unsigned>{0xc00000007f7c1928u, 0}));
+    EXPECT_TRUE(lab::parse_kmem_p("PAGE PHYSICAL\nnot a page line\n").empty());
+    EXPECT_TRUE(lab::parse_kmem_free("c00000007f7c1df8\n").empty());  // a block with no AREA before it
+}
+
+TEST(PageClasses, TellFreeUserCacheAndKernelPages)
+{
+    const auto c = classes();
+    EXPECT_EQ(c.frames(), 725u);
+    EXPECT_GT(c.free_pages(), 0u);
+    EXPECT_EQ(c.reason(0x1400000), lab::LeftOut::Free);  // a free block's first page
+    EXPECT_EQ(c.reason(0xe60000), lab::LeftOut::User);   // anonymous, on the LRU
+    EXPECT_EQ(c.reason(0xec0000), lab::LeftOut::User);   // anonymous, off the LRU
+    EXPECT_EQ(c.reason(0x790000), lab::LeftOut::Cache);  // shmem/ramfs page cache, on the LRU
+    EXPECT_EQ(c.reason(0x2000000), std::nullopt);        // slab: mapping set, not on the LRU
+    EXPECT_EQ(c.reason(0x520000), std::nullopt);         // no flags, no mapping
+    EXPECT_EQ(c.reason(0xdead0000), std::nullopt);       // a frame crash did not list
+    EXPECT_TRUE(c.reserved(0));
+    EXPECT_FALSE(c.reserved(0x790000));
+}
+
+TEST(JudgeLeftOut, PassesWhatMinus31MayDropAndFailsTheRest)
+{
+    const auto c = classes();
+    auto v = correct_dump(c);
+    const auto ok = lab::judge_left_out(v, c);
+    EXPECT_TRUE(ok.ok) << ok.detail;
+
+    // A zero page may go whatever it is; outside /proc/vmcore is no loss.
+    frame(v, 0x520000) = {0x520000, false, true, true};
+    frame(v, 0x530000) = {0x530000, false, false, false};
+    EXPECT_TRUE(lab::judge_left_out(v, c).ok);
+
+    // A slab page with data left out: crash would lose kernel objects.
+    auto slab = v;
+    frame(slab, 0x2000000).kept = false;
+    const auto j = lab::judge_left_out(slab, c);
+    EXPECT_FALSE(j.ok);
+    EXPECT_NE(j.detail.find("must keep"), std::string::npos) << j.detail;
+    EXPECT_NE(j.detail.find("0x2000000"), std::string::npos) << j.detail;
+
+    // The kernel image (PG_reserved) left out.
+    auto image = v;
+    frame(image, 0x10000).kept = false;
+    const auto k = lab::judge_left_out(image, c);
+    EXPECT_FALSE(k.ok);
+    EXPECT_NE(k.detail.find("PG_reserved"), std::string::npos) << k.detail;
+
+    // Nothing kept at all.
+    std::vector<lab::PageVerdict> none = v;
+    for (auto& p : none) {
+        p.kept = false;
+        p.zero = true;
+    }
+    EXPECT_FALSE(lab::judge_left_out(none, c).ok);
+}
+
+TEST(JudgeFreeLeftOut, FailsWhenMakedumpfileKeepsFreePages)
+{
+    const auto c = classes();
+    auto v = correct_dump(c);
+    const auto ok = lab::judge_free_left_out(v, c);
+    EXPECT_TRUE(ok.ok) << ok.detail;
+    // A zero free page written as the shared zero page is fine.
+    frame(v, 0x1400000) = {0x1400000, true, true, true};
+    EXPECT_TRUE(lab::judge_free_left_out(v, c).ok);
+    // What makedumpfile 1.7.6 does on 6.12: free pages with data kept.
+    frame(v, 0x1400000).zero = false;
+    const auto j = lab::judge_free_left_out(v, c);
+    EXPECT_FALSE(j.ok);
+    EXPECT_NE(j.detail.find("did not recognise"), std::string::npos) << j.detail;
+    // No free page known: nothing proves -d 16.
+    const lab::PageClasses no_free(data("crash-kmem_p.txt"), "", PAGE);
+    EXPECT_FALSE(lab::judge_free_left_out(correct_dump(no_free), no_free).ok);
+}
+
+TEST(JudgeDmesg, FindsThePanicLineAndItsCaller)
+{
+    const auto f = facts();
+    ASSERT_TRUE(f.panic_line);
+    const std::string dmesg = data("vmcore-dmesg.txt");
+    const auto ok = lab::judge_dmesg(dmesg, f);
+    EXPECT_TRUE(ok.ok) << ok.detail;
+    EXPECT_NE(ok.detail.find("T63"), std::string::npos) << ok.detail;
+    // Without the caller field (a kernel without CONFIG_PRINTK_CALLER).
+    EXPECT_TRUE(lab::judge_dmesg(*f.panic_line + "\n", f).ok);
+
+    std::string other = dmesg;
+    other.replace(other.find("[     T63] Kernel panic"), 10, "[     T64]");
+    const auto j = lab::judge_dmesg(other, f);
+    EXPECT_FALSE(j.ok);
+    EXPECT_NE(j.detail.find("not the crasher"), std::string::npos) << j.detail;
+
+    std::string later = dmesg;
+    later.replace(later.find("1.875891"), 8, "1.875892");
+    EXPECT_FALSE(lab::judge_dmesg(later, f).ok);
+    EXPECT_FALSE(lab::judge_dmesg("", f).ok);
+    EXPECT_FALSE(lab::judge_dmesg(dmesg, lab::GuestFacts{}).ok);
+}
+
+TEST(MakedumpfileWarnings, NameTheUnsupportedKernel)
+{
+    const auto old = lab::makedumpfile_warnings(data("makedumpfile-1.7.6-l.log"));
+    ASSERT_FALSE(old.empty());
+    EXPECT_EQ(old[0], "The kernel version is not supported.");
+    EXPECT_TRUE(lab::makedumpfile_warnings(data("makedumpfile-1.7.8-l.log")).empty());
+}
+
+}  // namespace

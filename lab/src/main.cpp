@@ -28,6 +28,10 @@ int main(int argc, char** argv)
     run->add_option("--smp", opt.smp, "any QEMU -smp value")->capture_default_str();
     run->add_option("--mem", opt.mem, "guest RAM (QEMU -m)")->capture_default_str();
     run->add_option("--kernel", opt.kernel, "vmlinux with CONFIG_FA_DUMP (default: built from Debian's source)");
+    run->add_option("--kernel-source", opt.kernel_source,
+                    "Debian linux-source-X.Y package to build the kernel from (pinned in scripts/downloads.manifest; "
+                    "linux-source-7.2 is sid's newest)")
+        ->capture_default_str();
     run->add_option("--qemu", opt.qemu, "another qemu-system-ppc64 (ground-truth checks are then skipped)");
     run->add_option("--initrd", opt.initrd, "initramfs to boot (default: built from Debian's busybox and lab/guest/init)")
         ->check(CLI::ExistingFile);

@@ -167,7 +167,8 @@ int run_cycle(const RunOptions& opt, Report& r)
         }
         a.kernel_version = "custom";
     } else {
-        auto k = run_script("build-kernel", &err);
+        auto k = run_script("build-kernel", &err, {opt.kernel_source});
+        r.facts["kernel_source"] = opt.kernel_source;
         if (!k) {
             return setup_failed(r, "setup.kernel", err);
         }
@@ -439,6 +440,7 @@ int run_cycle(const RunOptions& opt, Report& r)
         r.facts["opalcore_bytes"] = opal_size;
         CheckInput oc;
         oc.vmcore = opal_disk;
+        oc.scratch_dir = dir.string();
         if (ours) {
             oc.ground_truth = truth;
         }

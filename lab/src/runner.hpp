@@ -15,6 +15,7 @@ struct RunOptions {
     std::string smp = "2";
     std::string mem = "2G";
     std::optional<std::string> kernel;     // vmlinux (with DWARF) to boot
+    std::string kernel_source = "linux-source-6.12";   // Debian package scripts/build-kernel builds
     std::optional<std::string> qemu;       // another QEMU, e.g. upstream's
     std::optional<std::string> initrd;     // initramfs to boot (default: scripts/build-initramfs)
     std::optional<std::string> firmware_dir;   // QEMU -L directory (default: scripts/fetch-firmware)

@@ -17,6 +17,7 @@
 #include "console_values.hpp"
 #include "dump_access.hpp"
 #include "elf_file.hpp"
+#include "opalcore_checks.hpp"
 #include "process.hpp"
 
 namespace lab {
@@ -276,6 +277,9 @@ void check_opalcore(const CheckInput& in, Report& r)
         std::ifstream f(*in.ground_truth);
         const auto truth = nlohmann::json::parse(f);
         check_pt_load_hashes(*core, truth, "opalcore.pt_load_hashes", r, true);
+        if (!in.scratch_dir.empty()) {
+            check_opalcore_gdb(in.vmcore, truth, in.scratch_dir, r);
+        }
     } catch (const std::exception& e) {
         r.fail("opalcore.pt_load_hashes", std::string("ground truth: ") + e.what());
     }

@@ -1,4 +1,4 @@
-// The crash checks' parsers and judgements against real crash 8.0.6 output
+// The crash checks' parsers and judgements against real crash 8.0.6 output (the version pinned when they were taken)
 // of a pseries fadump vmcore and a powernv10 MPIPL one (data/crash-MACHINE:
 // bt -a, ps, kmem -i and the session as crash wrote them, log and
 // console.log trimmed to the lines that matter), and against the same output

@@ -44,6 +44,10 @@ std::string read_text(const fs::path& p)
 std::string mib(uint64_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20)); }
 
 // The modules crash warns about when the kernel has none: not the dump's.
+// What crash 9.0.2 says when the vmlinux's struct page has no
+// compound_head member (memory.c, vm_init), whatever the dump.
+const char* const NO_COMPOUND_HEAD_WARNING = "WARNING: SLUB: cannot determine how compound pages are linked";
+
 const char* const NO_MODULE_WARNINGS[] = {
     "WARNING: cannot determine how modules are linked",
     "WARNING: no kernel module access",
@@ -167,7 +171,7 @@ std::optional<uint64_t> parse_kmem_total_pages(const std::string& text)
 }
 
 Judgement judge_open(int exit_code, const std::string& session, const std::vector<std::string>& command_outputs,
-                     bool kernel_has_modules)
+                     bool kernel_has_modules, bool page_has_compound_head)
 {
     if (exit_code != 0) {
         return {false, fmt::format("crash exited {}{}: {}", exit_code, exit_code == 124 ? " (timeout)" : "",
@@ -177,6 +181,7 @@ Judgement judge_open(int exit_code, const std::string& session, const std::vecto
     // what it says about the kernel and the dump.
     std::string said;
     unsigned tolerated = 0;
+    bool compound = false;
     for (const auto& l : split_lines(session)) {
         if (l.empty()) {
             continue;
@@ -187,6 +192,8 @@ Judgement judge_open(int exit_code, const std::string& session, const std::vecto
         }
         if (ok) {
             ++tolerated;
+        } else if (!page_has_compound_head && l == NO_COMPOUND_HEAD_WARNING) {
+            compound = true;
         } else {
             said += (said.empty() ? "" : "; ") + l;
         }
@@ -209,7 +216,11 @@ Judgement judge_open(int exit_code, const std::string& session, const std::vecto
                               "error{}",
                               command_outputs.size(),
                               tolerated ? " (the kernel has no modules: crash's 2 module warnings are not the dump's)"
-                                        : "")};
+                                        : "") +
+                (compound ? "; crash's SLUB compound-page warning is its own: the vmlinux's struct page has no "
+                            "compound_head (renamed compound_info in 7.x), which crash looks up in the DWARF, "
+                            "not in the dump"
+                          : "")};
 }
 
 Judgement judge_bt(const std::vector<CrashBacktrace>& bts, const std::string& bt_text, unsigned cpus,
@@ -247,7 +258,9 @@ Judgement judge_bt(const std::vector<CrashBacktrace>& bts, const std::string& bt
     std::vector<const CrashBacktrace*> through;
     for (const auto& b : bts) {
         auto has = [&](const char* f) { return std::find(b.frames.begin(), b.frames.end(), f) != b.frames.end(); };
-        if (has("sysrq_handle_crash") && has("panic")) {
+        // panic() or, from 7.x on where sysrq's crash calls it directly
+        // (through do_panic_on_target_cpu), vpanic().
+        if (has("sysrq_handle_crash") && (has("panic") || has("vpanic"))) {
             through.push_back(&b);
         }
     }
@@ -369,6 +382,14 @@ CrashOutDir::~CrashOutDir()
     }
 }
 
+bool struct_page_has_compound_head(const std::string& vmlinux)
+{
+    std::string out;
+    const int rc = run_command({"gdb-multiarch", "-nx", "-batch", "-ex", "ptype struct page", vmlinux}, &out, 120);
+    return rc != 0 || out.find("struct page {") == std::string::npos ||
+           out.find(" compound_head;") != std::string::npos;
+}
+
 bool kernel_has_modules(const std::string& vmlinux)
 {
     std::string err;
@@ -419,7 +440,10 @@ std::vector<std::string> check_crash(const CrashInput& in, Report& r)
     for (const auto& c : cmds) {
         outputs.push_back(read_text(dir / c.second));
     }
-    const auto open = judge_open(rc, session, outputs, in.kernel_has_modules);
+    // Only asked when crash said it: gdb reads the whole DWARF (seconds).
+    const bool compound_head = session.find(NO_COMPOUND_HEAD_WARNING) == std::string::npos ||
+                               struct_page_has_compound_head(in.vmlinux);
+    const auto open = judge_open(rc, session, outputs, in.kernel_has_modules, compound_head);
     r.expect(in.name + ".open", open.ok, open.detail);
     std::vector<std::string> extra(outputs.begin() + 4, outputs.end());
     if (rc != 0) {

@@ -72,13 +72,17 @@ struct Judgement {
 /// crash.open: crash exited 0, ran every command (each output file is
 /// non-empty) and said nothing about the dump: its session output has no
 /// WARNING or error line, except the two module warnings of a kernel built
-/// without modules (`kernel_has_modules` false), and no command output has
+/// without modules (`kernel_has_modules` false) and crash's SLUB
+/// compound-page warning for a vmlinux whose struct page has no
+/// compound_head (`page_has_compound_head` false: 7.x renamed it; crash
+/// decides that from the DWARF alone), and no command output has
 /// a crash error line (read errors, invalid addresses).
 Judgement judge_open(int exit_code, const std::string& session, const std::vector<std::string>& command_outputs,
-                     bool kernel_has_modules);
+                     bool kernel_has_modules, bool page_has_compound_head = true);
 
 /// crash.bt_a: one backtrace per online CPU, on distinct CPUs, each with
-/// frames; exactly one through sysrq_handle_crash and panic, that of the
+/// frames; exactly one through sysrq_handle_crash and panic (vpanic on
+/// kernels whose sysrq crash calls it directly, 7.x), that of the
 /// crasher the guest named (pid and comm) when it named one. A CPU the
 /// firmware stopped inside an OPAL call (PowerNV) has no kernel frames for
 /// crash to unwind: its block passes without frames only when its NIP is a
@@ -108,6 +112,10 @@ Judgement judge_kmem(std::optional<uint64_t> total_pages, uint64_t page_size, ui
 /// without one crash warns twice about modules, which is not the dump's
 /// fault. False when the file cannot be read.
 bool kernel_has_modules(const std::string& vmlinux);
+
+/// Whether the vmlinux's struct page has a compound_head member (gdb's
+/// ptype from the DWARF); true when gdb cannot tell, so nothing is excused.
+bool struct_page_has_compound_head(const std::string& vmlinux);
 
 /// Where crash's files go: `given` when not empty, else a fresh directory
 /// under /tmp, removed with this object. path() is empty when none could be

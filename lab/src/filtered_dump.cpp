@@ -133,10 +133,15 @@ std::optional<LeftOut> PageClasses::reason(uint64_t phys) const
     if (f.free) {
         return LeftOut::Free;
     }
-    if ((f.mapping & 1) != 0) {
-        return LeftOut::User;  // anonymous (PAGE_MAPPING_ANON), KSM included
+    // page->mapping points into the kernel's linear map (an anon_vma with
+    // PAGE_MAPPING_ANON, KSM included, or an address_space); anything else
+    // is another use of that word (a tail page, a poison value) that a
+    // reader misdecoding struct page would take for a mapping.
+    const bool kernel_pointer = (f.mapping >> 60) == 0xc && (f.mapping & ~uint64_t{3}) != 0xc000000000000000;
+    if (kernel_pointer && (f.mapping & 1) != 0) {
+        return LeftOut::User;
     }
-    if (f.mapping != 0 && (f.lru || f.swapcache)) {
+    if (kernel_pointer && (f.mapping & 3) == 0 && (f.lru || f.swapcache)) {
         return LeftOut::Cache;
     }
     return std::nullopt;

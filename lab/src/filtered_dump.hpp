@@ -50,7 +50,8 @@ public:
     [[nodiscard]] uint64_t free_pages() const { return m_free; }
     /// The reason -d 31 (without the zero test, which needs the content)
     /// allows `phys` to be left out, or nullopt (also for a frame crash did
-    /// not list).
+    /// not list, and for a "mapping" that is no kernel pointer: a tail page
+    /// or a struct page layout crash does not know).
     [[nodiscard]] std::optional<LeftOut> reason(uint64_t phys) const;
     /// Marked PG_reserved (kernel image, struct pages, firmware-given memory).
     [[nodiscard]] bool reserved(uint64_t phys) const;

@@ -89,6 +89,17 @@ TEST(PageClasses, TellFreeUserCacheAndKernelPages)
     EXPECT_EQ(c.reason(0x2000000), std::nullopt);        // slab: mapping set, not on the LRU
     EXPECT_EQ(c.reason(0x520000), std::nullopt);         // no flags, no mapping
     EXPECT_EQ(c.reason(0xdead0000), std::nullopt);       // a frame crash did not list
+    // Kernel 7.2 read by crash 9.0.2: a compound page's tail (an idle task's
+    // stack) shows "mapping" ffffffff and flags locked,writeback; it is
+    // neither anonymous nor page cache.
+    const lab::PageClasses tail(
+        "      PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS\n"
+        "c00c000000007c40  2380000 5deadbeef0000122        0  0 40 head\n"
+        "c00c000000007c78  2390000         ffffffff        0  0 3 locked,writeback\n"
+        "c00c000000007cb0  23a0000 c000000002f51249        0  0 20828 uptodate,lru,owner_2,swapbacked\n",
+        "", PAGE);
+    EXPECT_EQ(tail.reason(0x2390000), std::nullopt);
+    EXPECT_EQ(tail.reason(0x23a0000), lab::LeftOut::User);
     EXPECT_TRUE(c.reserved(0));
     EXPECT_FALSE(c.reserved(0x790000));
 }

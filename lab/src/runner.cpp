@@ -440,10 +440,12 @@ int run_cycle(const RunOptions& opt, Report& r)
         r.facts["opalcore_bytes"] = opal_size;
         CheckInput oc;
         oc.vmcore = opal_disk;
+        oc.vmlinux = a.vmlinux;
         oc.scratch_dir = dir.string();
         if (ours) {
             oc.ground_truth = truth;
         }
+        oc.crash = run_script("fetch-crash", &oc.crash_error);
         check_opalcore(oc, r);
     }
     if (t_copied && mdf) {

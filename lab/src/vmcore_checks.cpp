@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string_view>
 #include <variant>
@@ -277,6 +278,19 @@ void check_opalcore(const CheckInput& in, Report& r)
         std::ifstream f(*in.ground_truth);
         const auto truth = nlohmann::json::parse(f);
         check_pt_load_hashes(*core, truth, "opalcore.pt_load_hashes", r, true);
+        if (in.crash) {
+            // What the crash utility makes of it (a fact: crash reads Linux
+            // kernel dumps only; gdb checks the OPAL core).
+            std::string said;
+            const int rc = run_command({*in.crash, "-s", in.vmlinux, in.vmcore}, &said, 120);
+            std::string last;
+            for (std::istringstream lines(said); std::getline(lines, last);) {
+                if (last.rfind("crash: ", 0) == 0) {
+                    break;
+                }
+            }
+            r.facts["opalcore_in_crash"] = fmt::format("exit {}: {}", rc, last);
+        }
         if (!in.scratch_dir.empty()) {
             check_opalcore_gdb(in.vmcore, truth, in.scratch_dir, r);
         }

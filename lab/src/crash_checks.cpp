@@ -135,6 +135,8 @@ std::vector<CrashBacktrace> parse_bt(const std::string& text)
             out.back().nip_symbol = m[1];
         } else if (std::regex_search(l, m, lr_sym)) {
             out.back().lr_symbol = m[1];
+        } else if (l == "cannot find the stack info.") {
+            out.back().stack_unknown = true;
         }
     }
     return out;
@@ -243,6 +245,17 @@ Judgement judge_bt(const std::vector<CrashBacktrace>& bts, const std::string& bt
         // Stopped inside OPAL: the NIP is skiboot's (real mode, no kernel
         // symbol) and the kernel's return point from OPAL is in LR.
         const bool in_opal = b.nip_symbol.empty() && (b.nip >> 60) == 0 && b.lr_symbol == "opal_return";
+        // On an IRQ/softirq stack: crash's ppc64 unwinder knows IRQ stacks
+        // only through `struct irq_ctx`, which ppc64 kernels no longer have,
+        // and says "cannot find the stack info." (ppc64.c). The registers
+        // are still the dump's (registers.match_ground_truth compares them).
+        const bool on_irq_stack = b.stack_unknown && (b.nip >> 60) == 0xc && !b.nip_symbol.empty() &&
+                                  !b.lr_symbol.empty();
+        if (on_irq_stack) {
+            where += fmt::format("(on an interrupt stack crash cannot unwind: NIP {}, LR {})", b.nip_symbol,
+                                 b.lr_symbol);
+            continue;
+        }
         if (!in_opal) {
             return {false, fmt::format("pid {} on CPU {}: no frames (NIP {:#x} {}, LR {})", b.pid, b.cpu, b.nip,
                                        b.nip_symbol.empty() ? "?" : b.nip_symbol,

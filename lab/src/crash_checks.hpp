@@ -48,6 +48,7 @@ struct CrashBacktrace {
     uint64_t nip = 0;                  // the saved registers crash shows
     std::string nip_symbol;            // "crash_fadump+552"; empty outside the kernel
     std::string lr_symbol;             // "opal_return"
+    bool stack_unknown = false;        // crash said "cannot find the stack info."
 };
 std::vector<CrashBacktrace> parse_bt(const std::string& text);
 
@@ -87,7 +88,10 @@ Judgement judge_open(int exit_code, const std::string& session, const std::vecto
 /// firmware stopped inside an OPAL call (PowerNV) has no kernel frames for
 /// crash to unwind: its block passes without frames only when its NIP is a
 /// real-mode address outside the kernel and its LR the kernel's
-/// opal_return, and it is not the crashing one.
+/// opal_return, and it is not the crashing one. Neither has a CPU caught on
+/// its IRQ or softirq stack, which crash's ppc64 unwinder cannot find on
+/// current kernels ("cannot find the stack info."): it passes without
+/// frames when crash still symbolises its NIP and LR in the kernel.
 Judgement judge_bt(const std::vector<CrashBacktrace>& bts, const std::string& bt_text, unsigned cpus,
                    const GuestFacts& facts);
 

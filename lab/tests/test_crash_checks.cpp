@@ -183,6 +183,23 @@ TEST(CrashBt, Kernel72PanicsThroughVpanic)
     EXPECT_FALSE(lab::judge_bt(lab::parse_bt(drop_lines(bt, "] vpanic at")), drop_lines(bt, "] vpanic at"), 2, f).ok);
 }
 
+// crash 9.0.2 on a pseries SLOF dump whose CPU 1 was stopped in
+// handle_softirqs on its softirq stack: "cannot find the stack info."
+TEST(CrashBt, CpuOnAnInterruptStack)
+{
+    const std::string bt = data("bt_a.txt", "pseries-irqstack");
+    lab::GuestFacts f;
+    f.tasks = {{"init", 1, "init"}, {"crasher", 63, "sh"}};
+    const auto j = lab::judge_bt(lab::parse_bt(bt), bt, 2, f);
+    EXPECT_TRUE(j.ok) << j.detail;
+    EXPECT_NE(j.detail.find("interrupt stack"), std::string::npos) << j.detail;
+    // Without crash's reason, or without a kernel NIP, a frameless block fails.
+    const std::string silent = drop_lines(bt, "cannot find the stack info.");
+    EXPECT_FALSE(lab::judge_bt(lab::parse_bt(silent), silent, 2, f).ok);
+    const std::string unnamed = drop_lines(bt, "[NIP  : arch_local_irq_restore");
+    EXPECT_FALSE(lab::judge_bt(lab::parse_bt(unnamed), unnamed, 2, f).ok);
+}
+
 TEST(CrashBt, FailsOnMutatedOutput)
 {
     const std::string bt = data("bt_a.txt");

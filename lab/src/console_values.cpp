@@ -55,7 +55,12 @@ ConsoleValue<uint64_t> last_value(const std::vector<std::string>& lines, const s
 ConsoleValue<unsigned> cpus_online(const std::vector<std::string>& lines)
 {
     const std::string tag = "FADUMP-LAB: cpus-online ";
+    ConsoleValue<unsigned> out;
     for (const auto& l : lines) {
+        if (out.value && (l.find("FADUMP-LAB: crashing") != std::string::npos ||
+                          l.find("FADUMP-LAB: hanging") != std::string::npos)) {
+            break;   // the first kernel goes down with this set online
+        }
         const auto p = l.find(tag);
         if (p == std::string::npos) {
             continue;
@@ -74,9 +79,9 @@ ConsoleValue<unsigned> cpus_online(const std::vector<std::string>& lines)
             }
             pos = comma + 1;
         }
-        return {static_cast<unsigned>(n), ""};
+        out.value = static_cast<unsigned>(n);
     }
-    return {};
+    return out;
 }
 
 ConsoleValue<std::vector<std::pair<uint64_t, uint64_t>>> reserved_ranges(const std::vector<std::string>& lines)

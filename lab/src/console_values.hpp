@@ -28,8 +28,10 @@ std::optional<uint64_t> parse_u64(std::string_view s, int base = 10);
 /// up to the next blank.
 ConsoleValue<uint64_t> last_value(const std::vector<std::string>& lines, const std::string& key);
 
-/// CPUs the crashed kernel had online: the first "FADUMP-LAB: cpus-online
-/// 0-3,6" (the list format of /sys/devices/system/cpu/online).
+/// CPUs the crashed kernel had online when it went down: the last
+/// "FADUMP-LAB: cpus-online 0-3,6" (the list format of
+/// /sys/devices/system/cpu/online) before "FADUMP-LAB: crashing" or
+/// "hanging" (a scenario may take CPUs offline or add some first).
 ConsoleValue<unsigned> cpus_online(const std::vector<std::string>& lines);
 
 /// "FADUMP-LAB: reserved-ranges <hex>": big-endian (u64 address, u64 size)

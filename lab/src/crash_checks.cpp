@@ -71,13 +71,21 @@ GuestFacts guest_facts(const std::vector<std::string>& console_lines)
     const std::regex task_re(R"(FADUMP-LAB: task (\S+) pid (\d+) comm (\S+))");
     const std::regex mem_re(R"(Memory: (\d+)K/(\d+)K available \(.*\b(\d+)K reserved)");
     const std::string panic = "Kernel panic - not syncing";
+    bool init_ran = false;
     for (std::string l : console_lines) {
         while (!l.empty() && (l.back() == '\r' || l.back() == ' ')) {
             l.pop_back();
         }
-        // After the panic, the next "Linux version" is the capture kernel.
-        if (f.panic_line && l.find("Linux version ") != std::string::npos) {
+        // After the panic (or once /init ran: a hang has no panic), the
+        // next "Linux version" is the capture kernel.
+        if ((f.panic_line || init_ran) && l.find("Linux version ") != std::string::npos) {
             break;
+        }
+        init_ran = init_ran || l.find("FADUMP-LAB: ") != std::string::npos;
+        if (const auto p = l.find("lkdtm: Performing direct entry"); p != std::string::npos) {
+            const size_t from = p >= 2 && l.compare(p - 2, 2, "] ") == 0 ? l.rfind('[', p) : p;
+            f.lkdtm_lines.push_back(l.substr(from));
+            continue;
         }
         std::smatch m;
         // Console text is hostile: a number past 2^64 leaves the fact unset,
@@ -226,7 +234,7 @@ Judgement judge_open(int exit_code, const std::string& session, const std::vecto
 }
 
 Judgement judge_bt(const std::vector<CrashBacktrace>& bts, const std::string& bt_text, unsigned cpus,
-                   const GuestFacts& facts)
+                   const GuestFacts& facts, const std::string& hang_function)
 {
     for (const auto& l : split_lines(bt_text)) {
         if (l.rfind("bt: ", 0) == 0) {
@@ -267,6 +275,22 @@ Judgement judge_bt(const std::vector<CrashBacktrace>& bts, const std::string& bt
         return {false, fmt::format("{} backtraces on {} distinct CPUs for {} online CPUs: {}", bts.size(), on.size(),
                                    cpus, where)};
     }
+    if (!hang_function.empty()) {
+        // A hang the host's NMI ended: each CPU, the one the firmware dumped
+        // from included, is still in the function it hung in (below the
+        // system reset's exception frame).
+        for (const auto& b : bts) {
+            if (std::find(b.frames.begin(), b.frames.end(), hang_function) == b.frames.end()) {
+                std::string chain;
+                for (const auto& f : b.frames) {
+                    chain += (chain.empty() ? "" : " < ") + f;
+                }
+                return {false, fmt::format("CPU {} pid {} \"{}\" is not in {}: {}", b.cpu, b.pid, b.command,
+                                           hang_function, chain.empty() ? "no frames" : chain)};
+            }
+        }
+        return {true, fmt::format("{}; every CPU in {}", where, hang_function)};
+    }
     const auto* crasher = facts.task("crasher");
     std::vector<const CrashBacktrace*> through;
     for (const auto& b : bts) {
@@ -298,8 +322,21 @@ Judgement judge_bt(const std::vector<CrashBacktrace>& bts, const std::string& bt
                               crasher ? " (the crasher the guest named)" : "", chain)};
 }
 
-Judgement judge_log(const std::string& log_text, const GuestFacts& facts)
+Judgement judge_log(const std::string& log_text, const GuestFacts& facts, bool hang)
 {
+    if (hang) {
+        if (facts.lkdtm_lines.empty()) {
+            return {false, "the console showed no \"lkdtm: Performing direct entry\" line"};
+        }
+        const auto log = split_lines(log_text);
+        for (const auto& want : facts.lkdtm_lines) {
+            if (std::find(log.begin(), log.end(), want) == log.end()) {
+                return {false, "log lacks the console's \"" + want + "\""};
+            }
+        }
+        return {true, fmt::format("log holds the console's {} LKDTM line(s), time stamps and all, e.g. \"{}\"",
+                                  facts.lkdtm_lines.size(), facts.lkdtm_lines.front())};
+    }
     if (!facts.panic_line) {
         return {false, "the console showed no \"Kernel panic - not syncing\" line"};
     }
@@ -319,12 +356,17 @@ Judgement judge_log(const std::string& log_text, const GuestFacts& facts)
 Judgement judge_ps(const std::vector<CrashTask>& tasks, const GuestFacts& facts)
 {
     const auto* init = facts.task("init");
-    const auto* crasher = facts.task("crasher");
-    if (init == nullptr || crasher == nullptr) {
-        return {false, "the console names no init and crasher task (FADUMP-LAB: task ...)"};
+    std::vector<const GuestFacts::Task*> wanted;
+    bool goer = false;   // a task that took the kernel down: the crasher or a hanger
+    for (const auto& t : facts.tasks) {
+        wanted.push_back(&t);
+        goer = goer || t.role == "crasher" || t.role == "hanger";
+    }
+    if (init == nullptr || !goer) {
+        return {false, "the console names no init and crasher (or hanger) task (FADUMP-LAB: task ...)"};
     }
     std::string detail = fmt::format("{} tasks", tasks.size());
-    for (const auto* want : {init, crasher}) {
+    for (const auto* want : wanted) {
         const CrashTask* got = nullptr;
         for (const auto& t : tasks) {
             if (t.pid == want->pid) {
@@ -339,9 +381,10 @@ Judgement judge_ps(const std::vector<CrashTask>& tasks, const GuestFacts& facts)
             return {false, fmt::format("ps shows pid {} as \"{}\", the console as \"{}\"", got->pid, got->comm,
                                        want->comm)};
         }
-        if (want == crasher && (!got->active || got->state != "RU" || got->ppid != init->pid)) {
-            return {false, fmt::format("the crasher pid {} is {}{} with parent {}, expected active, RU, parent {}",
-                                       got->pid, got->active ? "active " : "", got->state, got->ppid, init->pid)};
+        if (want->role != "init" && (!got->active || got->state != "RU" || got->ppid != init->pid)) {
+            return {false, fmt::format("the {} pid {} is {}{} with parent {}, expected active, RU, parent {}",
+                                       want->role, got->pid, got->active ? "active " : "", got->state, got->ppid,
+                                       init->pid)};
         }
         detail += fmt::format("; pid {} \"{}\" {} ppid {}{}", got->pid, got->comm, got->state, got->ppid,
                               got->active ? " (active)" : "");
@@ -465,7 +508,8 @@ std::vector<std::string> check_crash(const CrashInput& in, Report& r)
         }
         return std::vector<std::string>(in.extra_commands.size());
     }
-    const auto bt = judge_bt(parse_bt(outputs[0]), outputs[0], in.cpus, in.facts.value_or(GuestFacts{}));
+    const auto bt =
+        judge_bt(parse_bt(outputs[0]), outputs[0], in.cpus, in.facts.value_or(GuestFacts{}), in.hang_function);
     r.expect(in.name + ".bt_a", bt.ok, bt.detail);
     if (!in.facts) {
         const char* why = "no console log: the guest's pids, panic line and memory are unknown (check --console)";
@@ -474,7 +518,7 @@ std::vector<std::string> check_crash(const CrashInput& in, Report& r)
         r.skip(in.name + ".kmem", why);
         return extra;
     }
-    const auto log = judge_log(outputs[1], *in.facts);
+    const auto log = judge_log(outputs[1], *in.facts, !in.hang_function.empty());
     r.expect(in.name + ".log", log.ok, log.detail);
     const auto ps = judge_ps(parse_ps(outputs[2]), *in.facts);
     r.expect(in.name + ".ps", ps.ok, ps.detail);

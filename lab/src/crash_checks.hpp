@@ -29,13 +29,17 @@ struct GuestFacts {
     std::optional<std::string> panic_line;
     /// "Memory: AK/TK available (..., RK reserved, ...)" of the first boot.
     std::optional<uint64_t> mem_available_kib, mem_total_kib, mem_reserved_kib;
+    /// LKDTM's "lkdtm: Performing direct entry ..." lines with their time
+    /// stamps: one per CPU a scenario hung (no panic line then).
+    std::vector<std::string> lkdtm_lines;
 
     [[nodiscard]] const Task* task(const std::string& role) const;
 };
 
 /// Reads the facts from console lines (raw, or as console.log stores them
 /// with the lab's "[ seconds] " prefix). Only the first boot counts: the
-/// capture kernel's lines are ignored.
+/// capture kernel's lines (from its "Linux version" after the panic or
+/// after /init's first line) are ignored.
 GuestFacts guest_facts(const std::vector<std::string>& console_lines);
 
 /// One task block of `bt -a`: "PID: N TASK: X CPU: C COMMAND: "name"" and
@@ -92,15 +96,17 @@ Judgement judge_open(int exit_code, const std::string& session, const std::vecto
 /// its IRQ or softirq stack, which crash's ppc64 unwinder cannot find on
 /// current kernels ("cannot find the stack info."): it passes without
 /// frames when crash still symbolises its NIP and LR in the kernel.
+/// With `hang_function` (a host NMI ended a hang, no sysrq): every CPU's
+/// backtrace passes through that function instead.
 Judgement judge_bt(const std::vector<CrashBacktrace>& bts, const std::string& bt_text, unsigned cpus,
-                   const GuestFacts& facts);
+                   const GuestFacts& facts, const std::string& hang_function = "");
 
 /// crash.log: `log` holds the panic line the console showed, time stamp
-/// and all.
-Judgement judge_log(const std::string& log_text, const GuestFacts& facts);
+/// and all; for a hang (`hang` true), every LKDTM line the console showed.
+Judgement judge_log(const std::string& log_text, const GuestFacts& facts, bool hang = false);
 
 /// crash.ps: every task the guest named is in `ps` with its pid and comm;
-/// the crasher is active (">", RU) and a child of init.
+/// the crasher, and each hanger, is active (">", RU) and a child of init.
 Judgement judge_ps(const std::vector<CrashTask>& tasks, const GuestFacts& facts);
 
 /// crash.kmem: kmem -i's total memory (pages x `page_size`, the kernel's
@@ -149,6 +155,7 @@ struct CrashInput {
     std::optional<GuestFacts> facts;     // nullopt: no console log
     double timeout_s = 600;
     std::string name = "crash";   // prefix of the checks and of the phase
+    std::string hang_function;    // the kernel was hung there, not crashed (judge_bt)
     /// More commands to run in the same session ("kmem -p"): their output
     /// is returned, not judged.
     std::vector<std::string> extra_commands;

@@ -11,6 +11,7 @@
 #include "makedumpfile_capture.hpp"
 #include "report.hpp"
 #include "runner.hpp"
+#include "scenarios.hpp"
 #include "stop_signal.hpp"
 #include "vmcore_checks.hpp"
 
@@ -43,6 +44,14 @@ int main(int argc, char** argv)
                     "--dump-dmesg, as kdump services do)")
         ->capture_default_str()
         ->check(CLI::IsMember({"raw", "makedumpfile"}));
+    std::vector<std::string> scenario_names;
+    for (const auto& sc : lab::scenarios()) {
+        scenario_names.push_back(sc.name);
+    }
+    run->add_option("--scenario", opt.scenario,
+                    "what to do to the guest and expect (fadump-lab scenarios lists them; its -smp/-m win)")
+        ->capture_default_str()
+        ->check(CLI::IsMember(scenario_names));
     run->add_option("--report", report_path, "write the JSON report here");
     run->add_option("--out-dir", opt.out_dir, "where run directories go")->capture_default_str();
     run->add_flag("--keep", opt.keep, "keep the vmcore and ground truth");
@@ -74,7 +83,17 @@ int main(int argc, char** argv)
                       "for a makedumpfile dump: /proc/vmcore's ELF headers (the lab's vmcore-headers), so only "
                       "what /proc/vmcore held is compared")->check(CLI::ExistingFile);
 
+    auto* list = app.add_subcommand("scenarios", "list the scenarios and the machines they run on");
+
     CLI11_PARSE(app, argc, argv);
+
+    if (*list) {
+        for (const auto& sc : lab::scenarios()) {
+            const char* where = sc.pseries && sc.powernv ? "pseries, powernv" : sc.pseries ? "pseries" : "powernv";
+            std::cout << sc.name << " (" << where << "): " << sc.summary << "\n";
+        }
+        return 0;
+    }
 
     lab::install_stop_handlers();
     lab::Report report;

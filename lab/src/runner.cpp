@@ -15,6 +15,9 @@
 #include "guest_errors.hpp"
 #include "makedumpfile_capture.hpp"
 #include "process.hpp"
+#include "qmp.hpp"
+#include "scenario_steps.hpp"
+#include "scenarios.hpp"
 #include "stop_signal.hpp"
 #include "vmcore_checks.hpp"
 
@@ -101,7 +104,8 @@ std::optional<unsigned> smp_cpus(const std::string& spec)
 std::optional<uint64_t> mem_bytes(const std::string& spec)
 {
     std::smatch m;
-    if (!std::regex_match(spec, m, std::regex(R"((\d+)([KMGT]?)i?B?)", std::regex::icase))) {
+    const std::string size = spec.substr(0, spec.find(','));
+    if (!std::regex_match(size, m, std::regex(R"((\d+)([KMGT]?)i?B?)", std::regex::icase))) {
         return std::nullopt;
     }
     const auto v = parse_u64(m[1].str());
@@ -132,19 +136,36 @@ int run_cycle(const RunOptions& opt, Report& r)
         std::cerr << "fadump-lab: --firmware must be vof or slof on pseries\n";
         return 2;
     }
-    const auto mem = mem_bytes(opt.mem);
-    if (!mem) {
-        std::cerr << "fadump-lab: cannot read --mem " << opt.mem << "\n";
+    const Scenario* sc = find_scenario(opt.scenario);
+    if (sc == nullptr) {
+        std::cerr << "fadump-lab: no scenario " << opt.scenario << " (fadump-lab scenarios lists them)\n";
         return 2;
     }
-    const auto cpus = smp_cpus(opt.smp);
-    const fs::path dir = fs::absolute(fs::path(opt.out_dir) / fmt::format("{}-{}-{}", opt.machine, firmware,
-                                                                          timestamp()));
+    if (!sc->runs_on(opt.machine)) {
+        std::cerr << "fadump-lab: scenario " << sc->name << " does not run on " << opt.machine << "\n";
+        return 2;
+    }
+    const std::string smp = sc->smp.empty() ? opt.smp : sc->smp;
+    const std::string mem_spec = sc->mem.empty() ? opt.mem : sc->mem;
+    const auto boot_mem = mem_bytes(mem_spec);
+    if (!boot_mem) {
+        std::cerr << "fadump-lab: cannot read --mem " << mem_spec << "\n";
+        return 2;
+    }
+    // The guest's RAM when it crashes: what it booted with and what the
+    // scenario plugs in.
+    const std::optional<uint64_t> mem = *boot_mem + sc->added_ram_bytes;
+    const auto cpus = smp_cpus(smp);
+    const std::string run_name = sc->name == "sysrq" ? fmt::format("{}-{}", opt.machine, firmware)
+                                                     : fmt::format("{}-{}-{}", opt.machine, firmware, sc->name);
+    const fs::path dir = fs::absolute(fs::path(opt.out_dir) / fmt::format("{}-{}", run_name, timestamp()));
     fs::create_directories(dir);
     r.facts["machine"] = opt.machine;
     r.facts["firmware"] = firmware;
-    r.facts["smp"] = opt.smp;
-    r.facts["mem"] = opt.mem;
+    r.facts["scenario"] = sc->name;
+    r.facts["scenario_summary"] = sc->summary;
+    r.facts["smp"] = smp;
+    r.facts["mem"] = mem_spec;
     r.facts["capture"] = opt.capture;
     r.facts["run_dir"] = dir.string();
 
@@ -167,8 +188,9 @@ int run_cycle(const RunOptions& opt, Report& r)
         }
         a.kernel_version = "custom";
     } else {
-        auto k = run_script("build-kernel", &err, {opt.kernel_source});
+        auto k = run_script("build-kernel", &err, {opt.kernel_source, sc->page_size});
         r.facts["kernel_source"] = opt.kernel_source;
+        r.facts["kernel_page_size"] = sc->page_size;
         if (!k) {
             return setup_failed(r, "setup.kernel", err);
         }
@@ -179,6 +201,10 @@ int run_cycle(const RunOptions& opt, Report& r)
     auto initramfs = opt.initrd ? std::optional(fs::absolute(*opt.initrd).string()) : run_script("build-initramfs", &err, {mdf ? "makedumpfile" : "base"});
     if (!initramfs) {
         return setup_failed(r, "setup.initramfs", err);
+    }
+    const std::string initrd = write_scenario_initrd(*sc, *initramfs, dir.string(), &err);
+    if (initrd.empty()) {
+        return setup_failed(r, "setup.scenario", err);
     }
     if (ours) {
         setenv("FADUMP_LIB", FADUMP_LIB_PATH, 0);
@@ -227,9 +253,17 @@ int run_cycle(const RunOptions& opt, Report& r)
     // 2. The run.
     const std::string disk = (dir / "vmcore").string();
     const std::string truth = (dir / "ground-truth.json").string();
+    const std::string state_disk = (dir / "state").string();
     {
         std::ofstream(disk).close();
         fs::resize_file(disk, *mem);
+        std::ofstream(state_disk).close();
+        fs::resize_file(state_disk, 1U << 20);
+    }
+    // QMP, for the scenarios' host steps; a Unix socket path has 107 bytes.
+    std::string qmp_path = (dir / "qmp.sock").string();
+    if (qmp_path.size() > 100) {
+        qmp_path = fmt::format("/tmp/fadump-lab-{}.qmp", getpid());
     }
     std::string machine;
     if (pnv) {
@@ -243,14 +277,20 @@ int run_cycle(const RunOptions& opt, Report& r)
     if (ours) {
         machine += ",x-fadump-ground-truth=" + truth;
     }
-    std::string append = "console=hvc0 fadump=on";
+    std::string append = "console=hvc0";
+    for (const auto* more : {&sc->fadump_arg, &sc->append}) {
+        if (!more->empty()) {
+            append += " " + *more;
+        }
+    }
     if (mdf) {
         append += std::string(" ") + MAKEDUMPFILE_CAPTURE_ARG;
     }
     if (!opt.append.empty()) {
         append += " " + opt.append;
     }
-    std::vector<std::string> argv = {a.qemu, "-M", machine, "-smp", opt.smp, "-m", opt.mem, "-display", "none"};
+    std::vector<std::string> argv = {a.qemu, "-M", machine, "-smp", smp, "-m", mem_spec, "-display", "none",
+                                     "-qmp", "unix:" + qmp_path + ",server=on,wait=off"};
     const std::string opal_disk = (dir / "opalcore").string();
     if (pnv) {
         // PHBs are default devices on PowerNV: keep the defaults, drop the
@@ -262,15 +302,20 @@ int run_cycle(const RunOptions& opt, Report& r)
         argv.insert(argv.end(), {"-nic", "none", "-monitor", "none", "-serial", "stdio",
                                  "-drive", "file=" + pnor + ",format=raw,if=mtd",
                                  "-drive", "file=" + disk + ",format=raw,if=none,id=d0",
-                                 "-device", "virtio-blk-pci,drive=d0,bus=pcie.0,addr=0x0",
+                                 "-device", "virtio-blk-pci,drive=d0,bus=pcie.0,addr=0x0,serial=vmcore",
                                  "-drive", "file=" + opal_disk + ",format=raw,if=none,id=d1",
-                                 "-device", "virtio-blk-pci,drive=d1,bus=pcie.1,addr=0x0"});
+                                 "-device", "virtio-blk-pci,drive=d1,bus=pcie.1,addr=0x0,serial=opalcore",
+                                 "-drive", "file=" + state_disk + ",format=raw,if=none,id=d2",
+                                 "-device", "virtio-blk-pci,drive=d2,bus=pcie.2,addr=0x0,serial=state"});
     } else {
         argv.insert(argv.end(), {"-nodefaults", "-serial", "stdio",
                                  "-drive", "file=" + disk + ",format=raw,if=none,id=d0",
-                                 "-device", "virtio-blk-pci,drive=d0"});
+                                 "-device", "virtio-blk-pci,drive=d0,serial=vmcore",
+                                 "-drive", "file=" + state_disk + ",format=raw,if=none,id=d2",
+                                 "-device", "virtio-blk-pci,drive=d2,serial=state"});
     }
-    argv.insert(argv.end(), {"-L", *fw, "-kernel", a.boot_kernel, "-initrd", *initramfs, "-append", append,
+    argv.insert(argv.end(), sc->qemu_args.begin(), sc->qemu_args.end());
+    argv.insert(argv.end(), {"-L", *fw, "-kernel", a.boot_kernel, "-initrd", initrd, "-append", append,
                              "-d", "guest_errors", "-D", (dir / "qemu-guest-errors.log").string()});
     {
         std::ofstream cmd(dir / "qemu-command.txt");
@@ -298,33 +343,117 @@ int run_cycle(const RunOptions& opt, Report& r)
         r.fail(std::string("guest.") + name, fmt::format("{} after {:.1f} s{}", why, w.at, w.line.empty() ? "" : ": " + w.line));
         return std::optional<double>();
     };
-    const auto t_reg = phase("fadump_registered", {"fadump: Registration is successful"}, boot_fail);
-    std::optional<double> t_crash, t_capture, t_ready, t_copied;
-    if (t_reg) {
-        r.pass("guest.fadump_registered", fmt::format("kernel registered fadump {:.2f} s after QEMU start", *t_reg));
-        progress("fadump registered; crashing the guest");
+    // The first boot: registration, the scenario's host steps, the trigger.
+    std::optional<Qmp> qmp;
+    auto qmp_execute = [&](const std::string& text) {
+        const auto cmd = nlohmann::json::parse(text, nullptr, false);
+        if (cmd.is_discarded()) {
+            r.fail("scenario.qmp", "not JSON: " + text);
+            return false;
+        }
+        if (!qmp) {
+            qmp.reset();
+            if (auto q = Qmp::connect(qmp_path, 10, &err)) {
+                qmp.emplace(std::move(*q));
+            } else {
+                r.fail("scenario.qmp", err);
+                return false;
+            }
+        }
+        if (!qmp->execute(cmd, 30, &err)) {
+            r.fail("scenario.qmp", cmd.value("execute", std::string("?")) + ": " + err);
+            return false;
+        }
+        return true;
+    };
+    std::optional<double> t_reg, t_crash;
+    bool going = true;
+    if (!sc->fadump_arg.empty()) {
+        t_reg = phase("fadump_registered", {"fadump: Registration is successful"}, boot_fail);
+        going = t_reg.has_value();
+        if (t_reg) {
+            r.pass("guest.fadump_registered", fmt::format("kernel registered fadump {:.2f} s after QEMU start", *t_reg));
+        }
+    }
+    const std::vector<std::string> first_fail = {"FADUMP-LAB: not-registered", "qemu-system-ppc64:", "Kernel panic"};
+    if (going && !sc->qmp.empty()) {
+        going = phase("host_step", {"FADUMP-LAB: host-step"}, first_fail).has_value();
+        for (size_t i = 0; going && i < sc->qmp.size(); ++i) {
+            going = qmp_execute(sc->qmp[i]);
+        }
+        if (going) {
+            r.pass("scenario.qmp", fmt::format("{} QMP command(s) done", sc->qmp.size()));
+        }
+    }
+    if (going && sc->trigger == Trigger::HostNmi) {
+        progress("waiting for every CPU to hang, then sending an NMI");
+        if (phase("hanging", {"FADUMP-LAB: hanging"}, first_fail)) {
+            // The last CPU hangs right after the line: give it time.
+            child->wait_for({"FADUMP-LAB: still-alive"}, {}, 2.0);
+            if (qmp_execute(R"({"execute":"inject-nmi"})")) {
+                t_crash = child->elapsed();
+                r.pass("guest.crash", fmt::format("QMP inject-nmi sent {:.2f} s after QEMU start", *t_crash));
+            }
+        }
+    } else if (going) {
+        progress(t_reg ? "fadump registered; crashing the guest" : "crashing the guest (fadump not registered)");
         t_crash = phase("crash", {"sysrq: Trigger a crash"}, {"FADUMP-LAB: not-registered", "qemu-system-ppc64:"});
     }
-    if (t_crash) {
+
+    // The boots after the crash, as the scenario expects them.
+    const auto& boots = sc->boots_after_crash(opt.machine);
+    std::vector<std::string> boots_seen = {"crash"};
+    std::optional<double> t_capture, t_ready, t_copied, t_plain;
+    going = t_crash.has_value();
+    for (size_t b = 0; going && b < boots.size(); ++b) {
+        const Boot kind = boots[b];
+        const std::string which = fmt::format("boot{}_{}", b + 2, to_string(kind));
+        if (kind != Boot::Capture) {
+            const auto t_boot = phase((which + "_kernel").c_str(), {"Linux version"},
+                                      {"qemu-system-ppc64:", "reboot: Power down"});
+            going = t_boot.has_value();
+            if (going && kind == Boot::CaptureCrash) {
+                going = phase(which.c_str(), {"FADUMP-LAB: capture crashing"},
+                              {"FADUMP-LAB: capture vmcore_size=", "FADUMP-LAB: plain boot", "qemu-system-ppc64:"})
+                            .has_value();
+                if (going) {
+                    r.pass("guest." + which, "a capture kernel found the dump and crashed before saving it");
+                }
+            } else if (going) {
+                t_plain = phase(which.c_str(), {"FADUMP-LAB: plain boot: no dump"},
+                                {"FADUMP-LAB: capture vmcore_size=", "qemu-system-ppc64:"});
+                going = t_plain.has_value();
+                if (going) {
+                    r.pass("guest." + which, "the kernel booted again and found no dump (no /proc/vmcore)");
+                }
+            }
+            if (going) {
+                boots_seen.push_back(to_string(kind));
+            }
+            continue;
+        }
         t_capture = phase("capture_kernel_boot", {"Linux version"}, {"qemu-system-ppc64:", "reboot: Power down"});
-    }
-    if (t_capture) {
+        if (!t_capture) {
+            break;
+        }
+        boots_seen.push_back(to_string(kind));
         progress("capture kernel booting");
         t_ready = phase("vmcore_ready", {"FADUMP-LAB: capture vmcore_size="},
-                        {"Kernel panic", "not valid", "incomplete", "FADUMP-LAB: crashing", "FADUMP-LAB: not-registered"});
-    }
-    uint64_t vmcore_size = 0;
-    if (t_ready) {
-        vmcore_size = last_value(child->lines(), "vmcore_size=").value.value_or(0);
+                        {"Kernel panic", "not valid", "incomplete", "FADUMP-LAB: crashing", "FADUMP-LAB: not-registered",
+                         "FADUMP-LAB: plain boot"});
+        if (!t_ready) {
+            break;
+        }
+        const uint64_t vmcore_size = last_value(child->lines(), "vmcore_size=").value.value_or(0);
         if (mdf) {
             progress(fmt::format("/proc/vmcore ready ({} bytes); makedumpfile -d 31 in the capture kernel", vmcore_size));
             double at = *t_ready;
-            for (const auto& s : CAPTURE_STEPS) {
-                const std::string step = std::string("FADUMP-LAB: step ") + s.name;
-                const auto t = phase(s.name, {step + " done"}, {step + " failed", "Kernel panic"});
+            for (const auto& st : CAPTURE_STEPS) {
+                const std::string step = std::string("FADUMP-LAB: step ") + st.name;
+                const auto t = phase(st.name, {step + " done"}, {step + " failed", "Kernel panic"});
                 if (t) {
-                    r.pass(std::string("guest.") + s.name, first_line(last_line_with(child->lines(), step + " done")));
-                    r.phases[s.name] = *t - at;
+                    r.pass(std::string("guest.") + st.name, first_line(last_line_with(child->lines(), step + " done")));
+                    r.phases[st.name] = *t - at;
                     at = *t;
                 }
             }
@@ -337,6 +466,11 @@ int run_cycle(const RunOptions& opt, Report& r)
             t_copied = phase("vmcore_copied", {"FADUMP-LAB: copied"}, {"FADUMP-LAB: copy-failed", "Kernel panic"});
         }
     }
+    r.facts["boots"] = boots_seen;
+    if (!sc->outcome_note.empty()) {
+        r.facts["scenario_outcome"] = sc->outcome_note;
+    }
+    uint64_t vmcore_size = t_ready ? last_value(child->lines(), "vmcore_size=").value.value_or(0) : 0;
     std::optional<double> t_opal;
     if (t_copied && pnv) {
         t_opal = phase("opalcore_copied", {"FADUMP-LAB: opalcore copied"},
@@ -358,7 +492,7 @@ int run_cycle(const RunOptions& opt, Report& r)
                                       at, opt.stop_grace_s, took));
     }
     int status = 0;
-    if (!child->wait_exit(t_copied ? opt.timeout_s : 0, &status)) {
+    if (!child->wait_exit(t_copied || t_plain ? opt.timeout_s : 0, &status)) {
         r.fail("qemu.exit", "QEMU did not power off");
     }
     if (!child->stop(opt.stop_grace_s)) {
@@ -400,6 +534,26 @@ int run_cycle(const RunOptions& opt, Report& r)
     }
     if (t_reg) {
         r.phases["boot_to_registered"] = *t_reg;
+    }
+    // The scenario's own expectations, boot by boot, and what it reported.
+    {
+        const auto boot_lines = split_boots(child->lines());
+        check_scenario_console(*sc, opt.machine, boot_lines, r);
+        if (auto rep = scenario_reports(boot_lines.front()); !rep.empty()) {
+            r.facts["scenario_report"] = std::move(rep);
+        }
+    }
+    if (t_plain && boots.back() == Boot::Plain) {
+        // Nothing preserved: the engine dumped nothing, so wrote no ground
+        // truth; the last kernel found no /proc/vmcore.
+        if (ours) {
+            const bool none = !fs::exists(truth);
+            r.expect("scenario.no_dump", none,
+                     none ? "the platform recorded no dump (no ground truth) and the next kernel found no vmcore"
+                          : "the platform dumped although the scenario expects no dump (" + truth + " exists)");
+        } else {
+            r.pass("scenario.no_dump", "the next kernel found no vmcore");
+        }
     }
     if (t_crash && t_capture) {
         r.phases["crash_to_capture_kernel"] = *t_capture - *t_crash;
@@ -465,6 +619,7 @@ int run_cycle(const RunOptions& opt, Report& r)
         m.out_dir = dir.string();
         m.vmlinux = a.vmlinux;
         m.ram_bytes = *mem;
+        m.hang_function = sc->hang_function;
         m.cpus = online_v.value ? online_v.value : cpus;
         m.facts = guest_facts(child->lines());
         m.truth = truth_json ? &*truth_json : nullptr;
@@ -494,6 +649,7 @@ int run_cycle(const RunOptions& opt, Report& r)
         in.crash = run_script("fetch-crash", &in.crash_error);
         in.guest = guest_facts(child->lines());
         in.ram_bytes = *mem;
+        in.hang_function = sc->hang_function;
         if (pnv) {
             in.firmware_reserved = reserved_v.value.value_or(std::vector<std::pair<uint64_t, uint64_t>>{});
             r.facts["firmware_reserved"] = reserved_names(child->lines());

@@ -24,6 +24,9 @@ struct RunOptions {
     /// runs makedumpfile -d 31 like a distribution's kdump service
     /// (makedumpfile_capture.hpp).
     std::string capture = "raw";
+    /// What to do to the guest and what to expect (scenarios.hpp); its
+    /// -smp/-m, when it has them, replace `smp` and `mem`.
+    std::string scenario = "sysrq";
     std::optional<std::string> report_path;
     std::string out_dir = "lab-out";
     bool keep = false;
@@ -41,7 +44,7 @@ int run_cycle(const RunOptions& opt, Report& report);
 /// "sockets=1,cores=2,threads=2"); nullopt when it cannot tell.
 std::optional<unsigned> smp_cpus(const std::string& spec);
 
-/// Bytes in a QEMU -m value ("2G", "1536M", "4096").
+/// Bytes in a QEMU -m value ("2G", "1536M", "4096", "2G,slots=2,maxmem=4G").
 std::optional<uint64_t> mem_bytes(const std::string& spec);
 
 }  // namespace lab

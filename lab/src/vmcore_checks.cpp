@@ -440,7 +440,14 @@ void check_vmcore(const CheckInput& in, Report& r)
             detail += fmt::format("cpu{}: nip {} lr {}; ", i, nip, lr);
         }
         bool ok = in_path >= 1;
-        if (crash_idx) {
+        if (!in.hang_function.empty()) {
+            // The NMI's system reset handed crash_fadump the registers it
+            // interrupted: the crashing CPU was where it hung.
+            ok = crash_idx && *crash_idx < cpus.size() &&
+                 symbolize(funcs, cpus[*crash_idx].reg["pc"]) == in.hang_function;
+            detail = fmt::format("crashing CPU {} expected in {}: {}", crash_idx ? std::to_string(*crash_idx) : "?",
+                                 in.hang_function, detail);
+        } else if (crash_idx) {
             ok = *crash_idx < cpus.size() && PANIC_PATH.contains(symbolize(funcs, cpus[*crash_idx].reg["pc"])) &&
                  PANIC_PATH.contains(symbolize(funcs, cpus[*crash_idx].reg["lr"]));
         } else if (in_path == 1) {
@@ -509,6 +516,7 @@ void check_vmcore(const CheckInput& in, Report& r)
     ci.page_size = std::holds_alternative<uint64_t>(pagesize) ? std::get<uint64_t>(pagesize) : 0;
     ci.ram_bytes = in.ram_bytes;
     ci.facts = in.guest;
+    ci.hang_function = in.hang_function;
     ci.kernel_has_modules = kernel_has_modules(in.vmlinux);
     check_crash(ci, r);
 }

@@ -27,7 +27,10 @@ struct CheckInput {
     std::optional<std::string> crash;
     std::string crash_error;
     std::optional<GuestFacts> guest;           // from the console log
-    std::optional<uint64_t> ram_bytes;         // guest RAM (-m)
+    std::optional<uint64_t> ram_bytes;         // guest RAM (-m and what was plugged in)
+    /// The kernel hung there (all CPUs) and the host's NMI dumped it: the
+    /// crashing CPU's saved NIP is in it instead of the panic path.
+    std::string hang_function;
 };
 
 /// Runs every check that applies and records it in `report`.

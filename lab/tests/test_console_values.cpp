@@ -38,6 +38,16 @@ TEST(CpusOnline, ListsAndGarbage)
 {
     EXPECT_EQ(lab::cpus_online({"FADUMP-LAB: cpus-online 0-3,6"}).value, 5u);
     EXPECT_EQ(lab::cpus_online({"FADUMP-LAB: cpus-online 0"}).value, 1u);
+    // The set the first kernel went down with, not the boot's nor the
+    // capture kernel's.
+    EXPECT_EQ(lab::cpus_online({"FADUMP-LAB: cpus-online 0-3", "FADUMP-LAB: cpus-online 0,2",
+                                "FADUMP-LAB: crashing", "FADUMP-LAB: cpus-online 0-3"})
+                  .value,
+              2u);
+    EXPECT_EQ(lab::cpus_online({"FADUMP-LAB: cpus-online 0-1", "FADUMP-LAB: cpus-online 0-2",
+                                "FADUMP-LAB: hanging", "FADUMP-LAB: cpus-online 0"})
+                  .value,
+              3u);
     EXPECT_FALSE(lab::cpus_online({"no list"}).value);
     EXPECT_TRUE(lab::cpus_online({"no list"}).error.empty());
     for (const char* bad : {"0-zz", "", "3-1", "0-99999999999999999999", "0-4294967295", ",", "0,,1", "-", "0-"}) {

@@ -1,0 +1,42 @@
+// A QMP client for the lab: QEMU's machine protocol over a Unix socket
+// (docs/interop/qmp-spec.rst): the greeting, qmp_capabilities, then one
+// command at a time; asynchronous events in between are kept, not answers.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace lab {
+
+class Qmp {
+public:
+    /// Connects to the socket QEMU serves (-qmp unix:PATH,server=on,wait=off),
+    /// retrying until `timeout_s`; reads the greeting and enters command
+    /// mode. nullopt with `error` set when it cannot.
+    static std::optional<Qmp> connect(const std::string& path, double timeout_s, std::string* error);
+    Qmp(Qmp&& o) noexcept;
+    Qmp& operator=(Qmp&&) = delete;
+    Qmp(const Qmp&) = delete;
+    ~Qmp();
+
+    /// Sends one command (a JSON object with "execute") and waits up to
+    /// `timeout_s` for its answer: the "return" value, or nullopt with
+    /// `error` holding QEMU's error class and description (or why no answer
+    /// came).
+    std::optional<nlohmann::json> execute(const nlohmann::json& command, double timeout_s, std::string* error);
+
+    /// Events QEMU sent so far ({"event": ..., "data": ...}).
+    [[nodiscard]] const std::vector<nlohmann::json>& events() const { return m_events; }
+
+private:
+    explicit Qmp(int fd) : m_fd(fd) {}
+    std::optional<nlohmann::json> read_message(double timeout_s, std::string* error);
+    int m_fd = -1;
+    std::string m_buffer;
+    std::vector<nlohmann::json> m_events;
+};
+
+}  // namespace lab

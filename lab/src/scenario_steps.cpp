@@ -1,0 +1,164 @@
+#include "scenario_steps.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "process.hpp"
+
+namespace fs = std::filesystem;
+
+namespace lab {
+namespace {
+
+// Shell-quoted, for the env file /init sources.
+std::string quoted(const std::string& s)
+{
+    std::string out = "'";
+    for (const char c : s) {
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    }
+    return out + "'";
+}
+
+}  // namespace
+
+std::string write_scenario_initrd(const Scenario& s, const std::string& base, const std::string& dir,
+                                  std::string* error)
+{
+    const fs::path root = fs::path(dir) / "scenario-root";
+    std::error_code ec;
+    fs::remove_all(root, ec);
+    fs::create_directories(root / "scenario", ec);
+    if (ec) {
+        *error = "cannot create " + (root / "scenario").string() + ": " + ec.message();
+        return {};
+    }
+    {
+        std::ofstream env(root / "scenario" / "env");
+        env << "SCENARIO=" << quoted(s.name) << "\n"
+            << "REGISTER=" << (s.fadump_arg.empty() ? 0 : 1) << "\n"
+            << "TRIGGER=" << (s.trigger == Trigger::HostNmi ? "hang" : "sysrq") << "\n"
+            << "CAPTURE_CRASH=" << (s.capture_crash ? 1 : 0) << "\n";
+        std::ofstream(root / "scenario" / "before-crash") << s.before_crash;
+        if (!env) {
+            *error = "cannot write the scenario's env file";
+            return {};
+        }
+    }
+    const std::string archive = (fs::path(dir) / "scenario.cpio").string();
+    std::string out;
+    // cpio reads the file list on stdin: a shell pipes it.
+    const int rc = run_command({"sh", "-c", "cd \"$1\" && find scenario | cpio -o -H newc --quiet > \"$2\"", "sh",
+                                root.string(), archive},
+                               &out, 60);
+    if (rc != 0) {
+        *error = "cpio failed: " + out;
+        return {};
+    }
+    const std::string initrd = (fs::path(dir) / "initrd.img").string();
+    std::ifstream in(base, std::ios::binary);
+    std::ofstream o(initrd, std::ios::binary | std::ios::trunc);
+    o << in.rdbuf();
+    // Each archive starts 4-byte aligned (init/initramfs.c skips zeros).
+    const auto size = static_cast<uint64_t>(o.tellp());
+    for (uint64_t i = size; i % 4 != 0; ++i) {
+        o.put('\0');
+    }
+    std::ifstream a(archive, std::ios::binary);
+    o << a.rdbuf();
+    if (!in || !a || !o) {
+        *error = "cannot write " + initrd;
+        return {};
+    }
+    fs::remove_all(root, ec);
+    return initrd;
+}
+
+std::vector<std::vector<std::string>> split_boots(const std::vector<std::string>& lines)
+{
+    static const std::regex stamp(R"(\[\s*(\d+)\.(\d+)\] )");
+    std::vector<std::vector<std::string>> boots(1);
+    bool later = false;   // a stamp after zero seen in this boot
+    for (const auto& l : lines) {
+        // The lab's console.log prefixes its own "[ seconds.mmm] ": the
+        // kernel's stamp is the one with microseconds.
+        std::optional<bool> zero;
+        for (auto it = std::sregex_iterator(l.begin(), l.end(), stamp); it != std::sregex_iterator(); ++it) {
+            const std::string frac = (*it)[2];
+            if (frac.size() == 6) {
+                zero = (*it)[1] == "0" && frac == "000000";
+                break;
+            }
+        }
+        if (zero && *zero && later) {
+            boots.emplace_back();
+            later = false;
+        }
+        if (zero && !*zero) {
+            later = true;
+        }
+        boots.back().push_back(l);
+    }
+    return boots;
+}
+
+void check_scenario_console(const Scenario& s, const std::string& machine,
+                            const std::vector<std::vector<std::string>>& boots, Report& r)
+{
+    const std::string platform = machine.rfind("powernv", 0) == 0 ? "powernv" : "pseries";
+    for (const auto& e : s.expect) {
+        if (!e.platform.empty() && e.platform != platform) {
+            continue;
+        }
+        const std::string name = "scenario." + e.name;
+        if (e.boot >= boots.size()) {
+            r.fail(name, fmt::format("the console shows {} boot(s), the expectation is about boot {}", boots.size(),
+                                     e.boot));
+            continue;
+        }
+        const std::regex want(e.regex);
+        const std::optional<std::regex> unwanted =
+            e.absent_regex.empty() ? std::nullopt : std::optional(std::regex(e.absent_regex));
+        unsigned count = 0;
+        std::string first, bad;
+        for (const auto& l : boots[e.boot]) {
+            if (std::regex_search(l, want)) {
+                first = first.empty() ? l : first;
+                ++count;
+            }
+            if (unwanted && bad.empty() && std::regex_search(l, *unwanted)) {
+                bad = l;
+            }
+        }
+        if (!bad.empty()) {
+            r.fail(name, fmt::format("boot {} shows /{}/: {}", e.boot, e.absent_regex, bad));
+        } else if (count < e.min_count) {
+            r.fail(name, fmt::format("boot {}: {} line(s) match /{}/, {} expected ({})", e.boot, count, e.regex,
+                                     e.min_count, e.why));
+        } else {
+            r.pass(name, fmt::format("{}: {}{}{}", e.why, first, count > 1 ? fmt::format(" ({} lines)", count) : "",
+                                     unwanted ? fmt::format("; nothing matches /{}/", e.absent_regex) : ""));
+        }
+    }
+}
+
+nlohmann::json scenario_reports(const std::vector<std::string>& first_boot)
+{
+    nlohmann::json j = nlohmann::json::object();
+    static const std::regex report(R"(FADUMP-LAB: report (\S+) ?(.*?)\s*$)");
+    static const std::regex region(R"(FADUMP-LAB: region (.*?)\s*$)");
+    for (const auto& l : first_boot) {
+        std::smatch m;
+        if (std::regex_search(l, m, report)) {
+            j[m[1].str()] = m[2].str();
+        } else if (std::regex_search(l, m, region)) {
+            j["regions"].push_back(m[1].str());
+        }
+    }
+    return j;
+}
+
+}  // namespace lab

@@ -1,0 +1,37 @@
+// What the runner does with a scenario (scenarios.hpp) around the QEMU run:
+// hands it to the guest as a second initramfs archive, splits the console
+// into boots, and judges the scenario's console expectations.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "report.hpp"
+#include "scenarios.hpp"
+
+namespace lab {
+
+/// Writes `dir`/initrd.img: the initramfs `base` (a gzip'ed newc cpio),
+/// zero-padded to 4 bytes, then an uncompressed newc archive with
+/// /scenario/env and /scenario/before-crash for `s` (Linux unpacks
+/// concatenated archives: init/initramfs.c). Returns its path, or "" with
+/// `error` set.
+std::string write_scenario_initrd(const Scenario& s, const std::string& base, const std::string& dir,
+                                  std::string* error);
+
+/// The console split into the kernels that printed it: a new boot starts
+/// at a line stamped "[    0.000000]" after a line with a later stamp (a
+/// kernel's clock starts at zero). Lines before the first kernel belong to
+/// boot 0.
+std::vector<std::vector<std::string>> split_boots(const std::vector<std::string>& lines);
+
+/// One check "scenario.NAME" per console expectation of `s` that applies to
+/// `machine` ("pseries", "powernv9"...).
+void check_scenario_console(const Scenario& s, const std::string& machine,
+                            const std::vector<std::vector<std::string>>& boots, Report& r);
+
+/// "FADUMP-LAB: report KEY VALUE" and "FADUMP-LAB: region ..." lines of the
+/// first boot, as a JSON object {KEY: VALUE, "regions": [...]}.
+nlohmann::json scenario_reports(const std::vector<std::string>& first_boot);
+
+}  // namespace lab

@@ -1,0 +1,227 @@
+#include "scenarios.hpp"
+
+namespace lab {
+namespace {
+
+// The boot memory regions the kernel registered, as its debugfs shows them
+// (arch/powerpc/kernel/fadump.c fadump_region_show: one "DUMP: Src: ..."
+// line per boot memory region).
+const char* const PRINT_REGIONS =
+    "sed -n 's/^/FADUMP-LAB: region /p' /sys/kernel/debug/powerpc/fadump_region\n"
+    "lab \"report boot_memory_regions $(grep -c 'DUMP: Src' /sys/kernel/debug/powerpc/fadump_region)\"\n";
+
+std::vector<Scenario> make()
+{
+    std::vector<Scenario> s;
+
+    s.push_back({.name = "sysrq",
+                 .summary = "boot with fadump=on, register, crash through sysrq, capture and prove the vmcore"});
+
+    s.push_back({.name = "nocma",
+                 .summary = "fadump=nocma: the reserved area is not lent to the kernel through CMA; the dump is the same",
+                 .fadump_arg = "fadump=nocma",
+                 .expect = {{.name = "no_cma_area",
+                             .boot = 0,
+                             .regex = "fadump: Reserved \\d+MB of memory at",
+                             .why = "the area is reserved",
+                             .absent_regex = "cma area"}}});
+
+    s.push_back({.name = "reregister",
+                 .summary = "unregister and register again through /sys/kernel/fadump/registered (as SUSE's kdump "
+                            "loads), then crash",
+                 .before_crash = "echo 0 > /sys/kernel/fadump/registered\n"
+                                 "lab \"reregister step=unregistered registered=$(cat /sys/kernel/fadump/registered)\"\n"
+                                 "echo 1 > /sys/kernel/fadump/registered\n"
+                                 "lab \"reregister step=registered registered=$(cat /sys/kernel/fadump/registered)\"\n",
+                 .expect = {{.name = "unregistered",
+                             .boot = 0,
+                             .regex = "FADUMP-LAB: reregister step=unregistered registered=0",
+                             .why = "writing 0 unregistered fadump"},
+                            {.name = "registered_again",
+                             .boot = 0,
+                             .regex = "FADUMP-LAB: reregister step=registered registered=1",
+                             .why = "writing 1 registered it again"},
+                            {.name = "second_registration",
+                             .boot = 0,
+                             .regex = "Registration is successful",
+                             .why = "the kernel registered twice",
+                             .min_count = 2}}});
+
+    s.push_back({.name = "bootargs-append",
+                 .summary = "extra arguments written to /sys/kernel/fadump/bootargs_append reach the capture "
+                            "kernel's command line (the param area)",
+                 .powernv = false,
+                 .before_crash = "echo 'fadump_lab_marker=bootargs-append-ok' > /sys/kernel/fadump/bootargs_append\n"
+                                 "lab \"report bootargs_append $(cat /sys/kernel/fadump/bootargs_append)\"\n",
+                 .expect = {{.name = "capture_cmdline",
+                             .boot = 1,
+                             .regex = "Kernel command line:.*fadump_lab_marker=bootargs-append-ok",
+                             .why = "the capture kernel booted with the appended argument"}}});
+
+    s.push_back({.name = "crashkernel",
+                 .summary = "crashkernel=4200M sets the boot memory: more than the 4 GiB an OPAL region may copy, so "
+                            "PowerNV registers two boot memory regions; pseries copies any size in one",
+                 .append = "crashkernel=4200M",
+                 .mem = "10G",
+                 .before_crash = PRINT_REGIONS,
+                 .expect = {{.name = "uses_crashkernel",
+                             .boot = 0,
+                             .regex = "Using 'crashkernel=' parameter for memory reservation",
+                             .why = "the kernel sized its boot memory from crashkernel="},
+                            {.name = "two_regions",
+                             .boot = 0,
+                             .regex = "FADUMP-LAB: report boot_memory_regions 2$",
+                             .why = "skiboot's MDST entries hold at most 4 GiB (opal-fadump.c max_copy_size)",
+                             .platform = "powernv"},
+                            {.name = "one_region",
+                             .boot = 0,
+                             .regex = "FADUMP-LAB: report boot_memory_regions 1$",
+                             .why = "RTAS copies any size (rtas-fadump.c max_copy_size) and QEMU's RAM has no hole",
+                             .platform = "pseries"}}});
+
+    s.push_back({.name = "crashkernel-small",
+                 .summary = "crashkernel=256M: a boot memory smaller than the kernel's default",
+                 .append = "crashkernel=256M",
+                 .before_crash = PRINT_REGIONS,
+                 .expect = {{.name = "uses_crashkernel",
+                             .boot = 0,
+                             .regex = "Using 'crashkernel=' parameter for memory reservation",
+                             .why = "the kernel sized its boot memory from crashkernel="},
+                            {.name = "one_region",
+                             .boot = 0,
+                             .regex = "FADUMP-LAB: report boot_memory_regions 1$",
+                             .why = "256 MiB is one region"}}});
+
+    s.push_back({.name = "smt",
+                 .summary = "two of four threads offline before the crash: the dump holds registers for the online "
+                            "CPUs the kernel recorded, and says which were offline",
+                 .smp = "4,cores=2,threads=2",
+                 .before_crash = "echo 0 > /sys/devices/system/cpu/cpu1/online\n"
+                                 "echo 0 > /sys/devices/system/cpu/cpu3/online\n"
+                                 "lab \"cpus-online $(cat /sys/devices/system/cpu/online)\"\n"
+                                 "lab \"report cpus_offline $(cat /sys/devices/system/cpu/offline)\"\n",
+                 .expect = {{.name = "threads_offline",
+                             .boot = 0,
+                             .regex = "FADUMP-LAB: cpus-online 0,2$",
+                             .why = "CPUs 1 and 3 went offline"}}});
+
+    s.push_back({.name = "hotplug-cpu",
+                 .summary = "a CPU core added through QMP device_add while the guest runs (pseries DLPAR); the dump "
+                            "holds the new CPU",
+                 .powernv = false,
+                 .smp = "2,maxcpus=4",
+                 .before_crash = "lab host-step\n"
+                                 "for i in $(seq 120); do [ \"$(cat /sys/devices/system/cpu/online)\" = 0-2 ] && break; "
+                                 "sleep 0.5; done\n"
+                                 "lab \"cpus-online $(cat /sys/devices/system/cpu/online)\"\n",
+                 .qmp = {R"({"execute":"device_add","arguments":{"driver":"power10_v2.0-spapr-cpu-core","id":"core2","core-id":2}})"},
+                 .expect = {{.name = "cpu_added",
+                             .boot = 0,
+                             .regex = "FADUMP-LAB: cpus-online 0-2$",
+                             .why = "the new core's CPU came online"}}});
+
+    s.push_back({.name = "hotplug-mem",
+                 .summary = "a 1 GiB DIMM added through QMP while the guest runs (pseries DLPAR); the dump covers it",
+                 .powernv = false,
+                 .append = "memhp_default_state=online",
+                 .mem = "2G,slots=2,maxmem=4G",
+                 .before_crash = "lab host-step\n"
+                                 "for i in $(seq 120); do grep -q 'MemTotal: *[3-9][0-9]\\{6\\} kB' /proc/meminfo && "
+                                 "break; sleep 0.5; done\n"
+                                 "lab \"report memtotal $(sed -n 's/MemTotal: *//p' /proc/meminfo)\"\n",
+                 .qmp = {R"({"execute":"object-add","arguments":{"qom-type":"memory-backend-ram","id":"mem1","size":1073741824}})",
+                         R"({"execute":"device_add","arguments":{"driver":"pc-dimm","id":"dimm1","memdev":"mem1"}})"},
+                 .added_ram_bytes = 1ULL << 30,
+                 .expect = {{.name = "memory_added",
+                             .boot = 0,
+                             .regex = "FADUMP-LAB: report memtotal [3-9][0-9]{6} kB",
+                             .why = "the kernel onlined the DIMM (MemTotal over 3 million kB)"}}});
+
+    s.push_back({.name = "hash-mmu",
+                 .summary = "the guest runs with the hash MMU (disable_radix)",
+                 .append = "disable_radix",
+                 .expect = {{.name = "hash_mmu",
+                             .boot = 0,
+                             .regex = "Initializing hash mmu",
+                             .why = "the first kernel ran with the hash MMU"}}});
+
+    s.push_back({.name = "4k-pages",
+                 .summary = "a kernel built with 4 KiB pages (CONFIG_PPC_4K_PAGES) next to the 64 KiB default",
+                 .page_size = "4k"});
+
+    s.push_back({.name = "nmi",
+                 .summary = "every CPU hung with interrupts off (LKDTM HARDLOCKUP); the host's QMP inject-nmi dumps "
+                            "it and the vmcore shows each CPU where it hung",
+                 .trigger = Trigger::HostNmi,
+                 .hang_function = "lkdtm_HARDLOCKUP"});
+
+    s.push_back({.name = "disabled",
+                 .summary = "fadump not enabled: the crash reboots normally (panic=1), no dump appears, nothing is "
+                            "preserved",
+                 .fadump_arg = "",
+                 .append = "panic=1",
+                 .qemu_args = {"-action", "panic=none"},
+                 .pseries_boots = {Boot::Plain},
+                 .powernv_boots = {Boot::Plain},
+                 .expect = {{.name = "not_enabled",
+                             .boot = 0,
+                             .regex = "FADUMP-LAB: sysfs enabled=0",
+                             .why = "the kernel did not enable fadump"}}});
+
+    s.push_back({.name = "double-crash",
+                 .summary = "the capture kernel crashes before it releases the dump (panic=1): the platform must "
+                            "neither hang nor hand out a corrupted first dump",
+                 .append = "panic=1",
+                 .qemu_args = {"-action", "panic=none"},
+                 .capture_crash = true,
+                 .pseries_boots = {Boot::CaptureCrash, Boot::Capture},
+                 .powernv_boots = {Boot::CaptureCrash, Boot::Capture},
+                 .outcome_note = "the dump stays registered with the platform until the capture kernel invalidates "
+                                 "it, so the boot after the second crash finds the first dump again, unchanged"});
+    return s;
+}
+
+}  // namespace
+
+bool Scenario::runs_on(const std::string& machine) const
+{
+    return machine.rfind("powernv", 0) == 0 ? powernv : pseries;
+}
+
+const std::vector<Boot>& Scenario::boots_after_crash(const std::string& machine) const
+{
+    return machine.rfind("powernv", 0) == 0 ? powernv_boots : pseries_boots;
+}
+
+const std::vector<Scenario>& scenarios()
+{
+    static const std::vector<Scenario> all = make();
+    return all;
+}
+
+const Scenario* find_scenario(const std::string& name)
+{
+    for (const auto& s : scenarios()) {
+        if (s.name == name) {
+            return &s;
+        }
+    }
+    return nullptr;
+}
+
+const char* to_string(Boot b)
+{
+    switch (b) {
+    case Boot::Crash:
+        return "crash";
+    case Boot::CaptureCrash:
+        return "capture-crash";
+    case Boot::Capture:
+        return "capture";
+    case Boot::Plain:
+        return "plain";
+    }
+    return "?";
+}
+
+}  // namespace lab

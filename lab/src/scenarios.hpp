@@ -1,0 +1,90 @@
+// The scenarios fadump-lab runs (`fadump-lab run --scenario NAME`): each is a
+// description of what to do to the guest and the machine and what to expect
+// of every boot, the test cases kernel and distribution engineers run on
+// hardware with op-test (testcases/PowerNVDump.py, the kdump/fadump suites),
+// expressed for an emulated machine. The runner (runner.cpp) and the guest's
+// /init (lab/guest/init) interpret them; adding one is an entry in
+// scenarios.cpp.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lab {
+
+/// What one boot of the guest does, in order, as /init reports it.
+enum class Boot {
+    Crash,          // the first kernel: registers fadump (unless disabled), runs the scenario, goes down
+    CaptureCrash,   // a capture kernel (/proc/vmcore present) that crashes before it releases the dump
+    Capture,        // a capture kernel that saves the vmcore and releases it: the dump is proven
+    Plain,          // a kernel that finds no dump and powers off
+};
+
+/// How the first kernel goes down.
+enum class Trigger {
+    Sysrq,     // echo c > /proc/sysrq-trigger from a child shell of /init
+    HostNmi,   // every CPU hangs with interrupts off (LKDTM HARDLOCKUP); the host sends QMP inject-nmi
+};
+
+/// A console expectation: a line matching `regex` (ECMAScript) on boot
+/// `boot` (0: the first kernel, 1: the next...); it is the check
+/// "scenario.NAME".
+struct ConsoleExpect {
+    std::string name;
+    unsigned boot = 0;
+    std::string regex;
+    std::string why;            // what the line proves, for the report
+    std::string absent_regex;   // and no line of that boot matches this, when set
+    unsigned min_count = 1;     // lines that must match `regex`
+    std::string platform;       // "pseries" or "powernv" only, when set
+};
+
+struct Scenario {
+    std::string name;
+    std::string summary;           // what it proves, one sentence
+    bool pseries = true;           // runs on pseries
+    bool powernv = true;           // runs on powernv9/powernv10
+    /// The kernel's fadump argument; empty: none (fadump stays disabled).
+    std::string fadump_arg = "fadump=on";
+    std::string append;            // more kernel arguments
+    std::string smp;               // QEMU -smp instead of the run's, when set
+    std::string mem;               // QEMU -m instead of the run's, when set
+    std::vector<std::string> qemu_args;   // more QEMU arguments
+    std::string page_size = "64k";        // the kernel's: 64k or 4k (scripts/build-kernel)
+    /// Shell sourced by /init on the first boot once fadump registered (or
+    /// at once when the scenario is not registered), before the trigger. It
+    /// may print "FADUMP-LAB: ..." lines; "FADUMP-LAB: host-step" makes the
+    /// lab send `qmp` and the script waits for their effect itself.
+    std::string before_crash;
+    /// QMP commands (JSON objects) the lab sends at "FADUMP-LAB: host-step".
+    std::vector<std::string> qmp;
+    /// RAM the QMP commands add (bytes): the guest's RAM is -m plus this.
+    uint64_t added_ram_bytes = 0;
+    Trigger trigger = Trigger::Sysrq;
+    /// The function every CPU hangs in (Trigger::HostNmi).
+    std::string hang_function;
+    /// The first capture kernel crashes (sysrq) before it saves anything.
+    bool capture_crash = false;
+    /// Boots after the first, per platform ({Capture} for a plain dump).
+    std::vector<Boot> pseries_boots = {Boot::Capture};
+    std::vector<Boot> powernv_boots = {Boot::Capture};
+    std::vector<ConsoleExpect> expect;
+    /// Why the boots are what they are, when that is not obvious: goes to
+    /// the report (facts.scenario_outcome).
+    std::string outcome_note;
+
+    [[nodiscard]] bool runs_on(const std::string& machine) const;
+    [[nodiscard]] const std::vector<Boot>& boots_after_crash(const std::string& machine) const;
+};
+
+/// Every scenario, in the order the matrix shows them.
+const std::vector<Scenario>& scenarios();
+
+/// The scenario called `name`; nullptr when there is none.
+const Scenario* find_scenario(const std::string& name);
+
+const char* to_string(Boot b);
+
+}  // namespace lab

@@ -52,10 +52,10 @@ ConsoleValue<uint64_t> last_value(const std::vector<std::string>& lines, const s
     return out;
 }
 
-ConsoleValue<unsigned> cpus_online(const std::vector<std::string>& lines)
+ConsoleValue<std::vector<unsigned>> cpus_online_list(const std::vector<std::string>& lines)
 {
     const std::string tag = "FADUMP-LAB: cpus-online ";
-    ConsoleValue<unsigned> out;
+    ConsoleValue<std::vector<unsigned>> out;
     for (const auto& l : lines) {
         if (out.value && (l.find("FADUMP-LAB: crashing") != std::string::npos ||
                           l.find("FADUMP-LAB: hanging") != std::string::npos)) {
@@ -66,7 +66,7 @@ ConsoleValue<unsigned> cpus_online(const std::vector<std::string>& lines)
             continue;
         }
         const std::string_view list = std::string_view(l).substr(p + tag.size());
-        uint64_t n = 0;
+        std::vector<unsigned> ids;
         size_t pos = 0;
         while (pos <= list.size()) {
             const size_t comma = std::min(list.find(',', pos), list.size());
@@ -74,14 +74,27 @@ ConsoleValue<unsigned> cpus_online(const std::vector<std::string>& lines)
             const size_t dash = part.find('-');
             const auto lo = parse_u64(part.substr(0, dash));
             const auto hi = dash == std::string_view::npos ? lo : parse_u64(part.substr(dash + 1));
-            if (!lo || !hi || *hi < *lo || *hi - *lo >= MAX_CPUS || (n += *hi - *lo + 1) > MAX_CPUS) {
+            if (!lo || !hi || *hi < *lo || *hi >= MAX_CPUS || ids.size() + (*hi - *lo + 1) > MAX_CPUS ||
+                (!ids.empty() && *lo <= ids.back())) {
                 return {std::nullopt, "not a CPU list: " + quote(l)};
+            }
+            for (uint64_t c = *lo; c <= *hi; ++c) {
+                ids.push_back(static_cast<unsigned>(c));
             }
             pos = comma + 1;
         }
-        out.value = static_cast<unsigned>(n);
+        out.value = std::move(ids);
     }
     return out;
+}
+
+ConsoleValue<unsigned> cpus_online(const std::vector<std::string>& lines)
+{
+    const auto list = cpus_online_list(lines);
+    if (!list.value) {
+        return {std::nullopt, list.error};
+    }
+    return {static_cast<unsigned>(list.value->size()), ""};
 }
 
 ConsoleValue<std::vector<std::pair<uint64_t, uint64_t>>> reserved_ranges(const std::vector<std::string>& lines)

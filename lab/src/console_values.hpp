@@ -34,6 +34,9 @@ ConsoleValue<uint64_t> last_value(const std::vector<std::string>& lines, const s
 /// "hanging" (a scenario may take CPUs offline or add some first).
 ConsoleValue<unsigned> cpus_online(const std::vector<std::string>& lines);
 
+/// The same CPUs as a list of logical ids, in ascending order.
+ConsoleValue<std::vector<unsigned>> cpus_online_list(const std::vector<std::string>& lines);
+
 /// "FADUMP-LAB: reserved-ranges <hex>": big-endian (u64 address, u64 size)
 /// pairs from each boot's device tree, as [start, end); the union of every
 /// such line.

@@ -145,6 +145,8 @@ std::vector<CrashBacktrace> parse_bt(const std::string& text)
             out.back().lr_symbol = m[1];
         } else if (l == "cannot find the stack info.") {
             out.back().stack_unknown = true;
+        } else if (l.rfind("bt: cannot determine NT_PRSTATUS ELF note for active task: ", 0) == 0) {
+            out.back().no_note_line = l;
         }
     }
     return out;
@@ -181,8 +183,12 @@ std::optional<uint64_t> parse_kmem_total_pages(const std::string& text)
 }
 
 Judgement judge_open(int exit_code, const std::string& session, const std::vector<std::string>& command_outputs,
-                     bool kernel_has_modules, bool page_has_compound_head)
+                     bool kernel_has_modules, bool page_has_compound_head,
+                     const std::vector<std::string>& excused_lines)
 {
+    auto excused = [&](const std::string& l) {
+        return std::find(excused_lines.begin(), excused_lines.end(), l) != excused_lines.end();
+    };
     if (exit_code != 0) {
         return {false, fmt::format("crash exited {}{}: {}", exit_code, exit_code == 124 ? " (timeout)" : "",
                                    session.substr(0, 400))};
@@ -202,6 +208,8 @@ Judgement judge_open(int exit_code, const std::string& session, const std::vecto
         }
         if (ok) {
             ++tolerated;
+        } else if (excused(l)) {
+            continue;
         } else if (!page_has_compound_head && l == NO_COMPOUND_HEAD_WARNING) {
             compound = true;
         } else {
@@ -217,7 +225,7 @@ Judgement judge_open(int exit_code, const std::string& session, const std::vecto
             return {false, fmt::format("command {} wrote no output", i + 1)};
         }
         for (const auto& l : split_lines(command_outputs[i])) {
-            if (!l.empty() && l[0] != '[' && std::regex_search(l, error_line)) {
+            if (!l.empty() && l[0] != '[' && !excused(l) && std::regex_search(l, error_line)) {
                 return {false, fmt::format("command {}: {}", i + 1, l)};
             }
         }
@@ -227,25 +235,54 @@ Judgement judge_open(int exit_code, const std::string& session, const std::vecto
                               command_outputs.size(),
                               tolerated ? " (the kernel has no modules: crash's 2 module warnings are not the dump's)"
                                         : "") +
+                (excused_lines.empty() ? ""
+                                       : fmt::format("; {} offline CPU(s) without a note, as the kernel writes none "
+                                                     "(crash.bt_a)",
+                                                     excused_lines.size())) +
                 (compound ? "; crash's SLUB compound-page warning is its own: the vmlinux's struct page has no "
                             "compound_head (renamed compound_info in 7.x), which crash looks up in the DWARF, "
                             "not in the dump"
                           : "")};
 }
 
-Judgement judge_bt(const std::vector<CrashBacktrace>& bts, const std::string& bt_text, unsigned cpus,
-                   const GuestFacts& facts, const std::string& hang_function)
+std::vector<std::string> offline_no_note_lines(const std::vector<CrashBacktrace>& bts,
+                                               const std::vector<unsigned>& online)
 {
+    std::vector<std::string> out;
+    for (const auto& b : bts) {
+        if (!online.empty() && !b.no_note_line.empty() &&
+            std::find(online.begin(), online.end(), b.cpu) == online.end() && b.pid == 0 &&
+            b.command == fmt::format("swapper/{}", b.cpu) && b.frames.empty()) {
+            out.push_back(b.no_note_line);
+        }
+    }
+    return out;
+}
+
+Judgement judge_bt(const std::vector<CrashBacktrace>& bts_in, const std::string& bt_text, unsigned cpus,
+                   const GuestFacts& facts, const std::string& hang_function, const std::vector<unsigned>& online)
+{
+    const auto excused = offline_no_note_lines(bts_in, online);
     for (const auto& l : split_lines(bt_text)) {
-        if (l.rfind("bt: ", 0) == 0) {
+        if (l.rfind("bt: ", 0) == 0 && std::find(excused.begin(), excused.end(), l) == excused.end()) {
             return {false, l};
         }
     }
+    std::vector<CrashBacktrace> bts;
+    std::string offline;
+    for (const auto& b : bts_in) {
+        if (!b.no_note_line.empty() && std::find(excused.begin(), excused.end(), b.no_note_line) != excused.end()) {
+            offline += fmt::format("{}{}", offline.empty() ? "" : ", ", b.cpu);
+        } else {
+            bts.push_back(b);
+        }
+    }
     std::set<unsigned> on;
-    std::string where;
+    std::string where = offline.empty() ? "" : "offline CPU(s) " + offline + " shown without a note (none written); ";
     for (const auto& b : bts) {
         on.insert(b.cpu);
-        where += fmt::format("{}CPU {} pid {} \"{}\" ", where.empty() ? "" : ", ", b.cpu, b.pid, b.command);
+        where += fmt::format("{}CPU {} pid {} \"{}\" ", where.empty() || where.back() == ' ' ? "" : ", ", b.cpu, b.pid,
+                             b.command);
         if (!b.frames.empty()) {
             where += fmt::format("({} frames)", b.frames.size());
             continue;
@@ -499,7 +536,9 @@ std::vector<std::string> check_crash(const CrashInput& in, Report& r)
     // Only asked when crash said it: gdb reads the whole DWARF (seconds).
     const bool compound_head = session.find(NO_COMPOUND_HEAD_WARNING) == std::string::npos ||
                                struct_page_has_compound_head(in.vmlinux);
-    const auto open = judge_open(rc, session, outputs, in.kernel_has_modules, compound_head);
+    const auto bts = parse_bt(outputs[0]);
+    const auto open = judge_open(rc, session, outputs, in.kernel_has_modules, compound_head,
+                                 offline_no_note_lines(bts, in.online_cpus));
     r.expect(in.name + ".open", open.ok, open.detail);
     std::vector<std::string> extra(outputs.begin() + 4, outputs.end());
     if (rc != 0) {
@@ -509,7 +548,7 @@ std::vector<std::string> check_crash(const CrashInput& in, Report& r)
         return std::vector<std::string>(in.extra_commands.size());
     }
     const auto bt =
-        judge_bt(parse_bt(outputs[0]), outputs[0], in.cpus, in.facts.value_or(GuestFacts{}), in.hang_function);
+        judge_bt(bts, outputs[0], in.cpus, in.facts.value_or(GuestFacts{}), in.hang_function, in.online_cpus);
     r.expect(in.name + ".bt_a", bt.ok, bt.detail);
     if (!in.facts) {
         const char* why = "no console log: the guest's pids, panic line and memory are unknown (check --console)";

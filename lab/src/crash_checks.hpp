@@ -53,6 +53,9 @@ struct CrashBacktrace {
     std::string nip_symbol;            // "crash_fadump+552"; empty outside the kernel
     std::string lr_symbol;             // "opal_return"
     bool stack_unknown = false;        // crash said "cannot find the stack info."
+    /// crash's "bt: cannot determine NT_PRSTATUS ELF note for active task:
+    /// ADDR" in this block (the CPU has no note), verbatim.
+    std::string no_note_line;
 };
 std::vector<CrashBacktrace> parse_bt(const std::string& text);
 
@@ -83,7 +86,8 @@ struct Judgement {
 /// decides that from the DWARF alone), and no command output has
 /// a crash error line (read errors, invalid addresses).
 Judgement judge_open(int exit_code, const std::string& session, const std::vector<std::string>& command_outputs,
-                     bool kernel_has_modules, bool page_has_compound_head = true);
+                     bool kernel_has_modules, bool page_has_compound_head = true,
+                     const std::vector<std::string>& excused_lines = {});
 
 /// crash.bt_a: one backtrace per online CPU, on distinct CPUs, each with
 /// frames; exactly one through sysrq_handle_crash and panic (vpanic on
@@ -98,8 +102,19 @@ Judgement judge_open(int exit_code, const std::string& session, const std::vecto
 /// frames when crash still symbolises its NIP and LR in the kernel.
 /// With `hang_function` (a host NMI ended a hang, no sysrq): every CPU's
 /// backtrace passes through that function instead.
+/// A CPU that was offline (not in `online`, when given) and is shown
+/// anyway with its idle task (swapper/N) and no note is not counted: the
+/// kernel writes notes for online CPUs only (rtas-fadump.c / opal-fadump.c
+/// skip the others) and crash 9.0.2's `bt -a` still walks every CPU below
+/// the highest online one.
 Judgement judge_bt(const std::vector<CrashBacktrace>& bts, const std::string& bt_text, unsigned cpus,
-                   const GuestFacts& facts, const std::string& hang_function = "");
+                   const GuestFacts& facts, const std::string& hang_function = "",
+                   const std::vector<unsigned>& online = {});
+
+/// The no-note lines of offline CPUs' idle tasks (see judge_bt): what
+/// crash.open does not count against the dump.
+std::vector<std::string> offline_no_note_lines(const std::vector<CrashBacktrace>& bts,
+                                               const std::vector<unsigned>& online);
 
 /// crash.log: `log` holds the panic line the console showed, time stamp
 /// and all; for a hang (`hang` true), every LKDTM line the console showed.
@@ -156,6 +171,7 @@ struct CrashInput {
     double timeout_s = 600;
     std::string name = "crash";   // prefix of the checks and of the phase
     std::string hang_function;    // the kernel was hung there, not crashed (judge_bt)
+    std::vector<unsigned> online_cpus;   // logical ids online at the crash (empty: unknown)
     /// More commands to run in the same session ("kmem -p"): their output
     /// is returned, not judged.
     std::vector<std::string> extra_commands;

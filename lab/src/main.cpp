@@ -1,6 +1,7 @@
 // fadump-lab: runs a real firmware-assisted dump cycle and proves the vmcore.
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -9,6 +10,7 @@
 #include "artifacts.hpp"
 #include "guarded_run.hpp"
 #include "makedumpfile_capture.hpp"
+#include "matrix.hpp"
 #include "report.hpp"
 #include "runner.hpp"
 #include "scenarios.hpp"
@@ -85,8 +87,38 @@ int main(int argc, char** argv)
 
     auto* list = app.add_subcommand("scenarios", "list the scenarios and the machines they run on");
 
+    lab::MatrixOptions mx;
+    double mem_budget_gib = static_cast<double>(mx.mem_budget >> 30);
+    auto* matrix = app.add_subcommand("matrix", "run scenarios x machines x kernels, write matrix.json and matrix.html");
+    matrix->add_option("--machines", mx.machines, "machines (comma-separated)")
+        ->delimiter(',')
+        ->capture_default_str()
+        ->check(CLI::IsMember({"pseries", "powernv9", "powernv10"}));
+    matrix->add_option("--scenarios", mx.scenarios, "scenarios (comma-separated; default: all)")
+        ->delimiter(',')
+        ->check(CLI::IsMember(scenario_names));
+    matrix->add_option("--kernels", mx.kernels, "Debian linux-source-X.Y packages (comma-separated)")
+        ->delimiter(',')
+        ->capture_default_str();
+    matrix->add_option("--jobs", mx.jobs, "cells run at once")->capture_default_str()->check(CLI::Range(1, 16));
+    matrix->add_option("--mem-budget", mem_budget_gib, "GiB of guest RAM the running cells may hold together")
+        ->capture_default_str();
+    matrix->add_option("--out-dir", mx.out_dir, "where matrix.json, matrix.html, cells/ and runs/ go")
+        ->capture_default_str();
+    matrix->add_option("--capture", mx.capture, "raw or makedumpfile, for every cell")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"raw", "makedumpfile"}));
+    matrix->add_option("--timeout", mx.timeout_s, "seconds allowed for each phase of each run")->capture_default_str();
+
     CLI11_PARSE(app, argc, argv);
 
+    if (*matrix) {
+        lab::install_stop_handlers();
+        mx.mem_budget = static_cast<uint64_t>(mem_budget_gib * (1ULL << 30));
+        std::error_code ec;
+        mx.self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+        return lab::run_matrix(mx);
+    }
     if (*list) {
         for (const auto& sc : lab::scenarios()) {
             const char* where = sc.pseries && sc.powernv ? "pseries, powernv" : sc.pseries ? "pseries" : "powernv";

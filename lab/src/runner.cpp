@@ -640,6 +640,7 @@ int run_cycle(const RunOptions& opt, Report& r)
         }
         // The guest's own count: PowerNV creates every thread up to maxcpus.
         in.expected_cpus = online_v.value;
+        in.online_cpus = cpus_online_list(child->lines()).value.value_or(std::vector<unsigned>{});
         if (!in.expected_cpus) {
             in.expected_cpus = cpus;
         }

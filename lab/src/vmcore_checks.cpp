@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -172,12 +173,21 @@ struct Cpu {
 
 // Every non-crashing CPU: the vmcore's registers equal the engine's snapshot
 // at the instant the vCPUs stopped. Throws on malformed ground truth.
-void check_registers(const nlohmann::json& truth, std::vector<Cpu>& cpus, std::optional<size_t> crash_idx, Report& r)
+void check_registers(const nlohmann::json& truth, std::vector<Cpu>& cpus, std::optional<size_t> crash_idx,
+                     const std::function<std::optional<size_t>(size_t)>& note_of, Report& r)
 {
     size_t compared = 0;
     std::string mismatches;
+    std::string offline;
     for (const auto& tc : truth.at("cpus")) {
-        const size_t id = tc.at("logical_id").get<uint32_t>();
+        const size_t logical = tc.at("logical_id").get<uint32_t>();
+        const auto note = note_of(logical);
+        if (!note) {
+            // Offline when the kernel went down: it writes no note for it.
+            offline += fmt::format("{}cpu{}", offline.empty() ? "" : ", ", logical);
+            continue;
+        }
+        const size_t id = *note;
         if (crash_idx && id == *crash_idx) {
             continue;
         }
@@ -204,8 +214,9 @@ void check_registers(const nlohmann::json& truth, std::vector<Cpu>& cpus, std::o
         r.skip("registers.match_ground_truth", "a single CPU: only the crashing CPU, whose registers the kernel saves");
     } else {
         r.expect("registers.match_ground_truth", compared > 0 && mismatches.empty(),
-                 mismatches.empty() ? fmt::format("{} non-crashing CPU(s): GPR0-31 NIP MSR CTR LR XER CR DAR DSISR equal",
-                                                  compared)
+                 mismatches.empty() ? fmt::format("{} non-crashing CPU(s): GPR0-31 NIP MSR CTR LR XER CR DAR DSISR equal{}",
+                                                  compared,
+                                                  offline.empty() ? "" : "; offline, without a note: " + offline)
                                     : (compared == 0 ? "no non-crashing CPU to compare" : mismatches));
     }
 }
@@ -410,15 +421,26 @@ void check_vmcore(const CheckInput& in, Report& r)
         }
     }
 
-    // The crashing CPU: known from the ground truth, else the one whose
-    // saved NIP lies in the panic path.
+    // Notes are written for the CPUs online when the kernel went down, in
+    // CPU order (rtas-fadump.c / opal-fadump.c build_cpu_notes skip the
+    // others): a logical CPU's note index is its place in that list.
+    const std::function<std::optional<size_t>(size_t)> note_of = [&](size_t logical) -> std::optional<size_t> {
+        if (in.online_cpus.empty() || in.online_cpus.size() != cpus.size()) {
+            return logical;
+        }
+        const auto it = std::find(in.online_cpus.begin(), in.online_cpus.end(), logical);
+        return it == in.online_cpus.end() ? std::nullopt
+                                          : std::optional<size_t>(static_cast<size_t>(it - in.online_cpus.begin()));
+    };
+    // The crashing CPU (as a note index): known from the ground truth, else
+    // the one whose saved NIP lies in the panic path.
     std::optional<size_t> crash_idx;
     if (truth) {
         try {
             const auto trig = truth->at("trigger_cpu_index").get<uint32_t>();
             for (const auto& c : truth->at("cpus")) {
                 if (c.at("cpu_index").get<uint32_t>() == trig) {
-                    crash_idx = c.at("logical_id").get<uint32_t>();
+                    crash_idx = note_of(c.at("logical_id").get<uint32_t>());
                 }
             }
         } catch (const std::exception& e) {
@@ -468,7 +490,7 @@ void check_vmcore(const CheckInput& in, Report& r)
         }
     } else {
         try {
-            check_registers(*truth, cpus, crash_idx, r);
+            check_registers(*truth, cpus, crash_idx, note_of, r);
         } catch (const std::exception& e) {
             r.fail("registers.match_ground_truth", std::string("malformed ground truth: ") + e.what());
         }
@@ -517,6 +539,7 @@ void check_vmcore(const CheckInput& in, Report& r)
     ci.ram_bytes = in.ram_bytes;
     ci.facts = in.guest;
     ci.hang_function = in.hang_function;
+    ci.online_cpus = in.online_cpus;
     ci.kernel_has_modules = kernel_has_modules(in.vmlinux);
     check_crash(ci, r);
 }

@@ -18,6 +18,8 @@ struct CheckInput {
     std::string vmlinux;                    // with DWARF, for symbols and gdb
     std::optional<std::string> ground_truth;   // engine's JSON, when recorded
     std::optional<unsigned> expected_cpus;     // online CPUs at crash time
+    /// Their logical ids, when the console said (empty: 0..expected_cpus-1).
+    std::vector<unsigned> online_cpus;
     std::string scratch_dir;                // for gdb's scratch copy
     /// Memory the firmware reserved for itself on either boot
     /// ([start, end) pairs): rewritten across the reboot, not the OS's.

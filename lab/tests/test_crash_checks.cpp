@@ -200,6 +200,33 @@ TEST(CrashBt, CpuOnAnInterruptStack)
     EXPECT_FALSE(lab::judge_bt(lab::parse_bt(unnamed), unnamed, 2, f).ok);
 }
 
+// crash 9.0.2 on a pseries dump (-smp 4,cores=2,threads=2) whose CPUs 1
+// and 3 were offline: the kernel wrote notes for CPUs 0 and 2 only and
+// crash still shows CPU 1's idle task, without a note.
+TEST(CrashBt, OfflineCpuWithoutANote)
+{
+    const std::string bt = data("bt_a.txt", "pseries-smt");
+    const std::string session = data("session.txt", "pseries-smt");
+    const auto facts = lab::guest_facts(lines(data("console.log", "pseries-smt")));
+    const auto bts = lab::parse_bt(bt);
+    const std::vector<unsigned> online = {0, 2};
+    const auto j = lab::judge_bt(bts, bt, 2, facts, "", online);
+    EXPECT_TRUE(j.ok) << j.detail;
+    EXPECT_NE(j.detail.find("offline CPU(s) 1 shown without a note"), std::string::npos) << j.detail;
+    const auto excused = lab::offline_no_note_lines(bts, online);
+    ASSERT_EQ(excused.size(), 1u);
+    EXPECT_TRUE(lab::judge_open(0, session, {bt, "x", "x", "x"}, true, true, excused).ok);
+    // Unknown or claimed online, CPU 1 without a note fails both checks.
+    EXPECT_FALSE(lab::judge_bt(bts, bt, 2, facts).ok);
+    EXPECT_FALSE(lab::judge_bt(bts, bt, 3, facts, "", {0, 1, 2}).ok);
+    EXPECT_TRUE(lab::offline_no_note_lines(bts, {0, 1, 2}).empty());
+    EXPECT_FALSE(lab::judge_open(0, session, {bt, "x", "x", "x"}, true, true, {}).ok);
+    // Only an idle task is excused: a real task there fails.
+    std::string busy = bt;
+    busy.replace(busy.find("COMMAND: \"swapper/1\""), 21, "COMMAND: \"sh\"");
+    EXPECT_FALSE(lab::judge_bt(lab::parse_bt(busy), busy, 2, facts, "", online).ok);
+}
+
 TEST(CrashBt, FailsOnMutatedOutput)
 {
     const std::string bt = data("bt_a.txt");

@@ -1,0 +1,418 @@
+#include "matrix.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <list>
+#include <map>
+
+#include "artifacts.hpp"
+#include "process.hpp"
+#include "runner.hpp"
+#include "scenarios.hpp"
+#include "stop_signal.hpp"
+
+namespace fs = std::filesystem;
+
+namespace lab {
+namespace {
+
+void progress(const std::string& msg) { std::cerr << "fadump-lab matrix: " << msg << std::endl; }
+
+std::string short_kernel(const std::string& pkg)
+{
+    const std::string prefix = "linux-source-";
+    return pkg.rfind(prefix, 0) == 0 ? pkg.substr(prefix.size()) : pkg;
+}
+
+std::string now_utc()
+{
+    char buf[32];
+    const std::time_t t = std::time(nullptr);
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    return buf;
+}
+
+std::string html_escape(const std::string& s)
+{
+    std::string out;
+    for (const char c : s) {
+        switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        default: out += c;
+        }
+    }
+    return out;
+}
+
+nlohmann::json to_json(const CellResult& c)
+{
+    return {{"scenario", c.scenario}, {"machine", c.machine},   {"kernel", c.kernel},
+            {"status", c.status},     {"exit_code", c.exit_code}, {"wall_s", c.wall_s},
+            {"run_dir", c.run_dir},   {"failed", c.failed},     {"known_reason", c.known_reason},
+            {"report", c.report}};
+}
+
+struct Cell {
+    CellResult result;
+    std::string id;
+    uint64_t mem = 0;   // guest RAM it takes
+};
+
+// The guest RAM a cell's run takes (its scenario's -m, else the default).
+uint64_t cell_mem(const Scenario& s)
+{
+    const auto m = mem_bytes(s.mem.empty() ? RunOptions{}.mem : s.mem);
+    return m.value_or(2ULL << 30) + s.added_ram_bytes;
+}
+
+// The cell's result from what its run left: the report, the exit code.
+void finish(Cell& c, const std::string& report_path, int status, double wall)
+{
+    auto& r = c.result;
+    r.wall_s = wall;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    std::ifstream f(report_path);
+    r.report = nlohmann::json::parse(f, nullptr, false);
+    std::vector<std::string> failed_names;
+    if (r.report.is_discarded() || !r.report.is_object()) {
+        r.report = nlohmann::json::object();
+        r.failed.push_back(fmt::format("lab.report: no report from the run (exit code {})", r.exit_code));
+        failed_names.push_back("lab.report");
+    } else {
+        for (const auto& ch : r.report.value("checks", nlohmann::json::array())) {
+            if (ch.value("result", "") == "fail") {
+                r.failed.push_back(ch.value("name", "?") + ": " + ch.value("detail", ""));
+                failed_names.push_back(ch.value("name", "?"));
+            }
+        }
+        r.run_dir = r.report.value("run_dir", "");
+    }
+    if (r.exit_code != 0 && failed_names.empty()) {
+        r.failed.push_back(fmt::format("lab.exit: the run exited {} without a failed check", r.exit_code));
+        failed_names.push_back("lab.exit");
+    }
+    r.status = cell_status(r.scenario, r.machine, r.kernel, failed_names, &r.known_reason);
+}
+
+}  // namespace
+
+const std::vector<KnownReason>& known_reasons()
+{
+    static const std::vector<KnownReason> reasons = {};
+    return reasons;
+}
+
+std::string cell_status(const std::string& scenario, const std::string& machine, const std::string& kernel,
+                        const std::vector<std::string>& failed_checks, std::string* reason)
+{
+    if (failed_checks.empty()) {
+        return "pass";
+    }
+    for (const auto& k : known_reasons()) {
+        if ((!k.scenario.empty() && k.scenario != scenario) || machine.rfind(k.machine_prefix, 0) != 0 ||
+            (!k.kernel.empty() && k.kernel != kernel)) {
+            continue;
+        }
+        bool all = true;
+        for (const auto& f : failed_checks) {
+            all = all && std::find(k.checks.begin(), k.checks.end(), f) != k.checks.end();
+        }
+        if (all) {
+            *reason = k.reason;
+            return "known";
+        }
+    }
+    return "fail";
+}
+
+int run_matrix(const MatrixOptions& opt)
+{
+    std::vector<const Scenario*> chosen;
+    if (opt.scenarios.empty()) {
+        for (const auto& s : scenarios()) {
+            chosen.push_back(&s);
+        }
+    }
+    for (const auto& name : opt.scenarios) {
+        const auto* s = find_scenario(name);
+        if (s == nullptr) {
+            std::cerr << "fadump-lab matrix: no scenario " << name << "\n";
+            return 2;
+        }
+        chosen.push_back(s);
+    }
+    for (const auto& m : opt.machines) {
+        if (m != "pseries" && m != "powernv9" && m != "powernv10") {
+            std::cerr << "fadump-lab matrix: no machine " << m << " (pseries, powernv9, powernv10)\n";
+            return 2;
+        }
+    }
+    const fs::path out = fs::absolute(opt.out_dir);
+    fs::create_directories(out / "cells");
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string started = now_utc();
+
+    // The artefacts every cell shares, made once and one at a time (two
+    // cells must not build the same kernel at once).
+    std::vector<Cell> cells;
+    std::map<std::pair<std::string, std::string>, bool> kernels;   // (package, page size)
+    for (const auto& k : opt.kernels) {
+        for (const auto& m : opt.machines) {
+            for (const auto* s : chosen) {
+                Cell c;
+                c.result.scenario = s->name;
+                c.result.machine = m;
+                c.result.kernel = k;
+                c.id = fmt::format("{}.{}.{}", s->name, m, short_kernel(k));
+                c.mem = cell_mem(*s);
+                if (!s->runs_on(m)) {
+                    c.result.status = "n/a";
+                } else {
+                    kernels[{k, s->page_size}] = true;
+                }
+                cells.push_back(std::move(c));
+            }
+        }
+    }
+    setenv("FADUMP_LIB", FADUMP_LIB_PATH, 0);
+    std::vector<std::pair<std::string, std::vector<std::string>>> setup = {
+        {"build-qemu", {}}, {"fetch-firmware", {}}, {"build-initramfs", {"base"}}, {"fetch-crash", {}}};
+    if (opt.capture == "makedumpfile") {
+        setup.push_back({"build-initramfs", {"makedumpfile"}});
+    }
+    for (const auto& [k, _] : kernels) {
+        setup.push_back({"build-kernel", {k.first, k.second}});
+    }
+    for (const auto& [script, args] : setup) {
+        std::string what = script;
+        for (const auto& a : args) {
+            what += " " + a;
+        }
+        progress("preparing: " + what);
+        std::string err;
+        if (!run_script(script, &err, args)) {
+            if (stop_signal() != 0) {
+                return 128 + stop_signal();
+            }
+            std::cerr << "fadump-lab matrix: " << what << " failed:\n" << err << "\n";
+            return 1;
+        }
+    }
+
+    auto write = [&] {
+        nlohmann::json j = {{"started", started},
+                            {"wall_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()},
+                            {"jobs", opt.jobs},
+                            {"out_dir", out.string()},
+                            {"capture", opt.capture},
+                            {"machines", opt.machines},
+                            {"kernels", opt.kernels},
+                            {"cells", nlohmann::json::array()}};
+        nlohmann::json names = nlohmann::json::array();
+        for (const auto* s : chosen) {
+            names.push_back({{"name", s->name}, {"summary", s->summary}});
+        }
+        j["scenarios"] = names;
+        for (const auto& c : cells) {
+            j["cells"].push_back(to_json(c.result));
+        }
+        std::ofstream(out / "matrix.json") << j.dump(1) << "\n";
+        std::ofstream(out / "matrix.html") << matrix_html(j);
+    };
+
+    struct Running {
+        size_t cell;
+        Child child;
+        std::chrono::steady_clock::time_point start;
+    };
+    std::list<Running> running;   // Child cannot be move-assigned: no vector
+    size_t next = 0;
+    uint64_t mem_in_use = 0;
+    const unsigned jobs = std::max(1U, opt.jobs);
+    auto pending = [&] {
+        while (next < cells.size() && cells[next].result.status == "n/a") {
+            ++next;
+        }
+        return next < cells.size();
+    };
+    while ((pending() || !running.empty()) && stop_signal() == 0) {
+        while (pending() && running.size() < jobs &&
+               (running.empty() || mem_in_use + cells[next].mem <= opt.mem_budget)) {
+            auto& c = cells[next];
+            const fs::path report = out / "cells" / (c.id + ".json");
+            fs::remove(report);
+            const std::vector<std::string> argv = {opt.self,       "run",
+                                                   "--machine",    c.result.machine,
+                                                   "--scenario",   c.result.scenario,
+                                                   "--kernel-source", c.result.kernel,
+                                                   "--capture",    opt.capture,
+                                                   "--timeout",    fmt::format("{}", opt.timeout_s),
+                                                   "--out-dir",    (out / "runs").string(),
+                                                   "--report",     report.string()};
+            std::string err;
+            auto child = Child::spawn(argv, (out / "cells" / (c.id + ".log")).string(), false, &err);
+            if (!child) {
+                c.result.status = "fail";
+                c.result.failed.push_back("lab.start: " + err);
+                ++next;
+                continue;
+            }
+            progress(fmt::format("started {} ({} running)", c.id, running.size() + 1));
+            mem_in_use += c.mem;
+            running.push_back(Running{next, std::move(*child), std::chrono::steady_clock::now()});
+            ++next;
+        }
+        for (auto it = running.begin(); it != running.end();) {
+            int status = 0;
+            if (!it->child.wait_exit(0.2, &status)) {
+                ++it;
+                continue;
+            }
+            auto& c = cells[it->cell];
+            const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - it->start).count();
+            finish(c, (out / "cells" / (c.id + ".json")).string(), status, wall);
+            progress(fmt::format("{}: {} in {:.0f} s{}", c.id, c.result.status, wall,
+                                 c.result.failed.empty() ? "" : " (" + c.result.failed.front().substr(0, 120) + ")"));
+            mem_in_use -= c.mem;
+            it = running.erase(it);
+            write();
+        }
+    }
+    if (stop_signal() != 0) {
+        running.clear();   // each Child stops its run (SIGTERM: the run stops its QEMU)
+        write();
+        return 128 + stop_signal();
+    }
+    write();
+    bool ok = true;
+    size_t counts[3] = {0, 0, 0};
+    for (const auto& c : cells) {
+        ok = ok && (c.result.status == "pass" || c.result.status == "known" || c.result.status == "n/a");
+        counts[0] += c.result.status == "pass";
+        counts[1] += c.result.status == "known";
+        counts[2] += c.result.status == "fail";
+    }
+    progress(fmt::format("{} passed, {} known, {} failed in {:.0f} s: {}", counts[0], counts[1], counts[2],
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                         (out / "matrix.html").string()));
+    return ok ? 0 : 1;
+}
+
+std::string matrix_html(const nlohmann::json& m)
+{
+    // Columns: machine x kernel; rows: scenarios.
+    std::vector<std::pair<std::string, std::string>> cols;
+    for (const auto& k : m.value("kernels", nlohmann::json::array())) {
+        for (const auto& mach : m.value("machines", nlohmann::json::array())) {
+            cols.emplace_back(mach.get<std::string>(), k.get<std::string>());
+        }
+    }
+    std::map<std::tuple<std::string, std::string, std::string>, const nlohmann::json*> at;
+    double longest = 1;
+    const nlohmann::json cells = m.value("cells", nlohmann::json::array());   // `at` points into it
+    for (const auto& c : cells) {
+        at[{c.value("scenario", ""), c.value("machine", ""), c.value("kernel", "")}] = &c;
+        longest = std::max(longest, c.value("wall_s", 0.0));
+    }
+    // The phases drawn as bars, in the order a cycle goes through them.
+    const std::vector<std::pair<const char*, const char*>> phases = {
+        {"boot_to_registered", "#6a8caf"},  {"crash_to_capture_kernel", "#c98f4a"},
+        {"capture_to_vmcore_ready", "#8fb07a"}, {"vmcore_copy_out", "#9c7ab0"},
+        {"crash", "#b0a47a"},               {"gdb", "#7ab0aa"}};
+    std::string h;
+    h += "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>fadump scenario matrix</title>\n<style>\n"
+         "body{font-family:sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse}"
+         "th,td{border:1px solid #bbb;padding:4px 6px;vertical-align:top}th{background:#eee}"
+         "td.pass{background:#d8f0d0}td.fail{background:#f6c9c4}td.known{background:#f8e6b0}"
+         "td.na{background:#f4f4f4;color:#999}td.pending{background:#fff}"
+         "summary{cursor:pointer;font-weight:bold}.bar{display:flex;height:8px;margin-top:3px;background:#eee}"
+         ".bar span{display:block;height:8px}.why{font-size:85%;max-width:40em;white-space:pre-wrap}"
+         ".legend span{display:inline-block;width:1em;height:.7em;margin:0 .3em 0 1em}small{color:#555}\n"
+         "</style></head><body>\n<h1>fadump scenario matrix</h1>\n";
+    h += fmt::format("<p>Started {} UTC; {:.0f} s wall with {} job(s); capture: {}. Click a cell for its failed "
+                     "checks and phase times; hover for a summary.</p>\n",
+                     html_escape(m.value("started", "")), m.value("wall_s", 0.0), m.value("jobs", 1),
+                     html_escape(m.value("capture", "")));
+    h += "<p class=\"legend\">";
+    for (const auto& [name, color] : phases) {
+        h += fmt::format("<span style=\"background:{}\"></span>{}", color, name);
+    }
+    h += "</p>\n<table>\n<tr><th>scenario</th>";
+    for (const auto& [mach, k] : cols) {
+        h += fmt::format("<th>{}<br><small>{}</small></th>", html_escape(mach), html_escape(k));
+    }
+    h += "</tr>\n";
+    for (const auto& s : m.value("scenarios", nlohmann::json::array())) {
+        const std::string name = s.value("name", "");
+        h += fmt::format("<tr><th title=\"{}\">{}</th>", html_escape(s.value("summary", "")), html_escape(name));
+        for (const auto& [mach, k] : cols) {
+            const auto it = at.find({name, mach, k});
+            if (it == at.end()) {
+                h += "<td class=\"pending\"></td>";
+                continue;
+            }
+            const auto& c = *it->second;
+            std::string status = c.value("status", "");
+            if (status.empty()) {
+                h += "<td class=\"pending\">running or queued</td>";
+                continue;
+            }
+            if (status == "n/a") {
+                h += "<td class=\"na\">n/a</td>";
+                continue;
+            }
+            std::string title = fmt::format("{} in {:.0f} s", status, c.value("wall_s", 0.0));
+            for (const auto& f : c.value("failed", nlohmann::json::array())) {
+                title += "\n" + f.get<std::string>().substr(0, 300);
+            }
+            if (!c.value("known_reason", "").empty()) {
+                title += "\nknown: " + c.value("known_reason", "");
+            }
+            h += fmt::format("<td class=\"{}\" title=\"{}\"><details><summary>{} {:.0f} s</summary>", status,
+                             html_escape(title), status, c.value("wall_s", 0.0));
+            const auto& report = c.value("report", nlohmann::json::object());
+            const auto& ph = report.value("phases_s", nlohmann::json::object());
+            h += "<div class=\"bar\">";
+            for (const auto& [p, color] : phases) {
+                const double v = ph.value(p, 0.0);
+                if (v > 0) {
+                    h += fmt::format("<span style=\"width:{:.1f}%;background:{}\" title=\"{} {:.1f} s\"></span>",
+                                     100.0 * v / longest, color, p, v);
+                }
+            }
+            h += "</div><div class=\"why\">";
+            for (const auto& [p, color] : phases) {
+                if (ph.contains(p)) {
+                    h += fmt::format("{} {:.1f} s\n", p, ph.value(p, 0.0));
+                }
+            }
+            for (const auto& f : c.value("failed", nlohmann::json::array())) {
+                h += "FAILED " + html_escape(f.get<std::string>()) + "\n";
+            }
+            if (!c.value("known_reason", "").empty()) {
+                h += "KNOWN: " + html_escape(c.value("known_reason", "")) + "\n";
+            }
+            if (std::string dir = c.value("run_dir", ""); !dir.empty()) {
+                // Relative when the run is under the matrix's directory, so
+                // the page can move with it.
+                const std::string base = m.value("out_dir", "") + "/";
+                const std::string href = dir.rfind(base, 0) == 0 ? dir.substr(base.size()) : "file://" + dir;
+                h += fmt::format("<a href=\"{}\">run directory</a>", html_escape(href));
+            }
+            h += "</div></details></td>";
+        }
+        h += "</tr>\n";
+    }
+    h += "</table>\n</body></html>\n";
+    return h;
+}
+
+}  // namespace lab

@@ -1,0 +1,69 @@
+// fadump-lab matrix: the product scenarios x machines x kernels, each cell
+// a `fadump-lab run` of its own (own run directory, disk images and QMP
+// socket), up to `jobs` at once, then one JSON with every cell's report and
+// an HTML page of the grid.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace lab {
+
+struct MatrixOptions {
+    std::vector<std::string> machines = {"pseries", "powernv10"};
+    std::vector<std::string> scenarios;    // empty: every scenario
+    /// Debian linux-source-X.Y packages (pinned in scripts/downloads.manifest).
+    std::vector<std::string> kernels = {"linux-source-6.12", "linux-source-7.2"};
+    unsigned jobs = 1;
+    /// Guest RAM the running cells may hold together (bytes); a cell that
+    /// would pass it waits, unless nothing else runs.
+    uint64_t mem_budget = 16ULL << 30;
+    std::string out_dir = "lab-out/matrix";
+    std::string capture = "raw";
+    double timeout_s = 180;                // per phase, for each run
+    std::string self;                      // the fadump-lab binary to run cells with
+};
+
+/// One cell's outcome, from its report.
+struct CellResult {
+    std::string scenario, machine, kernel;
+    std::string status;            // pass | fail | known | n/a
+    int exit_code = 0;
+    double wall_s = 0;
+    std::string run_dir;           // the run's directory (console log...)
+    std::vector<std::string> failed;   // "check: detail"
+    std::string known_reason;      // why a failure is not this project's
+    nlohmann::json report;         // the run's whole report
+};
+
+/// A failure that is not this project's, with the evidence: the cells it
+/// covers and the checks it explains.
+struct KnownReason {
+    std::string scenario;          // "" for any
+    std::string machine_prefix;    // "powernv", "pseries", "" for any
+    std::string kernel;            // "linux-source-7.2", "" for any
+    std::vector<std::string> checks;   // the failed checks it explains (all must be among them)
+    std::string reason;
+};
+
+/// The known reasons the matrix applies (matrix.cpp).
+const std::vector<KnownReason>& known_reasons();
+
+/// The cell's status from its report's failed checks: pass, fail, or known
+/// (every failed check explained by one known reason, set in `reason`).
+std::string cell_status(const std::string& scenario, const std::string& machine, const std::string& kernel,
+                        const std::vector<std::string>& failed_checks, std::string* reason);
+
+/// Runs the matrix; writes out_dir/matrix.json and out_dir/matrix.html.
+/// Returns 0 when every cell passed or is known, 1 otherwise, 2 for bad
+/// options, 128+signal when stopped.
+int run_matrix(const MatrixOptions& opt);
+
+/// The HTML page for a matrix JSON (as run_matrix writes it).
+std::string matrix_html(const nlohmann::json& matrix);
+
+}  // namespace lab

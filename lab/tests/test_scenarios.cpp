@@ -1,0 +1,181 @@
+// The scenario table's shape, and the scenario steps against real consoles
+// of scenario runs (data/scenarios: pseries VOF, kernel 6.12, taken from
+// fadump-lab run --scenario NAME): each expectation passes on its own
+// scenario's console and fails on a console where the scenario did not
+// happen.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "process.hpp"
+#include "scenario_steps.hpp"
+#include "scenarios.hpp"
+
+namespace {
+
+std::vector<std::string> console(const std::string& name)
+{
+    std::ifstream f(std::string(FADUMP_LAB_TEST_DATA) + "/scenarios/" + name + "-console.log");
+    std::vector<std::string> lines;
+    for (std::string l; std::getline(f, l);) {
+        lines.push_back(l);
+    }
+    EXPECT_FALSE(lines.empty()) << name;
+    return lines;
+}
+
+// The checks check_scenario_console recorded: name -> verdict.
+std::map<std::string, lab::Verdict> judge(const std::string& scenario, const std::string& console_name,
+                                          const std::string& machine = "pseries")
+{
+    lab::Report r;
+    lab::check_scenario_console(*lab::find_scenario(scenario), machine, lab::split_boots(console(console_name)), r);
+    std::map<std::string, lab::Verdict> out;
+    for (const auto& c : r.checks()) {
+        out[c.name] = c.verdict;
+    }
+    return out;
+}
+
+bool all_pass(const std::map<std::string, lab::Verdict>& m)
+{
+    bool ok = !m.empty();
+    for (const auto& [_, v] : m) {
+        ok = ok && v == lab::Verdict::Pass;
+    }
+    return ok;
+}
+
+}  // namespace
+
+TEST(Scenarios, TableIsWellFormed)
+{
+    std::set<std::string> names;
+    for (const auto& s : lab::scenarios()) {
+        EXPECT_TRUE(names.insert(s.name).second) << "duplicate " << s.name;
+        EXPECT_FALSE(s.summary.empty()) << s.name;
+        EXPECT_TRUE(s.pseries || s.powernv) << s.name;
+        EXPECT_TRUE(s.page_size == "64k" || s.page_size == "4k") << s.name;
+        for (const auto* boots : {&s.pseries_boots, &s.powernv_boots}) {
+            ASSERT_FALSE(boots->empty()) << s.name;
+            // The last boot ends the run: a capture (the dump is proven) or
+            // a plain boot (no dump); a capture is always the last.
+            EXPECT_TRUE(boots->back() == lab::Boot::Capture || boots->back() == lab::Boot::Plain) << s.name;
+            for (size_t i = 0; i + 1 < boots->size(); ++i) {
+                EXPECT_NE((*boots)[i], lab::Boot::Capture) << s.name;
+                EXPECT_NE((*boots)[i], lab::Boot::Crash) << s.name;
+            }
+        }
+        for (const auto& e : s.expect) {
+            EXPECT_NO_THROW(std::regex{e.regex}) << s.name << " " << e.name;
+            EXPECT_FALSE(e.why.empty()) << s.name << " " << e.name;
+            EXPECT_TRUE(e.platform.empty() || e.platform == "pseries" || e.platform == "powernv") << s.name;
+        }
+        for (const auto& q : s.qmp) {
+            const auto j = nlohmann::json::parse(q, nullptr, false);
+            EXPECT_TRUE(!j.is_discarded() && j.contains("execute")) << s.name << ": " << q;
+        }
+        EXPECT_EQ(s.trigger == lab::Trigger::HostNmi, !s.hang_function.empty()) << s.name;
+        EXPECT_EQ(s.qmp.empty(), s.before_crash.find("host-step") == std::string::npos) << s.name;
+    }
+    EXPECT_NE(lab::find_scenario("sysrq"), nullptr);
+    EXPECT_EQ(lab::find_scenario("no-such"), nullptr);
+    EXPECT_FALSE(lab::find_scenario("bootargs-append")->runs_on("powernv10"));
+    EXPECT_TRUE(lab::find_scenario("bootargs-append")->runs_on("pseries"));
+}
+
+TEST(ScenarioSteps, SplitsTheConsoleIntoBoots)
+{
+    const auto boots = lab::split_boots(console("pseries-sysrq"));
+    ASSERT_EQ(boots.size(), 2u);
+    auto has = [](const std::vector<std::string>& b, const std::string& s) {
+        return std::any_of(b.begin(), b.end(), [&](const std::string& l) { return l.find(s) != std::string::npos; });
+    };
+    EXPECT_TRUE(has(boots[0], "sysrq: Trigger a crash"));
+    EXPECT_FALSE(has(boots[0], "Firmware-assisted dump is active"));
+    EXPECT_TRUE(has(boots[1], "Firmware-assisted dump is active"));
+    EXPECT_TRUE(has(boots[1], "FADUMP-LAB: released"));
+    // The kernel's early lines before its banner belong to it.
+    EXPECT_TRUE(has(boots[1], "fadump: Reserving"));
+    EXPECT_EQ(lab::split_boots({}).size(), 1u);
+    EXPECT_EQ(lab::split_boots({"[    0.000000] a", "[    1.000000] b", "[    0.000000] c"}).size(), 2u);
+    EXPECT_EQ(lab::split_boots({"[    0.000000] a", "[    0.000000] b"}).size(), 1u);
+}
+
+TEST(ScenarioSteps, ExpectationsPassOnTheirScenarioAndFailElsewhere)
+{
+    EXPECT_TRUE(all_pass(judge("nocma", "pseries-nocma")));
+    EXPECT_TRUE(all_pass(judge("reregister", "pseries-reregister")));
+    EXPECT_TRUE(all_pass(judge("bootargs-append", "pseries-bootargs-append")));
+    // fadump=on lends the area to CMA ("cma area" line): nocma fails there.
+    EXPECT_EQ(judge("nocma", "pseries-sysrq").at("scenario.no_cma_area"), lab::Verdict::Fail);
+    for (const auto& [name, v] : judge("reregister", "pseries-sysrq")) {
+        EXPECT_EQ(v, lab::Verdict::Fail) << name;
+    }
+    EXPECT_EQ(judge("bootargs-append", "pseries-reregister").at("scenario.capture_cmdline"), lab::Verdict::Fail);
+    // The marker on the first kernel's line only is not enough: boot 1.
+    auto lines = console("pseries-sysrq");
+    for (auto& l : lines) {
+        if (l.find("Kernel command line:") != std::string::npos && l.find("] [    0.000000]") != std::string::npos) {
+            l += " fadump_lab_marker=bootargs-append-ok";
+            break;
+        }
+    }
+    lab::Report r;
+    lab::check_scenario_console(*lab::find_scenario("bootargs-append"), "pseries", lab::split_boots(lines), r);
+    EXPECT_EQ(r.checks().at(0).verdict, lab::Verdict::Fail);
+}
+
+TEST(ScenarioSteps, PlatformExpectationsApplyToTheirPlatformOnly)
+{
+    const auto pseries = judge("crashkernel", "pseries-sysrq", "pseries");
+    EXPECT_TRUE(pseries.contains("scenario.one_region"));
+    EXPECT_FALSE(pseries.contains("scenario.two_regions"));
+    const auto pnv = judge("crashkernel", "pseries-sysrq", "powernv10");
+    EXPECT_TRUE(pnv.contains("scenario.two_regions"));
+    EXPECT_FALSE(pnv.contains("scenario.one_region"));
+}
+
+TEST(ScenarioSteps, ReportsComeFromTheFirstBoot)
+{
+    const auto j = lab::scenario_reports({"[ 1.0] FADUMP-LAB: report cpus_offline 1,3",
+                                          "[ 1.1] FADUMP-LAB: region DUMP: Src: 0x0, Dest: 0x1",
+                                          "[ 1.2] FADUMP-LAB: region DUMP: Src: 0x2, Dest: 0x3", "noise"});
+    EXPECT_EQ(j.at("cpus_offline"), "1,3");
+    EXPECT_EQ(j.at("regions").size(), 2u);
+    EXPECT_TRUE(lab::scenario_reports({"nothing"}).empty());
+}
+
+TEST(ScenarioSteps, InitrdCarriesTheScenarioAfterTheBaseArchive)
+{
+    const auto dir = std::filesystem::temp_directory_path() / ("fadump-scen-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+    const auto base = dir / "base.cpio.gz";
+    std::ofstream(base) << "12345";   // 5 bytes: padded to 8
+    std::string err;
+    const auto initrd = lab::write_scenario_initrd(*lab::find_scenario("disabled"), base.string(), dir.string(), &err);
+    ASSERT_FALSE(initrd.empty()) << err;
+    std::ifstream f(initrd, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    const std::string bytes = ss.str();
+    EXPECT_EQ(bytes.substr(0, 5), "12345");
+    EXPECT_EQ(bytes.substr(5, 3), std::string(3, '\0'));
+    EXPECT_EQ(bytes.substr(8, 6), "070701");   // newc magic, 4-byte aligned
+    std::string listing;
+    ASSERT_EQ(lab::run_command({"sh", "-c", "tail -c +9 \"$1\" | cpio -t --quiet", "sh", initrd}, &listing, 30), 0);
+    EXPECT_NE(listing.find("scenario/env"), std::string::npos) << listing;
+    EXPECT_NE(listing.find("scenario/before-crash"), std::string::npos) << listing;
+    std::string env;
+    ASSERT_EQ(lab::run_command({"sh", "-c", "cd \"$2\" && tail -c +9 \"$1\" | cpio -i --quiet && cat scenario/env",
+                                "sh", initrd, dir.string()},
+                               &env, 30),
+              0);
+    EXPECT_NE(env.find("REGISTER=0"), std::string::npos) << env;
+    EXPECT_NE(env.find("SCENARIO='disabled'"), std::string::npos) << env;
+    std::filesystem::remove_all(dir);
+}

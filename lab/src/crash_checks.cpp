@@ -260,7 +260,8 @@ std::vector<std::string> offline_no_note_lines(const std::vector<CrashBacktrace>
 }
 
 Judgement judge_bt(const std::vector<CrashBacktrace>& bts_in, const std::string& bt_text, unsigned cpus,
-                   const GuestFacts& facts, const std::string& hang_function, const std::vector<unsigned>& online)
+                   const GuestFacts& facts, const std::vector<std::string>& hang_frames,
+                   const std::vector<unsigned>& online)
 {
     const auto excused = offline_no_note_lines(bts_in, online);
     for (const auto& l : split_lines(bt_text)) {
@@ -312,21 +313,34 @@ Judgement judge_bt(const std::vector<CrashBacktrace>& bts_in, const std::string&
         return {false, fmt::format("{} backtraces on {} distinct CPUs for {} online CPUs: {}", bts.size(), on.size(),
                                    cpus, where)};
     }
-    if (!hang_function.empty()) {
+    if (!hang_frames.empty()) {
         // A hang the host's NMI ended: each CPU, the one the firmware dumped
-        // from included, is still in the function it hung in (below the
-        // system reset's exception frame).
+        // from included, shows the system reset over where it hung.
+        std::string want;
+        for (const auto& h : hang_frames) {
+            want += (want.empty() ? "" : ", ") + h;
+        }
         for (const auto& b : bts) {
-            if (std::find(b.frames.begin(), b.frames.end(), hang_function) == b.frames.end()) {
-                std::string chain;
-                for (const auto& f : b.frames) {
-                    chain += (chain.empty() ? "" : " < ") + f;
+            for (const auto& h : hang_frames) {
+                // "a|b": either frame.
+                bool found = false;
+                for (size_t from = 0; from <= h.size();) {
+                    const size_t bar = std::min(h.find('|', from), h.size());
+                    found = found || std::find(b.frames.begin(), b.frames.end(), h.substr(from, bar - from)) !=
+                                         b.frames.end();
+                    from = bar + 1;
                 }
-                return {false, fmt::format("CPU {} pid {} \"{}\" is not in {}: {}", b.cpu, b.pid, b.command,
-                                           hang_function, chain.empty() ? "no frames" : chain)};
+                if (!found) {
+                    std::string chain;
+                    for (const auto& f : b.frames) {
+                        chain += (chain.empty() ? "" : " < ") + f;
+                    }
+                    return {false, fmt::format("CPU {} pid {} \"{}\" lacks {}: {}", b.cpu, b.pid, b.command, h,
+                                               chain.empty() ? "no frames" : chain)};
+                }
             }
         }
-        return {true, fmt::format("{}; every CPU in {}", where, hang_function)};
+        return {true, fmt::format("{}; every CPU shows {}", where, want)};
     }
     const auto* crasher = facts.task("crasher");
     std::vector<const CrashBacktrace*> through;
@@ -548,7 +562,7 @@ std::vector<std::string> check_crash(const CrashInput& in, Report& r)
         return std::vector<std::string>(in.extra_commands.size());
     }
     const auto bt =
-        judge_bt(bts, outputs[0], in.cpus, in.facts.value_or(GuestFacts{}), in.hang_function, in.online_cpus);
+        judge_bt(bts, outputs[0], in.cpus, in.facts.value_or(GuestFacts{}), in.hang_frames, in.online_cpus);
     r.expect(in.name + ".bt_a", bt.ok, bt.detail);
     if (!in.facts) {
         const char* why = "no console log: the guest's pids, panic line and memory are unknown (check --console)";
@@ -557,7 +571,7 @@ std::vector<std::string> check_crash(const CrashInput& in, Report& r)
         r.skip(in.name + ".kmem", why);
         return extra;
     }
-    const auto log = judge_log(outputs[1], *in.facts, !in.hang_function.empty());
+    const auto log = judge_log(outputs[1], *in.facts, !in.hang_frames.empty());
     r.expect(in.name + ".log", log.ok, log.detail);
     const auto ps = judge_ps(parse_ps(outputs[2]), *in.facts);
     r.expect(in.name + ".ps", ps.ok, ps.detail);

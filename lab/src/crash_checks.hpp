@@ -100,15 +100,15 @@ Judgement judge_open(int exit_code, const std::string& session, const std::vecto
 /// its IRQ or softirq stack, which crash's ppc64 unwinder cannot find on
 /// current kernels ("cannot find the stack info."): it passes without
 /// frames when crash still symbolises its NIP and LR in the kernel.
-/// With `hang_function` (a host NMI ended a hang, no sysrq): every CPU's
-/// backtrace passes through that function instead.
+/// With `hang_frames` (a host NMI ended a hang, no sysrq): every CPU's
+/// backtrace holds each of those frames instead ("a|b": either).
 /// A CPU that was offline (not in `online`, when given) and is shown
 /// anyway with its idle task (swapper/N) and no note is not counted: the
 /// kernel writes notes for online CPUs only (rtas-fadump.c / opal-fadump.c
 /// skip the others) and crash 9.0.2's `bt -a` still walks every CPU below
 /// the highest online one.
 Judgement judge_bt(const std::vector<CrashBacktrace>& bts, const std::string& bt_text, unsigned cpus,
-                   const GuestFacts& facts, const std::string& hang_function = "",
+                   const GuestFacts& facts, const std::vector<std::string>& hang_frames = {},
                    const std::vector<unsigned>& online = {});
 
 /// The no-note lines of offline CPUs' idle tasks (see judge_bt): what
@@ -170,7 +170,7 @@ struct CrashInput {
     std::optional<GuestFacts> facts;     // nullopt: no console log
     double timeout_s = 600;
     std::string name = "crash";   // prefix of the checks and of the phase
-    std::string hang_function;    // the kernel was hung there, not crashed (judge_bt)
+    std::vector<std::string> hang_frames;   // the kernel was hung, not crashed: frames each CPU shows (judge_bt)
     std::vector<unsigned> online_cpus;   // logical ids online at the crash (empty: unknown)
     /// More commands to run in the same session ("kmem -p"): their output
     /// is returned, not judged.

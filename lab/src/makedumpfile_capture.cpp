@@ -197,7 +197,7 @@ void check_makedumpfile_capture(const MakedumpfileInput& in, Report& r)
     // for the left_out checks.
     const fs::path lzo = dir / "vmcore.lzo";
     CrashInput ci;
-    ci.hang_function = in.hang_function;
+    ci.hang_frames = in.hang_frames;
     ci.vmcore = lzo.string();
     ci.vmlinux = in.vmlinux;
     ci.out_dir = (fs::path(in.out_dir) / "makedumpfile-crash").string();

@@ -59,7 +59,7 @@ struct MakedumpfileInput {
     std::vector<std::pair<uint64_t, uint64_t>> firmware_reserved;
     std::optional<std::string> crash;  // scripts/fetch-crash's wrapper
     std::string crash_error;
-    std::string hang_function;         // a hang ended by the host's NMI (crash_checks.hpp judge_bt)
+    std::vector<std::string> hang_frames;   // a hang ended by the host's NMI (crash_checks.hpp judge_bt)
 };
 
 /// Runs crash on a filtered dump (`ci`: vmcore, vmlinux, out_dir, name,

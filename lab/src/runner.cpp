@@ -315,6 +315,10 @@ int run_cycle(const RunOptions& opt, Report& r)
                                  "-device", "virtio-blk-pci,drive=d2,serial=state"});
     }
     argv.insert(argv.end(), sc->qemu_args.begin(), sc->qemu_args.end());
+    if (ours) {
+        // The platform's own account of the run, next to the guest errors.
+        argv.insert(argv.end(), {"-trace", "spapr_fadump_*", "-trace", "pnv_mpipl_*"});
+    }
     argv.insert(argv.end(), {"-L", *fw, "-kernel", a.boot_kernel, "-initrd", initrd, "-append", append,
                              "-d", "guest_errors", "-D", (dir / "qemu-guest-errors.log").string()});
     {
@@ -405,23 +409,33 @@ int run_cycle(const RunOptions& opt, Report& r)
     std::vector<std::string> boots_seen = {"crash"};
     std::optional<double> t_capture, t_ready, t_copied, t_plain;
     going = t_crash.has_value();
+    // A kernel that panics unregistered calls ibm,os-term, which QEMU
+    // reports on its stderr ("qemu-system-ppc64: OS terminated: ..."):
+    // expected when a boot after the crash is a plain one or crashes again.
+    const bool os_term_expected = boots.size() > 1 || boots.back() == Boot::Plain;
+    const std::vector<std::string> qemu_error =
+        os_term_expected ? std::vector<std::string>{} : std::vector<std::string>{"qemu-system-ppc64:"};
+    auto with_qemu_error = [&](std::vector<std::string> v) {
+        v.insert(v.end(), qemu_error.begin(), qemu_error.end());
+        return v;
+    };
     for (size_t b = 0; going && b < boots.size(); ++b) {
         const Boot kind = boots[b];
         const std::string which = fmt::format("boot{}_{}", b + 2, to_string(kind));
         if (kind != Boot::Capture) {
-            const auto t_boot = phase((which + "_kernel").c_str(), {"Linux version"},
-                                      {"qemu-system-ppc64:", "reboot: Power down"});
+            const auto t_boot =
+                phase((which + "_kernel").c_str(), {"Linux version"}, with_qemu_error({"reboot: Power down"}));
             going = t_boot.has_value();
             if (going && kind == Boot::CaptureCrash) {
                 going = phase(which.c_str(), {"FADUMP-LAB: capture crashing"},
-                              {"FADUMP-LAB: capture vmcore_size=", "FADUMP-LAB: plain boot", "qemu-system-ppc64:"})
+                              with_qemu_error({"FADUMP-LAB: capture vmcore_size=", "FADUMP-LAB: plain boot"}))
                             .has_value();
                 if (going) {
                     r.pass("guest." + which, "a capture kernel found the dump and crashed before saving it");
                 }
             } else if (going) {
                 t_plain = phase(which.c_str(), {"FADUMP-LAB: plain boot: no dump"},
-                                {"FADUMP-LAB: capture vmcore_size=", "qemu-system-ppc64:"});
+                                with_qemu_error({"FADUMP-LAB: capture vmcore_size="}));
                 going = t_plain.has_value();
                 if (going) {
                     r.pass("guest." + which, "the kernel booted again and found no dump (no /proc/vmcore)");
@@ -432,7 +446,7 @@ int run_cycle(const RunOptions& opt, Report& r)
             }
             continue;
         }
-        t_capture = phase("capture_kernel_boot", {"Linux version"}, {"qemu-system-ppc64:", "reboot: Power down"});
+        t_capture = phase("capture_kernel_boot", {"Linux version"}, with_qemu_error({"reboot: Power down"}));
         if (!t_capture) {
             break;
         }
@@ -538,12 +552,18 @@ int run_cycle(const RunOptions& opt, Report& r)
     // The scenario's own expectations, boot by boot, and what it reported.
     {
         const auto boot_lines = split_boots(child->lines());
-        check_scenario_console(*sc, opt.machine, boot_lines, r);
+        std::optional<std::vector<std::string>> trace;
+        if (ours) {
+            std::ifstream log(dir / "qemu-guest-errors.log");
+            trace = platform_events(log);
+            r.facts["platform_events"] = *trace;
+        }
+        check_scenario_console(*sc, opt.machine, boot_lines, r, trace);
         if (auto rep = scenario_reports(boot_lines.front()); !rep.empty()) {
             r.facts["scenario_report"] = std::move(rep);
         }
     }
-    if (t_plain && boots.back() == Boot::Plain) {
+    if (t_plain && boots.size() == 1 && boots.back() == Boot::Plain) {
         // Nothing preserved: the engine dumped nothing, so wrote no ground
         // truth; the last kernel found no /proc/vmcore.
         if (ours) {
@@ -619,7 +639,7 @@ int run_cycle(const RunOptions& opt, Report& r)
         m.out_dir = dir.string();
         m.vmlinux = a.vmlinux;
         m.ram_bytes = *mem;
-        m.hang_function = sc->hang_function;
+        m.hang_frames = sc->hang_frames;
         m.cpus = online_v.value ? online_v.value : cpus;
         m.facts = guest_facts(child->lines());
         m.truth = truth_json ? &*truth_json : nullptr;
@@ -651,6 +671,13 @@ int run_cycle(const RunOptions& opt, Report& r)
         in.guest = guest_facts(child->lines());
         in.ram_bytes = *mem;
         in.hang_function = sc->hang_function;
+        in.hang_frames = sc->hang_frames;
+        if (sc->added_ram_bytes != 0) {
+            // QEMU places DIMMs at the device memory base: on pseries the
+            // first DIMM right after the boot RAM (spapr's device memory
+            // starts at the RAM's end, aligned to 256 MiB).
+            in.hotplugged_ram = {{*boot_mem, *boot_mem + sc->added_ram_bytes}};
+        }
         if (pnv) {
             in.firmware_reserved = reserved_v.value.value_or(std::vector<std::pair<uint64_t, uint64_t>>{});
             r.facts["firmware_reserved"] = reserved_names(child->lines());

@@ -26,9 +26,16 @@ std::string write_scenario_initrd(const Scenario& s, const std::string& base, co
 std::vector<std::vector<std::string>> split_boots(const std::vector<std::string>& lines);
 
 /// One check "scenario.NAME" per console expectation of `s` that applies to
-/// `machine` ("pseries", "powernv9"...).
+/// `machine` ("pseries", "powernv9"...). Expectations on the platform's
+/// trace events look in `trace` (empty: not recorded, e.g. another QEMU:
+/// skipped).
 void check_scenario_console(const Scenario& s, const std::string& machine,
-                            const std::vector<std::vector<std::string>>& boots, Report& r);
+                            const std::vector<std::vector<std::string>>& boots, Report& r,
+                            const std::optional<std::vector<std::string>>& trace = std::nullopt);
+
+/// The fadump/MPIPL trace events (spapr_fadump_*, pnv_mpipl_*) in QEMU's
+/// log, in order.
+std::vector<std::string> platform_events(std::istream& qemu_log);
 
 /// "FADUMP-LAB: report KEY VALUE" and "FADUMP-LAB: region ..." lines of the
 /// first boot, as a JSON object {KEY: VALUE, "regions": [...]}.

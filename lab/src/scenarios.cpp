@@ -7,7 +7,7 @@ namespace {
 // (arch/powerpc/kernel/fadump.c fadump_region_show: one "DUMP: Src: ..."
 // line per boot memory region).
 const char* const PRINT_REGIONS =
-    "sed -n 's/^/FADUMP-LAB: region /p' /sys/kernel/debug/powerpc/fadump_region\n"
+    "sed -n '/./s/^/FADUMP-LAB: region /p' /sys/kernel/debug/powerpc/fadump_region\n"
     "lab \"report boot_memory_regions $(grep -c 'DUMP: Src' /sys/kernel/debug/powerpc/fadump_region)\"\n";
 
 std::vector<Scenario> make()
@@ -66,7 +66,7 @@ std::vector<Scenario> make()
                  .before_crash = PRINT_REGIONS,
                  .expect = {{.name = "uses_crashkernel",
                              .boot = 0,
-                             .regex = "Using 'crashkernel=' parameter for memory reservation",
+                             .regex = "fadump: Reserved 4200MB of memory at",
                              .why = "the kernel sized its boot memory from crashkernel="},
                             {.name = "two_regions",
                              .boot = 0,
@@ -80,17 +80,17 @@ std::vector<Scenario> make()
                              .platform = "pseries"}}});
 
     s.push_back({.name = "crashkernel-small",
-                 .summary = "crashkernel=256M: a boot memory smaller than the kernel's default",
-                 .append = "crashkernel=256M",
+                 .summary = "crashkernel=384M: a small boot memory (the kernel's floor is 320 MiB)",
+                 .append = "crashkernel=384M",
                  .before_crash = PRINT_REGIONS,
                  .expect = {{.name = "uses_crashkernel",
                              .boot = 0,
-                             .regex = "Using 'crashkernel=' parameter for memory reservation",
+                             .regex = "fadump: Reserved 384MB of memory at",
                              .why = "the kernel sized its boot memory from crashkernel="},
                             {.name = "one_region",
                              .boot = 0,
                              .regex = "FADUMP-LAB: report boot_memory_regions 1$",
-                             .why = "256 MiB is one region"}}});
+                             .why = "384 MiB is one region"}}});
 
     s.push_back({.name = "smt",
                  .summary = "two of four threads offline before the crash: the dump holds registers for the online "
@@ -121,10 +121,17 @@ std::vector<Scenario> make()
                              .why = "the new core's CPU came online"}}});
 
     s.push_back({.name = "hotplug-mem",
-                 .summary = "a 1 GiB DIMM added through QMP while the guest runs (pseries DLPAR); the dump covers it",
+                 .summary = "a 1 GiB DIMM added through QMP while the guest runs (pseries DLPAR, which onlines it "
+                            "itself); the dump covers it",
                  .powernv = false,
-                 .append = "memhp_default_state=online",
                  .mem = "2G,slots=2,maxmem=4G",
+                 // With the PHB's dynamic DMA window (DDW) on, the kernel maps
+                 // all RAM directly for DMA and must extend that mapping
+                 // before new memory comes online (pseries iommu.c memory
+                 // notifier); on QEMU 10.0 that fails and the LMBs are
+                 // removed again ("Failed to online LMB"). Without DDW the
+                 // default 32-bit window needs no change.
+                 .qemu_args = {"-global", "spapr-pci-host-bridge.ddw=off"},
                  .before_crash = "lab host-step\n"
                                  "for i in $(seq 120); do grep -q 'MemTotal: *[3-9][0-9]\\{6\\} kB' /proc/meminfo && "
                                  "break; sleep 0.5; done\n"
@@ -153,7 +160,8 @@ std::vector<Scenario> make()
                  .summary = "every CPU hung with interrupts off (LKDTM HARDLOCKUP); the host's QMP inject-nmi dumps "
                             "it and the vmcore shows each CPU where it hung",
                  .trigger = Trigger::HostNmi,
-                 .hang_function = "lkdtm_HARDLOCKUP"});
+                 .hang_function = "lkdtm_HARDLOCKUP",
+                 .hang_frames = {"direct_entry", "lkdtm_HARDLOCKUP|system_reset_exception"}});
 
     s.push_back({.name = "disabled",
                  .summary = "fadump not enabled: the crash reboots normally (panic=1), no dump appears, nothing is "
@@ -174,10 +182,18 @@ std::vector<Scenario> make()
                  .append = "panic=1",
                  .qemu_args = {"-action", "panic=none"},
                  .capture_crash = true,
-                 .pseries_boots = {Boot::CaptureCrash, Boot::Capture},
-                 .powernv_boots = {Boot::CaptureCrash, Boot::Capture},
-                 .outcome_note = "the dump stays registered with the platform until the capture kernel invalidates "
-                                 "it, so the boot after the second crash finds the first dump again, unchanged"});
+                 .pseries_boots = {Boot::CaptureCrash, Boot::Plain},
+                 .powernv_boots = {Boot::CaptureCrash, Boot::Plain},
+                 .expect = {{.name = "dump_invalidated",
+                             .regex = "spapr_fadump_configure cmd 3 .*status 0",
+                             .why = "the panicking capture kernel invalidated the dump itself",
+                             .platform = "pseries",
+                             .platform_trace = true}},
+                 .outcome_note =
+                     "the platform keeps an active dump across resets until the OS invalidates it; Linux's capture "
+                     "kernel, panicking, invalidates it on its way to the reboot (emergency_restart -> "
+                     "machine_restart -> machine_shutdown -> fadump_cleanup), so the next boot is a plain one with "
+                     "no dump: never a half or stale one"});
     return s;
 }
 

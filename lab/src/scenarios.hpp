@@ -39,6 +39,9 @@ struct ConsoleExpect {
     std::string absent_regex;   // and no line of that boot matches this, when set
     unsigned min_count = 1;     // lines that must match `regex`
     std::string platform;       // "pseries" or "powernv" only, when set
+    /// Where to look: the console, or (true) our QEMU's fadump/MPIPL trace
+    /// events, the platform's own account (`boot` is then ignored).
+    bool platform_trace = false;
 };
 
 struct Scenario {
@@ -63,8 +66,15 @@ struct Scenario {
     /// RAM the QMP commands add (bytes): the guest's RAM is -m plus this.
     uint64_t added_ram_bytes = 0;
     Trigger trigger = Trigger::Sysrq;
-    /// The function every CPU hangs in (Trigger::HostNmi).
+    /// Trigger::HostNmi: the function every CPU hangs in (the crashing
+    /// CPU's saved NIP), and the frames crash must show on every CPU ("a|b":
+    /// either). The crashing CPU's note holds the registers the NMI
+    /// interrupted, so crash shows it in the hang function; the others'
+    /// notes are the firmware's, inside the system reset handler, and crash
+    /// does not unwind through its exception frame into the hang function,
+    /// only to its caller.
     std::string hang_function;
+    std::vector<std::string> hang_frames;
     /// The first capture kernel crashes (sysrq) before it saves anything.
     bool capture_crash = false;
     /// Boots after the first, per platform ({Capture} for a plain dump).

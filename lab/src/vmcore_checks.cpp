@@ -69,8 +69,18 @@ std::variant<uint64_t, std::string> vmcoreinfo_pagesize(const std::string& vmcor
 // engine hashed at the instant the vCPUs stopped.
 void check_pt_load_hashes(const ElfFile& core, const nlohmann::json& truth, const std::string& name, Report& r,
                           bool by_vaddr = false, const std::vector<std::pair<uint64_t, uint64_t>>& reserved = {},
-                          bool allow_skiboot_footer = false)
+                          bool allow_skiboot_footer = false,
+                          const std::vector<std::pair<uint64_t, uint64_t>>& hotplugged = {})
 {
+    auto in_hotplugged = [&](uint64_t p, uint64_t len) {
+        for (const auto& [a, e] : hotplugged) {
+            if (a <= p && p + len <= e) {
+                return true;
+            }
+        }
+        return false;
+    };
+    uint64_t hotplugged_pages = 0;
     // Firmware-owned memory (PowerNV: skiboot, its dump copy, register data)
     // is rewritten by the firmware across the MPIPL; its pre-crash content
     // is proved through the OPAL core instead.
@@ -140,7 +150,14 @@ void check_pt_load_hashes(const ElfFile& core, const nlohmann::json& truth, cons
             const uint64_t off = seg.offset + (p - base);
             const uint64_t idx = p / page;
             if (idx >= hashes.size() / 64) {
-                ++bad;
+                // Past the RAM the engine hashed: a DIMM plugged in while
+                // the guest ran is not in its ground truth; anything else
+                // has no business in the dump.
+                if (in_hotplugged(p, page)) {
+                    ++hotplugged_pages;
+                } else {
+                    ++bad;
+                }
                 continue;
             }
             ++pages;
@@ -156,13 +173,16 @@ void check_pt_load_hashes(const ElfFile& core, const nlohmann::json& truth, cons
         }
     }
     r.expect(name, loads > 0 && pages > 0 && bad == 0,
-             fmt::format("{} PT_LOAD, {} pages ({:.1f} MiB) compared, {} differ{}{}{}", loads, pages,
+             fmt::format("{} PT_LOAD, {} pages ({:.1f} MiB) compared, {} differ{}{}{}{}", loads, pages,
                          static_cast<double>(pages * page) / (1 << 20), bad,
                          first_bad.empty() ? "" : " (first at " + first_bad + ")",
                          partial_bytes ? fmt::format("; {} bytes in partial edge pages not covered", partial_bytes)
                                        : "",
                          firmware_pages ? fmt::format("; {} pages of firmware-owned memory left to the OPAL core "
-                                                      "check", firmware_pages)
+                                                      "check", firmware_pages) : "",
+                         hotplugged_pages ? fmt::format("; {} pages of hot-plugged memory, not in the engine's "
+                                                        "ground truth (main RAM only), not compared",
+                                                        hotplugged_pages)
                                         : "") + tail_detail + outside);
 }
 
@@ -254,6 +274,14 @@ void check_gdb(const CheckInput& in, const ElfFile& core, const std::vector<Note
                                &out, 300);
     std::filesystem::remove(scratch, ec);
     std::ofstream(in.scratch_dir + "/gdb-backtrace.txt") << out;
+    if (!in.hang_function.empty()) {
+        // A hang: the crashing thread's note is where it hung.
+        const bool ok = rc == 0 && out.find(" " + in.hang_function + " ") != std::string::npos;
+        r.expect("gdb.backtrace", ok,
+                 ok ? "gdb-multiarch shows a thread in " + in.hang_function
+                    : fmt::format("gdb exit {}; no thread in {} (see gdb-backtrace.txt)", rc, in.hang_function));
+        return;
+    }
     const bool ok = rc == 0 && out.find("sysrq_handle_crash") != std::string::npos &&
                     out.find("panic") != std::string::npos;
     r.expect("gdb.backtrace", ok,
@@ -507,10 +535,38 @@ void check_vmcore(const CheckInput& in, Report& r)
         }
         try {
             check_pt_load_hashes(*core, *truth, "memory.pt_load_hashes", r, false, reserved,
-                                 !in.firmware_reserved.empty());
+                                 !in.firmware_reserved.empty(), in.hotplugged_ram);
         } catch (const std::exception& e) {
             r.fail("memory.pt_load_hashes", std::string("malformed ground truth: ") + e.what());
         }
+    }
+
+    if (!in.hotplugged_ram.empty()) {
+        // Memory plugged in while the guest ran is the crashed kernel's
+        // too: the capture kernel must put it in the dump.
+        std::string missing;
+        for (const auto& [a, e] : in.hotplugged_ram) {
+            uint64_t at = a;
+            bool moved = true;
+            while (at < e && moved) {
+                moved = false;
+                for (const auto& seg : core->segments()) {
+                    if (seg.type == PT_LOAD && seg.paddr <= at && at - seg.paddr < seg.filesz) {
+                        at = seg.paddr + seg.filesz;
+                        moved = true;
+                    }
+                }
+            }
+            if (at < e) {
+                missing += fmt::format("{}[{:#x}, {:#x}) not covered from {:#x}", missing.empty() ? "" : "; ", a, e, at);
+            }
+        }
+        std::string ranges;
+        for (const auto& [a, e] : in.hotplugged_ram) {
+            ranges += fmt::format("{}[{:#x}, {:#x})", ranges.empty() ? "" : ", ", a, e);
+        }
+        r.expect("vmcore.covers_hotplugged_ram", missing.empty(),
+                 missing.empty() ? "PT_LOADs cover the hot-plugged memory " + ranges : missing);
     }
 
     if (!in.scratch_dir.empty()) {
@@ -538,7 +594,7 @@ void check_vmcore(const CheckInput& in, Report& r)
     ci.page_size = std::holds_alternative<uint64_t>(pagesize) ? std::get<uint64_t>(pagesize) : 0;
     ci.ram_bytes = in.ram_bytes;
     ci.facts = in.guest;
-    ci.hang_function = in.hang_function;
+    ci.hang_frames = in.hang_frames;
     ci.online_cpus = in.online_cpus;
     ci.kernel_has_modules = kernel_has_modules(in.vmlinux);
     check_crash(ci, r);

@@ -33,6 +33,11 @@ struct CheckInput {
     /// The kernel hung there (all CPUs) and the host's NMI dumped it: the
     /// crashing CPU's saved NIP is in it instead of the panic path.
     std::string hang_function;
+    std::vector<std::string> hang_frames;   // and the frames crash shows on every CPU
+    /// Guest-physical [start, end) of memory plugged in while the guest ran:
+    /// the vmcore must cover it (vmcore.covers_hotplugged_ram); the ground
+    /// truth does not.
+    std::vector<std::pair<uint64_t, uint64_t>> hotplugged_ram;
 };
 
 /// Runs every check that applies and records it in `report`.

@@ -210,7 +210,7 @@ TEST(CrashBt, OfflineCpuWithoutANote)
     const auto facts = lab::guest_facts(lines(data("console.log", "pseries-smt")));
     const auto bts = lab::parse_bt(bt);
     const std::vector<unsigned> online = {0, 2};
-    const auto j = lab::judge_bt(bts, bt, 2, facts, "", online);
+    const auto j = lab::judge_bt(bts, bt, 2, facts, {}, online);
     EXPECT_TRUE(j.ok) << j.detail;
     EXPECT_NE(j.detail.find("offline CPU(s) 1 shown without a note"), std::string::npos) << j.detail;
     const auto excused = lab::offline_no_note_lines(bts, online);
@@ -218,13 +218,13 @@ TEST(CrashBt, OfflineCpuWithoutANote)
     EXPECT_TRUE(lab::judge_open(0, session, {bt, "x", "x", "x"}, true, true, excused).ok);
     // Unknown or claimed online, CPU 1 without a note fails both checks.
     EXPECT_FALSE(lab::judge_bt(bts, bt, 2, facts).ok);
-    EXPECT_FALSE(lab::judge_bt(bts, bt, 3, facts, "", {0, 1, 2}).ok);
+    EXPECT_FALSE(lab::judge_bt(bts, bt, 3, facts, {}, {0, 1, 2}).ok);
     EXPECT_TRUE(lab::offline_no_note_lines(bts, {0, 1, 2}).empty());
     EXPECT_FALSE(lab::judge_open(0, session, {bt, "x", "x", "x"}, true, true, {}).ok);
     // Only an idle task is excused: a real task there fails.
     std::string busy = bt;
     busy.replace(busy.find("COMMAND: \"swapper/1\""), 21, "COMMAND: \"sh\"");
-    EXPECT_FALSE(lab::judge_bt(lab::parse_bt(busy), busy, 2, facts, "", online).ok);
+    EXPECT_FALSE(lab::judge_bt(lab::parse_bt(busy), busy, 2, facts, {}, online).ok);
 }
 
 TEST(CrashBt, FailsOnMutatedOutput)
@@ -374,4 +374,33 @@ TEST(CrashHostileNumbers, NoThrowAndTheCheckFails)
     ASSERT_NO_THROW((void)lab::parse_ps(mutate(ps, "      1       0", "      " + huge + "       0")));
     EXPECT_FALSE(lab::judge_ps(lab::parse_ps(mutate(ps, "      1       0", "      " + huge + "       0")), f).ok);
     EXPECT_FALSE(lab::parse_kmem_total_pages("    TOTAL MEM    " + huge + "       1.7 GB         ----\n"));
+}
+
+// crash 9.0.2 on a pseries dump of a hang: both CPUs in LKDTM HARDLOCKUP
+// with interrupts off, ended by QMP inject-nmi. CPU 1 took the NMI first
+// (its note: the registers the NMI interrupted), CPU 0 waits in
+// crash_fadump under system_reset_exception.
+TEST(CrashHang, EveryCpuWhereItHung)
+{
+    const std::string bt = data("bt_a.txt", "pseries-nmi");
+    const auto facts = lab::guest_facts(lines(data("console.log", "pseries-nmi")));
+    EXPECT_FALSE(facts.panic_line);
+    ASSERT_EQ(facts.lkdtm_lines.size(), 2u);
+    const std::vector<std::string> frames = {"direct_entry", "lkdtm_HARDLOCKUP|system_reset_exception"};
+    const auto j = lab::judge_bt(lab::parse_bt(bt), bt, 2, facts, frames);
+    EXPECT_TRUE(j.ok) << j.detail;
+    // As a sysrq crash it fails; a CPU that was not hung fails.
+    EXPECT_FALSE(lab::judge_bt(lab::parse_bt(bt), bt, 2, facts).ok);
+    const std::string idle = drop_lines(bt, "direct_entry at");
+    EXPECT_FALSE(lab::judge_bt(lab::parse_bt(idle), idle, 2, facts, frames).ok);
+    // log: each LKDTM line the console showed, time stamps and all.
+    const std::string log = data("log.txt", "pseries-nmi");
+    EXPECT_TRUE(lab::judge_log(log, facts, true).ok) << lab::judge_log(log, facts, true).detail;
+    EXPECT_FALSE(lab::judge_log(log, facts, false).ok);
+    auto shifted = facts;
+    shifted.lkdtm_lines.back()[5] = shifted.lkdtm_lines.back()[5] == '9' ? '8' : '9';
+    EXPECT_FALSE(lab::judge_log(log, shifted, true).ok);
+    // ps: init and both hangers, running on their CPUs.
+    const auto ps = lab::judge_ps(lab::parse_ps(data("ps.txt", "pseries-nmi")), facts);
+    EXPECT_TRUE(ps.ok) << ps.detail;
 }

@@ -561,8 +561,16 @@ std::vector<std::string> check_crash(const CrashInput& in, Report& r)
         }
         return std::vector<std::string>(in.extra_commands.size());
     }
-    const auto bt =
-        judge_bt(bts, outputs[0], in.cpus, in.facts.value_or(GuestFacts{}), in.hang_frames, in.online_cpus);
+    auto bt = judge_bt(bts, outputs[0], in.cpus, in.facts.value_or(GuestFacts{}), in.hang_frames, in.online_cpus);
+    if (!in.online_cpus.empty() && in.notes != 0 && in.notes != in.online_cpus.size()) {
+        // crash gives the notes to the online CPUs in order (netdump.c
+        // map_cpus_to_prstatus): with more notes than online CPUs every CPU
+        // after the first offline one shows another thread's registers.
+        bt = {false, fmt::format("the dump has {} NT_PRSTATUS notes for {} online CPUs: crash assigns notes to online "
+                                 "CPUs in order, so its backtraces after the first offline CPU use another "
+                                 "thread's registers ({})",
+                                 in.notes, in.online_cpus.size(), bt.detail)};
+    }
     r.expect(in.name + ".bt_a", bt.ok, bt.detail);
     if (!in.facts) {
         const char* why = "no console log: the guest's pids, panic line and memory are unknown (check --console)";

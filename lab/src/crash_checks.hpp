@@ -172,6 +172,7 @@ struct CrashInput {
     std::string name = "crash";   // prefix of the checks and of the phase
     std::vector<std::string> hang_frames;   // the kernel was hung, not crashed: frames each CPU shows (judge_bt)
     std::vector<unsigned> online_cpus;   // logical ids online at the crash (empty: unknown)
+    size_t notes = 0;                    // NT_PRSTATUS notes in the dump (0: unknown)
     /// More commands to run in the same session ("kmem -p"): their output
     /// is returned, not judged.
     std::vector<std::string> extra_commands;

@@ -661,6 +661,15 @@ int run_cycle(const RunOptions& opt, Report& r)
         // The guest's own count: PowerNV creates every thread up to maxcpus.
         in.expected_cpus = online_v.value;
         in.online_cpus = cpus_online_list(child->lines()).value.value_or(std::vector<unsigned>{});
+        if (pnv) {
+            // A note per thread the machine has (opal-fadump.c), offline
+            // ones included: all -smp threads, or more when PowerNV made
+            // every thread up to maxcpus.
+            in.notes_per_thread = true;
+            if (cpus) {
+                in.expected_cpus = std::max(*cpus, in.expected_cpus.value_or(0));
+            }
+        }
         if (!in.expected_cpus) {
             in.expected_cpus = cpus;
         }

@@ -453,7 +453,7 @@ void check_vmcore(const CheckInput& in, Report& r)
     // CPU order (rtas-fadump.c / opal-fadump.c build_cpu_notes skip the
     // others): a logical CPU's note index is its place in that list.
     const std::function<std::optional<size_t>(size_t)> note_of = [&](size_t logical) -> std::optional<size_t> {
-        if (in.online_cpus.empty() || in.online_cpus.size() != cpus.size()) {
+        if (in.notes_per_thread || in.online_cpus.empty() || in.online_cpus.size() != cpus.size()) {
             return logical;
         }
         const auto it = std::find(in.online_cpus.begin(), in.online_cpus.end(), logical);
@@ -596,6 +596,7 @@ void check_vmcore(const CheckInput& in, Report& r)
     ci.facts = in.guest;
     ci.hang_frames = in.hang_frames;
     ci.online_cpus = in.online_cpus;
+    ci.notes = prstatus.size();
     ci.kernel_has_modules = kernel_has_modules(in.vmlinux);
     check_crash(ci, r);
 }

@@ -20,6 +20,10 @@ struct CheckInput {
     std::optional<unsigned> expected_cpus;     // online CPUs at crash time
     /// Their logical ids, when the console said (empty: 0..expected_cpus-1).
     std::vector<unsigned> online_cpus;
+    /// PowerNV: the kernel writes a note for every thread of an active core
+    /// (opal-fadump.c), online or not, in PIR order; pseries only for the
+    /// online CPUs (rtas-fadump.c checks the crash-time online mask).
+    bool notes_per_thread = false;
     std::string scratch_dir;                // for gdb's scratch copy
     /// Memory the firmware reserved for itself on either boot
     /// ([start, end) pairs): rewritten across the reboot, not the OS's.

@@ -245,6 +245,11 @@ Judgement judge_open(int exit_code, const std::string& session, const std::vecto
                           : "")};
 }
 
+bool notes_map_to_online_cpus(size_t notes, const std::vector<unsigned>& online)
+{
+    return online.empty() || notes == 0 || notes == online.size();
+}
+
 std::vector<std::string> offline_no_note_lines(const std::vector<CrashBacktrace>& bts,
                                                const std::vector<unsigned>& online)
 {
@@ -562,10 +567,7 @@ std::vector<std::string> check_crash(const CrashInput& in, Report& r)
         return std::vector<std::string>(in.extra_commands.size());
     }
     auto bt = judge_bt(bts, outputs[0], in.cpus, in.facts.value_or(GuestFacts{}), in.hang_frames, in.online_cpus);
-    if (!in.online_cpus.empty() && in.notes != 0 && in.notes != in.online_cpus.size()) {
-        // crash gives the notes to the online CPUs in order (netdump.c
-        // map_cpus_to_prstatus): with more notes than online CPUs every CPU
-        // after the first offline one shows another thread's registers.
+    if (!notes_map_to_online_cpus(in.notes, in.online_cpus)) {
         bt = {false, fmt::format("the dump has {} NT_PRSTATUS notes for {} online CPUs: crash assigns notes to online "
                                  "CPUs in order, so its backtraces after the first offline CPU use another "
                                  "thread's registers ({})",

@@ -111,6 +111,13 @@ Judgement judge_bt(const std::vector<CrashBacktrace>& bts, const std::string& bt
                    const GuestFacts& facts, const std::vector<std::string>& hang_frames = {},
                    const std::vector<unsigned>& online = {});
 
+/// Whether crash can give each of `notes` NT_PRSTATUS notes to its CPU:
+/// crash hands them to the online CPUs in order (netdump.c
+/// map_cpus_to_prstatus), right when there is one per online CPU (or
+/// nothing is known). A PowerNV dump with offline threads has one per thread
+/// (opal-fadump.c), and crash then shows other threads' registers.
+bool notes_map_to_online_cpus(size_t notes, const std::vector<unsigned>& online);
+
 /// The no-note lines of offline CPUs' idle tasks (see judge_bt): what
 /// crash.open does not count against the dump.
 std::vector<std::string> offline_no_note_lines(const std::vector<CrashBacktrace>& bts,

@@ -80,17 +80,18 @@ std::vector<Scenario> make()
                              .platform = "pseries"}}});
 
     s.push_back({.name = "crashkernel-small",
-                 .summary = "crashkernel=384M: a small boot memory (the kernel's floor is 320 MiB)",
-                 .append = "crashkernel=384M",
+                 .summary = "crashkernel=768M: the smallest boot memory PowerNV accepts (opal-fadump's floor; "
+                            "pseries' is 320 MiB)",
+                 .append = "crashkernel=768M",
                  .before_crash = PRINT_REGIONS,
                  .expect = {{.name = "uses_crashkernel",
                              .boot = 0,
-                             .regex = "fadump: Reserved 384MB of memory at",
+                             .regex = "fadump: Reserved 768MB of memory at",
                              .why = "the kernel sized its boot memory from crashkernel="},
                             {.name = "one_region",
                              .boot = 0,
                              .regex = "FADUMP-LAB: report boot_memory_regions 1$",
-                             .why = "384 MiB is one region"}}});
+                             .why = "768 MiB is one region"}}});
 
     s.push_back({.name = "smt",
                  .summary = "two of four threads offline before the crash: the dump holds registers for the online "

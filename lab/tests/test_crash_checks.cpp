@@ -404,3 +404,12 @@ TEST(CrashHang, EveryCpuWhereItHung)
     const auto ps = lab::judge_ps(lab::parse_ps(data("ps.txt", "pseries-nmi")), facts);
     EXPECT_TRUE(ps.ok) << ps.detail;
 }
+
+TEST(CrashNotes, MapToOnlineCpusOnlyOneForOne)
+{
+    EXPECT_TRUE(lab::notes_map_to_online_cpus(2, {0, 2}));       // pseries smt: notes for online CPUs
+    EXPECT_FALSE(lab::notes_map_to_online_cpus(4, {0, 2}));      // PowerNV smt: a note per thread
+    EXPECT_TRUE(lab::notes_map_to_online_cpus(4, {0, 1, 2, 3}));
+    EXPECT_TRUE(lab::notes_map_to_online_cpus(4, {}));           // unknown
+    EXPECT_TRUE(lab::notes_map_to_online_cpus(0, {0, 2}));
+}

@@ -109,6 +109,8 @@ int main(int argc, char** argv)
         ->capture_default_str()
         ->check(CLI::IsMember({"raw", "makedumpfile"}));
     matrix->add_option("--timeout", mx.timeout_s, "seconds allowed for each phase of each run")->capture_default_str();
+    matrix->add_flag("--resume", mx.resume,
+                     "keep the cells whose earlier report in --out-dir passed (or is known); run the others");
 
     CLI11_PARSE(app, argc, argv);
 

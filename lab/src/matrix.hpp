@@ -5,17 +5,16 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace lab {
 
 struct MatrixOptions {
     std::vector<std::string> machines = {"pseries", "powernv10"};
-    std::vector<std::string> scenarios;    // empty: every scenario
+    std::vector<std::string> scenarios;  // empty: every scenario
     /// Debian linux-source-X.Y packages (pinned in scripts/downloads.manifest).
     std::vector<std::string> kernels = {"linux-source-6.12", "linux-source-7.2"};
     unsigned jobs = 1;
@@ -24,29 +23,33 @@ struct MatrixOptions {
     uint64_t mem_budget = 16ULL << 30;
     std::string out_dir = "lab-out/matrix";
     std::string capture = "raw";
-    double timeout_s = 180;                // per phase, for each run
-    std::string self;                      // the fadump-lab binary to run cells with
+    double timeout_s = 180;  // per phase, for each run
+    std::string self;        // the fadump-lab binary to run cells with
+    /// Keep the cells out_dir/cells already holds a passing (or known)
+    /// report for, from an earlier run of the same kernel set; run the rest.
+    bool resume = false;
 };
 
 /// One cell's outcome, from its report.
 struct CellResult {
     std::string scenario, machine, kernel;
-    std::string status;            // pass | fail | known | n/a
+    std::string status;  // pass | fail | known | n/a
     int exit_code = 0;
     double wall_s = 0;
-    std::string run_dir;           // the run's directory (console log...)
-    std::vector<std::string> failed;   // "check: detail"
-    std::string known_reason;      // why a failure is not this project's
-    nlohmann::json report;         // the run's whole report
+    std::string run_dir;              // the run's directory (console log...)
+    std::vector<std::string> failed;  // "check: detail"
+    std::string known_reason;         // why a failure is not this project's
+    bool resumed = false;             // taken from an earlier run (--resume)
+    nlohmann::json report;            // the run's whole report
 };
 
 /// A failure that is not this project's, with the evidence: the cells it
 /// covers and the checks it explains.
 struct KnownReason {
-    std::string scenario;          // "" for any
-    std::string machine_prefix;    // "powernv", "pseries", "" for any
-    std::string kernel;            // "linux-source-7.2", "" for any
-    std::vector<std::string> checks;   // the failed checks it explains (all must be among them)
+    std::string scenario;             // "" for any
+    std::string machine_prefix;       // "powernv", "pseries", "" for any
+    std::string kernel;               // "linux-source-7.2", "" for any
+    std::vector<std::string> checks;  // the failed checks it explains (all must be among them)
     std::string reason;
 };
 

@@ -3,11 +3,10 @@
 // command at a time; asynchronous events in between are kept, not answers.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace lab {
 

@@ -356,7 +356,6 @@ int run_cycle(const RunOptions& opt, Report& r)
             return false;
         }
         if (!qmp) {
-            qmp.reset();
             if (auto q = Qmp::connect(qmp_path, 10, &err)) {
                 qmp.emplace(std::move(*q));
             } else {

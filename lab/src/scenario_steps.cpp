@@ -51,9 +51,9 @@ std::string write_scenario_initrd(const Scenario& s, const std::string& base, co
     const std::string archive = (fs::path(dir) / "scenario.cpio").string();
     std::string out;
     // cpio reads the file list on stdin: a shell pipes it.
-    const int rc = run_command({"sh", "-c", "cd \"$1\" && find scenario | cpio -o -H newc --quiet > \"$2\"", "sh",
-                                root.string(), archive},
-                               &out, 60);
+    const int rc = run_command(
+        {"sh", "-c", "cd \"$1\" && find scenario | cpio -o -H newc --quiet > \"$2\"", "sh", root.string(), archive},
+        &out, 60);
     if (rc != 0) {
         *error = "cpio failed: " + out;
         return {};
@@ -81,7 +81,7 @@ std::vector<std::vector<std::string>> split_boots(const std::vector<std::string>
 {
     static const std::regex stamp(R"(\[\s*(\d+)\.(\d+)\] )");
     std::vector<std::vector<std::string>> boots(1);
-    bool later = false;   // a stamp after zero seen in this boot
+    bool later = false;  // a stamp after zero seen in this boot
     for (const auto& l : lines) {
         // The lab's console.log prefixes its own "[ seconds.mmm] ": the
         // kernel's stamp is the one with microseconds.
@@ -132,8 +132,8 @@ void check_scenario_console(const Scenario& s, const std::string& machine,
         }
         const auto& lines = e.platform_trace ? *trace : (e.boot < boots.size() ? boots[e.boot] : boots.front());
         if (!e.platform_trace && e.boot >= boots.size()) {
-            r.fail(name, fmt::format("the console shows {} boot(s), the expectation is about boot {}", boots.size(),
-                                     e.boot));
+            r.fail(name,
+                   fmt::format("the console shows {} boot(s), the expectation is about boot {}", boots.size(), e.boot));
             continue;
         }
         const std::regex want(e.regex);
@@ -154,8 +154,8 @@ void check_scenario_console(const Scenario& s, const std::string& machine,
         if (!bad.empty()) {
             r.fail(name, fmt::format("{} shows /{}/: {}", where, e.absent_regex, bad));
         } else if (count < e.min_count) {
-            r.fail(name, fmt::format("{}: {} line(s) match /{}/, {} expected ({})", where, count, e.regex,
-                                     e.min_count, e.why));
+            r.fail(name, fmt::format("{}: {} line(s) match /{}/, {} expected ({})", where, count, e.regex, e.min_count,
+                                     e.why));
         } else {
             r.pass(name, fmt::format("{}: {}{}{}", e.why, first, count > 1 ? fmt::format(" ({} lines)", count) : "",
                                      unwanted ? fmt::format("; nothing matches /{}/", e.absent_regex) : ""));

@@ -17,22 +17,24 @@ std::vector<Scenario> make()
     s.push_back({.name = "sysrq",
                  .summary = "boot with fadump=on, register, crash through sysrq, capture and prove the vmcore"});
 
-    s.push_back({.name = "nocma",
-                 .summary = "fadump=nocma: the reserved area is not lent to the kernel through CMA; the dump is the same",
-                 .fadump_arg = "fadump=nocma",
-                 .expect = {{.name = "no_cma_area",
-                             .boot = 0,
-                             .regex = "fadump: Reserved \\d+MB of memory at",
-                             .why = "the area is reserved",
-                             .absent_regex = "cma area"}}});
+    s.push_back(
+        {.name = "nocma",
+         .summary = "fadump=nocma: the reserved area is not lent to the kernel through CMA; the dump is the same",
+         .fadump_arg = "fadump=nocma",
+         .expect = {{.name = "no_cma_area",
+                     .boot = 0,
+                     .regex = "fadump: Reserved \\d+MB of memory at",
+                     .why = "the area is reserved",
+                     .absent_regex = "cma area"}}});
 
     s.push_back({.name = "reregister",
                  .summary = "unregister and register again through /sys/kernel/fadump/registered (as SUSE's kdump "
                             "loads), then crash",
-                 .before_crash = "echo 0 > /sys/kernel/fadump/registered\n"
-                                 "lab \"reregister step=unregistered registered=$(cat /sys/kernel/fadump/registered)\"\n"
-                                 "echo 1 > /sys/kernel/fadump/registered\n"
-                                 "lab \"reregister step=registered registered=$(cat /sys/kernel/fadump/registered)\"\n",
+                 .before_crash =
+                     "echo 0 > /sys/kernel/fadump/registered\n"
+                     "lab \"reregister step=unregistered registered=$(cat /sys/kernel/fadump/registered)\"\n"
+                     "echo 1 > /sys/kernel/fadump/registered\n"
+                     "lab \"reregister step=registered registered=$(cat /sys/kernel/fadump/registered)\"\n",
                  .expect = {{.name = "unregistered",
                              .boot = 0,
                              .regex = "FADUMP-LAB: reregister step=unregistered registered=0",
@@ -59,10 +61,12 @@ std::vector<Scenario> make()
                              .why = "the capture kernel booted with the appended argument"}}});
 
     s.push_back({.name = "crashkernel",
-                 .summary = "crashkernel=4200M sets the boot memory: more than the 4 GiB an OPAL region may copy, so "
-                            "PowerNV registers two boot memory regions; pseries copies any size in one",
+                 .summary = "crashkernel=4200M on 17 GiB (the kernel allows a quarter of RAM): more than the 4 GiB "
+                            "an MDST entry copies, so two boot memory regions. PowerNV only: pseries copies any "
+                            "size in one region (rtas-fadump.c max_copy_size is 2^64 - 64 KiB)",
+                 .pseries = false,
                  .append = "crashkernel=4200M",
-                 .mem = "10G",
+                 .mem = "17G",
                  .before_crash = PRINT_REGIONS,
                  .expect = {{.name = "uses_crashkernel",
                              .boot = 0,
@@ -71,18 +75,13 @@ std::vector<Scenario> make()
                             {.name = "two_regions",
                              .boot = 0,
                              .regex = "FADUMP-LAB: report boot_memory_regions 2$",
-                             .why = "skiboot's MDST entries hold at most 4 GiB (opal-fadump.c max_copy_size)",
-                             .platform = "powernv"},
-                            {.name = "one_region",
-                             .boot = 0,
-                             .regex = "FADUMP-LAB: report boot_memory_regions 1$",
-                             .why = "RTAS copies any size (rtas-fadump.c max_copy_size) and QEMU's RAM has no hole",
-                             .platform = "pseries"}}});
+                             .why = "skiboot's MDST entries hold at most 4 GiB (opal-fadump.c max_copy_size)"}}});
 
     s.push_back({.name = "crashkernel-small",
                  .summary = "crashkernel=768M: the smallest boot memory PowerNV accepts (opal-fadump's floor; "
                             "pseries' is 320 MiB)",
                  .append = "crashkernel=768M",
+                 .mem = "4G",   // at most a quarter of RAM (fadump.c MAX_BOOT_MEM_RATIO)
                  .before_crash = PRINT_REGIONS,
                  .expect = {{.name = "uses_crashkernel",
                              .boot = 0,
@@ -106,44 +105,48 @@ std::vector<Scenario> make()
                              .regex = "FADUMP-LAB: cpus-online 0,2$",
                              .why = "CPUs 1 and 3 went offline"}}});
 
-    s.push_back({.name = "hotplug-cpu",
-                 .summary = "a CPU core added through QMP device_add while the guest runs (pseries DLPAR); the dump "
-                            "holds the new CPU",
-                 .powernv = false,
-                 .smp = "2,maxcpus=4",
-                 .before_crash = "lab host-step\n"
-                                 "for i in $(seq 120); do [ \"$(cat /sys/devices/system/cpu/online)\" = 0-2 ] && break; "
-                                 "sleep 0.5; done\n"
-                                 "lab \"cpus-online $(cat /sys/devices/system/cpu/online)\"\n",
-                 .qmp = {R"({"execute":"device_add","arguments":{"driver":"power10_v2.0-spapr-cpu-core","id":"core2","core-id":2}})"},
-                 .expect = {{.name = "cpu_added",
-                             .boot = 0,
-                             .regex = "FADUMP-LAB: cpus-online 0-2$",
-                             .why = "the new core's CPU came online"}}});
+    s.push_back(
+        {.name = "hotplug-cpu",
+         .summary = "a CPU core added through QMP device_add while the guest runs (pseries DLPAR); the dump "
+                    "holds the new CPU",
+         .powernv = false,
+         .smp = "2,maxcpus=4",
+         .before_crash = "lab host-step\n"
+                         "for i in $(seq 120); do [ \"$(cat /sys/devices/system/cpu/online)\" = 0-2 ] && break; "
+                         "sleep 0.5; done\n"
+                         "lab \"cpus-online $(cat /sys/devices/system/cpu/online)\"\n",
+         .qmp =
+             {R"({"execute":"device_add","arguments":{"driver":"power10_v2.0-spapr-cpu-core","id":"core2","core-id":2}})"},
+         .expect = {{.name = "cpu_added",
+                     .boot = 0,
+                     .regex = "FADUMP-LAB: cpus-online 0-2$",
+                     .why = "the new core's CPU came online"}}});
 
-    s.push_back({.name = "hotplug-mem",
-                 .summary = "a 1 GiB DIMM added through QMP while the guest runs (pseries DLPAR, which onlines it "
-                            "itself); the dump covers it",
-                 .powernv = false,
-                 .mem = "2G,slots=2,maxmem=4G",
-                 // With the PHB's dynamic DMA window (DDW) on, the kernel maps
-                 // all RAM directly for DMA and must extend that mapping
-                 // before new memory comes online (pseries iommu.c memory
-                 // notifier); on QEMU 10.0 that fails and the LMBs are
-                 // removed again ("Failed to online LMB"). Without DDW the
-                 // default 32-bit window needs no change.
-                 .qemu_args = {"-global", "spapr-pci-host-bridge.ddw=off"},
-                 .before_crash = "lab host-step\n"
-                                 "for i in $(seq 120); do grep -q 'MemTotal: *[3-9][0-9]\\{6\\} kB' /proc/meminfo && "
-                                 "break; sleep 0.5; done\n"
-                                 "lab \"report memtotal $(sed -n 's/MemTotal: *//p' /proc/meminfo)\"\n",
-                 .qmp = {R"({"execute":"object-add","arguments":{"qom-type":"memory-backend-ram","id":"mem1","size":1073741824}})",
-                         R"({"execute":"device_add","arguments":{"driver":"pc-dimm","id":"dimm1","memdev":"mem1"}})"},
-                 .added_ram_bytes = 1ULL << 30,
-                 .expect = {{.name = "memory_added",
-                             .boot = 0,
-                             .regex = "FADUMP-LAB: report memtotal [3-9][0-9]{6} kB",
-                             .why = "the kernel onlined the DIMM (MemTotal over 3 million kB)"}}});
+    s.push_back(
+        {.name = "hotplug-mem",
+         .summary = "a 1 GiB DIMM added through QMP while the guest runs (pseries DLPAR, which onlines it "
+                    "itself); the dump covers it",
+         .powernv = false,
+         .mem = "2G,slots=2,maxmem=4G",
+         // With the PHB's dynamic DMA window (DDW) on, the kernel maps
+         // all RAM directly for DMA and must extend that mapping
+         // before new memory comes online (pseries iommu.c memory
+         // notifier); on QEMU 10.0 that fails and the LMBs are
+         // removed again ("Failed to online LMB"). Without DDW the
+         // default 32-bit window needs no change.
+         .qemu_args = {"-global", "spapr-pci-host-bridge.ddw=off"},
+         .before_crash = "lab host-step\n"
+                         "for i in $(seq 120); do grep -q 'MemTotal: *[3-9][0-9]\\{6\\} kB' /proc/meminfo && "
+                         "break; sleep 0.5; done\n"
+                         "lab \"report memtotal $(sed -n 's/MemTotal: *//p' /proc/meminfo)\"\n",
+         .qmp =
+             {R"({"execute":"object-add","arguments":{"qom-type":"memory-backend-ram","id":"mem1","size":1073741824}})",
+              R"({"execute":"device_add","arguments":{"driver":"pc-dimm","id":"dimm1","memdev":"mem1"}})"},
+         .added_ram_bytes = 1ULL << 30,
+         .expect = {{.name = "memory_added",
+                     .boot = 0,
+                     .regex = "FADUMP-LAB: report memtotal [3-9][0-9]{6} kB",
+                     .why = "the kernel onlined the DIMM (MemTotal over 3 million kB)"}}});
 
     s.push_back({.name = "hash-mmu",
                  .summary = "the guest runs with the hash MMU (disable_radix)",
@@ -229,14 +232,14 @@ const Scenario* find_scenario(const std::string& name)
 const char* to_string(Boot b)
 {
     switch (b) {
-    case Boot::Crash:
-        return "crash";
-    case Boot::CaptureCrash:
-        return "capture-crash";
-    case Boot::Capture:
-        return "capture";
-    case Boot::Plain:
-        return "plain";
+        case Boot::Crash:
+            return "crash";
+        case Boot::CaptureCrash:
+            return "capture-crash";
+        case Boot::Capture:
+            return "capture";
+        case Boot::Plain:
+            return "plain";
     }
     return "?";
 }

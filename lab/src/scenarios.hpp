@@ -16,16 +16,16 @@ namespace lab {
 
 /// What one boot of the guest does, in order, as /init reports it.
 enum class Boot {
-    Crash,          // the first kernel: registers fadump (unless disabled), runs the scenario, goes down
-    CaptureCrash,   // a capture kernel (/proc/vmcore present) that crashes before it releases the dump
-    Capture,        // a capture kernel that saves the vmcore and releases it: the dump is proven
-    Plain,          // a kernel that finds no dump and powers off
+    Crash,         // the first kernel: registers fadump (unless disabled), runs the scenario, goes down
+    CaptureCrash,  // a capture kernel (/proc/vmcore present) that crashes before it releases the dump
+    Capture,       // a capture kernel that saves the vmcore and releases it: the dump is proven
+    Plain,         // a kernel that finds no dump and powers off
 };
 
 /// How the first kernel goes down.
 enum class Trigger {
-    Sysrq,     // echo c > /proc/sysrq-trigger from a child shell of /init
-    HostNmi,   // every CPU hangs with interrupts off (LKDTM HARDLOCKUP); the host sends QMP inject-nmi
+    Sysrq,    // echo c > /proc/sysrq-trigger from a child shell of /init
+    HostNmi,  // every CPU hangs with interrupts off (LKDTM HARDLOCKUP); the host sends QMP inject-nmi
 };
 
 /// A console expectation: a line matching `regex` (ECMAScript) on boot
@@ -35,10 +35,10 @@ struct ConsoleExpect {
     std::string name;
     unsigned boot = 0;
     std::string regex;
-    std::string why;            // what the line proves, for the report
-    std::string absent_regex;   // and no line of that boot matches this, when set
-    unsigned min_count = 1;     // lines that must match `regex`
-    std::string platform;       // "pseries" or "powernv" only, when set
+    std::string why;           // what the line proves, for the report
+    std::string absent_regex;  // and no line of that boot matches this, when set
+    unsigned min_count = 1;    // lines that must match `regex`
+    std::string platform;      // "pseries" or "powernv" only, when set
     /// Where to look: the console, or (true) our QEMU's fadump/MPIPL trace
     /// events, the platform's own account (`boot` is then ignored).
     bool platform_trace = false;
@@ -46,16 +46,16 @@ struct ConsoleExpect {
 
 struct Scenario {
     std::string name;
-    std::string summary;           // what it proves, one sentence
-    bool pseries = true;           // runs on pseries
-    bool powernv = true;           // runs on powernv9/powernv10
+    std::string summary;  // what it proves, one sentence
+    bool pseries = true;  // runs on pseries
+    bool powernv = true;  // runs on powernv9/powernv10
     /// The kernel's fadump argument; empty: none (fadump stays disabled).
     std::string fadump_arg = "fadump=on";
-    std::string append;            // more kernel arguments
-    std::string smp;               // QEMU -smp instead of the run's, when set
-    std::string mem;               // QEMU -m instead of the run's, when set
-    std::vector<std::string> qemu_args;   // more QEMU arguments
-    std::string page_size = "64k";        // the kernel's: 64k or 4k (scripts/build-kernel)
+    std::string append;                  // more kernel arguments
+    std::string smp;                     // QEMU -smp instead of the run's, when set
+    std::string mem;                     // QEMU -m instead of the run's, when set
+    std::vector<std::string> qemu_args;  // more QEMU arguments
+    std::string page_size = "64k";       // the kernel's: 64k or 4k (scripts/build-kernel)
     /// Shell sourced by /init on the first boot once fadump registered (or
     /// at once when the scenario is not registered), before the trigger. It
     /// may print "FADUMP-LAB: ..." lines; "FADUMP-LAB: host-step" makes the

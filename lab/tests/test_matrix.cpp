@@ -13,7 +13,8 @@ TEST(Matrix, CellStatus)
     for (const auto& k : lab::known_reasons()) {
         ASSERT_FALSE(k.checks.empty());
         EXPECT_FALSE(k.reason.empty());
-        const std::string machine = k.machine_prefix.empty() ? "pseries" : k.machine_prefix + (k.machine_prefix == "powernv" ? "10" : "");
+        const std::string machine =
+            k.machine_prefix.empty() ? "pseries" : k.machine_prefix + (k.machine_prefix == "powernv" ? "10" : "");
         const std::string scenario = k.scenario.empty() ? "sysrq" : k.scenario;
         const std::string kernel = k.kernel.empty() ? "linux-source-6.12" : k.kernel;
         EXPECT_EQ(lab::cell_status(scenario, machine, kernel, k.checks, &why), "known");
@@ -44,7 +45,7 @@ TEST(Matrix, HtmlShowsEveryCellAndEscapes)
     EXPECT_NE(h.find("<td class=\"na\">n/a</td>"), std::string::npos);
     EXPECT_NE(h.find("crash.bt_a: &lt;pid&gt; &amp; &quot;x&quot;"), std::string::npos);
     EXPECT_EQ(h.find("<pid>"), std::string::npos);
-    EXPECT_NE(h.find("href=\"runs/a\""), std::string::npos);            // under the matrix: relative
+    EXPECT_NE(h.find("href=\"runs/a\""), std::string::npos);  // under the matrix: relative
     EXPECT_NE(h.find("href=\"file:///elsewhere/b\""), std::string::npos);
     EXPECT_NE(h.find("title=\"boot_to_registered 1.5 s\""), std::string::npos);
     // bootargs-append x pseries has no cell yet: an empty one, not a crash.

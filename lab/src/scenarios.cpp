@@ -70,8 +70,9 @@ std::vector<Scenario> make()
                  .before_crash = PRINT_REGIONS,
                  .expect = {{.name = "uses_crashkernel",
                              .boot = 0,
-                             .regex = "fadump: Reserved 4200MB of memory at",
-                             .why = "the kernel sized its boot memory from crashkernel="},
+                             .regex = "fadump: Reserved 4208MB of memory at",
+                             .why = "the kernel sized its boot memory from crashkernel= (4200 MiB, rounded up to "
+                                    "opal-fadump's 16 MiB alignment)"},
                             {.name = "two_regions",
                              .boot = 0,
                              .regex = "FADUMP-LAB: report boot_memory_regions 2$",

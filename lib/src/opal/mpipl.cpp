@@ -24,6 +24,55 @@ std::string range_str(const GuestRange& r) { return fmt::format("[0x{:x}, 0x{:x}
 
 bool empty(const MdstEntry& e) { return e.addr == 0 && e.size == 0; }
 
+// The order to copy the entries in: an entry whose source holds another's
+// destination goes before it (table order otherwise). Entries that must go
+// before each other, directly or around a cycle, are made invalid with a
+// note. Returns every index once. At most MDST_ENTRIES^2 steps.
+template <class Note>
+std::array<size_t, MDST_ENTRIES> copy_order(std::array<Pair, MDST_ENTRIES>& pairs, const Note& note)
+{
+    // before[j][i]: entry j is copied before entry i (i writes into j's source).
+    std::array<std::array<bool, MDST_ENTRIES>, MDST_ENTRIES> before{};
+    std::array<unsigned, MDST_ENTRIES> waiting{};
+    for (size_t i = 0; i < MDST_ENTRIES; ++i) {
+        for (size_t j = 0; j < MDST_ENTRIES; ++j) {
+            if (i != j && pairs[i].valid && pairs[j].valid && !pairs[i].dst.empty() &&
+                pairs[i].dst.overlaps(pairs[j].src)) {
+                before[j][i] = true;
+                ++waiting[i];
+            }
+        }
+    }
+    std::array<size_t, MDST_ENTRIES> order{};
+    std::array<bool, MDST_ENTRIES> placed{};
+    size_t n = 0;
+    for (bool progress = true; progress;) {
+        progress = false;
+        for (size_t i = 0; i < MDST_ENTRIES; ++i) {
+            if (placed[i] || waiting[i] != 0) {
+                continue;
+            }
+            placed[i] = true;
+            order[n++] = i;
+            for (size_t k = 0; k < MDST_ENTRIES; ++k) {
+                waiting[k] -= before[i][k] ? 1 : 0;
+            }
+            progress = true;
+            break;   // the lowest ready index first: table order when nothing constrains it
+        }
+    }
+    for (size_t i = 0; i < MDST_ENTRIES; ++i) {
+        if (!placed[i]) {
+            note(fmt::format("entry {}: destination {} lies in the source of an entry that must be copied after "
+                             "it (the entries need each other first)",
+                             i, range_str(pairs[i].dst)));
+            pairs[i].valid = false;
+            order[n++] = i;
+        }
+    }
+    return order;
+}
+
 }  // namespace
 
 Mpipl::Mpipl(const Config& cfg) : m_cfg(cfg) {}
@@ -155,21 +204,15 @@ MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, s
             }
         }
     }
-    // No destination may overlap another destination or any source.
+    // No destination may overlap another destination or its own source.
     for (size_t i = 0; i < MDST_ENTRIES; ++i) {
         if (!pairs[i].valid || pairs[i].dst.empty()) {
             continue;
         }
-        for (size_t j = 0; j < MDST_ENTRIES; ++j) {
-            if (i == j || (mdst[j].size == 0 && mddt[j].size == 0)) {
-                continue;
-            }
-            const bool dst_clash = j < i && pairs[j].valid && pairs[i].dst.overlaps(pairs[j].dst);
-            auto other_src = GuestRange::make(GuestAddr{mdst[j].addr & ~HRMOR_BIT}, ByteLen{mdst[j].size});
-            const bool src_clash = other_src && pairs[i].dst.overlaps(*other_src);
-            if (dst_clash || src_clash) {
-                note(fmt::format("entry {}: destination {} overlaps entry {}'s {}", i, range_str(pairs[i].dst), j,
-                                 dst_clash ? "destination" : "source"));
+        for (size_t j = 0; j < i; ++j) {
+            if (pairs[j].valid && pairs[i].dst.overlaps(pairs[j].dst)) {
+                note(fmt::format("entry {}: destination {} overlaps entry {}'s destination", i,
+                                 range_str(pairs[i].dst), j));
                 pairs[i].valid = false;
                 break;
             }
@@ -179,11 +222,17 @@ MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, s
             pairs[i].valid = false;
         }
     }
+    // A destination may lie in another entry's source: a kernel whose boot
+    // memory passes skiboot at 768 MiB registers skiboot's own dump area
+    // as part of its source. That entry is copied first, so every source
+    // is preserved as it was when the CPUs stopped; only entries that need
+    // each other first (a cycle) cannot be, and are refused.
+    const std::array<size_t, MDST_ENTRIES> order = copy_order(pairs, note);
 
-    // Preserve, and record what was preserved for the MDRT.
-    std::array<MdrtEntry, MDST_ENTRIES> records{};
-    size_t nrec = 0;
-    for (size_t i = 0; i < MDST_ENTRIES; ++i) {
+    // Preserve in that order, and record what was preserved for the MDRT
+    // (in table order).
+    std::array<std::optional<MdrtEntry>, MDST_ENTRIES> preserved{};
+    for (const size_t i : order) {
         if (empty(mdst[i]) && empty(mddt[i])) {
             continue;
         }
@@ -200,12 +249,20 @@ MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, s
         }
         ++out.ranges_ok;
         out.bytes_preserved += done;
-        MdrtEntry& r = records[nrec++];
+        MdrtEntry r{};
         r.src_addr = p.src.start().value;
         r.dest_addr = p.dst.start().value;
         r.data_region = p.region;
         r.dump_type = p.dump_type;
         r.size = static_cast<uint32_t>(p.src.len().bytes);
+        preserved[i] = r;
+    }
+    std::array<MdrtEntry, MDST_ENTRIES> records{};
+    size_t nrec = 0;
+    for (const auto& r : preserved) {
+        if (r) {
+            records[nrec++] = *r;
+        }
     }
 
     // Architected register data, one block per thread that exists.

@@ -59,7 +59,12 @@ public:
 
     /// The SBE + hostboot work, with every vCPU stopped. `reload` lists what
     /// the reset reloads (firmware, kernel, initrd, FDT); no destination may
-    /// overlap it.
+    /// overlap it, another destination or its own source. A destination may
+    /// lie in another entry's source (a kernel boot memory past 768 MiB
+    /// holds skiboot's dump area): that entry is copied first, so every
+    /// source is preserved as it was when the CPUs stopped; entries that
+    /// would each have to go first are refused. The MDRT lists what was
+    /// preserved in table order.
     MpiplOutcome dump(GuestMemory& mem, std::span<const VcpuState> threads, std::span<const GuestRange> reload);
 
     /// After the reset reloaded the firmware image at `fw_load_addr`: writes

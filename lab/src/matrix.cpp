@@ -231,6 +231,19 @@ int run_matrix(const MatrixOptions& opt)
     // --resume: a cell whose report from an earlier run passed (or failed
     // only for a known reason) is taken as it is.
     size_t resumed = 0;
+    std::map<std::string, double> earlier_wall;   // cell id -> seconds, from the last matrix.json
+    if (opt.resume) {
+        std::ifstream f(out / "matrix.json");
+        const auto j = nlohmann::json::parse(f, nullptr, false);
+        if (j.is_object()) {
+            for (const auto& c : j.value("cells", nlohmann::json::array())) {
+                if (c.is_object() && c.value("wall_s", 0.0) > 0) {
+                    earlier_wall[fmt::format("{}.{}.{}", c.value("scenario", ""), c.value("machine", ""),
+                                             short_kernel(c.value("kernel", "")))] = c.value("wall_s", 0.0);
+                }
+            }
+        }
+    }
     for (auto& c : cells) {
         const fs::path report = out / "cells" / (c.id + ".json");
         if (!opt.resume || c.result.status == "n/a" || !fs::exists(report)) {
@@ -239,7 +252,11 @@ int run_matrix(const MatrixOptions& opt)
         Cell earlier = c;
         finish(earlier, report.string(), 0, 0);
         if (earlier.result.status == "pass" || earlier.result.status == "known") {
-            earlier.result.wall_s = earlier.result.report.value("phases_s", nlohmann::json::object()).value("total", 0.0);
+            const auto w = earlier_wall.find(c.id);
+            earlier.result.wall_s =
+                w != earlier_wall.end()
+                    ? w->second
+                    : earlier.result.report.value("phases_s", nlohmann::json::object()).value("total", 0.0);
             earlier.result.resumed = true;
             c = std::move(earlier);
             ++resumed;

@@ -50,14 +50,16 @@ struct KnownReason {
     std::string machine_prefix;       // "powernv", "pseries", "" for any
     std::string kernel;               // "linux-source-7.2", "" for any
     std::vector<std::string> checks;  // the failed checks it explains (all must be among them)
+    std::string detail_contains;      // and each of their details holds this, when set
     std::string reason;
 };
 
 /// The known reasons the matrix applies (matrix.cpp).
 const std::vector<KnownReason>& known_reasons();
 
-/// The cell's status from its report's failed checks: pass, fail, or known
-/// (every failed check explained by one known reason, set in `reason`).
+/// The cell's status from its report's failed checks ("name: detail"):
+/// pass, fail, or known (every failed check explained by one known reason,
+/// set in `reason`).
 std::string cell_status(const std::string& scenario, const std::string& machine, const std::string& kernel,
                         const std::vector<std::string>& failed_checks, std::string* reason);
 

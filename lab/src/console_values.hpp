@@ -30,8 +30,9 @@ ConsoleValue<uint64_t> last_value(const std::vector<std::string>& lines, const s
 
 /// CPUs the crashed kernel had online when it went down: the last
 /// "FADUMP-LAB: cpus-online 0-3,6" (the list format of
-/// /sys/devices/system/cpu/online) before "FADUMP-LAB: crashing" or
-/// "hanging" (a scenario may take CPUs offline or add some first).
+/// /sys/devices/system/cpu/online) before "FADUMP-LAB: crashing",
+/// "hanging" or "raising S0" (a scenario may take CPUs offline or add some
+/// first).
 ConsoleValue<unsigned> cpus_online(const std::vector<std::string>& lines);
 
 /// The same CPUs as a list of logical ids, in ascending order.

@@ -10,6 +10,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include "console_values.hpp"
 #include "elf_file.hpp"
@@ -87,6 +88,11 @@ GuestFacts guest_facts(const std::vector<std::string>& console_lines)
             f.lkdtm_lines.push_back(l.substr(from));
             continue;
         }
+        if (const auto p = l.find("fadump-lab: raising S0"); p != std::string::npos && !f.s0_line) {
+            const size_t from = p >= 2 && l.compare(p - 2, 2, "] ") == 0 ? l.rfind('[', p) : p;
+            f.s0_line = l.substr(from);
+            continue;
+        }
         std::smatch m;
         // Console text is hostile: a number past 2^64 leaves the fact unset,
         // and the check that needs it fails by name.
@@ -143,6 +149,9 @@ std::vector<CrashBacktrace> parse_bt(const std::string& text)
             out.back().nip_symbol = m[1];
         } else if (std::regex_search(l, m, lr_sym)) {
             out.back().lr_symbol = m[1];
+        } else if (const std::string_view ctx = ": Task is running in OPAL (firmware) context";
+                   l.size() > ctx.size() && l.compare(l.size() - ctx.size(), ctx.size(), ctx) == 0) {
+            out.back().opal_context = true;
         } else if (l == "cannot find the stack info.") {
             out.back().stack_unknown = true;
         } else if (l.rfind("bt: cannot determine NT_PRSTATUS ELF note for active task: ", 0) == 0) {
@@ -266,7 +275,7 @@ std::vector<std::string> offline_no_note_lines(const std::vector<CrashBacktrace>
 
 Judgement judge_bt(const std::vector<CrashBacktrace>& bts_in, const std::string& bt_text, unsigned cpus,
                    const GuestFacts& facts, const std::vector<std::string>& hang_frames,
-                   const std::vector<unsigned>& online)
+                   const std::vector<unsigned>& online, bool firmware_initiated)
 {
     const auto excused = offline_no_note_lines(bts_in, online);
     for (const auto& l : split_lines(bt_text)) {
@@ -295,7 +304,8 @@ Judgement judge_bt(const std::vector<CrashBacktrace>& bts_in, const std::string&
         }
         // Stopped inside OPAL: the NIP is skiboot's (real mode, no kernel
         // symbol) and the kernel's return point from OPAL is in LR.
-        const bool in_opal = b.nip_symbol.empty() && (b.nip >> 60) == 0 && b.lr_symbol == "opal_return";
+        const bool in_opal =
+            b.nip_symbol.empty() && (b.nip >> 60) == 0 && (b.lr_symbol == "opal_return" || b.opal_context);
         // On an IRQ/softirq stack: crash's ppc64 unwinder knows IRQ stacks
         // only through `struct irq_ctx`, which ppc64 kernels no longer have,
         // and says "cannot find the stack info." (ppc64.c). The registers
@@ -312,7 +322,9 @@ Judgement judge_bt(const std::vector<CrashBacktrace>& bts_in, const std::string&
                                        b.nip_symbol.empty() ? "?" : b.nip_symbol,
                                        b.lr_symbol.empty() ? "?" : b.lr_symbol)};
         }
-        where += fmt::format("(stopped in OPAL: NIP {:#x}, LR opal_return, no kernel frames)", b.nip);
+        where += b.lr_symbol == "opal_return"
+                     ? fmt::format("(stopped in OPAL: NIP {:#x}, LR opal_return, no kernel frames)", b.nip)
+                     : fmt::format("(stopped in OPAL: NIP {:#x}, crash: running in OPAL context)", b.nip);
     }
     if (bts.size() != cpus || on.size() != cpus) {
         return {false, fmt::format("{} backtraces on {} distinct CPUs for {} online CPUs: {}", bts.size(), on.size(),
@@ -348,6 +360,28 @@ Judgement judge_bt(const std::vector<CrashBacktrace>& bts_in, const std::string&
         return {true, fmt::format("{}; every CPU shows {}", where, want)};
     }
     const auto* crasher = facts.task("crasher");
+    if (firmware_initiated) {
+        const auto* writer = facts.task("s0-writer");
+        for (const auto& b : bts) {
+            const bool panicked = std::find(b.frames.begin(), b.frames.end(), "panic") != b.frames.end() ||
+                                  std::find(b.frames.begin(), b.frames.end(), "vpanic") != b.frames.end();
+            if (panicked) {
+                return {false, fmt::format("CPU {} pid {} went through panic, but S0 (no panic) stopped the kernel: {}",
+                                           b.cpu, b.pid, where)};
+            }
+        }
+        if (writer == nullptr) {
+            return {false, "the console names no S0 writer (FADUMP-LAB: task s0-writer ...)"};
+        }
+        for (const auto& b : bts) {
+            if (b.pid == writer->pid && b.command == writer->comm && b.opal_context) {
+                return {true, fmt::format("{}; no panic: the S0 writer pid {} \"{}\" on CPU {}", where, b.pid,
+                                          b.command, b.cpu)};
+            }
+        }
+        return {false, fmt::format("no CPU runs the S0 writer pid {} \"{}\" in OPAL context (its XSCOM write): {}",
+                                   writer->pid, writer->comm, where)};
+    }
     std::vector<const CrashBacktrace*> through;
     for (const auto& b : bts) {
         auto has = [&](const char* f) { return std::find(b.frames.begin(), b.frames.end(), f) != b.frames.end(); };
@@ -378,8 +412,16 @@ Judgement judge_bt(const std::vector<CrashBacktrace>& bts_in, const std::string&
                               crasher ? " (the crasher the guest named)" : "", chain)};
 }
 
-Judgement judge_log(const std::string& log_text, const GuestFacts& facts, bool hang)
+Judgement judge_log(const std::string& log_text, const GuestFacts& facts, bool hang, bool firmware_initiated)
 {
+    if (firmware_initiated) {
+        if (!facts.s0_line) {
+            return {false, "the console showed no \"fadump-lab: raising S0\" kernel line"};
+        }
+        const auto log = split_lines(log_text);
+        const bool ok = std::find(log.begin(), log.end(), *facts.s0_line) != log.end();
+        return {ok, (ok ? "log holds the console's \"" : "log lacks the console's \"") + *facts.s0_line + "\""};
+    }
     if (hang) {
         if (facts.lkdtm_lines.empty()) {
             return {false, "the console showed no \"lkdtm: Performing direct entry\" line"};
@@ -416,10 +458,10 @@ Judgement judge_ps(const std::vector<CrashTask>& tasks, const GuestFacts& facts)
     bool goer = false;   // a task that took the kernel down: the crasher or a hanger
     for (const auto& t : facts.tasks) {
         wanted.push_back(&t);
-        goer = goer || t.role == "crasher" || t.role == "hanger";
+        goer = goer || t.role == "crasher" || t.role == "hanger" || t.role == "s0-writer";
     }
     if (init == nullptr || !goer) {
-        return {false, "the console names no init and crasher (or hanger) task (FADUMP-LAB: task ...)"};
+        return {false, "the console names no init and crasher (hanger, S0 writer) task (FADUMP-LAB: task ...)"};
     }
     std::string detail = fmt::format("{} tasks", tasks.size());
     for (const auto* want : wanted) {
@@ -566,7 +608,8 @@ std::vector<std::string> check_crash(const CrashInput& in, Report& r)
         }
         return std::vector<std::string>(in.extra_commands.size());
     }
-    auto bt = judge_bt(bts, outputs[0], in.cpus, in.facts.value_or(GuestFacts{}), in.hang_frames, in.online_cpus);
+    auto bt = judge_bt(bts, outputs[0], in.cpus, in.facts.value_or(GuestFacts{}), in.hang_frames, in.online_cpus,
+                       in.firmware_initiated);
     if (!notes_map_to_online_cpus(in.notes, in.online_cpus)) {
         bt = {false, fmt::format("the dump has {} NT_PRSTATUS notes for {} online CPUs: crash assigns notes to online "
                                  "CPUs in order, so its backtraces after the first offline CPU use another "
@@ -581,7 +624,7 @@ std::vector<std::string> check_crash(const CrashInput& in, Report& r)
         r.skip(in.name + ".kmem", why);
         return extra;
     }
-    const auto log = judge_log(outputs[1], *in.facts, !in.hang_frames.empty());
+    const auto log = judge_log(outputs[1], *in.facts, !in.hang_frames.empty(), in.firmware_initiated);
     r.expect(in.name + ".log", log.ok, log.detail);
     const auto ps = judge_ps(parse_ps(outputs[2]), *in.facts);
     r.expect(in.name + ".ps", ps.ok, ps.detail);

@@ -32,6 +32,9 @@ struct GuestFacts {
     /// LKDTM's "lkdtm: Performing direct entry ..." lines with their time
     /// stamps: one per CPU a scenario hung (no panic line then).
     std::vector<std::string> lkdtm_lines;
+    /// The lab's "fadump-lab: raising S0 ..." kernel log line (written to
+    /// /dev/kmsg before the S0) with its time stamp.
+    std::optional<std::string> s0_line;
 
     [[nodiscard]] const Task* task(const std::string& role) const;
 };
@@ -53,6 +56,9 @@ struct CrashBacktrace {
     std::string nip_symbol;            // "crash_fadump+552"; empty outside the kernel
     std::string lr_symbol;             // "opal_return"
     bool stack_unknown = false;        // crash said "cannot find the stack info."
+    /// crash said "ADDR: Task is running in OPAL (firmware) context" (its
+    /// NIP lies in OPAL's image).
+    bool opal_context = false;
     /// crash's "bt: cannot determine NT_PRSTATUS ELF note for active task:
     /// ADDR" in this block (the CPU has no note), verbatim.
     std::string no_note_line;
@@ -96,12 +102,16 @@ Judgement judge_open(int exit_code, const std::string& session, const std::vecto
 /// firmware stopped inside an OPAL call (PowerNV) has no kernel frames for
 /// crash to unwind: its block passes without frames only when its NIP is a
 /// real-mode address outside the kernel and its LR the kernel's
-/// opal_return, and it is not the crashing one. Neither has a CPU caught on
+/// opal_return or crash itself says the task runs in OPAL context (deeper
+/// in skiboot, LR is skiboot's too), and it is not the crashing one. Neither has a CPU caught on
 /// its IRQ or softirq stack, which crash's ppc64 unwinder cannot find on
 /// current kernels ("cannot find the stack info."): it passes without
 /// frames when crash still symbolises its NIP and LR in the kernel.
 /// With `hang_frames` (a host NMI ended a hang, no sysrq): every CPU's
 /// backtrace holds each of those frames instead ("a|b": either).
+/// With `firmware_initiated` (the SBE's S0, no panic): no backtrace goes
+/// through a panic, and the task that wrote S0 (the guest's "s0-writer")
+/// is on a CPU, stopped inside OPAL's XSCOM write.
 /// A CPU that was offline (not in `online`, when given) and is shown
 /// anyway with its idle task (swapper/N) and no note is not counted: the
 /// kernel writes notes for online CPUs only (rtas-fadump.c / opal-fadump.c
@@ -109,7 +119,7 @@ Judgement judge_open(int exit_code, const std::string& session, const std::vecto
 /// the highest online one.
 Judgement judge_bt(const std::vector<CrashBacktrace>& bts, const std::string& bt_text, unsigned cpus,
                    const GuestFacts& facts, const std::vector<std::string>& hang_frames = {},
-                   const std::vector<unsigned>& online = {});
+                   const std::vector<unsigned>& online = {}, bool firmware_initiated = false);
 
 /// Whether crash can give each of `notes` NT_PRSTATUS notes to its CPU:
 /// crash hands them to the online CPUs in order (netdump.c
@@ -124,11 +134,14 @@ std::vector<std::string> offline_no_note_lines(const std::vector<CrashBacktrace>
                                                const std::vector<unsigned>& online);
 
 /// crash.log: `log` holds the panic line the console showed, time stamp
-/// and all; for a hang (`hang` true), every LKDTM line the console showed.
-Judgement judge_log(const std::string& log_text, const GuestFacts& facts, bool hang = false);
+/// and all; for a hang (`hang` true), every LKDTM line the console showed;
+/// for the SBE's S0 (`firmware_initiated`), the lab's "raising S0" line.
+Judgement judge_log(const std::string& log_text, const GuestFacts& facts, bool hang = false,
+                    bool firmware_initiated = false);
 
 /// crash.ps: every task the guest named is in `ps` with its pid and comm;
-/// the crasher, and each hanger, is active (">", RU) and a child of init.
+/// the crasher, each hanger and the S0 writer are active (">", RU) and
+/// children of init.
 Judgement judge_ps(const std::vector<CrashTask>& tasks, const GuestFacts& facts);
 
 /// crash.kmem: kmem -i's total memory (pages x `page_size`, the kernel's
@@ -178,6 +191,7 @@ struct CrashInput {
     double timeout_s = 600;
     std::string name = "crash";   // prefix of the checks and of the phase
     std::vector<std::string> hang_frames;   // the kernel was hung, not crashed: frames each CPU shows (judge_bt)
+    bool firmware_initiated = false;        // the SBE's S0, no panic (judge_bt, judge_log)
     std::vector<unsigned> online_cpus;   // logical ids online at the crash (empty: unknown)
     size_t notes = 0;                    // NT_PRSTATUS notes in the dump (0: unknown)
     /// More commands to run in the same session ("kmem -p"): their output

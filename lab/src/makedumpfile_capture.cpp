@@ -198,6 +198,7 @@ void check_makedumpfile_capture(const MakedumpfileInput& in, Report& r)
     const fs::path lzo = dir / "vmcore.lzo";
     CrashInput ci;
     ci.hang_frames = in.hang_frames;
+    ci.firmware_initiated = in.firmware_initiated;
     ci.vmcore = lzo.string();
     ci.vmlinux = in.vmlinux;
     ci.out_dir = (fs::path(in.out_dir) / "makedumpfile-crash").string();

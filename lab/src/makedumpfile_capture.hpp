@@ -60,6 +60,7 @@ struct MakedumpfileInput {
     std::optional<std::string> crash;  // scripts/fetch-crash's wrapper
     std::string crash_error;
     std::vector<std::string> hang_frames;   // a hang ended by the host's NMI (crash_checks.hpp judge_bt)
+    bool firmware_initiated = false;        // the SBE's S0, no panic (judge_bt, judge_log)
 };
 
 /// Runs crash on a filtered dump (`ci`: vmcore, vmlinux, out_dir, name,

@@ -398,6 +398,12 @@ int run_cycle(const RunOptions& opt, Report& r)
                 r.pass("guest.crash", fmt::format("QMP inject-nmi sent {:.2f} s after QEMU start", *t_crash));
             }
         }
+    } else if (going && sc->trigger == Trigger::SbeS0) {
+        progress("raising S0 on every chip's SBE from the guest (putscom 0x50008)");
+        t_crash = phase("sbe_s0", {"FADUMP-LAB: raising S0"}, {"FADUMP-LAB: sbe-s0 failed", "qemu-system-ppc64:"});
+        if (t_crash) {
+            r.pass("guest.crash", first_line(last_line_with(child->lines(), "FADUMP-LAB: raising S0")));
+        }
     } else if (going) {
         progress(t_reg ? "fadump registered; crashing the guest" : "crashing the guest (fadump not registered)");
         t_crash = phase("crash", {"sysrq: Trigger a crash"}, {"FADUMP-LAB: not-registered", "qemu-system-ppc64:"});
@@ -406,7 +412,7 @@ int run_cycle(const RunOptions& opt, Report& r)
     // The boots after the crash, as the scenario expects them.
     const auto& boots = sc->boots_after_crash(opt.machine);
     std::vector<std::string> boots_seen = {"crash"};
-    std::optional<double> t_capture, t_ready, t_copied, t_plain;
+    std::optional<double> t_capture, t_ready, t_copied, t_plain, t_opal_only;
     going = t_crash.has_value();
     // A kernel that panics unregistered calls ibm,os-term, which QEMU
     // reports on its stderr ("qemu-system-ppc64: OS terminated: ..."):
@@ -425,7 +431,15 @@ int run_cycle(const RunOptions& opt, Report& r)
             const auto t_boot =
                 phase((which + "_kernel").c_str(), {"Linux version"}, with_qemu_error({"reboot: Power down"}));
             going = t_boot.has_value();
-            if (going && kind == Boot::CaptureCrash) {
+            if (going && kind == Boot::OpalCore) {
+                t_opal_only = phase(which.c_str(), {"FADUMP-LAB: opalcore only"},
+                                    with_qemu_error({"FADUMP-LAB: capture vmcore_size=", "FADUMP-LAB: plain boot"}));
+                going = t_opal_only.has_value();
+                if (going) {
+                    r.pass("guest." + which,
+                           "the kernel booted after an MPIPL with no kernel dump, only the OPAL core");
+                }
+            } else if (going && kind == Boot::CaptureCrash) {
                 going = phase(which.c_str(), {"FADUMP-LAB: capture crashing"},
                               with_qemu_error({"FADUMP-LAB: capture vmcore_size=", "FADUMP-LAB: plain boot"}))
                             .has_value();
@@ -485,9 +499,17 @@ int run_cycle(const RunOptions& opt, Report& r)
     }
     uint64_t vmcore_size = t_ready ? last_value(child->lines(), "vmcore_size=").value.value_or(0) : 0;
     std::optional<double> t_opal;
-    if (t_copied && pnv) {
+    if ((t_copied || t_opal_only) && pnv) {
         t_opal = phase("opalcore_copied", {"FADUMP-LAB: opalcore copied"},
-                       {"FADUMP-LAB: opalcore copy-failed", "FADUMP-LAB: released"});
+                       {"FADUMP-LAB: opalcore copy-failed", "FADUMP-LAB: released", "FADUMP-LAB: opalcore released"});
+    }
+    if (t_opal && t_opal_only) {
+        const bool ok =
+            phase("opalcore_released", {"FADUMP-LAB: opalcore released"}, {"FADUMP-LAB: opalcore release-failed"})
+                .has_value();
+        if (ok) {
+            r.pass("guest.opalcore_released", "/sys/firmware/opal/mpipl/release_core accepted");
+        }
     }
     if (stop_signal() != 0) {
         progress(fmt::format("{}: stopping QEMU (SIGTERM, SIGKILL after {} s)", signal_name(stop_signal()),
@@ -505,7 +527,7 @@ int run_cycle(const RunOptions& opt, Report& r)
                                       at, opt.stop_grace_s, took));
     }
     int status = 0;
-    if (!child->wait_exit(t_copied || t_plain ? opt.timeout_s : 0, &status)) {
+    if (!child->wait_exit(t_copied || t_plain || t_opal_only ? opt.timeout_s : 0, &status)) {
         r.fail("qemu.exit", "QEMU did not power off");
     }
     if (!child->stop(opt.stop_grace_s)) {
@@ -639,6 +661,7 @@ int run_cycle(const RunOptions& opt, Report& r)
         m.vmlinux = a.vmlinux;
         m.ram_bytes = *mem;
         m.hang_frames = sc->hang_frames;
+        m.firmware_initiated = sc->trigger == Trigger::SbeS0;
         m.cpus = online_v.value ? online_v.value : cpus;
         m.facts = guest_facts(child->lines());
         m.truth = truth_json ? &*truth_json : nullptr;
@@ -680,6 +703,7 @@ int run_cycle(const RunOptions& opt, Report& r)
         in.ram_bytes = *mem;
         in.hang_function = sc->hang_function;
         in.hang_frames = sc->hang_frames;
+        in.firmware_initiated = sc->trigger == Trigger::SbeS0;
         if (sc->added_ram_bytes != 0) {
             // QEMU places DIMMs at the device memory base: on pseries the
             // first DIMM right after the boot RAM (spapr's device memory

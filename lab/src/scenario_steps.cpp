@@ -40,7 +40,7 @@ std::string write_scenario_initrd(const Scenario& s, const std::string& base, co
         std::ofstream env(root / "scenario" / "env");
         env << "SCENARIO=" << quoted(s.name) << "\n"
             << "REGISTER=" << (s.fadump_arg.empty() ? 0 : 1) << "\n"
-            << "TRIGGER=" << (s.trigger == Trigger::HostNmi ? "hang" : "sysrq") << "\n"
+            << "TRIGGER=" << trigger_name(s.trigger) << "\n"
             << "CAPTURE_CRASH=" << (s.capture_crash ? 1 : 0) << "\n";
         std::ofstream(root / "scenario" / "before-crash") << s.before_crash;
         if (!env) {

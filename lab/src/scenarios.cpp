@@ -168,6 +168,48 @@ std::vector<Scenario> make()
                  .hang_function = "lkdtm_HARDLOCKUP",
                  .hang_frames = {"direct_entry", "lkdtm_HARDLOCKUP|system_reset_exception"}});
 
+    s.push_back({.name = "sbe-s0",
+                 .summary = "the SBE's S0 interrupt raised directly (op-test's SBECrash_MPIPL: putscom 0x50008 on "
+                            "every chip) with fadump registered: an MPIPL no panic started; every thread's registers "
+                            "are the firmware's",
+                 .pseries = false,
+                 .trigger = Trigger::SbeS0,
+                 .expect = {{.name = "s0_started_mpipl",
+                             .regex = "pnv_mpipl_s0 chip \\d+ starts MPIPL 1",
+                             .why = "the SBE saw S0 and started the MPIPL",
+                             .platform_trace = true},
+                            {.name = "mpipl_boot",
+                             .regex = "pnv_mpipl_reset mpipl-boot 1",
+                             .why = "the machine booted again with mpipl-boot",
+                             .platform_trace = true}},
+                 .outcome_note = "a firmware-initiated dump: the kernel never panicked, so its crash info names no "
+                                 "crashing CPU and opal-fadump.c takes every thread's registers from the SBE's "
+                                 "architected register data; the thread that wrote S0 is inside OPAL (skiboot's "
+                                 "xscom write)"});
+
+    s.push_back({.name = "sbe-s0-unregistered",
+                 .summary = "S0 raised with no kernel registered (fadump off): the MPIPL still preserves skiboot's "
+                            "own region; the next kernel finds no kernel dump but the OPAL core, which is proven",
+                 .pseries = false,
+                 .fadump_arg = "",
+                 // Two chips: S0 goes to the secondary first, as op-test does.
+                 .smp = "2,sockets=2,cores=1,threads=1",
+                 .trigger = Trigger::SbeS0,
+                 .powernv_boots = {Boot::OpalCore},
+                 .expect = {{.name = "s0_started_mpipl",
+                             .regex = "pnv_mpipl_s0 chip 1 starts MPIPL 1",
+                             .why = "skiboot stashed its base in both SBEs at boot, so the first S0 (the secondary "
+                                    "chip's) starts an MPIPL with or without a kernel registration (skiboot "
+                                    "registers its own region itself)",
+                             .platform_trace = true},
+                            {.name = "no_kernel_metadata",
+                             .boot = 1,
+                             .regex = "Failed to get Kernel metadata",
+                             .why = "the kernel saw mpipl-boot but no kernel registration (tag KERNEL 0): no vmcore"}},
+                 .outcome_note = "with no kernel registered the SBE and hostboot still do the MPIPL skiboot asked "
+                                 "for at boot (its stash); skiboot's own region is the whole dump, exported as "
+                                 "/sys/firmware/opal/mpipl/core, and the kernel boots without /proc/vmcore"});
+
     s.push_back({.name = "disabled",
                  .summary = "fadump not enabled: the crash reboots normally (panic=1), no dump appears, nothing is "
                             "preserved",
@@ -241,6 +283,21 @@ const char* to_string(Boot b)
             return "capture";
         case Boot::Plain:
             return "plain";
+        case Boot::OpalCore:
+            return "opalcore";
+    }
+    return "?";
+}
+
+const char* trigger_name(Trigger t)
+{
+    switch (t) {
+        case Trigger::Sysrq:
+            return "sysrq";
+        case Trigger::HostNmi:
+            return "hang";
+        case Trigger::SbeS0:
+            return "sbe-s0";
     }
     return "?";
 }

@@ -20,12 +20,18 @@ enum class Boot {
     CaptureCrash,  // a capture kernel (/proc/vmcore present) that crashes before it releases the dump
     Capture,       // a capture kernel that saves the vmcore and releases it: the dump is proven
     Plain,         // a kernel that finds no dump and powers off
+    OpalCore,      // PowerNV: no kernel dump, only skiboot's own (the OPAL core): saved, released, proven
 };
 
 /// How the first kernel goes down.
 enum class Trigger {
     Sysrq,    // echo c > /proc/sysrq-trigger from a child shell of /init
     HostNmi,  // every CPU hangs with interrupts off (LKDTM HARDLOCKUP); the host sends QMP inject-nmi
+    /// PowerNV: the OS writes S0 to every chip's SBE control register
+    /// (XSCOM 0x50008) through /sys/kernel/debug/powerpc/scom, secondary
+    /// chips first: op-test's SBECrash_MPIPL with skiboot's putscom. No
+    /// panic: a firmware-initiated dump (the kernel's crashing CPU unknown).
+    SbeS0,
 };
 
 /// A console expectation: a line matching `regex` (ECMAScript) on boot
@@ -96,5 +102,8 @@ const std::vector<Scenario>& scenarios();
 const Scenario* find_scenario(const std::string& name);
 
 const char* to_string(Boot b);
+
+/// The trigger as /init's TRIGGER knows it: sysrq, hang, sbe-s0.
+const char* trigger_name(Trigger t);
 
 }  // namespace lab

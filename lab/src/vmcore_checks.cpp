@@ -274,6 +274,17 @@ void check_gdb(const CheckInput& in, const ElfFile& core, const std::vector<Note
                                &out, 300);
     std::filesystem::remove(scratch, ec);
     std::ofstream(in.scratch_dir + "/gdb-backtrace.txt") << out;
+    if (in.firmware_initiated) {
+        // S0: no thread crashed; gdb must still read every thread.
+        const bool ok = rc == 0 && out.find("sysrq_handle_crash") == std::string::npos &&
+                        out.find("Thread " + std::to_string(prstatus.size()) + " ") != std::string::npos;
+        r.expect("gdb.backtrace", ok,
+                 ok ? fmt::format("gdb-multiarch unwinds {} threads, none through a panic", prstatus.size())
+                    : fmt::format("gdb exit {}; not {} threads, or one through sysrq_handle_crash (see "
+                                  "gdb-backtrace.txt)",
+                                  rc, prstatus.size()));
+        return;
+    }
     if (!in.hang_function.empty()) {
         // A hang: the crashing thread's note is where it hung.
         const bool ok = rc == 0 && out.find(" " + in.hang_function + " ") != std::string::npos;
@@ -490,7 +501,18 @@ void check_vmcore(const CheckInput& in, Report& r)
             detail += fmt::format("cpu{}: nip {} lr {}; ", i, nip, lr);
         }
         bool ok = in_path >= 1;
-        if (!in.hang_function.empty()) {
+        if (in.firmware_initiated) {
+            // No crashing CPU: the kernel's crash info says unknown and
+            // opal-fadump.c takes every thread's registers from the
+            // firmware. The CPU that wrote S0 was inside OPAL (real mode).
+            const bool writer_in_opal =
+                crash_idx && *crash_idx < cpus.size() && (cpus[*crash_idx].reg["pc"] >> 60) == 0;
+            ok = in_path == 0 && writer_in_opal;
+            detail = fmt::format(
+                "no CPU in the panic path expected (S0), {} found; the S0 writer, CPU {}, inside "
+                "OPAL: {}; {}",
+                in_path, crash_idx ? std::to_string(*crash_idx) : "?", writer_in_opal ? "yes" : "no", detail);
+        } else if (!in.hang_function.empty()) {
             // The NMI's system reset handed crash_fadump the registers it
             // interrupted: the crashing CPU was where it hung.
             ok = crash_idx && *crash_idx < cpus.size() &&
@@ -518,7 +540,8 @@ void check_vmcore(const CheckInput& in, Report& r)
         }
     } else {
         try {
-            check_registers(*truth, cpus, crash_idx, note_of, r);
+            // After S0 every note is the firmware's: the writer's too.
+            check_registers(*truth, cpus, in.firmware_initiated ? std::nullopt : crash_idx, note_of, r);
         } catch (const std::exception& e) {
             r.fail("registers.match_ground_truth", std::string("malformed ground truth: ") + e.what());
         }
@@ -595,6 +618,7 @@ void check_vmcore(const CheckInput& in, Report& r)
     ci.ram_bytes = in.ram_bytes;
     ci.facts = in.guest;
     ci.hang_frames = in.hang_frames;
+    ci.firmware_initiated = in.firmware_initiated;
     ci.online_cpus = in.online_cpus;
     ci.notes = prstatus.size();
     ci.kernel_has_modules = kernel_has_modules(in.vmlinux);

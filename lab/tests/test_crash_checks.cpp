@@ -405,6 +405,51 @@ TEST(CrashHang, EveryCpuWhereItHung)
     EXPECT_TRUE(ps.ok) << ps.detail;
 }
 
+// crash 9.0.2 on a powernv10 dump the SBE's S0 started (sbe-s0 scenario):
+// no panic; CPU 0 runs the S0 writer (dd) inside skiboot's XSCOM write
+// (crash: "Task is running in OPAL (firmware) context", R3 the XSCOM
+// address of 0x50008, R5 the S0 bit), CPU 1 idles.
+TEST(CrashSbeS0, NoPanicTheWriterInOpal)
+{
+    const std::string bt = data("bt_a.txt", "powernv10-sbe-s0");
+    const auto facts = lab::guest_facts(lines(data("console.log", "powernv10-sbe-s0")));
+    EXPECT_FALSE(facts.panic_line);
+    ASSERT_TRUE(facts.s0_line);
+    EXPECT_EQ(*facts.s0_line, "[    2.550850] fadump-lab: raising S0 on chips 00000000");
+    ASSERT_TRUE(facts.task("s0-writer"));
+    const auto bts = lab::parse_bt(bt);
+    ASSERT_EQ(bts.size(), 2u);
+    EXPECT_TRUE(bts[0].opal_context);
+    EXPECT_FALSE(bts[1].opal_context);
+    const auto j = lab::judge_bt(bts, bt, 2, facts, {}, {}, true);
+    EXPECT_TRUE(j.ok) << j.detail;
+    // As a sysrq crash it fails (nothing panicked); without crash's OPAL
+    // context line the writer has no frames and fails; another task as the
+    // writer fails; a backtrace through panic fails.
+    EXPECT_FALSE(lab::judge_bt(bts, bt, 2, facts).ok);
+    const std::string no_ctx = drop_lines(bt, "Task is running in OPAL");
+    EXPECT_FALSE(lab::judge_bt(lab::parse_bt(no_ctx), no_ctx, 2, facts, {}, {}, true).ok);
+    auto other = facts;
+    for (auto& t : other.tasks) {
+        if (t.role == "s0-writer") {
+            t.pid = 76;
+        }
+    }
+    EXPECT_FALSE(lab::judge_bt(bts, bt, 2, other, {}, {}, true).ok);
+    const std::string panicked = mutate(bt, "#4 [c00000000130fe70] do_idle", "#4 [c00000000130fe70] panic");
+    EXPECT_FALSE(lab::judge_bt(lab::parse_bt(panicked), panicked, 2, facts, {}, {}, true).ok);
+    // log: the lab's kernel line, time stamp and all.
+    const std::string log = data("log.txt", "powernv10-sbe-s0");
+    EXPECT_TRUE(lab::judge_log(log, facts, false, true).ok) << lab::judge_log(log, facts, false, true).detail;
+    EXPECT_FALSE(lab::judge_log(log, facts).ok);
+    auto shifted = facts;
+    (*shifted.s0_line)[5] = (*shifted.s0_line)[5] == '9' ? '8' : '9';
+    EXPECT_FALSE(lab::judge_log(log, shifted, false, true).ok);
+    // ps: init and the writer, active on its CPU.
+    const auto ps = lab::judge_ps(lab::parse_ps(data("ps.txt", "powernv10-sbe-s0")), facts);
+    EXPECT_TRUE(ps.ok) << ps.detail;
+}
+
 TEST(CrashNotes, MapToOnlineCpusOnlyOneForOne)
 {
     EXPECT_TRUE(lab::notes_map_to_online_cpus(2, {0, 2}));       // pseries smt: notes for online CPUs

@@ -62,11 +62,16 @@ TEST(Scenarios, TableIsWellFormed)
         EXPECT_TRUE(s.page_size == "64k" || s.page_size == "4k") << s.name;
         for (const auto* boots : {&s.pseries_boots, &s.powernv_boots}) {
             ASSERT_FALSE(boots->empty()) << s.name;
-            // The last boot ends the run: a capture (the dump is proven) or
-            // a plain boot (no dump); a capture is always the last.
-            EXPECT_TRUE(boots->back() == lab::Boot::Capture || boots->back() == lab::Boot::Plain) << s.name;
+            // The last boot ends the run: a capture (the dump is proven), a
+            // plain boot (no dump) or, PowerNV only, the OPAL core alone; a
+            // capture or an OPAL core is always the last.
+            EXPECT_TRUE(boots->back() == lab::Boot::Capture || boots->back() == lab::Boot::Plain ||
+                        boots->back() == lab::Boot::OpalCore)
+                << s.name;
+            EXPECT_TRUE(boots->back() != lab::Boot::OpalCore || (boots == &s.powernv_boots && !s.pseries)) << s.name;
             for (size_t i = 0; i + 1 < boots->size(); ++i) {
                 EXPECT_NE((*boots)[i], lab::Boot::Capture) << s.name;
+                EXPECT_NE((*boots)[i], lab::Boot::OpalCore) << s.name;
                 EXPECT_NE((*boots)[i], lab::Boot::Crash) << s.name;
             }
         }

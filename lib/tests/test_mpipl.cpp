@@ -260,17 +260,40 @@ TEST_F(MpiplTest, EveryThreadThatExistsIsSavedOrTheBootIsRefused)
     EXPECT_EQ(g.get<uint64_t>(REGS), 0u);
 }
 
-TEST_F(MpiplTest, NoKernelRangeMeansNoMpiplBoot)
+// S0 with no kernel registered (op-test's SBECrash_MPIPL on a kernel
+// without fadump, or a skiboot assert): skiboot's own range is preserved
+// and the next boot is an MPIPL boot, whose kernel exports the OPAL core.
+TEST_F(MpiplTest, OnlySkibootsOwnRangeIsStillAnMpiplBoot)
 {
     entry(MDST_OFF, 0, BASE, REGION_OPAL_MEMORY, 0x1000);
     entry(MDDT_OFF, 0, OPAL_DEST, REGION_OPAL_MEMORY, 0x1000);
+    g.fill_pattern(BASE, 0x1000, 7);
+    const std::vector<std::byte> opal(g.at(BASE), g.at(BASE + 0x1000));
     ProcDumpArea p{};
     p.alloc_addr = REGS;
     p.alloc_size = 0x100000;
     g.put(BASE + PROC_DUMP_AREA_OFF, p);
     ASSERT_TRUE(start());
     auto t = threads(1);
-    EXPECT_FALSE(mp.dump(g, t, {}).mpipl_boot);
+    const MpiplOutcome out = mp.dump(g, t, {});
+    EXPECT_TRUE(out.mpipl_boot) << out.problems;
+    EXPECT_EQ(out.ranges_ok, 1u);
+    EXPECT_TRUE(out.problems.empty()) << out.problems;
+    EXPECT_EQ(std::memcmp(g.at(OPAL_DEST), opal.data(), opal.size()), 0);
+    EXPECT_TRUE(mp.reset(g, 0));
+}
+
+TEST_F(MpiplTest, AnEmptyMdstMeansNoMpiplBoot)
+{
+    ProcDumpArea p{};
+    p.alloc_addr = REGS;
+    p.alloc_size = 0x100000;
+    g.put(BASE + PROC_DUMP_AREA_OFF, p);
+    ASSERT_TRUE(start());
+    auto t = threads(1);
+    const MpiplOutcome out = mp.dump(g, t, {});
+    EXPECT_FALSE(out.mpipl_boot);
+    EXPECT_NE(out.problems.find("names no range"), std::string::npos) << out.problems;
 }
 
 TEST(MpiplCApi, FwLoadAreaIsBigEndianPairs)

@@ -295,13 +295,13 @@ MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, s
         note("writing the MDRT failed");
     }
 
-    bool any_kernel = false;
-    for (size_t i = 0; i < nrec; ++i) {
-        any_kernel = any_kernel || records[i].data_region >= REGION_KERNEL_FIRST;
-    }
-    out.mpipl_boot = regs_ok && mdrt_ok && out.kernel_ranges_failed == 0 && any_kernel;
-    if (!any_kernel && out.kernel_ranges_failed == 0) {
-        note("no kernel range was registered");
+    // No kernel range is no reason to refuse the boot: an MPIPL nobody
+    // registered a kernel for (S0 from the host, a skiboot assert) still
+    // preserves skiboot's own region, which the next kernel exports as the
+    // OPAL core. An empty MDST leaves nothing to boot for.
+    out.mpipl_boot = regs_ok && mdrt_ok && out.kernel_ranges_failed == 0 && nrec > 0;
+    if (nrec == 0 && out.ranges_failed == 0) {
+        note("the MDST names no range: nothing preserved");
     }
     if (out.mpipl_boot) {
         m_next_boot_mpipl = true;

@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <openssl/evp.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include <array>
 #include <stdexcept>
@@ -68,14 +68,15 @@ uint64_t parse_hex(const nlohmann::json& v)
     return *n;
 }
 
-std::string sha256_hex(const unsigned char* p, size_t n)
+std::string page_hash_hex(const unsigned char* p, size_t n)
 {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-    unsigned int len = 0;
-    EVP_Digest(p, n, md.data(), &len, EVP_sha256(), nullptr);
-    std::string s;
-    for (unsigned i = 0; i < len; ++i) {
-        s += fmt::format("{:02x}", md[i]);
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits(p, n));
+    static constexpr char DIGITS[] = "0123456789abcdef";
+    std::string s(PAGE_HASH_HEX, '0');
+    for (size_t i = 0; i < sizeof(c.digest); ++i) {
+        s[2 * i] = DIGITS[c.digest[i] >> 4];
+        s[2 * i + 1] = DIGITS[c.digest[i] & 0xF];
     }
     return s;
 }

@@ -1,5 +1,5 @@
 // Small shared readers for the dump checks: libkdumpfile's context as an
-// owned object, the ground truth's hex numbers and SHA-256 page hashes.
+// owned object, the ground truth's hex numbers and XXH3-128 page hashes.
 #pragma once
 
 #include <libkdumpfile/kdumpfile.h>
@@ -33,9 +33,12 @@ struct KdumpCtx {
 /// callers turn it into a failed check) when it is not one.
 uint64_t parse_hex(const nlohmann::json& v);
 
-/// SHA-256 of `n` bytes as 64 lowercase hex digits (the ground truth's
-/// page_sha256 entries).
-std::string sha256_hex(const unsigned char* p, size_t n);
+/// The ground truth's page hashes (version 2): XXH3-128 of a page in its
+/// canonical big-endian form, PAGE_HASH_HEX lowercase hex digits each, under
+/// PAGE_HASH_KEY.
+inline constexpr size_t PAGE_HASH_HEX = 32;
+inline constexpr const char* PAGE_HASH_KEY = "page_xxh3_128";
+std::string page_hash_hex(const unsigned char* p, size_t n);
 
 /// skiboot (PowerNV) ends the free region it hands to the OS with an 8-byte
 /// footer in the last bytes of RAM, written on every boot: true when the

@@ -261,7 +261,7 @@ void check_filtered_dump(const FilteredDumpInput& in, Report& r)
     if (in.truth != nullptr) {
         try {
             gt_page = in.truth->at("page_size").get<uint64_t>();
-            hashes = &in.truth->at("page_sha256").get_ref<const std::string&>();
+            hashes = &in.truth->at(PAGE_HASH_KEY).get_ref<const std::string&>();
             if (in.truth->contains("firmware_ranges")) {
                 for (const auto& fr : in.truth->at("firmware_ranges")) {
                     const uint64_t a = parse_hex(fr.at(0));
@@ -280,7 +280,7 @@ void check_filtered_dump(const FilteredDumpInput& in, Report& r)
     const bool compare = truth_error.empty();
     const std::string zero_hash = compare ? [&] {
         const std::vector<unsigned char> z(*gt_page, 0);
-        return sha256_hex(z.data(), z.size());
+        return page_hash_hex(z.data(), z.size());
     }() : std::string();
 
     // A 4 KiB piece is compared when /proc/vmcore held all of it.
@@ -333,11 +333,11 @@ void check_filtered_dump(const FilteredDumpInput& in, Report& r)
         PageVerdict v{phys, st == KDUMP_OK && len == page, compare, touches_vmcore(phys, page)};
         for (uint64_t sub = 0; compare && sub < page / *gt_page; ++sub) {
             const uint64_t idx = phys / *gt_page + sub;
-            if (idx >= hashes->size() / 64) {
+            if (idx >= hashes->size() / PAGE_HASH_HEX) {
                 v.zero = false;
                 break;
             }
-            const std::string want = hashes->substr(idx * 64, 64);
+            const std::string want = hashes->substr(idx * PAGE_HASH_HEX, PAGE_HASH_HEX);
             v.zero = v.zero && want == zero_hash;
             if (!in_vmcore(phys + sub * *gt_page, *gt_page)) {
                 not_held += v.kept ? 1 : 0;
@@ -346,7 +346,7 @@ void check_filtered_dump(const FilteredDumpInput& in, Report& r)
             if (v.kept) {
                 ++compared;
                 const unsigned char* bytes = buf.data() + sub * *gt_page;
-                if (sha256_hex(bytes, *gt_page) != want &&
+                if (page_hash_hex(bytes, *gt_page) != want &&
                     !(footer_allowed &&
                       only_skiboot_footer_differs(*in.truth, phys + sub * *gt_page, *gt_page, bytes, &tail_detail)) &&
                     differ++ == 0) {

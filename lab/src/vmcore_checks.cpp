@@ -109,7 +109,7 @@ void check_pt_load_hashes(const ElfFile& core, const nlohmann::json& truth, cons
     auto skiboot_footer_only = [&](uint64_t p, const unsigned char* bytes) {
         return allow_skiboot_footer && only_skiboot_footer_differs(truth, p, page, bytes, &tail_detail);
     };
-    const std::string& hashes = truth.at("page_sha256").get_ref<const std::string&>();
+    const std::string& hashes = truth.at(PAGE_HASH_KEY).get_ref<const std::string&>();
     uint64_t pages = 0;
     uint64_t bad = 0;
     uint64_t partial_bytes = 0;
@@ -149,7 +149,7 @@ void check_pt_load_hashes(const ElfFile& core, const nlohmann::json& truth, cons
             }
             const uint64_t off = seg.offset + (p - base);
             const uint64_t idx = p / page;
-            if (idx >= hashes.size() / 64) {
+            if (idx >= hashes.size() / PAGE_HASH_HEX) {
                 // Past the RAM the engine hashed: a DIMM plugged in while
                 // the guest ran is not in its ground truth; anything else
                 // has no business in the dump.
@@ -161,7 +161,7 @@ void check_pt_load_hashes(const ElfFile& core, const nlohmann::json& truth, cons
                 continue;
             }
             ++pages;
-            if (sha256_hex(core.data() + off, page) != hashes.substr(idx * 64, 64) &&
+            if (page_hash_hex(core.data() + off, page) != hashes.substr(idx * PAGE_HASH_HEX, PAGE_HASH_HEX) &&
                 !skiboot_footer_only(p, core.data() + off)) {
                 if (bad++ == 0) {
                     first_bad = fmt::format("{:#x}", p);

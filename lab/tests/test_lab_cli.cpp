@@ -35,7 +35,7 @@ TEST_F(LabCli, GarbledVmcoreinfoPagesizeIsAFailedCheckInAWrittenReport)
     core.vmcoreinfo = "OSRELEASE=6.1.0-test\nPAGESIZE=zz\n";
     core.write((m_dir / "vmcore").string());
     std::ofstream(m_dir / "truth.json")
-        << R"({"page_size": 4096, "page_sha256": "", "trigger_cpu_index": 0, "cpus": []})";
+        << R"({"page_size": 4096, "page_xxh3_128": "", "trigger_cpu_index": 0, "cpus": []})";
     m_lab = spawn({FADUMP_LAB_BINARY, "check", (m_dir / "vmcore").string(), "--vmlinux", (m_dir / "vmlinux").string(),
                    "--ground-truth", (m_dir / "truth.json").string(), "--report", report_path().string()});
     const auto status = wait_lab(60);

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "dump_access.hpp"
 #include "synthetic_core.hpp"
 #include "vmcore_checks.hpp"
 
@@ -25,7 +26,7 @@ protected:
         m_in.vmcore = (m_dir / "vmcore").string();
         m_in.vmlinux = (m_dir / "vmlinux").string();  // absent: vmlinux.symbols fails, nothing else needs it
         m_in.ground_truth = (m_dir / "truth.json").string();
-        truth(R"({"page_size": 4096, "page_sha256": "", "trigger_cpu_index": 0, "cpus": []})");
+        truth(R"({"page_size": 4096, "page_xxh3_128": "", "trigger_cpu_index": 0, "cpus": []})");
     }
     void TearDown() override { fs::remove_all(m_dir); }
 
@@ -93,8 +94,8 @@ TEST_F(VmcoreHostile, WrappingLoadOffsetIsNotReadPastTheFile)
         SyntheticCore core;
         core.load_offset_override = off;
         core.write(m_in.vmcore);
-        const std::string hashes(2 * 64, '0');
-        truth(R"({"page_size": 4096, "page_sha256": ")" + hashes + R"(", "trigger_cpu_index": 0, "cpus": []})");
+        const std::string hashes(2 * lab::PAGE_HASH_HEX, '0');
+        truth(R"({"page_size": 4096, "page_xxh3_128": ")" + hashes + R"(", "trigger_cpu_index": 0, "cpus": []})");
         lab::Report r;
         check_vmcore(m_in, r);
         EXPECT_EQ(verdict(r, "memory.pt_load_hashes"), lab::Verdict::Fail) << std::hex << off;
@@ -109,7 +110,7 @@ TEST_F(VmcoreHostile, WrappingLoadSizeIsNotReadPastTheFile)
     core.load_paddr = 0xFFFFFFFFFFFFE000ULL;
     core.load_filesz_override = 0x4000;  // paddr + filesz wraps
     core.write(m_in.vmcore);
-    truth(R"({"page_size": 4096, "page_sha256": "", "trigger_cpu_index": 0, "cpus": []})");
+    truth(R"({"page_size": 4096, "page_xxh3_128": "", "trigger_cpu_index": 0, "cpus": []})");
     lab::Report r;
     check_vmcore(m_in, r);
     EXPECT_EQ(verdict(r, "memory.pt_load_hashes"), lab::Verdict::Fail);
@@ -119,9 +120,9 @@ TEST_F(VmcoreHostile, MalformedGroundTruthIsAFailedCheck)
 {
     SyntheticCore().write(m_in.vmcore);
     for (const char* t : {R"({"trigger_cpu_index": "zero", "cpus": []})",
-                          R"({"page_size": 0, "page_sha256": "", "trigger_cpu_index": 0, "cpus": []})",
-                          R"({"page_size": 4096, "page_sha256": 7, "trigger_cpu_index": 0, "cpus": []})",
-                          R"({"page_size": 4096, "page_sha256": "", "trigger_cpu_index": 0,
+                          R"({"page_size": 0, "page_xxh3_128": "", "trigger_cpu_index": 0, "cpus": []})",
+                          R"({"page_size": 4096, "page_xxh3_128": 7, "trigger_cpu_index": 0, "cpus": []})",
+                          R"({"page_size": 4096, "page_xxh3_128": "", "trigger_cpu_index": 0,
                               "cpus": [{"cpu_index": 0, "logical_id": 1, "gpr": ["zz"]}]})",
                           R"([1, 2, 3])"}) {
         truth(t);

@@ -1,7 +1,7 @@
 #include "fadump/ground_truth.hpp"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
+#include <xxhash.h>
 
 #include <array>
 #include <chrono>
@@ -12,22 +12,27 @@ namespace {
 
 std::string hex(uint64_t v) { return fmt::format("0x{:x}", v); }
 
-void append_sha256(std::string& out, const std::byte* data, size_t len)
+void append_page_hash(std::string& out, const std::byte* data, size_t len)
 {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-    unsigned int mdlen = 0;
-    if (EVP_Digest(data, len, md.data(), &mdlen, EVP_sha256(), nullptr) != 1 || mdlen != 32) {
-        out.append(64, '-');
-        return;
-    }
-    static constexpr char DIGITS[] = "0123456789abcdef";
-    for (unsigned int i = 0; i < mdlen; ++i) {
-        out.push_back(DIGITS[md[i] >> 4]);
-        out.push_back(DIGITS[md[i] & 0xF]);
-    }
+    char hex[PAGE_HASH_HEX + 1];
+    page_hash_hex(data, len, hex);
+    out.append(hex, PAGE_HASH_HEX);
 }
 
 }  // namespace
+
+void page_hash_hex(const void* data, size_t len, char* out) noexcept
+{
+    // The canonical (big-endian) form: the same bytes on every host.
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits(data, len));
+    static constexpr char DIGITS[] = "0123456789abcdef";
+    for (size_t i = 0; i < sizeof(c.digest); ++i) {
+        out[2 * i] = DIGITS[c.digest[i] >> 4];
+        out[2 * i + 1] = DIGITS[c.digest[i] & 0xF];
+    }
+    out[PAGE_HASH_HEX] = '\0';
+}
 
 std::string hex_bytes(std::span<const std::byte> bytes)
 {
@@ -49,7 +54,7 @@ GroundTruth GroundTruth::take(GuestMemory& mem, std::span<const VcpuState> cpus)
     // destructor dereferences a null map.
     gt.m_doc = nlohmann::json::object();
     nlohmann::json& doc = gt.m_doc;
-    doc["version"] = 1;
+    doc["version"] = 2;
     doc["page_size"] = GROUND_TRUTH_PAGE;
     const GuestRange ram = mem.ram();
     doc["ram_size"] = ram.len().bytes;
@@ -75,20 +80,20 @@ GroundTruth GroundTruth::take(GuestMemory& mem, std::span<const VcpuState> cpus)
     }
     std::string pages;
     const uint64_t npages = ram.len().bytes / GROUND_TRUTH_PAGE;
-    pages.reserve(npages * 64);
+    pages.reserve(npages * PAGE_HASH_HEX);
     std::array<std::byte, GROUND_TRUTH_PAGE> buf{};
     const std::byte* base = mem.host_ptr(ram);
     for (uint64_t p = 0; p < npages; ++p) {
         const uint64_t addr = p * GROUND_TRUTH_PAGE;
         if (base != nullptr) {
-            append_sha256(pages, base + addr, GROUND_TRUTH_PAGE);
+            append_page_hash(pages, base + addr, GROUND_TRUTH_PAGE);
         } else if (mem.read(GuestAddr{addr}, buf)) {
-            append_sha256(pages, buf.data(), buf.size());
+            append_page_hash(pages, buf.data(), buf.size());
         } else {
-            pages.append(64, '-');
+            pages.append(PAGE_HASH_HEX, '-');
         }
     }
-    doc["page_sha256"] = std::move(pages);
+    doc[PAGE_HASH_KEY] = std::move(pages);
     // The last page of RAM, raw: skiboot writes its free-region footer into
     // the last 8 bytes of RAM on every boot, so a checker needs the bytes,
     // not a hash, to tell that footer from any other change.

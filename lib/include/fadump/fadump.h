@@ -266,7 +266,7 @@ int fadump_mpipl_prop_fw_load_area(const FadumpRange *reload, size_t n_reload,
  * Ground truth for the lab, in two steps around the dump:
  * fadump_ground_truth_take records, at the instant the vCPUs stopped and
  * before any preservation, the index of the vCPU that triggered the dump,
- * every vCPU's registers and the SHA-256 of every
+ * every vCPU's registers and the XXH3-128 hash of every
  * 4 KiB page of guest RAM (timed on its own). fadump_ground_truth_finish adds
  * the dump's statistics and the fdm as registered and as reported back, and
  * returns the JSON document (malloc'ed: free with free()), consuming `gt`.

@@ -274,9 +274,9 @@ std::vector<std::string> offline_no_note_lines(const std::vector<CrashBacktrace>
 }
 
 Judgement judge_bt(const std::vector<CrashBacktrace>& bts_in, const std::string& bt_text, unsigned cpus,
-                   const GuestFacts& facts, const std::vector<std::string>& hang_frames,
-                   const std::vector<unsigned>& online, bool firmware_initiated)
+                   const GuestFacts& facts, const Downfall& how, const std::vector<unsigned>& online)
 {
+    const auto& hang_frames = how.hang_frames;
     const auto excused = offline_no_note_lines(bts_in, online);
     for (const auto& l : split_lines(bt_text)) {
         if (l.rfind("bt: ", 0) == 0 && std::find(excused.begin(), excused.end(), l) == excused.end()) {
@@ -360,7 +360,7 @@ Judgement judge_bt(const std::vector<CrashBacktrace>& bts_in, const std::string&
         return {true, fmt::format("{}; every CPU shows {}", where, want)};
     }
     const auto* crasher = facts.task("crasher");
-    if (firmware_initiated) {
+    if (how.firmware_initiated) {
         const auto* writer = facts.task("s0-writer");
         for (const auto& b : bts) {
             const bool panicked = std::find(b.frames.begin(), b.frames.end(), "panic") != b.frames.end() ||
@@ -412,9 +412,9 @@ Judgement judge_bt(const std::vector<CrashBacktrace>& bts_in, const std::string&
                               crasher ? " (the crasher the guest named)" : "", chain)};
 }
 
-Judgement judge_log(const std::string& log_text, const GuestFacts& facts, bool hang, bool firmware_initiated)
+Judgement judge_log(const std::string& log_text, const GuestFacts& facts, const Downfall& how)
 {
-    if (firmware_initiated) {
+    if (how.firmware_initiated) {
         if (!facts.s0_line) {
             return {false, "the console showed no \"fadump-lab: raising S0\" kernel line"};
         }
@@ -422,7 +422,7 @@ Judgement judge_log(const std::string& log_text, const GuestFacts& facts, bool h
         const bool ok = std::find(log.begin(), log.end(), *facts.s0_line) != log.end();
         return {ok, (ok ? "log holds the console's \"" : "log lacks the console's \"") + *facts.s0_line + "\""};
     }
-    if (hang) {
+    if (how.hang()) {
         if (facts.lkdtm_lines.empty()) {
             return {false, "the console showed no \"lkdtm: Performing direct entry\" line"};
         }
@@ -608,8 +608,7 @@ std::vector<std::string> check_crash(const CrashInput& in, Report& r)
         }
         return std::vector<std::string>(in.extra_commands.size());
     }
-    auto bt = judge_bt(bts, outputs[0], in.cpus, in.facts.value_or(GuestFacts{}), in.hang_frames, in.online_cpus,
-                       in.firmware_initiated);
+    auto bt = judge_bt(bts, outputs[0], in.cpus, in.facts.value_or(GuestFacts{}), in.how, in.online_cpus);
     if (!notes_map_to_online_cpus(in.notes, in.online_cpus)) {
         bt = {false, fmt::format("the dump has {} NT_PRSTATUS notes for {} online CPUs: crash assigns notes to online "
                                  "CPUs in order, so its backtraces after the first offline CPU use another "
@@ -624,7 +623,7 @@ std::vector<std::string> check_crash(const CrashInput& in, Report& r)
         r.skip(in.name + ".kmem", why);
         return extra;
     }
-    const auto log = judge_log(outputs[1], *in.facts, !in.hang_frames.empty(), in.firmware_initiated);
+    const auto log = judge_log(outputs[1], *in.facts, in.how);
     r.expect(in.name + ".log", log.ok, log.detail);
     const auto ps = judge_ps(parse_ps(outputs[2]), *in.facts);
     r.expect(in.name + ".ps", ps.ok, ps.detail);

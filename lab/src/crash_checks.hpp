@@ -39,6 +39,21 @@ struct GuestFacts {
     [[nodiscard]] const Task* task(const std::string& role) const;
 };
 
+/// How the first kernel went down when it was not a sysrq panic, as its
+/// scenario made it (scenarios.hpp Trigger): what the judges expect instead.
+struct Downfall {
+    /// A hang the host's NMI ended: the crashing CPU's saved NIP is in
+    /// `hang_function`, every CPU's backtrace holds each of `hang_frames`
+    /// ("a|b": either), and the log each LKDTM line.
+    std::string hang_function;
+    std::vector<std::string> hang_frames;
+    /// The SBE's S0 (PowerNV), no panic: no CPU in the panic path, the
+    /// writer of S0 inside OPAL, every note the firmware's.
+    bool firmware_initiated = false;
+
+    [[nodiscard]] bool hang() const { return !hang_frames.empty(); }
+};
+
 /// Reads the facts from console lines (raw, or as console.log stores them
 /// with the lab's "[ seconds] " prefix). Only the first boot counts: the
 /// capture kernel's lines (from its "Linux version" after the panic or
@@ -107,19 +122,18 @@ Judgement judge_open(int exit_code, const std::string& session, const std::vecto
 /// its IRQ or softirq stack, which crash's ppc64 unwinder cannot find on
 /// current kernels ("cannot find the stack info."): it passes without
 /// frames when crash still symbolises its NIP and LR in the kernel.
-/// With `hang_frames` (a host NMI ended a hang, no sysrq): every CPU's
-/// backtrace holds each of those frames instead ("a|b": either).
-/// With `firmware_initiated` (the SBE's S0, no panic): no backtrace goes
-/// through a panic, and the task that wrote S0 (the guest's "s0-writer")
-/// is on a CPU, stopped inside OPAL's XSCOM write.
+/// After a hang (`how.hang()`, a host NMI, no sysrq): every CPU's
+/// backtrace holds each of `how.hang_frames` instead ("a|b": either).
+/// After the SBE's S0 (`how.firmware_initiated`, no panic): no backtrace
+/// goes through a panic, and the task that wrote S0 (the guest's
+/// "s0-writer") is on a CPU, stopped inside OPAL's XSCOM write.
 /// A CPU that was offline (not in `online`, when given) and is shown
 /// anyway with its idle task (swapper/N) and no note is not counted: the
 /// kernel writes notes for online CPUs only (rtas-fadump.c / opal-fadump.c
 /// skip the others) and crash 9.0.2's `bt -a` still walks every CPU below
 /// the highest online one.
 Judgement judge_bt(const std::vector<CrashBacktrace>& bts, const std::string& bt_text, unsigned cpus,
-                   const GuestFacts& facts, const std::vector<std::string>& hang_frames = {},
-                   const std::vector<unsigned>& online = {}, bool firmware_initiated = false);
+                   const GuestFacts& facts, const Downfall& how = {}, const std::vector<unsigned>& online = {});
 
 /// Whether crash can give each of `notes` NT_PRSTATUS notes to its CPU:
 /// crash hands them to the online CPUs in order (netdump.c
@@ -134,10 +148,9 @@ std::vector<std::string> offline_no_note_lines(const std::vector<CrashBacktrace>
                                                const std::vector<unsigned>& online);
 
 /// crash.log: `log` holds the panic line the console showed, time stamp
-/// and all; for a hang (`hang` true), every LKDTM line the console showed;
-/// for the SBE's S0 (`firmware_initiated`), the lab's "raising S0" line.
-Judgement judge_log(const std::string& log_text, const GuestFacts& facts, bool hang = false,
-                    bool firmware_initiated = false);
+/// and all; after a hang, every LKDTM line the console showed; after the
+/// SBE's S0, the lab's "raising S0" line.
+Judgement judge_log(const std::string& log_text, const GuestFacts& facts, const Downfall& how = {});
 
 /// crash.ps: every task the guest named is in `ps` with its pid and comm;
 /// the crasher, each hanger and the S0 writer are active (">", RU) and
@@ -190,8 +203,7 @@ struct CrashInput {
     std::optional<GuestFacts> facts;     // nullopt: no console log
     double timeout_s = 600;
     std::string name = "crash";   // prefix of the checks and of the phase
-    std::vector<std::string> hang_frames;   // the kernel was hung, not crashed: frames each CPU shows (judge_bt)
-    bool firmware_initiated = false;        // the SBE's S0, no panic (judge_bt, judge_log)
+    Downfall how;                 // not a sysrq panic: what the judges expect instead
     std::vector<unsigned> online_cpus;   // logical ids online at the crash (empty: unknown)
     size_t notes = 0;                    // NT_PRSTATUS notes in the dump (0: unknown)
     /// More commands to run in the same session ("kmem -p"): their output

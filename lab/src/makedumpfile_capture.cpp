@@ -197,13 +197,13 @@ void check_makedumpfile_capture(const MakedumpfileInput& in, Report& r)
     // for the left_out checks.
     const fs::path lzo = dir / "vmcore.lzo";
     CrashInput ci;
-    ci.hang_frames = in.hang_frames;
-    ci.firmware_initiated = in.firmware_initiated;
+    ci.how = in.how;
     ci.vmcore = lzo.string();
     ci.vmlinux = in.vmlinux;
     ci.out_dir = (fs::path(in.out_dir) / "makedumpfile-crash").string();
     ci.name = "makedumpfile.crash";
     ci.cpus = in.cpus.value_or(0);
+    ci.online_cpus = in.online_cpus;
     ci.ram_bytes = in.ram_bytes;
     ci.facts = in.facts;
     const auto classes = crash_page_view(ci, in.crash, in.crash_error, r);

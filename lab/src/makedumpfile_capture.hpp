@@ -53,14 +53,14 @@ struct MakedumpfileInput {
     std::string out_dir;  // the run directory: var-crash/ and crash files go here
     std::string vmlinux;
     uint64_t ram_bytes = 0;
-    std::optional<unsigned> cpus;
+    std::optional<unsigned> cpus;       // CPUs with a note (PowerNV: every thread)
+    std::vector<unsigned> online_cpus;  // logical ids online at the crash (empty: unknown)
     std::optional<GuestFacts> facts;
     const nlohmann::json* truth = nullptr;
     std::vector<std::pair<uint64_t, uint64_t>> firmware_reserved;
     std::optional<std::string> crash;  // scripts/fetch-crash's wrapper
     std::string crash_error;
-    std::vector<std::string> hang_frames;   // a hang ended by the host's NMI (crash_checks.hpp judge_bt)
-    bool firmware_initiated = false;        // the SBE's S0, no panic (judge_bt, judge_log)
+    Downfall how;  // not a sysrq panic (crash_checks.hpp)
 };
 
 /// Runs crash on a filtered dump (`ci`: vmcore, vmlinux, out_dir, name,

@@ -8,7 +8,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <optional>
 #include <regex>
+#include <sstream>
 
 #include "artifacts.hpp"
 #include "console_values.hpp"
@@ -29,6 +32,23 @@ namespace {
 void progress(const std::string& msg) { std::cerr << "fadump-lab: " << msg << std::endl; }
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+// Removes a file when the run ends, however it ends (the QMP socket QEMU
+// leaves behind outside the run directory).
+class RemoveOnExit {
+public:
+    explicit RemoveOnExit(std::string path) : m_path(std::move(path)) {}
+    RemoveOnExit(const RemoveOnExit&) = delete;
+    RemoveOnExit& operator=(const RemoveOnExit&) = delete;
+    ~RemoveOnExit()
+    {
+        std::error_code ec;
+        fs::remove(m_path, ec);
+    }
+
+private:
+    std::string m_path;
+};
 
 // The last console line holding `needle`, from the needle on.
 std::string last_line_with(const std::vector<std::string>& lines, const std::string& needle)
@@ -262,8 +282,10 @@ int run_cycle(const RunOptions& opt, Report& r)
     }
     // QMP, for the scenarios' host steps; a Unix socket path has 107 bytes.
     std::string qmp_path = (dir / "qmp.sock").string();
+    std::optional<RemoveOnExit> qmp_tmp;
     if (qmp_path.size() > 100) {
         qmp_path = fmt::format("/tmp/fadump-lab-{}.qmp", getpid());
+        qmp_tmp.emplace(qmp_path);
     }
     std::string machine;
     if (pnv) {
@@ -540,7 +562,7 @@ int run_cycle(const RunOptions& opt, Report& r)
     // What the guest printed: hostile input, each value its own check.
     const auto vmcore_size_v = last_value(child->lines(), "vmcore_size=");
     const auto opal_size_v = last_value(child->lines(), "opalcore_size=");
-    const auto online_v = cpus_online(child->lines());
+    const auto online_v = cpus_online_list(child->lines());
     const auto reserved_v = reserved_ranges(child->lines());
     for (const auto& [name, error] : {std::pair{"console.vmcore_size", vmcore_size_v.error},
                                       std::pair{"console.opalcore_size", opal_size_v.error},
@@ -549,6 +571,24 @@ int run_cycle(const RunOptions& opt, Report& r)
         if (!error.empty()) {
             r.fail(name, error);
         }
+    }
+    const std::vector<unsigned> online_cpus = online_v.value.value_or(std::vector<unsigned>{});
+    const Downfall how{.hang_function = sc->hang_function,
+                       .hang_frames = sc->hang_frames,
+                       .firmware_initiated = sc->trigger == Trigger::SbeS0};
+    // The CPUs the dump must hold notes for: those online when the kernel
+    // went down (the guest's count); on PowerNV one per thread the machine
+    // has (opal-fadump.c), offline ones included: all -smp threads, or more
+    // when PowerNV made every thread up to maxcpus.
+    std::optional<unsigned> expected_cpus;
+    if (online_v.value) {
+        expected_cpus = static_cast<unsigned>(online_cpus.size());
+    }
+    if (pnv && cpus) {
+        expected_cpus = std::max(*cpus, expected_cpus.value_or(0));
+    }
+    if (!expected_cpus) {
+        expected_cpus = cpus;
     }
 
     bool dump_active = false;
@@ -570,12 +610,18 @@ int run_cycle(const RunOptions& opt, Report& r)
     if (t_reg) {
         r.phases["boot_to_registered"] = *t_reg;
     }
+    // QEMU's log (-d guest_errors and our trace events), read once.
+    std::string qemu_log;
+    {
+        std::ifstream f(dir / "qemu-guest-errors.log");
+        qemu_log.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    }
     // The scenario's own expectations, boot by boot, and what it reported.
     {
         const auto boot_lines = split_boots(child->lines());
         std::optional<std::vector<std::string>> trace;
         if (ours) {
-            std::ifstream log(dir / "qemu-guest-errors.log");
+            std::istringstream log(qemu_log);
             trace = platform_events(log);
             r.facts["platform_events"] = *trace;
         }
@@ -622,7 +668,7 @@ int run_cycle(const RunOptions& opt, Report& r)
         }
     }
     {
-        std::ifstream gl(dir / "qemu-guest-errors.log");
+        std::istringstream gl(qemu_log);
         const std::string glue_errors = glue_guest_errors(gl);
         r.expect("qemu.no_fadump_guest_errors", glue_errors.empty(),
                  glue_errors.empty() ? "no fadump:/mpipl: LOG_GUEST_ERROR lines" : glue_errors);
@@ -660,9 +706,9 @@ int run_cycle(const RunOptions& opt, Report& r)
         m.out_dir = dir.string();
         m.vmlinux = a.vmlinux;
         m.ram_bytes = *mem;
-        m.hang_frames = sc->hang_frames;
-        m.firmware_initiated = sc->trigger == Trigger::SbeS0;
-        m.cpus = online_v.value ? online_v.value : cpus;
+        m.how = how;
+        m.cpus = expected_cpus;
+        m.online_cpus = online_cpus;
         m.facts = guest_facts(child->lines());
         m.truth = truth_json ? &*truth_json : nullptr;
         if (pnv) {
@@ -680,30 +726,16 @@ int run_cycle(const RunOptions& opt, Report& r)
         if (ours) {
             in.ground_truth = truth;
         }
-        // The guest's own count: PowerNV creates every thread up to maxcpus.
-        in.expected_cpus = online_v.value;
-        in.online_cpus = cpus_online_list(child->lines()).value.value_or(std::vector<unsigned>{});
-        if (pnv) {
-            // A note per thread the machine has (opal-fadump.c), offline
-            // ones included: all -smp threads, or more when PowerNV made
-            // every thread up to maxcpus.
-            in.notes_per_thread = true;
-            if (cpus) {
-                in.expected_cpus = std::max(*cpus, in.expected_cpus.value_or(0));
-            }
-        }
-        if (!in.expected_cpus) {
-            in.expected_cpus = cpus;
-        }
+        in.expected_cpus = expected_cpus;
+        in.online_cpus = online_cpus;
+        in.notes_per_thread = pnv;
         in.scratch_dir = dir.string();
         // The crash utility, fetched only when there is a vmcore to open: its
         // checks fail without it, the others still run.
         in.crash = run_script("fetch-crash", &in.crash_error);
         in.guest = guest_facts(child->lines());
         in.ram_bytes = *mem;
-        in.hang_function = sc->hang_function;
-        in.hang_frames = sc->hang_frames;
-        in.firmware_initiated = sc->trigger == Trigger::SbeS0;
+        in.how = how;
         if (sc->added_ram_bytes != 0) {
             // QEMU places DIMMs at the device memory base: on pseries the
             // first DIMM right after the boot RAM (spapr's device memory

@@ -274,7 +274,7 @@ void check_gdb(const CheckInput& in, const ElfFile& core, const std::vector<Note
                                &out, 300);
     std::filesystem::remove(scratch, ec);
     std::ofstream(in.scratch_dir + "/gdb-backtrace.txt") << out;
-    if (in.firmware_initiated) {
+    if (in.how.firmware_initiated) {
         // S0: no thread crashed; gdb must still read every thread.
         const bool ok = rc == 0 && out.find("sysrq_handle_crash") == std::string::npos &&
                         out.find("Thread " + std::to_string(prstatus.size()) + " ") != std::string::npos;
@@ -285,12 +285,12 @@ void check_gdb(const CheckInput& in, const ElfFile& core, const std::vector<Note
                                   rc, prstatus.size()));
         return;
     }
-    if (!in.hang_function.empty()) {
+    if (!in.how.hang_function.empty()) {
         // A hang: the crashing thread's note is where it hung.
-        const bool ok = rc == 0 && out.find(" " + in.hang_function + " ") != std::string::npos;
+        const bool ok = rc == 0 && out.find(" " + in.how.hang_function + " ") != std::string::npos;
         r.expect("gdb.backtrace", ok,
-                 ok ? "gdb-multiarch shows a thread in " + in.hang_function
-                    : fmt::format("gdb exit {}; no thread in {} (see gdb-backtrace.txt)", rc, in.hang_function));
+                 ok ? "gdb-multiarch shows a thread in " + in.how.hang_function
+                    : fmt::format("gdb exit {}; no thread in {} (see gdb-backtrace.txt)", rc, in.how.hang_function));
         return;
     }
     const bool ok = rc == 0 && out.find("sysrq_handle_crash") != std::string::npos &&
@@ -501,7 +501,7 @@ void check_vmcore(const CheckInput& in, Report& r)
             detail += fmt::format("cpu{}: nip {} lr {}; ", i, nip, lr);
         }
         bool ok = in_path >= 1;
-        if (in.firmware_initiated) {
+        if (in.how.firmware_initiated) {
             // No crashing CPU: the kernel's crash info says unknown and
             // opal-fadump.c takes every thread's registers from the
             // firmware. The CPU that wrote S0 was inside OPAL (real mode).
@@ -512,13 +512,13 @@ void check_vmcore(const CheckInput& in, Report& r)
                 "no CPU in the panic path expected (S0), {} found; the S0 writer, CPU {}, inside "
                 "OPAL: {}; {}",
                 in_path, crash_idx ? std::to_string(*crash_idx) : "?", writer_in_opal ? "yes" : "no", detail);
-        } else if (!in.hang_function.empty()) {
+        } else if (!in.how.hang_function.empty()) {
             // The NMI's system reset handed crash_fadump the registers it
             // interrupted: the crashing CPU was where it hung.
             ok = crash_idx && *crash_idx < cpus.size() &&
-                 symbolize(funcs, cpus[*crash_idx].reg["pc"]) == in.hang_function;
+                 symbolize(funcs, cpus[*crash_idx].reg["pc"]) == in.how.hang_function;
             detail = fmt::format("crashing CPU {} expected in {}: {}", crash_idx ? std::to_string(*crash_idx) : "?",
-                                 in.hang_function, detail);
+                                 in.how.hang_function, detail);
         } else if (crash_idx) {
             ok = *crash_idx < cpus.size() && PANIC_PATH.contains(symbolize(funcs, cpus[*crash_idx].reg["pc"])) &&
                  PANIC_PATH.contains(symbolize(funcs, cpus[*crash_idx].reg["lr"]));
@@ -541,7 +541,7 @@ void check_vmcore(const CheckInput& in, Report& r)
     } else {
         try {
             // After S0 every note is the firmware's: the writer's too.
-            check_registers(*truth, cpus, in.firmware_initiated ? std::nullopt : crash_idx, note_of, r);
+            check_registers(*truth, cpus, in.how.firmware_initiated ? std::nullopt : crash_idx, note_of, r);
         } catch (const std::exception& e) {
             r.fail("registers.match_ground_truth", std::string("malformed ground truth: ") + e.what());
         }
@@ -617,8 +617,7 @@ void check_vmcore(const CheckInput& in, Report& r)
     ci.page_size = std::holds_alternative<uint64_t>(pagesize) ? std::get<uint64_t>(pagesize) : 0;
     ci.ram_bytes = in.ram_bytes;
     ci.facts = in.guest;
-    ci.hang_frames = in.hang_frames;
-    ci.firmware_initiated = in.firmware_initiated;
+    ci.how = in.how;
     ci.online_cpus = in.online_cpus;
     ci.notes = prstatus.size();
     ci.kernel_has_modules = kernel_has_modules(in.vmlinux);

@@ -34,14 +34,7 @@ struct CheckInput {
     std::string crash_error;
     std::optional<GuestFacts> guest;           // from the console log
     std::optional<uint64_t> ram_bytes;         // guest RAM (-m and what was plugged in)
-    /// The kernel hung there (all CPUs) and the host's NMI dumped it: the
-    /// crashing CPU's saved NIP is in it instead of the panic path.
-    std::string hang_function;
-    std::vector<std::string> hang_frames;   // and the frames crash shows on every CPU
-    /// The SBE's S0 stopped the kernel (PowerNV, no panic): no CPU is in the
-    /// panic path, the one that wrote S0 was inside OPAL, and every note,
-    /// that one's too, holds the firmware's registers.
-    bool firmware_initiated = false;
+    Downfall how;                              // not a sysrq panic: what to expect instead
     /// Guest-physical [start, end) of memory plugged in while the guest ran:
     /// the vmcore must cover it (vmcore.covers_hotplugged_ram); the ground
     /// truth does not.

@@ -161,6 +161,24 @@ TEST(CrashOpen, FailsOnWarningsErrorsAndMissingOutput)
     EXPECT_TRUE(lab::judge_open(0, session, kernel_says, false).ok);
 }
 
+namespace {
+
+// `text` (crash's bt -a) judged as a two-CPU sysrq crash.
+lab::Judgement judge2(const std::string& text, const lab::GuestFacts& f)
+{
+    return lab::judge_bt(lab::parse_bt(text), text, 2, f);
+}
+
+// What /init names: itself (pid 1) and the shell that crashed the kernel.
+lab::GuestFacts crashed_from(uint64_t crasher_pid)
+{
+    lab::GuestFacts f;
+    f.tasks = {{"init", 1, "init"}, {"crasher", crasher_pid, "sh"}};
+    return f;
+}
+
+}  // namespace
+
 TEST(CrashBt, RealOutputPasses)
 {
     const std::string bt = data("bt_a.txt");
@@ -175,12 +193,11 @@ TEST(CrashBt, RealOutputPasses)
 TEST(CrashBt, Kernel72PanicsThroughVpanic)
 {
     const std::string bt = data("bt_a.txt", "pseries-7.2");
-    lab::GuestFacts f;
-    f.tasks = {{"init", 1, "init"}, {"crasher", 60, "sh"}};
-    const auto j = lab::judge_bt(lab::parse_bt(bt), bt, 2, f);
+    const auto f = crashed_from(60);
+    const auto j = judge2(bt, f);
     EXPECT_TRUE(j.ok) << j.detail;
     EXPECT_NE(j.detail.find("vpanic < do_panic_on_target_cpu < sysrq_handle_crash"), std::string::npos) << j.detail;
-    EXPECT_FALSE(lab::judge_bt(lab::parse_bt(drop_lines(bt, "] vpanic at")), drop_lines(bt, "] vpanic at"), 2, f).ok);
+    EXPECT_FALSE(judge2(drop_lines(bt, "] vpanic at"), f).ok);
 }
 
 // crash 9.0.2 on a pseries SLOF dump whose CPU 1 was stopped in
@@ -188,16 +205,13 @@ TEST(CrashBt, Kernel72PanicsThroughVpanic)
 TEST(CrashBt, CpuOnAnInterruptStack)
 {
     const std::string bt = data("bt_a.txt", "pseries-irqstack");
-    lab::GuestFacts f;
-    f.tasks = {{"init", 1, "init"}, {"crasher", 63, "sh"}};
-    const auto j = lab::judge_bt(lab::parse_bt(bt), bt, 2, f);
+    const auto f = crashed_from(63);
+    const auto j = judge2(bt, f);
     EXPECT_TRUE(j.ok) << j.detail;
     EXPECT_NE(j.detail.find("interrupt stack"), std::string::npos) << j.detail;
     // Without crash's reason, or without a kernel NIP, a frameless block fails.
-    const std::string silent = drop_lines(bt, "cannot find the stack info.");
-    EXPECT_FALSE(lab::judge_bt(lab::parse_bt(silent), silent, 2, f).ok);
-    const std::string unnamed = drop_lines(bt, "[NIP  : arch_local_irq_restore");
-    EXPECT_FALSE(lab::judge_bt(lab::parse_bt(unnamed), unnamed, 2, f).ok);
+    EXPECT_FALSE(judge2(drop_lines(bt, "cannot find the stack info."), f).ok);
+    EXPECT_FALSE(judge2(drop_lines(bt, "[NIP  : arch_local_irq_restore"), f).ok);
 }
 
 // crash 9.0.2 on a pseries dump (-smp 4,cores=2,threads=2) whose CPUs 1
@@ -387,19 +401,20 @@ TEST(CrashHang, EveryCpuWhereItHung)
     EXPECT_FALSE(facts.panic_line);
     ASSERT_EQ(facts.lkdtm_lines.size(), 2u);
     const std::vector<std::string> frames = {"direct_entry", "lkdtm_HARDLOCKUP|system_reset_exception"};
-    const auto j = lab::judge_bt(lab::parse_bt(bt), bt, 2, facts, frames);
+    const auto j = lab::judge_bt(lab::parse_bt(bt), bt, 2, facts, {.hang_frames = frames});
     EXPECT_TRUE(j.ok) << j.detail;
     // As a sysrq crash it fails; a CPU that was not hung fails.
     EXPECT_FALSE(lab::judge_bt(lab::parse_bt(bt), bt, 2, facts).ok);
     const std::string idle = drop_lines(bt, "direct_entry at");
-    EXPECT_FALSE(lab::judge_bt(lab::parse_bt(idle), idle, 2, facts, frames).ok);
+    EXPECT_FALSE(lab::judge_bt(lab::parse_bt(idle), idle, 2, facts, {.hang_frames = frames}).ok);
     // log: each LKDTM line the console showed, time stamps and all.
     const std::string log = data("log.txt", "pseries-nmi");
-    EXPECT_TRUE(lab::judge_log(log, facts, true).ok) << lab::judge_log(log, facts, true).detail;
-    EXPECT_FALSE(lab::judge_log(log, facts, false).ok);
+    EXPECT_TRUE(lab::judge_log(log, facts, {.hang_frames = frames}).ok)
+        << lab::judge_log(log, facts, {.hang_frames = frames}).detail;
+    EXPECT_FALSE(lab::judge_log(log, facts).ok);
     auto shifted = facts;
     shifted.lkdtm_lines.back()[5] = shifted.lkdtm_lines.back()[5] == '9' ? '8' : '9';
-    EXPECT_FALSE(lab::judge_log(log, shifted, true).ok);
+    EXPECT_FALSE(lab::judge_log(log, shifted, {.hang_frames = frames}).ok);
     // ps: init and both hangers, running on their CPUs.
     const auto ps = lab::judge_ps(lab::parse_ps(data("ps.txt", "pseries-nmi")), facts);
     EXPECT_TRUE(ps.ok) << ps.detail;
@@ -421,30 +436,31 @@ TEST(CrashSbeS0, NoPanicTheWriterInOpal)
     ASSERT_EQ(bts.size(), 2u);
     EXPECT_TRUE(bts[0].opal_context);
     EXPECT_FALSE(bts[1].opal_context);
-    const auto j = lab::judge_bt(bts, bt, 2, facts, {}, {}, true);
+    const auto j = lab::judge_bt(bts, bt, 2, facts, {.firmware_initiated = true});
     EXPECT_TRUE(j.ok) << j.detail;
     // As a sysrq crash it fails (nothing panicked); without crash's OPAL
     // context line the writer has no frames and fails; another task as the
     // writer fails; a backtrace through panic fails.
     EXPECT_FALSE(lab::judge_bt(bts, bt, 2, facts).ok);
     const std::string no_ctx = drop_lines(bt, "Task is running in OPAL");
-    EXPECT_FALSE(lab::judge_bt(lab::parse_bt(no_ctx), no_ctx, 2, facts, {}, {}, true).ok);
+    EXPECT_FALSE(lab::judge_bt(lab::parse_bt(no_ctx), no_ctx, 2, facts, {.firmware_initiated = true}).ok);
     auto other = facts;
     for (auto& t : other.tasks) {
         if (t.role == "s0-writer") {
             t.pid = 76;
         }
     }
-    EXPECT_FALSE(lab::judge_bt(bts, bt, 2, other, {}, {}, true).ok);
+    EXPECT_FALSE(lab::judge_bt(bts, bt, 2, other, {.firmware_initiated = true}).ok);
     const std::string panicked = mutate(bt, "#4 [c00000000130fe70] do_idle", "#4 [c00000000130fe70] panic");
-    EXPECT_FALSE(lab::judge_bt(lab::parse_bt(panicked), panicked, 2, facts, {}, {}, true).ok);
+    EXPECT_FALSE(lab::judge_bt(lab::parse_bt(panicked), panicked, 2, facts, {.firmware_initiated = true}).ok);
     // log: the lab's kernel line, time stamp and all.
     const std::string log = data("log.txt", "powernv10-sbe-s0");
-    EXPECT_TRUE(lab::judge_log(log, facts, false, true).ok) << lab::judge_log(log, facts, false, true).detail;
+    EXPECT_TRUE(lab::judge_log(log, facts, {.firmware_initiated = true}).ok)
+        << lab::judge_log(log, facts, {.firmware_initiated = true}).detail;
     EXPECT_FALSE(lab::judge_log(log, facts).ok);
     auto shifted = facts;
     (*shifted.s0_line)[5] = (*shifted.s0_line)[5] == '9' ? '8' : '9';
-    EXPECT_FALSE(lab::judge_log(log, shifted, false, true).ok);
+    EXPECT_FALSE(lab::judge_log(log, shifted, {.firmware_initiated = true}).ok);
     // ps: init and the writer, active on its CPU.
     const auto ps = lab::judge_ps(lab::parse_ps(data("ps.txt", "powernv10-sbe-s0")), facts);
     EXPECT_TRUE(ps.ok) << ps.detail;

@@ -10,92 +10,17 @@
 #include <string_view>
 #include <utility>
 
+#include "capi_internal.hpp"
 #include "fadump/fadump.h"
-#include "fadump/ground_truth.hpp"
 #include "fadump/guest_memory.hpp"
-#include "fadump/papr/register_save_area.hpp"
 #include "fadump/opal/mpipl.hpp"
+#include "fadump/papr/register_save_area.hpp"
 #include "fadump/papr/spapr_fadump.hpp"
 
-struct FadumpSpapr {
-    fadump::papr::SpaprFadump engine;
-};
-
-struct FadumpMpipl {
-    fadump::opal::Mpipl engine;
-};
+using fadump::capi::firewall;
+using fadump::capi::put_msg;
 
 namespace {
-
-// nlohmann::json 3.11's destructor of a non-empty array or object allocates
-// (it flattens the tree into a std::vector first), and an allocation failure
-// in a destructor terminates. Emptying the tree leaves first makes every
-// destructor call see an empty container, which allocates nothing.
-void dismantle(nlohmann::json& j) noexcept
-{
-    if (!j.is_structured()) {
-        return;
-    }
-    for (auto& child : j) {
-        dismantle(child);
-    }
-    j.clear();
-}
-
-}  // namespace
-
-struct FadumpGroundTruth {
-    fadump::GroundTruth truth;
-    FadumpGroundTruth(fadump::GroundTruth t) : truth(std::move(t)) {}   // NOLINT(google-explicit-constructor)
-    ~FadumpGroundTruth() { dismantle(truth.doc()); }
-    FadumpGroundTruth(const FadumpGroundTruth&) = delete;
-    FadumpGroundTruth& operator=(const FadumpGroundTruth&) = delete;
-};
-
-namespace {
-
-// Writes `a` then `b` into msg as one NUL-terminated line, truncated to
-// msg_len. Takes views so that reporting an error never allocates (and so
-// never throws).
-void put_msg(char* msg, size_t msg_len, std::string_view a, std::string_view b = {}) noexcept
-{
-    if (msg == nullptr || msg_len == 0) {
-        return;
-    }
-    const size_t na = std::min(a.size(), msg_len - 1);
-    const size_t nb = std::min(b.size(), msg_len - 1 - na);
-    if (na != 0) {
-        std::memcpy(msg, a.data(), na);
-    }
-    if (nb != 0) {
-        std::memcpy(msg + na, b.data(), nb);
-    }
-    msg[na + nb] = '\0';
-}
-
-// The firewall every entry point runs its body in: an exception (an
-// allocation failure, a formatting error, a library bug) becomes `on_error`
-// and, where the caller gave a buffer, the reason in `msg`.
-template <typename R, typename Body>
-R firewall(R on_error, char* msg, size_t msg_len, Body&& body) noexcept
-{
-    try {
-        return body();
-    } catch (const std::bad_alloc&) {
-        put_msg(msg, msg_len, "internal error: out of memory");
-    } catch (const std::exception& e) {
-        put_msg(msg, msg_len, "internal error: ", e.what());
-    } catch (...) {
-        put_msg(msg, msg_len, "internal error");
-    }
-    return on_error;
-}
-
-template <typename R, typename Body>
-R firewall(R on_error, Body&& body) noexcept
-{
-    return firewall(on_error, nullptr, 0, std::forward<Body>(body));
-}
 
 // Hands a property value to the caller whole or not at all (fadump.h,
 // FADUMP_PROP_*).
@@ -339,24 +264,6 @@ size_t fadump_mpipl_firmware_ranges(const FadumpMpipl* mp, FadumpRange* out, siz
     });
 }
 
-void fadump_ground_truth_note_ranges(FadumpGroundTruth* gt, const char* key, const FadumpRange* ranges,
-                                     size_t n) noexcept
-{
-    if (gt == nullptr || key == nullptr || (ranges == nullptr && n != 0)) {
-        return;
-    }
-    firewall(0, [&] {
-        // No structured temporaries: their destructors would allocate.
-        auto& arr = gt->truth.doc()[key] = nlohmann::json::array();
-        for (size_t i = 0; i < n; ++i) {
-            auto& pair = arr.emplace_back(nlohmann::json::array());
-            pair.push_back(fmt::format("0x{:x}", ranges[i].addr));
-            pair.push_back(fmt::format("0x{:x}", ranges[i].size));
-        }
-        return 0;
-    });
-}
-
 int fadump_mpipl_prop_fw_load_area(const FadumpRange* reload, size_t n_reload, void* buf, size_t buf_len,
                                    size_t* len) noexcept
 {
@@ -382,52 +289,6 @@ int fadump_mpipl_prop_fw_load_area(const FadumpRange* reload, size_t n_reload, v
         }
         *len = n_reload * 16;
         return FADUMP_PROP_OK;
-    });
-}
-
-FadumpGroundTruth* fadump_ground_truth_take(const FadumpGuestOps* ops, const FadumpVcpuRegs* vcpus,
-                                            size_t n_vcpus, uint32_t trigger_cpu_index) noexcept
-{
-    if (ops == nullptr || (vcpus == nullptr && n_vcpus != 0)) {
-        return nullptr;
-    }
-    return firewall<FadumpGroundTruth*>(nullptr, [&] {
-        fadump::CallbackGuestMemory mem(*ops);
-        auto gt = std::make_unique<FadumpGroundTruth>(
-            fadump::GroundTruth::take(mem, std::span<const FadumpVcpuRegs>(vcpus, n_vcpus)));
-        gt->truth.doc()["trigger_cpu_index"] = trigger_cpu_index;
-        return gt.release();
-    });
-}
-
-char* fadump_ground_truth_finish(FadumpGroundTruth* gt, const FadumpSpapr* fd, const FadumpDumpStats* stats) noexcept
-{
-    std::unique_ptr<FadumpGroundTruth> owned(gt);
-    if (gt == nullptr) {
-        return nullptr;
-    }
-    return firewall<char*>(nullptr, [&] {
-        nlohmann::json& doc = gt->truth.doc();
-        if (stats != nullptr) {
-            auto& d = doc["dump"] = nlohmann::json::object();
-            d["bytes_preserved"] = stats->bytes_preserved;
-            d["preserve_ns"] = stats->preserve_ns;
-            d["sections_ok"] = stats->sections_ok;
-            d["sections_failed"] = stats->sections_failed;
-            d["cpus_saved"] = stats->cpus_saved;
-        }
-        if (fd != nullptr) {
-            doc["registered_fdm"] = fadump::hex_bytes(fd->engine.registered_fdm());
-            if (auto kd = fd->engine.prop_kernel_dump()) {
-                doc["kernel_dump"] = fadump::hex_bytes(*kd);
-            }
-        }
-        const std::string s = doc.dump();
-        char* out = static_cast<char*>(std::malloc(s.size() + 1));
-        if (out != nullptr) {
-            std::memcpy(out, s.c_str(), s.size() + 1);
-        }
-        return out;
     });
 }
 

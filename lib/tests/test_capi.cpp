@@ -7,6 +7,7 @@
 
 #include "alloc_fail.hpp"
 #include "fadump/fadump.h"
+#include "fadump/fadump_truth.h"
 #include "fadump/papr/fdm.hpp"
 #include "fake_guest.hpp"
 

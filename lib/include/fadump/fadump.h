@@ -262,28 +262,6 @@ int fadump_mpipl_prop_fw_load_area(const FadumpRange *reload, size_t n_reload,
                                    void *buf, size_t buf_len,
                                    size_t *len) FADUMP_NOEXCEPT;
 
-/*
- * Ground truth for the lab, in two steps around the dump:
- * fadump_ground_truth_take records, at the instant the vCPUs stopped and
- * before any preservation, the index of the vCPU that triggered the dump,
- * every vCPU's registers and the XXH3-128 hash of every
- * 4 KiB page of guest RAM (timed on its own). fadump_ground_truth_finish adds
- * the dump's statistics and the fdm as registered and as reported back, and
- * returns the JSON document (malloc'ed: free with free()), consuming `gt`.
- * Both return NULL on failure. Layout: see fadump/ground_truth.hpp.
- */
-typedef struct FadumpGroundTruth FadumpGroundTruth;
-FadumpGroundTruth *fadump_ground_truth_take(const FadumpGuestOps *ops,
-                                            const FadumpVcpuRegs *vcpus,
-                                            size_t n_vcpus,
-                                            uint32_t trigger_cpu_index) FADUMP_NOEXCEPT;
-/* Records named guest ranges in the ground truth (e.g. "firmware_ranges"). */
-void fadump_ground_truth_note_ranges(FadumpGroundTruth *gt, const char *key,
-                                     const FadumpRange *ranges,
-                                     size_t n) FADUMP_NOEXCEPT;
-char *fadump_ground_truth_finish(FadumpGroundTruth *gt, const FadumpSpapr *fd,
-                                 const FadumpDumpStats *stats) FADUMP_NOEXCEPT;
-
 #ifdef __cplusplus
 }
 #endif

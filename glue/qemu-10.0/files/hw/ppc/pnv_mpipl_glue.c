@@ -31,6 +31,7 @@
 #include "hw/ppc/fadump_glue_common.h"
 #include "target/ppc/cpu.h"
 #include "fadump-engine.h"
+#include "fadump-truth.h"
 #include "trace.h"
 #include <libfdt.h>
 

@@ -23,6 +23,7 @@
 #include "hw/ppc/spapr_fadump_glue.h"
 #include "hw/ppc/fadump_glue_common.h"
 #include "fadump-engine.h"
+#include "fadump-truth.h"
 #include "trace.h"
 #include <libfdt.h>
 

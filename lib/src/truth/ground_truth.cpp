@@ -10,7 +10,10 @@
 namespace fadump {
 namespace {
 
-std::string hex(uint64_t v) { return fmt::format("0x{:x}", v); }
+std::string hex(uint64_t v)
+{
+    return fmt::format("0x{:x}", v);
+}
 
 void append_page_hash(std::string& out, const std::byte* data, size_t len)
 {

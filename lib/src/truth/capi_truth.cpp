@@ -1,0 +1,112 @@
+// The C boundary of the lab's ground truth (fadump/fadump_truth.h): a
+// library beside the engine, so that the engine links neither a JSON nor a
+// hash library. Every entry point is noexcept and catches everything.
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "../capi_internal.hpp"
+#include "fadump/fadump_truth.h"
+#include "fadump/ground_truth.hpp"
+#include "fadump/guest_memory.hpp"
+
+using fadump::capi::firewall;
+
+namespace {
+
+// nlohmann::json 3.11's destructor of a non-empty array or object allocates
+// (it flattens the tree into a std::vector first), and an allocation failure
+// in a destructor terminates. Emptying the tree leaves first makes every
+// destructor call see an empty container, which allocates nothing.
+void dismantle(nlohmann::json& j) noexcept
+{
+    if (!j.is_structured()) {
+        return;
+    }
+    for (auto& child : j) {
+        dismantle(child);
+    }
+    j.clear();
+}
+
+}  // namespace
+
+struct FadumpGroundTruth {
+    fadump::GroundTruth truth;
+    FadumpGroundTruth(fadump::GroundTruth t) : truth(std::move(t)) {}  // NOLINT(google-explicit-constructor)
+    ~FadumpGroundTruth() { dismantle(truth.doc()); }
+    FadumpGroundTruth(const FadumpGroundTruth&) = delete;
+    FadumpGroundTruth& operator=(const FadumpGroundTruth&) = delete;
+};
+
+extern "C" {
+
+FadumpGroundTruth* fadump_ground_truth_take(const FadumpGuestOps* ops, const FadumpVcpuRegs* vcpus, size_t n_vcpus,
+                                            uint32_t trigger_cpu_index) noexcept
+{
+    if (ops == nullptr || (vcpus == nullptr && n_vcpus != 0)) {
+        return nullptr;
+    }
+    return firewall<FadumpGroundTruth*>(nullptr, [&] {
+        fadump::CallbackGuestMemory mem(*ops);
+        auto gt = std::make_unique<FadumpGroundTruth>(
+            fadump::GroundTruth::take(mem, std::span<const FadumpVcpuRegs>(vcpus, n_vcpus)));
+        gt->truth.doc()["trigger_cpu_index"] = trigger_cpu_index;
+        return gt.release();
+    });
+}
+
+void fadump_ground_truth_note_ranges(FadumpGroundTruth* gt, const char* key, const FadumpRange* ranges,
+                                     size_t n) noexcept
+{
+    if (gt == nullptr || key == nullptr || (ranges == nullptr && n != 0)) {
+        return;
+    }
+    firewall(0, [&] {
+        // No structured temporaries: their destructors would allocate.
+        auto& arr = gt->truth.doc()[key] = nlohmann::json::array();
+        for (size_t i = 0; i < n; ++i) {
+            auto& pair = arr.emplace_back(nlohmann::json::array());
+            pair.push_back(fmt::format("0x{:x}", ranges[i].addr));
+            pair.push_back(fmt::format("0x{:x}", ranges[i].size));
+        }
+        return 0;
+    });
+}
+
+char* fadump_ground_truth_finish(FadumpGroundTruth* gt, const FadumpSpapr* fd, const FadumpDumpStats* stats) noexcept
+{
+    std::unique_ptr<FadumpGroundTruth> owned(gt);
+    if (gt == nullptr) {
+        return nullptr;
+    }
+    return firewall<char*>(nullptr, [&] {
+        nlohmann::json& doc = gt->truth.doc();
+        if (stats != nullptr) {
+            auto& d = doc["dump"] = nlohmann::json::object();
+            d["bytes_preserved"] = stats->bytes_preserved;
+            d["preserve_ns"] = stats->preserve_ns;
+            d["sections_ok"] = stats->sections_ok;
+            d["sections_failed"] = stats->sections_failed;
+            d["cpus_saved"] = stats->cpus_saved;
+        }
+        if (fd != nullptr) {
+            doc["registered_fdm"] = fadump::hex_bytes(fd->engine.registered_fdm());
+            if (auto kd = fd->engine.prop_kernel_dump()) {
+                doc["kernel_dump"] = fadump::hex_bytes(*kd);
+            }
+        }
+        const std::string s = doc.dump();
+        char* out = static_cast<char*>(std::malloc(s.size() + 1));
+        if (out != nullptr) {
+            std::memcpy(out, s.c_str(), s.size() + 1);
+        }
+        return out;
+    });
+}
+
+}  // extern "C"

@@ -44,11 +44,16 @@ struct MpiplTest : ::testing::Test {
         entry(MDDT_OFF, 1, KDEST, 0x80, 0x1000000);
         entry(MDST_OFF, 2, 0x2000000, 0x80, 0x800000);
         entry(MDDT_OFF, 2, KDEST + 0x1000000, 0x80, 0x800000);
+        proc_dump_area(REGS | HRMOR_BIT, alloc_size);
+        g.fill_pattern(0, 0x2800000, 11);
+    }
+    // skiboot's processor dump area: where the register data goes.
+    void proc_dump_area(uint64_t alloc_addr, uint32_t alloc_size)
+    {
         ProcDumpArea p{};
-        p.alloc_addr = REGS | HRMOR_BIT;
+        p.alloc_addr = alloc_addr;
         p.alloc_size = alloc_size;
         g.put(BASE + PROC_DUMP_AREA_OFF, p);
-        g.fill_pattern(0, 0x2800000, 11);
     }
     std::vector<VcpuState> threads(size_t n)
     {
@@ -269,10 +274,7 @@ TEST_F(MpiplTest, OnlySkibootsOwnRangeIsStillAnMpiplBoot)
     entry(MDDT_OFF, 0, OPAL_DEST, REGION_OPAL_MEMORY, 0x1000);
     g.fill_pattern(BASE, 0x1000, 7);
     const std::vector<std::byte> opal(g.at(BASE), g.at(BASE + 0x1000));
-    ProcDumpArea p{};
-    p.alloc_addr = REGS;
-    p.alloc_size = 0x100000;
-    g.put(BASE + PROC_DUMP_AREA_OFF, p);
+    proc_dump_area(REGS, 0x100000);
     ASSERT_TRUE(start());
     auto t = threads(1);
     const MpiplOutcome out = mp.dump(g, t, {});
@@ -285,10 +287,7 @@ TEST_F(MpiplTest, OnlySkibootsOwnRangeIsStillAnMpiplBoot)
 
 TEST_F(MpiplTest, AnEmptyMdstMeansNoMpiplBoot)
 {
-    ProcDumpArea p{};
-    p.alloc_addr = REGS;
-    p.alloc_size = 0x100000;
-    g.put(BASE + PROC_DUMP_AREA_OFF, p);
+    proc_dump_area(REGS, 0x100000);
     ASSERT_TRUE(start());
     auto t = threads(1);
     const MpiplOutcome out = mp.dump(g, t, {});

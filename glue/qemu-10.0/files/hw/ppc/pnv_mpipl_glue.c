@@ -10,32 +10,30 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#include "hw/ppc/pnv_mpipl_glue.h"
-
-#include <libfdt.h>
-
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/units.h"
+#include "qemu/timer.h"
+#include "qemu/error-report.h"
+#include "qapi/error.h"
 #include "exec/tb-flush.h"
-#include "fadump-engine.h"
-#include "fadump-truth.h"
 #include "hw/boards.h"
-#include "hw/core/cpu.h"
 #include "hw/irq.h"
 #include "hw/loader.h"
-#include "hw/ppc/fadump_glue_common.h"
+#include "hw/core/cpu.h"
+#include "system/cpus.h"
+#include "system/runstate.h"
 #include "hw/ppc/fdt.h"
 #include "hw/ppc/pnv.h"
 #include "hw/ppc/pnv_chip.h"
 #include "hw/ppc/pnv_sbe.h"
-#include "qapi/error.h"
-#include "qemu/error-report.h"
-#include "qemu/log.h"
-#include "qemu/osdep.h"
-#include "qemu/timer.h"
-#include "qemu/units.h"
-#include "system/cpus.h"
-#include "system/runstate.h"
+#include "hw/ppc/pnv_mpipl_glue.h"
+#include "hw/ppc/fadump_glue_common.h"
 #include "target/ppc/cpu.h"
+#include "fadump-engine.h"
+#include "fadump-truth.h"
 #include "trace.h"
+#include <libfdt.h>
 
 #define MPIPL_MSG_LEN 1024
 #define MPIPL_MAX_RELOAD 4

@@ -8,26 +8,24 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#include "hw/ppc/spapr_fadump_glue.h"
-
-#include <libfdt.h>
-
-#include "exec/tb-flush.h"
-#include "fadump-engine.h"
-#include "fadump-truth.h"
-#include "hw/ppc/fadump_glue_common.h"
-#include "hw/ppc/fdt.h"
-#include "hw/ppc/spapr.h"
-#include "migration/blocker.h"
-#include "qapi/error.h"
-#include "qemu/error-report.h"
-#include "qemu/log.h"
 #include "qemu/osdep.h"
+#include "qemu/log.h"
 #include "qemu/units.h"
+#include "qemu/error-report.h"
+#include "qapi/error.h"
 #include "qom/object.h"
+#include "exec/tb-flush.h"
 #include "system/cpus.h"
 #include "system/runstate.h"
+#include "migration/blocker.h"
+#include "hw/ppc/fdt.h"
+#include "hw/ppc/spapr.h"
+#include "hw/ppc/spapr_fadump_glue.h"
+#include "hw/ppc/fadump_glue_common.h"
+#include "fadump-engine.h"
+#include "fadump-truth.h"
 #include "trace.h"
+#include <libfdt.h>
 
 #define FADUMP_MSG_LEN 512
 /* Smallest RMA SLOF runs in (spapr.c's MIN_RMA_SLOF). */

@@ -3,24 +3,17 @@
 #include <array>
 #include <cstring>
 
+#include "fadump/spr.hpp"
+
 namespace fadump::opal {
 namespace {
 
-constexpr uint32_t SPR_XER = 1, SPR_LR = 8, SPR_CTR = 9, SPR_DSCR = 17, SPR_DSISR = 18, SPR_DAR = 19,
-                   SPR_DEC = 22, SPR_SRR0 = 26, SPR_SRR1 = 27, SPR_CFAR = 28, SPR_AMR = 29, SPR_PID = 48,
-                   SPR_IAMR = 61, SPR_FSCR = 153, SPR_UAMOR = 157, SPR_DAWR0 = 180, SPR_CIABR = 187,
-                   SPR_DAWRX0 = 188, SPR_HFSCR = 190, SPR_TB = 268, SPR_SPRG0 = 272, SPR_SPRG1 = 273,
-                   SPR_SPRG2 = 274, SPR_SPRG3 = 275, SPR_PVR = 287, SPR_HSPRG0 = 304, SPR_HSPRG1 = 305,
-                   SPR_HDSISR = 306, SPR_HDAR = 307, SPR_HSRR0 = 314, SPR_HSRR1 = 315, SPR_LPCR = 318,
-                   SPR_LPIDR = 319, SPR_HMER = 336, SPR_HMEER = 337, SPR_TIR = 446, SPR_PTCR = 464,
-                   SPR_TAR = 815, SPR_PSSCR = 855, SPR_PIR = 1023;
-
 constexpr uint32_t SPRS[] = {
-    SPR_CTR,    SPR_LR,     SPR_XER,    SPR_DAR,   SPR_DSISR,  SPR_SRR0,   SPR_SRR1,   SPR_CFAR,
-    SPR_DSCR,   SPR_AMR,    SPR_IAMR,   SPR_UAMOR, SPR_PID,    SPR_SPRG0,  SPR_SPRG1,  SPR_SPRG2,
-    SPR_SPRG3,  SPR_HSPRG0, SPR_HSPRG1, SPR_HDSISR, SPR_HDAR,  SPR_HSRR0,  SPR_HSRR1,  SPR_LPCR,
-    SPR_LPIDR,  SPR_PTCR,   SPR_HMER,   SPR_HMEER, SPR_PVR,    SPR_PIR,    SPR_TAR,    SPR_FSCR,
-    SPR_HFSCR,  SPR_CIABR,  SPR_DAWR0,  SPR_DAWRX0, SPR_PSSCR, SPR_TIR,    SPR_DEC,    SPR_TB,
+    spr::CTR,    spr::LR,     spr::XER,    spr::DAR,   spr::DSISR,  spr::SRR0,   spr::SRR1,   spr::CFAR,
+    spr::DSCR,   spr::AMR,    spr::IAMR,   spr::UAMOR, spr::PID,    spr::SPRG0,  spr::SPRG1,  spr::SPRG2,
+    spr::SPRG3,  spr::HSPRG0, spr::HSPRG1, spr::HDSISR, spr::HDAR,  spr::HSRR0,  spr::HSRR1,  spr::LPCR,
+    spr::LPIDR,  spr::PTCR,   spr::HMER,   spr::HMEER, spr::PVR,    spr::PIR,    spr::TAR,    spr::FSCR,
+    spr::HFSCR,  spr::CIABR,  spr::DAWR0,  spr::DAWRX0, spr::PSSCR, spr::TIR,    spr::DEC,    spr::TB,
 };
 constexpr size_t N_SPRS = sizeof(SPRS) / sizeof(SPRS[0]);
 constexpr size_t N_REGS = 32 + N_SPRS + 3;
@@ -56,13 +49,13 @@ uint64_t thread_register_value(const ThreadRegDef& def, const VcpuState& cpu)
     case REG_ID_NIP: return cpu.nia;
     case REG_ID_MSR: return cpu.msr;
     case REG_ID_CR: return cpu.cr;
-    case SPR_CTR: return cpu.ctr;
-    case SPR_LR: return cpu.lr;
-    case SPR_XER: return cpu.xer;
-    case SPR_CFAR: return cpu.cfar;
-    case SPR_DEC: return cpu.dec;
-    case SPR_TB: return cpu.tb;
-    case SPR_PIR: return cpu.pir;
+    case spr::CTR: return cpu.ctr;
+    case spr::LR: return cpu.lr;
+    case spr::XER: return cpu.xer;
+    case spr::CFAR: return cpu.cfar;
+    case spr::DEC: return cpu.dec;
+    case spr::TB: return cpu.tb;
+    case spr::PIR: return cpu.pir;
     default: return cpu.spr[def.num % 1024];
     }
 }

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "fadump/endian.hpp"
+#include "fadump/spr.hpp"
 
 namespace fadump::papr {
 namespace {
@@ -23,23 +24,25 @@ constexpr uint64_t indexed(const char* prefix, int n, const char* suffix = "")
     return ascii_id(buf);
 }
 
-// Named SPRs by architected SPR number (Power ISA v3.1 SPR list; QEMU
-// target/ppc/cpu.h SPR_* numbers).
+// Named SPRs by architected SPR number (fadump/spr.hpp).
 struct NamedSpr {
     const char* name;
     uint16_t spr;
 };
 constexpr NamedSpr NAMED_SPRS[] = {
-    {"DAR", 19},     {"DSISR", 18},   {"SRR0", 26},    {"SRR1", 27},    {"SPRG0", 272}, {"SPRG1", 273},
-    {"SPRG2", 274},  {"SPRG3", 275},  {"PVR", 287},    {"DSCR", 17},    {"AMR", 29},    {"IAMR", 61},
-    {"UAMOR", 157},  {"PID", 48},     {"TAR", 815},    {"FSCR", 153},   {"PSPB", 159},  {"CTRL", 152},
-    {"PURR", 309},   {"SPURR", 308},  {"DAWR0", 180},  {"DAWRX0", 188}, {"CIABR", 187}, {"EBBHR", 804},
-    {"EBBRR", 805},  {"BESCR", 806},  {"MMCR0", 795},  {"MMCR1", 798},  {"MMCR2", 785}, {"MMCRA", 786},
-    {"PMC1", 787},   {"PMC2", 788},   {"PMC3", 789},   {"PMC4", 790},   {"PMC5", 791},
-    {"PIMC6", 792},  // sic: LoPAR's catalogue spells PMC6 this way
-    {"SIAR", 796},   {"SDAR", 797},   {"SIER", 784},   {"DPDES", 176},  {"PSSCR", 855},
-    {"TIR", 446},    {"RPR", 186},    {"VRSAVE", 256}, {"TFHAR", 128}, {"TFIAR", 129},
-    {"TEXASR", 130},
+    {"DAR", spr::DAR},       {"DSISR", spr::DSISR},   {"SRR0", spr::SRR0},   {"SRR1", spr::SRR1},
+    {"SPRG0", spr::SPRG0},   {"SPRG1", spr::SPRG1},   {"SPRG2", spr::SPRG2}, {"SPRG3", spr::SPRG3},
+    {"PVR", spr::PVR},       {"DSCR", spr::DSCR},     {"AMR", spr::AMR},     {"IAMR", spr::IAMR},
+    {"UAMOR", spr::UAMOR},   {"PID", spr::PID},       {"TAR", spr::TAR},     {"FSCR", spr::FSCR},
+    {"PSPB", spr::PSPB},     {"CTRL", spr::CTRL},     {"PURR", spr::PURR},   {"SPURR", spr::SPURR},
+    {"DAWR0", spr::DAWR0},   {"DAWRX0", spr::DAWRX0}, {"CIABR", spr::CIABR}, {"EBBHR", spr::EBBHR},
+    {"EBBRR", spr::EBBRR},   {"BESCR", spr::BESCR},   {"MMCR0", spr::MMCR0}, {"MMCR1", spr::MMCR1},
+    {"MMCR2", spr::MMCR2},   {"MMCRA", spr::MMCRA},   {"PMC1", spr::PMC1},   {"PMC2", spr::PMC2},
+    {"PMC3", spr::PMC3},     {"PMC4", spr::PMC4},     {"PMC5", spr::PMC5},
+    {"PIMC6", spr::PMC6},  // sic: LoPAR's catalogue spells PMC6 this way
+    {"SIAR", spr::SIAR},     {"SDAR", spr::SDAR},     {"SIER", spr::SIER},   {"DPDES", spr::DPDES},
+    {"PSSCR", spr::PSSCR},   {"TIR", spr::TIR},       {"RPR", spr::RPR},     {"VRSAVE", spr::VRSAVE},
+    {"TFHAR", spr::TFHAR},   {"TFIAR", spr::TFIAR},   {"TEXASR", spr::TEXASR},
 };
 
 constexpr size_t N_NAMED = sizeof(NAMED_SPRS) / sizeof(NAMED_SPRS[0]);
@@ -115,7 +118,7 @@ uint64_t register_value(const RegisterDef& def, const VcpuState& cpu)
     case RegSource::Tb: return cpu.tb;
     case RegSource::Dec: return cpu.dec;
     case RegSource::Pir: return cpu.pir;
-    case RegSource::Spr: return cpu.spr[i % 1024];
+    case RegSource::Spr: return cpu.spr[i % spr::COUNT];
     }
     return 0;
 }

@@ -1,5 +1,7 @@
 #include "fadump/ground_truth.hpp"
 
+#include "fadump/spr.hpp"
+
 #include <fmt/format.h>
 #include <xxhash.h>
 
@@ -77,8 +79,8 @@ GroundTruth GroundTruth::take(GuestMemory& mem, std::span<const VcpuState> cpus)
         j["ctr"] = hex(c.ctr);
         j["lr"] = hex(c.lr);
         j["xer"] = hex(c.xer);
-        j["dar"] = hex(c.spr[19]);
-        j["dsisr"] = hex(c.spr[18]);
+        j["dar"] = hex(c.spr[spr::DAR]);
+        j["dsisr"] = hex(c.spr[spr::DSISR]);
         jcpus.push_back(std::move(j));
     }
     std::string pages;

@@ -84,7 +84,7 @@ int32_t fadump_spapr_configure(FadumpSpapr* fd, const FadumpGuestOps* ops, uint3
         return FADUMP_RTAS_HW_ERROR;
     }
     return firewall<int32_t>(FADUMP_RTAS_HW_ERROR, msg, msg_len, [&] {
-        fadump::CallbackGuestMemory mem(*ops);
+        fadump::CallbackGuestMemory mem(*ops, fd->engine.ram_size());
         auto r = fd->engine.configure(mem, cmd, fadump::GuestAddr{addr}, fadump::ByteLen{len});
         if (!r) {
             put_msg(msg, msg_len, r.error().message);
@@ -113,7 +113,7 @@ int32_t fadump_spapr_dump(FadumpSpapr* fd, const FadumpGuestOps* ops, const Fadu
         return FADUMP_RTAS_HW_ERROR;
     }
     return firewall<int32_t>(FADUMP_RTAS_HW_ERROR, msg, msg_len, [&] {
-        fadump::CallbackGuestMemory mem(*ops);
+        fadump::CallbackGuestMemory mem(*ops, fd->engine.ram_size());
         auto out = fd->engine.dump(mem, std::span<const FadumpVcpuRegs>(vcpus, n_vcpus));
         if (stats != nullptr) {
             *stats = FadumpDumpStats{out.bytes_preserved, out.preserve_ns, out.sections_ok, out.sections_failed,
@@ -221,7 +221,7 @@ int32_t fadump_mpipl_dump(FadumpMpipl* mp, const FadumpGuestOps* ops, const Fadu
         return -1;
     }
     return firewall<int32_t>(-1, msg, msg_len, [&] {
-        fadump::CallbackGuestMemory mem(*ops);
+        fadump::CallbackGuestMemory mem(*ops, mp->engine.ram_size());
         std::vector<fadump::GuestRange> ranges;
         for (size_t i = 0; i < n_reload; ++i) {
             auto r = fadump::GuestRange::make(fadump::GuestAddr{reload[i].addr}, fadump::ByteLen{reload[i].size});
@@ -245,7 +245,7 @@ bool fadump_mpipl_reset(FadumpMpipl* mp, const FadumpGuestOps* ops, uint64_t fw_
         return false;
     }
     return firewall(false, [&] {
-        fadump::CallbackGuestMemory mem(*ops);
+        fadump::CallbackGuestMemory mem(*ops, mp->engine.ram_size());
         return mp->engine.reset(mem, fw_load_addr);
     });
 }

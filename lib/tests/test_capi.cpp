@@ -33,7 +33,6 @@ FadumpGuestOps ops_for(FakeGuest& g)
         return r ? static_cast<FakeGuest*>(o)->host_ptr(*r) : nullptr;
     };
     ops.mark_dirty = [](void*, uint64_t, uint64_t) {};
-    ops.ram_size = g.ram().len().bytes;
     return ops;
 }
 
@@ -74,6 +73,43 @@ TEST(CApi, GuestErrorsComeBackAsStatusAndMessage)
     EXPECT_EQ(fadump_spapr_configure(fd, &ops, FADUMP_CMD_REGISTER, (64 << 20) - 0x10, 0x50, msg, sizeof msg),
               FADUMP_RTAS_PARAM_ERROR);
     fadump_spapr_free(fd);
+}
+
+// RAM ends where the engine was configured, whatever memory the callbacks
+// could reach: a section past it is refused, the ground truth stops there.
+TEST(CApi, RamEndsWhereTheEngineWasConfigured)
+{
+    FakeGuest g(256 << 20);  // the callbacks reach 256 MiB
+    auto ops = ops_for(g);
+    FadumpSpaprConfig cfg{128 << 20, 128 << 20, 2};
+    FadumpSpapr* fd = fadump_spapr_new(&cfg);
+    ASSERT_NE(fd, nullptr);
+    const uint64_t cpu = fadump_spapr_cpu_state_size(2);
+    FdmBuilder past;
+    past.section(0x0001, 0, cpu, 0x4000000).section(0x0011, 0, 0x1000000, 0x9000000);  // dest at 144 MiB
+    auto bytes = past.bytes();
+    std::memcpy(g.at(0x10000), bytes.data(), bytes.size());
+    char msg[256];
+    EXPECT_EQ(fadump_spapr_configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, bytes.size(), msg, sizeof msg),
+              FADUMP_RTAS_PARAM_ERROR)
+        << msg;
+    FdmBuilder within;
+    within.section(0x0001, 0, cpu, 0x4000000).section(0x0011, 0, 0x1000000, 0x5000000);
+    bytes = within.bytes();
+    std::memcpy(g.at(0x10000), bytes.data(), bytes.size());
+    EXPECT_EQ(fadump_spapr_configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, bytes.size(), msg, sizeof msg),
+              FADUMP_RTAS_SUCCESS)
+        << msg;
+    fadump_spapr_free(fd);
+    std::vector<FadumpVcpuRegs> regs(1);
+    FadumpGroundTruth* gt = fadump_ground_truth_take(&ops, 128 << 20, regs.data(), regs.size(), 0);
+    ASSERT_NE(gt, nullptr);
+    char* s = fadump_ground_truth_finish(gt, nullptr, nullptr);
+    ASSERT_NE(s, nullptr);
+    const auto doc = nlohmann::json::parse(s);
+    std::free(s);
+    EXPECT_EQ(doc["ram_size"], 128 << 20);
+    EXPECT_EQ(doc["page_xxh3_128"].get<std::string>().size(), (128u << 20) / 4096 * 32);
 }
 
 TEST(CApi, CycleThroughTheCInterface)
@@ -167,7 +203,7 @@ TEST(CApi, GroundTruthHashesEveryPage)
     regs[1].cpu_index = 1;
     regs[1].nia = 0xC0000000DEADBEEFULL;
     regs[1].gpr[1] = 0x1234;
-    FadumpGroundTruth* gt = fadump_ground_truth_take(&ops, regs.data(), regs.size(), 1);
+    FadumpGroundTruth* gt = fadump_ground_truth_take(&ops, g.ram().len().bytes, regs.data(), regs.size(), 1);
     ASSERT_NE(gt, nullptr);
     FadumpDumpStats st{123, 456, 3, 1, 2, 0};
     char* s = fadump_ground_truth_finish(gt, nullptr, &st);
@@ -265,11 +301,14 @@ TEST(CApiAllocFailure, GroundTruthEntryPointsReturnNull)
     std::vector<FadumpVcpuRegs> regs(2);
     const FadumpRange fw[2] = {{0x1000, 0x2000}, {0x8000, 0x1000}};
     const FadumpDumpStats st{1, 2, 3, 4, 5, 0};
-    EXPECT_GT(fail_each_allocation([] {}, [&] {
-        FadumpGroundTruth* gt = fadump_ground_truth_take(&ops, regs.data(), regs.size(), 0);
-        fadump_ground_truth_note_ranges(gt, "firmware_ranges", fw, 2);
-        std::free(fadump_ground_truth_finish(gt, nullptr, &st));
-    }), 100);
+    EXPECT_GT(fail_each_allocation([] {},
+                                   [&] {
+                                       FadumpGroundTruth* gt = fadump_ground_truth_take(&ops, g.ram().len().bytes,
+                                                                                        regs.data(), regs.size(), 0);
+                                       fadump_ground_truth_note_ranges(gt, "firmware_ranges", fw, 2);
+                                       std::free(fadump_ground_truth_finish(gt, nullptr, &st));
+                                   }),
+              100);
 }
 
 TEST(CApiAllocFailure, MpiplEntryPointsReturnErrors)

@@ -49,16 +49,15 @@ enum {
  *   when the range is not one contiguous RAM block (then read/write are used).
  * mark_dirty: called after the library modified [gpa, gpa+len) through
  *   host_ptr (dirty bitmap, translated-code invalidation).
- * ram_size: guest RAM is [0, ram_size) (boot memory; hotplugged memory is not
- *   a valid dump source or destination).
+ * Where RAM ends is the engine's configuration (ram_size of
+ * FadumpSpaprConfig / FadumpMpiplConfig), not these callbacks': one place.
  */
 typedef struct FadumpGuestOps {
     void *opaque;
     bool (*read)(void *opaque, uint64_t gpa, void *buf, uint64_t len);
     bool (*write)(void *opaque, uint64_t gpa, const void *buf, uint64_t len);
     void *(*host_ptr)(void *opaque, uint64_t gpa, uint64_t len);
-    void (*mark_dirty)(void *opaque, uint64_t gpa, uint64_t len);
-    uint64_t ram_size;
+    void (*mark_dirty)(void* opaque, uint64_t gpa, uint64_t len);
 } FadumpGuestOps;
 
 /*
@@ -83,7 +82,8 @@ typedef struct FadumpVcpuRegs {
 
 /* Machine facts that fix the CPU-state size and the valid ranges. */
 typedef struct FadumpSpaprConfig {
-    uint64_t ram_size;      /* guest RAM is [0, ram_size) */
+    uint64_t ram_size;      /* guest RAM is [0, ram_size) (boot memory; hotplugged
+                               memory is not a valid dump source or destination) */
     uint64_t rmr_size;      /* real mode region: the fdm must lie in [0, rmr_size) */
     uint32_t max_threads;   /* threads that can ever exist (maxcpus incl. SMT) */
 } FadumpSpaprConfig;

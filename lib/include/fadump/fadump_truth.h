@@ -19,7 +19,7 @@ extern "C" {
  * fadump_ground_truth_take records, at the instant the vCPUs stopped and
  * before any preservation, the index of the vCPU that triggered the dump,
  * every vCPU's registers and the XXH3-128 hash of every
- * 4 KiB page of guest RAM (timed on its own). fadump_ground_truth_finish adds
+ * 4 KiB page of guest RAM, [0, ram_size) (timed on its own). fadump_ground_truth_finish adds
  * the dump's statistics and the fdm as registered and as reported back, and
  * returns the JSON document (malloc'ed: free with free()), consuming `gt`.
  * Both return NULL on failure. Layout: see fadump/ground_truth.hpp.
@@ -27,8 +27,8 @@ extern "C" {
  * and libxxhash; the engine links neither).
  */
 typedef struct FadumpGroundTruth FadumpGroundTruth;
-FadumpGroundTruth* fadump_ground_truth_take(const FadumpGuestOps* ops, const FadumpVcpuRegs* vcpus, size_t n_vcpus,
-                                            uint32_t trigger_cpu_index) FADUMP_NOEXCEPT;
+FadumpGroundTruth* fadump_ground_truth_take(const FadumpGuestOps* ops, uint64_t ram_size, const FadumpVcpuRegs* vcpus,
+                                            size_t n_vcpus, uint32_t trigger_cpu_index) FADUMP_NOEXCEPT;
 /* Records named guest ranges in the ground truth (e.g. "firmware_ranges"). */
 void fadump_ground_truth_note_ranges(FadumpGroundTruth* gt, const char* key, const FadumpRange* ranges,
                                      size_t n) FADUMP_NOEXCEPT;

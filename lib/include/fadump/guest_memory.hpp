@@ -26,14 +26,15 @@ public:
     virtual void mark_dirty(GuestRange range) = 0;
 };
 
-/// GuestMemory over the C callback table of fadump.h.
+/// GuestMemory over the C callback table of fadump.h; RAM is [0, ram_size)
+/// as the engine was configured.
 class CallbackGuestMemory final : public GuestMemory {
 public:
-    explicit CallbackGuestMemory(const FadumpGuestOps& ops) : m_ops(ops) {}
-    [[nodiscard]] GuestRange ram() const override
+    CallbackGuestMemory(const FadumpGuestOps& ops, uint64_t ram_size)
+        : m_ops(ops), m_ram(*GuestRange::make(GuestAddr{0}, ByteLen{ram_size}))
     {
-        return *GuestRange::make(GuestAddr{0}, ByteLen{m_ops.ram_size});
     }
+    [[nodiscard]] GuestRange ram() const override { return m_ram; }
     [[nodiscard]] bool read(GuestAddr addr, std::span<std::byte> out) override
     {
         return m_ops.read != nullptr && m_ops.read(m_ops.opaque, addr.value, out.data(), out.size());
@@ -58,6 +59,7 @@ public:
 
 private:
     FadumpGuestOps m_ops;
+    GuestRange m_ram;
 };
 
 }  // namespace fadump

@@ -45,14 +45,14 @@ struct FadumpGroundTruth {
 
 extern "C" {
 
-FadumpGroundTruth* fadump_ground_truth_take(const FadumpGuestOps* ops, const FadumpVcpuRegs* vcpus, size_t n_vcpus,
-                                            uint32_t trigger_cpu_index) noexcept
+FadumpGroundTruth* fadump_ground_truth_take(const FadumpGuestOps* ops, uint64_t ram_size, const FadumpVcpuRegs* vcpus,
+                                            size_t n_vcpus, uint32_t trigger_cpu_index) noexcept
 {
     if (ops == nullptr || (vcpus == nullptr && n_vcpus != 0)) {
         return nullptr;
     }
     return firewall<FadumpGroundTruth*>(nullptr, [&] {
-        fadump::CallbackGuestMemory mem(*ops);
+        fadump::CallbackGuestMemory mem(*ops, ram_size);
         auto gt = std::make_unique<FadumpGroundTruth>(
             fadump::GroundTruth::take(mem, std::span<const FadumpVcpuRegs>(vcpus, n_vcpus)));
         gt->truth.doc()["trigger_cpu_index"] = trigger_cpu_index;

@@ -72,6 +72,7 @@ public:
     /// image address) and returns true when this boot is an MPIPL boot.
     bool reset(GuestMemory& mem, uint64_t fw_load_addr);
 
+    [[nodiscard]] uint64_t ram_size() const { return m_cfg.ram_size; }
     [[nodiscard]] bool dumping() const { return m_state == State::Dumping; }
     /// Memory the firmware owns and rewrites across the MPIPL, as seen by the
     /// last dump: skiboot's own ranges (regions below 0x80) and their

@@ -55,6 +55,7 @@ public:
     /// Machine reset: true when it is the memory-preserving dump reboot.
     bool reset();
 
+    [[nodiscard]] uint64_t ram_size() const { return m_cfg.ram_size; }
     [[nodiscard]] bool registered() const { return m_state == State::Registered; }
     [[nodiscard]] bool dump_active() const { return m_state == State::DumpActive; }
     [[nodiscard]] bool dumping() const { return m_state == State::Dumping; }

@@ -53,7 +53,6 @@ FadumpGuestOps fadump_glue_guest_ops(MachineState *ms)
         .write = fadump_write,
         .host_ptr = fadump_host_ptr,
         .mark_dirty = fadump_mark_dirty,
-        .ram_size = ms->ram_size,
     };
     return ops;
 }

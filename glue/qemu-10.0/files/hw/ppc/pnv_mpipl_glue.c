@@ -140,7 +140,7 @@ static void pnv_mpipl_work(CPUState *caller, run_on_cpu_data data)
 
     regs = fadump_glue_stop_and_snapshot(pnv_mpipl_thread_id, &n);
     if (pnv->mpipl_ground_truth) {
-        truth = fadump_ground_truth_take(&ops, regs, n,
+        truth = fadump_ground_truth_take(&ops, MACHINE(pnv)->ram_size, regs, n,
                                          caller ? caller->cpu_index : 0);
     }
     rc = fadump_mpipl_dump(mp->engine, &ops, regs, n, mp->reload,

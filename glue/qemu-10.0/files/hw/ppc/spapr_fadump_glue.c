@@ -131,7 +131,8 @@ static void spapr_fadump_dump_work(CPUState *caller, run_on_cpu_data data)
 
     regs = fadump_glue_stop_and_snapshot(spapr_fadump_logical_id, &n);
     if (spapr->fadump_ground_truth) {
-        truth = fadump_ground_truth_take(&ops, regs, n, caller->cpu_index);
+        truth = fadump_ground_truth_take(&ops, MACHINE(spapr)->ram_size, regs,
+                                         n, caller->cpu_index);
     }
     status = fadump_spapr_dump(spapr->fadump, &ops, regs, n, &stats,
                                msg, sizeof(msg));

@@ -114,7 +114,8 @@ int32_t fadump_spapr_dump(FadumpSpapr* fd, const FadumpGuestOps* ops, const Fadu
     }
     return firewall<int32_t>(FADUMP_RTAS_HW_ERROR, msg, msg_len, [&] {
         fadump::CallbackGuestMemory mem(*ops, fd->engine.ram_size());
-        auto out = fd->engine.dump(mem, std::span<const FadumpVcpuRegs>(vcpus, n_vcpus));
+        const auto cpus = fadump::capi::from_c(std::span<const FadumpVcpuRegs>(vcpus, n_vcpus));
+        auto out = fd->engine.dump(mem, cpus);
         if (stats != nullptr) {
             *stats = FadumpDumpStats{out.bytes_preserved, out.preserve_ns, out.sections_ok, out.sections_failed,
                                      out.cpus_saved, 0};
@@ -229,7 +230,8 @@ int32_t fadump_mpipl_dump(FadumpMpipl* mp, const FadumpGuestOps* ops, const Fadu
                 ranges.push_back(*r);
             }
         }
-        auto out = mp->engine.dump(mem, std::span<const FadumpVcpuRegs>(threads, n_threads), ranges);
+        const auto cpus = fadump::capi::from_c(std::span<const FadumpVcpuRegs>(threads, n_threads));
+        auto out = mp->engine.dump(mem, cpus, ranges);
         if (stats != nullptr) {
             *stats = FadumpMpiplStats{out.bytes_preserved, out.preserve_ns, out.ranges_ok, out.ranges_failed,
                                       out.threads_saved, out.mpipl_boot};

@@ -7,12 +7,16 @@
 #include <cstring>
 #include <exception>
 #include <new>
+#include <span>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "fadump/fadump.h"
+#include "fadump/guest_memory.hpp"
 #include "fadump/opal/mpipl.hpp"
 #include "fadump/papr/spapr_fadump.hpp"
+#include "fadump/vcpu.hpp"
 
 struct FadumpSpapr {
     fadump::papr::SpaprFadump engine;
@@ -22,7 +26,82 @@ struct FadumpMpipl {
     fadump::opal::Mpipl engine;
 };
 
+namespace fadump {
+
+/// GuestMemory over the C callback table of fadump.h; RAM is [0, ram_size)
+/// as the engine was configured.
+class CallbackGuestMemory final : public GuestMemory {
+public:
+    CallbackGuestMemory(const FadumpGuestOps& ops, uint64_t ram_size)
+        : m_ops(ops), m_ram(*GuestRange::make(GuestAddr{0}, ByteLen{ram_size}))
+    {
+    }
+    [[nodiscard]] GuestRange ram() const override { return m_ram; }
+    [[nodiscard]] bool read(GuestAddr addr, std::span<std::byte> out) override
+    {
+        return m_ops.read != nullptr && m_ops.read(m_ops.opaque, addr.value, out.data(), out.size());
+    }
+    [[nodiscard]] bool write(GuestAddr addr, std::span<const std::byte> in) override
+    {
+        return m_ops.write != nullptr && m_ops.write(m_ops.opaque, addr.value, in.data(), in.size());
+    }
+    [[nodiscard]] std::byte* host_ptr(GuestRange range) override
+    {
+        if (m_ops.host_ptr == nullptr || !ram().contains(range)) {
+            return nullptr;
+        }
+        return static_cast<std::byte*>(m_ops.host_ptr(m_ops.opaque, range.start().value, range.len().bytes));
+    }
+    void mark_dirty(GuestRange range) override
+    {
+        if (m_ops.mark_dirty != nullptr) {
+            m_ops.mark_dirty(m_ops.opaque, range.start().value, range.len().bytes);
+        }
+    }
+
+private:
+    FadumpGuestOps m_ops;
+    GuestRange m_ram;
+};
+
+}  // namespace fadump
+
 namespace fadump::capi {
+
+static_assert(sizeof(FadumpVcpuRegs::spr) / sizeof(FadumpVcpuRegs::spr[0]) == spr::COUNT);
+
+/// The C boundary's register snapshots as the core's (the VMM's count, not
+/// the guest's).
+inline std::vector<VcpuState> from_c(std::span<const FadumpVcpuRegs> regs)
+{
+    std::vector<VcpuState> out(regs.size());
+    for (size_t i = 0; i < regs.size(); ++i) {
+        const FadumpVcpuRegs& r = regs[i];
+        VcpuState& v = out[i];
+        v.cpu_index = r.cpu_index;
+        v.logical_id = r.logical_id;
+        v.pir = r.pir;
+        std::copy(std::begin(r.gpr), std::end(r.gpr), v.gpr.begin());
+        std::copy(std::begin(r.fpr), std::end(r.fpr), v.fpr.begin());
+        std::copy(std::begin(r.vsrl), std::end(r.vsrl), v.vsrl.begin());
+        for (size_t k = 0; k < v.vr.size(); ++k) {
+            v.vr[k] = {r.vr[k][0], r.vr[k][1]};
+        }
+        v.nia = r.nia;
+        v.msr = r.msr;
+        v.cr = r.cr;
+        v.ctr = r.ctr;
+        v.lr = r.lr;
+        v.xer = r.xer;
+        v.fpscr = r.fpscr;
+        v.vscr = r.vscr;
+        v.cfar = r.cfar;
+        v.tb = r.tb;
+        v.dec = r.dec;
+        std::copy(std::begin(r.spr), std::end(r.spr), v.spr.begin());
+    }
+    return out;
+}
 
 // Writes `a` then `b` into msg as one NUL-terminated line, truncated to
 // msg_len. Takes views so that reporting an error never allocates (and so

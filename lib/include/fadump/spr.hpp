@@ -2,7 +2,7 @@
 // target/ppc/cpu.h SPR_* use the same), written once for every layout that
 // names registers by number: the PAPR register save area's catalogue
 // (papr/register_ids.cpp), the OPAL architected register data
-// (opal/thread_regs.cpp) and the lab's ground truth. FadumpVcpuRegs::spr[]
+// (opal/thread_regs.cpp) and the lab's ground truth. VcpuState::spr[] (and FadumpVcpuRegs::spr[])
 // is indexed by these numbers.
 #pragma once
 
@@ -20,7 +20,7 @@ inline constexpr uint16_t XER = 1, LR = 8, CTR = 9, DSCR = 17, DSISR = 18, DAR =
                           PMC3 = 789, PMC4 = 790, PMC5 = 791, PMC6 = 792, MMCR0 = 795, SIAR = 796, SDAR = 797,
                           MMCR1 = 798, EBBHR = 804, EBBRR = 805, BESCR = 806, TAR = 815, PSSCR = 855, PIR = 1023;
 
-/// Entries of FadumpVcpuRegs::spr[] (SPR numbers 0..1023).
+/// Entries of VcpuState::spr[] and FadumpVcpuRegs::spr[] (SPR numbers 0..1023).
 inline constexpr uint32_t COUNT = 1024;
 
 }  // namespace fadump::spr

@@ -34,8 +34,33 @@ const GuestFacts::Task* crasher(const GuestFacts& f)
 
 }  // namespace
 
-Judgement judge_dmesg(const std::string& dmesg, const GuestFacts& facts)
+Judgement judge_dmesg(const std::string& dmesg, const GuestFacts& facts, const Downfall& how)
 {
+    if (how.firmware_initiated || how.hang()) {
+        // No panic: the lines that say how the kernel went down, each with
+        // its stamp and text, with or without makedumpfile's caller field.
+        const std::regex caller_re(R"(^(\[[ 0-9.]+\] )\[ *[TC]\d+\] (.*)$)");
+        std::vector<std::string> have;
+        std::istringstream in(dmesg);
+        for (std::string l; std::getline(in, l);) {
+            std::smatch m;
+            have.push_back(std::regex_match(l, m, caller_re) ? m[1].str() + m[2].str() : l);
+        }
+        std::vector<std::string> want = how.hang() ? facts.lkdtm_lines : std::vector<std::string>{};
+        if (how.firmware_initiated && facts.s0_line) {
+            want.push_back(*facts.s0_line);
+        }
+        if (want.empty()) {
+            return {false, how.hang() ? "the console showed no \"lkdtm: Performing direct entry\" line"
+                                      : "the console showed no \"fadump-lab: raising S0\" kernel line"};
+        }
+        for (const auto& w : want) {
+            if (std::find(have.begin(), have.end(), w) == have.end()) {
+                return {false, "dmesg lacks the console's \"" + w + "\""};
+            }
+        }
+        return {true, fmt::format("dmesg holds the console's {} line(s), e.g. \"{}\"", want.size(), want.front())};
+    }
     if (!facts.panic_line) {
         return {false, "the console showed no \"Kernel panic - not syncing\" line"};
     }
@@ -189,7 +214,7 @@ void check_makedumpfile_capture(const MakedumpfileInput& in, Report& r)
     } else if (!fs::exists(dir / "vmcore-dmesg.txt")) {
         r.fail("makedumpfile.dmesg", "no vmcore-dmesg.txt");
     } else {
-        const auto j = judge_dmesg(read_file(dir / "vmcore-dmesg.txt"), *in.facts);
+        const auto j = judge_dmesg(read_file(dir / "vmcore-dmesg.txt"), *in.facts, in.how);
         r.expect("makedumpfile.dmesg", j.ok, j.detail);
     }
 

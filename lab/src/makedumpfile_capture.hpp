@@ -41,8 +41,10 @@ inline constexpr CaptureStep CAPTURE_STEPS[] = {
 
 /// makedumpfile.dmesg: the dmesg file holds the console's panic line (the
 /// kernel's time stamp and text; makedumpfile also prints the printk caller,
-/// "[     T63]", which must then name the crashing task's pid).
-Judgement judge_dmesg(const std::string& dmesg, const GuestFacts& facts);
+/// "[     T63]", which must then name the crashing task's pid). After a hang
+/// (`how`) it holds every LKDTM line instead, after the SBE's S0 the lab's
+/// "raising S0" line (caller not checked: /init wrote it).
+Judgement judge_dmesg(const std::string& dmesg, const GuestFacts& facts, const Downfall& how = {});
 
 /// What makedumpfile warned about the kernel (lines of its log such as "The
 /// kernel version is not supported."), for the report.

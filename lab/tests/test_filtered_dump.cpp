@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "crash_checks.hpp"
@@ -181,6 +182,26 @@ TEST(JudgeDmesg, FindsThePanicLineAndItsCaller)
     EXPECT_FALSE(lab::judge_dmesg(later, f).ok);
     EXPECT_FALSE(lab::judge_dmesg("", f).ok);
     EXPECT_FALSE(lab::judge_dmesg(dmesg, lab::GuestFacts{}).ok);
+}
+
+// makedumpfile --dump-dmesg of a powernv10 dump the SBE's S0 started (no
+// panic): the lab's kernel line, printed by /init (caller T1).
+TEST(JudgeDmesg, AfterS0FindsTheLabsLine)
+{
+    std::ifstream in(std::string(FADUMP_LAB_TEST_DATA) + "/makedumpfile-powernv10-sbe-s0/vmcore-dmesg.txt");
+    const std::string dmesg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_FALSE(dmesg.empty());
+    lab::GuestFacts f;
+    f.s0_line = "[    1.790198] fadump-lab: raising S0 on chips 00000000";
+    const lab::Downfall s0{.firmware_initiated = true};
+    const auto ok = lab::judge_dmesg(dmesg, f, s0);
+    EXPECT_TRUE(ok.ok) << ok.detail;
+    // As a panic it fails; a shifted stamp fails; no such console line fails.
+    EXPECT_FALSE(lab::judge_dmesg(dmesg, f).ok);
+    auto shifted = f;
+    (*shifted.s0_line)[12] = (*shifted.s0_line)[12] == '8' ? '9' : '8';
+    EXPECT_FALSE(lab::judge_dmesg(dmesg, shifted, s0).ok);
+    EXPECT_FALSE(lab::judge_dmesg(dmesg, lab::GuestFacts{}, s0).ok);
 }
 
 TEST(MakedumpfileWarnings, NameTheUnsupportedKernel)

@@ -66,6 +66,17 @@ const GuestFacts::Task* GuestFacts::task(const std::string& role) const
     return nullptr;
 }
 
+namespace {
+
+// The console line `l` from the kernel text at `p` on, with the kernel's own
+// "[ time] " stamp in front of it kept and the lab's before it dropped.
+std::string kernel_stamped(const std::string& l, size_t p)
+{
+    return l.substr(p >= 2 && l.compare(p - 2, 2, "] ") == 0 ? l.rfind('[', p) : p);
+}
+
+}  // namespace
+
 GuestFacts guest_facts(const std::vector<std::string>& console_lines)
 {
     GuestFacts f;
@@ -84,13 +95,11 @@ GuestFacts guest_facts(const std::vector<std::string>& console_lines)
         }
         init_ran = init_ran || l.find("FADUMP-LAB: ") != std::string::npos;
         if (const auto p = l.find("lkdtm: Performing direct entry"); p != std::string::npos) {
-            const size_t from = p >= 2 && l.compare(p - 2, 2, "] ") == 0 ? l.rfind('[', p) : p;
-            f.lkdtm_lines.push_back(l.substr(from));
+            f.lkdtm_lines.push_back(kernel_stamped(l, p));
             continue;
         }
         if (const auto p = l.find("fadump-lab: raising S0"); p != std::string::npos && !f.s0_line) {
-            const size_t from = p >= 2 && l.compare(p - 2, 2, "] ") == 0 ? l.rfind('[', p) : p;
-            f.s0_line = l.substr(from);
+            f.s0_line = kernel_stamped(l, p);
             continue;
         }
         std::smatch m;
@@ -110,12 +119,7 @@ GuestFacts guest_facts(const std::vector<std::string>& console_lines)
                 f.mem_reserved_kib = reserved;
             }
         } else if (const auto p = l.find(panic); !f.panic_line && p != std::string::npos) {
-            // Keep the kernel's own "[ time] " stamp, drop the lab's.
-            size_t from = p;
-            if (p >= 2 && l.compare(p - 2, 2, "] ") == 0) {
-                from = l.rfind('[', p);
-            }
-            f.panic_line = l.substr(from);
+            f.panic_line = kernel_stamped(l, p);
         }
     }
     return f;
@@ -412,28 +416,38 @@ Judgement judge_bt(const std::vector<CrashBacktrace>& bts_in, const std::string&
                               crasher ? " (the crasher the guest named)" : "", chain)};
 }
 
-Judgement judge_log(const std::string& log_text, const GuestFacts& facts, const Downfall& how)
+Judgement judge_downfall_lines(const std::vector<std::string>& kernel_log, const std::string& where,
+                               const GuestFacts& facts, const Downfall& how)
 {
-    if (how.firmware_initiated) {
-        if (!facts.s0_line) {
-            return {false, "the console showed no \"fadump-lab: raising S0\" kernel line"};
-        }
-        const auto log = split_lines(log_text);
-        const bool ok = std::find(log.begin(), log.end(), *facts.s0_line) != log.end();
-        return {ok, (ok ? "log holds the console's \"" : "log lacks the console's \"") + *facts.s0_line + "\""};
-    }
+    std::vector<std::string> want;
     if (how.hang()) {
         if (facts.lkdtm_lines.empty()) {
             return {false, "the console showed no \"lkdtm: Performing direct entry\" line"};
         }
-        const auto log = split_lines(log_text);
-        for (const auto& want : facts.lkdtm_lines) {
-            if (std::find(log.begin(), log.end(), want) == log.end()) {
-                return {false, "log lacks the console's \"" + want + "\""};
-            }
+        want = facts.lkdtm_lines;
+    }
+    if (how.firmware_initiated) {
+        if (!facts.s0_line) {
+            return {false, "the console showed no \"fadump-lab: raising S0\" kernel line"};
         }
-        return {true, fmt::format("log holds the console's {} LKDTM line(s), time stamps and all, e.g. \"{}\"",
-                                  facts.lkdtm_lines.size(), facts.lkdtm_lines.front())};
+        want.push_back(*facts.s0_line);
+    }
+    if (want.empty()) {
+        return {false, "not a hang or an S0: the kernel panicked"};
+    }
+    for (const auto& w : want) {
+        if (std::find(kernel_log.begin(), kernel_log.end(), w) == kernel_log.end()) {
+            return {false, where + " lacks the console's \"" + w + "\""};
+        }
+    }
+    return {true, fmt::format("{} holds the console's {} line(s), time stamps and all, e.g. \"{}\"", where, want.size(),
+                              want.front())};
+}
+
+Judgement judge_log(const std::string& log_text, const GuestFacts& facts, const Downfall& how)
+{
+    if (how.firmware_initiated || how.hang()) {
+        return judge_downfall_lines(split_lines(log_text), "log", facts, how);
     }
     if (!facts.panic_line) {
         return {false, "the console showed no \"Kernel panic - not syncing\" line"};

@@ -152,6 +152,13 @@ std::vector<std::string> offline_no_note_lines(const std::vector<CrashBacktrace>
 /// SBE's S0, the lab's "raising S0" line.
 Judgement judge_log(const std::string& log_text, const GuestFacts& facts, const Downfall& how = {});
 
+/// After a hang or the SBE's S0 (no panic line): every kernel line that says
+/// how the kernel went down (`how`: each LKDTM line after a hang, the lab's
+/// "raising S0" line after S0), time stamp and text as the console showed
+/// them, is one of `kernel_log`'s lines (`where` names it in the detail).
+Judgement judge_downfall_lines(const std::vector<std::string>& kernel_log, const std::string& where,
+                               const GuestFacts& facts, const Downfall& how);
+
 /// crash.ps: every task the guest named is in `ps` with its pid and comm;
 /// the crasher, each hanger and the S0 writer are active (">", RU) and
 /// children of init.

@@ -37,29 +37,16 @@ const GuestFacts::Task* crasher(const GuestFacts& f)
 Judgement judge_dmesg(const std::string& dmesg, const GuestFacts& facts, const Downfall& how)
 {
     if (how.firmware_initiated || how.hang()) {
-        // No panic: the lines that say how the kernel went down, each with
-        // its stamp and text, with or without makedumpfile's caller field.
+        // No panic: the lines that say how the kernel went down, compared
+        // without makedumpfile's caller field.
         const std::regex caller_re(R"(^(\[[ 0-9.]+\] )\[ *[TC]\d+\] (.*)$)");
-        std::vector<std::string> have;
+        std::vector<std::string> lines;
         std::istringstream in(dmesg);
         for (std::string l; std::getline(in, l);) {
             std::smatch m;
-            have.push_back(std::regex_match(l, m, caller_re) ? m[1].str() + m[2].str() : l);
+            lines.push_back(std::regex_match(l, m, caller_re) ? m[1].str() + m[2].str() : l);
         }
-        std::vector<std::string> want = how.hang() ? facts.lkdtm_lines : std::vector<std::string>{};
-        if (how.firmware_initiated && facts.s0_line) {
-            want.push_back(*facts.s0_line);
-        }
-        if (want.empty()) {
-            return {false, how.hang() ? "the console showed no \"lkdtm: Performing direct entry\" line"
-                                      : "the console showed no \"fadump-lab: raising S0\" kernel line"};
-        }
-        for (const auto& w : want) {
-            if (std::find(have.begin(), have.end(), w) == have.end()) {
-                return {false, "dmesg lacks the console's \"" + w + "\""};
-            }
-        }
-        return {true, fmt::format("dmesg holds the console's {} line(s), e.g. \"{}\"", want.size(), want.front())};
+        return judge_downfall_lines(lines, "dmesg", facts, how);
     }
     if (!facts.panic_line) {
         return {false, "the console showed no \"Kernel panic - not syncing\" line"};

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include <array>
 #include <stdexcept>
@@ -70,15 +69,9 @@ uint64_t parse_hex(const nlohmann::json& v)
 
 std::string page_hash_hex(const unsigned char* p, size_t n)
 {
-    XXH128_canonical_t c;
-    XXH128_canonicalFromHash(&c, XXH3_128bits(p, n));
-    static constexpr char DIGITS[] = "0123456789abcdef";
-    std::string s(PAGE_HASH_HEX, '0');
-    for (size_t i = 0; i < sizeof(c.digest); ++i) {
-        s[2 * i] = DIGITS[c.digest[i] >> 4];
-        s[2 * i + 1] = DIGITS[c.digest[i] & 0xF];
-    }
-    return s;
+    std::array<char, PAGE_HASH_HEX + 1> hex{};
+    fadump::page_hash_hex(p, n, hex.data());
+    return std::string(hex.data(), PAGE_HASH_HEX);
 }
 
 bool only_skiboot_footer_differs(const nlohmann::json& truth, uint64_t p, uint64_t page, const unsigned char* bytes,

@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 
+#include "fadump/ground_truth.hpp"
+
 namespace lab {
 
 /// A libkdumpfile context and the file it reads (either may be unset when
@@ -33,11 +35,12 @@ struct KdumpCtx {
 /// callers turn it into a failed check) when it is not one.
 uint64_t parse_hex(const nlohmann::json& v);
 
-/// The ground truth's page hashes (version 2): XXH3-128 of a page in its
-/// canonical big-endian form, PAGE_HASH_HEX lowercase hex digits each, under
-/// PAGE_HASH_KEY.
-inline constexpr size_t PAGE_HASH_HEX = 32;
-inline constexpr const char* PAGE_HASH_KEY = "page_xxh3_128";
+/// The ground truth's page hashes (version 2) are the engine's own
+/// (fadump/ground_truth.hpp: XXH3-128, canonical, PAGE_HASH_HEX hex digits
+/// each under PAGE_HASH_KEY); the lab hashes the dump's pages with the same
+/// function.
+using fadump::PAGE_HASH_HEX;
+using fadump::PAGE_HASH_KEY;
 std::string page_hash_hex(const unsigned char* p, size_t n);
 
 /// skiboot (PowerNV) ends the free region it hands to the OS with an 8-byte

@@ -4,13 +4,14 @@
 // and FADUMP_FIRMWARE (its -L directory). Every answer is awaited at most
 // FADUMP_QTEST_TIMEOUT seconds (default 30): a QEMU that stops answering
 // fails the test instead of blocking it. QMP replies are parsed as JSON.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <libfdt.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,10 +21,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
-
-#include <nlohmann/json.hpp>
+#include <tuple>
+#include <vector>
 
 #include "fadump/fadump.h"
 #include "fadump/papr/fdm.hpp"
@@ -94,12 +96,16 @@ private:
 // A QEMU under -accel qtest, driven line by line over pipes, plus QMP.
 class QtestQemu {
 public:
-    explicit QtestQemu(const std::string& machine_opts, const std::string& smp = "2")
+    /// `extra`: more QEMU arguments (e.g. -incoming). QEMU's stderr goes to
+    /// stderr_text().
+    explicit QtestQemu(const std::string& machine_opts, const std::string& smp = "2",
+                       const std::vector<std::string>& extra = {})
     {
         signal(SIGPIPE, SIG_IGN);   // a QEMU that died must fail the test, not kill it
         m_dir = fs::temp_directory_path() / ("fadump-qtest-" + std::to_string(getpid()) + "-" + std::to_string(s_n++));
         fs::create_directories(m_dir);
         m_qmp = (m_dir / "qmp.sock").string();
+        const std::string err_path = (m_dir / "stderr.log").string();
         int to_q[2];
         int from_q[2];
         if (pipe(to_q) != 0 || pipe(from_q) != 0) {
@@ -109,12 +115,38 @@ public:
         if (m_pid == 0) {
             dup2(to_q[0], 0);
             dup2(from_q[1], 1);
+            const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (err >= 0) {
+                dup2(err, 2);
+            }
             const std::string qemu = env("FADUMP_QEMU");
-            const std::string fw = env("FADUMP_FIRMWARE");
-            const std::string qmp = "unix:" + m_qmp + ",server=on,wait=off";
-            execl(qemu.c_str(), qemu.c_str(), "-M", ("pseries,x-vof=on" + machine_opts).c_str(), "-accel", "qtest",
-                  "-qtest", "stdio", "-qtest-log", "/dev/null", "-display", "none", "-nodefaults", "-m", "1G", "-smp", smp.c_str(), "-L",
-                  fw.c_str(), "-qmp", qmp.c_str(), static_cast<char*>(nullptr));
+            std::vector<std::string> args = {qemu,
+                                             "-M",
+                                             "pseries,x-vof=on" + machine_opts,
+                                             "-accel",
+                                             "qtest",
+                                             "-qtest",
+                                             "stdio",
+                                             "-qtest-log",
+                                             "/dev/null",
+                                             "-display",
+                                             "none",
+                                             "-nodefaults",
+                                             "-m",
+                                             "1G",
+                                             "-smp",
+                                             smp,
+                                             "-L",
+                                             env("FADUMP_FIRMWARE"),
+                                             "-qmp",
+                                             "unix:" + m_qmp + ",server=on,wait=off"};
+            args.insert(args.end(), extra.begin(), extra.end());
+            std::vector<char*> argv;
+            for (auto& a : args) {
+                argv.push_back(a.data());
+            }
+            argv.push_back(nullptr);
+            execv(qemu.c_str(), argv.data());
             _exit(127);
         }
         close(to_q[0]);
@@ -139,6 +171,29 @@ public:
         fs::remove_all(m_dir, ec);
     }
     bool ok() const { return m_in && m_out_fd >= 0 && m_pid > 0; }
+    const fs::path& dir() const { return m_dir; }
+    std::string stderr_text() const
+    {
+        std::ifstream f(m_dir / "stderr.log");
+        return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+    }
+    /// QEMU's exit status once it exited by itself within `timeout_s`.
+    std::optional<int> wait_exit(double timeout_s)
+    {
+        const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+        while (m_pid > 0) {
+            int status = 0;
+            if (waitpid(m_pid, &status, WNOHANG) == m_pid) {
+                m_pid = -1;
+                return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            }
+            if (std::chrono::steady_clock::now() > end) {
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        return std::nullopt;
+    }
 
     /// One qtest command and its answer; "TIMEOUT" (a test failure, and
     /// every later command answers it at once) when QEMU stops answering.
@@ -185,11 +240,17 @@ public:
         }
         return static_cast<int32_t>(std::stoul(v.substr(5), nullptr, 16));
     }
-    // The device tree QEMU built at reset, through QMP dumpdtb (empty, with
-    // a test failure, when QMP fails or does not answer in time).
-    std::vector<char> dtb()
+    /// QMP commands in one session, each {"execute":..., "arguments":...}:
+    /// the "return" of each, or nullopt (with a test failure unless
+    /// `quiet`) when QMP fails, answers an error or does not answer in time.
+    std::optional<std::vector<nlohmann::json>> qmp(const std::vector<nlohmann::json>& cmds, bool quiet = false)
     {
-        const std::string path = (m_dir / "dump.dtb").string();
+        auto failed = [&](const std::string& why) {
+            if (!quiet) {
+                ADD_FAILURE() << why;
+            }
+            return std::nullopt;
+        };
         const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_un sa{};
         sa.sun_family = AF_UNIX;
@@ -200,47 +261,81 @@ public:
         }
         if (!connected) {
             close(fd);
-            ADD_FAILURE() << "cannot connect to QMP at " << m_qmp;
-            return {};
+            return failed("cannot connect to QMP at " + m_qmp);
         }
-        const nlohmann::json caps = {{"execute", "qmp_capabilities"}, {"id", "caps"}};
-        const nlohmann::json dump = {{"execute", "dumpdtb"}, {"arguments", {{"filename", path}}}, {"id", "dtb"}};
-        const std::string req = caps.dump() + "\n" + dump.dump() + "\n";
+        std::string req = nlohmann::json{{"execute", "qmp_capabilities"}, {"id", "caps"}}.dump() + "\n";
+        for (size_t i = 0; i < cmds.size(); ++i) {
+            auto c = cmds[i];
+            c["id"] = i;
+            req += c.dump() + "\n";
+        }
         if (::write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
             close(fd);
-            ADD_FAILURE() << "cannot send QMP commands";
-            return {};
+            return failed("cannot send QMP commands");
         }
         // Replies, the greeting and events are one JSON object per line;
         // ours carry their "id".
-        LineReader qmp(fd);
-        bool done = false;
-        while (!done) {
-            const auto line = qmp.next(answer_timeout_s());
+        LineReader in(fd);
+        std::vector<nlohmann::json> out;
+        while (out.size() < cmds.size()) {
+            const auto line = in.next(answer_timeout_s());
             if (!line) {
-                ADD_FAILURE() << "QMP did not answer dumpdtb within " << answer_timeout_s() << " s";
-                break;
+                close(fd);
+                return failed("QMP did not answer within " + std::to_string(answer_timeout_s()) + " s");
             }
             const auto reply = nlohmann::json::parse(*line, nullptr, false);
             if (reply.is_discarded() || !reply.is_object()) {
-                ADD_FAILURE() << "QMP sent something that is not a JSON object: " << *line;
-                break;
+                close(fd);
+                return failed("QMP sent something that is not a JSON object: " + *line);
             }
-            if (!reply.contains("id")) {
-                continue;   // the greeting, an event
+            if (!reply.contains("id") || reply["id"] == "caps") {
+                continue;  // the greeting, an event, qmp_capabilities
             }
             if (reply.contains("error")) {
-                ADD_FAILURE() << "QMP " << reply["id"] << " failed: " << reply["error"].dump();
-                break;
+                close(fd);
+                return failed("QMP " + cmds[reply["id"].get<size_t>()].dump() + " failed: " + reply["error"].dump());
             }
-            done = reply["id"] == "dtb" && reply.contains("return");
+            out.push_back(reply["return"]);
         }
         close(fd);
-        if (!done) {
+        return out;
+    }
+    // The device tree QEMU built at reset, through QMP dumpdtb (empty, with
+    // a test failure, when QMP fails or does not answer in time).
+    std::vector<char> dtb()
+    {
+        const std::string path = (m_dir / "dump.dtb").string();
+        if (!qmp({{{"execute", "dumpdtb"}, {"arguments", {{"filename", path}}}}})) {
             return {};
         }
         std::ifstream f(path, std::ios::binary);
         return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+    }
+    /// Migrates to the file `path` (QMP migrate "file:") and waits for the
+    /// outcome: "completed", "failed: <error>", or "" with a test failure
+    /// when QMP does not tell in time.
+    std::string migrate_to(const std::string& path)
+    {
+        if (!qmp({{{"execute", "migrate"}, {"arguments", {{"uri", "file:" + path}}}}})) {
+            return "";
+        }
+        const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(answer_timeout_s());
+        while (std::chrono::steady_clock::now() < end) {
+            const auto r = qmp({{{"execute", "query-migrate"}}});
+            if (!r) {
+                return "";
+            }
+            const std::string st = (*r)[0].value("status", "");
+            if (st == "completed") {
+                return st;
+            }
+            if (st == "failed" || st == "cancelled") {
+                return "failed: " + (*r)[0].value("error-desc", std::string("?"));
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        ADD_FAILURE() << "migration to " << path << " did not finish within " << answer_timeout_s() << " s";
+        return "";
     }
     static std::string to_hex(uint64_t v)
     {
@@ -367,4 +462,176 @@ TEST_F(QemuRtas, SwitchedOffMeansNoToken)
     int len = 0;
     EXPECT_EQ(fdt_getprop(dtb.data(), rtas, "ibm,configure-kernel-dump", &len), nullptr);
     EXPECT_EQ(fdt_getprop(dtb.data(), rtas, "ibm,configure-kernel-dump-sizes", &len), nullptr);
+}
+
+namespace {
+
+// Waits for an incoming migration: "completed", or "exited N" when QEMU
+// gave up (it exits on a refused stream), or "" with a test failure.
+std::string incoming_outcome(QtestQemu& q)
+{
+    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(answer_timeout_s());
+    while (std::chrono::steady_clock::now() < end) {
+        if (const auto rc = q.wait_exit(0)) {
+            return "exited " + std::to_string(*rc);
+        }
+        if (const auto r = q.qmp({{{"execute", "query-migrate"}}}, true)) {
+            const std::string st = (*r)[0].value("status", "");
+            if (st == "completed") {
+                return st;
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "the incoming migration neither completed nor failed within " << answer_timeout_s() << " s";
+    return "";
+}
+
+std::string read_all(const fs::path& p)
+{
+    std::ifstream f(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+// The migration stream with the byte at `offset` from the fadump state's
+// magic ("FDSP" after the subsection name) replaced by `value`.
+std::string mutate_state(const std::string& stream, long offset, char value)
+{
+    const auto sub = stream.find("spapr/fadump");
+    EXPECT_NE(sub, std::string::npos);
+    const auto magic = stream.find("FDSP", sub);
+    EXPECT_NE(magic, std::string::npos);
+    std::string m = stream;
+    if (sub != std::string::npos && magic != std::string::npos) {
+        m[static_cast<size_t>(static_cast<long>(magic) + offset)] = value;
+    }
+    return m;
+}
+
+class QemuMigration : public QemuRtas {
+protected:
+    // A registered source migrated to a file: its path.
+    std::string registered_stream(QtestQemu& a)
+    {
+        auto fdm = linux_like(2);
+        a.write(FDM, fdm);
+        EXPECT_EQ(a.configure(1, FDM, static_cast<uint32_t>(fdm.size())), FADUMP_RTAS_SUCCESS);
+        const std::string path = (a.dir() / "stream").string();
+        EXPECT_EQ(a.migrate_to(path), "completed");
+        return path;
+    }
+};
+
+}  // namespace
+
+// Upstream 11.1.3, tried the same way, answers 0 to the second REGISTER: the
+// registration was dropped and a crash after migration is not dumped.
+TEST_F(QemuMigration, ARegistrationSurvivesMigration)
+{
+    QtestQemu a("");
+    ASSERT_TRUE(a.ok());
+    const std::string stream = registered_stream(a);
+    EXPECT_NE(read_all(stream).find("spapr/fadump"), std::string::npos);
+    QtestQemu b("", "2", {"-incoming", "file:" + stream});
+    ASSERT_TRUE(b.ok());
+    ASSERT_EQ(incoming_outcome(b), "completed") << b.stderr_text();
+    const auto len = static_cast<uint32_t>(linux_like(2).size());
+    EXPECT_EQ(b.configure(1, FDM, len), FADUMP_RTAS_ALREADY_REGISTERED);
+    EXPECT_EQ(b.configure(2, FDM, len), FADUMP_RTAS_SUCCESS);
+    EXPECT_EQ(b.configure(1, FDM, len), FADUMP_RTAS_SUCCESS);
+}
+
+TEST_F(QemuMigration, AnUnregisteredGuestCarriesNoFadumpState)
+{
+    QtestQemu a("");
+    ASSERT_TRUE(a.ok());
+    a.cmd("readl 0x0");
+    const std::string stream = (a.dir() / "stream").string();
+    ASSERT_EQ(a.migrate_to(stream), "completed");
+    EXPECT_EQ(read_all(stream).find("spapr/fadump"), std::string::npos);
+}
+
+TEST_F(QemuMigration, AnActiveDumpSurvivesMigration)
+{
+    QtestQemu a("");
+    ASSERT_TRUE(a.ok());
+    auto fdm = linux_like(2);
+    a.write(FDM, fdm);
+    const auto len = static_cast<uint32_t>(fdm.size());
+    ASSERT_EQ(a.configure(1, FDM, len), FADUMP_RTAS_SUCCESS);
+    // ibm,os-term(message at 0x1200): the dump, then the memory-preserving
+    // reset, which builds /rtas/ibm,kernel-dump.
+    a.cmd("writel 0x1000 0x1200");
+    ASSERT_EQ(a.cmd("rtas ibm,os-term 1 0x1000 1 0x1100"), "OK 0");
+    bool active = false;
+    for (int i = 0; i < 100 && !active; ++i) {
+        const auto dtb = a.dtb();
+        int plen = 0;
+        active = !dtb.empty() &&
+                 fdt_getprop(dtb.data(), fdt_path_offset(dtb.data(), "/rtas"), "ibm,kernel-dump", &plen) != nullptr;
+        if (!active) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+    ASSERT_TRUE(active) << "no ibm,kernel-dump after os-term";
+    const std::string stream = (a.dir() / "stream").string();
+    ASSERT_EQ(a.migrate_to(stream), "completed");
+    QtestQemu b("", "2", {"-incoming", "file:" + stream});
+    ASSERT_TRUE(b.ok());
+    ASSERT_EQ(incoming_outcome(b), "completed") << b.stderr_text();
+    // The destination knows the dump: REGISTER is refused, its next reset
+    // still describes it to the firmware, INVALIDATE releases it.
+    EXPECT_EQ(b.configure(1, FDM, len), FADUMP_RTAS_DUMP_ACTIVE);
+    ASSERT_TRUE(b.qmp({{{"execute", "system_reset"}}}));
+    bool described = false;
+    for (int i = 0; i < 100 && !described; ++i) {
+        const auto dtb = b.dtb();
+        int plen = 0;
+        const auto* kd = static_cast<const uint8_t*>(
+            dtb.empty() ? nullptr
+                        : fdt_getprop(dtb.data(), fdt_path_offset(dtb.data(), "/rtas"), "ibm,kernel-dump", &plen));
+        described = kd != nullptr && plen == static_cast<int>(len) && (kd[6] & 0x80) != 0;  // DUMP_PERFORMED
+        if (!described) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+    EXPECT_TRUE(described) << "the destination's reset did not describe the migrated dump";
+    EXPECT_EQ(b.configure(3, FDM, len), FADUMP_RTAS_SUCCESS);
+    EXPECT_EQ(b.configure(1, FDM, len), FADUMP_RTAS_SUCCESS);
+}
+
+TEST_F(QemuMigration, AHostileStateIsRefused)
+{
+    QtestQemu a("");
+    ASSERT_TRUE(a.ok());
+    const std::string stream = read_all(registered_stream(a));
+    // Offsets from the state's magic; the state's length (u32 BE, 0xc0)
+    // comes right before it.
+    const std::tuple<long, char, const char*> cases[] = {
+        {0x20 + 3, '\x00', "fadump: incoming state: fdm:"},                                // fdm version 1 -> 0
+        {-3, '\x01', "Input validation failed: spapr/fadump"},                             // length -> 0x100c0
+        {-2, '\x01', "fadump: incoming state: 448 bytes where the header announces 192"},  // -> 0x1c0
+    };
+    for (const auto& [offset, value, why] : cases) {
+        const fs::path bad = a.dir() / "bad-stream";
+        std::ofstream(bad, std::ios::binary) << mutate_state(stream, offset, value);
+        QtestQemu b("", "2", {"-incoming", "file:" + bad.string()});
+        ASSERT_TRUE(b.ok());
+        const std::string outcome = incoming_outcome(b);
+        EXPECT_EQ(outcome.rfind("exited ", 0), 0u) << outcome;
+        EXPECT_NE(outcome, "exited 0");
+        EXPECT_NE(b.stderr_text().find(why), std::string::npos) << b.stderr_text();
+    }
+}
+
+TEST_F(QemuMigration, ADestinationWithoutFadumpRefusesARegisteredGuest)
+{
+    QtestQemu a("");
+    ASSERT_TRUE(a.ok());
+    const std::string stream = registered_stream(a);
+    QtestQemu b(",fadump=off", "2", {"-incoming", "file:" + stream});
+    ASSERT_TRUE(b.ok());
+    const std::string outcome = incoming_outcome(b);
+    EXPECT_EQ(outcome.rfind("exited ", 0), 0u) << outcome;
+    EXPECT_NE(b.stderr_text().find("fadump=off"), std::string::npos) << b.stderr_text();
 }

@@ -64,4 +64,19 @@ assert len(proc) == 0x30
 put("fuzz_mpipl", "skiboot-and-kernel", mdst + mddt + proc)
 put("fuzz_mpipl", "empty-tables", bytes(0x830))
 
+# fuzz_spapr_state (64 MiB, 2 threads): the state of a registration and of
+# an active dump (papr/migration_state.hpp), fdm at 0x100000.
+state_fdm = fdm([(0x0001, 0, 0x27C0, 0x2000000), (0x0002, 0, 0, 0x20027C0),
+                 (0x0011, 0, 0x1000000, 0x2010000)])
+
+
+def state(kind, status, results):
+    hdr = struct.pack(">IHHQIHHQ", 0x46445350, 1, kind, 0x100000, len(state_fdm), status, len(results), 0)
+    return hdr + state_fdm + b"".join(struct.pack(">HHIQ", err, 0, 0, done) for err, done in results)
+
+
+put("fuzz_spapr_state", "registered", state(1, 0, []))
+put("fuzz_spapr_state", "dump-active", state(2, 0xC000, [(0, 0x27C0), (0, 0), (0, 0x1000000)]))
+put("fuzz_spapr_state", "dump-active-error", state(2, 0xE000, [(0, 0x27C0), (0, 0), (0x4000, 0x800000)]))
+
 put("fuzz_selftest_crash", "crash", b"crash")

@@ -14,6 +14,7 @@
 #include "fadump/fadump.h"
 #include "fadump/guest_memory.hpp"
 #include "fadump/opal/mpipl.hpp"
+#include "fadump/papr/migration_state.hpp"
 #include "fadump/papr/register_save_area.hpp"
 #include "fadump/papr/spapr_fadump.hpp"
 
@@ -23,37 +24,39 @@ using fadump::capi::put_msg;
 namespace {
 
 // Hands a property value to the caller whole or not at all (fadump.h,
-// FADUMP_PROP_*).
-int put_prop(const std::vector<std::byte>& v, void* buf, size_t buf_len, size_t* len) noexcept
+// FadumpStatus).
+FadumpStatus put_prop(const std::vector<std::byte>& v, void* buf, size_t buf_len, size_t* len) noexcept
 {
     *len = v.size();
     if (v.size() > buf_len) {
-        return FADUMP_PROP_TOO_SMALL;
+        return FADUMP_E_TOO_SMALL;
     }
     if (!v.empty()) {
         if (buf == nullptr) {
             *len = 0;
-            return FADUMP_PROP_ERROR;
+            return FADUMP_E_INTERNAL;
         }
         std::memcpy(buf, v.data(), v.size());
     }
-    return FADUMP_PROP_OK;
+    return FADUMP_OK;
 }
 
 // Runs a property getter body behind the firewall; *len is 0 on error.
 template <typename Body>
-int prop_getter(size_t* len, Body&& body) noexcept
+FadumpStatus prop_getter(size_t* len, Body&& body) noexcept
 {
     if (len == nullptr) {
-        return FADUMP_PROP_ERROR;
+        return FADUMP_E_INTERNAL;
     }
     *len = 0;
-    const int rc = firewall<int>(FADUMP_PROP_ERROR, std::forward<Body>(body));
-    if (rc == FADUMP_PROP_ERROR || rc == FADUMP_PROP_ABSENT) {
+    const FadumpStatus rc = firewall<FadumpStatus>(FADUMP_E_INTERNAL, std::forward<Body>(body));
+    if (rc == FADUMP_E_INTERNAL || rc == FADUMP_ABSENT) {
         *len = 0;
     }
     return rc;
 }
+
+static_assert(fadump::papr::STATE_MAX_BYTES <= FADUMP_SPAPR_STATE_MAX);
 
 }  // namespace
 
@@ -75,21 +78,27 @@ FadumpSpapr* fadump_spapr_new(const FadumpSpaprConfig* cfg) noexcept
 
 void fadump_spapr_free(FadumpSpapr* fd) noexcept { delete fd; }
 
-int32_t fadump_spapr_configure(FadumpSpapr* fd, const FadumpGuestOps* ops, uint32_t cmd, uint64_t addr,
-                               uint64_t len, char* msg, size_t msg_len) noexcept
+FadumpStatus fadump_spapr_configure(FadumpSpapr* fd, const FadumpGuestOps* ops, uint32_t cmd, uint64_t addr,
+                                    uint64_t len, int32_t* rtas_status, char* msg, size_t msg_len) noexcept
 {
     put_msg(msg, msg_len, "");
+    if (rtas_status == nullptr) {
+        return FADUMP_E_INTERNAL;
+    }
+    *rtas_status = FADUMP_RTAS_HW_ERROR;
     if (fd == nullptr || ops == nullptr) {
         put_msg(msg, msg_len, "fadump engine not initialised");
-        return FADUMP_RTAS_HW_ERROR;
+        return FADUMP_E_INTERNAL;
     }
-    return firewall<int32_t>(FADUMP_RTAS_HW_ERROR, msg, msg_len, [&] {
+    return firewall<FadumpStatus>(FADUMP_E_INTERNAL, msg, msg_len, [&] {
         fadump::CallbackGuestMemory mem(*ops, fd->engine.ram_size());
         auto r = fd->engine.configure(mem, cmd, fadump::GuestAddr{addr}, fadump::ByteLen{len});
+        *rtas_status = static_cast<int32_t>(r.code());
         if (!r) {
             put_msg(msg, msg_len, r.error().message);
+            return FADUMP_E_REFUSED;
         }
-        return static_cast<int32_t>(r.code());
+        return FADUMP_OK;
     });
 }
 
@@ -104,15 +113,15 @@ bool fadump_spapr_begin_dump(FadumpSpapr* fd) noexcept
 
 bool fadump_spapr_dump_in_progress(const FadumpSpapr* fd) noexcept { return fd != nullptr && fd->engine.dumping(); }
 
-int32_t fadump_spapr_dump(FadumpSpapr* fd, const FadumpGuestOps* ops, const FadumpVcpuRegs* vcpus, size_t n_vcpus,
-                          FadumpDumpStats* stats, char* msg, size_t msg_len) noexcept
+FadumpStatus fadump_spapr_dump(FadumpSpapr* fd, const FadumpGuestOps* ops, const FadumpVcpuRegs* vcpus, size_t n_vcpus,
+                               FadumpDumpStats* stats, char* msg, size_t msg_len) noexcept
 {
     put_msg(msg, msg_len, "");
     if (fd == nullptr || ops == nullptr || (vcpus == nullptr && n_vcpus != 0)) {
         put_msg(msg, msg_len, "fadump engine not initialised or no vCPUs");
-        return FADUMP_RTAS_HW_ERROR;
+        return FADUMP_E_INTERNAL;
     }
-    return firewall<int32_t>(FADUMP_RTAS_HW_ERROR, msg, msg_len, [&] {
+    return firewall<FadumpStatus>(FADUMP_E_INTERNAL, msg, msg_len, [&] {
         fadump::CallbackGuestMemory mem(*ops, fd->engine.ram_size());
         const auto cpus = fadump::capi::from_c(std::span<const FadumpVcpuRegs>(vcpus, n_vcpus));
         auto out = fd->engine.dump(mem, cpus);
@@ -121,7 +130,7 @@ int32_t fadump_spapr_dump(FadumpSpapr* fd, const FadumpGuestOps* ops, const Fadu
                                      out.cpus_saved, 0};
         }
         put_msg(msg, msg_len, out.problems);
-        return out.problems.empty() ? FADUMP_RTAS_SUCCESS : FADUMP_RTAS_HW_ERROR;
+        return out.problems.empty() ? FADUMP_OK : FADUMP_E_INCOMPLETE;
     });
 }
 
@@ -135,29 +144,78 @@ uint64_t fadump_spapr_reboot_limit(const FadumpSpapr* fd) noexcept
     return fd == nullptr ? 0 : firewall<uint64_t>(0, [&] { return fd->engine.reboot_limit(); });
 }
 
-int fadump_spapr_prop_sizes(const FadumpSpapr* fd, void* buf, size_t buf_len, size_t* len) noexcept
+FadumpStatus fadump_spapr_prop_sizes(const FadumpSpapr* fd, void* buf, size_t buf_len, size_t* len) noexcept
 {
-    return prop_getter(len, [&]() -> int {
-        return fd == nullptr ? FADUMP_PROP_ERROR : put_prop(fd->engine.prop_sizes(), buf, buf_len, len);
+    return prop_getter(len, [&]() -> FadumpStatus {
+        return fd == nullptr ? FADUMP_E_INTERNAL : put_prop(fd->engine.prop_sizes(), buf, buf_len, len);
     });
 }
 
-int fadump_spapr_prop_version(const FadumpSpapr* fd, void* buf, size_t buf_len, size_t* len) noexcept
+FadumpStatus fadump_spapr_prop_version(const FadumpSpapr* fd, void* buf, size_t buf_len, size_t* len) noexcept
 {
-    return prop_getter(len, [&]() -> int {
-        return fd == nullptr ? FADUMP_PROP_ERROR : put_prop(fd->engine.prop_version(), buf, buf_len, len);
+    return prop_getter(len, [&]() -> FadumpStatus {
+        return fd == nullptr ? FADUMP_E_INTERNAL : put_prop(fd->engine.prop_version(), buf, buf_len, len);
     });
 }
 
-int fadump_spapr_prop_kernel_dump(const FadumpSpapr* fd, void* buf, size_t buf_len, size_t* len) noexcept
+FadumpStatus fadump_spapr_prop_kernel_dump(const FadumpSpapr* fd, void* buf, size_t buf_len, size_t* len) noexcept
 {
-    return prop_getter(len, [&]() -> int {
+    return prop_getter(len, [&]() -> FadumpStatus {
         if (fd == nullptr) {
-            return FADUMP_PROP_ERROR;
+            return FADUMP_E_INTERNAL;
         }
         auto v = fd->engine.prop_kernel_dump();
-        return v ? put_prop(*v, buf, buf_len, len) : FADUMP_PROP_ABSENT;
+        return v ? put_prop(*v, buf, buf_len, len) : FADUMP_ABSENT;
     });
+}
+
+bool fadump_spapr_state_needed(const FadumpSpapr* fd) noexcept
+{
+    return fd != nullptr && fd->engine.state_needed();
+}
+
+FadumpStatus fadump_spapr_state_save(const FadumpSpapr* fd, void* buf, size_t buf_len, size_t* len, char* msg,
+                                     size_t msg_len) noexcept
+{
+    put_msg(msg, msg_len, "");
+    return prop_getter(len, [&]() -> FadumpStatus {
+        if (fd == nullptr) {
+            return FADUMP_E_INTERNAL;
+        }
+        if (!fd->engine.state_needed()) {
+            return FADUMP_ABSENT;
+        }
+        auto blob = fd->engine.save_state();
+        if (!blob) {
+            put_msg(msg, msg_len, blob.error().message);
+            return FADUMP_E_REFUSED;
+        }
+        return put_prop(*blob, buf, buf_len, len);
+    });
+}
+
+FadumpStatus fadump_spapr_state_load(FadumpSpapr* fd, const void* buf, size_t len, char* msg, size_t msg_len) noexcept
+{
+    put_msg(msg, msg_len, "");
+    if (fd == nullptr || (buf == nullptr && len != 0)) {
+        put_msg(msg, msg_len, "fadump engine not initialised or no state");
+        return FADUMP_E_INTERNAL;
+    }
+    return firewall<FadumpStatus>(FADUMP_E_INTERNAL, msg, msg_len, [&] {
+        auto r = fd->engine.load_state(std::span(static_cast<const std::byte*>(buf), len));
+        if (!r) {
+            put_msg(msg, msg_len, r.error().message);
+            return FADUMP_E_REFUSED;
+        }
+        return FADUMP_OK;
+    });
+}
+
+void fadump_spapr_state_clear(FadumpSpapr* fd) noexcept
+{
+    if (fd != nullptr) {
+        fd->engine.clear();
+    }
 }
 
 uint64_t fadump_spapr_cpu_state_size(uint32_t max_threads) noexcept
@@ -177,51 +235,52 @@ FadumpMpipl* fadump_mpipl_new(const FadumpMpiplConfig* cfg) noexcept
 
 void fadump_mpipl_free(FadumpMpipl* mp) noexcept { delete mp; }
 
-bool fadump_mpipl_stash(FadumpMpipl* mp, uint32_t chip, uint64_t key, uint64_t value, char* msg,
-                        size_t msg_len) noexcept
+FadumpStatus fadump_mpipl_stash(FadumpMpipl* mp, uint32_t chip, uint64_t key, uint64_t value, char* msg,
+                                size_t msg_len) noexcept
 {
     put_msg(msg, msg_len, "");
     if (mp == nullptr) {
         put_msg(msg, msg_len, "MPIPL engine not initialised");
-        return false;
+        return FADUMP_E_INTERNAL;
     }
-    return firewall(false, msg, msg_len, [&] {
+    return firewall<FadumpStatus>(FADUMP_E_INTERNAL, msg, msg_len, [&] {
         auto r = mp->engine.stash(chip, key, value);
         if (!r) {
             put_msg(msg, msg_len, r.error().message);
+            return FADUMP_E_REFUSED;
         }
-        return r.ok();
+        return FADUMP_OK;
     });
 }
 
-bool fadump_mpipl_s0(FadumpMpipl* mp, uint32_t chip, char* msg, size_t msg_len) noexcept
+FadumpStatus fadump_mpipl_s0(FadumpMpipl* mp, uint32_t chip, char* msg, size_t msg_len) noexcept
 {
     put_msg(msg, msg_len, "");
     if (mp == nullptr) {
         put_msg(msg, msg_len, "MPIPL engine not initialised");
-        return false;
+        return FADUMP_E_INTERNAL;
     }
-    return firewall(false, msg, msg_len, [&] {
+    return firewall<FadumpStatus>(FADUMP_E_INTERNAL, msg, msg_len, [&] {
         std::string why;
         const bool start = mp->engine.s0(chip, &why);
         put_msg(msg, msg_len, why);
-        return start;
+        return start ? FADUMP_OK : FADUMP_E_REFUSED;
     });
 }
 
 bool fadump_mpipl_in_progress(const FadumpMpipl* mp) noexcept { return mp != nullptr && mp->engine.dumping(); }
 
-int32_t fadump_mpipl_dump(FadumpMpipl* mp, const FadumpGuestOps* ops, const FadumpVcpuRegs* threads, size_t n_threads,
-                          const FadumpRange* reload, size_t n_reload, FadumpMpiplStats* stats, char* msg,
-                          size_t msg_len) noexcept
+FadumpStatus fadump_mpipl_dump(FadumpMpipl* mp, const FadumpGuestOps* ops, const FadumpVcpuRegs* threads,
+                               size_t n_threads, const FadumpRange* reload, size_t n_reload, FadumpMpiplStats* stats,
+                               char* msg, size_t msg_len) noexcept
 {
     put_msg(msg, msg_len, "");
     if (mp == nullptr || ops == nullptr || (threads == nullptr && n_threads != 0) ||
         (reload == nullptr && n_reload != 0)) {
         put_msg(msg, msg_len, "MPIPL engine not initialised or missing arguments");
-        return -1;
+        return FADUMP_E_INTERNAL;
     }
-    return firewall<int32_t>(-1, msg, msg_len, [&] {
+    return firewall<FadumpStatus>(FADUMP_E_INTERNAL, msg, msg_len, [&] {
         fadump::CallbackGuestMemory mem(*ops, mp->engine.ram_size());
         std::vector<fadump::GuestRange> ranges;
         for (size_t i = 0; i < n_reload; ++i) {
@@ -237,7 +296,7 @@ int32_t fadump_mpipl_dump(FadumpMpipl* mp, const FadumpGuestOps* ops, const Fadu
                                       out.threads_saved, out.mpipl_boot};
         }
         put_msg(msg, msg_len, out.problems);
-        return out.mpipl_boot ? 0 : -1;
+        return out.mpipl_boot ? FADUMP_OK : FADUMP_E_INCOMPLETE;
     });
 }
 
@@ -266,21 +325,21 @@ size_t fadump_mpipl_firmware_ranges(const FadumpMpipl* mp, FadumpRange* out, siz
     });
 }
 
-int fadump_mpipl_prop_fw_load_area(const FadumpRange* reload, size_t n_reload, void* buf, size_t buf_len,
-                                   size_t* len) noexcept
+FadumpStatus fadump_mpipl_prop_fw_load_area(const FadumpRange* reload, size_t n_reload, void* buf, size_t buf_len,
+                                            size_t* len) noexcept
 {
-    return prop_getter(len, [&]() -> int {
+    return prop_getter(len, [&]() -> FadumpStatus {
         if (reload == nullptr && n_reload != 0) {
-            return FADUMP_PROP_ERROR;
+            return FADUMP_E_INTERNAL;
         }
         if (n_reload > buf_len / 16) {
             // n_reload * 16 may not fit in size_t: report what is needed
             // only when it does.
             *len = n_reload <= SIZE_MAX / 16 ? n_reload * 16 : SIZE_MAX;
-            return FADUMP_PROP_TOO_SMALL;
+            return FADUMP_E_TOO_SMALL;
         }
         if (n_reload != 0 && buf == nullptr) {
-            return FADUMP_PROP_ERROR;
+            return FADUMP_E_INTERNAL;
         }
         auto* out = static_cast<unsigned char*>(buf);
         for (size_t i = 0; i < n_reload; ++i) {
@@ -290,7 +349,7 @@ int fadump_mpipl_prop_fw_load_area(const FadumpRange* reload, size_t n_reload, v
             std::memcpy(out + i * 16 + 8, &z, 8);
         }
         *len = n_reload * 16;
-        return FADUMP_PROP_OK;
+        return FADUMP_OK;
     });
 }
 

@@ -38,6 +38,26 @@ FadumpGuestOps ops_for(FakeGuest& g)
     return ops;
 }
 
+// ibm,configure-kernel-dump through the C interface: the RTAS status the
+// guest gets, after checking the call's FadumpStatus agrees with it (OK for
+// 0, REFUSED for a guest error, INTERNAL for a hardware error without an
+// engine).
+int32_t configure(FadumpSpapr* fd, const FadumpGuestOps* ops, uint32_t cmd, uint64_t addr, uint64_t len,
+                  char* msg = nullptr, size_t msg_len = 0)
+{
+    int32_t status = 12345;
+    const FadumpStatus rc = fadump_spapr_configure(fd, ops, cmd, addr, len, &status, msg, msg_len);
+    if (status == FADUMP_RTAS_SUCCESS) {
+        EXPECT_EQ(rc, FADUMP_OK);
+    } else if (fd == nullptr || ops == nullptr) {
+        EXPECT_EQ(rc, FADUMP_E_INTERNAL);
+    } else {
+        EXPECT_TRUE(rc == FADUMP_E_REFUSED || rc == FADUMP_E_INTERNAL) << rc;
+        EXPECT_LT(status, 0);
+    }
+    return status;
+}
+
 }  // namespace
 
 TEST(CApi, RejectsNullsWithoutCrashing)
@@ -46,10 +66,10 @@ TEST(CApi, RejectsNullsWithoutCrashing)
     FadumpSpaprConfig zero{1 << 20, 1 << 20, 0};
     EXPECT_EQ(fadump_spapr_new(&zero), nullptr);
     char msg[64];
-    EXPECT_EQ(fadump_spapr_configure(nullptr, nullptr, 1, 0, 0, msg, sizeof msg), FADUMP_RTAS_HW_ERROR);
+    EXPECT_EQ(configure(nullptr, nullptr, 1, 0, 0, msg, sizeof msg), FADUMP_RTAS_HW_ERROR);
     EXPECT_FALSE(fadump_spapr_begin_dump(nullptr));
     size_t len = 5;
-    EXPECT_EQ(fadump_spapr_prop_sizes(nullptr, nullptr, 0, &len), FADUMP_PROP_ERROR);
+    EXPECT_EQ(fadump_spapr_prop_sizes(nullptr, nullptr, 0, &len), FADUMP_E_INTERNAL);
     EXPECT_EQ(len, 0u);
     fadump_spapr_free(nullptr);
 }
@@ -63,16 +83,14 @@ TEST(CApi, GuestErrorsComeBackAsStatusAndMessage)
     ASSERT_NE(fd, nullptr);
     char msg[256];
     // Version 0 at address 0x1000.
-    EXPECT_EQ(fadump_spapr_configure(fd, &ops, FADUMP_CMD_REGISTER, 0x1000, 0x50, msg, sizeof msg),
-              FADUMP_RTAS_PARAM_ERROR);
+    EXPECT_EQ(configure(fd, &ops, FADUMP_CMD_REGISTER, 0x1000, 0x50, msg, sizeof msg), FADUMP_RTAS_PARAM_ERROR);
     EXPECT_NE(std::string(msg).find("version"), std::string::npos) << msg;
     // A short message buffer is truncated, still NUL-terminated.
     char tiny[8];
-    EXPECT_EQ(fadump_spapr_configure(fd, &ops, FADUMP_CMD_INVALIDATE, 0, 0, tiny, sizeof tiny),
-              FADUMP_RTAS_PARAM_ERROR);
+    EXPECT_EQ(configure(fd, &ops, FADUMP_CMD_INVALIDATE, 0, 0, tiny, sizeof tiny), FADUMP_RTAS_PARAM_ERROR);
     EXPECT_EQ(std::strlen(tiny), 7u);
     // Unmapped fdm beyond RAM.
-    EXPECT_EQ(fadump_spapr_configure(fd, &ops, FADUMP_CMD_REGISTER, (64 << 20) - 0x10, 0x50, msg, sizeof msg),
+    EXPECT_EQ(configure(fd, &ops, FADUMP_CMD_REGISTER, (64 << 20) - 0x10, 0x50, msg, sizeof msg),
               FADUMP_RTAS_PARAM_ERROR);
     fadump_spapr_free(fd);
 }
@@ -92,15 +110,13 @@ TEST(CApi, RamEndsWhereTheEngineWasConfigured)
     auto bytes = past.bytes();
     std::memcpy(g.at(0x10000), bytes.data(), bytes.size());
     char msg[256];
-    EXPECT_EQ(fadump_spapr_configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, bytes.size(), msg, sizeof msg),
-              FADUMP_RTAS_PARAM_ERROR)
+    EXPECT_EQ(configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, bytes.size(), msg, sizeof msg), FADUMP_RTAS_PARAM_ERROR)
         << msg;
     FdmBuilder within;
     within.section(0x0001, 0, cpu, 0x4000000).section(0x0011, 0, 0x1000000, 0x5000000);
     bytes = within.bytes();
     std::memcpy(g.at(0x10000), bytes.data(), bytes.size());
-    EXPECT_EQ(fadump_spapr_configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, bytes.size(), msg, sizeof msg),
-              FADUMP_RTAS_SUCCESS)
+    EXPECT_EQ(configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, bytes.size(), msg, sizeof msg), FADUMP_RTAS_SUCCESS)
         << msg;
     fadump_spapr_free(fd);
     std::vector<FadumpVcpuRegs> regs(1);
@@ -125,19 +141,19 @@ TEST(CApi, CycleThroughTheCInterface)
     b.section(0x0001, 0, cpu, 0x8000000).section(0x0011, 0, 0x1000000, 0x9000000);
     auto bytes = b.bytes();
     std::memcpy(g.at(0x10000), bytes.data(), bytes.size());
-    ASSERT_EQ(fadump_spapr_configure(fd, &ops, 1, 0x10000, bytes.size(), nullptr, 0), 0);
+    ASSERT_EQ(configure(fd, &ops, 1, 0x10000, bytes.size()), 0);
     EXPECT_TRUE(fadump_spapr_registered(fd));
     ASSERT_TRUE(fadump_spapr_begin_dump(fd));
     std::vector<FadumpVcpuRegs> regs(2);
     FadumpDumpStats st{};
     char msg[128];
-    EXPECT_EQ(fadump_spapr_dump(fd, &ops, regs.data(), regs.size(), &st, msg, sizeof msg), 0) << msg;
+    EXPECT_EQ(fadump_spapr_dump(fd, &ops, regs.data(), regs.size(), &st, msg, sizeof msg), FADUMP_OK) << msg;
     EXPECT_EQ(st.bytes_preserved, cpu + 0x1000000);
     EXPECT_EQ(st.cpus_saved, 2u);
     EXPECT_EQ(fadump_spapr_reboot_limit(fd), 0x1000000u);
     std::vector<unsigned char> prop(512);
     size_t len = 0;
-    EXPECT_EQ(fadump_spapr_prop_kernel_dump(fd, prop.data(), prop.size(), &len), FADUMP_PROP_OK);
+    EXPECT_EQ(fadump_spapr_prop_kernel_dump(fd, prop.data(), prop.size(), &len), FADUMP_OK);
     EXPECT_EQ(len, bytes.size());
     EXPECT_TRUE(fadump_spapr_reset(fd));
     EXPECT_TRUE(fadump_spapr_dump_active(fd));
@@ -153,20 +169,20 @@ TEST(CApi, PropertyLongerThanTheBufferIsAnError)
     ASSERT_NE(fd, nullptr);
     std::vector<unsigned char> buf(64, 0xAA);
     size_t len = 0;
-    EXPECT_EQ(fadump_spapr_prop_sizes(fd, buf.data(), 23, &len), FADUMP_PROP_TOO_SMALL);
+    EXPECT_EQ(fadump_spapr_prop_sizes(fd, buf.data(), 23, &len), FADUMP_E_TOO_SMALL);
     EXPECT_EQ(len, 24u);
-    EXPECT_EQ(fadump_spapr_prop_version(fd, buf.data(), 3, &len), FADUMP_PROP_TOO_SMALL);
+    EXPECT_EQ(fadump_spapr_prop_version(fd, buf.data(), 3, &len), FADUMP_E_TOO_SMALL);
     EXPECT_EQ(len, 4u);
-    EXPECT_EQ(fadump_spapr_prop_version(fd, nullptr, 0, &len), FADUMP_PROP_TOO_SMALL);
+    EXPECT_EQ(fadump_spapr_prop_version(fd, nullptr, 0, &len), FADUMP_E_TOO_SMALL);
     EXPECT_EQ(len, 4u);
     EXPECT_EQ(std::count(buf.begin(), buf.end(), 0xAA), 64);
-    EXPECT_EQ(fadump_spapr_prop_sizes(fd, buf.data(), 24, &len), FADUMP_PROP_OK);
+    EXPECT_EQ(fadump_spapr_prop_sizes(fd, buf.data(), 24, &len), FADUMP_OK);
     EXPECT_EQ(len, 24u);
-    EXPECT_EQ(fadump_spapr_prop_version(fd, nullptr, 4, &len), FADUMP_PROP_ERROR);
+    EXPECT_EQ(fadump_spapr_prop_version(fd, nullptr, 4, &len), FADUMP_E_INTERNAL);
     EXPECT_EQ(len, 0u);
-    EXPECT_EQ(fadump_spapr_prop_version(fd, buf.data(), 4, nullptr), FADUMP_PROP_ERROR);
+    EXPECT_EQ(fadump_spapr_prop_version(fd, buf.data(), 4, nullptr), FADUMP_E_INTERNAL);
     // No dump active: ibm,kernel-dump is absent, whatever the buffer.
-    EXPECT_EQ(fadump_spapr_prop_kernel_dump(fd, buf.data(), 0, &len), FADUMP_PROP_ABSENT);
+    EXPECT_EQ(fadump_spapr_prop_kernel_dump(fd, buf.data(), 0, &len), FADUMP_ABSENT);
     EXPECT_EQ(len, 0u);
     fadump_spapr_free(fd);
 }
@@ -181,16 +197,16 @@ TEST(CApi, KernelDumpLongerThanTheBufferIsAnError)
     b.section(0x0001, 0, fadump_spapr_cpu_state_size(2), 0x800000).section(0x0011, 0, 0x100000, 0x900000);
     auto bytes = b.bytes();
     std::memcpy(g.at(0x10000), bytes.data(), bytes.size());
-    ASSERT_EQ(fadump_spapr_configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, bytes.size(), nullptr, 0), 0);
+    ASSERT_EQ(configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, bytes.size()), 0);
     ASSERT_TRUE(fadump_spapr_begin_dump(fd));
     std::vector<FadumpVcpuRegs> regs(2);
-    ASSERT_EQ(fadump_spapr_dump(fd, &ops, regs.data(), regs.size(), nullptr, nullptr, 0), 0);
+    ASSERT_EQ(fadump_spapr_dump(fd, &ops, regs.data(), regs.size(), nullptr, nullptr, 0), FADUMP_OK);
     std::vector<unsigned char> buf(512, 0xAA);
     size_t len = 0;
-    EXPECT_EQ(fadump_spapr_prop_kernel_dump(fd, buf.data(), bytes.size() - 1, &len), FADUMP_PROP_TOO_SMALL);
+    EXPECT_EQ(fadump_spapr_prop_kernel_dump(fd, buf.data(), bytes.size() - 1, &len), FADUMP_E_TOO_SMALL);
     EXPECT_EQ(len, bytes.size());
     EXPECT_EQ(std::count(buf.begin(), buf.end(), 0xAA), 512);
-    EXPECT_EQ(fadump_spapr_prop_kernel_dump(fd, buf.data(), bytes.size(), &len), FADUMP_PROP_OK);
+    EXPECT_EQ(fadump_spapr_prop_kernel_dump(fd, buf.data(), bytes.size(), &len), FADUMP_OK);
     EXPECT_EQ(len, bytes.size());
     fadump_spapr_free(fd);
 }
@@ -261,7 +277,7 @@ TEST(CApiAllocFailure, SpaprEntryPointsReturnErrors)
     };
     auto registered = [&] {
         fresh();
-        ASSERT_EQ(fadump_spapr_configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, fdm.size(), nullptr, 0), 0);
+        ASSERT_EQ(configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, fdm.size()), 0);
         ASSERT_TRUE(fadump_spapr_begin_dump(fd));
     };
     EXPECT_GT(fail_each_allocation([] {}, [&] {
@@ -272,25 +288,26 @@ TEST(CApiAllocFailure, SpaprEntryPointsReturnErrors)
         unsigned char buf[512];
         size_t len = 0;
         const int rc = fadump_spapr_prop_sizes(fd, buf, sizeof buf, &len);
-        EXPECT_TRUE(rc == FADUMP_PROP_OK || (rc == FADUMP_PROP_ERROR && len == 0)) << rc;
+        EXPECT_TRUE(rc == FADUMP_OK || (rc == FADUMP_E_INTERNAL && len == 0)) << rc;
     });
     // The null-engine message is longer than std::string keeps inline.
-    fail_each_allocation([] {}, [&] {
-        EXPECT_EQ(fadump_spapr_configure(nullptr, &ops, FADUMP_CMD_REGISTER, 0, 0, msg, sizeof msg),
-                  FADUMP_RTAS_HW_ERROR);
-    });
-    EXPECT_GT(fail_each_allocation(fresh, [&] {
-        const int32_t rc = fadump_spapr_configure(fd, &ops, 7, 0, 0, msg, sizeof msg);
-        EXPECT_TRUE(rc == FADUMP_RTAS_PARAM_ERROR || rc == FADUMP_RTAS_HW_ERROR) << rc;
-    }), 0);
+    fail_each_allocation(
+        [] {},
+        [&] { EXPECT_EQ(configure(nullptr, &ops, FADUMP_CMD_REGISTER, 0, 0, msg, sizeof msg), FADUMP_RTAS_HW_ERROR); });
+    EXPECT_GT(fail_each_allocation(fresh,
+                                   [&] {
+                                       const int32_t rc = configure(fd, &ops, 7, 0, 0, msg, sizeof msg);
+                                       EXPECT_TRUE(rc == FADUMP_RTAS_PARAM_ERROR || rc == FADUMP_RTAS_HW_ERROR) << rc;
+                                   }),
+              0);
     fail_each_allocation(fresh, [&] {
-        const int32_t rc = fadump_spapr_configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, fdm.size(), msg, sizeof msg);
+        const int32_t rc = configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, fdm.size(), msg, sizeof msg);
         EXPECT_TRUE(rc == FADUMP_RTAS_SUCCESS || rc == FADUMP_RTAS_HW_ERROR) << rc;
     });
     fail_each_allocation(registered, [&] {
         FadumpDumpStats st{};
-        const int32_t rc = fadump_spapr_dump(fd, &ops, regs.data(), regs.size(), &st, msg, sizeof msg);
-        EXPECT_TRUE(rc == FADUMP_RTAS_SUCCESS || rc == FADUMP_RTAS_HW_ERROR) << rc;
+        const FadumpStatus rc = fadump_spapr_dump(fd, &ops, regs.data(), regs.size(), &st, msg, sizeof msg);
+        EXPECT_TRUE(rc == FADUMP_OK || rc == FADUMP_E_INTERNAL) << rc;
     });
     fadump_spapr_free(fd);
 }
@@ -326,25 +343,25 @@ TEST(CApiAllocFailure, MpiplEntryPointsReturnErrors)
     };
     // A base that leaves skiboot's tables outside RAM: the reason is
     // formatted into a new string.
-    EXPECT_GT(fail_each_allocation(fresh, [&] {
-        EXPECT_FALSE(fadump_mpipl_stash(mp, 0, 0x03, 63ULL << 20, msg, sizeof msg));
-    }), 0);
-    EXPECT_GT(fail_each_allocation(fresh, [&] {
-        EXPECT_FALSE(fadump_mpipl_stash(mp, 99, 0x03, 0x1000000, msg, sizeof msg));
-    }), 0);
-    EXPECT_GT(fail_each_allocation(fresh, [&] { EXPECT_FALSE(fadump_mpipl_s0(mp, 0, msg, sizeof msg)); }), 0);
+    EXPECT_GT(fail_each_allocation(
+                  fresh, [&] { EXPECT_NE(fadump_mpipl_stash(mp, 0, 0x03, 63ULL << 20, msg, sizeof msg), FADUMP_OK); }),
+              0);
+    EXPECT_GT(fail_each_allocation(
+                  fresh, [&] { EXPECT_NE(fadump_mpipl_stash(mp, 99, 0x03, 0x1000000, msg, sizeof msg), FADUMP_OK); }),
+              0);
+    EXPECT_GT(fail_each_allocation(fresh, [&] { EXPECT_NE(fadump_mpipl_s0(mp, 0, msg, sizeof msg), FADUMP_OK); }), 0);
     FakeGuest g(64 << 20);
     auto ops = ops_for(g);
     auto started = [&] {
         fresh();
-        ASSERT_TRUE(fadump_mpipl_stash(mp, 0, 0x03, 0x1000000, nullptr, 0));
-        ASSERT_TRUE(fadump_mpipl_s0(mp, 0, nullptr, 0));
+        ASSERT_EQ(fadump_mpipl_stash(mp, 0, 0x03, 0x1000000, nullptr, 0), FADUMP_OK);
+        ASSERT_EQ(fadump_mpipl_s0(mp, 0, nullptr, 0), FADUMP_OK);
     };
     std::vector<FadumpVcpuRegs> regs(2);
     const FadumpRange reload{0, 0x100000};
     EXPECT_GT(fail_each_allocation(started, [&] {
         FadumpMpiplStats st{};
-        EXPECT_EQ(fadump_mpipl_dump(mp, &ops, regs.data(), regs.size(), &reload, 1, &st, msg, sizeof msg), -1);
+        EXPECT_NE(fadump_mpipl_dump(mp, &ops, regs.data(), regs.size(), &reload, 1, &st, msg, sizeof msg), FADUMP_OK);
     }), 0);
     fadump_mpipl_free(mp);
 }

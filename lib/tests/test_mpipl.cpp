@@ -300,7 +300,7 @@ TEST(MpiplCApi, FwLoadAreaIsBigEndianPairs)
     const FadumpRange r[2] = {{0x20000000, 0x800000}, {0x28000000, 0x130000}};
     unsigned char buf[32] = {};
     size_t len = 0;
-    ASSERT_EQ(fadump_mpipl_prop_fw_load_area(r, 2, buf, sizeof buf, &len), FADUMP_PROP_OK);
+    ASSERT_EQ(fadump_mpipl_prop_fw_load_area(r, 2, buf, sizeof buf, &len), FADUMP_OK);
     ASSERT_EQ(len, 32u);
     const unsigned char expect[32] = {0, 0, 0, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0,
                                       0, 0, 0, 0, 0x28, 0, 0, 0, 0, 0, 0, 0, 0, 0x13, 0, 0};
@@ -314,17 +314,17 @@ TEST(MpiplCApi, FwLoadAreaTooLongForTheBufferIsAnError)
     std::memset(buf, 0xAA, sizeof buf);
     size_t len = 7;
     // One byte short: nothing is written, the length needed comes back.
-    EXPECT_EQ(fadump_mpipl_prop_fw_load_area(r, 2, buf, 31, &len), FADUMP_PROP_TOO_SMALL);
+    EXPECT_EQ(fadump_mpipl_prop_fw_load_area(r, 2, buf, 31, &len), FADUMP_E_TOO_SMALL);
     EXPECT_EQ(len, 32u);
     for (unsigned char c : buf) {
         EXPECT_EQ(c, 0xAA);
     }
     // A count whose byte size overflows size_t is too small for any buffer.
-    EXPECT_EQ(fadump_mpipl_prop_fw_load_area(r, SIZE_MAX / 8, buf, sizeof buf, &len), FADUMP_PROP_TOO_SMALL);
+    EXPECT_EQ(fadump_mpipl_prop_fw_load_area(r, SIZE_MAX / 8, buf, sizeof buf, &len), FADUMP_E_TOO_SMALL);
     EXPECT_EQ(len, SIZE_MAX);
-    EXPECT_EQ(fadump_mpipl_prop_fw_load_area(nullptr, 2, buf, sizeof buf, &len), FADUMP_PROP_ERROR);
+    EXPECT_EQ(fadump_mpipl_prop_fw_load_area(nullptr, 2, buf, sizeof buf, &len), FADUMP_E_INTERNAL);
     EXPECT_EQ(len, 0u);
-    EXPECT_EQ(fadump_mpipl_prop_fw_load_area(r, 2, buf, sizeof buf, nullptr), FADUMP_PROP_ERROR);
+    EXPECT_EQ(fadump_mpipl_prop_fw_load_area(r, 2, buf, sizeof buf, nullptr), FADUMP_E_INTERNAL);
 }
 
 TEST_F(MpiplTest, FirmwareRangesAreSkibootsOwn)

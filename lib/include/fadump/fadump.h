@@ -9,9 +9,19 @@
  * Follows: LoPAR "ibm,configure-kernel-dump" (RTAS call, fdm layout) and the
  * appendix "Firmware Assisted Dump Data Format" (register save area); Linux
  * arch/powerpc/platforms/pseries/rtas-fadump.[ch] (the consumer).
+ *
+ * One error convention: every call that can fail returns a FadumpStatus and
+ * hands what it produces back through out-parameters (with a one-line reason
+ * in `msg` when it fails). Calls that cannot fail return their value:
+ * queries (fadump_*_registered, *_in_progress, sizes), the decisions of a
+ * state change (begin_dump, reset: whether a dump starts, whether this is
+ * the dump reboot) and constructors (NULL on failure).
  */
 #ifndef FADUMP_FADUMP_H
 #define FADUMP_FADUMP_H
+
+/* A C header in the C style of its users (QEMU): 80 columns, `type *name`. */
+/* clang-format off */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,6 +33,31 @@ extern "C" {
 #else
 #define FADUMP_NOEXCEPT
 #endif
+
+/*
+ * Outcome of every fallible call.
+ *   FADUMP_OK            done
+ *   FADUMP_ABSENT        nothing to produce now (a property that must not
+ *                        exist, no state worth migrating); *len = 0
+ *   FADUMP_E_TOO_SMALL   the caller's buffer is too small: nothing written,
+ *                        *len = the bytes needed
+ *   FADUMP_E_INTERNAL    a NULL or inconsistent argument, or an internal
+ *                        failure; outputs are zero/empty
+ *   FADUMP_E_REFUSED     the guest's request or data (or an incoming
+ *                        migration state) was refused: `msg` says why, and an
+ *                        architected code, where the call has one, is in its
+ *                        out-parameter (the RTAS status)
+ *   FADUMP_E_INCOMPLETE  the dump ran but not everything was preserved; the
+ *                        next kernel is told per section / range
+ */
+typedef enum FadumpStatus {
+    FADUMP_OK = 0,
+    FADUMP_ABSENT = 1,
+    FADUMP_E_TOO_SMALL = -1,
+    FADUMP_E_INTERNAL = -2,
+    FADUMP_E_REFUSED = -3,
+    FADUMP_E_INCOMPLETE = -4,
+} FadumpStatus;
 
 /* RTAS statuses of ibm,configure-kernel-dump (LoPAR call table). */
 enum {
@@ -104,13 +139,16 @@ FadumpSpapr *fadump_spapr_new(const FadumpSpaprConfig *cfg) FADUMP_NOEXCEPT;
 void fadump_spapr_free(FadumpSpapr *fd) FADUMP_NOEXCEPT;
 
 /*
- * ibm,configure-kernel-dump. Returns the RTAS status. On a guest error
- * (any non-zero status) `msg` receives a NUL-terminated one-line reason
- * suitable for LOG_GUEST_ERROR; `msg` may be NULL.
+ * ibm,configure-kernel-dump. *rtas_status receives the RTAS status to
+ * return to the guest (FADUMP_RTAS_*). Returns FADUMP_OK (status 0),
+ * FADUMP_E_REFUSED (the guest's error: status < 0, `msg` holds a
+ * NUL-terminated one-line reason for LOG_GUEST_ERROR) or FADUMP_E_INTERNAL
+ * (status FADUMP_RTAS_HW_ERROR). `msg` may be NULL.
  */
-int32_t fadump_spapr_configure(FadumpSpapr *fd, const FadumpGuestOps *ops,
-                               uint32_t cmd, uint64_t addr, uint64_t len,
-                               char *msg, size_t msg_len) FADUMP_NOEXCEPT;
+FadumpStatus fadump_spapr_configure(FadumpSpapr *fd, const FadumpGuestOps *ops,
+                                    uint32_t cmd, uint64_t addr, uint64_t len,
+                                    int32_t *rtas_status, char *msg,
+                                    size_t msg_len) FADUMP_NOEXCEPT;
 
 bool fadump_spapr_registered(const FadumpSpapr *fd) FADUMP_NOEXCEPT;
 bool fadump_spapr_dump_active(const FadumpSpapr *fd) FADUMP_NOEXCEPT;
@@ -129,10 +167,11 @@ bool fadump_spapr_dump_in_progress(const FadumpSpapr *fd) FADUMP_NOEXCEPT;
  * Performs the dump with every vCPU stopped: writes the register save area,
  * preserves every section (memmove semantics), records bytes_dumped and error
  * flags and the header status. Afterwards a dump is active and the next reset
- * is taken as the memory-preserving reboot. Returns 0, or -1 when any section
- * failed (the dump is still reported to the next kernel with its flags).
+ * is taken as the memory-preserving reboot. Returns FADUMP_OK, or
+ * FADUMP_E_INCOMPLETE when any section failed (`msg` says which; the dump is
+ * still reported to the next kernel with its flags).
  */
-int32_t fadump_spapr_dump(FadumpSpapr *fd, const FadumpGuestOps *ops,
+FadumpStatus fadump_spapr_dump(FadumpSpapr *fd, const FadumpGuestOps *ops,
                           const FadumpVcpuRegs *vcpus, size_t n_vcpus,
                           FadumpDumpStats *stats, char *msg, size_t msg_len) FADUMP_NOEXCEPT;
 
@@ -151,39 +190,62 @@ bool fadump_spapr_reset(FadumpSpapr *fd) FADUMP_NOEXCEPT;
 uint64_t fadump_spapr_reboot_limit(const FadumpSpapr *fd) FADUMP_NOEXCEPT;
 
 /*
- * Outcome of every property getter (fadump_*_prop_*). A getter writes the
- * whole value or nothing: a value that does not fit is an error the caller
- * must check, never a length to pass on to fdt_setprop.
- *   FADUMP_PROP_OK         the value is in buf[0, *len)
- *   FADUMP_PROP_ABSENT     the property must not exist now; *len = 0
- *   FADUMP_PROP_TOO_SMALL  buf_len < the value; nothing written, *len = the
- *                          bytes needed
- *   FADUMP_PROP_ERROR      a NULL argument (len, fd, or buf with a non-zero
- *                          value) or an internal failure; *len = 0
+ * Property getters (fadump_*_prop_*) write the whole value or nothing: a
+ * value that does not fit is FADUMP_E_TOO_SMALL, which the caller must
+ * check, never a length to pass on to fdt_setprop. FADUMP_OK: the value is
+ * in buf[0, *len); FADUMP_ABSENT: the property must not exist now.
  */
-enum {
-    FADUMP_PROP_OK = 0,
-    FADUMP_PROP_ABSENT = 1,
-    FADUMP_PROP_TOO_SMALL = -1,
-    FADUMP_PROP_ERROR = -2,
-};
 
 /*
  * Device-tree property values under /rtas, big-endian cells, lengths in
- * bytes; return a FADUMP_PROP_* outcome.
+ * bytes.
  *   ibm,configure-kernel-dump-sizes   (type, size_hi, size_lo) u32 triplets
  *                                     (24 bytes)
  *   ibm,configure-kernel-dump-version (min u16, max u16) (4 bytes)
  *   ibm,kernel-dump                   the fdm with platform status (at most
  *                                     512 bytes), only while a dump is
- *                                     active: FADUMP_PROP_ABSENT otherwise
+ *                                     active: FADUMP_ABSENT otherwise
  */
-int fadump_spapr_prop_sizes(const FadumpSpapr *fd, void *buf, size_t buf_len,
-                            size_t *len) FADUMP_NOEXCEPT;
-int fadump_spapr_prop_version(const FadumpSpapr *fd, void *buf, size_t buf_len,
-                              size_t *len) FADUMP_NOEXCEPT;
-int fadump_spapr_prop_kernel_dump(const FadumpSpapr *fd, void *buf,
-                                  size_t buf_len, size_t *len) FADUMP_NOEXCEPT;
+FadumpStatus fadump_spapr_prop_sizes(const FadumpSpapr *fd, void *buf,
+                                     size_t buf_len, size_t *len) FADUMP_NOEXCEPT;
+FadumpStatus fadump_spapr_prop_version(const FadumpSpapr *fd, void *buf,
+                                       size_t buf_len, size_t *len) FADUMP_NOEXCEPT;
+FadumpStatus fadump_spapr_prop_kernel_dump(const FadumpSpapr *fd, void *buf,
+                                           size_t buf_len,
+                                           size_t *len) FADUMP_NOEXCEPT;
+
+/*
+ * Migration and snapshots. The engine's state travels as one opaque blob of
+ * at most FADUMP_SPAPR_STATE_MAX bytes (layout: papr/migration_state.hpp,
+ * versioned, big-endian): the fdm as the guest registered it, where it was,
+ * and an active dump's results. Guest memory travels with the VMM's RAM.
+ *
+ * fadump_spapr_state_needed: true while a migration must carry state (a
+ *   registration, or a dump under way or active); an idle engine sends
+ *   nothing, so a guest without a registration migrates to a VMM without
+ *   this feature.
+ * fadump_spapr_state_save: FADUMP_OK (the blob in buf[0, *len));
+ *   FADUMP_ABSENT (idle); FADUMP_E_REFUSED while a dump is under way or its
+ *   reboot is pending (`msg`; the migration must fail and may be retried);
+ *   FADUMP_E_TOO_SMALL; FADUMP_E_INTERNAL.
+ * fadump_spapr_state_load: takes a blob from another host, hostile until
+ *   validated: the fdm passes REGISTER's rules against this engine's
+ *   configuration (RAM, RMR, threads) and the results agree with it.
+ *   FADUMP_OK, or FADUMP_E_REFUSED (`msg` says why; the engine is then
+ *   idle), FADUMP_E_INTERNAL.
+ * fadump_spapr_state_clear: forgets any registration or dump (loading a
+ *   snapshot that carried no state).
+ */
+#define FADUMP_SPAPR_STATE_MAX 1024
+
+bool fadump_spapr_state_needed(const FadumpSpapr *fd) FADUMP_NOEXCEPT;
+FadumpStatus fadump_spapr_state_save(const FadumpSpapr *fd, void *buf,
+                                     size_t buf_len, size_t *len, char *msg,
+                                     size_t msg_len) FADUMP_NOEXCEPT;
+FadumpStatus fadump_spapr_state_load(FadumpSpapr *fd, const void *buf,
+                                     size_t len, char *msg,
+                                     size_t msg_len) FADUMP_NOEXCEPT;
+void fadump_spapr_state_clear(FadumpSpapr *fd) FADUMP_NOEXCEPT;
 
 /* Bytes of the CPU state data (register save area) for max_threads threads. */
 uint64_t fadump_spapr_cpu_state_size(uint32_t max_threads) FADUMP_NOEXCEPT;
@@ -217,28 +279,33 @@ FadumpMpipl *fadump_mpipl_new(const FadumpMpiplConfig *cfg) FADUMP_NOEXCEPT;
 void fadump_mpipl_free(FadumpMpipl *mp) FADUMP_NOEXCEPT;
 /*
  * SBE chip-op STASH_MPIPL_CONFIG (0xD707) from chip `chip`: key 0x03 is the
- * relocated skiboot base. Returns false (with `msg`) for an invalid base;
- * other keys are accepted without effect.
+ * relocated skiboot base. Returns FADUMP_E_REFUSED (with `msg`) for an
+ * invalid base; other keys are accepted without effect (FADUMP_OK).
  */
-bool fadump_mpipl_stash(FadumpMpipl *mp, uint32_t chip, uint64_t key,
-                        uint64_t value, char *msg, size_t msg_len) FADUMP_NOEXCEPT;
+FadumpStatus fadump_mpipl_stash(FadumpMpipl *mp, uint32_t chip, uint64_t key,
+                                uint64_t value, char *msg,
+                                size_t msg_len) FADUMP_NOEXCEPT;
 /*
- * S0 interrupt written to chip `chip`'s SBE control register. True when the
- * caller must now stop every vCPU and call fadump_mpipl_dump; false (with
- * `msg`) when no base was stashed or an MPIPL is already under way.
+ * S0 interrupt written to chip `chip`'s SBE control register. FADUMP_OK when
+ * the caller must now stop every vCPU and call fadump_mpipl_dump;
+ * FADUMP_E_REFUSED (with `msg`) when no base was stashed or an MPIPL is
+ * already under way.
  */
-bool fadump_mpipl_s0(FadumpMpipl *mp, uint32_t chip, char *msg, size_t msg_len) FADUMP_NOEXCEPT;
+FadumpStatus fadump_mpipl_s0(FadumpMpipl *mp, uint32_t chip, char *msg,
+                             size_t msg_len) FADUMP_NOEXCEPT;
 bool fadump_mpipl_in_progress(const FadumpMpipl *mp) FADUMP_NOEXCEPT;
 /*
  * With every vCPU stopped: preserve MDST ranges into MDDT destinations,
  * write the MDRT and the architected register data of every thread.
- * `reload` lists what the coming reset reloads. Returns 0 when the next boot
- * will be an MPIPL boot, -1 otherwise (`msg` says why).
+ * `reload` lists what the coming reset reloads. Returns FADUMP_OK when the
+ * next boot will be an MPIPL boot, FADUMP_E_INCOMPLETE otherwise (`msg` says
+ * why).
  */
-int32_t fadump_mpipl_dump(FadumpMpipl *mp, const FadumpGuestOps *ops,
-                          const FadumpVcpuRegs *threads, size_t n_threads,
-                          const FadumpRange *reload, size_t n_reload,
-                          FadumpMpiplStats *stats, char *msg, size_t msg_len) FADUMP_NOEXCEPT;
+FadumpStatus fadump_mpipl_dump(FadumpMpipl *mp, const FadumpGuestOps *ops,
+                               const FadumpVcpuRegs *threads, size_t n_threads,
+                               const FadumpRange *reload, size_t n_reload,
+                               FadumpMpiplStats *stats, char *msg,
+                               size_t msg_len) FADUMP_NOEXCEPT;
 /*
  * Machine reset, after the firmware image was reloaded at fw_load_addr.
  * Returns true when this boot is an MPIPL boot (add mpipl-boot to
@@ -255,15 +322,17 @@ size_t fadump_mpipl_firmware_ranges(const FadumpMpipl *mp, FadumpRange *out,
                                     size_t max) FADUMP_NOEXCEPT;
 /*
  * Value of /ibm,opal/dump "fw-load-area": (address, size) u64 BE pairs of
- * what the firmware reload overwrites, 16 bytes per range. Returns a
- * FADUMP_PROP_* outcome (never ABSENT; an empty list is OK with *len = 0).
+ * what the firmware reload overwrites, 16 bytes per range (never
+ * FADUMP_ABSENT; an empty list is FADUMP_OK with *len = 0).
  */
-int fadump_mpipl_prop_fw_load_area(const FadumpRange *reload, size_t n_reload,
-                                   void *buf, size_t buf_len,
-                                   size_t *len) FADUMP_NOEXCEPT;
+FadumpStatus fadump_mpipl_prop_fw_load_area(const FadumpRange *reload,
+                                            size_t n_reload, void *buf,
+                                            size_t buf_len,
+                                            size_t *len) FADUMP_NOEXCEPT;
 
 #ifdef __cplusplus
 }
 #endif
 
+/* clang-format on */
 #endif /* FADUMP_FADUMP_H */

@@ -193,7 +193,7 @@ Result<Registration> parse_fdm(std::span<const std::byte> bytes, GuestRange wher
     return reg;
 }
 
-Result<Registration> register_fdm(GuestMemory& mem, GuestAddr addr, ByteLen len, const FdmLimits& limits)
+Result<GuestRange> place_fdm(GuestAddr addr, ByteLen len, const FdmLimits& limits)
 {
     if (len.bytes < sizeof(FdmHeader) || len.bytes > FDM_MAX_BYTES) {
         return fail(Errc::ParamError, fmt::format("fdm length {} is outside [{}, {}]", len.bytes,
@@ -203,6 +203,15 @@ Result<Registration> register_fdm(GuestMemory& mem, GuestAddr addr, ByteLen len,
     if (!where || !limits.rmr.contains(*where)) {
         return fail(Errc::ParamError, fmt::format("fdm at {} (+{}) is not inside the real mode region [0, {})",
                                                   hex(addr.value), len.bytes, hex(limits.rmr.end())));
+    }
+    return *where;
+}
+
+Result<Registration> register_fdm(GuestMemory& mem, GuestAddr addr, ByteLen len, const FdmLimits& limits)
+{
+    auto where = place_fdm(addr, len, limits);
+    if (!where) {
+        return where.error();
     }
     std::array<std::byte, FDM_MAX_BYTES> copy{};
     std::span<std::byte> buf(copy.data(), len.bytes);

@@ -104,7 +104,12 @@ struct Registration {
     [[nodiscard]] uint64_t reboot_limit() const;
 };
 
-/// Reads the fdm at [addr, addr + len) once and validates all of it.
+/// Where an fdm of `len` bytes at `addr` may be: its length within
+/// [header, FDM_MAX_BYTES] and all of it inside the RMR. Errors: ParamError.
+[[nodiscard]] Result<GuestRange> place_fdm(GuestAddr addr, ByteLen len, const FdmLimits& limits);
+
+/// Reads the fdm at [addr, addr + len) once (placed by place_fdm) and
+/// validates all of it.
 /// Errors: ParamError (any rule; message says which), HardwareError (the
 /// guest memory could not be read).
 [[nodiscard]] Result<Registration> register_fdm(GuestMemory& mem, GuestAddr addr, ByteLen len,

@@ -64,6 +64,22 @@ public:
     [[nodiscard]] uint64_t reboot_limit() const;
     [[nodiscard]] uint64_t cpu_state_bytes() const;
 
+    /// Migration (papr/migration_state.hpp): true while there is state a
+    /// migration must carry (a registration, a dump under way or active).
+    [[nodiscard]] bool state_needed() const { return m_state != State::Idle; }
+    /// The state to send. Errors: Busy while a dump is under way or its
+    /// reboot is still pending (the migration must fail; it can be retried
+    /// once the reboot has happened, milliseconds later); ParamError when
+    /// there is nothing to carry (Idle).
+    [[nodiscard]] Result<std::vector<std::byte>> save_state() const;
+    /// Takes a state from save_state, possibly another host's: hostile until
+    /// the fdm passed REGISTER's validation against this engine's machine
+    /// and the results agree with it. Errors: ParamError with the reason;
+    /// the engine is then Idle (never half loaded).
+    [[nodiscard]] Result<void> load_state(std::span<const std::byte> blob);
+    /// Forgets any registration or dump (a snapshot that carried none).
+    void clear();
+
     /// /rtas property values (big-endian).
     [[nodiscard]] std::vector<std::byte> prop_sizes() const;
     [[nodiscard]] std::vector<std::byte> prop_version() const;

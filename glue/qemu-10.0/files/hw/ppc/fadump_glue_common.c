@@ -124,16 +124,16 @@ void fadump_glue_write_ground_truth(const char *path, char *json)
     free(json);
 }
 
-void fadump_glue_setprop(void *fdt, int node, const char *name, int rc,
-                         const void *buf, size_t len)
+void fadump_glue_setprop(void *fdt, int node, const char *name,
+                         FadumpStatus rc, const void *buf, size_t len)
 {
     switch (rc) {
-    case FADUMP_PROP_OK:
+    case FADUMP_OK:
         _FDT(fdt_setprop(fdt, node, name, buf, len));
         break;
-    case FADUMP_PROP_ABSENT:
+    case FADUMP_ABSENT:
         break;
-    case FADUMP_PROP_TOO_SMALL:
+    case FADUMP_E_TOO_SMALL:
         error_report("fadump: %s needs %zu bytes, more than the glue's "
                      "buffer: property not set", name, len);
         break;

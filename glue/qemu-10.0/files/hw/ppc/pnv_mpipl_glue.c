@@ -97,7 +97,7 @@ void pnv_mpipl_sbe_stash(PnvSBE *sbe, uint64_t reg0, uint64_t key,
 
     if (pnv->mpipl && chip >= 0) {
         ok = fadump_mpipl_stash(pnv->mpipl->engine, chip, key, value, msg,
-                                sizeof(msg));
+                                sizeof(msg)) == FADUMP_OK;
         if (!ok) {
             qemu_log_mask(LOG_GUEST_ERROR, "mpipl: %s\n", msg);
         }
@@ -136,7 +136,7 @@ static void pnv_mpipl_work(CPUState *caller, run_on_cpu_data data)
     FadumpMpiplStats stats = { 0 };
     char msg[MPIPL_MSG_LEN];
     size_t n = 0;
-    int32_t rc;
+    FadumpStatus rc;
 
     regs = fadump_glue_stop_and_snapshot(pnv_mpipl_thread_id, &n);
     if (pnv->mpipl_ground_truth) {
@@ -148,7 +148,7 @@ static void pnv_mpipl_work(CPUState *caller, run_on_cpu_data data)
     trace_pnv_mpipl_dump(stats.bytes_preserved, stats.preserve_ns,
                          stats.ranges_ok, stats.ranges_failed,
                          stats.threads_saved, stats.mpipl_boot);
-    if (rc != 0) {
+    if (rc != FADUMP_OK) {
         qemu_log_mask(LOG_GUEST_ERROR,
                       "mpipl: the next boot is a normal boot: %s\n", msg);
     } else if (msg[0]) {
@@ -197,7 +197,8 @@ void pnv_mpipl_sbe_ctrl_write(PnvSBE *sbe, uint64_t val)
                       "mpipl: S0 on chip %d but MPIPL is off\n", chip);
         return;
     }
-    start = fadump_mpipl_s0(pnv->mpipl->engine, chip, msg, sizeof(msg));
+    start = fadump_mpipl_s0(pnv->mpipl->engine, chip, msg,
+                            sizeof(msg)) == FADUMP_OK;
     trace_pnv_mpipl_s0(chip, start);
     if (!start) {
         qemu_log_mask(LOG_GUEST_ERROR, "mpipl: %s\n", msg);
@@ -256,7 +257,8 @@ void pnv_mpipl_dt(PnvMachineState *pnv, void *fdt)
 {
     uint8_t buf[MPIPL_MAX_RELOAD * 16];
     size_t len;
-    int opal, dump, rc;
+    FadumpStatus rc;
+    int opal, dump;
 
     if (!pnv->mpipl) {
         return;

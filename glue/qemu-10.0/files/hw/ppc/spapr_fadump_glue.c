@@ -17,7 +17,7 @@
 #include "exec/tb-flush.h"
 #include "system/cpus.h"
 #include "system/runstate.h"
-#include "migration/blocker.h"
+#include "migration/vmstate.h"
 #include "hw/ppc/fdt.h"
 #include "hw/ppc/spapr.h"
 #include "hw/ppc/spapr_fadump_glue.h"
@@ -36,22 +36,6 @@
 static FadumpGuestOps spapr_fadump_ops(SpaprMachineState *spapr)
 {
     return fadump_glue_guest_ops(MACHINE(spapr));
-}
-
-/* Registration and active dumps are not migrated yet: block migration. */
-static void spapr_fadump_update_blocker(SpaprMachineState *spapr)
-{
-    bool busy = fadump_spapr_registered(spapr->fadump) ||
-                fadump_spapr_dump_active(spapr->fadump);
-
-    if (busy && !spapr->fadump_migration_blocker) {
-        error_setg(&spapr->fadump_migration_blocker,
-                   "fadump: a registered or active firmware-assisted dump "
-                   "cannot be migrated");
-        migrate_add_blocker(&spapr->fadump_migration_blocker, NULL);
-    } else if (!busy && spapr->fadump_migration_blocker) {
-        migrate_del_blocker(&spapr->fadump_migration_blocker);
-    }
 }
 
 static void rtas_configure_kernel_dump(PowerPCCPU *cpu,
@@ -85,14 +69,12 @@ static void rtas_configure_kernel_dump(PowerPCCPU *cpu,
     cmd = rtas_ld(args, 0);
     addr = rtas_ld(args, 1);
     len = rtas_ld(args, 2);
-    status = fadump_spapr_configure(spapr->fadump, &ops, cmd, addr, len,
-                                    msg, sizeof(msg));
-    trace_spapr_fadump_configure(cmd, addr, len, status);
-    if (status != FADUMP_RTAS_SUCCESS) {
+    if (fadump_spapr_configure(spapr->fadump, &ops, cmd, addr, len, &status,
+                               msg, sizeof(msg)) != FADUMP_OK) {
         qemu_log_mask(LOG_GUEST_ERROR, "fadump: %s (status %d)\n", msg,
                       status);
     }
-    spapr_fadump_update_blocker(spapr);
+    trace_spapr_fadump_configure(cmd, addr, len, status);
     rtas_st(rets, 0, status);
 }
 
@@ -127,7 +109,7 @@ static void spapr_fadump_dump_work(CPUState *caller, run_on_cpu_data data)
     FadumpDumpStats stats = { 0 };
     char msg[FADUMP_MSG_LEN];
     size_t n = 0;
-    int32_t status;
+    FadumpStatus status;
 
     regs = fadump_glue_stop_and_snapshot(spapr_fadump_logical_id, &n);
     if (spapr->fadump_ground_truth) {
@@ -139,7 +121,7 @@ static void spapr_fadump_dump_work(CPUState *caller, run_on_cpu_data data)
     trace_spapr_fadump_dump(stats.bytes_preserved, stats.preserve_ns,
                             stats.sections_ok, stats.sections_failed,
                             stats.cpus_saved);
-    if (status != FADUMP_RTAS_SUCCESS) {
+    if (status != FADUMP_OK) {
         qemu_log_mask(LOG_GUEST_ERROR, "fadump: dump incomplete: %s\n", msg);
     }
     if (truth) {
@@ -150,7 +132,6 @@ static void spapr_fadump_dump_work(CPUState *caller, run_on_cpu_data data)
     /* Preserved memory was written through host pointers: drop any code
      * translated from it before the reboot runs. */
     tb_flush(caller);
-    spapr_fadump_update_blocker(spapr);
     /* A guest reset keeps RAM: the memory-preserving reboot. */
     qemu_system_reset_request(SHUTDOWN_CAUSE_GUEST_RESET);
 }
@@ -181,36 +162,129 @@ bool spapr_fadump_os_term(PowerPCCPU *cpu, SpaprMachineState *spapr,
     return true;
 }
 
-void spapr_fadump_machine_reset(SpaprMachineState *spapr)
+/*
+ * The RMA the firmware and its loaders see: on a dump-active boot it ends
+ * below the lowest preserved byte, so nothing they place lands on preserved
+ * memory (LoPAR R1-6).
+ */
+static void spapr_fadump_apply_rma(SpaprMachineState *spapr)
 {
-    bool dump_reboot;
-    uint64_t limit;
+    uint64_t limit = fadump_spapr_reboot_limit(spapr->fadump);
 
-    if (!spapr->fadump) {
-        return;
-    }
-    dump_reboot = fadump_spapr_reset(spapr->fadump);
-    limit = fadump_spapr_reboot_limit(spapr->fadump);
     spapr->rma_size = spapr->fadump_normal_rma_size;
     if (limit) {
         if (limit >= FADUMP_MIN_RMA) {
-            /* Firmware, its FDT and the OS loader's claims stay below the
-             * lowest preserved byte (LoPAR R1-6). */
             spapr->rma_size = MIN(spapr->rma_size, limit);
         } else {
             warn_report("fadump: preserved memory starts at 0x%" PRIx64
                         ", too low to keep the firmware below it", limit);
         }
     }
+}
+
+void spapr_fadump_machine_reset(SpaprMachineState *spapr)
+{
+    bool dump_reboot;
+
+    if (!spapr->fadump) {
+        return;
+    }
+    dump_reboot = fadump_spapr_reset(spapr->fadump);
+    spapr_fadump_apply_rma(spapr);
     trace_spapr_fadump_reset(dump_reboot, spapr->rma_size);
-    spapr_fadump_update_blocker(spapr);
+}
+
+/*
+ * Migration and snapshots: the engine's state (a registration, an active
+ * dump) travels in the subsection "spapr/fadump", sent only while there is
+ * one, so an unregistered guest still migrates to a QEMU without fadump.
+ * The library validates what arrives as it validates a REGISTER.
+ */
+static bool spapr_fadump_state_needed(void *opaque)
+{
+    SpaprMachineState *spapr = opaque;
+
+    return spapr->fadump && fadump_spapr_state_needed(spapr->fadump);
+}
+
+static int spapr_fadump_pre_save(void *opaque)
+{
+    SpaprMachineState *spapr = opaque;
+    char msg[FADUMP_MSG_LEN];
+    size_t len = 0;
+    FadumpStatus rc;
+
+    rc = fadump_spapr_state_save(spapr->fadump, spapr->fadump_state,
+                                 FADUMP_SPAPR_STATE_MAX, &len, msg,
+                                 sizeof(msg));
+    if (rc != FADUMP_OK) {
+        error_report("fadump: cannot save the dump state: %s (%d)",
+                     rc == FADUMP_E_REFUSED ? msg : "internal error", rc);
+        return -EBUSY;
+    }
+    spapr->fadump_state_len = len;
+    trace_spapr_fadump_state(false, len);
+    return 0;
+}
+
+static bool spapr_fadump_state_len_valid(void *opaque, int version_id)
+{
+    SpaprMachineState *spapr = opaque;
+
+    return spapr->fadump_state_len <= FADUMP_SPAPR_STATE_MAX;
+}
+
+static int spapr_fadump_post_load(void *opaque, int version_id)
+{
+    SpaprMachineState *spapr = opaque;
+    char msg[FADUMP_MSG_LEN];
+
+    if (!spapr->fadump) {
+        error_report("fadump: the incoming guest has a firmware-assisted dump "
+                     "registered or active, and this machine has fadump=off");
+        return -EINVAL;
+    }
+    if (fadump_spapr_state_load(spapr->fadump, spapr->fadump_state,
+                                spapr->fadump_state_len, msg,
+                                sizeof(msg)) != FADUMP_OK) {
+        error_report("fadump: %s", msg);
+        return -EINVAL;
+    }
+    spapr_fadump_apply_rma(spapr);
+    trace_spapr_fadump_state(true, spapr->fadump_state_len);
+    return 0;
+}
+
+const VMStateDescription vmstate_spapr_fadump = {
+    .name = "spapr/fadump",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = spapr_fadump_state_needed,
+    .pre_save = spapr_fadump_pre_save,
+    .post_load = spapr_fadump_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(fadump_state_len, SpaprMachineState),
+        VMSTATE_VALIDATE("fadump state fits", spapr_fadump_state_len_valid),
+        VMSTATE_VBUFFER_UINT32(fadump_state, SpaprMachineState, 1, NULL,
+                               fadump_state_len),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+void spapr_fadump_pre_load(SpaprMachineState *spapr)
+{
+    /* A snapshot taken with no registration carries no subsection: what
+     * the engine holds now must not survive loading it. */
+    if (spapr->fadump) {
+        fadump_spapr_state_clear(spapr->fadump);
+    }
 }
 
 void spapr_fadump_dt_rtas(SpaprMachineState *spapr, void *fdt, int rtas)
 {
     uint8_t buf[512];
     size_t len;
-    int rc;
+    FadumpStatus rc;
 
     if (!spapr->fadump) {
         /* Switched off: withdraw the token spapr_dt_rtas_tokens() added. */
@@ -237,6 +311,9 @@ void spapr_fadump_machine_init(SpaprMachineState *spapr)
     };
 
     spapr->fadump_normal_rma_size = spapr->rma_size;
+    /* Always there: an incoming stream may carry a state (and is refused in
+     * post_load when fadump is off). */
+    spapr->fadump_state = g_malloc0(FADUMP_SPAPR_STATE_MAX);
     if (!spapr->fadump_enabled) {
         return;
     }

@@ -43,11 +43,11 @@ void fadump_glue_write_ground_truth(const char *path, char *json);
 /*
  * Sets property `name` of FDT node `node` from the outcome `rc` of a
  * libfadump property getter that filled `buf` with `len` bytes: the value
- * on FADUMP_PROP_OK, nothing on FADUMP_PROP_ABSENT. A failed getter
+ * on FADUMP_OK, nothing on FADUMP_ABSENT. A failed getter
  * (buffer too small, internal error) sets nothing and reports an error:
  * a truncated or unwritten value never reaches the guest.
  */
-void fadump_glue_setprop(void *fdt, int node, const char *name, int rc,
-                         const void *buf, size_t len);
+void fadump_glue_setprop(void *fdt, int node, const char *name,
+                         FadumpStatus rc, const void *buf, size_t len);
 
 #endif

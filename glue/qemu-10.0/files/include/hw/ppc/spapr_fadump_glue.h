@@ -11,6 +11,7 @@
 #define HW_PPC_SPAPR_FADUMP_GLUE_H
 
 #include "hw/ppc/spapr.h"
+#include "migration/vmstate.h"
 
 /* Machine class properties "fadump" and "x-fadump-ground-truth". */
 void spapr_fadump_class_init(ObjectClass *oc);
@@ -32,5 +33,10 @@ void spapr_fadump_dt_rtas(SpaprMachineState *spapr, void *fdt, int rtas);
  */
 bool spapr_fadump_os_term(PowerPCCPU *cpu, SpaprMachineState *spapr,
                           uint32_t nret, target_ulong rets);
+
+/* Subsection "spapr/fadump" of the spapr machine's vmstate. */
+extern const VMStateDescription vmstate_spapr_fadump;
+/* From spapr_pre_load(): forgets state a loaded snapshot does not carry. */
+void spapr_fadump_pre_load(SpaprMachineState *spapr);
 
 #endif

@@ -191,6 +191,33 @@ std::optional<Child> Child::spawn(const std::vector<std::string>& argv, const st
     return c;
 }
 
+bool Child::continue_with(const std::vector<std::string>& argv, std::string* error)
+{
+    if (m_pid > 0) {
+        *error = "the previous process (pid " + std::to_string(m_pid) + ") is still running";
+        return false;
+    }
+    auto s = spawn_piped(argv, true, error);
+    if (!s) {
+        return false;
+    }
+    if (m_pidfd >= 0) {
+        close(m_pidfd);
+    }
+    if (m_fd >= 0) {
+        close(m_fd);
+    }
+    if (!m_partial.empty()) {
+        m_lines.push_back(std::move(m_partial));
+        m_partial.clear();
+    }
+    m_pid = s->pid;
+    m_pidfd = s->pidfd;
+    m_fd = s->out;
+    m_eof = false;
+    return true;
+}
+
 Child::Child(Child&& o) noexcept
     : m_pid(o.m_pid),
       m_pidfd(o.m_pidfd),

@@ -43,6 +43,13 @@ public:
     /// Stops the child's group (grace DEFAULT_STOP_GRACE_S) if still running.
     ~Child();
 
+    /// Once this child has exited and was reaped (wait_exit or stop): runs
+    /// `argv` in its place, its output appended to the same lines and log,
+    /// the clock still counting from the first start (a migration's
+    /// destination QEMU continues the source's console). False with `error`
+    /// when the old child still runs or the new one cannot start.
+    bool continue_with(const std::vector<std::string>& argv, std::string* error);
+
     /// Reads lines until one contains a `success` pattern (Matched), a
     /// `failure` pattern (Failed), the child exits, a stop is requested
     /// (Stopped), or `timeout_s` passes.

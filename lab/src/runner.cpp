@@ -391,6 +391,123 @@ int run_cycle(const RunOptions& opt, Report& r)
         }
         return true;
     };
+    // The scenario's migration: the running QEMU migrates to a file and
+    // quits; a second QEMU with the same command line plus -incoming takes
+    // the guest over (its console continues the first's, its log is a
+    // second file); the guest, waiting on the state disk, is then told.
+    std::vector<fs::path> qemu_logs = {dir / "qemu-guest-errors.log"};
+    auto migrate_guest = [&]() -> bool {
+        const std::string stream = (dir / "migration-stream").string();
+        const double t0 = child->elapsed();
+        progress("migrating the guest to a second QEMU through " + stream);
+        if (!qmp_execute(nlohmann::json{{"execute", "migrate"}, {"arguments", {{"uri", "file:" + stream}}}}.dump())) {
+            return false;
+        }
+        std::string status;
+        while (child->elapsed() - t0 < opt.timeout_s && stop_signal() == 0) {
+            const auto q = qmp->execute({{"execute", "query-migrate"}}, 30, &err);
+            status = q ? q->value("status", "") : "query-migrate: " + err;
+            if (!q || status == "completed" || status == "failed" || status == "cancelled") {
+                if (q && status != "completed") {
+                    status += ": " + q->value("error-desc", std::string("no reason given"));
+                }
+                break;
+            }
+            child->wait_for({}, {}, 0.2);  // keep the console flowing
+        }
+        if (status != "completed") {
+            r.fail("host.migrate", "the migration did not complete: " + status);
+            return false;
+        }
+        const double t_saved = child->elapsed();
+        qmp_execute(R"({"execute":"quit"})");
+        qmp.reset();
+        int exit_status = 0;
+        if (!child->wait_exit(30, &exit_status) && !child->stop(opt.stop_grace_s)) {
+            r.fail("host.migrate", "the source QEMU did not exit after quit");
+            return false;
+        }
+        std::string text;
+        {
+            std::ifstream f(stream, std::ios::binary);
+            text.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+        }
+        const uint64_t stream_bytes = text.size();
+        if (ours) {
+            const bool carried = text.find("spapr/fadump") != std::string::npos;
+            r.expect("host.migration_carries_fadump", carried,
+                     carried ? "the stream holds the subsection spapr/fadump (the registration or active dump)"
+                             : "the stream has no spapr/fadump subsection: the dump state was not sent");
+        }
+        text.clear();
+        std::vector<std::string> dest = argv;
+        for (size_t i = 0; i + 1 < dest.size(); ++i) {
+            if (dest[i] == "-D") {
+                qemu_logs.push_back(dir / "qemu-guest-errors-destination.log");
+                dest[i + 1] = qemu_logs.back().string();
+            }
+        }
+        dest.insert(dest.end(), {"-incoming", "file:" + stream});
+        {
+            std::ofstream cmd(dir / "qemu-command-destination.txt");
+            for (const auto& a : dest) {
+                cmd << a << "\n";
+            }
+        }
+        if (!child->continue_with(dest, &err)) {
+            r.fail("host.migrate", "cannot start the destination QEMU: " + err);
+            return false;
+        }
+        status.clear();
+        while (child->elapsed() - t_saved < opt.timeout_s && stop_signal() == 0) {
+            int st = 0;
+            if (child->wait_exit(0, &st)) {
+                status = fmt::format("the destination QEMU exited (status {}): {}", st,
+                                     last_line_with(child->lines(), "qemu-system-ppc64:"));
+                break;
+            }
+            if (!qmp) {
+                if (auto c = Qmp::connect(qmp_path, 1, &err)) {
+                    qmp.emplace(std::move(*c));
+                }
+                continue;
+            }
+            const auto q = qmp->execute({{"execute", "query-status"}}, 30, &err);
+            if (q && q->value("status", "") == "running") {
+                status = "running";
+                break;
+            }
+            child->wait_for({}, {}, 0.2);
+        }
+        if (status != "running") {
+            r.fail("host.migrate", status.empty() ? "the destination QEMU did not start running" : status);
+            return false;
+        }
+        // The sign the guest waits for (/init host_wait): the state disk's
+        // fourth 16-byte block.
+        {
+            std::fstream f(state_disk, std::ios::in | std::ios::out | std::ios::binary);
+            f.seekp(48);
+            f << fmt::format("{:<15}\n", "migrated");
+            if (!f) {
+                r.fail("host.migrate", "cannot write the state disk " + state_disk);
+                return false;
+            }
+        }
+        const double t_done = child->elapsed();
+        r.phases["migration_save"] = t_saved - t0;
+        r.phases["migration_load"] = t_done - t_saved;
+        r.facts["migration_stream_bytes"] = stream_bytes;
+        r.pass("host.migrated",
+               fmt::format("{:.1f} MiB stream saved in {:.2f} s; the destination QEMU ran the guest "
+                           "{:.2f} s later",
+                           static_cast<double>(stream_bytes) / (1 << 20), t_saved - t0, t_done - t_saved));
+        if (!opt.keep) {
+            std::error_code ec;
+            fs::remove(stream, ec);
+        }
+        return true;
+    };
     std::optional<double> t_reg, t_crash;
     bool going = true;
     if (!sc->fadump_arg.empty()) {
@@ -409,6 +526,9 @@ int run_cycle(const RunOptions& opt, Report& r)
         if (going) {
             r.pass("scenario.qmp", fmt::format("{} QMP command(s) done", sc->qmp.size()));
         }
+    }
+    if (going && sc->migrate == Migrate::Registered) {
+        going = phase("migrate_request", {"FADUMP-LAB: migrate"}, first_fail).has_value() && migrate_guest();
     }
     if (going && sc->trigger == Trigger::HostNmi) {
         progress("waiting for every CPU to hang, then sending an NMI");
@@ -491,6 +611,11 @@ int run_cycle(const RunOptions& opt, Report& r)
                         {"Kernel panic", "not valid", "incomplete", "FADUMP-LAB: crashing", "FADUMP-LAB: not-registered",
                          "FADUMP-LAB: plain boot"});
         if (!t_ready) {
+            break;
+        }
+        if (sc->migrate == Migrate::DumpActive &&
+            !(phase("migrate_request", {"FADUMP-LAB: migrate"}, {"Kernel panic", "FADUMP-LAB: copied"}) &&
+              migrate_guest())) {
             break;
         }
         const uint64_t vmcore_size = last_value(child->lines(), "vmcore_size=").value.value_or(0);
@@ -612,9 +737,9 @@ int run_cycle(const RunOptions& opt, Report& r)
     }
     // QEMU's log (-d guest_errors and our trace events), read once.
     std::string qemu_log;
-    {
-        std::ifstream f(dir / "qemu-guest-errors.log");
-        qemu_log.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    for (const auto& path : qemu_logs) {
+        std::ifstream f(path);
+        qemu_log.append(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
     }
     // The scenario's own expectations, boot by boot, and what it reported.
     {

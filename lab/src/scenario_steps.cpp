@@ -43,6 +43,7 @@ std::string write_scenario_initrd(const Scenario& s, const std::string& base, co
             << "TRIGGER=" << trigger_name(s.trigger) << "\n"
             << "CAPTURE_CRASH=" << (s.capture_crash ? 1 : 0) << "\n";
         std::ofstream(root / "scenario" / "before-crash") << s.before_crash;
+        std::ofstream(root / "scenario" / "before-capture") << s.before_capture;
         if (!env) {
             *error = "cannot write the scenario's env file";
             return {};

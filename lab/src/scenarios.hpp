@@ -34,6 +34,18 @@ enum class Trigger {
     SbeS0,
 };
 
+/// When the lab live-migrates the guest to a second QEMU (migrate to a file,
+/// then the same command line with -incoming; the console continues).
+enum class Migrate {
+    Never,
+    /// In the first kernel once fadump registered: the crash happens on the
+    /// destination, so its dump proves the registration travelled.
+    Registered,
+    /// In the capture kernel with the dump active, before it saves anything:
+    /// the vmcore is read, proven and released on the destination.
+    DumpActive,
+};
+
 /// A console expectation: a line matching `regex` (ECMAScript) on boot
 /// `boot` (0: the first kernel, 1: the next...); it is the check
 /// "scenario.NAME".
@@ -67,6 +79,12 @@ struct Scenario {
     /// may print "FADUMP-LAB: ..." lines; "FADUMP-LAB: host-step" makes the
     /// lab send `qmp` and the script waits for their effect itself.
     std::string before_crash;
+    /// Shell sourced by /init in a capture kernel once /proc/vmcore exists,
+    /// before it saves anything.
+    std::string before_capture;
+    /// The guest's migration; the script that asks for it prints
+    /// "FADUMP-LAB: migrate" and runs `host_wait migrated` (/init).
+    Migrate migrate = Migrate::Never;
     /// QMP commands (JSON objects) the lab sends at "FADUMP-LAB: host-step".
     std::vector<std::string> qmp;
     /// RAM the QMP commands add (bytes): the guest's RAM is -m plus this.

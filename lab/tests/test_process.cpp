@@ -145,3 +145,26 @@ TEST_F(Process, ReadRetryingIsNotEndOfFileOnEintr)
 }
 
 }  // namespace
+
+// A migration's destination QEMU continues the source's console: one list
+// of lines, one log, one clock; never while the first process still runs.
+TEST_F(Process, ContinueWithAppendsTheNextProcessToTheSameConsole)
+{
+    const std::string log = (m_dir / "log").string();
+    auto c = lab::Child::spawn({"sh", "-c", "echo first; printf unterminated"}, log, false);
+    ASSERT_TRUE(c);
+    int status = -1;
+    ASSERT_TRUE(c->wait_exit(10, &status));
+    std::string err;
+    ASSERT_TRUE(c->continue_with({"sh", "-c", "echo second; sleep 30"}, &err)) << err;
+    EXPECT_FALSE(c->continue_with({"true"}, &err));
+    EXPECT_NE(err.find("still running"), std::string::npos) << err;
+    const auto w = c->wait_for({"second"}, {}, 10);
+    EXPECT_EQ(w.kind, lab::WaitResult::Matched);
+    EXPECT_EQ(c->lines(), (std::vector<std::string>{"first", "unterminated", "second"}));
+    ASSERT_TRUE(c->stop(1));
+    std::ifstream f(log);
+    const std::string text{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+    EXPECT_NE(text.find("] first\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("] second\n"), std::string::npos) << text;
+}

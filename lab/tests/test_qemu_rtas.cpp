@@ -311,6 +311,31 @@ public:
         std::ifstream f(path, std::ios::binary);
         return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
     }
+    /// Runs a QMP command that starts the job `id` and waits for it to
+    /// conclude: "" when it succeeded, else its error (or why it did not
+    /// end in time). The job is dismissed.
+    std::string job(const nlohmann::json& cmd, const std::string& id)
+    {
+        if (!qmp({cmd})) {
+            return "QMP refused " + cmd.dump();
+        }
+        const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(answer_timeout_s());
+        while (std::chrono::steady_clock::now() < end) {
+            const auto r = qmp({{{"execute", "query-jobs"}}});
+            if (!r) {
+                return "query-jobs failed";
+            }
+            for (const auto& j : (*r)[0]) {
+                if (j.value("id", "") == id && j.value("status", "") == "concluded") {
+                    const std::string err = j.value("error", "");
+                    qmp({{{"execute", "job-dismiss"}, {"arguments", {{"id", id}}}}});
+                    return err;
+                }
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return "job " + id + " did not conclude in time";
+    }
     /// Migrates to the file `path` (QMP migrate "file:") and waits for the
     /// outcome: "completed", "failed: <error>", or "" with a test failure
     /// when QMP does not tell in time.
@@ -508,6 +533,25 @@ std::string mutate_state(const std::string& stream, long offset, char value)
     return m;
 }
 
+// ibm,os-term (message at 0x1200) with a registration: the dump, then the
+// memory-preserving reset, which builds /rtas/ibm,kernel-dump. True once
+// the device tree has it.
+bool dump_through_os_term(QtestQemu& q)
+{
+    q.cmd("writel 0x1000 0x1200");
+    EXPECT_EQ(q.cmd("rtas ibm,os-term 1 0x1000 1 0x1100"), "OK 0");
+    for (int i = 0; i < 100; ++i) {
+        const auto dtb = q.dtb();
+        int plen = 0;
+        if (!dtb.empty() &&
+            fdt_getprop(dtb.data(), fdt_path_offset(dtb.data(), "/rtas"), "ibm,kernel-dump", &plen) != nullptr) {
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+}
+
 class QemuMigration : public QemuRtas {
 protected:
     // A registered source migrated to a file: its path.
@@ -559,21 +603,7 @@ TEST_F(QemuMigration, AnActiveDumpSurvivesMigration)
     a.write(FDM, fdm);
     const auto len = static_cast<uint32_t>(fdm.size());
     ASSERT_EQ(a.configure(1, FDM, len), FADUMP_RTAS_SUCCESS);
-    // ibm,os-term(message at 0x1200): the dump, then the memory-preserving
-    // reset, which builds /rtas/ibm,kernel-dump.
-    a.cmd("writel 0x1000 0x1200");
-    ASSERT_EQ(a.cmd("rtas ibm,os-term 1 0x1000 1 0x1100"), "OK 0");
-    bool active = false;
-    for (int i = 0; i < 100 && !active; ++i) {
-        const auto dtb = a.dtb();
-        int plen = 0;
-        active = !dtb.empty() &&
-                 fdt_getprop(dtb.data(), fdt_path_offset(dtb.data(), "/rtas"), "ibm,kernel-dump", &plen) != nullptr;
-        if (!active) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-    }
-    ASSERT_TRUE(active) << "no ibm,kernel-dump after os-term";
+    ASSERT_TRUE(dump_through_os_term(a)) << "no ibm,kernel-dump after os-term";
     const std::string stream = (a.dir() / "stream").string();
     ASSERT_EQ(a.migrate_to(stream), "completed");
     QtestQemu b("", "2", {"-incoming", "file:" + stream});
@@ -634,4 +664,58 @@ TEST_F(QemuMigration, ADestinationWithoutFadumpRefusesARegisteredGuest)
     const std::string outcome = incoming_outcome(b);
     EXPECT_EQ(outcome.rfind("exited ", 0), 0u) << outcome;
     EXPECT_NE(b.stderr_text().find("fadump=off"), std::string::npos) << b.stderr_text();
+}
+
+// savevm/loadvm (QMP snapshot-save/-load into a qcow2 node QEMU creates
+// itself): a snapshot taken while registered restores the registration, and
+// one taken before does not keep the registration or active dump made after
+// it.
+TEST_F(QemuMigration, SnapshotsRestoreTheRegistrationTheyHold)
+{
+    QtestQemu a("");
+    ASSERT_TRUE(a.ok());
+    a.cmd("readl 0x0");
+    const std::string img = (a.dir() / "snapshots.qcow2").string();
+    ASSERT_EQ(
+        a.job({{"execute", "blockdev-create"},
+               {"arguments", {{"job-id", "c1"}, {"options", {{"driver", "file"}, {"filename", img}, {"size", 0}}}}}},
+              "c1"),
+        "");
+    ASSERT_TRUE(a.qmp(
+        {{{"execute", "blockdev-add"}, {"arguments", {{"driver", "file"}, {"filename", img}, {"node-name", "f0"}}}}}));
+    ASSERT_EQ(a.job({{"execute", "blockdev-create"},
+                     {"arguments",
+                      {{"job-id", "c2"}, {"options", {{"driver", "qcow2"}, {"file", "f0"}, {"size", 64 << 20}}}}}},
+                    "c2"),
+              "");
+    ASSERT_TRUE(a.qmp(
+        {{{"execute", "blockdev-add"}, {"arguments", {{"driver", "qcow2"}, {"file", "f0"}, {"node-name", "disk0"}}}}}));
+    auto snapshot = [&](const char* cmd, const char* tag) {
+        const std::string id = std::string(cmd) + "-" + tag;
+        return a.job({{"execute", cmd},
+                      {"arguments", {{"job-id", id}, {"tag", tag}, {"vmstate", "disk0"}, {"devices", {"disk0"}}}}},
+                     id);
+    };
+    ASSERT_EQ(snapshot("snapshot-save", "before"), "");
+    auto fdm = linux_like(2);
+    a.write(FDM, fdm);
+    const auto len = static_cast<uint32_t>(fdm.size());
+    ASSERT_EQ(a.configure(1, FDM, len), FADUMP_RTAS_SUCCESS);
+    ASSERT_EQ(snapshot("snapshot-save", "registered"), "");
+    ASSERT_EQ(snapshot("snapshot-load", "before"), "");
+    ASSERT_TRUE(a.qmp({{{"execute", "cont"}}}));
+    a.write(FDM, fdm);                                         // the snapshot's RAM has no fdm yet
+    EXPECT_EQ(a.configure(1, FDM, len), FADUMP_RTAS_SUCCESS);  // nothing registered any more
+    ASSERT_EQ(a.configure(2, FDM, len), FADUMP_RTAS_SUCCESS);
+    ASSERT_EQ(snapshot("snapshot-load", "registered"), "");
+    ASSERT_TRUE(a.qmp({{{"execute", "cont"}}}));
+    EXPECT_EQ(a.configure(1, FDM, len), FADUMP_RTAS_ALREADY_REGISTERED);
+    // An active dump survives resets, not the load of a snapshot that had
+    // none (loadvm's reset alone would keep it).
+    ASSERT_TRUE(dump_through_os_term(a));
+    ASSERT_EQ(a.configure(1, FDM, len), FADUMP_RTAS_DUMP_ACTIVE);
+    ASSERT_EQ(snapshot("snapshot-load", "before"), "");
+    ASSERT_TRUE(a.qmp({{{"execute", "cont"}}}));
+    a.write(FDM, fdm);
+    EXPECT_EQ(a.configure(1, FDM, len), FADUMP_RTAS_SUCCESS);
 }

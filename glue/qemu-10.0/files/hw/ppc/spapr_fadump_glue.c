@@ -274,7 +274,8 @@ const VMStateDescription vmstate_spapr_fadump = {
 void spapr_fadump_pre_load(SpaprMachineState *spapr)
 {
     /* A snapshot taken with no registration carries no subsection: what
-     * the engine holds now must not survive loading it. */
+     * the engine holds now must not survive loading it (loadvm's reset
+     * drops a registration, not an active dump). */
     if (spapr->fadump) {
         fadump_spapr_state_clear(spapr->fadump);
     }

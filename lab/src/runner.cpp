@@ -15,6 +15,7 @@
 
 #include "artifacts.hpp"
 #include "console_values.hpp"
+#include "device_tree.hpp"
 #include "guest_errors.hpp"
 #include "makedumpfile_capture.hpp"
 #include "process.hpp"
@@ -391,6 +392,44 @@ int run_cycle(const RunOptions& opt, Report& r)
         }
         return true;
     };
+    // The platform's own account (our QEMU's QMP query-fadump), kept per
+    // phase in the report; the session stays open and collects the FADUMP_*
+    // events.
+    auto query_fadump = [&](const std::string& when) -> std::optional<nlohmann::json> {
+        if (!ours) {
+            return std::nullopt;
+        }
+        if (!qmp) {
+            if (auto q = Qmp::connect(qmp_path, 10, &err)) {
+                qmp.emplace(std::move(*q));
+            } else {
+                r.fail("qmp.query_fadump", when + ": " + err);
+                return std::nullopt;
+            }
+        }
+        auto v = qmp->execute({{"execute", "query-fadump"}}, 30, &err);
+        if (!v) {
+            r.fail("qmp.query_fadump", when + ": " + err);
+            return std::nullopt;
+        }
+        r.facts["query_fadump"][when] = *v;
+        return v;
+    };
+    // The device tree this boot got, as QEMU shows it (QMP dumpdtb): it must
+    // have `prop` in `node` (the dump the platform describes).
+    auto check_dumped_dtb = [&](const std::string& name, const std::string& node, const std::string& prop) {
+        const std::string file = (dir / (name + ".dtb")).string();
+        if (!qmp || !qmp->execute({{"execute", "dumpdtb"}, {"arguments", {{"filename", file}}}}, 30, &err)) {
+            r.fail("qmp.dumpdtb", err.empty() ? "no QMP session" : err);
+            return;
+        }
+        std::string why;
+        const auto has = dtb_has_property(file, node, prop, &why);
+        r.expect("qmp.dumpdtb", has.value_or(false),
+                 has ? (*has ? "dumpdtb shows the boot's " + node + "/" + prop
+                             : "dumpdtb's device tree lacks " + node + "/" + prop + ", which this boot was given")
+                     : why);
+    };
     // The scenario's migration: the running QEMU migrates to a file and
     // quits; a second QEMU with the same command line plus -incoming takes
     // the guest over (its console continues the first's, its log is a
@@ -515,6 +554,19 @@ int run_cycle(const RunOptions& opt, Report& r)
         going = t_reg.has_value();
         if (t_reg) {
             r.pass("guest.fadump_registered", fmt::format("kernel registered fadump {:.2f} s after QEMU start", *t_reg));
+            if (const auto q = query_fadump("registered"); q && !pnv) {
+                const bool ok =
+                    q->value("state", "") == "registered" && q->contains("sections") && !(*q)["sections"].empty();
+                r.expect("qmp.query_fadump_registered", ok,
+                         ok ? fmt::format("query-fadump: registered, fdm at {:#x}, {} sections",
+                                          q->value("fdm-address", uint64_t{0}), (*q)["sections"].size())
+                            : "query-fadump does not show the registration: " + q->dump());
+            } else if (q) {
+                const size_t chips = q->contains("stash") ? (*q)["stash"].size() : 0;
+                r.expect("qmp.query_fadump_registered", chips > 0,
+                         chips > 0 ? fmt::format("query-fadump: skiboot's base stashed in {} SBE(s)", chips)
+                                   : "query-fadump shows no SBE stash: " + q->dump());
+            }
         }
     }
     const std::vector<std::string> first_fail = {"FADUMP-LAB: not-registered", "qemu-system-ppc64:", "Kernel panic"};
@@ -612,6 +664,38 @@ int run_cycle(const RunOptions& opt, Report& r)
                          "FADUMP-LAB: plain boot"});
         if (!t_ready) {
             break;
+        }
+        if (const auto q = query_fadump("capture")) {
+            // This QEMU took the dump unless the guest came from another.
+            const bool here = sc->migrate != Migrate::DumpActive;
+            const auto* last = q->contains("last-dump") ? &(*q)["last-dump"] : nullptr;
+            const bool state_ok = pnv ? q->value("mpipl-boot", false) : q->value("state", "") == "dump-active";
+            const bool last_ok = !here || (last != nullptr && last->value("bytes", uint64_t{0}) > 0 &&
+                                           last->value("preserving-boot", false));
+            r.expect(
+                "qmp.query_fadump_capture", state_ok && last_ok,
+                state_ok && last_ok
+                    ? fmt::format("query-fadump in the capture kernel: {}{}", pnv ? "mpipl-boot" : "dump-active",
+                                  last ? fmt::format(", last dump {} bytes in {:.1f} ms", last->value("bytes", 0ULL),
+                                                     last->value("duration-ns", 0ULL) / 1e6)
+                                       : "")
+                    : "query-fadump does not show the dump: " + q->dump());
+            if (here && last != nullptr) {
+                uint64_t completed = 0;
+                bool started = false;
+                for (const auto& e : qmp->events()) {
+                    started = started || e.value("event", "") == "FADUMP_DUMP_STARTED";
+                    if (e.value("event", "") == "FADUMP_DUMP_COMPLETED") {
+                        completed = e["data"]["dump"].value("bytes", uint64_t{0});
+                    }
+                }
+                const bool ok = started && completed == last->value("bytes", uint64_t{0});
+                r.expect("qmp.dump_events", ok,
+                         ok ? fmt::format("FADUMP_DUMP_STARTED, then FADUMP_DUMP_COMPLETED with {} bytes", completed)
+                            : fmt::format("events: started {}, completed with {} bytes (query-fadump: {})", started,
+                                          completed, last->value("bytes", uint64_t{0})));
+            }
+            check_dumped_dtb("capture", pnv ? "/ibm,opal/dump" : "/rtas", pnv ? "mpipl-boot" : "ibm,kernel-dump");
         }
         if (sc->migrate == Migrate::DumpActive &&
             !(phase("migrate_request", {"FADUMP-LAB: migrate"}, {"Kernel panic", "FADUMP-LAB: copied"}) &&

@@ -157,6 +157,9 @@ public:
     }
     ~QtestQemu()
     {
+        if (m_listen_fd >= 0) {
+            close(m_listen_fd);
+        }
         if (m_in) {
             std::fclose(m_in);
         }
@@ -251,53 +254,69 @@ public:
             }
             return std::nullopt;
         };
-        const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_un sa{};
-        sa.sun_family = AF_UNIX;
-        std::strncpy(sa.sun_path, m_qmp.c_str(), sizeof sa.sun_path - 1);
-        bool connected = false;
-        for (int i = 0; i < 100 && !(connected = connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0); ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        // QEMU's QMP socket serves one client at a time: while a listening
+        // session is open, commands go through it.
+        const bool shared = m_listen_fd >= 0;
+        const int fd = shared ? m_listen_fd : socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        auto done = [&] {
+            if (!shared) {
+                close(fd);
+            }
+        };
+        if (!shared) {
+            sockaddr_un sa{};
+            sa.sun_family = AF_UNIX;
+            std::strncpy(sa.sun_path, m_qmp.c_str(), sizeof sa.sun_path - 1);
+            bool connected = false;
+            for (int i = 0; i < 100 && !(connected = connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+                 ++i) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
+            if (!connected) {
+                close(fd);
+                return failed("cannot connect to QMP at " + m_qmp);
+            }
         }
-        if (!connected) {
-            close(fd);
-            return failed("cannot connect to QMP at " + m_qmp);
-        }
-        std::string req = nlohmann::json{{"execute", "qmp_capabilities"}, {"id", "caps"}}.dump() + "\n";
+        std::string req =
+            shared ? std::string() : nlohmann::json{{"execute", "qmp_capabilities"}, {"id", "caps"}}.dump() + "\n";
         for (size_t i = 0; i < cmds.size(); ++i) {
             auto c = cmds[i];
             c["id"] = i;
             req += c.dump() + "\n";
         }
         if (::write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
-            close(fd);
+            done();
             return failed("cannot send QMP commands");
         }
         // Replies, the greeting and events are one JSON object per line;
-        // ours carry their "id".
-        LineReader in(fd);
+        // ours carry their "id". Events on a shared session are kept.
+        LineReader own(fd);
+        LineReader& in = shared ? m_listen : own;
         std::vector<nlohmann::json> out;
         while (out.size() < cmds.size()) {
             const auto line = in.next(answer_timeout_s());
             if (!line) {
-                close(fd);
+                done();
                 return failed("QMP did not answer within " + std::to_string(answer_timeout_s()) + " s");
             }
             const auto reply = nlohmann::json::parse(*line, nullptr, false);
             if (reply.is_discarded() || !reply.is_object()) {
-                close(fd);
+                done();
                 return failed("QMP sent something that is not a JSON object: " + *line);
+            }
+            if (shared && reply.contains("event")) {
+                m_events.push_back(reply);
             }
             if (!reply.contains("id") || reply["id"] == "caps") {
                 continue;  // the greeting, an event, qmp_capabilities
             }
             if (reply.contains("error")) {
-                close(fd);
+                done();
                 return failed("QMP " + cmds[reply["id"].get<size_t>()].dump() + " failed: " + reply["error"].dump());
             }
             out.push_back(reply["return"]);
         }
-        close(fd);
+        done();
         return out;
     }
     // The device tree QEMU built at reset, through QMP dumpdtb (empty, with
@@ -335,6 +354,42 @@ public:
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
         return "job " + id + " did not conclude in time";
+    }
+    /// A QMP session kept open to collect events (QEMU sends them only to
+    /// connected monitors): call before what emits them, then events().
+    void listen()
+    {
+        m_listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un sa{};
+        sa.sun_family = AF_UNIX;
+        std::strncpy(sa.sun_path, m_qmp.c_str(), sizeof sa.sun_path - 1);
+        bool connected = false;
+        for (int i = 0;
+             i < 100 && !(connected = connect(m_listen_fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        ASSERT_TRUE(connected) << "cannot connect to QMP at " << m_qmp;
+        const std::string caps = R"({"execute":"qmp_capabilities"})"
+                                 "\n";
+        ASSERT_EQ(::write(m_listen_fd, caps.data(), caps.size()), static_cast<ssize_t>(caps.size()));
+        m_listen = LineReader(m_listen_fd);
+        for (int i = 0; i < 2; ++i) {  // the greeting and the capabilities' answer
+            ASSERT_TRUE(m_listen.next(answer_timeout_s()));
+        }
+    }
+    /// The events that arrived on the listening session so far (waiting up
+    /// to `wait_s` for the first).
+    std::vector<nlohmann::json> events(double wait_s = 1)
+    {
+        std::vector<nlohmann::json> out = std::move(m_events);
+        m_events.clear();
+        while (const auto line = m_listen.next(out.empty() ? wait_s : 0.2)) {
+            const auto j = nlohmann::json::parse(*line, nullptr, false);
+            if (j.is_object() && j.contains("event")) {
+                out.push_back(j);
+            }
+        }
+        return out;
     }
     /// Migrates to the file `path` (QMP migrate "file:") and waits for the
     /// outcome: "completed", "failed: <error>", or "" with a test failure
@@ -378,6 +433,9 @@ private:
     int m_out_fd = -1;
     LineReader m_out;
     bool m_silent = false;   // stopped answering: fail fast from then on
+    int m_listen_fd = -1;
+    LineReader m_listen;
+    std::vector<nlohmann::json> m_events;  // arrived while a command waited
 };
 
 constexpr uint32_t FDM = 0x10000;
@@ -718,4 +776,91 @@ TEST_F(QemuMigration, SnapshotsRestoreTheRegistrationTheyHold)
     ASSERT_TRUE(a.qmp({{{"execute", "cont"}}}));
     a.write(FDM, fdm);
     EXPECT_EQ(a.configure(1, FDM, len), FADUMP_RTAS_SUCCESS);
+}
+
+// QMP query-fadump, HMP info fadump and the FADUMP_* events, through a
+// registration and a dump.
+TEST_F(QemuMigration, OperatorsSeeTheRegistrationTheDumpAndItsEvents)
+{
+    QtestQemu q("");
+    ASSERT_TRUE(q.ok());
+    q.cmd("readl 0x0");
+    ASSERT_NO_FATAL_FAILURE(q.listen());
+    auto query = [&] {
+        const auto r = q.qmp({{{"execute", "query-fadump"}}});
+        return r ? (*r)[0] : nlohmann::json();
+    };
+    auto info = query();
+    EXPECT_EQ(info.value("platform", ""), "pseries");
+    EXPECT_EQ(info.value("enabled", false), true);
+    EXPECT_EQ(info.value("state", ""), "idle");
+    EXPECT_FALSE(info.contains("last-dump"));
+    auto fdm = linux_like(2);
+    q.write(FDM, fdm);
+    const auto len = static_cast<uint32_t>(fdm.size());
+    ASSERT_EQ(q.configure(1, FDM, len), FADUMP_RTAS_SUCCESS);
+    info = query();
+    EXPECT_EQ(info.value("state", ""), "registered");
+    EXPECT_EQ(info.value("fdm-address", 0u), FDM);
+    ASSERT_EQ(info["sections"].size(), 3u) << info.dump();
+    EXPECT_EQ(info["sections"][2]["type"], 0x11);
+    EXPECT_EQ(info["sections"][2]["length"], 0x8000000);
+    EXPECT_EQ(info["sections"][2]["destination"], 0x10100000);
+    EXPECT_EQ(info["sections"][2]["bytes-dumped"], 0);
+    ASSERT_TRUE(dump_through_os_term(q));
+    info = query();
+    EXPECT_EQ(info.value("state", ""), "dump-active");
+    EXPECT_EQ(info.value("status-flags", 0), 0xC000);
+    EXPECT_EQ(info["sections"][2]["bytes-dumped"], 0x8000000) << info.dump();
+    const uint64_t cpu = fadump_spapr_cpu_state_size(2);
+    ASSERT_TRUE(info.contains("last-dump")) << info.dump();
+    EXPECT_EQ(info["last-dump"]["bytes"], cpu + 0x8000000);
+    EXPECT_EQ(info["last-dump"]["trigger"], "os-term");
+    EXPECT_EQ(info["last-dump"]["cpus"], 2);
+    EXPECT_EQ(info["last-dump"]["preserving-boot"], true);
+    // The events, in order: registered, dumping, dump-active, the dump's
+    // start and end (bytes and time), and the memory-preserving reset keeps
+    // the dump (no state change).
+    std::vector<std::string> seen;
+    nlohmann::json completed;
+    for (const auto& e : q.events()) {
+        const std::string name = e["event"];
+        if (name == "FADUMP_STATE_CHANGED") {
+            seen.push_back(name + " " + e["data"]["state"].get<std::string>() + " " +
+                           e["data"]["reason"].get<std::string>());
+        } else if (name.rfind("FADUMP_", 0) == 0) {
+            seen.push_back(name);
+            if (name == "FADUMP_DUMP_COMPLETED") {
+                completed = e["data"]["dump"];
+            }
+        }
+    }
+    EXPECT_EQ(seen, (std::vector<std::string>{"FADUMP_STATE_CHANGED registered register",
+                                              "FADUMP_STATE_CHANGED dumping os-term", "FADUMP_DUMP_STARTED",
+                                              "FADUMP_STATE_CHANGED dump-active dump", "FADUMP_DUMP_COMPLETED"}));
+    EXPECT_EQ(completed.value("bytes", 0u), cpu + 0x8000000);
+    EXPECT_GT(completed.value("duration-ns", 0u), 0u);
+    const auto hmp = q.qmp({{{"execute", "human-monitor-command"}, {"arguments", {{"command-line", "info fadump"}}}}});
+    ASSERT_TRUE(hmp);
+    const std::string text = (*hmp)[0];
+    EXPECT_NE(text.find("state: dump-active"), std::string::npos) << text;
+    EXPECT_NE(text.find("section type 0x0011: 0x0 +0x8000000 -> 0x10100000, dumped 0x8000000"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("last dump (os-term)"), std::string::npos) << text;
+    ASSERT_EQ(q.configure(3, FDM, len), FADUMP_RTAS_SUCCESS);
+    EXPECT_EQ(query().value("state", ""), "idle");
+    const auto after = q.events();
+    ASSERT_EQ(after.size(), 1u);
+    EXPECT_EQ(after[0]["data"]["reason"], "invalidate");
+}
+
+TEST_F(QemuMigration, OperatorsSeeASwitchedOffFadump)
+{
+    QtestQemu q(",fadump=off");
+    ASSERT_TRUE(q.ok());
+    q.cmd("readl 0x0");
+    const auto r = q.qmp({{{"execute", "query-fadump"}}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ((*r)[0].value("enabled", true), false);
+    EXPECT_FALSE((*r)[0].contains("state"));
 }

@@ -57,6 +57,8 @@ FadumpStatus prop_getter(size_t* len, Body&& body) noexcept
 }
 
 static_assert(fadump::papr::STATE_MAX_BYTES <= FADUMP_SPAPR_STATE_MAX);
+static_assert(fadump::papr::FDM_MAX_SECTIONS == FADUMP_MAX_SECTIONS);
+static_assert(fadump::opal::MAX_CHIPS == FADUMP_MPIPL_MAX_CHIPS);
 
 }  // namespace
 
@@ -218,6 +220,34 @@ void fadump_spapr_state_clear(FadumpSpapr* fd) noexcept
     }
 }
 
+FadumpStatus fadump_spapr_info(const FadumpSpapr* fd, FadumpSpaprInfo* out) noexcept
+{
+    if (fd == nullptr || out == nullptr) {
+        return FADUMP_E_INTERNAL;
+    }
+    *out = FadumpSpaprInfo{};
+    const auto& e = fd->engine;
+    out->state = e.dump_active()  ? FADUMP_SPAPR_DUMP_ACTIVE
+                 : e.dumping()    ? FADUMP_SPAPR_DUMPING
+                 : e.registered() ? FADUMP_SPAPR_REGISTERED
+                                  : FADUMP_SPAPR_IDLE;
+    const fadump::papr::Registration* reg = e.registration();
+    if (reg == nullptr) {
+        return FADUMP_OK;
+    }
+    out->status_flags = reg->header.dump_status_flags;
+    out->fdm_address = reg->fdm.start().value;
+    out->fdm_length = static_cast<uint32_t>(reg->fdm.len().bytes);
+    out->n_sections = std::min<uint16_t>(reg->count, FADUMP_MAX_SECTIONS);
+    for (uint16_t i = 0; i < out->n_sections; ++i) {
+        const auto& sec = reg->sections[i];
+        out->sections[i] =
+            FadumpSectionInfo{sec.source_data_type,    sec.error_flags, 0, sec.source_address, sec.source_length,
+                              sec.destination_address, sec.bytes_dumped};
+    }
+    return FADUMP_OK;
+}
+
 uint64_t fadump_spapr_cpu_state_size(uint32_t max_threads) noexcept
 {
     return firewall<uint64_t>(0, [&] { return fadump::papr::cpu_state_size(max_threads); });
@@ -269,6 +299,23 @@ FadumpStatus fadump_mpipl_s0(FadumpMpipl* mp, uint32_t chip, char* msg, size_t m
 }
 
 bool fadump_mpipl_in_progress(const FadumpMpipl* mp) noexcept { return mp != nullptr && mp->engine.dumping(); }
+
+FadumpStatus fadump_mpipl_info(const FadumpMpipl* mp, FadumpMpiplInfo* out) noexcept
+{
+    if (mp == nullptr || out == nullptr) {
+        return FADUMP_E_INTERNAL;
+    }
+    *out = FadumpMpiplInfo{};
+    out->chips = mp->engine.chips();
+    for (uint32_t c = 0; c < FADUMP_MPIPL_MAX_CHIPS; ++c) {
+        if (const auto base = mp->engine.stash_of(c)) {
+            out->stashed |= 1U << c;
+            out->stash[c] = *base;
+        }
+    }
+    out->in_progress = mp->engine.dumping();
+    return FADUMP_OK;
+}
 
 FadumpStatus fadump_mpipl_dump(FadumpMpipl* mp, const FadumpGuestOps* ops, const FadumpVcpuRegs* threads,
                                size_t n_threads, const FadumpRange* reload, size_t n_reload, FadumpMpiplStats* stats,

@@ -414,3 +414,64 @@ TEST(CApi, RegisterSnapshotCrossesTheBoundaryWhole)
     for (auto x : c.spr)
         ASSERT_EQ(x, w++);
 }
+
+// The operators' view (QMP query-fadump): the registration as the guest made
+// it, then the platform's results.
+TEST(CApi, InfoShowsTheRegistrationThenTheDump)
+{
+    FakeGuest g(256 << 20);
+    auto ops = ops_for(g);
+    FadumpSpaprConfig cfg{256 << 20, 256 << 20, 2};
+    FadumpSpapr* fd = fadump_spapr_new(&cfg);
+    ASSERT_NE(fd, nullptr);
+    FadumpSpaprInfo info{};
+    ASSERT_EQ(fadump_spapr_info(fd, &info), FADUMP_OK);
+    EXPECT_EQ(info.state, FADUMP_SPAPR_IDLE);
+    EXPECT_EQ(info.n_sections, 0);
+    const uint64_t cpu = fadump_spapr_cpu_state_size(2);
+    FdmBuilder b;
+    b.section(0x0001, 0, cpu, 0x8000000).section(0x0011, 0, 0x1000000, 0x9000000);
+    auto bytes = b.bytes();
+    std::memcpy(g.at(0x10000), bytes.data(), bytes.size());
+    ASSERT_EQ(configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, bytes.size()), 0);
+    ASSERT_EQ(fadump_spapr_info(fd, &info), FADUMP_OK);
+    EXPECT_EQ(info.state, FADUMP_SPAPR_REGISTERED);
+    EXPECT_EQ(info.fdm_address, 0x10000u);
+    EXPECT_EQ(info.fdm_length, bytes.size());
+    ASSERT_EQ(info.n_sections, 2);
+    EXPECT_EQ(info.sections[1].type, 0x0011);
+    EXPECT_EQ(info.sections[1].length, 0x1000000u);
+    EXPECT_EQ(info.sections[1].destination, 0x9000000u);
+    EXPECT_EQ(info.sections[1].bytes_dumped, 0u);
+    ASSERT_TRUE(fadump_spapr_begin_dump(fd));
+    ASSERT_EQ(fadump_spapr_info(fd, &info), FADUMP_OK);
+    EXPECT_EQ(info.state, FADUMP_SPAPR_DUMPING);
+    std::vector<FadumpVcpuRegs> regs(2);
+    ASSERT_EQ(fadump_spapr_dump(fd, &ops, regs.data(), regs.size(), nullptr, nullptr, 0), FADUMP_OK);
+    ASSERT_EQ(fadump_spapr_info(fd, &info), FADUMP_OK);
+    EXPECT_EQ(info.state, FADUMP_SPAPR_DUMP_ACTIVE);
+    EXPECT_EQ(info.status_flags, 0xC000);  // performed, triggered
+    EXPECT_EQ(info.sections[0].bytes_dumped, cpu);
+    EXPECT_EQ(info.sections[1].bytes_dumped, 0x1000000u);
+    EXPECT_EQ(info.sections[1].error_flags, 0);
+    EXPECT_EQ(fadump_spapr_info(nullptr, &info), FADUMP_E_INTERNAL);
+    EXPECT_EQ(fadump_spapr_info(fd, nullptr), FADUMP_E_INTERNAL);
+    fadump_spapr_free(fd);
+
+    const FadumpMpiplConfig mcfg{64 << 20, 2};
+    FadumpMpipl* mp = fadump_mpipl_new(&mcfg);
+    ASSERT_NE(mp, nullptr);
+    FadumpMpiplInfo mi{};
+    ASSERT_EQ(fadump_mpipl_info(mp, &mi), FADUMP_OK);
+    EXPECT_EQ(mi.chips, 2u);
+    EXPECT_EQ(mi.stashed, 0u);
+    ASSERT_EQ(fadump_mpipl_stash(mp, 1, 0x03, 0x1000000, nullptr, 0), FADUMP_OK);
+    ASSERT_EQ(fadump_mpipl_info(mp, &mi), FADUMP_OK);
+    EXPECT_EQ(mi.stashed, 2u);
+    EXPECT_EQ(mi.stash[1], 0x1000000u);
+    EXPECT_FALSE(mi.in_progress);
+    ASSERT_EQ(fadump_mpipl_s0(mp, 0, nullptr, 0), FADUMP_OK);
+    ASSERT_EQ(fadump_mpipl_info(mp, &mi), FADUMP_OK);
+    EXPECT_TRUE(mi.in_progress);
+    fadump_mpipl_free(mp);
+}

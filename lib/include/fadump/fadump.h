@@ -247,6 +247,44 @@ FadumpStatus fadump_spapr_state_load(FadumpSpapr *fd, const void *buf,
                                      size_t msg_len) FADUMP_NOEXCEPT;
 void fadump_spapr_state_clear(FadumpSpapr *fd) FADUMP_NOEXCEPT;
 
+/*
+ * Operators' view (QMP query-fadump, HMP info fadump): what the engine holds
+ * now, copied out whole. Sections are in fdm order; bytes_dumped,
+ * error_flags and status_flags are the platform's results (0 before a dump).
+ * Returns FADUMP_OK, or FADUMP_E_INTERNAL for a NULL argument.
+ */
+enum {
+    FADUMP_SPAPR_IDLE = 0,
+    FADUMP_SPAPR_REGISTERED = 1,
+    FADUMP_SPAPR_DUMPING = 2,
+    FADUMP_SPAPR_DUMP_ACTIVE = 3,
+};
+
+#define FADUMP_MAX_SECTIONS 10
+
+typedef struct FadumpSectionInfo {
+    uint16_t type;          /* source data type (LoPAR) */
+    uint16_t error_flags;
+    uint32_t reserved;
+    uint64_t source;        /* guest physical address */
+    uint64_t length;        /* bytes requested */
+    uint64_t destination;   /* guest physical address */
+    uint64_t bytes_dumped;
+} FadumpSectionInfo;
+
+typedef struct FadumpSpaprInfo {
+    uint32_t state;          /* FADUMP_SPAPR_IDLE ... */
+    uint16_t status_flags;   /* the fdm header's dump status flags */
+    uint16_t n_sections;
+    uint64_t fdm_address;    /* guest physical address of the fdm (0: idle) */
+    uint32_t fdm_length;     /* bytes */
+    uint32_t reserved;
+    FadumpSectionInfo sections[FADUMP_MAX_SECTIONS];
+} FadumpSpaprInfo;
+
+FadumpStatus fadump_spapr_info(const FadumpSpapr *fd,
+                               FadumpSpaprInfo *out) FADUMP_NOEXCEPT;
+
 /* Bytes of the CPU state data (register save area) for max_threads threads. */
 uint64_t fadump_spapr_cpu_state_size(uint32_t max_threads) FADUMP_NOEXCEPT;
 
@@ -294,6 +332,23 @@ FadumpStatus fadump_mpipl_stash(FadumpMpipl *mp, uint32_t chip, uint64_t key,
 FadumpStatus fadump_mpipl_s0(FadumpMpipl *mp, uint32_t chip, char *msg,
                              size_t msg_len) FADUMP_NOEXCEPT;
 bool fadump_mpipl_in_progress(const FadumpMpipl *mp) FADUMP_NOEXCEPT;
+
+/*
+ * Operators' view: skiboot's base as each chip's SBE keeps it (bit n of
+ * stashed set: chip n has one, in stash[n]), and whether an MPIPL is under
+ * way. Returns FADUMP_OK, or FADUMP_E_INTERNAL for a NULL argument.
+ */
+#define FADUMP_MPIPL_MAX_CHIPS 8
+
+typedef struct FadumpMpiplInfo {
+    uint32_t chips;
+    uint32_t stashed;                          /* bit per chip */
+    uint64_t stash[FADUMP_MPIPL_MAX_CHIPS];    /* guest physical addresses */
+    bool in_progress;
+} FadumpMpiplInfo;
+
+FadumpStatus fadump_mpipl_info(const FadumpMpipl *mp,
+                               FadumpMpiplInfo *out) FADUMP_NOEXCEPT;
 /*
  * With every vCPU stopped: preserve MDST ranges into MDDT destinations,
  * write the MDRT and the architected register data of every thread.

@@ -26,6 +26,9 @@
 
 namespace fadump::opal {
 
+/// Chips whose SBE keeps a stash.
+inline constexpr uint32_t MAX_CHIPS = 8;
+
 /// SBE chip-op STASH_MPIPL_CONFIG keys (hw/sbe-p9.h).
 inline constexpr uint64_t STASH_KEY_SKIBOOT_BASE = 0x03;
 
@@ -74,6 +77,12 @@ public:
 
     [[nodiscard]] uint64_t ram_size() const { return m_cfg.ram_size; }
     [[nodiscard]] bool dumping() const { return m_state == State::Dumping; }
+    [[nodiscard]] uint32_t chips() const { return m_cfg.chips; }
+    /// skiboot's base as chip `chip`'s SBE keeps it (operators' view).
+    [[nodiscard]] std::optional<uint64_t> stash_of(uint32_t chip) const
+    {
+        return chip < m_base.size() ? m_base[chip] : std::nullopt;
+    }
     /// Memory the firmware owns and rewrites across the MPIPL, as seen by the
     /// last dump: skiboot's own ranges (regions below 0x80) and their
     /// destinations, the register data area and the MDRT. Its pre-crash
@@ -85,7 +94,7 @@ private:
     enum class State { Idle, Dumping, Done };
     Config m_cfg;
     State m_state = State::Idle;
-    std::array<std::optional<uint64_t>, 8> m_base{};   // per chip
+    std::array<std::optional<uint64_t>, MAX_CHIPS> m_base{};  // per chip
     uint64_t m_dump_base = 0;
     bool m_next_boot_mpipl = false;
     ProcDumpArea m_proc_area{};   // what the next boot must find

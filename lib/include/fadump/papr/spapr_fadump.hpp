@@ -59,6 +59,9 @@ public:
     [[nodiscard]] bool registered() const { return m_state == State::Registered; }
     [[nodiscard]] bool dump_active() const { return m_state == State::DumpActive; }
     [[nodiscard]] bool dumping() const { return m_state == State::Dumping; }
+    /// The registration with the platform's results (operators' view);
+    /// nullptr when idle.
+    [[nodiscard]] const Registration* registration() const { return m_reg ? &*m_reg : nullptr; }
     /// The fdm bytes as the guest registered them (empty when none is held).
     [[nodiscard]] std::vector<std::byte> registered_fdm() const;
     [[nodiscard]] uint64_t reboot_limit() const;

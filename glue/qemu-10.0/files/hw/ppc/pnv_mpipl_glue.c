@@ -29,6 +29,7 @@
 #include "hw/ppc/pnv_sbe.h"
 #include "hw/ppc/pnv_mpipl_glue.h"
 #include "hw/ppc/fadump_glue_common.h"
+#include "hw/ppc/fadump_qmp.h"
 #include "target/ppc/cpu.h"
 #include "fadump-engine.h"
 #include "fadump-truth.h"
@@ -55,6 +56,8 @@ typedef struct PnvMpipl {
     FadumpMpipl *engine;
     FadumpRange reload[MPIPL_MAX_RELOAD];
     size_t n_reload;
+    void *base_fdt;     /* the machine's FDT without mpipl-boot */
+    bool mpipl_boot;    /* the current boot is an MPIPL boot */
 } PnvMpipl;
 
 static PnvMachineState *pnv_mpipl_machine(void)
@@ -154,6 +157,9 @@ static void pnv_mpipl_work(CPUState *caller, run_on_cpu_data data)
     } else if (msg[0]) {
         qemu_log_mask(LOG_GUEST_ERROR, "mpipl: %s\n", msg);
     }
+    fadump_qmp_dump_completed(stats.bytes_preserved, stats.preserve_ns,
+                              stats.ranges_ok, stats.ranges_failed,
+                              stats.threads_saved, stats.mpipl_boot);
     if (truth) {
         FadumpDumpStats ds = {
             .bytes_preserved = stats.bytes_preserved,
@@ -204,6 +210,7 @@ void pnv_mpipl_sbe_ctrl_write(PnvSBE *sbe, uint64_t val)
         qemu_log_mask(LOG_GUEST_ERROR, "mpipl: %s\n", msg);
         return;
     }
+    fadump_qmp_dump_started("powernv", "s0");
     if (current_cpu) {
         /* Queuing work kicks the vCPU out of the execution loop. */
         async_run_on_cpu(current_cpu, pnv_mpipl_work,
@@ -305,38 +312,75 @@ static void pnv_mpipl_reset_sbes(PnvMachineState *pnv)
     }
 }
 
-void *pnv_mpipl_reset(PnvMachineState *pnv, void *fdt)
+void pnv_mpipl_reset(PnvMachineState *pnv)
 {
+    MachineState *ms = MACHINE(pnv);
+    PnvMpipl *mp = pnv->mpipl;
     FadumpGuestOps ops;
     void *copy;
     int dump;
     int size;
-    bool mpipl_boot;
 
-    if (!pnv->mpipl) {
-        return fdt;
+    if (!mp) {
+        return;
+    }
+    if (!mp->base_fdt) {
+        mp->base_fdt = ms->fdt;
+    }
+    if (ms->fdt != mp->base_fdt) {
+        g_free(ms->fdt);
+        ms->fdt = mp->base_fdt;
     }
     pnv_mpipl_reset_sbes(pnv);
     ops = pnv_mpipl_ops(pnv);
-    mpipl_boot = fadump_mpipl_reset(pnv->mpipl->engine, &ops,
-                                    pnv->fw_load_addr);
-    trace_pnv_mpipl_reset(mpipl_boot);
-    if (!mpipl_boot) {
-        return fdt;
+    mp->mpipl_boot = fadump_mpipl_reset(mp->engine, &ops, pnv->fw_load_addr);
+    trace_pnv_mpipl_reset(mp->mpipl_boot);
+    if (!mp->mpipl_boot) {
+        return;
     }
-    /* The machine FDT is packed: open a roomier copy for this boot only. */
-    size = fdt_totalsize(fdt) + 4096;
+    /* The machine FDT is packed: a roomier copy carries mpipl-boot for
+     * this boot, and is what dumpdtb and "info fdt" show. */
+    size = fdt_totalsize(mp->base_fdt) + 4096;
     copy = g_malloc0(size);
-    if (fdt_open_into(fdt, copy, size) != 0 ||
+    if (fdt_open_into(mp->base_fdt, copy, size) != 0 ||
         (dump = fdt_path_offset(copy, "/ibm,opal/dump")) < 0 ||
         fdt_setprop(copy, dump, "mpipl-boot", NULL, 0) != 0 ||
         fdt_pack(copy) != 0) {
         error_report("mpipl: cannot mark the device tree as an MPIPL boot; "
                      "booting normally");
         g_free(copy);
-        return fdt;
+        mp->mpipl_boot = false;
+        return;
     }
-    return copy;
+    ms->fdt = copy;
+}
+
+void pnv_mpipl_query(PnvMachineState *pnv, FadumpInfo *info)
+{
+    FadumpStashList **tail = &info->stash;
+    FadumpMpiplInfo mi;
+    uint32_t c;
+
+    info->platform = g_strdup("powernv");
+    info->enabled = pnv->mpipl != NULL;
+    if (!pnv->mpipl ||
+        fadump_mpipl_info(pnv->mpipl->engine, &mi) != FADUMP_OK) {
+        return;
+    }
+    info->has_stash = true;
+    for (c = 0; c < FADUMP_MPIPL_MAX_CHIPS; c++) {
+        if (mi.stashed & (1u << c)) {
+            FadumpStash *st = g_new0(FadumpStash, 1);
+
+            st->chip = c;
+            st->base = mi.stash[c];
+            QAPI_LIST_APPEND(tail, st);
+        }
+    }
+    info->has_mpipl_in_progress = true;
+    info->mpipl_in_progress = mi.in_progress;
+    info->has_mpipl_boot = true;
+    info->mpipl_boot = pnv->mpipl->mpipl_boot;
 }
 
 static bool pnv_mpipl_get_enabled(Object *obj, Error **errp)

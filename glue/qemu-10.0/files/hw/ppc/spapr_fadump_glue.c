@@ -22,6 +22,8 @@
 #include "hw/ppc/spapr.h"
 #include "hw/ppc/spapr_fadump_glue.h"
 #include "hw/ppc/fadump_glue_common.h"
+#include "hw/ppc/fadump_qmp.h"
+#include "qapi/qapi-events-fadump-target.h"
 #include "fadump-engine.h"
 #include "fadump-truth.h"
 #include "trace.h"
@@ -36,6 +38,70 @@
 static FadumpGuestOps spapr_fadump_ops(SpaprMachineState *spapr)
 {
     return fadump_glue_guest_ops(MACHINE(spapr));
+}
+
+static FadumpState spapr_fadump_qapi_state(uint32_t state)
+{
+    switch (state) {
+    case FADUMP_SPAPR_REGISTERED:
+        return FADUMP_STATE_REGISTERED;
+    case FADUMP_SPAPR_DUMPING:
+        return FADUMP_STATE_DUMPING;
+    case FADUMP_SPAPR_DUMP_ACTIVE:
+        return FADUMP_STATE_DUMP_ACTIVE;
+    default:
+        return FADUMP_STATE_IDLE;
+    }
+}
+
+static uint32_t spapr_fadump_state(SpaprMachineState *spapr)
+{
+    FadumpSpaprInfo info;
+
+    return fadump_spapr_info(spapr->fadump, &info) == FADUMP_OK ?
+        info.state : FADUMP_SPAPR_IDLE;
+}
+
+/* FADUMP_STATE_CHANGED with the engine's state now. */
+static void spapr_fadump_state_changed(SpaprMachineState *spapr,
+                                       const char *reason)
+{
+    qapi_event_send_fadump_state_changed(
+        spapr_fadump_qapi_state(spapr_fadump_state(spapr)), reason);
+}
+
+void spapr_fadump_query(SpaprMachineState *spapr, FadumpInfo *info)
+{
+    FadumpSectionList **tail = &info->sections;
+    FadumpSpaprInfo si;
+    int i;
+
+    info->platform = g_strdup("pseries");
+    info->enabled = spapr->fadump != NULL;
+    if (!spapr->fadump || fadump_spapr_info(spapr->fadump, &si) != FADUMP_OK) {
+        return;
+    }
+    info->has_state = true;
+    info->state = spapr_fadump_qapi_state(si.state);
+    if (si.state == FADUMP_SPAPR_IDLE) {
+        return;
+    }
+    info->has_fdm_address = true;
+    info->fdm_address = si.fdm_address;
+    info->has_status_flags = true;
+    info->status_flags = si.status_flags;
+    info->has_sections = true;
+    for (i = 0; i < si.n_sections; i++) {
+        FadumpSection *s = g_new0(FadumpSection, 1);
+
+        s->type = si.sections[i].type;
+        s->source = si.sections[i].source;
+        s->length = si.sections[i].length;
+        s->destination = si.sections[i].destination;
+        s->bytes_dumped = si.sections[i].bytes_dumped;
+        s->error_flags = si.sections[i].error_flags;
+        QAPI_LIST_APPEND(tail, s);
+    }
 }
 
 static void rtas_configure_kernel_dump(PowerPCCPU *cpu,
@@ -75,6 +141,11 @@ static void rtas_configure_kernel_dump(PowerPCCPU *cpu,
                       status);
     }
     trace_spapr_fadump_configure(cmd, addr, len, status);
+    if (status == FADUMP_RTAS_SUCCESS) {
+        spapr_fadump_state_changed(spapr, cmd == FADUMP_CMD_REGISTER ?
+                                   "register" : cmd == FADUMP_CMD_UNREGISTER ?
+                                   "unregister" : "invalidate");
+    }
     rtas_st(rets, 0, status);
 }
 
@@ -124,6 +195,10 @@ static void spapr_fadump_dump_work(CPUState *caller, run_on_cpu_data data)
     if (status != FADUMP_OK) {
         qemu_log_mask(LOG_GUEST_ERROR, "fadump: dump incomplete: %s\n", msg);
     }
+    spapr_fadump_state_changed(spapr, "dump");
+    fadump_qmp_dump_completed(stats.bytes_preserved, stats.preserve_ns,
+                              stats.sections_ok, stats.sections_failed,
+                              stats.cpus_saved, true);
     if (truth) {
         fadump_glue_write_ground_truth(
             spapr->fadump_ground_truth,
@@ -153,6 +228,8 @@ bool spapr_fadump_os_term(PowerPCCPU *cpu, SpaprMachineState *spapr,
         return false;
     }
     trace_spapr_fadump_os_term(CPU(cpu)->cpu_index);
+    spapr_fadump_state_changed(spapr, "os-term");
+    fadump_qmp_dump_started("pseries", "os-term");
     if (nret >= 1) {
         rtas_st(rets, 0, RTAS_OUT_SUCCESS);
     }
@@ -185,11 +262,16 @@ static void spapr_fadump_apply_rma(SpaprMachineState *spapr)
 void spapr_fadump_machine_reset(SpaprMachineState *spapr)
 {
     bool dump_reboot;
+    uint32_t before;
 
     if (!spapr->fadump) {
         return;
     }
+    before = spapr_fadump_state(spapr);
     dump_reboot = fadump_spapr_reset(spapr->fadump);
+    if (spapr_fadump_state(spapr) != before) {
+        spapr_fadump_state_changed(spapr, "reset");
+    }
     spapr_fadump_apply_rma(spapr);
     trace_spapr_fadump_reset(dump_reboot, spapr->rma_size);
 }
@@ -252,6 +334,7 @@ static int spapr_fadump_post_load(void *opaque, int version_id)
     }
     spapr_fadump_apply_rma(spapr);
     trace_spapr_fadump_state(true, spapr->fadump_state_len);
+    spapr_fadump_state_changed(spapr, "incoming-migration");
     return 0;
 }
 

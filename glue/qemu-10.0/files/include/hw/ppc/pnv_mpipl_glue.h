@@ -12,6 +12,7 @@
 
 #include "hw/ppc/pnv.h"
 #include "hw/ppc/pnv_sbe.h"
+#include "qapi/qapi-types-fadump-target.h"
 
 /* Machine class properties "mpipl" and "x-fadump-ground-truth". */
 void pnv_mpipl_class_init(ObjectClass *oc);
@@ -21,12 +22,14 @@ void pnv_mpipl_machine_init(PnvMachineState *pnv, long fw_size);
 void pnv_mpipl_dt(PnvMachineState *pnv, void *fdt);
 /*
  * After qemu_devices_reset(): resets the SBEs (QEMU 10.0's model has no
- * reset), and prepares the firmware for an MPIPL boot when
- * one is due. Returns the FDT to load (the machine's, or a copy carrying
- * /ibm,opal/dump/mpipl-boot, which the caller frees with g_free when it is
- * not machine->fdt).
+ * reset) and prepares the firmware for an MPIPL boot when one is due. The
+ * machine's FDT (MachineState.fdt, what the caller loads and what dumpdtb
+ * and "info fdt" show) is then this boot's: the pristine one, or a copy
+ * carrying /ibm,opal/dump/mpipl-boot.
  */
-void *pnv_mpipl_reset(PnvMachineState *pnv, void *fdt);
+void pnv_mpipl_reset(PnvMachineState *pnv);
+/* QMP query-fadump's PowerNV part (fadump_qmp.c). */
+void pnv_mpipl_query(PnvMachineState *pnv, FadumpInfo *info);
 /* SBE chip-op STASH_MPIPL_CONFIG; fills the response registers. */
 void pnv_mpipl_sbe_stash(PnvSBE *sbe, uint64_t reg0, uint64_t key,
                          uint64_t value);

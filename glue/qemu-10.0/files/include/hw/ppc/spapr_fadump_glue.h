@@ -12,6 +12,7 @@
 
 #include "hw/ppc/spapr.h"
 #include "migration/vmstate.h"
+#include "qapi/qapi-types-fadump-target.h"
 
 /* Machine class properties "fadump" and "x-fadump-ground-truth". */
 void spapr_fadump_class_init(ObjectClass *oc);
@@ -34,6 +35,8 @@ void spapr_fadump_dt_rtas(SpaprMachineState *spapr, void *fdt, int rtas);
 bool spapr_fadump_os_term(PowerPCCPU *cpu, SpaprMachineState *spapr,
                           uint32_t nret, target_ulong rets);
 
+/* QMP query-fadump's pseries part (fadump_qmp.c). */
+void spapr_fadump_query(SpaprMachineState *spapr, FadumpInfo *info);
 /* Subsection "spapr/fadump" of the spapr machine's vmstate. */
 extern const VMStateDescription vmstate_spapr_fadump;
 /* From spapr_pre_load(): forgets state a loaded snapshot does not carry. */

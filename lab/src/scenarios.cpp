@@ -168,6 +168,21 @@ std::vector<Scenario> make()
                  .hang_function = "lkdtm_HARDLOCKUP",
                  .hang_frames = {"direct_entry", "lkdtm_HARDLOCKUP|system_reset_exception"}});
 
+    s.push_back({.name = "nmi-no-fwnmi",
+                 .summary = "the nmi scenario on a pseries machine without FWNMI (cap-fwnmi=off: ibm,nmi-register "
+                            "answers not-supported), so the host's system reset reaches the kernel at 0x100 "
+                            "instead of its registered handler; the dump is the same",
+                 .powernv = false,
+                 .qemu_args = {"-machine", "cap-fwnmi=off"},
+                 .trigger = Trigger::HostNmi,
+                 .hang_function = "lkdtm_HARDLOCKUP",
+                 .hang_frames = {"direct_entry", "lkdtm_HARDLOCKUP|system_reset_exception"},
+                 .outcome_note = "PAPR as PowerVM and KVM implement it: a system reset goes to the OS's FWNMI "
+                                 "handler when registered (r3 saved in RTAS's save area), else to 0x100, and needs "
+                                 "no ibm,nmi-interlock (Linux pseries/ras.c); either way Linux panics and calls "
+                                 "ibm,os-term, which dumps. An automatic platform dump after the NMI "
+                                 "(fdm max_time_auto) is what Linux disables (it writes 0)"});
+
     s.push_back({.name = "sbe-s0",
                  .summary = "the SBE's S0 interrupt raised directly (op-test's SBECrash_MPIPL: putscom 0x50008 on "
                             "every chip) with fadump registered: an MPIPL no panic started; every thread's registers "

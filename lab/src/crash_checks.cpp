@@ -426,7 +426,7 @@ Judgement judge_downfall_lines(const std::vector<std::string>& kernel_log, const
         }
         want = facts.lkdtm_lines;
     }
-    if (how.firmware_initiated) {
+    if (how.firmware_initiated && !how.s0_from_host) {
         if (!facts.s0_line) {
             return {false, "the console showed no \"fadump-lab: raising S0\" kernel line"};
         }

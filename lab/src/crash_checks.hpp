@@ -50,6 +50,9 @@ struct Downfall {
     /// The SBE's S0 (PowerNV), no panic: no CPU in the panic path, the
     /// writer of S0 inside OPAL, every note the firmware's.
     bool firmware_initiated = false;
+    /// The host raised S0 (QMP inject-sbe-s0), not the OS: no S0 writer
+    /// task, no kernel line about it; every thread stopped where it hung.
+    bool s0_from_host = false;
 
     [[nodiscard]] bool hang() const { return !hang_frames.empty(); }
 };

@@ -582,14 +582,16 @@ int run_cycle(const RunOptions& opt, Report& r)
     if (going && sc->migrate == Migrate::Registered) {
         going = phase("migrate_request", {"FADUMP-LAB: migrate"}, first_fail).has_value() && migrate_guest();
     }
-    if (going && sc->trigger == Trigger::HostNmi) {
-        progress("waiting for every CPU to hang, then sending an NMI");
+    if (going && (sc->trigger == Trigger::HostNmi || sc->trigger == Trigger::HostS0)) {
+        const bool s0 = sc->trigger == Trigger::HostS0;
+        const std::string command = s0 ? "inject-sbe-s0" : "inject-nmi";
+        progress("waiting for every CPU to hang, then sending " + command);
         if (phase("hanging", {"FADUMP-LAB: hanging"}, first_fail)) {
             // The last CPU hangs right after the line: give it time.
             child->wait_for({"FADUMP-LAB: still-alive"}, {}, 2.0);
-            if (qmp_execute(R"({"execute":"inject-nmi"})")) {
+            if (qmp_execute(nlohmann::json{{"execute", command}}.dump())) {
                 t_crash = child->elapsed();
-                r.pass("guest.crash", fmt::format("QMP inject-nmi sent {:.2f} s after QEMU start", *t_crash));
+                r.pass("guest.crash", fmt::format("QMP {} sent {:.2f} s after QEMU start", command, *t_crash));
             }
         }
     } else if (going && sc->trigger == Trigger::SbeS0) {
@@ -784,7 +786,8 @@ int run_cycle(const RunOptions& opt, Report& r)
     const std::vector<unsigned> online_cpus = online_v.value.value_or(std::vector<unsigned>{});
     const Downfall how{.hang_function = sc->hang_function,
                        .hang_frames = sc->hang_frames,
-                       .firmware_initiated = sc->trigger == Trigger::SbeS0};
+                       .firmware_initiated = sc->trigger == Trigger::SbeS0 || sc->trigger == Trigger::HostS0,
+                       .s0_from_host = sc->trigger == Trigger::HostS0};
     // The CPUs the dump must hold notes for: those online when the kernel
     // went down (the guest's count); on PowerNV one per thread the machine
     // has (opal-fadump.c), offline ones included: all -smp threads, or more

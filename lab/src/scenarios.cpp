@@ -202,6 +202,25 @@ std::vector<Scenario> make()
                                  "architected register data; the thread that wrote S0 is inside OPAL (skiboot's "
                                  "xscom write)"});
 
+    s.push_back({.name = "host-s0",
+                 .summary = "every CPU hung with interrupts off (LKDTM HARDLOCKUP); the host raises S0 (QMP "
+                            "inject-sbe-s0, what a BMC does): an MPIPL of a hung host, every thread's registers "
+                            "the firmware's, each where it hung",
+                 .pseries = false,
+                 .trigger = Trigger::HostS0,
+                 .hang_function = "lkdtm_HARDLOCKUP",
+                 // crash names the hung NIP's frame "_end" (no exception
+                 // frame to unwind from); the NIP itself is checked on
+                 // every note (registers.crashing_cpu_in_panic_path).
+                 .hang_frames = {"direct_entry"},
+                 .expect = {{.name = "s0_started_mpipl",
+                             .regex = "pnv_mpipl_s0 chip \\d+ starts MPIPL 1",
+                             .why = "the host's S0 started the MPIPL",
+                             .platform_trace = true}},
+                 .outcome_note = "a firmware-initiated dump of a hung host: no panic, so the kernel's crash info "
+                                 "names no crashing CPU and opal-fadump.c takes every thread's registers from the "
+                                 "SBE's architected register data"});
+
     s.push_back({.name = "sbe-s0-unregistered",
                  .summary = "S0 raised with no kernel registered (fadump off): the MPIPL still preserves skiboot's "
                             "own region; the next kernel finds no kernel dump but the OPAL core, which is proven",
@@ -366,6 +385,8 @@ const char* trigger_name(Trigger t)
             return "hang";
         case Trigger::SbeS0:
             return "sbe-s0";
+        case Trigger::HostS0:
+            return "hang";
     }
     return "?";
 }

@@ -32,6 +32,10 @@ enum class Trigger {
     /// chips first: op-test's SBECrash_MPIPL with skiboot's putscom. No
     /// panic: a firmware-initiated dump (the kernel's crashing CPU unknown).
     SbeS0,
+    /// PowerNV: every CPU hangs as for HostNmi, then the host raises S0
+    /// (QMP inject-sbe-s0), as a BMC dumps a hung host: no panic, every
+    /// thread's registers the firmware's, each where it hung.
+    HostS0,
 };
 
 /// When the lab live-migrates the guest to a second QEMU (migrate to a file,

@@ -501,7 +501,19 @@ void check_vmcore(const CheckInput& in, Report& r)
             detail += fmt::format("cpu{}: nip {} lr {}; ", i, nip, lr);
         }
         bool ok = in_path >= 1;
-        if (in.how.firmware_initiated) {
+        if (in.how.s0_from_host) {
+            // The host's S0 on a hung kernel: no crashing CPU, every thread
+            // stopped where it hung.
+            size_t hung = 0;
+            for (const auto& c : cpus) {
+                hung += symbolize(funcs, c.reg.at("pc")) == in.how.hang_function ? 1 : 0;
+            }
+            ok = in_path == 0 && hung == cpus.size();
+            detail = fmt::format(
+                "no CPU in the panic path expected (the host's S0), {} found; {} of {} CPUs in {}: "
+                "{}",
+                in_path, hung, cpus.size(), in.how.hang_function, detail);
+        } else if (in.how.firmware_initiated) {
             // No crashing CPU: the kernel's crash info says unknown and
             // opal-fadump.c takes every thread's registers from the
             // firmware. The CPU that wrote S0 was inside OPAL (real mode).

@@ -99,7 +99,7 @@ public:
     /// `extra`: more QEMU arguments (e.g. -incoming). QEMU's stderr goes to
     /// stderr_text().
     explicit QtestQemu(const std::string& machine_opts, const std::string& smp = "2",
-                       const std::vector<std::string>& extra = {})
+                       const std::vector<std::string>& extra = {}, const std::string& machine = "pseries,x-vof=on")
     {
         signal(SIGPIPE, SIG_IGN);   // a QEMU that died must fail the test, not kill it
         m_dir = fs::temp_directory_path() / ("fadump-qtest-" + std::to_string(getpid()) + "-" + std::to_string(s_n++));
@@ -122,7 +122,7 @@ public:
             const std::string qemu = env("FADUMP_QEMU");
             std::vector<std::string> args = {qemu,
                                              "-M",
-                                             "pseries,x-vof=on" + machine_opts,
+                                             machine + machine_opts,
                                              "-accel",
                                              "qtest",
                                              "-qtest",
@@ -175,6 +175,8 @@ public:
     }
     bool ok() const { return m_in && m_out_fd >= 0 && m_pid > 0; }
     const fs::path& dir() const { return m_dir; }
+    /// The description of the last QMP error answer.
+    const std::string& last_error() const { return m_last_error; }
     std::string stderr_text() const
     {
         std::ifstream f(m_dir / "stderr.log");
@@ -312,6 +314,7 @@ public:
             }
             if (reply.contains("error")) {
                 done();
+                m_last_error = reply["error"].value("desc", "");
                 return failed("QMP " + cmds[reply["id"].get<size_t>()].dump() + " failed: " + reply["error"].dump());
             }
             out.push_back(reply["return"]);
@@ -436,6 +439,7 @@ private:
     int m_listen_fd = -1;
     LineReader m_listen;
     std::vector<nlohmann::json> m_events;  // arrived while a command waited
+    std::string m_last_error;
 };
 
 constexpr uint32_t FDM = 0x10000;
@@ -863,4 +867,33 @@ TEST_F(QemuMigration, OperatorsSeeASwitchedOffFadump)
     ASSERT_TRUE(r);
     EXPECT_EQ((*r)[0].value("enabled", true), false);
     EXPECT_FALSE((*r)[0].contains("state"));
+}
+
+// QMP inject-sbe-s0 (what a BMC does on PowerNV) refuses what the SBE would
+// ignore or cannot do, and says why; query-fadump shows PowerNV's side.
+TEST_F(QemuMigration, HostS0IsRefusedWhereTheSbeWouldIgnoreIt)
+{
+    QtestQemu pnv("", "1", {}, "powernv10");
+    ASSERT_TRUE(pnv.ok());
+    pnv.cmd("readl 0x0");
+    const auto info = pnv.qmp({{{"execute", "query-fadump"}}});
+    ASSERT_TRUE(info);
+    EXPECT_EQ((*info)[0].value("platform", ""), "powernv");
+    EXPECT_EQ((*info)[0].value("enabled", false), true);
+    EXPECT_EQ((*info)[0]["stash"].size(), 0u);  // no skiboot ran: nothing stashed
+    EXPECT_EQ((*info)[0].value("mpipl-boot", true), false);
+    EXPECT_FALSE(pnv.qmp({{{"execute", "inject-sbe-s0"}}}, true));
+    EXPECT_NE(pnv.last_error().find("no SBE holds skiboot's base"), std::string::npos) << pnv.last_error();
+    EXPECT_FALSE(pnv.qmp({{{"execute", "inject-sbe-s0"}, {"arguments", {{"chip", 5}}}}}, true));
+    EXPECT_NE(pnv.last_error().find("no chip 5"), std::string::npos) << pnv.last_error();
+    QtestQemu off(",mpipl=off", "1", {}, "powernv10");
+    ASSERT_TRUE(off.ok());
+    off.cmd("readl 0x0");
+    EXPECT_FALSE(off.qmp({{{"execute", "inject-sbe-s0"}}}, true));
+    EXPECT_NE(off.last_error().find("MPIPL is off"), std::string::npos) << off.last_error();
+    QtestQemu ps("");
+    ASSERT_TRUE(ps.ok());
+    ps.cmd("readl 0x0");
+    EXPECT_FALSE(ps.qmp({{{"execute", "inject-sbe-s0"}}}, true));
+    EXPECT_NE(ps.last_error().find("needs a PowerNV machine"), std::string::npos) << ps.last_error();
 }

@@ -84,7 +84,12 @@ TEST(Scenarios, TableIsWellFormed)
             const auto j = nlohmann::json::parse(q, nullptr, false);
             EXPECT_TRUE(!j.is_discarded() && j.contains("execute")) << s.name << ": " << q;
         }
-        EXPECT_EQ(s.trigger == lab::Trigger::HostNmi, !s.hang_function.empty()) << s.name;
+        // A hang ends only through the host (NMI or S0), and the host's
+        // triggers act on a hang.
+        const bool host = s.trigger == lab::Trigger::HostNmi || s.trigger == lab::Trigger::HostS0;
+        EXPECT_EQ(host, !s.hang_function.empty()) << s.name;
+        EXPECT_TRUE(s.trigger != lab::Trigger::HostS0 || !s.pseries) << s.name << ": S0 is PowerNV's";
+        EXPECT_TRUE(s.migrate == lab::Migrate::Never || !s.powernv) << s.name << ": PowerNV does not migrate";
         EXPECT_EQ(s.qmp.empty(), s.before_crash.find("host-step") == std::string::npos) << s.name;
     }
     EXPECT_NE(lab::find_scenario("sysrq"), nullptr);

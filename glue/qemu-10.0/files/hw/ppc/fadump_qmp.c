@@ -87,6 +87,17 @@ FadumpInfo *qmp_query_fadump(Error **errp)
     return info;
 }
 
+void qmp_inject_sbe_s0(bool has_chip, uint32_t chip, Error **errp)
+{
+    Object *m = qdev_get_machine();
+
+    if (!object_dynamic_cast(m, TYPE_PNV_MACHINE)) {
+        error_setg(errp, "the SBE's S0 interrupt needs a PowerNV machine");
+        return;
+    }
+    pnv_mpipl_inject_s0(PNV_MACHINE(m), has_chip, chip, errp);
+}
+
 void hmp_info_fadump(Monitor *mon, const QDict *qdict)
 {
     Error *err = NULL;

@@ -70,6 +70,20 @@ static FadumpGuestOps pnv_mpipl_ops(PnvMachineState *pnv)
     return fadump_glue_guest_ops(MACHINE(pnv));
 }
 
+/* The SBE of chip `i` (POWER9 and POWER10 chips embed theirs). */
+static PnvSBE *pnv_mpipl_sbe(PnvMachineState *pnv, int i)
+{
+    Object *chip = OBJECT(pnv->chips[i]);
+
+    if (object_dynamic_cast(chip, TYPE_PNV9_CHIP)) {
+        return &PNV9_CHIP(chip)->sbe;
+    }
+    if (object_dynamic_cast(chip, TYPE_PNV10_CHIP)) {
+        return &PNV10_CHIP(chip)->sbe;
+    }
+    return NULL;
+}
+
 /* Chip index of an SBE (POWER9 and POWER10 chips embed theirs). */
 static int pnv_mpipl_chip_of(PnvMachineState *pnv, PnvSBE *sbe)
 {
@@ -124,8 +138,8 @@ static uint32_t pnv_mpipl_thread_id(PowerPCCPU *cpu)
 }
 
 /*
- * The SBE + hostboot work, run once the vCPU that raised S0 has left the
- * execution loop (or from the main loop when no vCPU wrote it): no vCPU is
+ * The SBE + hostboot work, run once the vCPU that raised S0 (the first one
+ * when the host raised it) has left the execution loop: no vCPU is
  * inside guest code when registers are read, memory is preserved and the
  * reset is requested, so none can run stale code after the reset.
  */
@@ -144,7 +158,7 @@ static void pnv_mpipl_work(CPUState *caller, run_on_cpu_data data)
     regs = fadump_glue_stop_and_snapshot(pnv_mpipl_thread_id, &n);
     if (pnv->mpipl_ground_truth) {
         truth = fadump_ground_truth_take(&ops, MACHINE(pnv)->ram_size, regs, n,
-                                         caller ? caller->cpu_index : 0);
+                                         caller->cpu_index);
     }
     rc = fadump_mpipl_dump(mp->engine, &ops, regs, n, mp->reload,
                            mp->n_reload, &stats, msg, sizeof(msg));
@@ -178,7 +192,7 @@ static void pnv_mpipl_work(CPUState *caller, run_on_cpu_data data)
             pnv->mpipl_ground_truth,
             fadump_ground_truth_finish(truth, NULL, &ds));
     }
-    tb_flush(caller ? caller : first_cpu);
+    tb_flush(caller);
     /* A guest reset keeps RAM: the memory-preserving IPL. */
     qemu_system_reset_request(SHUTDOWN_CAUSE_GUEST_RESET);
 }
@@ -211,13 +225,16 @@ void pnv_mpipl_sbe_ctrl_write(PnvSBE *sbe, uint64_t val)
         return;
     }
     fadump_qmp_dump_started("powernv", "s0");
-    if (current_cpu) {
-        /* Queuing work kicks the vCPU out of the execution loop. */
-        async_run_on_cpu(current_cpu, pnv_mpipl_work,
-                         RUN_ON_CPU_HOST_PTR(pnv));
-    } else {
-        pnv_mpipl_work(NULL, RUN_ON_CPU_HOST_PTR(pnv));
-    }
+    /*
+     * Queuing work kicks the vCPU out of the execution loop. S0 from the
+     * host (QMP, no current vCPU) runs on the first vCPU too, never from
+     * the main loop: the translation-block flush the work queues must run
+     * on that vCPU's thread before any vCPU executes again after the
+     * reset, or one could run code translated from the memory before the
+     * reload (seen: skiboot hanging on its MPIPL boot).
+     */
+    async_run_on_cpu(current_cpu ? current_cpu : first_cpu, pnv_mpipl_work,
+                     RUN_ON_CPU_HOST_PTR(pnv));
 }
 
 void pnv_mpipl_machine_init(PnvMachineState *pnv, long fw_size)
@@ -293,14 +310,8 @@ static void pnv_mpipl_reset_sbes(PnvMachineState *pnv)
     int i;
 
     for (i = 0; i < pnv->num_chips; i++) {
-        Object *chip = OBJECT(pnv->chips[i]);
-        PnvSBE *sbe = NULL;
+        PnvSBE *sbe = pnv_mpipl_sbe(pnv, i);
 
-        if (object_dynamic_cast(chip, TYPE_PNV9_CHIP)) {
-            sbe = &PNV9_CHIP(chip)->sbe;
-        } else if (object_dynamic_cast(chip, TYPE_PNV10_CHIP)) {
-            sbe = &PNV10_CHIP(chip)->sbe;
-        }
         if (!sbe) {
             continue;
         }
@@ -353,6 +364,44 @@ void pnv_mpipl_reset(PnvMachineState *pnv)
         return;
     }
     ms->fdt = copy;
+}
+
+void pnv_mpipl_inject_s0(PnvMachineState *pnv, bool has_chip, uint32_t chip,
+                         Error **errp)
+{
+    FadumpMpiplInfo mi;
+    PnvSBE *sbe;
+
+    if (!pnv->mpipl) {
+        error_setg(errp, "MPIPL is off on this machine (mpipl=off, or a "
+                   "POWER8 machine: no SBE)");
+        return;
+    }
+    if (!has_chip) {
+        chip = pnv->num_chips - 1;
+    }
+    if (chip >= pnv->num_chips || !(sbe = pnv_mpipl_sbe(pnv, chip))) {
+        error_setg(errp, "no chip %u with an SBE (the machine has %d chips)",
+                   chip, pnv->num_chips);
+        return;
+    }
+    if (fadump_mpipl_info(pnv->mpipl->engine, &mi) != FADUMP_OK) {
+        error_setg(errp, "the MPIPL engine cannot report its state");
+        return;
+    }
+    if (!mi.stashed) {
+        error_setg(errp, "no SBE holds skiboot's base (no STASH_MPIPL_CONFIG "
+                   "since this boot's firmware started): MPIPL is not "
+                   "configured, the SBE would ignore S0");
+        return;
+    }
+    if (mi.in_progress) {
+        error_setg(errp, "an MPIPL is under way");
+        return;
+    }
+    /* The same write skiboot's putscom makes; from the main loop the MPIPL
+     * runs at once (no vCPU is executing). */
+    pnv_mpipl_sbe_ctrl_write(sbe, MPIPL_SBE_CTRL_S0);
 }
 
 void pnv_mpipl_query(PnvMachineState *pnv, FadumpInfo *info)

@@ -28,6 +28,14 @@ void pnv_mpipl_dt(PnvMachineState *pnv, void *fdt);
  * carrying /ibm,opal/dump/mpipl-boot.
  */
 void pnv_mpipl_reset(PnvMachineState *pnv);
+/*
+ * QMP inject-sbe-s0: S0 on chip `chip`'s SBE (default: the last chip), as a
+ * BMC raises it; the MPIPL runs at once from the main loop. Errors when
+ * MPIPL is off, the chip does not exist, no SBE holds skiboot's base or an
+ * MPIPL is under way.
+ */
+void pnv_mpipl_inject_s0(PnvMachineState *pnv, bool has_chip, uint32_t chip,
+                         Error **errp);
 /* QMP query-fadump's PowerNV part (fadump_qmp.c). */
 void pnv_mpipl_query(PnvMachineState *pnv, FadumpInfo *info);
 /* SBE chip-op STASH_MPIPL_CONFIG; fills the response registers. */

@@ -150,12 +150,23 @@ std::vector<Scenario> make()
                      .why = "the kernel onlined the DIMM (MemTotal over 3 million kB)"}}});
 
     s.push_back({.name = "hash-mmu",
-                 .summary = "the guest runs with the hash MMU (disable_radix)",
+                 .summary = "the guest runs with the hash MMU (disable_radix); on pseries the platform advertises "
+                            "its hash page table, the kernel registers an HPTE section and the dump holds the HPT",
                  .append = "disable_radix",
+                 // The capture kernel's view of the dump's sections
+                 // (rtas-fadump.c rtas_fadump_region_show; PowerNV has none).
+                 .before_capture = "[ -r /sys/kernel/debug/powerpc/fadump_region ] && "
+                                   "sed -n '/./s/^/FADUMP-LAB: dumped /p' /sys/kernel/debug/powerpc/fadump_region\n",
                  .expect = {{.name = "hash_mmu",
                              .boot = 0,
                              .regex = "Initializing hash mmu",
-                             .why = "the first kernel ran with the hash MMU"}}});
+                             .why = "the first kernel ran with the hash MMU"},
+                            {.name = "hpte_section_dumped",
+                             .boot = 1,
+                             .regex = "FADUMP-LAB: dumped HPTE:.* (0x[1-9a-f][0-9a-f]*) bytes, Dumped: \\1$",
+                             .why = "the HPTE section asked for the advertised HPT, more than 0 bytes, and got all "
+                                    "of it (the capture kernel rejects a section dumped short)",
+                             .platform = "pseries"}}});
 
     s.push_back({.name = "4k-pages",
                  .summary = "a kernel built with 4 KiB pages (CONFIG_PPC_4K_PAGES) next to the 64 KiB default",

@@ -116,17 +116,18 @@ bool fadump_spapr_begin_dump(FadumpSpapr* fd) noexcept
 bool fadump_spapr_dump_in_progress(const FadumpSpapr* fd) noexcept { return fd != nullptr && fd->engine.dumping(); }
 
 FadumpStatus fadump_spapr_dump(FadumpSpapr* fd, const FadumpGuestOps* ops, const FadumpVcpuRegs* vcpus, size_t n_vcpus,
-                               FadumpDumpStats* stats, char* msg, size_t msg_len) noexcept
+                               const void* hpt, uint64_t hpt_len, FadumpDumpStats* stats, char* msg,
+                               size_t msg_len) noexcept
 {
     put_msg(msg, msg_len, "");
-    if (fd == nullptr || ops == nullptr || (vcpus == nullptr && n_vcpus != 0)) {
+    if (fd == nullptr || ops == nullptr || (vcpus == nullptr && n_vcpus != 0) || (hpt == nullptr && hpt_len != 0)) {
         put_msg(msg, msg_len, "fadump engine not initialised or no vCPUs");
         return FADUMP_E_INTERNAL;
     }
     return firewall<FadumpStatus>(FADUMP_E_INTERNAL, msg, msg_len, [&] {
         fadump::CallbackGuestMemory mem(*ops, fd->engine.ram_size());
         const auto cpus = fadump::capi::from_c(std::span<const FadumpVcpuRegs>(vcpus, n_vcpus));
-        auto out = fd->engine.dump(mem, cpus);
+        auto out = fd->engine.dump(mem, cpus, std::span(static_cast<const std::byte*>(hpt), hpt_len));
         if (stats != nullptr) {
             *stats = FadumpDumpStats{out.bytes_preserved, out.preserve_ns, out.sections_ok, out.sections_failed,
                                      out.cpus_saved, 0};
@@ -134,6 +135,13 @@ FadumpStatus fadump_spapr_dump(FadumpSpapr* fd, const FadumpGuestOps* ops, const
         put_msg(msg, msg_len, out.problems);
         return out.problems.empty() ? FADUMP_OK : FADUMP_E_INCOMPLETE;
     });
+}
+
+void fadump_spapr_set_hpt_size(FadumpSpapr* fd, uint64_t bytes) noexcept
+{
+    if (fd != nullptr) {
+        fd->engine.set_hpt_size(bytes);
+    }
 }
 
 bool fadump_spapr_reset(FadumpSpapr* fd) noexcept

@@ -147,7 +147,8 @@ TEST(CApi, CycleThroughTheCInterface)
     std::vector<FadumpVcpuRegs> regs(2);
     FadumpDumpStats st{};
     char msg[128];
-    EXPECT_EQ(fadump_spapr_dump(fd, &ops, regs.data(), regs.size(), &st, msg, sizeof msg), FADUMP_OK) << msg;
+    EXPECT_EQ(fadump_spapr_dump(fd, &ops, regs.data(), regs.size(), nullptr, 0, &st, msg, sizeof msg), FADUMP_OK)
+        << msg;
     EXPECT_EQ(st.bytes_preserved, cpu + 0x1000000);
     EXPECT_EQ(st.cpus_saved, 2u);
     EXPECT_EQ(fadump_spapr_reboot_limit(fd), 0x1000000u);
@@ -200,7 +201,7 @@ TEST(CApi, KernelDumpLongerThanTheBufferIsAnError)
     ASSERT_EQ(configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, bytes.size()), 0);
     ASSERT_TRUE(fadump_spapr_begin_dump(fd));
     std::vector<FadumpVcpuRegs> regs(2);
-    ASSERT_EQ(fadump_spapr_dump(fd, &ops, regs.data(), regs.size(), nullptr, nullptr, 0), FADUMP_OK);
+    ASSERT_EQ(fadump_spapr_dump(fd, &ops, regs.data(), regs.size(), nullptr, 0, nullptr, nullptr, 0), FADUMP_OK);
     std::vector<unsigned char> buf(512, 0xAA);
     size_t len = 0;
     EXPECT_EQ(fadump_spapr_prop_kernel_dump(fd, buf.data(), bytes.size() - 1, &len), FADUMP_E_TOO_SMALL);
@@ -306,7 +307,7 @@ TEST(CApiAllocFailure, SpaprEntryPointsReturnErrors)
     });
     fail_each_allocation(registered, [&] {
         FadumpDumpStats st{};
-        const FadumpStatus rc = fadump_spapr_dump(fd, &ops, regs.data(), regs.size(), &st, msg, sizeof msg);
+        const FadumpStatus rc = fadump_spapr_dump(fd, &ops, regs.data(), regs.size(), nullptr, 0, &st, msg, sizeof msg);
         EXPECT_TRUE(rc == FADUMP_OK || rc == FADUMP_E_INTERNAL) << rc;
     });
     fadump_spapr_free(fd);
@@ -447,7 +448,7 @@ TEST(CApi, InfoShowsTheRegistrationThenTheDump)
     ASSERT_EQ(fadump_spapr_info(fd, &info), FADUMP_OK);
     EXPECT_EQ(info.state, FADUMP_SPAPR_DUMPING);
     std::vector<FadumpVcpuRegs> regs(2);
-    ASSERT_EQ(fadump_spapr_dump(fd, &ops, regs.data(), regs.size(), nullptr, nullptr, 0), FADUMP_OK);
+    ASSERT_EQ(fadump_spapr_dump(fd, &ops, regs.data(), regs.size(), nullptr, 0, nullptr, nullptr, 0), FADUMP_OK);
     ASSERT_EQ(fadump_spapr_info(fd, &info), FADUMP_OK);
     EXPECT_EQ(info.state, FADUMP_SPAPR_DUMP_ACTIVE);
     EXPECT_EQ(info.status_flags, 0xC000);  // performed, triggered

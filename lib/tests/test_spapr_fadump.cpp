@@ -242,3 +242,70 @@ TEST(SpaprProperties, GoldenBytes)
     EXPECT_EQ(std::memcmp(ver.data(), v11, 4), 0);
     EXPECT_FALSE(fd.prop_kernel_dump());
 }
+
+// Hash-MMU guests: the HPT's size is advertised, an HPTE section may ask for
+// up to that much, and the dump copies the platform's HPT there (LoPAR; the
+// capture kernel rejects a section whose bytes_dumped differs from its length).
+TEST_F(Fixture, TheHashPageTableIsAdvertisedAndDumped)
+{
+    constexpr uint64_t HPT = 0x40000;
+    auto be32 = [](const std::vector<std::byte>& v, size_t i) {
+        return (uint32_t(v[4 * i]) << 24) | (uint32_t(v[4 * i + 1]) << 16) | (uint32_t(v[4 * i + 2]) << 8) |
+               uint32_t(v[4 * i + 3]);
+    };
+    EXPECT_EQ(be32(fd.prop_sizes(), 5), 0u);  // radix (or none): 0
+    fd.set_hpt_size(HPT);
+    const auto sizes = fd.prop_sizes();
+    EXPECT_EQ(be32(sizes, 3), TYPE_HPTE);
+    EXPECT_EQ((uint64_t{be32(sizes, 4)} << 32) | be32(sizes, 5), HPT);
+    const uint64_t cpu = cpu_state_size(THREADS);
+    const uint64_t hpte_dst = DEST + cpu;
+    auto build = [&](uint64_t hpte_len) {
+        FdmBuilder b;
+        b.section(TYPE_CPU_STATE, 0, cpu, DEST)
+            .section(TYPE_HPTE, 0, hpte_len, hpte_dst)
+            .section(TYPE_REAL_MODE_REGION, 0, BOOT_MEM, DEST + 0x1000000);
+        fdm_bytes = b.bytes();
+        std::memcpy(guest.at(FDM_ADDR), fdm_bytes.data(), fdm_bytes.size());
+    };
+    build(HPT + 0x1000);
+    EXPECT_EQ(configure(1), Errc::ParamError);  // more than advertised
+    build(HPT);
+    ASSERT_EQ(configure(1), Errc::Success);
+    std::vector<std::byte> hpt(HPT);
+    for (size_t i = 0; i < hpt.size(); ++i) {
+        hpt[i] = static_cast<std::byte>((i * 7 + 3) & 0xFF);
+    }
+    ASSERT_TRUE(fd.begin_dump());
+    const auto out = fd.dump(guest, cpus(THREADS), hpt);
+    EXPECT_TRUE(out.problems.empty()) << out.problems;
+    EXPECT_EQ(std::memcmp(guest.at(hpte_dst), hpt.data(), HPT), 0);
+    const auto kd = fd.prop_kernel_dump();
+    ASSERT_TRUE(kd);
+    FdmSection s{};
+    std::memcpy(&s, kd->data() + sizeof(FdmHeader) + sizeof(FdmSection), sizeof s);
+    EXPECT_EQ(s.bytes_dumped.get(), HPT);
+    EXPECT_EQ(s.error_flags.get(), 0);
+}
+
+TEST_F(Fixture, AnHptSmallerThanRegisteredIsDumpedAsFarAsItGoesAndFlagged)
+{
+    constexpr uint64_t HPT = 0x40000;
+    fd.set_hpt_size(HPT);
+    const uint64_t cpu = cpu_state_size(THREADS);
+    FdmBuilder b;
+    b.section(TYPE_CPU_STATE, 0, cpu, DEST)
+        .section(TYPE_HPTE, 0, HPT, DEST + cpu)
+        .section(TYPE_REAL_MODE_REGION, 0, BOOT_MEM, DEST + 0x1000000);
+    fdm_bytes = b.bytes();
+    std::memcpy(guest.at(FDM_ADDR), fdm_bytes.data(), fdm_bytes.size());
+    ASSERT_EQ(configure(1), Errc::Success);
+    ASSERT_TRUE(fd.begin_dump());
+    const std::vector<std::byte> hpt(HPT / 2, std::byte{0x5A});  // the HPT shrank since
+    const auto out = fd.dump(guest, cpus(THREADS), hpt);
+    EXPECT_EQ(out.sections_failed, 1u);
+    FdmSection s{};
+    std::memcpy(&s, fd.prop_kernel_dump()->data() + sizeof(FdmHeader) + sizeof(FdmSection), sizeof s);
+    EXPECT_EQ(s.bytes_dumped.get(), HPT / 2);
+    EXPECT_EQ(s.error_flags.get(), ERR_LENGTH_EXCEEDS_SOURCE);
+}

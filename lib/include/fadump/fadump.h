@@ -165,15 +165,28 @@ bool fadump_spapr_dump_in_progress(const FadumpSpapr *fd) FADUMP_NOEXCEPT;
 
 /*
  * Performs the dump with every vCPU stopped: writes the register save area,
- * preserves every section (memmove semantics), records bytes_dumped and error
+ * copies the HPT into an HPTE section, preserves every other section
+ * (memmove semantics), records bytes_dumped and error
  * flags and the header status. Afterwards a dump is active and the next reset
  * is taken as the memory-preserving reboot. Returns FADUMP_OK, or
  * FADUMP_E_INCOMPLETE when any section failed (`msg` says which; the dump is
  * still reported to the next kernel with its flags).
  */
 FadumpStatus fadump_spapr_dump(FadumpSpapr *fd, const FadumpGuestOps *ops,
-                          const FadumpVcpuRegs *vcpus, size_t n_vcpus,
-                          FadumpDumpStats *stats, char *msg, size_t msg_len) FADUMP_NOEXCEPT;
+                               const FadumpVcpuRegs *vcpus, size_t n_vcpus,
+                               const void *hpt, uint64_t hpt_len,
+                               FadumpDumpStats *stats, char *msg,
+                               size_t msg_len) FADUMP_NOEXCEPT;
+
+/*
+ * The guest's hash page table: its size in bytes (0 for a radix guest),
+ * advertised in ibm,configure-kernel-dump-sizes and the most an HPTE section
+ * may request; fadump_spapr_dump copies `hpt` (the HPT as the platform keeps
+ * it, big-endian HPTEs, hpt_len bytes; NULL/0 when none) into a registered
+ * HPTE section (LoPAR: the platform saves the partition's page table). Set
+ * it whenever the MMU mode or the HPT changes (reset, CAS, resizing).
+ */
+void fadump_spapr_set_hpt_size(FadumpSpapr *fd, uint64_t bytes) FADUMP_NOEXCEPT;
 
 /*
  * Machine reset. Returns true when this reset is the memory-preserving dump

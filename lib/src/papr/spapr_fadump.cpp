@@ -62,6 +62,28 @@ uint64_t write_cpu_state(GuestMemory& mem, const FdmSection& s, std::span<const 
     return len;
 }
 
+// Copies the platform's hash page table into the HPTE section's
+// destination. The section asked for at most the size advertised when it
+// was registered; an HPT that shrank since is copied as far as it goes and
+// flagged. Returns bytes written.
+uint64_t write_hpt(GuestMemory& mem, const FdmSection& s, std::span<const std::byte> hpt, uint16_t& error_flags)
+{
+    const uint64_t len = s.source_length;
+    if (len == 0) {
+        return 0;
+    }
+    const uint64_t n = std::min<uint64_t>(len, hpt.size());
+    auto dst = GuestRange::make(GuestAddr{s.destination_address}, ByteLen{n});
+    if (!dst || (n != 0 && !mem.write(dst->start(), hpt.first(n)))) {
+        error_flags |= ERR_INVALID_DESTINATION;
+        return 0;
+    }
+    if (n < len) {
+        error_flags |= ERR_LENGTH_EXCEEDS_SOURCE;
+    }
+    return n;
+}
+
 }  // namespace
 
 SpaprFadump::SpaprFadump(const Config& cfg) : m_cfg(cfg) {}
@@ -74,7 +96,7 @@ FdmLimits SpaprFadump::limits() const
     l.ram = *GuestRange::make(GuestAddr{0}, ByteLen{m_cfg.ram_size});
     l.rmr = *GuestRange::make(GuestAddr{0}, ByteLen{std::min(m_cfg.rmr_size, m_cfg.ram_size)});
     l.cpu_state_bytes = cpu_state_bytes();
-    l.hpte_bytes = 0;
+    l.hpte_bytes = m_hpt_bytes;
     return l;
 }
 
@@ -126,7 +148,7 @@ bool SpaprFadump::begin_dump()
     return true;
 }
 
-DumpOutcome SpaprFadump::dump(GuestMemory& mem, std::span<const VcpuState> cpus)
+DumpOutcome SpaprFadump::dump(GuestMemory& mem, std::span<const VcpuState> cpus, std::span<const std::byte> hpt)
 {
     DumpOutcome out;
     if (m_state != State::Dumping || !m_reg) {
@@ -149,7 +171,7 @@ DumpOutcome SpaprFadump::dump(GuestMemory& mem, std::span<const VcpuState> cpus)
             }
             break;
         case TYPE_HPTE:
-            done = 0;  // only a zero-length HPTE section can be registered
+            done = write_hpt(mem, s, hpt, err);
             break;
         default:  // RMR and OS-defined areas: validated at registration
             done = preserve_range(mem, GuestAddr{s.source_address}, GuestAddr{s.destination_address},
@@ -217,8 +239,8 @@ std::vector<std::byte> SpaprFadump::prop_sizes() const
     append_be<uint32_t>(v, static_cast<uint32_t>(cpu >> 32));
     append_be<uint32_t>(v, static_cast<uint32_t>(cpu));
     append_be<uint32_t>(v, TYPE_HPTE);
-    append_be<uint32_t>(v, 0);
-    append_be<uint32_t>(v, 0);
+    append_be<uint32_t>(v, static_cast<uint32_t>(m_hpt_bytes >> 32));
+    append_be<uint32_t>(v, static_cast<uint32_t>(m_hpt_bytes));
     return v;
 }
 

@@ -51,7 +51,15 @@ public:
     [[nodiscard]] bool begin_dump();
     /// Performs the dump; requires begin_dump() returned true and all vCPUs
     /// stopped. Every section is attempted; failures are flagged per section.
-    DumpOutcome dump(GuestMemory& mem, std::span<const VcpuState> cpus);
+    /// `hpt`: the guest's hash page table as the platform holds it (outside
+    /// guest RAM; empty for a radix guest), copied into an HPTE section.
+    DumpOutcome dump(GuestMemory& mem, std::span<const VcpuState> cpus, std::span<const std::byte> hpt = {});
+    /// The hash page table's size in bytes (0: radix, or none), advertised
+    /// in ibm,configure-kernel-dump-sizes and the most an HPTE section may
+    /// request. The VMM sets it when the MMU mode or the HPT changes (at
+    /// reset and at client-architecture-support).
+    void set_hpt_size(uint64_t bytes) { m_hpt_bytes = bytes; }
+    [[nodiscard]] uint64_t hpt_size() const { return m_hpt_bytes; }
     /// Machine reset: true when it is the memory-preserving dump reboot.
     bool reset();
 
@@ -96,6 +104,7 @@ private:
     Config m_cfg;
     State m_state = State::Idle;
     bool m_reboot_pending = false;
+    uint64_t m_hpt_bytes = 0;
     std::optional<Registration> m_reg;
 };
 

@@ -20,6 +20,7 @@
 #include "migration/vmstate.h"
 #include "hw/ppc/fdt.h"
 #include "hw/ppc/spapr.h"
+#include "hw/ppc/spapr_ovec.h"
 #include "hw/ppc/spapr_fadump_glue.h"
 #include "hw/ppc/fadump_glue_common.h"
 #include "hw/ppc/fadump_qmp.h"
@@ -165,6 +166,27 @@ static uint32_t spapr_fadump_logical_id(PowerPCCPU *cpu)
     return rank;
 }
 
+/* The hash page table QEMU holds now (TCG; none under KVM-HV or radix). */
+static uint64_t spapr_fadump_hpt_size(SpaprMachineState *spapr)
+{
+    return spapr->htab ? HTAB_SIZE(spapr) : 0;
+}
+
+/*
+ * What an HPTE section may ask for: the HPT of a hash-MMU guest under TCG.
+ * A guest that negotiated radix at CAS gets 0 although its HPT still exists
+ * then (it is freed when the guest registers its process table): it could
+ * never be dumped whole. Under KVM-HV the HPT lives in the host kernel, out
+ * of reach: 0, as upstream advertises.
+ */
+static uint64_t spapr_fadump_hpt_advertised(SpaprMachineState *spapr)
+{
+    if (spapr_ovec_test(spapr->ov5_cas, OV5_MMU_RADIX_300)) {
+        return 0;
+    }
+    return spapr_fadump_hpt_size(spapr);
+}
+
 /*
  * The dump itself, run on the vCPU that called ibm,os-term once it has left
  * the execution loop (async work runs outside cpu_exec, with the BQL): no
@@ -187,7 +209,8 @@ static void spapr_fadump_dump_work(CPUState *caller, run_on_cpu_data data)
         truth = fadump_ground_truth_take(&ops, MACHINE(spapr)->ram_size, regs,
                                          n, caller->cpu_index);
     }
-    status = fadump_spapr_dump(spapr->fadump, &ops, regs, n, &stats,
+    status = fadump_spapr_dump(spapr->fadump, &ops, regs, n, spapr->htab,
+                               spapr_fadump_hpt_size(spapr), &stats,
                                msg, sizeof(msg));
     trace_spapr_fadump_dump(stats.bytes_preserved, stats.preserve_ns,
                             stats.sections_ok, stats.sections_failed,
@@ -326,6 +349,8 @@ static int spapr_fadump_post_load(void *opaque, int version_id)
                      "registered or active, and this machine has fadump=off");
         return -EINVAL;
     }
+    fadump_spapr_set_hpt_size(spapr->fadump,
+                              spapr_fadump_hpt_advertised(spapr));
     if (fadump_spapr_state_load(spapr->fadump, spapr->fadump_state,
                                 spapr->fadump_state_len, msg,
                                 sizeof(msg)) != FADUMP_OK) {
@@ -375,6 +400,9 @@ void spapr_fadump_dt_rtas(SpaprMachineState *spapr, void *fdt, int rtas)
         fdt_delprop(fdt, rtas, "ibm,configure-kernel-dump");
         return;
     }
+    /* Built at reset and at CAS, when the guest's MMU mode is settled. */
+    fadump_spapr_set_hpt_size(spapr->fadump,
+                              spapr_fadump_hpt_advertised(spapr));
     rc = fadump_spapr_prop_sizes(spapr->fadump, buf, sizeof(buf), &len);
     fadump_glue_setprop(fdt, rtas, "ibm,configure-kernel-dump-sizes", rc,
                         buf, len);

@@ -62,6 +62,24 @@ std::string last_line_with(const std::vector<std::string>& lines, const std::str
     return {};
 }
 
+// Whether the file at `path` holds `needle`, read in 1 MiB pieces (a
+// migration stream is as large as the guest's used memory).
+bool file_contains(const std::string& path, const std::string& needle)
+{
+    std::ifstream f(path, std::ios::binary);
+    std::string window;
+    std::vector<char> buf(1 << 20);
+    while (f.read(buf.data(), static_cast<std::streamsize>(buf.size())) || f.gcount() > 0) {
+        window.append(buf.data(), static_cast<size_t>(f.gcount()));
+        if (window.find(needle) != std::string::npos) {
+            return true;
+        }
+        // Keep what could be the start of a needle split across pieces.
+        window.erase(0, window.size() - std::min(window.size(), needle.size() - 1));
+    }
+    return false;
+}
+
 std::string timestamp()
 {
     char buf[32];
@@ -372,19 +390,25 @@ int run_cycle(const RunOptions& opt, Report& r)
     };
     // The first boot: registration, the scenario's host steps, the trigger.
     std::optional<Qmp> qmp;
+    // The QMP session, connected when there is none (false, the reason in
+    // `err`, when QEMU does not answer within `timeout_s`).
+    auto ensure_qmp = [&](double timeout_s) {
+        if (!qmp) {
+            if (auto q = Qmp::connect(qmp_path, timeout_s, &err)) {
+                qmp.emplace(std::move(*q));
+            }
+        }
+        return qmp.has_value();
+    };
     auto qmp_execute = [&](const std::string& text) {
         const auto cmd = nlohmann::json::parse(text, nullptr, false);
         if (cmd.is_discarded()) {
             r.fail("scenario.qmp", "not JSON: " + text);
             return false;
         }
-        if (!qmp) {
-            if (auto q = Qmp::connect(qmp_path, 10, &err)) {
-                qmp.emplace(std::move(*q));
-            } else {
-                r.fail("scenario.qmp", err);
-                return false;
-            }
+        if (!ensure_qmp(10)) {
+            r.fail("scenario.qmp", err);
+            return false;
         }
         if (!qmp->execute(cmd, 30, &err)) {
             r.fail("scenario.qmp", cmd.value("execute", std::string("?")) + ": " + err);
@@ -399,13 +423,9 @@ int run_cycle(const RunOptions& opt, Report& r)
         if (!ours) {
             return std::nullopt;
         }
-        if (!qmp) {
-            if (auto q = Qmp::connect(qmp_path, 10, &err)) {
-                qmp.emplace(std::move(*q));
-            } else {
-                r.fail("qmp.query_fadump", when + ": " + err);
-                return std::nullopt;
-            }
+        if (!ensure_qmp(10)) {
+            r.fail("qmp.query_fadump", when + ": " + err);
+            return std::nullopt;
         }
         auto v = qmp->execute({{"execute", "query-fadump"}}, 30, &err);
         if (!v) {
@@ -466,19 +486,14 @@ int run_cycle(const RunOptions& opt, Report& r)
             r.fail("host.migrate", "the source QEMU did not exit after quit");
             return false;
         }
-        std::string text;
-        {
-            std::ifstream f(stream, std::ios::binary);
-            text.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-        }
-        const uint64_t stream_bytes = text.size();
+        std::error_code size_ec;
+        const uint64_t stream_bytes = fs::file_size(stream, size_ec);
         if (ours) {
-            const bool carried = text.find("spapr/fadump") != std::string::npos;
+            const bool carried = file_contains(stream, "spapr/fadump");
             r.expect("host.migration_carries_fadump", carried,
                      carried ? "the stream holds the subsection spapr/fadump (the registration or active dump)"
                              : "the stream has no spapr/fadump subsection: the dump state was not sent");
         }
-        text.clear();
         std::vector<std::string> dest = argv;
         for (size_t i = 0; i + 1 < dest.size(); ++i) {
             if (dest[i] == "-D") {
@@ -489,8 +504,8 @@ int run_cycle(const RunOptions& opt, Report& r)
         dest.insert(dest.end(), {"-incoming", "file:" + stream});
         {
             std::ofstream cmd(dir / "qemu-command-destination.txt");
-            for (const auto& a : dest) {
-                cmd << a << "\n";
+            for (const auto& arg : dest) {
+                cmd << arg << "\n";
             }
         }
         if (!child->continue_with(dest, &err)) {
@@ -505,10 +520,7 @@ int run_cycle(const RunOptions& opt, Report& r)
                                      last_line_with(child->lines(), "qemu-system-ppc64:"));
                 break;
             }
-            if (!qmp) {
-                if (auto c = Qmp::connect(qmp_path, 1, &err)) {
-                    qmp.emplace(std::move(*c));
-                }
+            if (!ensure_qmp(1)) {
                 continue;
             }
             const auto q = qmp->execute({{"execute", "query-status"}}, 30, &err);
@@ -679,7 +691,7 @@ int run_cycle(const RunOptions& opt, Report& r)
                 state_ok && last_ok
                     ? fmt::format("query-fadump in the capture kernel: {}{}", pnv ? "mpipl-boot" : "dump-active",
                                   last ? fmt::format(", last dump {} bytes in {:.1f} ms", last->value("bytes", 0ULL),
-                                                     last->value("duration-ns", 0ULL) / 1e6)
+                                                     static_cast<double>(last->value("duration-ns", 0ULL)) / 1e6)
                                        : "")
                     : "query-fadump does not show the dump: " + q->dump());
             if (here && last != nullptr) {

@@ -399,8 +399,8 @@ void pnv_mpipl_inject_s0(PnvMachineState *pnv, bool has_chip, uint32_t chip,
         error_setg(errp, "an MPIPL is under way");
         return;
     }
-    /* The same write skiboot's putscom makes; from the main loop the MPIPL
-     * runs at once (no vCPU is executing). */
+    /* The same write skiboot's putscom makes; the MPIPL work is queued on
+     * the first vCPU (no vCPU raised it). */
     pnv_mpipl_sbe_ctrl_write(sbe, MPIPL_SBE_CTRL_S0);
 }
 

@@ -30,7 +30,7 @@ void pnv_mpipl_dt(PnvMachineState *pnv, void *fdt);
 void pnv_mpipl_reset(PnvMachineState *pnv);
 /*
  * QMP inject-sbe-s0: S0 on chip `chip`'s SBE (default: the last chip), as a
- * BMC raises it; the MPIPL runs at once from the main loop. Errors when
+ * BMC raises it; the MPIPL work runs on the first vCPU. Errors when
  * MPIPL is off, the chip does not exist, no SBE holds skiboot's base or an
  * MPIPL is under way.
  */

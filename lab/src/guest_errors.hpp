@@ -9,7 +9,7 @@
 namespace lab {
 
 /// Prefixes of the glue's LOG_GUEST_ERROR messages
-/// (glue/qemu-10.0/files/hw/ppc: spapr_fadump_glue.c, pnv_mpipl_glue.c).
+/// (glue/shared/hw/ppc: spapr_fadump_glue.c, pnv_mpipl_glue.c).
 inline constexpr std::array<std::string_view, 2> GLUE_LOG_PREFIXES = {"fadump:", "mpipl:"};
 
 /// The glue's lines in a guest-error log, each followed by "; " ("" when

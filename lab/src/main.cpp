@@ -36,6 +36,10 @@ int main(int argc, char** argv)
                     "linux-source-7.2 is sid's newest)")
         ->capture_default_str();
     run->add_option("--qemu", opt.qemu, "another qemu-system-ppc64 (ground-truth checks are then skipped)");
+    run->add_option("--qemu-version", opt.qemu_version,
+                    "our QEMU to build and run: 10.0 (Debian 13's, glue/qemu-10.0) or 11.1 (sid's, glue/qemu-11.1)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"10.0", "11.1"}));
     run->add_option("--initrd", opt.initrd, "initramfs to boot (default: built from Debian's busybox and lab/guest/init)")
         ->check(CLI::ExistingFile);
     run->add_option("--firmware-dir", opt.firmware_dir, "QEMU -L directory (default: fetched from qemu-system-data)")
@@ -108,6 +112,9 @@ int main(int argc, char** argv)
     matrix->add_option("--capture", mx.capture, "raw or makedumpfile, for every cell")
         ->capture_default_str()
         ->check(CLI::IsMember({"raw", "makedumpfile"}));
+    matrix->add_option("--qemu-version", mx.qemu_version, "our QEMU for every cell: 10.0 or 11.1")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"10.0", "11.1"}));
     matrix->add_option("--timeout", mx.timeout_s, "seconds allowed for each phase of each run")->capture_default_str();
     matrix->add_flag("--resume", mx.resume,
                      "keep the cells whose earlier report in --out-dir passed (or is known); run the others");

@@ -215,7 +215,10 @@ int run_matrix(const MatrixOptions& opt)
     }
     setenv("FADUMP_LIB", FADUMP_LIB_PATH, 0);
     std::vector<std::pair<std::string, std::vector<std::string>>> setup = {
-        {"build-qemu", {}}, {"fetch-firmware", {}}, {"build-initramfs", {"base"}}, {"fetch-crash", {}}};
+        {"build-qemu", {"--qemu-version", opt.qemu_version}},
+        {"fetch-firmware", {}},
+        {"build-initramfs", {"base"}},
+        {"fetch-crash", {}}};
     if (opt.capture == "makedumpfile") {
         setup.push_back({"build-initramfs", {"makedumpfile"}});
     }
@@ -323,6 +326,7 @@ int run_matrix(const MatrixOptions& opt)
                                                    "--scenario",      c.result.scenario,
                                                    "--kernel-source", c.result.kernel,
                                                    "--capture",       opt.capture,
+                                                   "--qemu-version",  opt.qemu_version,
                                                    "--timeout",       fmt::format("{}", opt.timeout_s),
                                                    "--out-dir",       (out / "runs").string(),
                                                    "--report",        report.string()};

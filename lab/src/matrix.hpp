@@ -23,6 +23,7 @@ struct MatrixOptions {
     uint64_t mem_budget = 16ULL << 30;
     std::string out_dir = "lab-out/matrix";
     std::string capture = "raw";
+    std::string qemu_version = "10.0";  // our QEMU (scripts/build-qemu --qemu-version)
     double timeout_s = 180;  // per phase, for each run
     std::string self;        // the fadump-lab binary to run cells with
     /// Keep the cells out_dir/cells already holds a passing (or known)

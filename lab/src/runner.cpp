@@ -247,7 +247,7 @@ int run_cycle(const RunOptions& opt, Report& r)
     }
     if (ours) {
         setenv("FADUMP_LIB", FADUMP_LIB_PATH, 0);
-        auto q = run_script("build-qemu", &err);
+        auto q = run_script("build-qemu", &err, {"--qemu-version", opt.qemu_version});
         if (!q) {
             return setup_failed(r, "setup.qemu", err);
         }
@@ -266,6 +266,7 @@ int run_cycle(const RunOptions& opt, Report& r)
     }
     r.facts["qemu_binary"] = a.qemu;
     r.facts["qemu_version"] = first_line(ver);
+    r.facts["qemu_glue"] = ours ? "glue/qemu-" + opt.qemu_version : "none (another QEMU)";
     r.facts["kernel_version"] = a.kernel_version;
     r.facts["vmlinux"] = a.vmlinux;
     r.facts["initramfs"] = *initramfs;

@@ -17,6 +17,9 @@ struct RunOptions {
     std::optional<std::string> kernel;     // vmlinux (with DWARF) to boot
     std::string kernel_source = "linux-source-6.12";   // Debian package scripts/build-kernel builds
     std::optional<std::string> qemu;       // another QEMU, e.g. upstream's
+    /// Which of our QEMUs scripts/build-qemu builds when qemu is unset: 10.0
+    /// (trixie's, glue/qemu-10.0) or 11.1 (sid's, glue/qemu-11.1).
+    std::string qemu_version = "10.0";
     std::optional<std::string> initrd;     // initramfs to boot (default: scripts/build-initramfs)
     std::optional<std::string> firmware_dir;   // QEMU -L directory (default: scripts/fetch-firmware)
     std::string append;

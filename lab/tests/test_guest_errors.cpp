@@ -19,7 +19,7 @@ std::set<std::string> glue_prefixes()
 {
     std::set<std::string> out;
     const std::regex re(R"re(LOG_GUEST_ERROR,\s*"([A-Za-z_-]+):)re");
-    for (const auto& e : fs::recursive_directory_iterator(fs::path(FADUMP_SOURCE_DIR) / "glue/qemu-10.0/files")) {
+    for (const auto& e : fs::recursive_directory_iterator(fs::path(FADUMP_SOURCE_DIR) / "glue/shared")) {
         if (e.path().extension() != ".c") {
             continue;
         }

@@ -16,10 +16,7 @@
 #include "qemu/timer.h"
 #include "qemu/error-report.h"
 #include "qapi/error.h"
-#include "exec/tb-flush.h"
-#include "hw/boards.h"
-#include "hw/irq.h"
-#include "hw/loader.h"
+#include "hw/ppc/fadump_qemu_api.h"
 #include "hw/core/cpu.h"
 #include "system/cpus.h"
 #include "system/runstate.h"
@@ -56,7 +53,8 @@ typedef struct PnvMpipl {
     FadumpMpipl *engine;
     FadumpRange reload[MPIPL_MAX_RELOAD];
     size_t n_reload;
-    void *base_fdt;     /* the machine's FDT without mpipl-boot */
+    void *base_fdt;     /* this boot's FDT as QEMU made it (owned here) */
+    void *boot_fdt;     /* its copy with mpipl-boot on an MPIPL boot */
     bool mpipl_boot;    /* the current boot is an MPIPL boot */
 } PnvMpipl;
 
@@ -192,7 +190,7 @@ static void pnv_mpipl_work(CPUState *caller, run_on_cpu_data data)
             pnv->mpipl_ground_truth,
             fadump_ground_truth_finish(truth, NULL, &ds));
     }
-    tb_flush(caller);
+    fadump_queue_tb_flush(caller);
     /* A guest reset keeps RAM: the memory-preserving IPL. */
     qemu_system_reset_request(SHUTDOWN_CAUSE_GUEST_RESET);
 }
@@ -255,7 +253,7 @@ void pnv_mpipl_machine_init(PnvMachineState *pnv, long fw_size)
         return;   /* switched off, or POWER8, which has no SBE */
     }
     if (ms->kernel_filename) {
-        kernel_size = get_image_size(ms->kernel_filename);
+        kernel_size = fadump_image_size(ms->kernel_filename);
     }
     mp = g_new0(PnvMpipl, 1);
     mp->engine = fadump_mpipl_new(&cfg);
@@ -323,7 +321,34 @@ static void pnv_mpipl_reset_sbes(PnvMachineState *pnv)
     }
 }
 
-void pnv_mpipl_reset(PnvMachineState *pnv)
+/*
+ * Takes over the tree QEMU made for this boot (@fdt) and installs it as
+ * MachineState.fdt. QEMU 10.0 builds its tree once and hands the installed
+ * one back at every reset; QEMU 11.1 builds a new one per reset. Both come
+ * here, so the tree handed back may be our MPIPL copy (its base is meant),
+ * the previous base (kept) or a new one (the previous base is freed).
+ */
+static void pnv_mpipl_take_fdt(PnvMachineState *pnv, PnvMpipl *mp, void *fdt)
+{
+    MachineState *ms = MACHINE(pnv);
+
+    if (mp->boot_fdt && fdt == mp->boot_fdt) {
+        fdt = mp->base_fdt;
+    }
+    if (ms->fdt && ms->fdt != fdt && ms->fdt != mp->base_fdt &&
+        ms->fdt != mp->boot_fdt) {
+        g_free(ms->fdt);        /* the tree made at machine init */
+    }
+    g_free(mp->boot_fdt);
+    mp->boot_fdt = NULL;
+    if (mp->base_fdt != fdt) {
+        g_free(mp->base_fdt);
+        mp->base_fdt = fdt;
+    }
+    ms->fdt = fdt;
+}
+
+void pnv_mpipl_reset(PnvMachineState *pnv, void *fdt)
 {
     MachineState *ms = MACHINE(pnv);
     PnvMpipl *mp = pnv->mpipl;
@@ -333,15 +358,13 @@ void pnv_mpipl_reset(PnvMachineState *pnv)
     int size;
 
     if (!mp) {
+        if (ms->fdt != fdt) {
+            g_free(ms->fdt);
+            ms->fdt = fdt;
+        }
         return;
     }
-    if (!mp->base_fdt) {
-        mp->base_fdt = ms->fdt;
-    }
-    if (ms->fdt != mp->base_fdt) {
-        g_free(ms->fdt);
-        ms->fdt = mp->base_fdt;
-    }
+    pnv_mpipl_take_fdt(pnv, mp, fdt);
     pnv_mpipl_reset_sbes(pnv);
     ops = pnv_mpipl_ops(pnv);
     mp->mpipl_boot = fadump_mpipl_reset(mp->engine, &ops, pnv->fw_load_addr);
@@ -363,6 +386,7 @@ void pnv_mpipl_reset(PnvMachineState *pnv)
         mp->mpipl_boot = false;
         return;
     }
+    mp->boot_fdt = copy;
     ms->fdt = copy;
 }
 

@@ -22,12 +22,15 @@ void pnv_mpipl_machine_init(PnvMachineState *pnv, long fw_size);
 void pnv_mpipl_dt(PnvMachineState *pnv, void *fdt);
 /*
  * After qemu_devices_reset(): resets the SBEs (QEMU 10.0's model has no
- * reset) and prepares the firmware for an MPIPL boot when one is due. The
- * machine's FDT (MachineState.fdt, what the caller loads and what dumpdtb
- * and "info fdt" show) is then this boot's: the pristine one, or a copy
- * carrying /ibm,opal/dump/mpipl-boot.
+ * reset) and prepares the firmware for an MPIPL boot when one is due.
+ * @fdt is the tree QEMU made for this boot, or MachineState.fdt as the
+ * previous reset left it (QEMU 10.0 builds its tree once); the glue owns
+ * it from here on (the caller never frees MachineState.fdt). On return
+ * MachineState.fdt is this boot's tree, what the caller loads and what
+ * dumpdtb and "info fdt" show: @fdt, or a copy carrying
+ * /ibm,opal/dump/mpipl-boot.
  */
-void pnv_mpipl_reset(PnvMachineState *pnv);
+void pnv_mpipl_reset(PnvMachineState *pnv, void *fdt);
 /*
  * QMP inject-sbe-s0: S0 on chip `chip`'s SBE (default: the last chip), as a
  * BMC raises it; the MPIPL work runs on the first vCPU. Errors when

@@ -13,8 +13,8 @@
 #include "qapi/qapi-events-fadump-target.h"
 #include "qobject/qdict.h"
 #include "monitor/monitor.h"
-#include "monitor/hmp-target.h"
-#include "hw/boards.h"
+#include "hw/ppc/fadump_qemu_api.h"
+#include FADUMP_QEMU_HMP_HEADER
 #include "hw/ppc/spapr.h"
 #include "hw/ppc/pnv.h"
 #include "hw/ppc/spapr_fadump_glue.h"

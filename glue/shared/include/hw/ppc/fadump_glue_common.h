@@ -7,7 +7,7 @@
 #ifndef HW_PPC_FADUMP_GLUE_COMMON_H
 #define HW_PPC_FADUMP_GLUE_COMMON_H
 
-#include "hw/boards.h"
+#include "hw/ppc/fadump_qemu_api.h"
 #include "target/ppc/cpu.h"
 #include "fadump-engine.h"
 

@@ -14,7 +14,7 @@
 #include "qemu/error-report.h"
 #include "qapi/error.h"
 #include "qom/object.h"
-#include "exec/tb-flush.h"
+#include "hw/ppc/fadump_qemu_api.h"
 #include "system/cpus.h"
 #include "system/runstate.h"
 #include "migration/vmstate.h"
@@ -229,7 +229,7 @@ static void spapr_fadump_dump_work(CPUState *caller, run_on_cpu_data data)
     }
     /* Preserved memory was written through host pointers: drop any code
      * translated from it before the reboot runs. */
-    tb_flush(caller);
+    fadump_queue_tb_flush(caller);
     /* A guest reset keeps RAM: the memory-preserving reboot. */
     qemu_system_reset_request(SHUTDOWN_CAUSE_GUEST_RESET);
 }

@@ -5,8 +5,7 @@
  */
 
 #include "qemu/osdep.h"
-#include "exec/address-spaces.h"
-#include "exec/memory.h"
+#include "hw/ppc/fadump_qemu_api.h"
 #include "system/hw_accel.h"
 #include "system/cpus.h"
 #include "qemu/error-report.h"

@@ -5,6 +5,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -14,6 +15,9 @@ namespace lab {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// read_message's error when nothing came in time (poll_events expects it).
+constexpr const char* NO_ANSWER = "no answer from QMP in time";
 
 template <class TimePoint>
 double left(TimePoint deadline)
@@ -91,7 +95,7 @@ std::optional<nlohmann::json> Qmp::read_message(double timeout_s, std::string* e
         }
         const double rest = left(deadline);
         if (rest <= 0) {
-            *error = "no answer from QMP in time";
+            *error = NO_ANSWER;
             return std::nullopt;
         }
         pollfd p{m_fd, POLLIN, 0};
@@ -110,6 +114,25 @@ std::optional<nlohmann::json> Qmp::read_message(double timeout_s, std::string* e
             return std::nullopt;
         }
         m_buffer.append(buf, static_cast<size_t>(got));
+    }
+}
+
+bool Qmp::poll_events(double timeout_s, std::string* error)
+{
+    const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s);
+    for (;;) {
+        std::string e;
+        auto m = read_message(std::max(left(deadline), 0.001), &e);
+        if (!m) {
+            if (e == NO_ANSWER) {
+                return true;
+            }
+            *error = e;
+            return false;
+        }
+        if (m->contains("event")) {
+            m_events.push_back(std::move(*m));
+        }
     }
 }
 

@@ -27,7 +27,12 @@ public:
     /// came).
     std::optional<nlohmann::json> execute(const nlohmann::json& command, double timeout_s, std::string* error);
 
-    /// Events QEMU sent so far ({"event": ..., "data": ...}).
+    /// Reads what QEMU sends for `timeout_s` (at least one poll of the
+    /// socket), keeping the events; false with `error` set when the
+    /// connection failed.
+    bool poll_events(double timeout_s, std::string* error);
+
+    /// Events QEMU sent so far ({"event": ..., "data": ..., "timestamp": ...}).
     [[nodiscard]] const std::vector<nlohmann::json>& events() const { return m_events; }
 
 private:

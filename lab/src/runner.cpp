@@ -560,13 +560,60 @@ int run_cycle(const RunOptions& opt, Report& r)
         }
         return true;
     };
+    // Our pseries QEMU announces the registration itself (QMP FADUMP_STATE_CHANGED to
+    // "registered"): the lab waits on that event, with query-fadump for one sent before
+    // the session connected; the console line is what it waits on elsewhere (upstream's
+    // QEMU has no such event; on PowerNV the registration is between kernel and skiboot).
+    auto registered_by_event = [&]() -> std::optional<double> {
+        if (!ensure_qmp(10)) {
+            r.fail("guest.fadump_registered", "no QMP session to wait on: " + err);
+            return std::nullopt;
+        }
+        const double deadline = child->elapsed() + opt.timeout_s;
+        size_t seen = 0;
+        bool asked = false;
+        for (;;) {
+            if (!qmp->poll_events(0.05, &err)) {
+                r.fail("guest.fadump_registered", "QMP: " + err);
+                return std::nullopt;
+            }
+            const auto& ev = qmp->events();
+            for (; seen < ev.size(); ++seen) {
+                if (ev[seen].value("event", "") == "FADUMP_STATE_CHANGED" &&
+                    ev[seen]["data"].value("state", "") == "registered") {
+                    return child->elapsed();
+                }
+            }
+            if (!asked) {  // once: the event may have gone out before the session existed
+                asked = true;
+                auto v = qmp->execute({{"execute", "query-fadump"}}, 30, &err);
+                if (v && v->value("state", "") == "registered") {
+                    return child->elapsed();
+                }
+            }
+            WaitResult w = child->wait_for({}, boot_fail, 0.15);
+            if (w.kind != WaitResult::Timeout || child->elapsed() >= deadline) {
+                const std::string why =
+                    w.kind == WaitResult::Failed    ? "failure seen"
+                    : w.kind == WaitResult::Timeout ? "timeout (no FADUMP_STATE_CHANGED to registered)"
+                    : w.kind == WaitResult::Stopped ? fmt::format("stopped by {}", signal_name(stop_signal()))
+                                                    : "QEMU exited";
+                r.fail("guest.fadump_registered",
+                       fmt::format("{} after {:.1f} s{}", why, child->elapsed(), w.line.empty() ? "" : ": " + w.line));
+                return std::nullopt;
+            }
+        }
+    };
     std::optional<double> t_reg, t_crash;
     bool going = true;
     if (!sc->fadump_arg.empty()) {
-        t_reg = phase("fadump_registered", {"fadump: Registration is successful"}, boot_fail);
+        t_reg = ours && !pnv ? registered_by_event()
+                             : phase("fadump_registered", {"fadump: Registration is successful"}, boot_fail);
         going = t_reg.has_value();
         if (t_reg) {
-            r.pass("guest.fadump_registered", fmt::format("kernel registered fadump {:.2f} s after QEMU start", *t_reg));
+            r.pass("guest.fadump_registered",
+                   fmt::format("kernel registered fadump {:.2f} s after QEMU start ({})", *t_reg,
+                               ours && !pnv ? "QMP FADUMP_STATE_CHANGED" : "console"));
             if (const auto q = query_fadump("registered"); q && !pnv) {
                 const bool ok =
                     q->value("state", "") == "registered" && q->contains("sections") && !(*q)["sections"].empty();

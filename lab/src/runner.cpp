@@ -359,7 +359,7 @@ int run_cycle(const RunOptions& opt, Report& r)
     argv.insert(argv.end(), sc->qemu_args.begin(), sc->qemu_args.end());
     if (ours) {
         // The platform's own account of the run, next to the guest errors.
-        argv.insert(argv.end(), {"-trace", "spapr_fadump_*", "-trace", "pnv_mpipl_*"});
+        argv.insert(argv.end(), {"-trace", "spapr_fadump_*", "-trace", "pnv_mpipl_*", "-trace", "fadump_preserve"});
     }
     argv.insert(argv.end(), {"-L", *fw, "-kernel", a.boot_kernel, "-initrd", initrd, "-append", append,
                              "-d", "guest_errors", "-D", (dir / "qemu-guest-errors.log").string()});

@@ -58,6 +58,20 @@ public:
             m_ops.mark_dirty(m_ops.opaque, range.start().value, range.len().bytes);
         }
     }
+    [[nodiscard]] uint64_t movable_page_size(GuestRange range, const char** why) override
+    {
+        *why = "the VMM offers no page moves";
+        if (m_ops.movable_page_size == nullptr || !ram().contains(range)) {
+            return 0;
+        }
+        return m_ops.movable_page_size(m_ops.opaque, range.start().value, range.len().bytes, why);
+    }
+    void note_preserve(GuestRange src, GuestAddr dst, const char* how, const char* why) override
+    {
+        if (m_ops.note_preserve != nullptr) {
+            m_ops.note_preserve(m_ops.opaque, src.start().value, dst.value, src.len().bytes, how, why);
+        }
+    }
 
 private:
     FadumpGuestOps m_ops;

@@ -1,13 +1,142 @@
 #include "fadump/preserve.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 
-namespace fadump {
+// Linux 5.7 (include/uapi/linux/mman.h); older C libraries lack the name.
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
 
-uint64_t preserve_range(GuestMemory& mem, GuestAddr src, GuestAddr dst, ByteLen len)
+namespace fadump {
+namespace {
+
+// mremap's unit when the whole middle cannot move at once (a source that
+// spans several host mappings): small enough that one refusal costs little
+// copying, large enough that a 1 GiB range is a few hundred calls.
+constexpr uint64_t MOVE_CHUNK = 2ULL << 20;
+
+uintptr_t addr_of(const std::byte* p)
+{
+    return reinterpret_cast<uintptr_t>(p);
+}
+
+detail::MovePagesFn g_move_pages = nullptr;
+
+bool move_pages(std::byte* from, std::byte* to, uint64_t len)
+{
+    return g_move_pages != nullptr ? g_move_pages(from, to, len) : detail::move_pages(from, to, len);
+}
+
+// Moves [hs, hs + len) to hd; both page aligned, len a multiple of `page`.
+// Pieces mremap refuses are copied. Returns the bytes that had to be
+// copied, and the first errno seen in `err`.
+uint64_t move_middle(std::byte* hs, std::byte* hd, uint64_t len, uint64_t page, int& err)
+{
+    if (move_pages(hs, hd, len)) {
+        return 0;
+    }
+    err = errno;
+    const uint64_t chunk = std::max(page, MOVE_CHUNK - MOVE_CHUNK % page);
+    uint64_t copied = 0;
+    for (uint64_t off = 0; off < len; off += chunk) {
+        const uint64_t n = std::min(chunk, len - off);
+        if (!move_pages(hs + off, hd + off, n)) {
+            std::memcpy(hd + off, hs + off, n);
+            copied += n;
+        }
+    }
+    return copied;
+}
+
+const char* copy_reason_for(GuestMemory& mem, const GuestRange& s, const GuestRange& d, const std::byte* hs,
+                            const std::byte* hd, MovePolicy policy, uint64_t& page)
+{
+    if (policy.copy_reason != nullptr) {
+        return policy.copy_reason;
+    }
+    const char* why = nullptr;
+    page = mem.movable_page_size(s, &why);
+    if (page == 0) {
+        return why != nullptr ? why : "the VMM does not allow moving the source";
+    }
+    if (mem.movable_page_size(d, &why) != page) {
+        return why != nullptr ? why : "the destination is not movable memory of the same page size";
+    }
+    if ((page & (page - 1)) != 0) {
+        return "the VMM's page size is not a power of two";
+    }
+    if (s.overlaps(d)) {
+        return "source and destination overlap";
+    }
+    if (addr_of(hs) % page != addr_of(hd) % page) {
+        return "source and destination are not congruent modulo the host page size";
+    }
+    const uint64_t head = (page - addr_of(hd) % page) % page;
+    if (s.len().bytes < head + page) {
+        return "shorter than one host page";
+    }
+    return nullptr;
+}
+
+// The host-pointer path: a move of whole pages where allowed, else memmove.
+uint64_t preserve_host(GuestMemory& mem, const GuestRange& s, const GuestRange& d, std::byte* hs, std::byte* hd,
+                       MovePolicy policy)
+{
+    const uint64_t len = s.len().bytes;
+    uint64_t page = 0;
+    const char* why = copy_reason_for(mem, s, d, hs, hd, policy, page);
+    if (why != nullptr) {
+        std::memmove(hd, hs, len);
+        mem.mark_dirty(d);
+        mem.note_preserve(s, d.start(), "copy", why);
+        return len;
+    }
+    const uint64_t head = (page - addr_of(hd) % page) % page;
+    const uint64_t mid = (len - head) / page * page;
+    const uint64_t tail = len - head - mid;
+    // The ranges do not overlap (checked above): order does not matter.
+    std::memcpy(hd, hs, head);
+    std::memcpy(hd + head + mid, hs + head + mid, tail);
+    int err = 0;
+    const uint64_t copied = move_middle(hs + head, hd + head, mid, page, err);
+    mem.mark_dirty(d);
+    mem.mark_dirty(s);  // the moved pages left the source: it reads zeros now
+    if (copied == 0) {
+        mem.note_preserve(s, d.start(), "move", nullptr);
+    } else if (copied == mid) {
+        mem.note_preserve(s, d.start(), "copy",
+                          err == EFAULT ? "mremap: the source spans host mappings" : "mremap refused the range");
+    } else {
+        mem.note_preserve(s, d.start(), "move", "mremap refused some pieces: they were copied");
+    }
+    return len;
+}
+
+}  // namespace
+
+namespace detail {
+
+void set_move_pages_for_tests(MovePagesFn fn)
+{
+    g_move_pages = fn;
+}
+
+bool move_pages(std::byte* from, std::byte* to, uint64_t len)
+{
+    void* r = ::mremap(from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, to);
+    return r != MAP_FAILED;
+}
+
+}  // namespace detail
+
+uint64_t preserve_range(GuestMemory& mem, GuestAddr src, GuestAddr dst, ByteLen len, MovePolicy policy)
 {
     auto s = GuestRange::make(src, len);
     auto d = GuestRange::make(dst, len);
@@ -20,9 +149,7 @@ uint64_t preserve_range(GuestMemory& mem, GuestAddr src, GuestAddr dst, ByteLen 
     std::byte* hs = mem.host_ptr(*s);
     std::byte* hd = mem.host_ptr(*d);
     if (hs != nullptr && hd != nullptr) {
-        std::memmove(hd, hs, len.bytes);
-        mem.mark_dirty(*d);
-        return len.bytes;
+        return preserve_host(mem, *s, *d, hs, hd, policy);
     }
     // Bounce through a fixed-size buffer; copy backwards when the
     // destination starts inside the source so overlap behaves as memmove.
@@ -39,6 +166,7 @@ uint64_t preserve_range(GuestMemory& mem, GuestAddr src, GuestAddr dst, ByteLen 
         }
         done += n;
     }
+    mem.note_preserve(*s, dst, "copy", "no host pointers (read/write through a bounce buffer)");
     return done;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string>
 #include <vector>
 
 #include "fadump/endian.hpp"
@@ -36,6 +37,12 @@ public:
     bool give_host_ptr = true;
     uint64_t fail_at = UINT64_MAX;   // any access touching this address fails
     std::vector<GuestRange> dirty;
+    uint64_t movable = 0;  // page size movable_page_size reports (0: none)
+    struct Note {
+        uint64_t src, dst, len;
+        std::string how, why;
+    };
+    std::vector<Note> notes;  // note_preserve calls
 
     [[nodiscard]] GuestRange ram() const override
     {
@@ -65,6 +72,15 @@ public:
         return m_ram + r.start().value;
     }
     void mark_dirty(GuestRange r) override { dirty.push_back(r); }
+    [[nodiscard]] uint64_t movable_page_size(GuestRange /*r*/, const char** why) override
+    {
+        *why = "FakeGuest: moves switched off";
+        return movable;
+    }
+    void note_preserve(GuestRange src, GuestAddr dst, const char* how, const char* why) override
+    {
+        notes.push_back({src.start().value, dst.value, src.len().bytes, how, why != nullptr ? why : ""});
+    }
 
     std::byte* at(uint64_t addr) { return m_ram + addr; }
     template <typename T>

@@ -1,6 +1,7 @@
 // PowerNV MPIPL: SBE stash and S0, table pairing and validation, MDRT,
 // architected register data and the MPIPL boot decision.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <map>
 
@@ -343,4 +344,47 @@ TEST_F(MpiplTest, FirmwareRangesAreSkibootsOwn)
         EXPECT_NE(r.start().value, KDEST);   // kernel destinations are the OS's
     }
     EXPECT_TRUE(regs && opal_src && opal_dst);
+}
+
+// Zero-copy (preserve.hpp): with moves allowed by the VMM, kernel ranges
+// move; skiboot's own range is copied (its source is read again on the
+// MPIPL boot: the metadata area with the kernel's tag), as is a kernel
+// range that covers another range's source or destination.
+TEST_F(MpiplTest, KernelRangesMoveAndSkibootsOwnIsCopied)
+{
+    g.movable = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    skiboot_like();
+    const std::vector<std::byte> boot(g.at(0), g.at(0x1000000));
+    const std::vector<std::byte> opal(g.at(BASE), g.at(BASE + OPAL_SIZE));
+    ASSERT_TRUE(start());
+    auto t = threads(2);
+    MpiplOutcome out = mp.dump(g, t, {});
+    ASSERT_TRUE(out.mpipl_boot) << out.problems;
+    EXPECT_EQ(std::memcmp(g.at(KDEST), boot.data(), boot.size()), 0);
+    EXPECT_EQ(std::memcmp(g.at(OPAL_DEST), opal.data(), opal.size()), 0);
+    // skiboot's source stays (the MDRT the dump writes there aside).
+    EXPECT_EQ(std::memcmp(g.at(BASE), opal.data(), MDRT_OFF), 0) << "skiboot's source must stay";
+    ASSERT_EQ(g.notes.size(), 3U);
+    for (const auto& n : g.notes) {
+        EXPECT_EQ(n.how, n.src == BASE ? "copy" : "move") << std::hex << n.src << ": " << n.why;
+    }
+}
+
+TEST_F(MpiplTest, AKernelRangeHoldingAnotherDestinationIsCopied)
+{
+    g.movable = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    skiboot_like();
+    entry(MDDT_OFF, 1, 0x2000000, 0x80, 0x1000000);  // onto entry 2's source
+    const std::vector<std::byte> src1(g.at(0), g.at(0x1000000));
+    ASSERT_TRUE(start());
+    auto t = threads(2);
+    MpiplOutcome out = mp.dump(g, t, {});
+    ASSERT_TRUE(out.mpipl_boot) << out.problems;
+    // Entry 2 (copied first) must not take entry 1's preserved bytes away.
+    EXPECT_EQ(std::memcmp(g.at(0x2000000), src1.data(), src1.size()), 0);
+    for (const auto& n : g.notes) {
+        if (n.src == 0x2000000) {
+            EXPECT_EQ(n.how, "copy") << n.why;
+        }
+    }
 }

@@ -1,4 +1,9 @@
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
 
 #include "fadump/preserve.hpp"
 #include "fake_guest.hpp"
@@ -58,4 +63,162 @@ TEST(Preserve, ReportsPartialCopies)
     g.fail_at = (2 << 20) + 10;
     EXPECT_EQ(preserve_range(g, GuestAddr{0}, GuestAddr{4 << 20}, ByteLen{3 << 20}), 2u << 20);
     EXPECT_EQ(preserve_range(g, GuestAddr{UINT64_MAX - 1}, GuestAddr{0}, ByteLen{16}), 0u);
+}
+
+// Zero-copy: pages moved with mremap where the platform and the VMM allow it.
+namespace {
+
+uint64_t host_page()
+{
+    return static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+// How many of the pages of [p, p + len) are resident (mincore).
+size_t resident_pages(std::byte* p, uint64_t len)
+{
+    const uint64_t page = host_page();
+    auto* start = reinterpret_cast<std::byte*>(reinterpret_cast<uintptr_t>(p) / page * page);
+    const uint64_t span = static_cast<uint64_t>(p + len - start);
+    std::vector<unsigned char> v((span + page - 1) / page);
+    EXPECT_EQ(::mincore(start, span, v.data()), 0);
+    size_t n = 0;
+    for (unsigned char c : v) {
+        n += c & 1U;
+    }
+    return n;
+}
+
+struct MoveCase {
+    uint64_t src, dst, len;
+};
+
+// Preserves with moves allowed; checks the destination against a copy of
+// the source taken before, and returns the guest for further checks.
+void expect_moved_bytes_equal(FakeGuest& g, const MoveCase& c)
+{
+    std::vector<std::byte> before(g.at(c.src), g.at(c.src) + c.len);
+    ASSERT_EQ(preserve_range(g, GuestAddr{c.src}, GuestAddr{c.dst}, ByteLen{c.len}, MovePolicy::allow()), c.len);
+    EXPECT_EQ(std::memcmp(g.at(c.dst), before.data(), c.len), 0);
+}
+
+}  // namespace
+
+TEST(PreserveMove, MovesWholePagesAndCopiesTheEdges)
+{
+    const uint64_t page = host_page();
+    FakeGuest g(64 << 20);
+    g.movable = page;
+    g.fill_pattern(0, 64 << 20, 7);
+    // Source and destination congruent modulo the page, neither aligned.
+    const MoveCase c{(1 << 20) + 100, (32 << 20) + 100, (8 << 20) + 1000};
+    std::vector<std::byte> src_before(g.at(c.src), g.at(c.src) + c.len);
+    expect_moved_bytes_equal(g, c);
+    ASSERT_EQ(g.notes.size(), 1U);
+    EXPECT_EQ(g.notes[0].how, "move") << g.notes[0].why;
+    // The partial first and last source pages were copied: still there.
+    const uint64_t head = (page - (reinterpret_cast<uintptr_t>(g.at(c.dst)) % page)) % page;
+    EXPECT_EQ(std::memcmp(g.at(c.src), src_before.data(), head), 0);
+    // The moved middle left the source: not resident, reads zeros.
+    const uint64_t mid = (c.len - head) / page * page;
+    EXPECT_EQ(resident_pages(g.at(c.src + head), mid), 0U);
+    std::vector<std::byte> zeros(mid);
+    EXPECT_EQ(std::memcmp(g.at(c.src + head), zeros.data(), mid), 0);
+    // Both ranges were reported dirty (the source changed too).
+    ASSERT_EQ(g.dirty.size(), 2U);
+}
+
+TEST(PreserveMove, FreshDestinationPagesCostNoMemory)
+{
+    // The host RSS does not grow: the destination's pages are the source's.
+    const uint64_t page = host_page();
+    FakeGuest g(128 << 20);
+    g.movable = page;
+    g.fill_pattern(0, 32 << 20, 3);  // only the source is touched
+    ASSERT_EQ(resident_pages(g.at(64 << 20), 32 << 20), 0U);
+    expect_moved_bytes_equal(g, {0, 64 << 20, 32 << 20});
+    // The source's pages moved; only the partial pages at either end (the
+    // guest is not page aligned in the host) were copied into fresh ones.
+    EXPECT_LE(resident_pages(g.at(0), 32 << 20) + resident_pages(g.at(64 << 20), 32 << 20), (32U << 20) / page + 4);
+}
+
+TEST(PreserveMove, CopiesWhereAMoveWouldBreakTheSemantics)
+{
+    const uint64_t page = host_page();
+    struct Case {
+        const char* name;
+        MoveCase c;
+        MovePolicy policy;
+        uint64_t movable;
+        const char* why;
+    };
+    const Case cases[] = {
+        {"the platform needs the source", {0, 32 << 20, 4 << 20}, MovePolicy::copy("platform"), page, "platform"},
+        {"the VMM does not allow it", {0, 32 << 20, 4 << 20}, MovePolicy::allow(), 0, "moves switched off"},
+        {"overlap", {0, 1 << 20, 4 << 20}, MovePolicy::allow(), page, "overlap"},
+        {"not congruent", {0, (32 << 20) + 8, 4 << 20}, MovePolicy::allow(), page, "congruent"},
+        {"shorter than a page", {0, 32 << 20, 100}, MovePolicy::allow(), page, "shorter"},
+    };
+    for (const Case& k : cases) {
+        FakeGuest g(64 << 20);
+        g.movable = k.movable;
+        g.fill_pattern(0, 64 << 20, 9);
+        std::vector<std::byte> model(g.at(0), g.at(64 << 20));
+        std::memmove(model.data() + k.c.dst, model.data() + k.c.src, k.c.len);
+        ASSERT_EQ(preserve_range(g, GuestAddr{k.c.src}, GuestAddr{k.c.dst}, ByteLen{k.c.len}, k.policy), k.c.len);
+        // memmove semantics, the source included.
+        EXPECT_EQ(std::memcmp(g.at(0), model.data(), model.size()), 0) << k.name;
+        ASSERT_EQ(g.notes.size(), 1U) << k.name;
+        EXPECT_EQ(g.notes[0].how, "copy") << k.name;
+        EXPECT_NE(g.notes[0].why.find(k.why), std::string::npos) << k.name << ": " << g.notes[0].why;
+    }
+}
+
+namespace {
+// A mover that refuses any range holding g_refuse, as mremap does with a
+// source spanning host mappings it cannot move (before Linux 6.17).
+std::byte* g_refuse = nullptr;
+bool refusing_mover(std::byte* from, std::byte* to, uint64_t len)
+{
+    if (g_refuse >= from && g_refuse < from + len) {
+        errno = EFAULT;
+        return false;
+    }
+    return detail::move_pages(from, to, len);
+}
+}  // namespace
+
+TEST(PreserveMove, PiecesMremapRefusesAreCopied)
+{
+    const uint64_t page = host_page();
+    FakeGuest g(64 << 20);
+    g.movable = page;
+    g.fill_pattern(0, 64 << 20, 5);
+    g_refuse = g.at(5 << 20);
+    detail::set_move_pages_for_tests(refusing_mover);
+    expect_moved_bytes_equal(g, {0, 32 << 20, 16 << 20});
+    detail::set_move_pages_for_tests(nullptr);
+    ASSERT_EQ(g.notes.size(), 1U);
+    EXPECT_EQ(g.notes[0].how, "move");
+    EXPECT_NE(g.notes[0].why.find("copied"), std::string::npos) << g.notes[0].why;
+    // Away from the refused piece the source moved; the refused piece was copied.
+    EXPECT_EQ(resident_pages(g.at(8 << 20), 4 << 20), 0U);
+    EXPECT_GT(resident_pages(g.at(5 << 20), page), 0U);
+}
+
+TEST(PreserveMove, ARangeMremapRefusesWhollyIsCopied)
+{
+    FakeGuest g(64 << 20);
+    g.movable = host_page();
+    g.fill_pattern(0, 64 << 20, 6);
+    detail::set_move_pages_for_tests([](std::byte*, std::byte*, uint64_t) {
+        errno = EINVAL;
+        return false;
+    });
+    std::vector<std::byte> before(g.at(0), g.at(16 << 20));
+    expect_moved_bytes_equal(g, {0, 32 << 20, 16 << 20});
+    detail::set_move_pages_for_tests(nullptr);
+    EXPECT_EQ(std::memcmp(g.at(0), before.data(), before.size()), 0) << "a copy keeps the source";
+    ASSERT_EQ(g.notes.size(), 1U);
+    EXPECT_EQ(g.notes[0].how, "copy");
+    EXPECT_NE(g.notes[0].why.find("mremap"), std::string::npos) << g.notes[0].why;
 }

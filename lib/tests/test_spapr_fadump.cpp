@@ -1,5 +1,6 @@
 // The ibm,configure-kernel-dump state machine and the dump itself.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "fadump/papr/register_save_area.hpp"
 #include "fadump/papr/spapr_fadump.hpp"
@@ -308,4 +309,51 @@ TEST_F(Fixture, AnHptSmallerThanRegisteredIsDumpedAsFarAsItGoesAndFlagged)
     std::memcpy(&s, fd.prop_kernel_dump()->data() + sizeof(FdmHeader) + sizeof(FdmSection), sizeof s);
     EXPECT_EQ(s.bytes_dumped.get(), HPT / 2);
     EXPECT_EQ(s.error_flags.get(), ERR_LENGTH_EXCEEDS_SOURCE);
+}
+
+// Zero-copy (preserve.hpp): with moves allowed by the VMM, the RMR moves
+// (the dump-active boot reuses it); an OS-defined area is copied, and the
+// RMR too when another section keeps memory in place inside it.
+TEST_F(Fixture, TheRmrMovesAndOsDefinedAreasAreCopied)
+{
+    guest.movable = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    ASSERT_EQ(register_linux_like(), Errc::Success);
+    guest.fill_pattern(0, BOOT_MEM, 7);
+    const std::vector<std::byte> boot_before(guest.at(0), guest.at(BOOT_MEM));
+    ASSERT_TRUE(fd.begin_dump());
+    auto v = cpus(2);
+    DumpOutcome out = fd.dump(guest, v);
+    EXPECT_TRUE(out.problems.empty()) << out.problems;
+    EXPECT_EQ(std::memcmp(guest.at(rmr_dst), boot_before.data(), BOOT_MEM), 0);
+    bool rmr_moved = false;
+    for (const auto& n : guest.notes) {
+        rmr_moved = rmr_moved || (n.src == 0 && n.dst == rmr_dst && n.how == "move");
+    }
+    EXPECT_TRUE(rmr_moved);
+}
+
+TEST_F(Fixture, AnAreaCopiedOutOfTheRmrKeepsTheRmrCopied)
+{
+    guest.movable = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    const uint64_t cpu = cpu_state_size(THREADS);
+    rmr_dst = (DEST + cpu + 0xFFFF) & ~0xFFFFULL;
+    FdmBuilder b;
+    b.section(TYPE_CPU_STATE, 0, cpu, DEST)
+        .section(TYPE_REAL_MODE_REGION, 0, BOOT_MEM, rmr_dst)
+        .section(0x0100, 0x200000, 2048, PARAM);  // copied after the RMR, from inside it
+    fdm_bytes = b.bytes();
+    std::memcpy(guest.at(FDM_ADDR), fdm_bytes.data(), fdm_bytes.size());
+    ASSERT_EQ(configure(1), Errc::Success);
+    guest.fill_pattern(0, BOOT_MEM, 7);
+    const std::vector<std::byte> param(guest.at(0x200000), guest.at(0x200000 + 2048));
+    ASSERT_TRUE(fd.begin_dump());
+    auto v = cpus(2);
+    DumpOutcome out = fd.dump(guest, v);
+    EXPECT_TRUE(out.problems.empty()) << out.problems;
+    EXPECT_EQ(std::memcmp(guest.at(PARAM), param.data(), param.size()), 0) << "the area must be preserved as it was";
+    for (const auto& n : guest.notes) {
+        if (n.src == 0) {
+            EXPECT_EQ(n.how, "copy") << n.why;
+        }
+    }
 }

@@ -84,6 +84,13 @@ enum {
  *   when the range is not one contiguous RAM block (then read/write are used).
  * mark_dirty: called after the library modified [gpa, gpa+len) through
  *   host_ptr (dirty bitmap, translated-code invalidation).
+ * movable_page_size (optional, NULL: never): the host page size in bytes
+ *   when [gpa, gpa+len) is private anonymous RAM whose pages the library
+ *   may move to other guest addresses with mremap(2) (zero-copy
+ *   preservation, fadump/preserve.hpp), else 0 with *why saying why not
+ *   (a static string).
+ * note_preserve (optional): how one range was preserved ("move" or "copy")
+ *   and, when not moved (or moved in part), why; for the VMM's trace.
  * Where RAM ends is the engine's configuration (ram_size of
  * FadumpSpaprConfig / FadumpMpiplConfig), not these callbacks': one place.
  */
@@ -93,6 +100,10 @@ typedef struct FadumpGuestOps {
     bool (*write)(void *opaque, uint64_t gpa, const void *buf, uint64_t len);
     void *(*host_ptr)(void *opaque, uint64_t gpa, uint64_t len);
     void (*mark_dirty)(void* opaque, uint64_t gpa, uint64_t len);
+    uint64_t (*movable_page_size)(void *opaque, uint64_t gpa, uint64_t len,
+                                  const char **why);
+    void (*note_preserve)(void *opaque, uint64_t src, uint64_t dst,
+                          uint64_t len, const char *how, const char *why);
 } FadumpGuestOps;
 
 /*

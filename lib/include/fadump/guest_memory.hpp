@@ -23,6 +23,20 @@ public:
     [[nodiscard]] virtual std::byte* host_ptr(GuestRange range) = 0;
     /// Reports a modification made through host_ptr.
     virtual void mark_dirty(GuestRange range) = 0;
+    /// The host page size (bytes) when `range` is private anonymous RAM whose
+    /// pages may be moved to other guest addresses by page-table moves
+    /// (mremap), 0 when they must be copied; then `why` says why (shared or
+    /// file-backed memory, huge pages, pages pinned for a device's DMA, an
+    /// accelerator the VMM does not move memory under).
+    [[nodiscard]] virtual uint64_t movable_page_size(GuestRange /*range*/, const char** why)
+    {
+        *why = "the VMM offers no page moves";
+        return 0;
+    }
+    /// How one range was preserved: how is "move" or "copy"; why, for a copy
+    /// (or a move that copied part of the range), says why. For the VMM's
+    /// trace.
+    virtual void note_preserve(GuestRange /*src*/, GuestAddr /*dst*/, const char* /*how*/, const char* /*why*/) {}
 };
 
 }  // namespace fadump

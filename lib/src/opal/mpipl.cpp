@@ -229,6 +229,30 @@ MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, s
     // each other first (a cycle) cannot be, and are refused.
     const std::array<size_t, MDST_ENTRIES> order = copy_order(pairs, note);
 
+    // Which sources may move instead of being copied (preserve.hpp): a
+    // kernel range whose source holds nothing anyone reads after the MPIPL.
+    // skiboot reads its own region again on the MPIPL boot (the metadata
+    // area with the kernel's tag, core/opal-dump.c
+    // post_mpipl_get_preserved_tags), so firmware ranges, and kernel
+    // sources that cover firmware data or another range, are copied.
+    auto move_policy = [&](size_t i) {
+        const Pair& p = pairs[i];
+        if (p.region < REGION_KERNEL_FIRST) {
+            return MovePolicy::copy("a firmware range: skiboot reads its source again on the MPIPL boot");
+        }
+        for (const auto& f : m_firmware) {
+            if (p.src.overlaps(f)) {
+                return MovePolicy::copy("the source covers firmware data the MPIPL boot reads");
+            }
+        }
+        for (size_t j = 0; j < MDST_ENTRIES; ++j) {
+            if (j != i && pairs[j].valid &&
+                (p.src.overlaps(pairs[j].src) || (!pairs[j].dst.empty() && p.src.overlaps(pairs[j].dst)))) {
+                return MovePolicy::copy("the source covers another range's source or destination");
+            }
+        }
+        return MovePolicy::allow();
+    };
     // Preserve in that order, and record what was preserved for the MDRT
     // (in table order).
     std::array<std::optional<MdrtEntry>, MDST_ENTRIES> preserved{};
@@ -238,7 +262,8 @@ MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, s
         }
         const bool kernel = mdst[i].data_region >= REGION_KERNEL_FIRST;
         const Pair& p = pairs[i];
-        const uint64_t done = p.valid ? preserve_range(mem, p.src.start(), p.dst.start(), p.src.len()) : 0;
+        const uint64_t done =
+            p.valid ? preserve_range(mem, p.src.start(), p.dst.start(), p.src.len(), move_policy(i)) : 0;
         if (!p.valid || done != p.src.len().bytes) {
             if (p.valid) {
                 note(fmt::format("entry {}: copied 0x{:x} of 0x{:x} bytes", i, done, p.src.len().bytes));

@@ -84,6 +84,38 @@ uint64_t write_hpt(GuestMemory& mem, const FdmSection& s, std::span<const std::b
     return n;
 }
 
+// Whether section i's source may move instead of being copied
+// (preserve.hpp): the RMR, which the dump-active boot's firmware and
+// capture kernel reuse (they read the preserved copy, through the
+// destination), unless another section copies from or into its source, or
+// keeps memory in place there (source == destination), after it moved.
+MovePolicy move_policy(const Registration& reg, uint16_t i)
+{
+    const FdmSection& s = reg.sections[i];
+    if (s.source_data_type != TYPE_REAL_MODE_REGION) {
+        return MovePolicy::copy("not the RMR: the OS may read the source again");
+    }
+    const auto src = GuestRange::make(GuestAddr{s.source_address}, ByteLen{s.source_length});
+    if (!src) {
+        return MovePolicy::copy("invalid source range");
+    }
+    for (uint16_t j = 0; j < reg.count; ++j) {
+        const FdmSection& o = reg.sections[j];
+        if (j == i) {
+            continue;
+        }
+        // CPU state data and the HPT are written from CPU and HPT state: only
+        // their destinations matter.
+        const bool from_memory = o.source_data_type != TYPE_CPU_STATE && o.source_data_type != TYPE_HPTE;
+        const auto os = GuestRange::make(GuestAddr{o.source_address}, ByteLen{o.source_length});
+        const auto od = GuestRange::make(GuestAddr{o.destination_address}, ByteLen{o.source_length});
+        if ((from_memory && os && !os->empty() && src->overlaps(*os)) || (od && !od->empty() && src->overlaps(*od))) {
+            return MovePolicy::copy("another section's source or destination lies in the RMR");
+        }
+    }
+    return MovePolicy::allow();
+}
+
 }  // namespace
 
 SpaprFadump::SpaprFadump(const Config& cfg) : m_cfg(cfg) {}
@@ -174,8 +206,8 @@ DumpOutcome SpaprFadump::dump(GuestMemory& mem, std::span<const VcpuState> cpus,
             done = write_hpt(mem, s, hpt, err);
             break;
         default:  // RMR and OS-defined areas: validated at registration
-            done = preserve_range(mem, GuestAddr{s.source_address}, GuestAddr{s.destination_address},
-                                  ByteLen{len});
+            done = preserve_range(mem, GuestAddr{s.source_address}, GuestAddr{s.destination_address}, ByteLen{len},
+                                  move_policy(reg, i));
             if (done != len) {
                 err |= ERR_INVALID_SOURCE;
             }

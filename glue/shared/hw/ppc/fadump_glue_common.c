@@ -8,9 +8,12 @@
 #include "hw/ppc/fadump_qemu_api.h"
 #include "system/hw_accel.h"
 #include "system/cpus.h"
+#include "system/tcg.h"
+#include "qom/object.h"
 #include "qemu/error-report.h"
 #include "hw/ppc/fdt.h"
 #include "hw/ppc/fadump_glue_common.h"
+#include "trace.h"
 #include <libfdt.h>
 
 static bool fadump_read(void *opaque, uint64_t gpa, void *buf, uint64_t len)
@@ -44,6 +47,47 @@ static void fadump_mark_dirty(void *opaque, uint64_t gpa, uint64_t len)
     memory_region_set_dirty(ms->ram, gpa, len);
 }
 
+/*
+ * Whether libfadump may move guest RAM pages with mremap instead of copying
+ * them (zero-copy preservation): only private anonymous RAM on the host's
+ * base pages, with no page pinned for a device's DMA, under TCG.
+ */
+static uint64_t fadump_movable_page_size(void *opaque, uint64_t gpa,
+                                         uint64_t len, const char **why)
+{
+    MachineState *ms = opaque;
+    RAMBlock *rb = ms->ram->ram_block;
+
+    if (!object_property_get_bool(OBJECT(ms), "x-fadump-zero-copy", NULL)) {
+        *why = "x-fadump-zero-copy=off";
+        return 0;
+    }
+    if (!tcg_enabled()) {
+        *why = "not TCG: pages are not moved under an accelerator's memory slots";
+        return 0;
+    }
+    if (ram_block_discard_is_disabled()) {
+        *why = "guest RAM is pinned for a device's DMA (e.g. VFIO): its pages stay put";
+        return 0;
+    }
+    if (!rb || qemu_ram_is_shared(rb) || memory_region_get_fd(ms->ram) >= 0) {
+        *why = "guest RAM is shared or file-backed";
+        return 0;
+    }
+    if (qemu_ram_pagesize(rb) != qemu_real_host_page_size()) {
+        *why = "guest RAM is on huge pages";
+        return 0;
+    }
+    return qemu_real_host_page_size();
+}
+
+static void fadump_note_preserve(void *opaque, uint64_t src, uint64_t dst,
+                                 uint64_t len, const char *how,
+                                 const char *why)
+{
+    trace_fadump_preserve(src, dst, len, how, why ? why : "");
+}
+
 FadumpGuestOps fadump_glue_guest_ops(MachineState *ms)
 {
     FadumpGuestOps ops = {
@@ -52,6 +96,8 @@ FadumpGuestOps fadump_glue_guest_ops(MachineState *ms)
         .write = fadump_write,
         .host_ptr = fadump_host_ptr,
         .mark_dirty = fadump_mark_dirty,
+        .movable_page_size = fadump_movable_page_size,
+        .note_preserve = fadump_note_preserve,
     };
     return ops;
 }

@@ -456,6 +456,16 @@ void pnv_mpipl_query(PnvMachineState *pnv, FadumpInfo *info)
     info->mpipl_boot = pnv->mpipl->mpipl_boot;
 }
 
+static bool pnv_mpipl_get_zero_copy(Object *obj, Error **errp)
+{
+    return !PNV_MACHINE(obj)->mpipl_copy_only;
+}
+
+static void pnv_mpipl_set_zero_copy(Object *obj, bool value, Error **errp)
+{
+    PNV_MACHINE(obj)->mpipl_copy_only = !value;
+}
+
 static bool pnv_mpipl_get_enabled(Object *obj, Error **errp)
 {
     return !PNV_MACHINE(obj)->mpipl_disabled;
@@ -485,6 +495,12 @@ void pnv_mpipl_class_init(ObjectClass *oc)
                                    pnv_mpipl_set_enabled);
     object_class_property_set_description(oc, "mpipl",
         "Memory-preserving IPL through the SBE (POWER9 and later)");
+    object_class_property_add_bool(oc, "x-fadump-zero-copy",
+                                   pnv_mpipl_get_zero_copy,
+                                   pnv_mpipl_set_zero_copy);
+    object_class_property_set_description(oc, "x-fadump-zero-copy",
+        "Move a kernel range's pages into its destination (mremap) where "
+        "that is safe, instead of copying them (default on)");
     object_class_property_add_str(oc, "x-fadump-ground-truth",
                                   pnv_mpipl_get_truth, pnv_mpipl_set_truth);
     object_class_property_set_description(oc, "x-fadump-ground-truth",

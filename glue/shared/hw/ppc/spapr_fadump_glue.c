@@ -446,6 +446,16 @@ static void spapr_fadump_set_enabled(Object *obj, bool value, Error **errp)
     SPAPR_MACHINE(obj)->fadump_enabled = value;
 }
 
+static bool spapr_fadump_get_zero_copy(Object *obj, Error **errp)
+{
+    return !SPAPR_MACHINE(obj)->fadump_copy_only;
+}
+
+static void spapr_fadump_set_zero_copy(Object *obj, bool value, Error **errp)
+{
+    SPAPR_MACHINE(obj)->fadump_copy_only = !value;
+}
+
 static char *spapr_fadump_get_truth(Object *obj, Error **errp)
 {
     return g_strdup(SPAPR_MACHINE(obj)->fadump_ground_truth);
@@ -466,6 +476,12 @@ void spapr_fadump_class_init(ObjectClass *oc)
                                    spapr_fadump_set_enabled);
     object_class_property_set_description(oc, "fadump",
         "Firmware-assisted dump (RTAS ibm,configure-kernel-dump)");
+    object_class_property_add_bool(oc, "x-fadump-zero-copy",
+                                   spapr_fadump_get_zero_copy,
+                                   spapr_fadump_set_zero_copy);
+    object_class_property_set_description(oc, "x-fadump-zero-copy",
+        "Move the RMR's pages into the destination (mremap) where that is "
+        "safe, instead of copying them (default on)");
     object_class_property_add_str(oc, "x-fadump-ground-truth",
                                   spapr_fadump_get_truth,
                                   spapr_fadump_set_truth);

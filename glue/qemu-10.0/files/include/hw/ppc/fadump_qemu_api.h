@@ -11,6 +11,7 @@
 
 #include "exec/address-spaces.h"
 #include "exec/memory.h"
+#include "exec/cpu-common.h"
 #include "exec/tb-flush.h"
 #include "hw/boards.h"
 #include "hw/irq.h"

@@ -11,6 +11,7 @@
 
 #include "system/address-spaces.h"
 #include "system/memory.h"
+#include "system/ramblock.h"
 #include "exec/tb-flush.h"
 #include "hw/core/boards.h"
 #include "hw/core/irq.h"

@@ -20,6 +20,9 @@ struct RunOptions {
     /// Which of our QEMUs scripts/build-qemu builds when qemu is unset: 10.0
     /// (trixie's, glue/qemu-10.0) or 11.1 (sid's, glue/qemu-11.1).
     std::string qemu_version = "10.0";
+    /// Our QEMU moves pages instead of copying where the platform allows
+    /// (x-fadump-zero-copy=on; off by default: see README "Zero-copy").
+    bool zero_copy = false;
     std::optional<std::string> initrd;     // initramfs to boot (default: scripts/build-initramfs)
     std::optional<std::string> firmware_dir;   // QEMU -L directory (default: scripts/fetch-firmware)
     std::string append;

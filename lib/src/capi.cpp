@@ -144,6 +144,17 @@ void fadump_spapr_set_hpt_size(FadumpSpapr* fd, uint64_t bytes) noexcept
     }
 }
 
+uint64_t fadump_spapr_finish_moves(FadumpSpapr* fd, const FadumpGuestOps* ops) noexcept
+{
+    if (fd == nullptr || ops == nullptr) {
+        return 0;
+    }
+    return firewall<uint64_t>(0, [&] {
+        fadump::CallbackGuestMemory mem(*ops, fd->engine.ram_size());
+        return fd->engine.finish_moves(mem);
+    });
+}
+
 bool fadump_spapr_reset(FadumpSpapr* fd) noexcept
 {
     return fd != nullptr && firewall(false, [&] { return fd->engine.reset(); });
@@ -352,6 +363,17 @@ FadumpStatus fadump_mpipl_dump(FadumpMpipl* mp, const FadumpGuestOps* ops, const
         }
         put_msg(msg, msg_len, out.problems);
         return out.mpipl_boot ? FADUMP_OK : FADUMP_E_INCOMPLETE;
+    });
+}
+
+uint64_t fadump_mpipl_finish_moves(FadumpMpipl* mp, const FadumpGuestOps* ops) noexcept
+{
+    if (mp == nullptr || ops == nullptr) {
+        return 0;
+    }
+    return firewall<uint64_t>(0, [&] {
+        fadump::CallbackGuestMemory mem(*ops, mp->engine.ram_size());
+        return mp->engine.finish_moves(mem);
     });
 }
 

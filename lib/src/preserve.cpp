@@ -85,9 +85,28 @@ const char* copy_reason_for(GuestMemory& mem, const GuestRange& s, const GuestRa
     return nullptr;
 }
 
-// The host-pointer path: a move of whole pages where allowed, else memmove.
+// Moves one page-aligned middle now: notes and dirty marks included.
+void move_now(GuestMemory& mem, const GuestRange& s, GuestAddr dst, std::byte* hs, std::byte* hd, uint64_t page)
+{
+    const uint64_t mid = s.len().bytes;
+    int err = 0;
+    const uint64_t copied = move_middle(hs, hd, mid, page, err);
+    mem.mark_dirty(*GuestRange::make(dst, s.len()));
+    mem.mark_dirty(s);  // the moved pages left the source: it reads zeros now
+    if (copied == 0) {
+        mem.note_preserve(s, dst, "move", nullptr);
+    } else if (copied == mid) {
+        mem.note_preserve(s, dst, "copy",
+                          err == EFAULT ? "mremap: the source spans host mappings" : "mremap refused the range");
+    } else {
+        mem.note_preserve(s, dst, "move", "mremap refused some pieces: they were copied");
+    }
+}
+
+// The host-pointer path: a move of whole pages where allowed (now, or left
+// to `defer`), else memmove.
 uint64_t preserve_host(GuestMemory& mem, const GuestRange& s, const GuestRange& d, std::byte* hs, std::byte* hd,
-                       MovePolicy policy)
+                       MovePolicy policy, DeferredMoves* defer)
 {
     const uint64_t len = s.len().bytes;
     uint64_t page = 0;
@@ -104,22 +123,53 @@ uint64_t preserve_host(GuestMemory& mem, const GuestRange& s, const GuestRange& 
     // The ranges do not overlap (checked above): order does not matter.
     std::memcpy(hd, hs, head);
     std::memcpy(hd + head + mid, hs + head + mid, tail);
-    int err = 0;
-    const uint64_t copied = move_middle(hs + head, hd + head, mid, page, err);
-    mem.mark_dirty(d);
-    mem.mark_dirty(s);  // the moved pages left the source: it reads zeros now
-    if (copied == 0) {
-        mem.note_preserve(s, d.start(), "move", nullptr);
-    } else if (copied == mid) {
-        mem.note_preserve(s, d.start(), "copy",
-                          err == EFAULT ? "mremap: the source spans host mappings" : "mremap refused the range");
+    if (head + tail != 0) {
+        mem.mark_dirty(d);
+    }
+    const GuestRange mid_src = *GuestRange::make(GuestAddr{s.start().value + head}, ByteLen{mid});
+    const GuestAddr mid_dst{d.start().value + head};
+    if (defer != nullptr) {
+        defer->add({mid_src, mid_dst, hs + head, hd + head, page});
     } else {
-        mem.note_preserve(s, d.start(), "move", "mremap refused some pieces: they were copied");
+        move_now(mem, mid_src, mid_dst, hs + head, hd + head, page);
     }
     return len;
 }
 
 }  // namespace
+
+uint64_t DeferredMoves::bytes() const
+{
+    uint64_t n = 0;
+    for (const Move& m : m_moves) {
+        n += m.src.len().bytes;
+    }
+    return n;
+}
+
+uint64_t DeferredMoves::run(GuestMemory& mem)
+{
+    uint64_t n = 0;
+    for (const Move& m : m_moves) {
+        move_now(mem, m.src, m.dst, m.host_src, m.host_dst, m.page);
+        n += m.src.len().bytes;
+    }
+    m_moves.clear();
+    return n;
+}
+
+uint64_t DeferredMoves::copy_instead(GuestMemory& mem, const char* why)
+{
+    uint64_t n = 0;
+    for (const Move& m : m_moves) {
+        std::memcpy(m.host_dst, m.host_src, m.src.len().bytes);
+        mem.mark_dirty(*GuestRange::make(m.dst, m.src.len()));
+        mem.note_preserve(m.src, m.dst, "copy", why);
+        n += m.src.len().bytes;
+    }
+    m_moves.clear();
+    return n;
+}
 
 namespace detail {
 
@@ -136,7 +186,8 @@ bool move_pages(std::byte* from, std::byte* to, uint64_t len)
 
 }  // namespace detail
 
-uint64_t preserve_range(GuestMemory& mem, GuestAddr src, GuestAddr dst, ByteLen len, MovePolicy policy)
+uint64_t preserve_range(GuestMemory& mem, GuestAddr src, GuestAddr dst, ByteLen len, MovePolicy policy,
+                        DeferredMoves* defer)
 {
     auto s = GuestRange::make(src, len);
     auto d = GuestRange::make(dst, len);
@@ -149,7 +200,7 @@ uint64_t preserve_range(GuestMemory& mem, GuestAddr src, GuestAddr dst, ByteLen 
     std::byte* hs = mem.host_ptr(*s);
     std::byte* hd = mem.host_ptr(*d);
     if (hs != nullptr && hd != nullptr) {
-        return preserve_host(mem, *s, *d, hs, hd, policy);
+        return preserve_host(mem, *s, *d, hs, hd, policy, defer);
     }
     // Bounce through a fixed-size buffer; copy backwards when the
     // destination starts inside the source so overlap behaves as memmove.

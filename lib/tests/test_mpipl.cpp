@@ -360,6 +360,8 @@ TEST_F(MpiplTest, KernelRangesMoveAndSkibootsOwnIsCopied)
     auto t = threads(2);
     MpiplOutcome out = mp.dump(g, t, {});
     ASSERT_TRUE(out.mpipl_boot) << out.problems;
+    EXPECT_EQ(std::memcmp(g.at(0), boot.data(), boot.size()), 0) << "moves wait for the reset";
+    EXPECT_GT(mp.finish_moves(g), 0U);
     EXPECT_EQ(std::memcmp(g.at(KDEST), boot.data(), boot.size()), 0);
     EXPECT_EQ(std::memcmp(g.at(OPAL_DEST), opal.data(), opal.size()), 0);
     // skiboot's source stays (the MDRT the dump writes there aside).
@@ -380,6 +382,7 @@ TEST_F(MpiplTest, AKernelRangeHoldingAnotherDestinationIsCopied)
     auto t = threads(2);
     MpiplOutcome out = mp.dump(g, t, {});
     ASSERT_TRUE(out.mpipl_boot) << out.problems;
+    (void)mp.finish_moves(g);
     // Entry 2 (copied first) must not take entry 1's preserved bytes away.
     EXPECT_EQ(std::memcmp(g.at(0x2000000), src1.data(), src1.size()), 0);
     for (const auto& n : g.notes) {

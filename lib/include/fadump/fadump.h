@@ -200,6 +200,16 @@ FadumpStatus fadump_spapr_dump(FadumpSpapr *fd, const FadumpGuestOps *ops,
 void fadump_spapr_set_hpt_size(FadumpSpapr *fd, uint64_t bytes) FADUMP_NOEXCEPT;
 
 /*
+ * The zero-copy half of the last dump: the page moves fadump_spapr_dump
+ * decided on and left for the reset (fadump/preserve.hpp). Call at the start
+ * of the machine reset, before devices reset and the firmware is reloaded
+ * (before fadump_spapr_reset). Returns the bytes moved (pieces mremap
+ * refused were copied), 0 when none were waiting.
+ */
+uint64_t fadump_spapr_finish_moves(FadumpSpapr *fd,
+                                   const FadumpGuestOps *ops) FADUMP_NOEXCEPT;
+
+/*
  * Machine reset. Returns true when this reset is the memory-preserving dump
  * reboot (the registration was consumed by the dump; the dump stays active);
  * false otherwise, in which case any registration is dropped.
@@ -385,6 +395,14 @@ FadumpStatus fadump_mpipl_dump(FadumpMpipl *mp, const FadumpGuestOps *ops,
                                const FadumpRange *reload, size_t n_reload,
                                FadumpMpiplStats *stats, char *msg,
                                size_t msg_len) FADUMP_NOEXCEPT;
+/*
+ * The zero-copy half of the last MPIPL: the page moves fadump_mpipl_dump
+ * decided on and left for the reset (fadump/preserve.hpp). Call at the start
+ * of the machine reset, before devices reset and the firmware, kernel and
+ * initrd are reloaded. Returns the bytes moved, 0 when none were waiting.
+ */
+uint64_t fadump_mpipl_finish_moves(FadumpMpipl *mp,
+                                   const FadumpGuestOps *ops) FADUMP_NOEXCEPT;
 /*
  * Machine reset, after the firmware image was reloaded at fw_load_addr.
  * Returns true when this boot is an MPIPL boot (add mpipl-boot to

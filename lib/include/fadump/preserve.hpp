@@ -2,6 +2,9 @@
 // where the source is dead memory after the dump, by moving host pages.
 #pragma once
 
+#include <cstddef>
+#include <vector>
+
 #include "fadump/guest_memory.hpp"
 #include "fadump/types.hpp"
 
@@ -20,6 +23,36 @@ struct MovePolicy {
     static MovePolicy copy(const char* why) { return MovePolicy{why}; }
 };
 
+/// Page moves a dump decided on but left for later: they run when the
+/// machine resets, before its devices reset and its firmware is reloaded.
+/// Between the dump and that reset the vCPUs are stopped but devices still
+/// run (a virtio device may read a ring in the source); a source moved away
+/// at once would read as zeros to them. Until run() the source is intact.
+class DeferredMoves {
+public:
+    struct Move {
+        GuestRange src;  // the page-aligned middle that moves
+        GuestAddr dst;
+        std::byte* host_src;
+        std::byte* host_dst;
+        uint64_t page;
+    };
+    void add(const Move& m) { m_moves.push_back(m); }
+    [[nodiscard]] bool empty() const { return m_moves.empty(); }
+    /// Bytes waiting to move.
+    [[nodiscard]] uint64_t bytes() const;
+    /// Moves every pending range (pieces mremap refuses are copied), marks
+    /// both ranges dirty, reports each through note_preserve, and forgets
+    /// them. Returns the bytes moved or copied.
+    uint64_t run(GuestMemory& mem);
+    /// Runs the pending moves as copies (the sources stay): for a state
+    /// that must not leave the sources zeroed after all. Returns the bytes.
+    uint64_t copy_instead(GuestMemory& mem, const char* why);
+
+private:
+    std::vector<Move> m_moves;
+};
+
 /// Preserves `len` bytes from `src` at `dst` in guest RAM as memmove would
 /// (overlap allowed, src == dst is a no-op).
 ///
@@ -36,10 +69,14 @@ struct MovePolicy {
 /// Every range is reported to GuestMemory::note_preserve (how, and why not
 /// moved).
 ///
-/// Returns the number of bytes preserved: `len`, or fewer when guest memory
-/// failed part way (the caller reports what actually happened).
+/// With `defer`, a move copies the partial pages now and leaves the middle
+/// in `defer` (DeferredMoves::run moves it); without, it moves at once.
+///
+/// Returns the number of bytes preserved or left to `defer`: `len`, or
+/// fewer when guest memory failed part way (the caller reports what
+/// actually happened).
 [[nodiscard]] uint64_t preserve_range(GuestMemory& mem, GuestAddr src, GuestAddr dst, ByteLen len,
-                                      MovePolicy policy = MovePolicy{});
+                                      MovePolicy policy = MovePolicy{}, DeferredMoves* defer = nullptr);
 
 namespace detail {
 /// The page mover preserve_range uses: mremap as above, or, for tests, a

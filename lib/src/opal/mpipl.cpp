@@ -263,7 +263,7 @@ MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, s
         const bool kernel = mdst[i].data_region >= REGION_KERNEL_FIRST;
         const Pair& p = pairs[i];
         const uint64_t done =
-            p.valid ? preserve_range(mem, p.src.start(), p.dst.start(), p.src.len(), move_policy(i)) : 0;
+            p.valid ? preserve_range(mem, p.src.start(), p.dst.start(), p.src.len(), move_policy(i), &m_moves) : 0;
         if (!p.valid || done != p.src.len().bytes) {
             if (p.valid) {
                 note(fmt::format("entry {}: copied 0x{:x} of 0x{:x} bytes", i, done, p.src.len().bytes));

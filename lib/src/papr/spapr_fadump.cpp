@@ -207,7 +207,7 @@ DumpOutcome SpaprFadump::dump(GuestMemory& mem, std::span<const VcpuState> cpus,
             break;
         default:  // RMR and OS-defined areas: validated at registration
             done = preserve_range(mem, GuestAddr{s.source_address}, GuestAddr{s.destination_address}, ByteLen{len},
-                                  move_policy(reg, i));
+                                  move_policy(reg, i), &m_moves);
             if (done != len) {
                 err |= ERR_INVALID_SOURCE;
             }

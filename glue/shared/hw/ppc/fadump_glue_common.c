@@ -11,6 +11,7 @@
 #include "system/tcg.h"
 #include "qom/object.h"
 #include "qemu/error-report.h"
+#include "qemu/timer.h"
 #include "hw/ppc/fdt.h"
 #include "hw/ppc/fadump_glue_common.h"
 #include "trace.h"
@@ -86,6 +87,13 @@ static void fadump_note_preserve(void *opaque, uint64_t src, uint64_t dst,
                                  const char *why)
 {
     trace_fadump_preserve(src, dst, len, how, why ? why : "");
+}
+
+void fadump_glue_moved(uint64_t bytes, int64_t since)
+{
+    if (bytes) {
+        trace_fadump_moves(bytes, get_clock() - since);
+    }
 }
 
 FadumpGuestOps fadump_glue_guest_ops(MachineState *ms)

@@ -348,6 +348,19 @@ static void pnv_mpipl_take_fdt(PnvMachineState *pnv, PnvMpipl *mp, void *fdt)
     ms->fdt = fdt;
 }
 
+void pnv_mpipl_pre_reset(PnvMachineState *pnv)
+{
+    FadumpGuestOps ops;
+    int64_t t0;
+
+    if (!pnv->mpipl) {
+        return;
+    }
+    ops = pnv_mpipl_ops(pnv);
+    t0 = get_clock();
+    fadump_glue_moved(fadump_mpipl_finish_moves(pnv->mpipl->engine, &ops), t0);
+}
+
 void pnv_mpipl_reset(PnvMachineState *pnv, void *fdt)
 {
     MachineState *ms = MACHINE(pnv);
@@ -458,12 +471,12 @@ void pnv_mpipl_query(PnvMachineState *pnv, FadumpInfo *info)
 
 static bool pnv_mpipl_get_zero_copy(Object *obj, Error **errp)
 {
-    return !PNV_MACHINE(obj)->mpipl_copy_only;
+    return PNV_MACHINE(obj)->mpipl_zero_copy;
 }
 
 static void pnv_mpipl_set_zero_copy(Object *obj, bool value, Error **errp)
 {
-    PNV_MACHINE(obj)->mpipl_copy_only = !value;
+    PNV_MACHINE(obj)->mpipl_zero_copy = value;
 }
 
 static bool pnv_mpipl_get_enabled(Object *obj, Error **errp)
@@ -499,8 +512,9 @@ void pnv_mpipl_class_init(ObjectClass *oc)
                                    pnv_mpipl_get_zero_copy,
                                    pnv_mpipl_set_zero_copy);
     object_class_property_set_description(oc, "x-fadump-zero-copy",
-        "Move a kernel range's pages into its destination (mremap) where "
-        "that is safe, instead of copying them (default on)");
+        "Testing: move a kernel range's pages into its destination (mremap) "
+        "instead of copying them (default off: a device may still read the "
+        "source before the reset)");
     object_class_property_add_str(oc, "x-fadump-ground-truth",
                                   pnv_mpipl_get_truth, pnv_mpipl_set_truth);
     object_class_property_set_description(oc, "x-fadump-ground-truth",

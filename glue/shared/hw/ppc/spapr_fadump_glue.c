@@ -11,6 +11,7 @@
 #include "qemu/osdep.h"
 #include "qemu/log.h"
 #include "qemu/units.h"
+#include "qemu/timer.h"
 #include "qemu/error-report.h"
 #include "qapi/error.h"
 #include "qom/object.h"
@@ -284,12 +285,18 @@ static void spapr_fadump_apply_rma(SpaprMachineState *spapr)
 
 void spapr_fadump_machine_reset(SpaprMachineState *spapr)
 {
+    FadumpGuestOps ops;
     bool dump_reboot;
     uint32_t before;
+    int64_t t0;
 
     if (!spapr->fadump) {
         return;
     }
+    /* Before the devices reset and the firmware is reloaded (preserve.hpp). */
+    ops = spapr_fadump_ops(spapr);
+    t0 = get_clock();
+    fadump_glue_moved(fadump_spapr_finish_moves(spapr->fadump, &ops), t0);
     before = spapr_fadump_state(spapr);
     dump_reboot = fadump_spapr_reset(spapr->fadump);
     if (spapr_fadump_state(spapr) != before) {
@@ -448,12 +455,12 @@ static void spapr_fadump_set_enabled(Object *obj, bool value, Error **errp)
 
 static bool spapr_fadump_get_zero_copy(Object *obj, Error **errp)
 {
-    return !SPAPR_MACHINE(obj)->fadump_copy_only;
+    return SPAPR_MACHINE(obj)->fadump_zero_copy;
 }
 
 static void spapr_fadump_set_zero_copy(Object *obj, bool value, Error **errp)
 {
-    SPAPR_MACHINE(obj)->fadump_copy_only = !value;
+    SPAPR_MACHINE(obj)->fadump_zero_copy = value;
 }
 
 static char *spapr_fadump_get_truth(Object *obj, Error **errp)
@@ -480,8 +487,9 @@ void spapr_fadump_class_init(ObjectClass *oc)
                                    spapr_fadump_get_zero_copy,
                                    spapr_fadump_set_zero_copy);
     object_class_property_set_description(oc, "x-fadump-zero-copy",
-        "Move the RMR's pages into the destination (mremap) where that is "
-        "safe, instead of copying them (default on)");
+        "Testing: move the RMR's pages into the destination (mremap) instead "
+        "of copying them (default off: a device may still read the source "
+        "before the reset)");
     object_class_property_add_str(oc, "x-fadump-ground-truth",
                                   spapr_fadump_get_truth,
                                   spapr_fadump_set_truth);

@@ -21,6 +21,7 @@
 
 #include "fadump/guest_memory.hpp"
 #include "fadump/opal/mpipl_tables.hpp"
+#include "fadump/preserve.hpp"
 #include "fadump/result.hpp"
 #include "fadump/vcpu.hpp"
 
@@ -70,6 +71,12 @@ public:
     /// preserved in table order.
     MpiplOutcome dump(GuestMemory& mem, std::span<const VcpuState> threads, std::span<const GuestRange> reload);
 
+    /// The page moves dump() decided on (preserve.hpp, DeferredMoves): the
+    /// VMM runs them at the start of the MPIPL's machine reset, before its
+    /// devices reset and the firmware, kernel and initrd are reloaded.
+    /// Returns the bytes.
+    uint64_t finish_moves(GuestMemory& mem) { return m_moves.run(mem); }
+
     /// After the reset reloaded the firmware image at `fw_load_addr`: writes
     /// the processor dump area the next skiboot reads (at the unrelocated
     /// image address) and returns true when this boot is an MPIPL boot.
@@ -99,6 +106,7 @@ private:
     bool m_next_boot_mpipl = false;
     ProcDumpArea m_proc_area{};   // what the next boot must find
     std::vector<GuestRange> m_firmware;
+    DeferredMoves m_moves;
 };
 
 }  // namespace fadump::opal

@@ -17,6 +17,7 @@
 
 #include "fadump/guest_memory.hpp"
 #include "fadump/papr/fdm.hpp"
+#include "fadump/preserve.hpp"
 #include "fadump/result.hpp"
 #include "fadump/vcpu.hpp"
 
@@ -60,6 +61,10 @@ public:
     /// reset and at client-architecture-support).
     void set_hpt_size(uint64_t bytes) { m_hpt_bytes = bytes; }
     [[nodiscard]] uint64_t hpt_size() const { return m_hpt_bytes; }
+    /// The page moves dump() decided on (preserve.hpp, DeferredMoves): the
+    /// VMM runs them at the start of the dump reboot's machine reset, before
+    /// its devices reset and its firmware is reloaded. Returns the bytes.
+    uint64_t finish_moves(GuestMemory& mem) { return m_moves.run(mem); }
     /// Machine reset: true when it is the memory-preserving dump reboot.
     bool reset();
 
@@ -106,6 +111,7 @@ private:
     bool m_reboot_pending = false;
     uint64_t m_hpt_bytes = 0;
     std::optional<Registration> m_reg;
+    DeferredMoves m_moves;
 };
 
 }  // namespace fadump::papr

@@ -18,6 +18,12 @@
 FadumpGuestOps fadump_glue_guest_ops(MachineState *ms);
 
 /*
+ * Traces the page moves a reset ran (fadump_*_finish_moves): `bytes`, and
+ * the time since `since` (get_clock()). Nothing when there were none.
+ */
+void fadump_glue_moved(uint64_t bytes, int64_t since);
+
+/*
  * Live architected state of a stopped vCPU (after cpu_synchronize_state):
  * CTR/LR/XER/CR/CFAR/VSCR from where the CPU keeps them, not env->spr[].
  * `logical_id` is the guest OS's number for the CPU.

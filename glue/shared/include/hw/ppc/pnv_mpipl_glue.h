@@ -21,6 +21,12 @@ void pnv_mpipl_machine_init(PnvMachineState *pnv, long fw_size);
 /* Adds /ibm,opal/dump (compatible, fw-load-area) to the platform FDT. */
 void pnv_mpipl_dt(PnvMachineState *pnv, void *fdt);
 /*
+ * Before qemu_devices_reset(): the page moves the last MPIPL left for the
+ * reset (zero-copy preservation), while no device runs and before the
+ * firmware, kernel and initrd are reloaded over the sources.
+ */
+void pnv_mpipl_pre_reset(PnvMachineState *pnv);
+/*
  * After qemu_devices_reset(): resets the SBEs (QEMU 10.0's model has no
  * reset) and prepares the firmware for an MPIPL boot when one is due.
  * @fdt is the tree QEMU made for this boot, or MachineState.fdt as the

@@ -10,6 +10,7 @@
 #include "alloc_fail.hpp"
 #include "fadump/fadump.h"
 #include "fadump/fadump_truth.h"
+#include "fadump/ground_truth.hpp"
 #include "fadump/papr/fdm.hpp"
 #include "fake_guest.hpp"
 
@@ -475,4 +476,36 @@ TEST(CApi, InfoShowsTheRegistrationThenTheDump)
     ASSERT_EQ(fadump_mpipl_info(mp, &mi), FADUMP_OK);
     EXPECT_TRUE(mi.in_progress);
     fadump_mpipl_free(mp);
+}
+
+// The page hashes are taken by several threads when host pointers exist:
+// the same text as one thread reading page by page, and each page's own hash.
+TEST(CApi, GroundTruthPageHashesDoNotDependOnTheThreads)
+{
+    FakeGuest g(128 << 20);
+    g.fill_pattern(0, 128 << 20, 3);
+    for (uint64_t p = 0; p < (128u << 20) / 4096; p += 97) {
+        g.put<uint64_t>(p * 4096, p * 0x9E3779B97F4A7C15ULL);  // pages differ from each other
+    }
+    auto ops = ops_for(g);
+    std::vector<FadumpVcpuRegs> regs(1);
+    auto hashes = [&] {
+        FadumpGroundTruth* gt = fadump_ground_truth_take(&ops, 128 << 20, regs.data(), regs.size(), 0);
+        char* s = fadump_ground_truth_finish(gt, nullptr, nullptr);
+        const auto doc = nlohmann::json::parse(s);
+        std::free(s);
+        return doc["page_xxh3_128"].get<std::string>();
+    };
+    g.give_host_ptr = true;
+    const std::string threaded = hashes();
+    g.give_host_ptr = false;
+    const std::string sequential = hashes();
+    ASSERT_EQ(threaded.size(), (128u << 20) / 4096 * 32);
+    EXPECT_EQ(threaded, sequential);
+    for (uint64_t p : {uint64_t{0}, uint64_t{4095}, uint64_t{4096}, uint64_t{16383}, uint64_t{16384},
+                       uint64_t{(128u << 20) / 4096 - 1}}) {
+        char hex[33];
+        fadump::page_hash_hex(g.at(p * 4096), 4096, hex);
+        EXPECT_EQ(threaded.substr(p * 32, 32), std::string(hex, 32)) << "page " << p;
+    }
 }

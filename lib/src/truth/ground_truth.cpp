@@ -1,13 +1,16 @@
 #include "fadump/ground_truth.hpp"
 
-#include "fadump/spr.hpp"
-
 #include <fmt/format.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <thread>
+#include <vector>
+
+#include "fadump/spr.hpp"
 
 namespace fadump {
 namespace {
@@ -23,6 +26,11 @@ void append_page_hash(std::string& out, const std::byte* data, size_t len)
     page_hash_hex(data, len, hex);
     out.append(hex, PAGE_HASH_HEX);
 }
+
+// Hashing threads at most, and pages each at least (below that a thread
+// costs more than it saves).
+constexpr uint64_t MAX_HASH_THREADS = 4;
+constexpr uint64_t MIN_PAGES_PER_THREAD = 4096;
 
 }  // namespace
 
@@ -88,11 +96,32 @@ GroundTruth GroundTruth::take(GuestMemory& mem, std::span<const VcpuState> cpus)
     pages.reserve(npages * PAGE_HASH_HEX);
     std::array<std::byte, GROUND_TRUTH_PAGE> buf{};
     const std::byte* base = mem.host_ptr(ram);
-    for (uint64_t p = 0; p < npages; ++p) {
+    if (base != nullptr) {
+        // Every CPU the host gives us hashes a slice (the vCPUs are stopped
+        // while this runs): each thread writes only its own pages' text.
+        pages.resize(npages * PAGE_HASH_HEX);
+        const uint64_t want = std::clamp<uint64_t>(std::thread::hardware_concurrency(), 1, MAX_HASH_THREADS);
+        const uint64_t n = std::max<uint64_t>(1, std::min(want, npages / MIN_PAGES_PER_THREAD));
+        auto hash_slice = [&](uint64_t first, uint64_t last) {
+            char hex[PAGE_HASH_HEX + 1];
+            for (uint64_t p = first; p < last; ++p) {
+                page_hash_hex(base + p * GROUND_TRUTH_PAGE, GROUND_TRUTH_PAGE, hex);
+                std::memcpy(pages.data() + p * PAGE_HASH_HEX, hex, PAGE_HASH_HEX);
+            }
+        };
+        std::vector<std::thread> helpers;
+        const uint64_t per = (npages + n - 1) / n;
+        for (uint64_t t = 1; t < n; ++t) {
+            helpers.emplace_back(hash_slice, std::min(npages, t * per), std::min(npages, (t + 1) * per));
+        }
+        hash_slice(0, std::min(npages, per));
+        for (auto& h : helpers) {
+            h.join();
+        }
+    }
+    for (uint64_t p = 0; base == nullptr && p < npages; ++p) {
         const uint64_t addr = p * GROUND_TRUTH_PAGE;
-        if (base != nullptr) {
-            append_page_hash(pages, base + addr, GROUND_TRUTH_PAGE);
-        } else if (mem.read(GuestAddr{addr}, buf)) {
+        if (mem.read(GuestAddr{addr}, buf)) {
             append_page_hash(pages, buf.data(), buf.size());
         } else {
             pages.append(PAGE_HASH_HEX, '-');

@@ -381,16 +381,21 @@ int run_cycle(const RunOptions& opt, Report& r)
     }
     const std::vector<std::string> boot_fail = {"Kernel panic", "FADUMP-LAB: not-registered", "Failed to register",
                                                 "qemu-system-ppc64:"};
+    // A wait that did not match, as a failed check: what ended it, when.
+    auto wait_failed = [&](const std::string& check, const WaitResult& w, const char* timeout_text, double at) {
+        const std::string why = w.kind == WaitResult::Failed    ? "failure seen"
+                                : w.kind == WaitResult::Timeout ? timeout_text
+                                : w.kind == WaitResult::Stopped
+                                    ? fmt::format("stopped by {}", signal_name(stop_signal()))
+                                    : "QEMU exited";
+        r.fail(check, fmt::format("{} after {:.1f} s{}", why, at, w.line.empty() ? "" : ": " + w.line));
+    };
     auto phase = [&](const char* name, const std::vector<std::string>& ok, const std::vector<std::string>& bad) {
         WaitResult w = child->wait_for(ok, bad, opt.timeout_s);
         if (w.kind == WaitResult::Matched) {
             return std::optional<double>(w.at);
         }
-        const std::string why = w.kind == WaitResult::Failed    ? "failure seen"
-                                : w.kind == WaitResult::Timeout ? "timeout"
-                                : w.kind == WaitResult::Stopped ? fmt::format("stopped by {}", signal_name(stop_signal()))
-                                                                : "QEMU exited";
-        r.fail(std::string("guest.") + name, fmt::format("{} after {:.1f} s{}", why, w.at, w.line.empty() ? "" : ": " + w.line));
+        wait_failed(std::string("guest.") + name, w, "timeout", w.at);
         return std::optional<double>();
     };
     // The first boot: registration, the scenario's host steps, the trigger.
@@ -597,13 +602,8 @@ int run_cycle(const RunOptions& opt, Report& r)
             }
             WaitResult w = child->wait_for({}, boot_fail, 0.15);
             if (w.kind != WaitResult::Timeout || child->elapsed() >= deadline) {
-                const std::string why =
-                    w.kind == WaitResult::Failed    ? "failure seen"
-                    : w.kind == WaitResult::Timeout ? "timeout (no FADUMP_STATE_CHANGED to registered)"
-                    : w.kind == WaitResult::Stopped ? fmt::format("stopped by {}", signal_name(stop_signal()))
-                                                    : "QEMU exited";
-                r.fail("guest.fadump_registered",
-                       fmt::format("{} after {:.1f} s{}", why, child->elapsed(), w.line.empty() ? "" : ": " + w.line));
+                wait_failed("guest.fadump_registered", w, "timeout (no FADUMP_STATE_CHANGED to registered)",
+                            child->elapsed());
                 return std::nullopt;
             }
         }
@@ -611,13 +611,13 @@ int run_cycle(const RunOptions& opt, Report& r)
     std::optional<double> t_reg, t_crash;
     bool going = true;
     if (!sc->fadump_arg.empty()) {
-        t_reg = ours && !pnv ? registered_by_event()
-                             : phase("fadump_registered", {"fadump: Registration is successful"}, boot_fail);
+        const bool by_event = ours && !pnv;
+        t_reg = by_event ? registered_by_event()
+                         : phase("fadump_registered", {"fadump: Registration is successful"}, boot_fail);
         going = t_reg.has_value();
         if (t_reg) {
-            r.pass("guest.fadump_registered",
-                   fmt::format("kernel registered fadump {:.2f} s after QEMU start ({})", *t_reg,
-                               ours && !pnv ? "QMP FADUMP_STATE_CHANGED" : "console"));
+            r.pass("guest.fadump_registered", fmt::format("kernel registered fadump {:.2f} s after QEMU start ({})",
+                                                          *t_reg, by_event ? "QMP FADUMP_STATE_CHANGED" : "console"));
             if (const auto q = query_fadump("registered"); q && !pnv) {
                 const bool ok =
                     q->value("state", "") == "registered" && q->contains("sections") && !(*q)["sections"].empty();

@@ -158,19 +158,6 @@ uint64_t DeferredMoves::run(GuestMemory& mem)
     return n;
 }
 
-uint64_t DeferredMoves::copy_instead(GuestMemory& mem, const char* why)
-{
-    uint64_t n = 0;
-    for (const Move& m : m_moves) {
-        std::memcpy(m.host_dst, m.host_src, m.src.len().bytes);
-        mem.mark_dirty(*GuestRange::make(m.dst, m.src.len()));
-        mem.note_preserve(m.src, m.dst, "copy", why);
-        n += m.src.len().bytes;
-    }
-    m_moves.clear();
-    return n;
-}
-
 namespace detail {
 
 void set_move_pages_for_tests(MovePagesFn fn)

@@ -45,9 +45,6 @@ public:
     /// both ranges dirty, reports each through note_preserve, and forgets
     /// them. Returns the bytes moved or copied.
     uint64_t run(GuestMemory& mem);
-    /// Runs the pending moves as copies (the sources stay): for a state
-    /// that must not leave the sources zeroed after all. Returns the bytes.
-    uint64_t copy_instead(GuestMemory& mem, const char* why);
 
 private:
     std::vector<Move> m_moves;

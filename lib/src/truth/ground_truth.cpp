@@ -118,13 +118,14 @@ GroundTruth GroundTruth::take(GuestMemory& mem, std::span<const VcpuState> cpus)
         for (auto& h : helpers) {
             h.join();
         }
-    }
-    for (uint64_t p = 0; base == nullptr && p < npages; ++p) {
-        const uint64_t addr = p * GROUND_TRUTH_PAGE;
-        if (mem.read(GuestAddr{addr}, buf)) {
-            append_page_hash(pages, buf.data(), buf.size());
-        } else {
-            pages.append(PAGE_HASH_HEX, '-');
+    } else {
+        for (uint64_t p = 0; p < npages; ++p) {
+            const uint64_t addr = p * GROUND_TRUTH_PAGE;
+            if (mem.read(GuestAddr{addr}, buf)) {
+                append_page_hash(pages, buf.data(), buf.size());
+            } else {
+                pages.append(PAGE_HASH_HEX, '-');
+            }
         }
     }
     doc[PAGE_HASH_KEY] = std::move(pages);

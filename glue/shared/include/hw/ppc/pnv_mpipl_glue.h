@@ -22,8 +22,10 @@ void pnv_mpipl_machine_init(PnvMachineState *pnv, long fw_size);
 void pnv_mpipl_dt(PnvMachineState *pnv, void *fdt);
 /*
  * Before qemu_devices_reset(): the page moves the last MPIPL left for the
- * reset (zero-copy preservation), while no device runs and before the
- * firmware, kernel and initrd are reloaded over the sources.
+ * reset (zero-copy preservation), before the firmware, kernel and initrd
+ * are reloaded over the sources. Devices have not been reset yet: one that
+ * reads guest memory while it resets sees the moved-away sources as zeros,
+ * which is why x-fadump-zero-copy is off by default.
  */
 void pnv_mpipl_pre_reset(PnvMachineState *pnv);
 /*

@@ -40,9 +40,9 @@ int main(int argc, char** argv)
                     "our QEMU to build and run: 10.0 (Debian 13's, glue/qemu-10.0) or 11.1 (sid's, glue/qemu-11.1)")
         ->capture_default_str()
         ->check(CLI::IsMember({"10.0", "11.1"}));
-    run->add_flag("--zero-copy", opt.zero_copy,
-                  "our QEMU moves the pages of the sections whose source is dead after the dump instead of copying "
-                  "them (x-fadump-zero-copy=on, testing)");
+    run->add_flag("!--copy", opt.zero_copy,
+                  "our QEMU copies every preserved range (x-fadump-zero-copy=off) instead of moving the pages of "
+                  "those whose source is dead after the dump (its default)");
     run->add_option("--initrd", opt.initrd, "initramfs to boot (default: built from Debian's busybox and lab/guest/init)")
         ->check(CLI::ExistingFile);
     run->add_option("--firmware-dir", opt.firmware_dir, "QEMU -L directory (default: fetched from qemu-system-data)")

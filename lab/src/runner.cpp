@@ -318,8 +318,8 @@ int run_cycle(const RunOptions& opt, Report& r)
     }
     if (ours) {
         machine += ",x-fadump-ground-truth=" + truth;
-        if (opt.zero_copy) {
-            machine += ",x-fadump-zero-copy=on";
+        if (!opt.zero_copy) {
+            machine += ",x-fadump-zero-copy=off";  // on is QEMU's default: left to it
         }
     }
     std::string append = "console=hvc0";
@@ -900,6 +900,7 @@ int run_cycle(const RunOptions& opt, Report& r)
             std::istringstream log(qemu_log);
             trace = platform_events(log);
             r.facts["platform_events"] = *trace;
+            check_preservation(*trace, opt.zero_copy, r);
         }
         check_scenario_console(*sc, opt.machine, boot_lines, r, trace);
         if (auto rep = scenario_reports(boot_lines.front()); !rep.empty()) {

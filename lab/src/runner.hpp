@@ -21,8 +21,9 @@ struct RunOptions {
     /// (trixie's, glue/qemu-10.0) or 11.1 (sid's, glue/qemu-11.1).
     std::string qemu_version = "10.0";
     /// Our QEMU moves pages instead of copying where the platform allows
-    /// (x-fadump-zero-copy=on; off by default: see README "Zero-copy").
-    bool zero_copy = false;
+    /// (QEMU's default, x-fadump-zero-copy; false: =off, every range
+    /// copied; README "Zero-copy").
+    bool zero_copy = true;
     std::optional<std::string> initrd;     // initramfs to boot (default: scripts/build-initramfs)
     std::optional<std::string> firmware_dir;   // QEMU -L directory (default: scripts/fetch-firmware)
     std::string append;

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 
 #include "process.hpp"
@@ -116,6 +117,47 @@ std::vector<std::string> platform_events(std::istream& qemu_log)
         }
     }
     return out;
+}
+
+void check_preservation(const std::vector<std::string>& events, bool zero_copy, Report& r)
+{
+    static const std::regex line(
+        R"(fadump_preserve 0x[0-9a-f]+ -> 0x[0-9a-f]+ \(0x([0-9a-f]+) bytes\): (move|copy) ?(.*)$)");
+    uint64_t moved = 0;
+    uint64_t copied = 0;
+    std::map<std::string, uint64_t> copy_reasons;  // why -> bytes
+    for (const auto& e : events) {
+        std::smatch m;
+        if (!std::regex_search(e, m, line)) {
+            continue;
+        }
+        const uint64_t len = std::stoull(m[1].str(), nullptr, 16);
+        if (m[2].str() == "move") {
+            moved += len;
+        } else {
+            copied += len;
+            copy_reasons[m[3].str()] += len;
+        }
+    }
+    if (moved + copied == 0) {
+        r.skip("qemu.preservation", "no fadump_preserve trace line: nothing was preserved");
+        return;
+    }
+    r.facts["preservation"] = {{"moved_bytes", moved}, {"copied_bytes", copied}};
+    std::string detail = "moved " + std::to_string(moved) + " bytes, copied " + std::to_string(copied);
+    for (const auto& [why, bytes] : copy_reasons) {
+        detail += "; " + std::to_string(bytes) + " copied: " + (why.empty() ? "(no reason given)" : why);
+    }
+    const std::string off = "x-fadump-zero-copy=off";
+    if (zero_copy) {
+        const bool switched_off = copy_reasons.contains(off);
+        r.expect(
+            "qemu.preservation", !switched_off,
+            (switched_off ? "zero-copy is QEMU's default but ranges were copied because it was off: " : "") + detail);
+    } else {
+        r.expect("qemu.preservation", moved == 0,
+                 (moved != 0 ? "x-fadump-zero-copy=off but pages were moved: " : "") + detail);
+    }
 }
 
 void check_scenario_console(const Scenario& s, const std::string& machine,

@@ -37,6 +37,15 @@ void check_scenario_console(const Scenario& s, const std::string& machine,
 /// log, in order.
 std::vector<std::string> platform_events(std::istream& qemu_log);
 
+/// Check "qemu.preservation": how our QEMU preserved each range (trace
+/// fadump_preserve "SRC -> DST (LEN bytes): move|copy WHY"). With
+/// `zero_copy` (QEMU's default), a range copied because the switch was off
+/// fails (the default did not hold); without (x-fadump-zero-copy=off), any
+/// moved range fails. Copies for other reasons (a partial page, a policy
+/// that keeps the source) pass and are listed. Skipped when nothing was
+/// preserved. Adds fact "preservation": {"moved_bytes","copied_bytes"}.
+void check_preservation(const std::vector<std::string>& events, bool zero_copy, Report& r);
+
 /// "FADUMP-LAB: report KEY VALUE" and "FADUMP-LAB: region ..." lines of the
 /// first boot, as a JSON object {KEY: VALUE, "regions": [...]}.
 nlohmann::json scenario_reports(const std::vector<std::string>& first_boot);

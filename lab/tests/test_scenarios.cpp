@@ -195,3 +195,40 @@ TEST(ScenarioSteps, InitrdCarriesTheScenarioAfterTheBaseArchive)
     EXPECT_NE(env.find("SCENARIO='disabled'"), std::string::npos) << env;
     std::filesystem::remove_all(dir);
 }
+
+namespace {
+
+lab::Verdict preservation(const std::vector<std::string>& events, bool zero_copy, nlohmann::json* facts = nullptr)
+{
+    lab::Report r;
+    lab::check_preservation(events, zero_copy, r);
+    EXPECT_EQ(r.checks().size(), 1U);
+    if (facts != nullptr) {
+        *facts = r.facts;
+    }
+    return r.checks().at(0).verdict;
+}
+
+}  // namespace
+
+TEST(ScenarioSteps, PreservationFollowsTheZeroCopySwitch)
+{
+    // Lines as our QEMU traced them (pseries VOF, QEMU 11.1, 2 GiB).
+    const std::string moved = "4242@1764698300.123456:fadump_preserve 0x0 -> 0x14010000 (0x14000000 bytes): move ";
+    const std::string partial =
+        "4242@1764698300.123500:fadump_preserve 0x30000000 -> 0x50000100 (0x1000 bytes): copy "
+        "source and destination are not page-aligned alike";
+    const std::string off =
+        "4242@1764698300.123456:fadump_preserve 0x0 -> 0x14010000 (0x14000000 bytes): copy x-fadump-zero-copy=off";
+    nlohmann::json facts;
+    EXPECT_EQ(preservation({"noise", moved, partial}, true, &facts), lab::Verdict::Pass);
+    EXPECT_EQ(facts.at("preservation").at("moved_bytes"), 0x14000000U);
+    EXPECT_EQ(facts.at("preservation").at("copied_bytes"), 0x1000U);
+    // The default did not hold: a range copied because the switch was off.
+    EXPECT_EQ(preservation({moved, off}, true), lab::Verdict::Fail);
+    // Switched off, nothing may move.
+    EXPECT_EQ(preservation({off}, false), lab::Verdict::Pass);
+    EXPECT_EQ(preservation({off, moved}, false), lab::Verdict::Fail);
+    // No dump, no judgement.
+    EXPECT_EQ(preservation({"spapr_fadump_reset dump reboot 0 rma_size 0x80000000"}, true), lab::Verdict::Skip);
+}

@@ -72,6 +72,12 @@ public:
             m_ops.note_preserve(m_ops.opaque, src.start().value, dst.value, src.len().bytes, how, why);
         }
     }
+    void before_moves() override
+    {
+        if (m_ops.before_moves != nullptr) {
+            m_ops.before_moves(m_ops.opaque);
+        }
+    }
 
 private:
     FadumpGuestOps m_ops;

@@ -150,6 +150,9 @@ uint64_t DeferredMoves::bytes() const
 uint64_t DeferredMoves::run(GuestMemory& mem)
 {
     uint64_t n = 0;
+    if (!m_moves.empty()) {
+        mem.before_moves();
+    }
     for (const Move& m : m_moves) {
         move_now(mem, m.src, m.dst, m.host_src, m.host_dst, m.page);
         n += m.src.len().bytes;

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <new>
 #include <string>
 #include <vector>
@@ -43,6 +44,8 @@ public:
         std::string how, why;
     };
     std::vector<Note> notes;  // note_preserve calls
+    std::function<void()> on_before_moves;  // run by before_moves
+    int before_moves_calls = 0;
 
     [[nodiscard]] GuestRange ram() const override
     {
@@ -80,6 +83,13 @@ public:
     void note_preserve(GuestRange src, GuestAddr dst, const char* how, const char* why) override
     {
         notes.push_back({src.start().value, dst.value, src.len().bytes, how, why != nullptr ? why : ""});
+    }
+    void before_moves() override
+    {
+        ++before_moves_calls;
+        if (on_before_moves) {
+            on_before_moves();
+        }
     }
 
     std::byte* at(uint64_t addr) { return m_ram + addr; }

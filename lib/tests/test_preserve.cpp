@@ -247,8 +247,15 @@ TEST(PreserveMove, ADeferredMoveLeavesTheSourceUntilItRuns)
     EXPECT_EQ(std::memcmp(g.at(c.src), before.data(), c.len), 0);
     const uint64_t pending = later.bytes();
     EXPECT_GT(pending, c.len - 2 * page);
+    // The VMM quiesces its devices once, before the sources are zeroed.
+    bool source_intact = false;
+    g.on_before_moves = [&] { source_intact = std::memcmp(g.at(c.src), before.data(), c.len) == 0; };
     EXPECT_EQ(later.run(g), pending);
+    EXPECT_EQ(g.before_moves_calls, 1);
+    EXPECT_TRUE(source_intact) << "before_moves ran after a move";
     EXPECT_TRUE(later.empty());
+    EXPECT_EQ(later.run(g), 0U);
+    EXPECT_EQ(g.before_moves_calls, 1) << "nothing pending: no quiesce";
     EXPECT_EQ(std::memcmp(g.at(c.dst), before.data(), c.len), 0);
     ASSERT_EQ(g.notes.size(), 1U);
     EXPECT_EQ(g.notes[0].how, "move");

@@ -91,6 +91,12 @@ enum {
  *   (a static string).
  * note_preserve (optional): how one range was preserved ("move" or "copy")
  *   and, when not moved (or moved in part), why; for the VMM's trace.
+ * before_moves (optional): called once before pending moves run
+ *   (fadump_spapr_finish_moves / fadump_mpipl_finish_moves), while the
+ *   sources still hold their old bytes: the VMM completes and stops device
+ *   work that could read guest memory after the moves zero the sources
+ *   (pending virtqueue kicks, in-flight block I/O), reads a copy would have
+ *   served from the old bytes.
  * Where RAM ends is the engine's configuration (ram_size of
  * FadumpSpaprConfig / FadumpMpiplConfig), not these callbacks': one place.
  */
@@ -104,6 +110,7 @@ typedef struct FadumpGuestOps {
                                   const char **why);
     void (*note_preserve)(void *opaque, uint64_t src, uint64_t dst,
                           uint64_t len, const char *how, const char *why);
+    void (*before_moves)(void *opaque);
 } FadumpGuestOps;
 
 /*

@@ -37,6 +37,13 @@ public:
     /// (or a move that copied part of the range), says why. For the VMM's
     /// trace.
     virtual void note_preserve(GuestRange /*src*/, GuestAddr /*dst*/, const char* /*how*/, const char* /*why*/) {}
+    /// Called once before deferred moves run (DeferredMoves::run), while the
+    /// sources still hold what the copy would have left there: the VMM
+    /// completes and stops device work that could read guest memory after
+    /// the moves zero the sources (pending virtqueue kicks, in-flight block
+    /// I/O whose buffers are mapped), as a copy would have let it read the
+    /// old bytes.
+    virtual void before_moves() {}
 };
 
 }  // namespace fadump

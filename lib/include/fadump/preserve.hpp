@@ -41,7 +41,8 @@ public:
     [[nodiscard]] bool empty() const { return m_moves.empty(); }
     /// Bytes waiting to move.
     [[nodiscard]] uint64_t bytes() const;
-    /// Moves every pending range (pieces mremap refuses are copied), marks
+    /// Calls GuestMemory::before_moves once when anything is pending, then
+    /// moves every pending range (pieces mremap refuses are copied), marks
     /// both ranges dirty, reports each through note_preserve, and forgets
     /// them. Returns the bytes moved or copied.
     uint64_t run(GuestMemory& mem);

@@ -13,6 +13,9 @@
 #include "qemu/error-report.h"
 #include "qemu/timer.h"
 #include "hw/ppc/fdt.h"
+#include "hw/virtio/virtio.h"
+#include "hw/virtio/virtio-bus.h"
+#include "block/block-global-state.h"
 #include "hw/ppc/fadump_glue_common.h"
 #include "trace.h"
 #include <libfdt.h>
@@ -89,6 +92,34 @@ static void fadump_note_preserve(void *opaque, uint64_t src, uint64_t dst,
     trace_fadump_preserve(src, dst, len, how, why ? why : "");
 }
 
+static int fadump_stop_virtio_ioeventfd(Object *obj, void *opaque)
+{
+    Object *vdev = object_dynamic_cast(obj, TYPE_VIRTIO_DEVICE);
+    BusState *bus = vdev ? qdev_get_parent_bus(DEVICE(vdev)) : NULL;
+
+    if (bus && object_dynamic_cast(OBJECT(bus), TYPE_VIRTIO_BUS)) {
+        virtio_bus_stop_ioeventfd(VIRTIO_BUS(bus));
+    }
+    return 0;
+}
+
+/*
+ * Before pending moves zero their sources (the start of the reset that
+ * follows a dump): what the device reset would do next with the old bytes
+ * a copy leaves, do now. A virtio device stopping its ioeventfd handles the
+ * kicks still pending, reading its rings and buffers from guest memory, and
+ * in-flight block requests hold host pointers into guest buffers until they
+ * complete. Stopping the ioeventfds here and draining every block device
+ * leaves the reset nothing to read; the reset's own stop is then a no-op
+ * and the next driver start assigns them again.
+ */
+static void fadump_before_moves(void *opaque)
+{
+    object_child_foreach_recursive(object_get_root(),
+                                   fadump_stop_virtio_ioeventfd, NULL);
+    bdrv_drain_all();
+}
+
 void fadump_glue_moved(uint64_t bytes, int64_t since)
 {
     if (bytes) {
@@ -106,6 +137,7 @@ FadumpGuestOps fadump_glue_guest_ops(MachineState *ms)
         .mark_dirty = fadump_mark_dirty,
         .movable_page_size = fadump_movable_page_size,
         .note_preserve = fadump_note_preserve,
+        .before_moves = fadump_before_moves,
     };
     return ops;
 }

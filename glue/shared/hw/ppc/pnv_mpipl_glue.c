@@ -504,17 +504,20 @@ static void pnv_mpipl_set_truth(Object *obj, const char *value, Error **errp)
 
 void pnv_mpipl_class_init(ObjectClass *oc)
 {
+    ObjectProperty *zero_copy;
+
     object_class_property_add_bool(oc, "mpipl", pnv_mpipl_get_enabled,
                                    pnv_mpipl_set_enabled);
     object_class_property_set_description(oc, "mpipl",
         "Memory-preserving IPL through the SBE (POWER9 and later)");
-    object_class_property_add_bool(oc, "x-fadump-zero-copy",
-                                   pnv_mpipl_get_zero_copy,
-                                   pnv_mpipl_set_zero_copy);
+    zero_copy = object_class_property_add_bool(oc, "x-fadump-zero-copy",
+                                               pnv_mpipl_get_zero_copy,
+                                               pnv_mpipl_set_zero_copy);
+    object_property_set_default_bool(zero_copy, true);
     object_class_property_set_description(oc, "x-fadump-zero-copy",
-        "Testing: move a kernel range's pages into its destination (mremap) "
-        "instead of copying them (default off: a device may still read the "
-        "source before the reset)");
+        "Move a kernel range's pages into its destination (mremap) instead "
+        "of copying them, where the RAM allows it (default on; off: always "
+        "copy)");
     object_class_property_add_str(oc, "x-fadump-ground-truth",
                                   pnv_mpipl_get_truth, pnv_mpipl_set_truth);
     object_class_property_set_description(oc, "x-fadump-ground-truth",

@@ -479,17 +479,20 @@ static void spapr_fadump_set_truth(Object *obj, const char *value,
 
 void spapr_fadump_class_init(ObjectClass *oc)
 {
+    ObjectProperty *zero_copy;
+
     object_class_property_add_bool(oc, "fadump", spapr_fadump_get_enabled,
                                    spapr_fadump_set_enabled);
     object_class_property_set_description(oc, "fadump",
         "Firmware-assisted dump (RTAS ibm,configure-kernel-dump)");
-    object_class_property_add_bool(oc, "x-fadump-zero-copy",
-                                   spapr_fadump_get_zero_copy,
-                                   spapr_fadump_set_zero_copy);
+    zero_copy = object_class_property_add_bool(oc, "x-fadump-zero-copy",
+                                               spapr_fadump_get_zero_copy,
+                                               spapr_fadump_set_zero_copy);
+    object_property_set_default_bool(zero_copy, true);
     object_class_property_set_description(oc, "x-fadump-zero-copy",
-        "Testing: move the RMR's pages into the destination (mremap) instead "
-        "of copying them (default off: a device may still read the source "
-        "before the reset)");
+        "Move the RMR's pages into the destination (mremap) instead of "
+        "copying them, where the RAM allows it (default on; off: always "
+        "copy)");
     object_class_property_add_str(oc, "x-fadump-ground-truth",
                                   spapr_fadump_get_truth,
                                   spapr_fadump_set_truth);

@@ -14,7 +14,10 @@
 #include "hw/ppc/pnv_sbe.h"
 #include "qapi/qapi-types-fadump-target.h"
 
-/* Machine class properties "mpipl" and "x-fadump-ground-truth". */
+/*
+ * Machine class properties "mpipl", "x-fadump-zero-copy" and
+ * "x-fadump-ground-truth".
+ */
 void pnv_mpipl_class_init(ObjectClass *oc);
 /* After firmware, kernel and initrd are loaded: creates the engine. */
 void pnv_mpipl_machine_init(PnvMachineState *pnv, long fw_size);
@@ -23,9 +26,9 @@ void pnv_mpipl_dt(PnvMachineState *pnv, void *fdt);
 /*
  * Before qemu_devices_reset(): the page moves the last MPIPL left for the
  * reset (zero-copy preservation), before the firmware, kernel and initrd
- * are reloaded over the sources. Devices have not been reset yet: one that
- * reads guest memory while it resets sees the moved-away sources as zeros,
- * which is why x-fadump-zero-copy is off by default.
+ * are reloaded over the sources. Devices have not been reset yet: the
+ * glue first completes what their reset would read from guest memory
+ * (fadump_glue_common.c, before_moves).
  */
 void pnv_mpipl_pre_reset(PnvMachineState *pnv);
 /*

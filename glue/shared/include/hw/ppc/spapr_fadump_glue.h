@@ -14,7 +14,10 @@
 #include "migration/vmstate.h"
 #include "qapi/qapi-types-fadump-target.h"
 
-/* Machine class properties "fadump" and "x-fadump-ground-truth". */
+/*
+ * Machine class properties "fadump", "x-fadump-zero-copy" and
+ * "x-fadump-ground-truth".
+ */
 void spapr_fadump_class_init(ObjectClass *oc);
 /* Instance defaults (fadump on). */
 void spapr_fadump_instance_init(SpaprMachineState *spapr);

@@ -1,0 +1,261 @@
+// A QEMU's dump, black box: from ibm,os-term with a registered fdm to QEMU's
+// RESET event (the dump and the start of the memory-preserving reboot), for
+// one RMR section of N MiB into a destination the guest never touched
+// (Linux reserves the destination; with fadump=nocma, or on a large guest,
+// nothing writes it before the dump). pseries under TCG with the vCPUs held
+// (-S); the harness is the guest, over qtest: it fills the section, writes
+// the fdm as Linux 6.12 lays it out, registers and calls os-term. Any
+// qemu-system-ppc64 with a pseries fadump works (ours, upstream's).
+//
+// Time: os-term sent (host clock) to the RESET event's timestamp (QEMU's,
+// the same clock), manual time, median of the iterations. Counters:
+// rss_before_mib (QEMU's resident memory once the section is filled, before
+// the dump) and rss_growth_mib (after the reset, minus before).
+//
+//   FADUMP_QEMU=... FADUMP_FIRMWARE=... [FADUMP_MACHINE_OPTS=,x-fadump-zero-copy=off]
+//     build/lab/bench/qemu_dump_bench
+#include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fadump/fadump.h"
+#include "fake_guest.hpp"
+#include "qmp.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string env(const char* name)
+{
+    const char* v = std::getenv(name);
+    return v != nullptr ? v : "";
+}
+
+std::string hex(uint64_t v)
+{
+    char b[24];
+    std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+    return b;
+}
+
+double now_s()
+{
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// QEMU's resident memory in bytes (/proc/PID/status VmRSS).
+double rss_bytes(pid_t pid)
+{
+    std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+    for (std::string l; std::getline(f, l);) {
+        if (l.rfind("VmRSS:", 0) == 0) {
+            return std::stod(l.substr(6)) * 1024;
+        }
+    }
+    return 0;
+}
+
+// One QEMU under qtest (stdin/stdout), with a QMP socket.
+class Qemu {
+public:
+    Qemu(uint64_t ram_mib, const std::string& dir)
+    {
+        const std::string qmp = dir + "/qmp.sock";
+        int to_q[2];
+        int from_q[2];
+        if (pipe(to_q) != 0 || pipe(from_q) != 0) {
+            return;
+        }
+        m_pid = fork();
+        if (m_pid == 0) {
+            dup2(to_q[0], 0);
+            dup2(from_q[1], 1);
+            const int err = open((dir + "/stderr.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            dup2(err, 2);
+            std::vector<std::string> args = {env("FADUMP_QEMU"),
+                                             "-M",
+                                             "pseries,x-vof=on" + env("FADUMP_MACHINE_OPTS"),
+                                             "-accel",
+                                             "tcg",
+                                             "-S",
+                                             "-qtest",
+                                             "stdio",
+                                             "-qtest-log",
+                                             "/dev/null",
+                                             "-display",
+                                             "none",
+                                             "-nodefaults",
+                                             "-m",
+                                             std::to_string(ram_mib) + "M",
+                                             "-smp",
+                                             "1",
+                                             "-L",
+                                             env("FADUMP_FIRMWARE"),
+                                             "-qmp",
+                                             "unix:" + qmp + ",server=on,wait=off"};
+            std::vector<char*> argv;
+            for (auto& a : args) {
+                argv.push_back(a.data());
+            }
+            argv.push_back(nullptr);
+            execv(argv[0], argv.data());
+            _exit(127);
+        }
+        close(to_q[0]);
+        close(from_q[1]);
+        m_in = fdopen(to_q[1], "w");
+        m_out = fdopen(from_q[0], "r");
+        std::string error;
+        if (auto c = lab::Qmp::connect(qmp, 30, &error)) {
+            m_qmp.emplace(std::move(*c));
+        }
+    }
+    ~Qemu()
+    {
+        if (m_in != nullptr) {
+            std::fclose(m_in);
+        }
+        if (m_out != nullptr) {
+            std::fclose(m_out);
+        }
+        if (m_pid > 0) {
+            kill(m_pid, SIGKILL);
+            waitpid(m_pid, nullptr, 0);
+        }
+    }
+    Qemu(const Qemu&) = delete;
+    Qemu& operator=(const Qemu&) = delete;
+    [[nodiscard]] bool ok() const { return m_pid > 0 && m_in != nullptr && m_out != nullptr && m_qmp.has_value(); }
+    [[nodiscard]] pid_t pid() const { return m_pid; }
+    lab::Qmp& qmp() { return *m_qmp; }
+    // One qtest command; its answer line ("" when QEMU closed its output).
+    std::string cmd(const std::string& line)
+    {
+        std::fprintf(m_in, "%s\n", line.c_str());
+        std::fflush(m_in);
+        char buf[4096];
+        while (std::fgets(buf, sizeof buf, m_out) != nullptr) {
+            std::string s(buf);
+            if (s.rfind("IRQ", 0) != 0) {
+                return s.substr(0, s.find_last_not_of('\n') + 1);
+            }
+        }
+        return "";
+    }
+
+private:
+    pid_t m_pid = -1;
+    FILE* m_in = nullptr;
+    FILE* m_out = nullptr;
+    std::optional<lab::Qmp> m_qmp;
+};
+
+constexpr uint64_t ARGS = 0x1000;
+constexpr uint64_t RETS = 0x1100;
+constexpr uint64_t MESSAGE = 0x1200;
+constexpr uint64_t FDM = 0x10000;
+
+void os_term_to_reset(benchmark::State& state)
+{
+    if (env("FADUMP_QEMU").empty() || env("FADUMP_FIRMWARE").empty()) {
+        state.SkipWithError("set FADUMP_QEMU and FADUMP_FIRMWARE");
+        return;
+    }
+    const uint64_t size = static_cast<uint64_t>(state.range(0)) << 20;
+    const uint64_t cpu = fadump_spapr_cpu_state_size(1);
+    // Linux's layout: the CPU state area, then the RMR's copy 64 KiB on.
+    const uint64_t dest = size;
+    const uint64_t rmr_dest = dest + ((cpu + 0xFFFF) & ~uint64_t{0xFFFF});
+    // pseries wants RAM in multiples of 256 MiB.
+    const uint64_t ram_mib = (((rmr_dest + size) >> 20) + 256 + 255) / 256 * 256;
+    const fs::path dir = fs::temp_directory_path() / ("fadump-bench-" + std::to_string(getpid()));
+    double rss_before = 0;
+    double rss_growth = 0;
+    for (auto _ : state) {
+        fs::create_directories(dir);
+        Qemu q(ram_mib, dir.string());
+        if (!q.ok()) {
+            state.SkipWithError(("QEMU did not start (see its stderr in " + dir.string() + ")").c_str());
+            return;
+        }
+        // The section's bytes, as a running kernel leaves them touched.
+        if (q.cmd("memset 0x0 " + hex(size) + " 0x5a") != "OK") {
+            state.SkipWithError("qtest memset failed");
+            return;
+        }
+        fadump::test::FdmBuilder b;
+        b.section(0x0001, 0, cpu, dest).section(0x0002, 0, 0, dest + cpu).section(0x0011, 0, size, rmr_dest);
+        std::string bytes;
+        for (auto c : b.bytes()) {
+            char h[3];
+            std::snprintf(h, sizeof h, "%02x", static_cast<unsigned>(c));
+            bytes += h;
+        }
+        q.cmd("write " + hex(FDM) + " " + std::to_string(b.bytes().size()) + " 0x" + bytes);
+        q.cmd("writel " + hex(ARGS) + " 1");
+        q.cmd("writel " + hex(ARGS + 4) + " " + hex(FDM));
+        q.cmd("writel " + hex(ARGS + 8) + " " + hex(b.bytes().size()));
+        q.cmd("rtas ibm,configure-kernel-dump 3 " + hex(ARGS) + " 1 " + hex(RETS));
+        if (q.cmd("readl " + hex(RETS)) != "OK 0x0000000000000000") {
+            state.SkipWithError("the registration failed");
+            return;
+        }
+        rss_before = rss_bytes(q.pid());
+        q.cmd("writel " + hex(ARGS) + " " + hex(MESSAGE));
+        const double t0 = now_s();
+        q.cmd("rtas ibm,os-term 1 " + hex(ARGS) + " 1 " + hex(RETS));
+        double reset = 0;
+        std::string error;
+        for (int i = 0; i < 600 && reset == 0; ++i) {
+            if (!q.qmp().poll_events(0.1, &error)) {
+                break;
+            }
+            for (const auto& e : q.qmp().events()) {
+                if (e.value("event", "") == "RESET") {
+                    reset =
+                        e["timestamp"]["seconds"].get<double>() + e["timestamp"]["microseconds"].get<double>() / 1e6;
+                }
+            }
+        }
+        if (reset == 0) {
+            state.SkipWithError("no RESET event within 60 s of os-term");
+            return;
+        }
+        rss_growth = rss_bytes(q.pid()) - rss_before;
+        // The section's bytes must be at the destination (a dump happened).
+        if (q.cmd("readl " + hex(rmr_dest + (size / 2))) != "OK 0x000000005a5a5a5a") {
+            state.SkipWithError("the destination does not hold the section after the reset: no dump");
+            return;
+        }
+        state.SetIterationTime(reset - t0);
+    }
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    state.counters["rss_before_mib"] = rss_before / (1 << 20);
+    state.counters["rss_growth_mib"] = rss_growth / (1 << 20);
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * size));
+}
+
+}  // namespace
+
+BENCHMARK(os_term_to_reset)
+    ->Name("BM_OsTermToReset")
+    ->Arg(32)
+    ->Arg(1024)
+    ->Arg(4096)
+    ->Iterations(5)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_MAIN();

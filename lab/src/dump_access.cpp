@@ -4,7 +4,10 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cstring>
+#include <fstream>
 #include <stdexcept>
 #include <string_view>
 
@@ -67,11 +70,38 @@ uint64_t parse_hex(const nlohmann::json& v)
     return *n;
 }
 
-std::string page_hash_hex(const unsigned char* p, size_t n)
+nlohmann::json load_ground_truth(const std::string& path)
 {
-    std::array<char, PAGE_HASH_HEX + 1> hex{};
-    fadump::page_hash_hex(p, n, hex.data());
-    return std::string(hex.data(), PAGE_HASH_HEX);
+    std::ifstream f(path, std::ios::binary);
+    if (!f) {
+        throw std::runtime_error("cannot open the ground truth " + path);
+    }
+    return nlohmann::json::from_cbor(f);
+}
+
+PageHash page_hash(const unsigned char* p, size_t n)
+{
+    PageHash h{};
+    fadump::page_hash(p, n, h.data());
+    return h;
+}
+
+TruthPages::TruthPages(const nlohmann::json& truth) : m_hashes(&truth.at(PAGE_HASH_KEY).get_binary())
+{
+    if (m_hashes->size() % PAGE_HASH_BYTES != 0) {
+        throw std::invalid_argument(fmt::format("{} holds {} bytes, not whole {}-byte hashes", PAGE_HASH_KEY,
+                                                m_hashes->size(), PAGE_HASH_BYTES));
+    }
+    if (truth.contains("unreadable_pages")) {
+        m_unreadable = truth.at("unreadable_pages").get<std::vector<uint64_t>>();
+        std::sort(m_unreadable.begin(), m_unreadable.end());
+    }
+}
+
+bool TruthPages::is(uint64_t idx, const PageHash& h) const
+{
+    return idx < count() && std::memcmp(m_hashes->data() + idx * PAGE_HASH_BYTES, h.data(), h.size()) == 0 &&
+           !std::binary_search(m_unreadable.begin(), m_unreadable.end(), idx);
 }
 
 bool only_skiboot_footer_differs(const nlohmann::json& truth, uint64_t p, uint64_t page, const unsigned char* bytes,
@@ -80,14 +110,9 @@ bool only_skiboot_footer_differs(const nlohmann::json& truth, uint64_t p, uint64
     if (!truth.contains("ram_tail_page") || page < 8 || p + page != truth.at("ram_size").get<uint64_t>()) {
         return false;
     }
-    const std::string& before = truth.at("ram_tail_page").get_ref<const std::string&>();
-    if (before.size() < 2 * page) {
+    const std::vector<uint8_t>& before = truth.at("ram_tail_page").get_binary();
+    if (before.size() < page || std::memcmp(before.data(), bytes, page - 8) != 0) {
         return false;
-    }
-    for (uint64_t i = 0; i < page - 8; ++i) {
-        if (parse_u64(std::string_view(before).substr(2 * i, 2), 16) != bytes[i]) {
-            return false;
-        }
     }
     std::string footer;
     for (uint64_t k = page - 8; k < page; ++k) {

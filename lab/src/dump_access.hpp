@@ -4,6 +4,7 @@
 
 #include <libkdumpfile/kdumpfile.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -35,13 +36,40 @@ struct KdumpCtx {
 /// callers turn it into a failed check) when it is not one.
 uint64_t parse_hex(const nlohmann::json& v);
 
-/// The ground truth's page hashes (version 2) are the engine's own
-/// (fadump/ground_truth.hpp: XXH3-128, canonical, PAGE_HASH_HEX hex digits
-/// each under PAGE_HASH_KEY); the lab hashes the dump's pages with the same
-/// function.
-using fadump::PAGE_HASH_HEX;
+/// The ground truth file (fadump/ground_truth.hpp: CBOR, version 3) as a
+/// document; throws std::exception (the callers turn it into a failed
+/// check) when the file cannot be read or is not CBOR.
+nlohmann::json load_ground_truth(const std::string& path);
+
+/// The ground truth's page hashes: the engine's own (fadump/ground_truth.hpp:
+/// XXH3-128, canonical, PAGE_HASH_BYTES a page under PAGE_HASH_KEY); the
+/// lab hashes the dump's pages with the same function.
+using fadump::PAGE_HASH_BYTES;
 using fadump::PAGE_HASH_KEY;
-std::string page_hash_hex(const unsigned char* p, size_t n);
+using PageHash = std::array<uint8_t, PAGE_HASH_BYTES>;
+PageHash page_hash(const unsigned char* p, size_t n);
+
+class TruthPages {
+public:
+    /// Throws std::exception when `truth` has no byte string of whole page
+    /// hashes or a malformed "unreadable_pages". Keeps a reference: `truth`
+    /// must outlive it.
+    explicit TruthPages(const nlohmann::json& truth);
+    /// Pages hashed.
+    [[nodiscard]] uint64_t count() const { return m_hashes->size() / PAGE_HASH_BYTES; }
+    /// Whether page `idx` (< count()) was hashed as `h`; never for a page the
+    /// engine could not read.
+    [[nodiscard]] bool is(uint64_t idx, const PageHash& h) const;
+    /// Whether `n` bytes at `p` hash as page `idx` did.
+    [[nodiscard]] bool matches(uint64_t idx, const unsigned char* p, size_t n) const
+    {
+        return is(idx, page_hash(p, n));
+    }
+
+private:
+    const std::vector<uint8_t>* m_hashes;
+    std::vector<uint64_t> m_unreadable;  // sorted
+};
 
 /// skiboot (PowerNV) ends the free region it hands to the OS with an 8-byte
 /// footer in the last bytes of RAM, written on every boot: true when the

@@ -255,13 +255,13 @@ void check_filtered_dump(const FilteredDumpInput& in, Report& r)
     }
     const uint64_t page = *page_size;
     std::optional<uint64_t> gt_page;
-    const std::string* hashes = nullptr;
+    std::optional<TruthPages> hashes;
     std::vector<std::pair<uint64_t, uint64_t>> skip = in.firmware_reserved;
     std::string truth_error;
     if (in.truth != nullptr) {
         try {
             gt_page = in.truth->at("page_size").get<uint64_t>();
-            hashes = &in.truth->at(PAGE_HASH_KEY).get_ref<const std::string&>();
+            hashes.emplace(*in.truth);
             if (in.truth->contains("firmware_ranges")) {
                 for (const auto& fr : in.truth->at("firmware_ranges")) {
                     const uint64_t a = parse_hex(fr.at(0));
@@ -278,10 +278,10 @@ void check_filtered_dump(const FilteredDumpInput& in, Report& r)
         truth_error = "no ground truth (not recorded by this QEMU)";
     }
     const bool compare = truth_error.empty();
-    const std::string zero_hash = compare ? [&] {
+    const PageHash zero_hash = compare ? [&] {
         const std::vector<unsigned char> z(*gt_page, 0);
-        return page_hash_hex(z.data(), z.size());
-    }() : std::string();
+        return page_hash(z.data(), z.size());
+    }() : PageHash{};
 
     // A 4 KiB piece is compared when /proc/vmcore held all of it.
     auto in_vmcore = [&](uint64_t a, uint64_t len) {
@@ -333,12 +333,11 @@ void check_filtered_dump(const FilteredDumpInput& in, Report& r)
         PageVerdict v{phys, st == KDUMP_OK && len == page, compare, touches_vmcore(phys, page)};
         for (uint64_t sub = 0; compare && sub < page / *gt_page; ++sub) {
             const uint64_t idx = phys / *gt_page + sub;
-            if (idx >= hashes->size() / PAGE_HASH_HEX) {
+            if (idx >= hashes->count()) {
                 v.zero = false;
                 break;
             }
-            const std::string want = hashes->substr(idx * PAGE_HASH_HEX, PAGE_HASH_HEX);
-            v.zero = v.zero && want == zero_hash;
+            v.zero = v.zero && hashes->is(idx, zero_hash);
             if (!in_vmcore(phys + sub * *gt_page, *gt_page)) {
                 not_held += v.kept ? 1 : 0;
                 continue;
@@ -346,7 +345,7 @@ void check_filtered_dump(const FilteredDumpInput& in, Report& r)
             if (v.kept) {
                 ++compared;
                 const unsigned char* bytes = buf.data() + sub * *gt_page;
-                if (page_hash_hex(bytes, *gt_page) != want &&
+                if (!hashes->matches(idx, bytes, *gt_page) &&
                     !(footer_allowed &&
                       only_skiboot_footer_differs(*in.truth, phys + sub * *gt_page, *gt_page, bytes, &tail_detail)) &&
                     differ++ == 0) {

@@ -247,8 +247,7 @@ void check_filtered_file(const CheckInput& in, const std::optional<std::string>&
     std::optional<nlohmann::json> truth;
     if (in.ground_truth) {
         try {
-            std::ifstream f(*in.ground_truth);
-            truth = nlohmann::json::parse(f);
+            truth = load_ground_truth(*in.ground_truth);
         } catch (const std::exception& e) {
             r.fail("ground_truth.load", e.what());
         }

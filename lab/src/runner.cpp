@@ -16,6 +16,7 @@
 #include "artifacts.hpp"
 #include "console_values.hpp"
 #include "device_tree.hpp"
+#include "dump_access.hpp"
 #include "guest_errors.hpp"
 #include "makedumpfile_capture.hpp"
 #include "process.hpp"
@@ -292,7 +293,7 @@ int run_cycle(const RunOptions& opt, Report& r)
 
     // 2. The run.
     const std::string disk = (dir / "vmcore").string();
-    const std::string truth = (dir / "ground-truth.json").string();
+    const std::string truth = (dir / "ground-truth.cbor").string();
     const std::string state_disk = (dir / "state").string();
     {
         std::ofstream(disk).close();
@@ -933,8 +934,7 @@ int run_cycle(const RunOptions& opt, Report& r)
     // The engine's own numbers.
     if (ours && fs::exists(truth)) {
         try {
-            std::ifstream f(truth);
-            const auto j = nlohmann::json::parse(f);
+            const auto j = load_ground_truth(truth);
             // Zero-copy moves run at the reset (trace fadump_moves), after
             // the ground truth was written: they are part of the preservation.
             double moves_ns = 0;
@@ -987,8 +987,7 @@ int run_cycle(const RunOptions& opt, Report& r)
         std::optional<nlohmann::json> truth_json;
         if (ours) {
             try {
-                std::ifstream f(truth);
-                truth_json = nlohmann::json::parse(f);
+                truth_json = load_ground_truth(truth);
             } catch (const std::exception& e) {
                 r.fail("ground_truth.load", e.what());
             }

@@ -109,7 +109,7 @@ void check_pt_load_hashes(const ElfFile& core, const nlohmann::json& truth, cons
     auto skiboot_footer_only = [&](uint64_t p, const unsigned char* bytes) {
         return allow_skiboot_footer && only_skiboot_footer_differs(truth, p, page, bytes, &tail_detail);
     };
-    const std::string& hashes = truth.at(PAGE_HASH_KEY).get_ref<const std::string&>();
+    const TruthPages hashes(truth);
     uint64_t pages = 0;
     uint64_t bad = 0;
     uint64_t partial_bytes = 0;
@@ -149,7 +149,7 @@ void check_pt_load_hashes(const ElfFile& core, const nlohmann::json& truth, cons
             }
             const uint64_t off = seg.offset + (p - base);
             const uint64_t idx = p / page;
-            if (idx >= hashes.size() / PAGE_HASH_HEX) {
+            if (idx >= hashes.count()) {
                 // Past the RAM the engine hashed: a DIMM plugged in while
                 // the guest ran is not in its ground truth; anything else
                 // has no business in the dump.
@@ -161,8 +161,7 @@ void check_pt_load_hashes(const ElfFile& core, const nlohmann::json& truth, cons
                 continue;
             }
             ++pages;
-            if (page_hash_hex(core.data() + off, page) != hashes.substr(idx * PAGE_HASH_HEX, PAGE_HASH_HEX) &&
-                !skiboot_footer_only(p, core.data() + off)) {
+            if (!hashes.matches(idx, core.data() + off, page) && !skiboot_footer_only(p, core.data() + off)) {
                 if (bad++ == 0) {
                     first_bad = fmt::format("{:#x}", p);
                 }
@@ -325,8 +324,7 @@ void check_opalcore(const CheckInput& in, Report& r)
         return;
     }
     try {
-        std::ifstream f(*in.ground_truth);
-        const auto truth = nlohmann::json::parse(f);
+        const auto truth = load_ground_truth(*in.ground_truth);
         check_pt_load_hashes(*core, truth, "opalcore.pt_load_hashes", r, true);
         if (in.crash) {
             // What the crash utility makes of it (a fact: crash reads Linux
@@ -448,10 +446,9 @@ void check_vmcore(const CheckInput& in, Report& r)
 
     std::optional<nlohmann::json> truth;
     if (in.ground_truth) {
-        std::ifstream f(*in.ground_truth);
-        if (f) {
+        if (std::ifstream(*in.ground_truth)) {
             try {
-                truth = nlohmann::json::parse(f);
+                truth = load_ground_truth(*in.ground_truth);
             } catch (const std::exception& e) {
                 r.fail("ground_truth.load", e.what());
             }

@@ -34,10 +34,13 @@ TEST_F(LabCli, GarbledVmcoreinfoPagesizeIsAFailedCheckInAWrittenReport)
     SyntheticCore core;
     core.vmcoreinfo = "OSRELEASE=6.1.0-test\nPAGESIZE=zz\n";
     core.write((m_dir / "vmcore").string());
-    std::ofstream(m_dir / "truth.json")
-        << R"({"page_size": 4096, "page_xxh3_128": "", "trigger_cpu_index": 0, "cpus": []})";
+    auto truth = nlohmann::json::parse(R"({"page_size": 4096, "trigger_cpu_index": 0, "cpus": []})");
+    truth["page_xxh3_128"] = nlohmann::json::binary({});
+    const auto cbor = nlohmann::json::to_cbor(truth);  // as the engine writes it
+    std::ofstream(m_dir / "truth.cbor", std::ios::binary)
+        .write(reinterpret_cast<const char*>(cbor.data()), static_cast<std::streamsize>(cbor.size()));
     m_lab = spawn({FADUMP_LAB_BINARY, "check", (m_dir / "vmcore").string(), "--vmlinux", (m_dir / "vmlinux").string(),
-                   "--ground-truth", (m_dir / "truth.json").string(), "--report", report_path().string()});
+                   "--ground-truth", (m_dir / "truth.cbor").string(), "--report", report_path().string()});
     const auto status = wait_lab(60);
     ASSERT_TRUE(status) << log();
     EXPECT_TRUE(WIFEXITED(*status)) << "the lab died of a signal\n" << log();

@@ -25,12 +25,28 @@ protected:
         fs::create_directories(m_dir);
         m_in.vmcore = (m_dir / "vmcore").string();
         m_in.vmlinux = (m_dir / "vmlinux").string();  // absent: vmlinux.symbols fails, nothing else needs it
-        m_in.ground_truth = (m_dir / "truth.json").string();
-        truth(R"({"page_size": 4096, "page_xxh3_128": "", "trigger_cpu_index": 0, "cpus": []})");
+        m_in.ground_truth = (m_dir / "truth.cbor").string();
+        truth(doc(R"({"page_size": 4096, "trigger_cpu_index": 0, "cpus": []})"));
     }
     void TearDown() override { fs::remove_all(m_dir); }
 
-    void truth(const std::string& json) { std::ofstream(*m_in.ground_truth) << json; }
+    // A ground-truth document from JSON text; unless the text names them,
+    // `hash_bytes` zero bytes of page hashes (a CBOR byte string).
+    static nlohmann::json doc(const std::string& json, size_t hash_bytes = 0)
+    {
+        auto d = nlohmann::json::parse(json);
+        if (d.is_object() && !d.contains(lab::PAGE_HASH_KEY)) {
+            d[lab::PAGE_HASH_KEY] = nlohmann::json::binary(std::vector<uint8_t>(hash_bytes));
+        }
+        return d;
+    }
+    // Writes the ground truth as the engine does (CBOR).
+    void truth(const nlohmann::json& d)
+    {
+        const auto bytes = nlohmann::json::to_cbor(d);
+        std::ofstream(*m_in.ground_truth, std::ios::binary)
+            .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    }
 
     lab::Verdict verdict(const lab::Report& r, const std::string& name)
     {
@@ -94,8 +110,7 @@ TEST_F(VmcoreHostile, WrappingLoadOffsetIsNotReadPastTheFile)
         SyntheticCore core;
         core.load_offset_override = off;
         core.write(m_in.vmcore);
-        const std::string hashes(2 * lab::PAGE_HASH_HEX, '0');
-        truth(R"({"page_size": 4096, "page_xxh3_128": ")" + hashes + R"(", "trigger_cpu_index": 0, "cpus": []})");
+        truth(doc(R"({"page_size": 4096, "trigger_cpu_index": 0, "cpus": []})", 2 * lab::PAGE_HASH_BYTES));
         lab::Report r;
         check_vmcore(m_in, r);
         EXPECT_EQ(verdict(r, "memory.pt_load_hashes"), lab::Verdict::Fail) << std::hex << off;
@@ -110,7 +125,7 @@ TEST_F(VmcoreHostile, WrappingLoadSizeIsNotReadPastTheFile)
     core.load_paddr = 0xFFFFFFFFFFFFE000ULL;
     core.load_filesz_override = 0x4000;  // paddr + filesz wraps
     core.write(m_in.vmcore);
-    truth(R"({"page_size": 4096, "page_xxh3_128": "", "trigger_cpu_index": 0, "cpus": []})");
+    truth(doc(R"({"page_size": 4096, "trigger_cpu_index": 0, "cpus": []})"));
     lab::Report r;
     check_vmcore(m_in, r);
     EXPECT_EQ(verdict(r, "memory.pt_load_hashes"), lab::Verdict::Fail);
@@ -119,12 +134,18 @@ TEST_F(VmcoreHostile, WrappingLoadSizeIsNotReadPastTheFile)
 TEST_F(VmcoreHostile, MalformedGroundTruthIsAFailedCheck)
 {
     SyntheticCore().write(m_in.vmcore);
-    for (const char* t : {R"({"trigger_cpu_index": "zero", "cpus": []})",
-                          R"({"page_size": 0, "page_xxh3_128": "", "trigger_cpu_index": 0, "cpus": []})",
-                          R"({"page_size": 4096, "page_xxh3_128": 7, "trigger_cpu_index": 0, "cpus": []})",
-                          R"({"page_size": 4096, "page_xxh3_128": "", "trigger_cpu_index": 0,
-                              "cpus": [{"cpu_index": 0, "logical_id": 1, "gpr": ["zz"]}]})",
-                          R"([1, 2, 3])"}) {
+    const std::vector<nlohmann::json> docs = {
+        doc(R"({"trigger_cpu_index": "zero", "cpus": []})"),
+        doc(R"({"page_size": 0, "trigger_cpu_index": 0, "cpus": []})"),
+        doc(R"({"page_size": 4096, "page_xxh3_128": 7, "trigger_cpu_index": 0, "cpus": []})"),
+        doc(R"({"page_size": 4096, "page_xxh3_128": "00", "trigger_cpu_index": 0, "cpus": []})"),
+        doc(R"({"page_size": 4096, "trigger_cpu_index": 0, "cpus": []})", lab::PAGE_HASH_BYTES + 1),
+        doc(R"({"page_size": 4096, "unreadable_pages": "all", "trigger_cpu_index": 0, "cpus": []})", 32),
+        doc(R"({"page_size": 4096, "trigger_cpu_index": 0,
+                "cpus": [{"cpu_index": 0, "logical_id": 1, "gpr": ["zz"]}]})"),
+        doc(R"([1, 2, 3])"),
+    };
+    for (const auto& t : docs) {
         truth(t);
         lab::Report r;
         check_vmcore(m_in, r);
@@ -136,6 +157,18 @@ TEST_F(VmcoreHostile, MalformedGroundTruthIsAFailedCheck)
                                c.name.rfind("memory", 0) == 0));
         }
         EXPECT_TRUE(named) << t;
+    }
+}
+
+TEST_F(VmcoreHostile, AGroundTruthThatIsNotCborIsAFailedLoad)
+{
+    SyntheticCore().write(m_in.vmcore);
+    for (const std::string raw :
+         {std::string(R"({"page_size": 4096, "cpus": []})"), std::string("\xbf\x61", 2), std::string()}) {
+        std::ofstream(*m_in.ground_truth, std::ios::binary) << raw;
+        lab::Report r;
+        check_vmcore(m_in, r);
+        EXPECT_EQ(verdict(r, "ground_truth.load"), lab::Verdict::Fail) << raw;
     }
 }
 

@@ -21,7 +21,8 @@ extern "C" {
  * every vCPU's registers and the XXH3-128 hash of every
  * 4 KiB page of guest RAM, [0, ram_size) (timed on its own). fadump_ground_truth_finish adds
  * the dump's statistics and the fdm as registered and as reported back, and
- * returns the JSON document (malloc'ed: free with free()), consuming `gt`.
+ * returns the document as CBOR bytes (malloc'ed: free with free(); *len
+ * set to their count), consuming `gt`.
  * Both return NULL on failure. Layout: see fadump/ground_truth.hpp.
  * Implemented by libfadump_truth.a, beside libfadump.a (links nlohmann-json
  * and libxxhash; the engine links neither).
@@ -32,8 +33,8 @@ FadumpGroundTruth* fadump_ground_truth_take(const FadumpGuestOps* ops, uint64_t 
 /* Records named guest ranges in the ground truth (e.g. "firmware_ranges"). */
 void fadump_ground_truth_note_ranges(FadumpGroundTruth* gt, const char* key, const FadumpRange* ranges,
                                      size_t n) FADUMP_NOEXCEPT;
-char* fadump_ground_truth_finish(FadumpGroundTruth* gt, const FadumpSpapr* fd,
-                                 const FadumpDumpStats* stats) FADUMP_NOEXCEPT;
+void* fadump_ground_truth_finish(FadumpGroundTruth* gt, const FadumpSpapr* fd, const FadumpDumpStats* stats,
+                                 size_t* len) FADUMP_NOEXCEPT;
 
 #ifdef __cplusplus
 }

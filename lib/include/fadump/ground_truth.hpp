@@ -4,10 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
-
-#include <nlohmann/json.hpp>
+#include <vector>
 
 #include "fadump/guest_memory.hpp"
 #include "fadump/vcpu.hpp"
@@ -19,35 +19,79 @@ inline constexpr uint64_t GROUND_TRUTH_PAGE = 4096;
 
 /// The page hash: XXH3-128 (xxHash 0.8, not cryptographic: it tells a
 /// changed page from an unchanged one at memory speed) in its canonical
-/// big-endian form, as lower-case hex: PAGE_HASH_HEX characters.
-inline constexpr size_t PAGE_HASH_HEX = 32;
+/// big-endian form: PAGE_HASH_BYTES bytes.
+inline constexpr size_t PAGE_HASH_BYTES = 16;
 inline constexpr const char* PAGE_HASH_KEY = "page_xxh3_128";
+/// Hex form of a page hash (PAGE_HASH_HEX characters), for messages.
+inline constexpr size_t PAGE_HASH_HEX = 2 * PAGE_HASH_BYTES;
 
-/// Writes the hash of `len` bytes at `data` to `out` (PAGE_HASH_HEX
-/// characters and a NUL).
+/// Writes the canonical hash of `len` bytes at `data` to `out`
+/// (PAGE_HASH_BYTES bytes).
+void page_hash(const void* data, size_t len, uint8_t* out) noexcept;
+
+/// Writes the hash of `len` bytes at `data` to `out` as lower-case hex
+/// (PAGE_HASH_HEX characters and a NUL).
 void page_hash_hex(const void* data, size_t len, char* out) noexcept;
 
-/// JSON document (values "0x..." hex strings unless said otherwise):
-///   {"version":2, "page_size":4096, "ram_size":N (number),
+/// The document, stored as CBOR (RFC 8949; nlohmann::json::to_cbor /
+/// from_cbor), version 3. Values are "0x..." hex strings unless said
+/// otherwise:
+///   {"version":3, "page_size":4096, "ram_size":N (number),
 ///    "cpus":[{"cpu_index","logical_id","pir" (numbers),"gpr":[32],
 ///             "nip","msr","cr","ctr","lr","xer","dar","dsisr"}...],
-///    "page_xxh3_128":"<32 hex chars per page (page_hash_hex); page i at
-///                      offset 32*i; 32 '-' for a page that could not be
-///                      read>",
-///    "ram_tail_page":"<hex of the last 4 KiB of RAM>",
+///    "page_xxh3_128": byte string, PAGE_HASH_BYTES per page (page_hash),
+///                     page i at offset 16*i; an unreadable page's bytes are
+///                     zero and its index is in "unreadable_pages",
+///    "unreadable_pages": [numbers] (only when a page could not be read),
+///    "ram_tail_page": byte string, the last 4 KiB of RAM,
 ///    "hash_ns": N, "trigger_cpu_index": N (cpu_index of the vCPU whose
 ///    call started the dump, added by the C interface),
 ///    "dump":{"bytes_preserved","preserve_ns","sections_ok",
 ///            "sections_failed","cpus_saved"} (numbers, added by finish),
 ///    "registered_fdm":"<hex bytes>", "kernel_dump":"<hex bytes>"}
+/// Binary, not JSON text: 16 bytes a page instead of 32 hex characters, and
+/// no text to format while the guest waits for its dump (2 GiB: 8 MiB).
 class GroundTruth {
 public:
     /// Records registers and page hashes now.
     static GroundTruth take(GuestMemory& mem, std::span<const VcpuState> cpus);
+    /// The document but its two byte strings (PAGE_HASH_KEY,
+    /// "ram_tail_page"), which are kept apart: nlohmann::json 3.11 leaves a
+    /// binary value whose allocation failed half made, and its destructor
+    /// then dereferences a null pointer.
     nlohmann::json& doc() { return m_doc; }
+    /// The whole document as CBOR: doc()'s entries, then the byte strings,
+    /// in one top-level map. `alloc(n)` gives the n bytes to write it into
+    /// (nullptr: cbor returns nullptr); returns that buffer, filled, and
+    /// its length in *len. Throws what nlohmann::json::to_cbor throws.
+    template <typename Alloc>
+    uint8_t* cbor(Alloc&& alloc, size_t* len) const
+    {
+        const Framed f = frame();
+        *len = f.size();
+        auto* out = static_cast<uint8_t*>(alloc(*len));
+        if (out != nullptr) {
+            f.write(out);
+        }
+        return out;
+    }
 
 private:
+    // doc() as CBOR with its map head counting the byte strings too, and
+    // the byte strings' heads: what cbor() writes, in order.
+    struct Framed {
+        std::vector<uint8_t> map_head;
+        std::vector<uint8_t> meta;  // to_cbor(doc()) without its map head
+        size_t meta_head = 0;
+        std::vector<std::pair<std::vector<uint8_t>, const std::vector<uint8_t>*>> strings;  // head+key, bytes
+        [[nodiscard]] size_t size() const;
+        void write(uint8_t* out) const;
+    };
+    [[nodiscard]] Framed frame() const;
+
     nlohmann::json m_doc;
+    std::vector<uint8_t> m_pages;  // PAGE_HASH_BYTES per page
+    std::vector<uint8_t> m_tail;   // the last page of RAM, or empty
 };
 
 /// Lower-case hex of a byte string.

@@ -78,13 +78,15 @@ void fadump_ground_truth_note_ranges(FadumpGroundTruth* gt, const char* key, con
     });
 }
 
-char* fadump_ground_truth_finish(FadumpGroundTruth* gt, const FadumpSpapr* fd, const FadumpDumpStats* stats) noexcept
+void* fadump_ground_truth_finish(FadumpGroundTruth* gt, const FadumpSpapr* fd, const FadumpDumpStats* stats,
+                                 size_t* len) noexcept
 {
     std::unique_ptr<FadumpGroundTruth> owned(gt);
-    if (gt == nullptr) {
+    if (gt == nullptr || len == nullptr) {
         return nullptr;
     }
-    return firewall<char*>(nullptr, [&] {
+    *len = 0;
+    return firewall<void*>(nullptr, [&]() -> void* {
         nlohmann::json& doc = gt->truth.doc();
         if (stats != nullptr) {
             auto& d = doc["dump"] = nlohmann::json::object();
@@ -100,10 +102,10 @@ char* fadump_ground_truth_finish(FadumpGroundTruth* gt, const FadumpSpapr* fd, c
                 doc["kernel_dump"] = fadump::hex_bytes(*kd);
             }
         }
-        const std::string s = doc.dump();
-        char* out = static_cast<char*>(std::malloc(s.size() + 1));
+        size_t n = 0;
+        void* out = gt->truth.cbor([](size_t size) { return std::malloc(size); }, &n);
         if (out != nullptr) {
-            std::memcpy(out, s.c_str(), s.size() + 1);
+            *len = n;
         }
         return out;
     });

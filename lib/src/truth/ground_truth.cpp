@@ -7,6 +7,8 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <stdexcept>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -20,29 +22,113 @@ std::string hex(uint64_t v)
     return fmt::format("0x{:x}", v);
 }
 
-void append_page_hash(std::string& out, const std::byte* data, size_t len)
-{
-    char hex[PAGE_HASH_HEX + 1];
-    page_hash_hex(data, len, hex);
-    out.append(hex, PAGE_HASH_HEX);
-}
-
 // Hashing threads at most, and pages each at least (below that a thread
 // costs more than it saves).
 constexpr uint64_t MAX_HASH_THREADS = 4;
 constexpr uint64_t MIN_PAGES_PER_THREAD = 4096;
 
+// A CBOR item head (RFC 8949 section 3): major type and argument, in the
+// shortest form, as nlohmann::json::to_cbor writes them.
+void cbor_head(std::vector<uint8_t>& out, uint8_t major, uint64_t n)
+{
+    const auto m = static_cast<uint8_t>(major << 5);
+    if (n < 24) {
+        out.push_back(static_cast<uint8_t>(m | n));
+        return;
+    }
+    int bytes = 8;
+    uint8_t info = 27;
+    if (n <= 0xFF) {
+        bytes = 1, info = 24;
+    } else if (n <= 0xFFFF) {
+        bytes = 2, info = 25;
+    } else if (n <= 0xFFFFFFFF) {
+        bytes = 4, info = 26;
+    }
+    out.push_back(static_cast<uint8_t>(m | info));
+    for (int i = bytes - 1; i >= 0; --i) {
+        out.push_back(static_cast<uint8_t>(n >> (8 * i)));
+    }
+}
+
+constexpr uint8_t CBOR_BYTES = 2;
+constexpr uint8_t CBOR_TEXT = 3;
+constexpr uint8_t CBOR_MAP = 5;
+
 }  // namespace
 
-void page_hash_hex(const void* data, size_t len, char* out) noexcept
+GroundTruth::Framed GroundTruth::frame() const
+{
+    Framed f;
+    f.meta = nlohmann::json::to_cbor(m_doc);
+    // meta is one map: its head (count of entries) is replaced by one that
+    // counts the byte strings too.
+    if (f.meta.empty() || (f.meta[0] >> 5) != CBOR_MAP || (f.meta[0] & 0x1F) > 27) {
+        throw std::logic_error("the ground truth's document is not a CBOR map");
+    }
+    const uint8_t info = f.meta[0] & 0x1F;
+    f.meta_head = info < 24 ? 1 : 1 + (size_t{1} << (info - 24));
+    uint64_t entries = info < 24 ? info : 0;
+    for (size_t i = 1; i < f.meta_head; ++i) {
+        entries = (entries << 8) | f.meta.at(i);
+    }
+    auto add = [&](std::string_view key, const std::vector<uint8_t>& bytes) {
+        std::vector<uint8_t> head;
+        cbor_head(head, CBOR_TEXT, key.size());
+        head.insert(head.end(), key.begin(), key.end());
+        cbor_head(head, CBOR_BYTES, bytes.size());
+        f.strings.emplace_back(std::move(head), &bytes);
+    };
+    add(PAGE_HASH_KEY, m_pages);
+    if (!m_tail.empty()) {
+        add("ram_tail_page", m_tail);
+    }
+    cbor_head(f.map_head, CBOR_MAP, entries + f.strings.size());
+    return f;
+}
+
+size_t GroundTruth::Framed::size() const
+{
+    size_t n = map_head.size() + meta.size() - meta_head;
+    for (const auto& [head, bytes] : strings) {
+        n += head.size() + bytes->size();
+    }
+    return n;
+}
+
+void GroundTruth::Framed::write(uint8_t* out) const
+{
+    auto put = [&](const uint8_t* p, size_t n) {
+        if (n != 0) {
+            std::memcpy(out, p, n);
+            out += n;
+        }
+    };
+    put(map_head.data(), map_head.size());
+    put(meta.data() + meta_head, meta.size() - meta_head);
+    for (const auto& [head, bytes] : strings) {
+        put(head.data(), head.size());
+        put(bytes->data(), bytes->size());
+    }
+}
+
+void page_hash(const void* data, size_t len, uint8_t* out) noexcept
 {
     // The canonical (big-endian) form: the same bytes on every host.
     XXH128_canonical_t c;
     XXH128_canonicalFromHash(&c, XXH3_128bits(data, len));
+    static_assert(sizeof(c.digest) == PAGE_HASH_BYTES);
+    std::memcpy(out, c.digest, PAGE_HASH_BYTES);
+}
+
+void page_hash_hex(const void* data, size_t len, char* out) noexcept
+{
+    uint8_t h[PAGE_HASH_BYTES];
+    page_hash(data, len, h);
     static constexpr char DIGITS[] = "0123456789abcdef";
-    for (size_t i = 0; i < sizeof(c.digest); ++i) {
-        out[2 * i] = DIGITS[c.digest[i] >> 4];
-        out[2 * i + 1] = DIGITS[c.digest[i] & 0xF];
+    for (size_t i = 0; i < PAGE_HASH_BYTES; ++i) {
+        out[2 * i] = DIGITS[h[i] >> 4];
+        out[2 * i + 1] = DIGITS[h[i] & 0xF];
     }
     out[PAGE_HASH_HEX] = '\0';
 }
@@ -67,7 +153,7 @@ GroundTruth GroundTruth::take(GuestMemory& mem, std::span<const VcpuState> cpus)
     // destructor dereferences a null map.
     gt.m_doc = nlohmann::json::object();
     nlohmann::json& doc = gt.m_doc;
-    doc["version"] = 2;
+    doc["version"] = 3;
     doc["page_size"] = GROUND_TRUTH_PAGE;
     const GuestRange ram = mem.ram();
     doc["ram_size"] = ram.len().bytes;
@@ -91,22 +177,19 @@ GroundTruth GroundTruth::take(GuestMemory& mem, std::span<const VcpuState> cpus)
         j["dsisr"] = hex(c.spr[spr::DSISR]);
         jcpus.push_back(std::move(j));
     }
-    std::string pages;
     const uint64_t npages = ram.len().bytes / GROUND_TRUTH_PAGE;
-    pages.reserve(npages * PAGE_HASH_HEX);
+    gt.m_pages.resize(npages * PAGE_HASH_BYTES);
+    uint8_t* out = gt.m_pages.data();
     std::array<std::byte, GROUND_TRUTH_PAGE> buf{};
     const std::byte* base = mem.host_ptr(ram);
     if (base != nullptr) {
         // Every CPU the host gives us hashes a slice (the vCPUs are stopped
-        // while this runs): each thread writes only its own pages' text.
-        pages.resize(npages * PAGE_HASH_HEX);
+        // while this runs): each thread writes only its own pages' hashes.
         const uint64_t want = std::clamp<uint64_t>(std::thread::hardware_concurrency(), 1, MAX_HASH_THREADS);
         const uint64_t n = std::max<uint64_t>(1, std::min(want, npages / MIN_PAGES_PER_THREAD));
         auto hash_slice = [&](uint64_t first, uint64_t last) {
-            char hex[PAGE_HASH_HEX + 1];
             for (uint64_t p = first; p < last; ++p) {
-                page_hash_hex(base + p * GROUND_TRUTH_PAGE, GROUND_TRUTH_PAGE, hex);
-                std::memcpy(pages.data() + p * PAGE_HASH_HEX, hex, PAGE_HASH_HEX);
+                page_hash(base + p * GROUND_TRUTH_PAGE, GROUND_TRUTH_PAGE, out + p * PAGE_HASH_BYTES);
             }
         };
         std::vector<std::thread> helpers;
@@ -119,27 +202,29 @@ GroundTruth GroundTruth::take(GuestMemory& mem, std::span<const VcpuState> cpus)
             h.join();
         }
     } else {
+        auto unreadable = nlohmann::json::array();
         for (uint64_t p = 0; p < npages; ++p) {
-            const uint64_t addr = p * GROUND_TRUTH_PAGE;
-            if (mem.read(GuestAddr{addr}, buf)) {
-                append_page_hash(pages, buf.data(), buf.size());
+            if (mem.read(GuestAddr{p * GROUND_TRUTH_PAGE}, buf)) {
+                page_hash(buf.data(), buf.size(), out + p * PAGE_HASH_BYTES);
             } else {
-                pages.append(PAGE_HASH_HEX, '-');
+                unreadable.push_back(p);
             }
         }
+        if (!unreadable.empty()) {
+            doc["unreadable_pages"] = std::move(unreadable);
+        }
     }
-    doc[PAGE_HASH_KEY] = std::move(pages);
     // The last page of RAM, raw: skiboot writes its free-region footer into
     // the last 8 bytes of RAM on every boot, so a checker needs the bytes,
     // not a hash, to tell that footer from any other change.
     if (npages > 0) {
-        std::array<std::byte, GROUND_TRUTH_PAGE> tail{};
+        std::vector<uint8_t> tail(GROUND_TRUTH_PAGE);
         const uint64_t addr = (npages - 1) * GROUND_TRUTH_PAGE;
         if (base != nullptr) {
             std::memcpy(tail.data(), base + addr, tail.size());
-            doc["ram_tail_page"] = hex_bytes(tail);
-        } else if (mem.read(GuestAddr{addr}, tail)) {
-            doc["ram_tail_page"] = hex_bytes(tail);
+            gt.m_tail = std::move(tail);
+        } else if (mem.read(GuestAddr{addr}, std::as_writable_bytes(std::span(tail)))) {
+            gt.m_tail = std::move(tail);
         }
     }
     const auto ns = static_cast<uint64_t>(

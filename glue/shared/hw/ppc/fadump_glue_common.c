@@ -198,15 +198,23 @@ FadumpVcpuRegs *fadump_glue_stop_and_snapshot(uint32_t (*logical_id)(PowerPCCPU 
     return regs;
 }
 
-void fadump_glue_write_ground_truth(const char *path, char *json)
+void fadump_glue_write_ground_truth(const char *path, FadumpGroundTruth *gt,
+                                    const FadumpSpapr *fd,
+                                    const FadumpDumpStats *stats)
 {
     g_autoptr(GError) err = NULL;
+    size_t len = 0;
+    void *doc = fadump_ground_truth_finish(gt, fd, stats, &len);
 
-    if (json && !g_file_set_contents(path, json, -1, &err)) {
+    if (!doc) {
+        error_report("fadump: cannot make the ground truth for %s", path);
+        return;
+    }
+    if (!g_file_set_contents(path, doc, len, &err)) {
         error_report("fadump: cannot write ground truth to %s: %s", path,
                      err->message);
     }
-    free(json);
+    free(doc);
 }
 
 void fadump_glue_setprop(void *fdt, int node, const char *name,

@@ -186,9 +186,8 @@ static void pnv_mpipl_work(CPUState *caller, run_on_cpu_data data)
 
         fadump_ground_truth_note_ranges(truth, "firmware_ranges", fw,
                                         MIN(nfw, ARRAY_SIZE(fw)));
-        fadump_glue_write_ground_truth(
-            pnv->mpipl_ground_truth,
-            fadump_ground_truth_finish(truth, NULL, &ds));
+        fadump_glue_write_ground_truth(pnv->mpipl_ground_truth, truth, NULL,
+                                       &ds);
     }
     fadump_queue_tb_flush(caller);
     /* A guest reset keeps RAM: the memory-preserving IPL. */

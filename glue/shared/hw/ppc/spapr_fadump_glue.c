@@ -224,9 +224,8 @@ static void spapr_fadump_dump_work(CPUState *caller, run_on_cpu_data data)
                               stats.sections_ok, stats.sections_failed,
                               stats.cpus_saved, true);
     if (truth) {
-        fadump_glue_write_ground_truth(
-            spapr->fadump_ground_truth,
-            fadump_ground_truth_finish(truth, spapr->fadump, &stats));
+        fadump_glue_write_ground_truth(spapr->fadump_ground_truth, truth,
+                                       spapr->fadump, &stats);
     }
     /* Preserved memory was written through host pointers: drop any code
      * translated from it before the reboot runs. */

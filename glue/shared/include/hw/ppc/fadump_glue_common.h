@@ -10,6 +10,7 @@
 #include "hw/ppc/fadump_qemu_api.h"
 #include "target/ppc/cpu.h"
 #include "fadump-engine.h"
+#include "fadump-truth.h"
 
 /*
  * libfadump's view of the machine's RAM: address_space_* for tables, host
@@ -41,10 +42,13 @@ FadumpVcpuRegs *fadump_glue_stop_and_snapshot(uint32_t (*logical_id)(PowerPCCPU 
                                               size_t *n);
 
 /*
- * Writes a ground-truth document (from fadump_ground_truth_finish) to
- * `path`, reporting a failure, and frees it. A NULL document is ignored.
+ * Finishes the ground truth `gt` (fadump_ground_truth_finish: the dump's
+ * statistics, and for pseries `fd`'s fdm) and writes its CBOR document to
+ * `path`, reporting a failure. Consumes `gt`.
  */
-void fadump_glue_write_ground_truth(const char *path, char *json);
+void fadump_glue_write_ground_truth(const char *path, FadumpGroundTruth *gt,
+                                    const FadumpSpapr *fd,
+                                    const FadumpDumpStats *stats);
 
 /*
  * Sets property `name` of FDT node `node` from the outcome `rc` of a

@@ -15,9 +15,6 @@
 //   FADUMP_QEMU=... FADUMP_FIRMWARE=... [FADUMP_MACHINE_OPTS=,x-fadump-zero-copy=off]
 //     build/lab/bench/qemu_dump_bench
 #include <benchmark/benchmark.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -32,6 +29,7 @@
 #include "fadump/fadump.h"
 #include "fake_guest.hpp"
 #include "qmp.hpp"
+#include "qtest_child.hpp"
 
 namespace fs = std::filesystem;
 
@@ -71,94 +69,42 @@ double rss_bytes(pid_t pid)
 class Qemu {
 public:
     Qemu(uint64_t ram_mib, const std::string& dir)
+        : m_child({env("FADUMP_QEMU"),
+                   "-M",
+                   "pseries,x-vof=on" + env("FADUMP_MACHINE_OPTS"),
+                   "-accel",
+                   "tcg",
+                   "-S",
+                   "-qtest",
+                   "stdio",
+                   "-qtest-log",
+                   "/dev/null",
+                   "-display",
+                   "none",
+                   "-nodefaults",
+                   "-m",
+                   std::to_string(ram_mib) + "M",
+                   "-smp",
+                   "1",
+                   "-L",
+                   env("FADUMP_FIRMWARE"),
+                   "-qmp",
+                   "unix:" + dir + "/qmp.sock,server=on,wait=off"},
+                  dir + "/stderr.log")
     {
-        const std::string qmp = dir + "/qmp.sock";
-        int to_q[2];
-        int from_q[2];
-        if (pipe(to_q) != 0 || pipe(from_q) != 0) {
-            return;
-        }
-        m_pid = fork();
-        if (m_pid == 0) {
-            dup2(to_q[0], 0);
-            dup2(from_q[1], 1);
-            const int err = open((dir + "/stderr.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            dup2(err, 2);
-            std::vector<std::string> args = {env("FADUMP_QEMU"),
-                                             "-M",
-                                             "pseries,x-vof=on" + env("FADUMP_MACHINE_OPTS"),
-                                             "-accel",
-                                             "tcg",
-                                             "-S",
-                                             "-qtest",
-                                             "stdio",
-                                             "-qtest-log",
-                                             "/dev/null",
-                                             "-display",
-                                             "none",
-                                             "-nodefaults",
-                                             "-m",
-                                             std::to_string(ram_mib) + "M",
-                                             "-smp",
-                                             "1",
-                                             "-L",
-                                             env("FADUMP_FIRMWARE"),
-                                             "-qmp",
-                                             "unix:" + qmp + ",server=on,wait=off"};
-            std::vector<char*> argv;
-            for (auto& a : args) {
-                argv.push_back(a.data());
-            }
-            argv.push_back(nullptr);
-            execv(argv[0], argv.data());
-            _exit(127);
-        }
-        close(to_q[0]);
-        close(from_q[1]);
-        m_in = fdopen(to_q[1], "w");
-        m_out = fdopen(from_q[0], "r");
         std::string error;
-        if (auto c = lab::Qmp::connect(qmp, 30, &error)) {
+        if (auto c = lab::Qmp::connect(dir + "/qmp.sock", 30, &error)) {
             m_qmp.emplace(std::move(*c));
         }
     }
-    ~Qemu()
-    {
-        if (m_in != nullptr) {
-            std::fclose(m_in);
-        }
-        if (m_out != nullptr) {
-            std::fclose(m_out);
-        }
-        if (m_pid > 0) {
-            kill(m_pid, SIGKILL);
-            waitpid(m_pid, nullptr, 0);
-        }
-    }
-    Qemu(const Qemu&) = delete;
-    Qemu& operator=(const Qemu&) = delete;
-    [[nodiscard]] bool ok() const { return m_pid > 0 && m_in != nullptr && m_out != nullptr && m_qmp.has_value(); }
-    [[nodiscard]] pid_t pid() const { return m_pid; }
+    [[nodiscard]] bool ok() const { return m_child.ok() && m_qmp.has_value(); }
+    [[nodiscard]] pid_t pid() const { return m_child.pid(); }
     lab::Qmp& qmp() { return *m_qmp; }
-    // One qtest command; its answer line ("" when QEMU closed its output).
-    std::string cmd(const std::string& line)
-    {
-        std::fprintf(m_in, "%s\n", line.c_str());
-        std::fflush(m_in);
-        char buf[4096];
-        while (std::fgets(buf, sizeof buf, m_out) != nullptr) {
-            std::string s(buf);
-            if (s.rfind("IRQ", 0) != 0) {
-                return s.substr(0, s.find_last_not_of('\n') + 1);
-            }
-        }
-        return "";
-    }
+    // One qtest command; its answer line ("" when QEMU gave none in 120 s).
+    std::string cmd(const std::string& line) { return m_child.cmd(line, 120).value_or(""); }
 
 private:
-    pid_t m_pid = -1;
-    FILE* m_in = nullptr;
-    FILE* m_out = nullptr;
+    lab::QtestChild m_child;
     std::optional<lab::Qmp> m_qmp;
 };
 

@@ -30,6 +30,7 @@
 #include "fadump/fadump.h"
 #include "fadump/papr/fdm.hpp"
 #include "fake_guest.hpp"
+#include "qtest_child.hpp"
 
 using fadump::test::FdmBuilder;
 namespace fs = std::filesystem;
@@ -48,51 +49,6 @@ double answer_timeout_s()
     return v.empty() ? 30 : std::stod(v);
 }
 
-// Lines from a descriptor, each awaited at most a deadline.
-class LineReader {
-public:
-    explicit LineReader(int fd = -1) : m_fd(fd) {}
-    /// The next line (without "\n"), or nullopt on EOF or when `timeout_s`
-    /// passes first.
-    std::optional<std::string> next(double timeout_s)
-    {
-        const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
-        while (true) {
-            const auto nl = m_buf.find('\n');
-            if (nl != std::string::npos) {
-                std::string line = m_buf.substr(0, nl);
-                m_buf.erase(0, nl + 1);
-                return line;
-            }
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
-            if (m_fd < 0 || left.count() <= 0) {
-                return std::nullopt;
-            }
-            pollfd pfd{m_fd, POLLIN, 0};
-            const int n = poll(&pfd, 1, static_cast<int>(left.count()) + 1);
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
-            if (n <= 0) {
-                return std::nullopt;
-            }
-            char buf[4096];
-            ssize_t r;
-            do {
-                r = read(m_fd, buf, sizeof buf);
-            } while (r < 0 && errno == EINTR);
-            if (r <= 0) {
-                return std::nullopt;
-            }
-            m_buf.append(buf, static_cast<size_t>(r));
-        }
-    }
-
-private:
-    int m_fd;
-    std::string m_buf;
-};
-
 // A QEMU under -accel qtest, driven line by line over pipes, plus QMP.
 class QtestQemu {
 public:
@@ -101,79 +57,42 @@ public:
     explicit QtestQemu(const std::string& machine_opts, const std::string& smp = "2",
                        const std::vector<std::string>& extra = {}, const std::string& machine = "pseries,x-vof=on")
     {
-        signal(SIGPIPE, SIG_IGN);   // a QEMU that died must fail the test, not kill it
         m_dir = fs::temp_directory_path() / ("fadump-qtest-" + std::to_string(getpid()) + "-" + std::to_string(s_n++));
         fs::create_directories(m_dir);
         m_qmp = (m_dir / "qmp.sock").string();
-        const std::string err_path = (m_dir / "stderr.log").string();
-        int to_q[2];
-        int from_q[2];
-        if (pipe(to_q) != 0 || pipe(from_q) != 0) {
-            return;
-        }
-        m_pid = fork();
-        if (m_pid == 0) {
-            dup2(to_q[0], 0);
-            dup2(from_q[1], 1);
-            const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            if (err >= 0) {
-                dup2(err, 2);
-            }
-            const std::string qemu = env("FADUMP_QEMU");
-            std::vector<std::string> args = {qemu,
-                                             "-M",
-                                             machine + machine_opts,
-                                             "-accel",
-                                             "qtest",
-                                             "-qtest",
-                                             "stdio",
-                                             "-qtest-log",
-                                             "/dev/null",
-                                             "-display",
-                                             "none",
-                                             "-nodefaults",
-                                             "-m",
-                                             "1G",
-                                             "-smp",
-                                             smp,
-                                             "-L",
-                                             env("FADUMP_FIRMWARE"),
-                                             "-qmp",
-                                             "unix:" + m_qmp + ",server=on,wait=off"};
-            args.insert(args.end(), extra.begin(), extra.end());
-            std::vector<char*> argv;
-            for (auto& a : args) {
-                argv.push_back(a.data());
-            }
-            argv.push_back(nullptr);
-            execv(qemu.c_str(), argv.data());
-            _exit(127);
-        }
-        close(to_q[0]);
-        close(from_q[1]);
-        m_in = fdopen(to_q[1], "w");
-        m_out_fd = from_q[0];
-        m_out = LineReader(m_out_fd);
+        std::vector<std::string> args = {env("FADUMP_QEMU"),
+                                         "-M",
+                                         machine + machine_opts,
+                                         "-accel",
+                                         "qtest",
+                                         "-qtest",
+                                         "stdio",
+                                         "-qtest-log",
+                                         "/dev/null",
+                                         "-display",
+                                         "none",
+                                         "-nodefaults",
+                                         "-m",
+                                         "1G",
+                                         "-smp",
+                                         smp,
+                                         "-L",
+                                         env("FADUMP_FIRMWARE"),
+                                         "-qmp",
+                                         "unix:" + m_qmp + ",server=on,wait=off"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        m_child = std::make_unique<lab::QtestChild>(args, (m_dir / "stderr.log").string());
     }
     ~QtestQemu()
     {
         if (m_listen_fd >= 0) {
             close(m_listen_fd);
         }
-        if (m_in) {
-            std::fclose(m_in);
-        }
-        if (m_out_fd >= 0) {
-            close(m_out_fd);
-        }
-        if (m_pid > 0) {
-            kill(m_pid, SIGKILL);
-            waitpid(m_pid, nullptr, 0);
-        }
+        m_child.reset();
         std::error_code ec;
         fs::remove_all(m_dir, ec);
     }
-    bool ok() const { return m_in && m_out_fd >= 0 && m_pid > 0; }
+    bool ok() const { return m_child->ok(); }
     const fs::path& dir() const { return m_dir; }
     /// The description of the last QMP error answer.
     const std::string& last_error() const { return m_last_error; }
@@ -183,22 +102,7 @@ public:
         return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
     }
     /// QEMU's exit status once it exited by itself within `timeout_s`.
-    std::optional<int> wait_exit(double timeout_s)
-    {
-        const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
-        while (m_pid > 0) {
-            int status = 0;
-            if (waitpid(m_pid, &status, WNOHANG) == m_pid) {
-                m_pid = -1;
-                return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            }
-            if (std::chrono::steady_clock::now() > end) {
-                break;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        return std::nullopt;
-    }
+    std::optional<int> wait_exit(double timeout_s) { return m_child->wait_exit(timeout_s); }
 
     /// One qtest command and its answer; "TIMEOUT" (a test failure, and
     /// every later command answers it at once) when QEMU stops answering.
@@ -207,13 +111,9 @@ public:
         if (m_silent) {
             return "TIMEOUT";
         }
-        std::fprintf(m_in, "%s\n", line.c_str());
-        std::fflush(m_in);
         const double timeout = answer_timeout_s();
-        while (const auto s = m_out.next(timeout)) {
-            if (s->rfind("IRQ", 0) != 0) {
-                return *s;
-            }
+        if (auto answer = m_child->cmd(line, timeout)) {
+            return *answer;
         }
         m_silent = true;
         ADD_FAILURE() << "QEMU did not answer within " << timeout << " s (or closed its output): " << line;
@@ -292,8 +192,8 @@ public:
         }
         // Replies, the greeting and events are one JSON object per line;
         // ours carry their "id". Events on a shared session are kept.
-        LineReader own(fd);
-        LineReader& in = shared ? m_listen : own;
+        lab::LineReader own(fd);
+        lab::LineReader& in = shared ? m_listen : own;
         std::vector<nlohmann::json> out;
         while (out.size() < cmds.size()) {
             const auto line = in.next(answer_timeout_s());
@@ -375,7 +275,7 @@ public:
         const std::string caps = R"({"execute":"qmp_capabilities"})"
                                  "\n";
         ASSERT_EQ(::write(m_listen_fd, caps.data(), caps.size()), static_cast<ssize_t>(caps.size()));
-        m_listen = LineReader(m_listen_fd);
+        m_listen = lab::LineReader(m_listen_fd);
         for (int i = 0; i < 2; ++i) {  // the greeting and the capabilities' answer
             ASSERT_TRUE(m_listen.next(answer_timeout_s()));
         }
@@ -431,13 +331,10 @@ private:
     static inline int s_n = 0;
     fs::path m_dir;
     std::string m_qmp;
-    pid_t m_pid = -1;
-    FILE* m_in = nullptr;
-    int m_out_fd = -1;
-    LineReader m_out;
+    std::unique_ptr<lab::QtestChild> m_child;
     bool m_silent = false;   // stopped answering: fail fast from then on
     int m_listen_fd = -1;
-    LineReader m_listen;
+    lab::LineReader m_listen;
     std::vector<nlohmann::json> m_events;  // arrived while a command waited
     std::string m_last_error;
 };

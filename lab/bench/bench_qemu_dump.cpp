@@ -13,7 +13,7 @@
 // the dump) and rss_growth_mib (after the reset, minus before).
 //
 //   FADUMP_QEMU=... FADUMP_FIRMWARE=... [FADUMP_MACHINE_OPTS=,x-fadump-zero-copy=off]
-//     build/lab/bench/qemu_dump_bench
+//     [FADUMP_QEMU_ARGS="-trace spapr_fadump_* -trace fadump_*"] build/lab/bench/qemu_dump_bench
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -68,29 +69,7 @@ double rss_bytes(pid_t pid)
 // One QEMU under qtest (stdin/stdout), with a QMP socket.
 class Qemu {
 public:
-    Qemu(uint64_t ram_mib, const std::string& dir)
-        : m_child({env("FADUMP_QEMU"),
-                   "-M",
-                   "pseries,x-vof=on" + env("FADUMP_MACHINE_OPTS"),
-                   "-accel",
-                   "tcg",
-                   "-S",
-                   "-qtest",
-                   "stdio",
-                   "-qtest-log",
-                   "/dev/null",
-                   "-display",
-                   "none",
-                   "-nodefaults",
-                   "-m",
-                   std::to_string(ram_mib) + "M",
-                   "-smp",
-                   "1",
-                   "-L",
-                   env("FADUMP_FIRMWARE"),
-                   "-qmp",
-                   "unix:" + dir + "/qmp.sock,server=on,wait=off"},
-                  dir + "/stderr.log")
+    Qemu(uint64_t ram_mib, const std::string& dir) : m_child(argv(ram_mib, dir), dir + "/stderr.log")
     {
         std::string error;
         if (auto c = lab::Qmp::connect(dir + "/qmp.sock", 30, &error)) {
@@ -104,6 +83,35 @@ public:
     std::string cmd(const std::string& line) { return m_child.cmd(line, 120).value_or(""); }
 
 private:
+    static std::vector<std::string> argv(uint64_t ram_mib, const std::string& dir)
+    {
+        std::vector<std::string> a = {env("FADUMP_QEMU"),
+                                      "-M",
+                                      "pseries,x-vof=on" + env("FADUMP_MACHINE_OPTS"),
+                                      "-accel",
+                                      "tcg",
+                                      "-S",
+                                      "-qtest",
+                                      "stdio",
+                                      "-qtest-log",
+                                      "/dev/null",
+                                      "-display",
+                                      "none",
+                                      "-nodefaults",
+                                      "-m",
+                                      std::to_string(ram_mib) + "M",
+                                      "-smp",
+                                      "1",
+                                      "-L",
+                                      env("FADUMP_FIRMWARE"),
+                                      "-qmp",
+                                      "unix:" + dir + "/qmp.sock,server=on,wait=off"};
+        std::istringstream more(env("FADUMP_QEMU_ARGS"));  // e.g. "-trace spapr_fadump_*"
+        for (std::string w; more >> w;) {
+            a.push_back(w);
+        }
+        return a;
+    }
     lab::QtestChild m_child;
     std::optional<lab::Qmp> m_qmp;
 };

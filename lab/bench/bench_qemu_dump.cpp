@@ -85,27 +85,10 @@ public:
 private:
     static std::vector<std::string> argv(uint64_t ram_mib, const std::string& dir)
     {
-        std::vector<std::string> a = {env("FADUMP_QEMU"),
-                                      "-M",
-                                      "pseries,x-vof=on" + env("FADUMP_MACHINE_OPTS"),
-                                      "-accel",
-                                      "tcg",
-                                      "-S",
-                                      "-qtest",
-                                      "stdio",
-                                      "-qtest-log",
-                                      "/dev/null",
-                                      "-display",
-                                      "none",
-                                      "-nodefaults",
-                                      "-m",
-                                      std::to_string(ram_mib) + "M",
-                                      "-smp",
-                                      "1",
-                                      "-L",
-                                      env("FADUMP_FIRMWARE"),
-                                      "-qmp",
-                                      "unix:" + dir + "/qmp.sock,server=on,wait=off"};
+        std::vector<std::string> a =
+            lab::qtest_argv(env("FADUMP_QEMU"), "pseries,x-vof=on" + env("FADUMP_MACHINE_OPTS"), "tcg",
+                            std::to_string(ram_mib) + "M", "1", env("FADUMP_FIRMWARE"), dir + "/qmp.sock");
+        a.emplace_back("-S");                              // the harness is the guest: no vCPU runs
         std::istringstream more(env("FADUMP_QEMU_ARGS"));  // e.g. "-trace spapr_fadump_*"
         for (std::string w; more >> w;) {
             a.push_back(w);

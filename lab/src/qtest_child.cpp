@@ -46,6 +46,16 @@ std::optional<std::string> LineReader::next(double timeout_s)
     }
 }
 
+std::vector<std::string> qtest_argv(const std::string& qemu, const std::string& machine, const std::string& accel,
+                                    const std::string& mem, const std::string& smp, const std::string& firmware,
+                                    const std::string& qmp_socket)
+{
+    return {qemu,     "-M",          machine,      "-accel",    accel,
+            "-qtest", "stdio",       "-qtest-log", "/dev/null", "-display",
+            "none",   "-nodefaults", "-m",         mem,         "-smp",
+            smp,      "-L",          firmware,     "-qmp",      "unix:" + qmp_socket + ",server=on,wait=off"};
+}
+
 QtestChild::QtestChild(const std::vector<std::string>& argv, const std::string& stderr_path)
 {
     signal(SIGPIPE, SIG_IGN);  // a QEMU that died must be an answer, not kill us

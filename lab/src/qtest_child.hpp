@@ -26,6 +26,14 @@ private:
     std::string m_buf;
 };
 
+/// QEMU's command line for a qtest session on stdio with a QMP socket:
+///   QEMU -M MACHINE -accel ACCEL -qtest stdio -qtest-log /dev/null
+///   -display none -nodefaults -m MEM -smp SMP -L FIRMWARE
+///   -qmp unix:QMP_SOCKET,server=on,wait=off
+std::vector<std::string> qtest_argv(const std::string& qemu, const std::string& machine, const std::string& accel,
+                                    const std::string& mem, const std::string& smp, const std::string& firmware,
+                                    const std::string& qmp_socket);
+
 class QtestChild {
 public:
     /// Starts argv (argv[0] the QEMU binary, run as given) with pipes for

@@ -60,26 +60,8 @@ public:
         m_dir = fs::temp_directory_path() / ("fadump-qtest-" + std::to_string(getpid()) + "-" + std::to_string(s_n++));
         fs::create_directories(m_dir);
         m_qmp = (m_dir / "qmp.sock").string();
-        std::vector<std::string> args = {env("FADUMP_QEMU"),
-                                         "-M",
-                                         machine + machine_opts,
-                                         "-accel",
-                                         "qtest",
-                                         "-qtest",
-                                         "stdio",
-                                         "-qtest-log",
-                                         "/dev/null",
-                                         "-display",
-                                         "none",
-                                         "-nodefaults",
-                                         "-m",
-                                         "1G",
-                                         "-smp",
-                                         smp,
-                                         "-L",
-                                         env("FADUMP_FIRMWARE"),
-                                         "-qmp",
-                                         "unix:" + m_qmp + ",server=on,wait=off"};
+        std::vector<std::string> args = lab::qtest_argv(env("FADUMP_QEMU"), machine + machine_opts, "qtest", "1G", smp,
+                                                        env("FADUMP_FIRMWARE"), m_qmp);
         args.insert(args.end(), extra.begin(), extra.end());
         m_child = std::make_unique<lab::QtestChild>(args, (m_dir / "stderr.log").string());
     }

@@ -4,7 +4,7 @@
 // for a fresh multi-MiB allocation.
 //
 // Every way the engine can modify guest memory goes through this class:
-// write() records the range it wrote, host_ptr() records the whole range it
+// write() records the range it wrote, host_span() records the whole span it
 // hands out (the engine may write anywhere in it), load() records what the
 // harness itself placed. reset() zeroes exactly those ranges.
 // FADUMP_FUZZ_CHECK_RESET=1 makes reset() verify that all of RAM is zero
@@ -85,13 +85,15 @@ public:
         touch(addr.value, in.size());
         return true;
     }
-    [[nodiscard]] std::byte* host_ptr(GuestRange r) override
+    [[nodiscard]] std::byte* host_span(GuestAddr addr, ByteLen max, uint64_t& span) override
     {
-        if (!inside(r.start().value, r.len().bytes)) {
+        span = 0;
+        if (addr.value >= m_size) {
             return nullptr;
         }
-        touch(r.start().value, r.len().bytes);
-        return m_ram + r.start().value;
+        span = std::min(max.bytes, m_size - addr.value);
+        touch(addr.value, span);
+        return m_ram + addr.value;
     }
     void mark_dirty(GuestRange) override {}
 

@@ -45,12 +45,22 @@ public:
     {
         return m_ops.write != nullptr && m_ops.write(m_ops.opaque, addr.value, in.data(), in.size());
     }
-    [[nodiscard]] std::byte* host_ptr(GuestRange range) override
+    /// The VMM's answer clipped to RAM and to `max`: a VMM span that runs
+    /// past either is never trusted beyond it.
+    [[nodiscard]] std::byte* host_span(GuestAddr addr, ByteLen max, uint64_t& span) override
     {
-        if (m_ops.host_ptr == nullptr || !ram().contains(range)) {
+        span = 0;
+        if (m_ops.host_span == nullptr || addr.value >= m_ram.end()) {
             return nullptr;
         }
-        return static_cast<std::byte*>(m_ops.host_ptr(m_ops.opaque, range.start().value, range.len().bytes));
+        const uint64_t limit = std::min(max.bytes, m_ram.end() - addr.value);
+        uint64_t got = 0;
+        void* p = m_ops.host_span(m_ops.opaque, addr.value, limit, &got);
+        if (p == nullptr || got == 0) {
+            return nullptr;
+        }
+        span = std::min(got, limit);
+        return static_cast<std::byte*>(p);
     }
     void mark_dirty(GuestRange range) override
     {

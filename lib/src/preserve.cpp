@@ -136,6 +136,50 @@ uint64_t preserve_host(GuestMemory& mem, const GuestRange& s, const GuestRange& 
     return len;
 }
 
+constexpr uint64_t BOUNCE_CHUNK = 1ULL << 20;
+
+// Copies through a fixed-size buffer (no host pointers), backwards when the
+// destination starts inside the source so overlap behaves as memmove.
+// Returns the bytes preserved: all, or what was done before guest memory
+// failed (0 for a failed backward copy, whose done part is the end).
+using BounceBuffer = std::array<std::byte, BOUNCE_CHUNK>;
+
+uint64_t bounce(GuestMemory& mem, const GuestRange& s, GuestAddr dst, std::unique_ptr<BounceBuffer>& buf)
+{
+    if (!buf) {
+        buf = std::make_unique<BounceBuffer>();
+    }
+    const uint64_t len = s.len().bytes;
+    const bool backwards = dst.value > s.start().value && dst.value < s.end();
+    uint64_t done = 0;
+    while (done < len) {
+        const uint64_t n = std::min(BOUNCE_CHUNK, len - done);
+        const uint64_t off = backwards ? len - done - n : done;
+        std::span<std::byte> chunk(buf->data(), n);
+        if (!mem.read(GuestAddr{s.start().value + off}, chunk) || !mem.write(GuestAddr{dst.value + off}, chunk)) {
+            return backwards ? 0 : done;
+        }
+        done += n;
+    }
+    mem.note_preserve(s, dst, "copy", "no host pointers (read/write through a bounce buffer)");
+    return done;
+}
+
+// A source and destination that share bytes (the platforms refuse this;
+// kept memmove-safe all the same): one memmove when both lie in one RAM
+// block each, else the bounce buffer, which orders its chunks for overlap.
+uint64_t preserve_overlapping(GuestMemory& mem, const GuestRange& s, const GuestRange& d, MovePolicy policy,
+                              DeferredMoves* defer)
+{
+    std::byte* hs = mem.host_ptr(s);
+    std::byte* hd = mem.host_ptr(d);
+    if (hs != nullptr && hd != nullptr) {
+        return preserve_host(mem, s, d, hs, hd, policy, defer);
+    }
+    std::unique_ptr<BounceBuffer> buf;
+    return bounce(mem, s, d.start(), buf);
+}
+
 }  // namespace
 
 uint64_t DeferredMoves::bytes() const
@@ -187,27 +231,39 @@ uint64_t preserve_range(GuestMemory& mem, GuestAddr src, GuestAddr dst, ByteLen 
     if (len.bytes == 0 || src == dst) {
         return len.bytes;
     }
-    std::byte* hs = mem.host_ptr(*s);
-    std::byte* hd = mem.host_ptr(*d);
-    if (hs != nullptr && hd != nullptr) {
-        return preserve_host(mem, *s, *d, hs, hd, policy, defer);
+    if (s->overlaps(*d)) {
+        return preserve_overlapping(mem, *s, *d, policy, defer);
     }
-    // Bounce through a fixed-size buffer; copy backwards when the
-    // destination starts inside the source so overlap behaves as memmove.
-    constexpr uint64_t CHUNK = 1ULL << 20;
-    auto buf = std::make_unique<std::array<std::byte, CHUNK>>();
-    const bool backwards = dst.value > src.value && dst.value < s->end();
+    // Piece by piece: each piece lies in one RAM block at both ends (a
+    // NUMA node's backend, a DIMM), so the decision to move or copy and
+    // the dirty marks are per block.
+    std::unique_ptr<BounceBuffer> buf;  // made at the first piece without host pointers
     uint64_t done = 0;
     while (done < len.bytes) {
-        const uint64_t n = std::min(CHUNK, len.bytes - done);
-        const uint64_t off = backwards ? len.bytes - done - n : done;
-        std::span<std::byte> chunk(buf->data(), n);
-        if (!mem.read(GuestAddr{src.value + off}, chunk) || !mem.write(GuestAddr{dst.value + off}, chunk)) {
-            return backwards ? 0 : done;
+        const GuestAddr ps{src.value + done};
+        const GuestAddr pd{dst.value + done};
+        const ByteLen rest{len.bytes - done};
+        uint64_t sspan = 0;
+        uint64_t dspan = 0;
+        std::byte* hs = mem.host_span(ps, rest, sspan);
+        std::byte* hd = mem.host_span(pd, rest, dspan);
+        if (hs != nullptr && hd != nullptr) {
+            const ByteLen n{std::min(sspan, dspan)};
+            done += preserve_host(mem, *GuestRange::make(ps, n), *GuestRange::make(pd, n), hs, hd, policy, defer);
+            continue;
         }
-        done += n;
+        // No host mapping at one end: bounce a chunk (re-deciding after it,
+        // as the unmapped end may become RAM), or all the rest when neither
+        // end is mapped (read/write reach any memory there is).
+        const uint64_t n = hs != nullptr   ? std::min(sspan, BOUNCE_CHUNK)
+                           : hd != nullptr ? std::min(dspan, BOUNCE_CHUNK)
+                                           : rest.bytes;
+        const uint64_t got = bounce(mem, *GuestRange::make(ps, ByteLen{n}), pd, buf);
+        done += got;
+        if (got != n) {
+            break;
+        }
     }
-    mem.note_preserve(*s, dst, "copy", "no host pointers (read/write through a bounce buffer)");
     return done;
 }
 

@@ -2,6 +2,7 @@
 // guest physical 0, with switches to withhold host pointers or fail accesses.
 #pragma once
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -67,18 +68,58 @@ public:
         std::memcpy(m_ram + addr.value, in.data(), in.size());
         return true;
     }
-    [[nodiscard]] std::byte* host_ptr(GuestRange r) override
+    /// RAM as the VMM's blocks: a host span ends at the next of these
+    /// addresses (as a NUMA node's backend ends), and a piece handed to
+    /// movable_page_size must lie within one block.
+    std::vector<uint64_t> block_starts;
+    /// Guest addresses with no host mapping (read/write still work), as
+    /// memory a VMM serves without a RAM block.
+    std::vector<GuestRange> unmapped;
+    /// Ranges movable_page_size was asked about, in order.
+    std::vector<GuestRange> movable_asked;
+
+    [[nodiscard]] std::byte* host_span(GuestAddr addr, ByteLen max, uint64_t& span) override
     {
-        if (!give_host_ptr || !ok(r.start(), r.len().bytes)) {
+        span = 0;
+        if (!give_host_ptr || addr.value >= m_size) {
             return nullptr;
         }
-        return m_ram + r.start().value;
+        uint64_t end = std::min(m_size, addr.value + std::min(max.bytes, m_size - addr.value));
+        for (const uint64_t b : block_starts) {
+            if (b > addr.value && b < end) {
+                end = b;
+            }
+        }
+        for (const GuestRange& u : unmapped) {
+            if (addr.value >= u.start().value && addr.value < u.end()) {
+                return nullptr;
+            }
+            if (u.start().value > addr.value && u.start().value < end) {
+                end = u.start().value;
+            }
+        }
+        if (fail_at >= addr.value && fail_at < end) {
+            end = fail_at;
+        }
+        span = end - addr.value;
+        return span != 0 ? m_ram + addr.value : nullptr;
     }
     void mark_dirty(GuestRange r) override { dirty.push_back(r); }
-    [[nodiscard]] uint64_t movable_page_size(GuestRange /*r*/, const char** why) override
+    [[nodiscard]] uint64_t movable_page_size(GuestRange r, const char** why) override
     {
+        movable_asked.push_back(r);
         *why = "FakeGuest: moves switched off";
         return movable;
+    }
+    /// Whether `r` lies inside one of block_starts' blocks.
+    [[nodiscard]] bool in_one_block(GuestRange r) const
+    {
+        for (const uint64_t b : block_starts) {
+            if (b > r.start().value && b < r.end()) {
+                return false;
+            }
+        }
+        return true;
     }
     void note_preserve(GuestRange src, GuestAddr dst, const char* how, const char* why) override
     {

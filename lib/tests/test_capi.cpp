@@ -32,9 +32,8 @@ FadumpGuestOps ops_for(FakeGuest& g)
         return static_cast<FakeGuest*>(o)->write(fadump::GuestAddr{gpa},
                                                  std::span(static_cast<const std::byte*>(buf), len));
     };
-    ops.host_ptr = [](void* o, uint64_t gpa, uint64_t len) -> void* {
-        auto r = fadump::GuestRange::make(fadump::GuestAddr{gpa}, fadump::ByteLen{len});
-        return r ? static_cast<FakeGuest*>(o)->host_ptr(*r) : nullptr;
+    ops.host_span = [](void* o, uint64_t gpa, uint64_t max_len, uint64_t* span) -> void* {
+        return static_cast<FakeGuest*>(o)->host_span(fadump::GuestAddr{gpa}, fadump::ByteLen{max_len}, *span);
     };
     ops.mark_dirty = [](void*, uint64_t, uint64_t) {};
     return ops;

@@ -260,3 +260,86 @@ TEST(PreserveMove, ADeferredMoveLeavesTheSourceUntilItRuns)
     ASSERT_EQ(g.notes.size(), 1U);
     EXPECT_EQ(g.notes[0].how, "move");
 }
+
+// Guest RAM in several host blocks (QEMU: one memory backend per NUMA node,
+// DIMMs): every range is split where either end crosses a block boundary,
+// and each piece is decided, marked dirty and reported on its own.
+TEST(PreserveBlocks, ASectionAcrossBlocksIsSplitAtEveryBoundary)
+{
+    FakeGuest g(64 << 20);
+    g.block_starts = {16 << 20, 32 << 20, 48 << 20};
+    g.fill_pattern(0, 64 << 20, 3);
+    // Source across the 16 MiB boundary, destination across 48 MiB.
+    const MoveCase c{(12 << 20) + 100, (44 << 20) + 300, 8 << 20};
+    expect_moved_bytes_equal(g, c);
+    // Pieces: [src, 16M) | [16M, dst end hits 48M) | the rest.
+    ASSERT_EQ(g.notes.size(), 3U);
+    uint64_t covered = 0;
+    for (const auto& n : g.notes) {
+        const auto s = *GuestRange::make(GuestAddr{n.src}, ByteLen{n.len});
+        const auto d = *GuestRange::make(GuestAddr{n.dst}, ByteLen{n.len});
+        EXPECT_TRUE(g.in_one_block(s)) << std::hex << n.src << "+" << n.len;
+        EXPECT_TRUE(g.in_one_block(d)) << std::hex << n.dst << "+" << n.len;
+        EXPECT_EQ(n.src - c.src, n.dst - c.dst);
+        EXPECT_EQ(n.src, c.src + covered);
+        covered += n.len;
+    }
+    EXPECT_EQ(covered, c.len);
+    for (const GuestRange& d : g.dirty) {
+        EXPECT_TRUE(g.in_one_block(d)) << std::hex << d.start().value << "+" << d.len().bytes;
+    }
+}
+
+TEST(PreserveBlocks, MovesAreDecidedPerBlock)
+{
+    const uint64_t page = host_page();
+    FakeGuest g(64 << 20);
+    g.block_starts = {32 << 20};
+    g.movable = page;
+    g.fill_pattern(0, 64 << 20, 9);
+    const MoveCase c{(24 << 20), (40 << 20), 16 << 20};  // source spans the boundary
+    expect_moved_bytes_equal(g, c);
+    ASSERT_FALSE(g.movable_asked.empty());
+    for (const GuestRange& r : g.movable_asked) {
+        EXPECT_TRUE(g.in_one_block(r)) << std::hex << r.start().value << "+" << r.len().bytes;
+    }
+    ASSERT_EQ(g.notes.size(), 2U);
+    EXPECT_EQ(g.notes[0].how, "move") << g.notes[0].why;
+    EXPECT_EQ(g.notes[1].how, "move") << g.notes[1].why;
+}
+
+TEST(PreserveBlocks, MemoryWithoutAHostMappingIsBouncedAndTheRestStillUsesHostPointers)
+{
+    FakeGuest g(32 << 20);
+    g.unmapped = {*GuestRange::make(GuestAddr{4 << 20}, ByteLen{2 << 20})};
+    g.fill_pattern(0, 32 << 20, 5);
+    const MoveCase c{(3 << 20), (16 << 20), 5 << 20};
+    expect_moved_bytes_equal(g, c);
+    // [3M, 4M) over host pointers, [4M, 6M) bounced a MiB at a time,
+    // [6M, 8M) over host pointers again.
+    ASSERT_EQ(g.notes.size(), 4U);
+    EXPECT_EQ(g.notes[0].why, "FakeGuest: moves switched off");  // a memmove over host pointers
+    for (const size_t i : {1, 2}) {
+        EXPECT_EQ(g.notes[i].why, "no host pointers (read/write through a bounce buffer)");
+        EXPECT_EQ(g.notes[i].src, (3U + i) << 20);
+        EXPECT_EQ(g.notes[i].len, 1U << 20);
+    }
+    EXPECT_EQ(g.notes[3].why, "FakeGuest: moves switched off");
+    EXPECT_EQ(g.notes[3].src, 6U << 20);
+}
+
+TEST(PreserveBlocks, OverlappingRangesAcrossBlocksKeepMemmoveSemantics)
+{
+    for (const bool fwd : {true, false}) {
+        FakeGuest g(16 << 20);
+        g.block_starts = {6 << 20};
+        g.fill_pattern(0, 16 << 20, 11);
+        std::vector<std::byte> model(g.at(0), g.at(16 << 20));
+        const uint64_t src = fwd ? (4 << 20) : (5 << 20) + 7;
+        const uint64_t dst = fwd ? (5 << 20) + 7 : (4 << 20);
+        const uint64_t len = 3 << 20;
+        std::memmove(model.data() + dst, model.data() + src, len);
+        EXPECT_EQ(preserve_range(g, GuestAddr{src}, GuestAddr{dst}, ByteLen{len}), len);
+        EXPECT_EQ(std::memcmp(g.at(0), model.data(), model.size()), 0) << fwd;
+    }
+}

@@ -80,12 +80,18 @@ enum {
  * Access to guest memory, provided by the VMM.
  * read/write: bounds-checked access to guest physical [gpa, gpa+len);
  *   return false when any byte is not backed by memory.
- * host_ptr: a host pointer covering all of guest RAM [gpa, gpa+len), or NULL
- *   when the range is not one contiguous RAM block (then read/write are used).
- * mark_dirty: called after the library modified [gpa, gpa+len) through
- *   host_ptr (dirty bitmap, translated-code invalidation).
+ * host_span: the host pointer of guest physical gpa when it is RAM the VMM
+ *   maps, with *span set to how many bytes from gpa (at most max_len) lie in
+ *   the same RAM block (contiguous in host memory); NULL with *span = 0 when
+ *   gpa is not mapped RAM (a hole, device memory). A guest's RAM may be
+ *   several blocks (QEMU: one memory backend per NUMA node, DIMMs): the
+ *   library splits every range at their boundaries and falls back to
+ *   read/write where there is no host mapping.
+ * mark_dirty: called after the library modified [gpa, gpa+len) through a
+ *   host pointer (dirty bitmap, translated-code invalidation); the range may
+ *   span RAM blocks.
  * movable_page_size (optional, NULL: never): the host page size in bytes
- *   when [gpa, gpa+len) is private anonymous RAM whose pages the library
+ *   when [gpa, gpa+len) (inside one RAM block) is private anonymous RAM whose pages the library
  *   may move to other guest addresses with mremap(2) (zero-copy
  *   preservation, fadump/preserve.hpp), else 0 with *why saying why not
  *   (a static string).
@@ -104,7 +110,8 @@ typedef struct FadumpGuestOps {
     void *opaque;
     bool (*read)(void *opaque, uint64_t gpa, void *buf, uint64_t len);
     bool (*write)(void *opaque, uint64_t gpa, const void *buf, uint64_t len);
-    void *(*host_ptr)(void *opaque, uint64_t gpa, uint64_t len);
+    void *(*host_span)(void *opaque, uint64_t gpa, uint64_t max_len,
+                       uint64_t *span);
     void (*mark_dirty)(void* opaque, uint64_t gpa, uint64_t len);
     uint64_t (*movable_page_size)(void *opaque, uint64_t gpa, uint64_t len,
                                   const char **why);

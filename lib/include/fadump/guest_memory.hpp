@@ -19,11 +19,26 @@ public:
     [[nodiscard]] virtual bool read(GuestAddr addr, std::span<std::byte> out) = 0;
     /// Writes [addr, addr + in.size()); false when any byte is not memory.
     [[nodiscard]] virtual bool write(GuestAddr addr, std::span<const std::byte> in) = 0;
-    /// Host mapping of the whole range, or nullptr (then use read/write).
-    [[nodiscard]] virtual std::byte* host_ptr(GuestRange range) = 0;
-    /// Reports a modification made through host_ptr.
+    /// The host mapping of guest RAM at `addr`: a pointer to addr's byte,
+    /// and in `span` how many bytes from addr (at most `max`) are contiguous
+    /// in host memory, i.e. lie in one of the VMM's RAM blocks (a NUMA
+    /// node's memory backend, a DIMM, the machine's RAM). nullptr with span
+    /// 0 when addr is not RAM the VMM maps (a hole, device memory, outside
+    /// ram()): then read/write are the way in.
+    [[nodiscard]] virtual std::byte* host_span(GuestAddr addr, ByteLen max, uint64_t& span) = 0;
+    /// Host mapping of the whole range when it lies in one RAM block, else
+    /// nullptr (then split it with host_span, or use read/write).
+    [[nodiscard]] std::byte* host_ptr(GuestRange range)
+    {
+        uint64_t span = 0;
+        std::byte* p = host_span(range.start(), range.len(), span);
+        return p != nullptr && span == range.len().bytes ? p : nullptr;
+    }
+    /// Reports a modification made through a host pointer (the range may
+    /// span RAM blocks).
     virtual void mark_dirty(GuestRange range) = 0;
-    /// The host page size (bytes) when `range` is private anonymous RAM whose
+    /// The host page size (bytes) when `range` (inside one RAM block, as
+    /// host_span splits) is private anonymous RAM whose
     /// pages may be moved to other guest addresses by page-table moves
     /// (mremap), 0 when they must be copied; then `why` says why (shared or
     /// file-backed memory, huge pages, pages pinned for a device's DMA, an

@@ -54,6 +54,12 @@ private:
 /// Preserves `len` bytes from `src` at `dst` in guest RAM as memmove would
 /// (overlap allowed, src == dst is a no-op).
 ///
+/// The range is preserved piece by piece, split wherever either end
+/// crosses from one of the VMM's RAM blocks into another
+/// (GuestMemory::host_span: a NUMA node's memory backend, a DIMM), so every
+/// piece below is decided, moved or copied, marked dirty and reported on
+/// its own. A source and destination that overlap are one piece.
+///
 /// With host pointers: when `policy` allows a move and the VMM says both
 /// ranges are private anonymous RAM of one host page size
 /// (GuestMemory::movable_page_size), the page-aligned middle is moved with
@@ -62,8 +68,9 @@ private:
 /// zeros), the partial pages at either end are copied, and any piece mremap
 /// refuses (a source spanning host mappings, an old kernel) is copied;
 /// else one memmove. Both ranges are then reported to mark_dirty (a move
-/// changes the source too). Without host pointers, a fixed 1 MiB bounce
-/// buffer through read/write in the direction that is safe for overlap.
+/// changes the source too). Without host pointers at either end, a fixed
+/// 1 MiB bounce buffer through read/write in the direction that is safe for
+/// overlap.
 /// Every range is reported to GuestMemory::note_preserve (how, and why not
 /// moved).
 ///

@@ -33,34 +33,93 @@ static bool fadump_write(void *opaque, uint64_t gpa, const void *buf,
                                MEMTXATTRS_UNSPECIFIED, buf, len) == MEMTX_OK;
 }
 
-static void *fadump_host_ptr(void *opaque, uint64_t gpa, uint64_t len)
+/*
+ * Guest RAM one RAM block at a time. With -m alone a machine's RAM is one
+ * block, but with -numa memdev= it is one memory backend per node and
+ * machine->ram a container with no block of its own; DIMMs are blocks of
+ * their own. Every range is therefore resolved through QEMU's flat view of
+ * system memory (memory_region_find: the region backing gpa, aliases and
+ * containers resolved, clipped to the range), which is what the guest's
+ * own accesses see; a RAMBlock walk would miss a region mapped twice or
+ * not at all. Usable for host pointers: RAM the guest can write that is not
+ * a RAM device (a VFIO BAR), not ROM, not a ROM device.
+ */
+static bool fadump_ram_section(const MemoryRegionSection *s)
 {
-    MachineState *ms = opaque;
-    uint64_t size = memory_region_size(ms->ram);
-
-    if (gpa > size || len > size - gpa) {
-        return NULL;
-    }
-    return (uint8_t *)memory_region_get_ram_ptr(ms->ram) + gpa;
-}
-
-static void fadump_mark_dirty(void *opaque, uint64_t gpa, uint64_t len)
-{
-    MachineState *ms = opaque;
-
-    memory_region_set_dirty(ms->ram, gpa, len);
+    return s->mr && memory_region_is_ram(s->mr) && s->mr->ram_block &&
+           !memory_region_is_ram_device(s->mr) &&
+           !memory_region_is_romd(s->mr) && !s->readonly;
 }
 
 /*
- * Whether libfadump may move guest RAM pages with mremap instead of copying
- * them (zero-copy preservation): only private anonymous RAM on the host's
- * base pages, with no page pinned for a device's DMA, under TCG.
+ * The first section of system memory in [gpa, gpa + len) (its region is
+ * referenced: memory_region_unref it), or one with mr == NULL when none.
+ */
+static MemoryRegionSection fadump_find(uint64_t gpa, uint64_t len)
+{
+    MemoryRegionSection none = { 0 };
+
+    if (len == 0) {
+        return none;
+    }
+    return memory_region_find(get_system_memory(), gpa, len);
+}
+
+static void *fadump_host_span(void *opaque, uint64_t gpa, uint64_t max_len,
+                              uint64_t *span)
+{
+    MemoryRegionSection s = fadump_find(gpa, max_len);
+    void *p = NULL;
+
+    *span = 0;
+    if (!s.mr) {
+        return NULL;
+    }
+    if (s.offset_within_address_space == gpa && fadump_ram_section(&s)) {
+        p = (uint8_t *)memory_region_get_ram_ptr(s.mr) + s.offset_within_region;
+        *span = int128_get64(s.size);
+    }
+    memory_region_unref(s.mr);
+    return p;
+}
+
+/* Per RAM block; what is not RAM was written through address_space_write. */
+static void fadump_mark_dirty(void *opaque, uint64_t gpa, uint64_t len)
+{
+    uint64_t end = gpa + len;
+
+    while (gpa < end) {
+        MemoryRegionSection s = fadump_find(gpa, end - gpa);
+        uint64_t n;
+
+        if (!s.mr) {
+            return;
+        }
+        n = int128_get64(s.size);
+        if (fadump_ram_section(&s)) {
+            memory_region_set_dirty(s.mr, s.offset_within_region, n);
+        }
+        gpa = s.offset_within_address_space + n;
+        memory_region_unref(s.mr);
+        if (n == 0) {
+            return;
+        }
+    }
+}
+
+/*
+ * Whether libfadump may move the pages of [gpa, gpa + len), one RAM block's
+ * piece, with mremap instead of copying them (zero-copy preservation): only
+ * private anonymous RAM on the host's base pages, with no page pinned for a
+ * device's DMA, under TCG. Decided per block: NUMA nodes may have different
+ * backends.
  */
 static uint64_t fadump_movable_page_size(void *opaque, uint64_t gpa,
                                          uint64_t len, const char **why)
 {
     MachineState *ms = opaque;
-    RAMBlock *rb = ms->ram->ram_block;
+    MemoryRegionSection s;
+    uint64_t page = 0;
 
     if (!object_property_get_bool(OBJECT(ms), "x-fadump-zero-copy", NULL)) {
         *why = "x-fadump-zero-copy=off";
@@ -74,15 +133,23 @@ static uint64_t fadump_movable_page_size(void *opaque, uint64_t gpa,
         *why = "guest RAM is pinned for a device's DMA (e.g. VFIO): its pages stay put";
         return 0;
     }
-    if (!rb || qemu_ram_is_shared(rb) || memory_region_get_fd(ms->ram) >= 0) {
-        *why = "guest RAM is shared or file-backed";
-        return 0;
+    s = fadump_find(gpa, len);
+    if (!s.mr || s.offset_within_address_space != gpa ||
+        int128_get64(s.size) != len || !fadump_ram_section(&s)) {
+        *why = "the range is not inside one RAM block";
+    } else if (qemu_ram_is_shared(s.mr->ram_block) ||
+               memory_region_get_fd(s.mr) >= 0) {
+        *why = "its RAM block is shared or file-backed (memfd, file, -mem-path)";
+    } else if (qemu_ram_pagesize(s.mr->ram_block) !=
+               qemu_real_host_page_size()) {
+        *why = "its RAM block is on huge pages";
+    } else {
+        page = qemu_real_host_page_size();
     }
-    if (qemu_ram_pagesize(rb) != qemu_real_host_page_size()) {
-        *why = "guest RAM is on huge pages";
-        return 0;
+    if (s.mr) {
+        memory_region_unref(s.mr);
     }
-    return qemu_real_host_page_size();
+    return page;
 }
 
 static void fadump_note_preserve(void *opaque, uint64_t src, uint64_t dst,
@@ -133,7 +200,7 @@ FadumpGuestOps fadump_glue_guest_ops(MachineState *ms)
         .opaque = ms,
         .read = fadump_read,
         .write = fadump_write,
-        .host_ptr = fadump_host_ptr,
+        .host_span = fadump_host_span,
         .mark_dirty = fadump_mark_dirty,
         .movable_page_size = fadump_movable_page_size,
         .note_preserve = fadump_note_preserve,

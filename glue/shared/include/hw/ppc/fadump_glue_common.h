@@ -14,7 +14,9 @@
 
 /*
  * libfadump's view of the machine's RAM: address_space_* for tables, host
- * pointers into machine->ram (with dirty marking) for bulk copies.
+ * pointers into each RAM block (a NUMA node's memory backend, a DIMM, the
+ * machine's RAM; resolved through system memory's flat view) with dirty
+ * marking for bulk copies.
  */
 FadumpGuestOps fadump_glue_guest_ops(MachineState *ms);
 

@@ -30,6 +30,15 @@ int main(int argc, char** argv)
         CLI::IsMember({"vof", "slof"}));
     run->add_option("--smp", opt.smp, "any QEMU -smp value")->capture_default_str();
     run->add_option("--mem", opt.mem, "guest RAM (QEMU -m)")->capture_default_str();
+    run->add_option("--numa", opt.memory.numa,
+                    "NUMA nodes, the RAM split evenly with a memory backend each, as libvirt starts NUMA guests "
+                    "(pseries)")
+        ->check(CLI::Range(0, 16));
+    run->add_option("--memory-backend", opt.memory.backend,
+                    "back the RAM with memory-backend objects (per NUMA node, else -machine memory-backend=): ram, "
+                    "memfd (share=on), file (share=off, in the run directory), hugetlb (memfd on the host's huge "
+                    "pages)")
+        ->check(CLI::IsMember(lab::memory_backends()));
     run->add_option("--kernel", opt.kernel, "vmlinux with CONFIG_FA_DUMP (default: built from Debian's source)");
     run->add_option("--kernel-source", opt.kernel_source,
                     "Debian linux-source-X.Y package to build the kernel from (pinned in scripts/downloads.manifest; "

@@ -12,6 +12,7 @@
 #include <optional>
 #include <regex>
 #include <sstream>
+#include <variant>
 
 #include "artifacts.hpp"
 #include "console_values.hpp"
@@ -192,6 +193,20 @@ int run_cycle(const RunOptions& opt, Report& r)
         std::cerr << "fadump-lab: cannot read --mem " << mem_spec << "\n";
         return 2;
     }
+    const auto memory_check = memory_args(opt.memory, *boot_mem, opt.machine, "");
+    if (const auto* why = std::get_if<std::string>(&memory_check)) {
+        std::cerr << "fadump-lab: --numa/--memory-backend: " << *why << "\n";
+        return 2;
+    }
+    if (opt.memory.backend == "hugetlb") {
+        std::ifstream meminfo("/proc/meminfo");
+        const std::string shortfall = hugetlb_shortfall(
+            std::string(std::istreambuf_iterator<char>(meminfo), std::istreambuf_iterator<char>()), *boot_mem);
+        if (!shortfall.empty()) {
+            std::cerr << "fadump-lab: --memory-backend hugetlb: " << shortfall << "\n";
+            return 2;
+        }
+    }
     // The guest's RAM when it crashes: what it booted with and what the
     // scenario plugs in.
     const std::optional<uint64_t> mem = *boot_mem + sc->added_ram_bytes;
@@ -206,6 +221,8 @@ int run_cycle(const RunOptions& opt, Report& r)
     r.facts["scenario_summary"] = sc->summary;
     r.facts["smp"] = smp;
     r.facts["mem"] = mem_spec;
+    r.facts["numa_nodes"] = opt.memory.numa;
+    r.facts["memory_backend"] = opt.memory.backend.empty() ? "-m" : opt.memory.backend;
     r.facts["capture"] = opt.capture;
     r.facts["run_dir"] = dir.string();
 
@@ -335,8 +352,11 @@ int run_cycle(const RunOptions& opt, Report& r)
     if (!opt.append.empty()) {
         append += " " + opt.append;
     }
+    const auto shape = std::get<MemoryArgs>(memory_args(opt.memory, *boot_mem, opt.machine, dir.string()));
+    machine += shape.machine_suffix;
     std::vector<std::string> argv = {a.qemu, "-M", machine, "-smp", smp, "-m", mem_spec, "-display", "none",
                                      "-qmp", "unix:" + qmp_path + ",server=on,wait=off"};
+    argv.insert(argv.end(), shape.args.begin(), shape.args.end());
     const std::string opal_disk = (dir / "opalcore").string();
     if (pnv) {
         // PHBs are default devices on PowerNV: keep the defaults, drop the

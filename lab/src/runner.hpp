@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "memory_shape.hpp"
 #include "report.hpp"
 
 namespace lab {
@@ -14,6 +15,8 @@ struct RunOptions {
     std::string firmware = "vof";          // vof | slof
     std::string smp = "2";
     std::string mem = "2G";
+    /// NUMA nodes and memory backend of the guest's RAM (memory_shape.hpp).
+    MemoryShape memory;
     std::optional<std::string> kernel;     // vmlinux (with DWARF) to boot
     std::string kernel_source = "linux-source-6.12";   // Debian package scripts/build-kernel builds
     std::optional<std::string> qemu;       // another QEMU, e.g. upstream's

@@ -315,3 +315,42 @@ TEST_F(QemuMemory, PreallocatedNodes)
     c.shape = numa(2, 1024, "memory-backend-ram", ",prealloc=on");
     expect_exact_dump_both_ways(c);
 }
+
+// What a hostile or confused guest names outside its RAM blocks is refused
+// with the architected -3 and QEMU goes on: device memory with no DIMM
+// plugged (-m with maxmem reserves it right above RAM), past the last NUMA
+// node, MMIO. Nothing is registered by any of them.
+TEST_F(QemuMemory, SectionsOutsideRamBlocksAreParameterErrors)
+{
+    MemoryShape shape = numa(2, 512);
+    shape.mem = "1024M,slots=2,maxmem=2G";
+    QtestQemu q("", "2", shape.args, "pseries,x-vof=on", shape.mem, "tcg");
+    ASSERT_TRUE(q.ok());
+    ASSERT_NE(q.cmd("readl 0x0"), "TIMEOUT") << q.stderr_text();
+    const uint64_t cpu = fadump_spapr_cpu_state_size(2);
+    auto fdm_with = [&](uint64_t src, uint64_t dst) {
+        FdmBuilder b;
+        b.section(0x0001, 0, cpu, 0x3F000000).section(0x0002, 0, 0, 0x3F000000 + cpu).section(0x0011, src, MiB, dst);
+        return b.bytes();
+    };
+    const std::pair<uint64_t, uint64_t> hostile[] = {
+        {0x40000000, 0x30000000},         // source in device memory, no DIMM there
+        {0x10000000, 0x40100000},         // destination there
+        {0x3FF80000, 0x30000000},         // source running off the last node
+        {0x10000000, 0x200000000000ULL},  // destination far beyond (MMIO space)
+    };
+    for (const auto& [src, dst] : hostile) {
+        const auto fdm = fdm_with(src, dst);
+        q.write(FDM, fdm);
+        EXPECT_EQ(q.configure(1, FDM, static_cast<uint32_t>(fdm.size())), FADUMP_RTAS_PARAM_ERROR)
+            << std::hex << src << " -> " << dst;
+    }
+    const auto info = q.qmp({{{"execute", "query-fadump"}}});
+    ASSERT_TRUE(info);
+    EXPECT_EQ((*info)[0].value("state", ""), "idle");
+    // And a section inside RAM still registers and dumps on this machine.
+    const auto fdm = fdm_with(0x1F000000, 0x30000000);
+    q.write(FDM, fdm);
+    ASSERT_EQ(q.configure(1, FDM, static_cast<uint32_t>(fdm.size())), FADUMP_RTAS_SUCCESS);
+    ASSERT_TRUE(dump_through_os_term(q, 0x3E000000)) << q.stderr_text();
+}

@@ -546,3 +546,31 @@ TEST(CApi, GroundTruthPageHashesDoNotDependOnTheThreads)
         EXPECT_EQ(hash_hex(threaded, p), std::string(hex, 32)) << "page " << p;
     }
 }
+
+// RAM in several blocks (NUMA nodes' backends), one not page aligned and a
+// range without host pointers: the hashes are the same as one block's.
+TEST(CApi, GroundTruthPageHashesDoNotDependOnTheRamBlocks)
+{
+    FakeGuest g(64 << 20);
+    g.fill_pattern(0, 64 << 20, 5);
+    for (uint64_t p = 0; p < (64u << 20) / 4096; p += 13) {
+        g.put<uint64_t>(p * 4096, p * 0x9E3779B97F4A7C15ULL);
+    }
+    auto ops = ops_for(g);
+    std::vector<FadumpVcpuRegs> regs(1);
+    auto hashes = [&] {
+        return finish_doc(fadump_ground_truth_take(&ops, 64 << 20, regs.data(), regs.size(), 0), nullptr, nullptr);
+    };
+    const auto one_block = hashes();
+    g.block_starts = {16 << 20, (32 << 20) + 100, 48 << 20};
+    g.unmapped = {*fadump::GuestRange::make(fadump::GuestAddr{(40 << 20) + 8}, fadump::ByteLen{3 << 20})};
+    const auto blocks = hashes();
+    EXPECT_FALSE(blocks.contains("unreadable_pages"));
+    EXPECT_EQ(blocks["page_xxh3_128"], one_block["page_xxh3_128"]);
+    for (uint64_t p : {uint64_t{4095}, uint64_t{4096}, uint64_t{8192}, uint64_t{10240}, uint64_t{10241},
+                       uint64_t{(64u << 20) / 4096 - 1}}) {
+        char hex[33];
+        fadump::page_hash_hex(g.at(p * 4096), 4096, hex);
+        EXPECT_EQ(hash_hex(blocks, p), std::string(hex, 32)) << "page " << p;
+    }
+}

@@ -143,6 +143,70 @@ std::string hex_bytes(std::span<const std::byte> bytes)
     return out;
 }
 
+namespace {
+
+// Whole pages of RAM with a host mapping: `count` pages from page `first`,
+// the first at `base`. One run per RAM block (a NUMA node's backend, ...).
+struct HostPages {
+    uint64_t first;
+    uint64_t count;
+    const std::byte* base;
+};
+
+// The host-mapped runs of the first `npages` pages, in order (as many as
+// the VMM has RAM blocks there; pages split between blocks, or unmapped,
+// are left out and read instead).
+std::vector<HostPages> host_pages(GuestMemory& mem, uint64_t npages)
+{
+    std::vector<HostPages> runs;
+    const uint64_t end = npages * GROUND_TRUTH_PAGE;
+    uint64_t at = 0;
+    while (at < end) {
+        uint64_t span = 0;
+        const std::byte* p = mem.host_span(GuestAddr{at}, ByteLen{end - at}, span);
+        const uint64_t first = (at + GROUND_TRUTH_PAGE - 1) / GROUND_TRUTH_PAGE;
+        if (p == nullptr) {
+            at = first * GROUND_TRUTH_PAGE + GROUND_TRUTH_PAGE;  // past this page: read it instead
+            continue;
+        }
+        const uint64_t last = (at + span) / GROUND_TRUTH_PAGE;  // exclusive
+        if (last > first) {
+            runs.push_back({first, last - first, p + (first * GROUND_TRUTH_PAGE - at)});
+        }
+        at += span;
+    }
+    return runs;
+}
+
+// Hashes the runs' pages into `out`, a slice of pages per thread (up to
+// MAX_HASH_THREADS; the vCPUs are stopped while this runs): each thread
+// writes only its own pages' hashes.
+void hash_host_pages(const std::vector<HostPages>& runs, uint64_t npages, uint8_t* out)
+{
+    const uint64_t want = std::clamp<uint64_t>(std::thread::hardware_concurrency(), 1, MAX_HASH_THREADS);
+    const uint64_t n = std::max<uint64_t>(1, std::min(want, npages / MIN_PAGES_PER_THREAD));
+    const uint64_t per = (npages + n - 1) / n;
+    auto hash_slice = [&](uint64_t lo, uint64_t hi) {
+        for (const HostPages& r : runs) {
+            const uint64_t a = std::max(lo, r.first);
+            const uint64_t b = std::min(hi, r.first + r.count);
+            for (uint64_t p = a; p < b; ++p) {
+                page_hash(r.base + (p - r.first) * GROUND_TRUTH_PAGE, GROUND_TRUTH_PAGE, out + p * PAGE_HASH_BYTES);
+            }
+        }
+    };
+    std::vector<std::thread> helpers;
+    for (uint64_t t = 1; t < n; ++t) {
+        helpers.emplace_back(hash_slice, std::min(npages, t * per), std::min(npages, (t + 1) * per));
+    }
+    hash_slice(0, std::min(npages, per));
+    for (auto& h : helpers) {
+        h.join();
+    }
+}
+
+}  // namespace
+
 GroundTruth GroundTruth::take(GuestMemory& mem, std::span<const VcpuState> cpus)
 {
     const auto t0 = std::chrono::steady_clock::now();
@@ -180,39 +244,29 @@ GroundTruth GroundTruth::take(GuestMemory& mem, std::span<const VcpuState> cpus)
     const uint64_t npages = ram.len().bytes / GROUND_TRUTH_PAGE;
     gt.m_pages.resize(npages * PAGE_HASH_BYTES);
     uint8_t* out = gt.m_pages.data();
+    const std::vector<HostPages> runs = host_pages(mem, npages);
+    hash_host_pages(runs, npages, out);
+    // Pages without a host mapping (none, usually) are read on this thread:
+    // guest memory accessors are the VMM's, not for helper threads.
+    auto unreadable = nlohmann::json::array();
     std::array<std::byte, GROUND_TRUTH_PAGE> buf{};
-    const std::byte* base = mem.host_ptr(ram);
-    if (base != nullptr) {
-        // Every CPU the host gives us hashes a slice (the vCPUs are stopped
-        // while this runs): each thread writes only its own pages' hashes.
-        const uint64_t want = std::clamp<uint64_t>(std::thread::hardware_concurrency(), 1, MAX_HASH_THREADS);
-        const uint64_t n = std::max<uint64_t>(1, std::min(want, npages / MIN_PAGES_PER_THREAD));
-        auto hash_slice = [&](uint64_t first, uint64_t last) {
-            for (uint64_t p = first; p < last; ++p) {
-                page_hash(base + p * GROUND_TRUTH_PAGE, GROUND_TRUTH_PAGE, out + p * PAGE_HASH_BYTES);
-            }
-        };
-        std::vector<std::thread> helpers;
-        const uint64_t per = (npages + n - 1) / n;
-        for (uint64_t t = 1; t < n; ++t) {
-            helpers.emplace_back(hash_slice, std::min(npages, t * per), std::min(npages, (t + 1) * per));
-        }
-        hash_slice(0, std::min(npages, per));
-        for (auto& h : helpers) {
-            h.join();
-        }
-    } else {
-        auto unreadable = nlohmann::json::array();
-        for (uint64_t p = 0; p < npages; ++p) {
-            if (mem.read(GuestAddr{p * GROUND_TRUTH_PAGE}, buf)) {
-                page_hash(buf.data(), buf.size(), out + p * PAGE_HASH_BYTES);
+    uint64_t next = 0;
+    auto read_until = [&](uint64_t end) {
+        for (; next < end; ++next) {
+            if (mem.read(GuestAddr{next * GROUND_TRUTH_PAGE}, buf)) {
+                page_hash(buf.data(), buf.size(), out + next * PAGE_HASH_BYTES);
             } else {
-                unreadable.push_back(p);
+                unreadable.push_back(next);
             }
         }
-        if (!unreadable.empty()) {
-            doc["unreadable_pages"] = std::move(unreadable);
-        }
+    };
+    for (const HostPages& r : runs) {
+        read_until(r.first);
+        next = r.first + r.count;
+    }
+    read_until(npages);
+    if (!unreadable.empty()) {
+        doc["unreadable_pages"] = std::move(unreadable);
     }
     // The last page of RAM, raw: skiboot writes its free-region footer into
     // the last 8 bytes of RAM on every boot, so a checker needs the bytes,
@@ -220,10 +274,7 @@ GroundTruth GroundTruth::take(GuestMemory& mem, std::span<const VcpuState> cpus)
     if (npages > 0) {
         std::vector<uint8_t> tail(GROUND_TRUTH_PAGE);
         const uint64_t addr = (npages - 1) * GROUND_TRUTH_PAGE;
-        if (base != nullptr) {
-            std::memcpy(tail.data(), base + addr, tail.size());
-            gt.m_tail = std::move(tail);
-        } else if (mem.read(GuestAddr{addr}, std::as_writable_bytes(std::span(tail)))) {
+        if (mem.read(GuestAddr{addr}, std::as_writable_bytes(std::span(tail)))) {
             gt.m_tail = std::move(tail);
         }
     }

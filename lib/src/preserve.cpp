@@ -191,6 +191,48 @@ uint64_t DeferredMoves::bytes() const
     return n;
 }
 
+namespace {
+
+// Why a move decided at the dump may no longer run at the reset, or nullptr
+// when it may: the VMM is asked again, as at the dump, and both ends must
+// still be where they were (a RAM block resized or removed since moves its
+// host pointer or drops it).
+const char* recheck(GuestMemory& mem, const DeferredMoves::Move& m)
+{
+    const GuestRange d = *GuestRange::make(m.dst, m.src.len());
+    uint64_t sspan = 0;
+    uint64_t dspan = 0;
+    if (mem.host_span(m.src.start(), m.src.len(), sspan) != m.host_src || sspan != m.src.len().bytes ||
+        mem.host_span(m.dst, m.src.len(), dspan) != m.host_dst || dspan != m.src.len().bytes) {
+        return "re-checked at the reset: a RAM block changed since the dump";
+    }
+    const char* why = nullptr;
+    if (mem.movable_page_size(m.src, &why) != m.page || mem.movable_page_size(d, &why) != m.page) {
+        return why != nullptr ? why : "re-checked at the reset: the VMM no longer allows moving";
+    }
+    return nullptr;
+}
+
+// A move that may no longer run: copied instead (the source still holds
+// what it held at the dump), over host pointers when both ends still have
+// them, else through read/write.
+void copy_instead(GuestMemory& mem, const DeferredMoves::Move& m, const char* why)
+{
+    const GuestRange d = *GuestRange::make(m.dst, m.src.len());
+    std::byte* hs = mem.host_ptr(m.src);
+    std::byte* hd = mem.host_ptr(d);
+    if (hs != nullptr && hd != nullptr) {
+        std::memcpy(hd, hs, m.src.len().bytes);
+        mem.mark_dirty(d);
+        mem.note_preserve(m.src, m.dst, "copy", why);
+        return;
+    }
+    std::unique_ptr<BounceBuffer> buf;
+    (void)bounce(mem, m.src, m.dst, buf);
+}
+
+}  // namespace
+
 uint64_t DeferredMoves::run(GuestMemory& mem)
 {
     uint64_t n = 0;
@@ -198,7 +240,11 @@ uint64_t DeferredMoves::run(GuestMemory& mem)
         mem.before_moves();
     }
     for (const Move& m : m_moves) {
-        move_now(mem, m.src, m.dst, m.host_src, m.host_dst, m.page);
+        if (const char* why = recheck(mem, m)) {
+            copy_instead(mem, m, why);
+        } else {
+            move_now(mem, m.src, m.dst, m.host_src, m.host_dst, m.page);
+        }
         n += m.src.len().bytes;
     }
     m_moves.clear();

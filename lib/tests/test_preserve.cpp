@@ -343,3 +343,37 @@ TEST(PreserveBlocks, OverlappingRangesAcrossBlocksKeepMemmoveSemantics)
         EXPECT_EQ(std::memcmp(g.at(0), model.data(), model.size()), 0) << fwd;
     }
 }
+
+// The move is decided at the dump but runs at the reset: whatever the VMM
+// says then wins. A migration or snapshot started since (the VMM stops
+// allowing moves), or a RAM block removed or resized (its host pointer
+// changed or went away), turn the move into a copy of the same bytes.
+TEST(PreserveMove, ADeferredMoveIsCheckedAgainWhenItRuns)
+{
+    const uint64_t page = host_page();
+    enum class Change { no_longer_movable, block_gone };
+    for (const Change change : {Change::no_longer_movable, Change::block_gone}) {
+        FakeGuest g(64 << 20);
+        g.movable = page;
+        g.fill_pattern(0, 64 << 20, 6);
+        const MoveCase c{(1 << 20) + 100, (32 << 20) + 100, 8 << 20};
+        const std::vector<std::byte> before(g.at(c.src), g.at(c.src) + c.len);
+        DeferredMoves later;
+        ASSERT_EQ(
+            preserve_range(g, GuestAddr{c.src}, GuestAddr{c.dst}, ByteLen{c.len}, MovePolicy::allow(), &later),
+            c.len);
+        if (change == Change::no_longer_movable) {
+            g.movable = 0;
+        } else {
+            g.give_host_ptr = false;
+        }
+        EXPECT_EQ(later.run(g), later.bytes());
+        EXPECT_EQ(std::memcmp(g.at(c.dst), before.data(), c.len), 0);
+        EXPECT_EQ(std::memcmp(g.at(c.src), before.data(), c.len), 0) << "copied: the source keeps its bytes";
+        ASSERT_EQ(g.notes.size(), 1U);
+        EXPECT_EQ(g.notes[0].how, "copy");
+        EXPECT_EQ(g.notes[0].why, change == Change::no_longer_movable
+                                      ? "FakeGuest: moves switched off"
+                                      : "no host pointers (read/write through a bounce buffer)");
+    }
+}

@@ -42,6 +42,10 @@ public:
     /// Bytes waiting to move.
     [[nodiscard]] uint64_t bytes() const;
     /// Calls GuestMemory::before_moves once when anything is pending, then
+    /// asks the VMM again, for each range, whether it may move (the
+    /// decision was taken at the dump; since then a migration, a snapshot or
+    /// a device may have started, a RAM block been resized or removed) and
+    /// copies the range instead when not, with the new reason; then
     /// moves every pending range (pieces mremap refuses are copied), marks
     /// both ranges dirty, reports each through note_preserve, and forgets
     /// them. Returns the bytes moved or copied.

@@ -16,6 +16,7 @@
 #include "hw/virtio/virtio.h"
 #include "hw/virtio/virtio-bus.h"
 #include "block/block-global-state.h"
+#include "migration/misc.h"
 #include "hw/ppc/fadump_glue_common.h"
 #include "trace.h"
 #include <libfdt.h>
@@ -107,12 +108,29 @@ static void fadump_mark_dirty(void *opaque, uint64_t gpa, uint64_t len)
     }
 }
 
+static int fadump_find_vhost(Object *obj, void *opaque)
+{
+    VirtIODevice *vdev = (VirtIODevice *)object_dynamic_cast(obj,
+                                                           TYPE_VIRTIO_DEVICE);
+
+    return vdev && vdev->vhost_started;
+}
+
+/* Whether any virtio device runs its rings in a vhost backend now. */
+static bool fadump_vhost_started(void)
+{
+    return object_child_foreach_recursive(object_get_root(),
+                                          fadump_find_vhost, NULL) != 0;
+}
+
 /*
  * Whether libfadump may move the pages of [gpa, gpa + len), one RAM block's
  * piece, with mremap instead of copying them (zero-copy preservation): only
  * private anonymous RAM on the host's base pages, with no page pinned for a
- * device's DMA, under TCG. Decided per block: NUMA nodes may have different
- * backends.
+ * device's DMA, under TCG, with no migration, background snapshot, incoming
+ * postcopy or vhost backend that tracks guest RAM by its own means. Asked
+ * at the dump and again when the moves run at the reset (DeferredMoves::run).
+ * Decided per block: NUMA nodes may have different backends.
  */
 static uint64_t fadump_movable_page_size(void *opaque, uint64_t gpa,
                                          uint64_t len, const char **why)
@@ -133,16 +151,31 @@ static uint64_t fadump_movable_page_size(void *opaque, uint64_t gpa,
         *why = "guest RAM is pinned for a device's DMA (e.g. VFIO): its pages stay put";
         return 0;
     }
+    if (migration_is_running()) {
+        *why = "a migration or background snapshot is running: its dirty "
+               "tracking and write-protect faults do not follow moved pages";
+        return 0;
+    }
+    if (migration_incoming_postcopy_advised()) {
+        *why = "an incoming postcopy migration registered guest RAM with "
+               "userfaultfd, which a page move drops";
+        return 0;
+    }
+    if (fadump_vhost_started()) {
+        *why = "a vhost device is running: its kernel or user-space backend "
+               "maps guest RAM itself";
+        return 0;
+    }
     s = fadump_find(gpa, len);
     if (!s.mr || s.offset_within_address_space != gpa ||
         int128_get64(s.size) != len || !fadump_ram_section(&s)) {
         *why = "the range is not inside one RAM block";
-    } else if (qemu_ram_is_shared(s.mr->ram_block) ||
-               memory_region_get_fd(s.mr) >= 0) {
-        *why = "its RAM block is shared or file-backed (memfd, file, -mem-path)";
     } else if (qemu_ram_pagesize(s.mr->ram_block) !=
                qemu_real_host_page_size()) {
         *why = "its RAM block is on huge pages";
+    } else if (qemu_ram_is_shared(s.mr->ram_block) ||
+               memory_region_get_fd(s.mr) >= 0) {
+        *why = "its RAM block is shared or file-backed (memfd, file, -mem-path)";
     } else {
         page = qemu_real_host_page_size();
     }

@@ -208,8 +208,9 @@ bool Child::continue_with(const std::vector<std::string>& argv, std::string* err
         close(m_fd);
     }
     if (!m_partial.empty()) {
-        m_lines.push_back(std::move(m_partial));
+        add_line(std::move(m_partial));
         m_partial.clear();
+        m_scanned = 0;
     }
     m_pid = s->pid;
     m_pidfd = s->pidfd;
@@ -226,7 +227,10 @@ Child::Child(Child&& o) noexcept
       m_echo(o.m_echo),
       m_eof(o.m_eof),
       m_partial(std::move(o.m_partial)),
+      m_scanned(o.m_scanned),
       m_lines(std::move(o.m_lines)),
+      m_kept_bytes(o.m_kept_bytes),
+      m_dropped_bytes(o.m_dropped_bytes),
       m_next(o.m_next),
       m_start(o.m_start)
 {
@@ -255,6 +259,54 @@ double Child::elapsed() const
     return since(m_start);
 }
 
+void Child::add_line(std::string line)
+{
+    if (!line.empty() && line.back() == '\r') {
+        line.pop_back();
+    }
+    if (m_kept_bytes + line.size() > MAX_CONSOLE_BYTES) {
+        m_dropped_bytes += line.size() + 1;  // a flood: counted, neither kept nor logged
+        return;
+    }
+    m_kept_bytes += line.size() + 1;
+    if (m_log != nullptr) {
+        std::fprintf(m_log, "[%9.3f] %s\n", elapsed(), line.c_str());
+        std::fflush(m_log);
+    }
+    if (m_echo) {
+        std::cerr << "  | " << line << "\n";
+    }
+    m_lines.push_back(std::move(line));
+}
+
+// Complete lines leave m_partial; only bytes not searched before are
+// searched (a console that never sends a newline costs linear time), and a
+// line longer than MAX_LINE_BYTES is cut there (bounded memory per line).
+void Child::split_lines()
+{
+    size_t pos = 0;
+    while (true) {
+        const size_t nl = m_partial.find('\n', std::max(pos, m_scanned));
+        if (nl == std::string::npos) {
+            if (m_partial.size() - pos >= MAX_LINE_BYTES) {
+                add_line(m_partial.substr(pos, MAX_LINE_BYTES));
+                pos += MAX_LINE_BYTES;
+                continue;
+            }
+            break;
+        }
+        if (nl - pos > MAX_LINE_BYTES) {
+            add_line(m_partial.substr(pos, MAX_LINE_BYTES));
+            pos += MAX_LINE_BYTES;
+            continue;
+        }
+        add_line(m_partial.substr(pos, nl - pos));
+        pos = nl + 1;
+    }
+    m_partial.erase(0, pos);
+    m_scanned = m_partial.size();
+}
+
 bool Child::read_some(double timeout_s)
 {
     if (m_eof || stop_signal() != 0) {
@@ -279,32 +331,13 @@ bool Child::read_some(double timeout_s)
     } else if (fds[2].revents != 0) {
         end = true;  // exited and its output is drained (a grandchild may hold the pipe)
     }
-    size_t pos = 0;
-    while (true) {
-        const size_t nl = m_partial.find('\n', pos);
-        if (nl == std::string::npos) {
-            break;
-        }
-        std::string line = m_partial.substr(pos, nl - pos);
-        if (!line.empty() && line.back() == '\r') {
-            line.pop_back();
-        }
-        if (m_log != nullptr) {
-            std::fprintf(m_log, "[%9.3f] %s\n", elapsed(), line.c_str());
-            std::fflush(m_log);
-        }
-        if (m_echo) {
-            std::cerr << "  | " << line << "\n";
-        }
-        m_lines.push_back(std::move(line));
-        pos = nl + 1;
-    }
-    m_partial.erase(0, pos);
+    split_lines();
     if (end) {
         m_eof = true;
         if (!m_partial.empty()) {
-            m_lines.push_back(m_partial);
+            add_line(std::move(m_partial));
             m_partial.clear();
+            m_scanned = 0;
         }
         return false;
     }

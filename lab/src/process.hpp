@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -65,10 +66,19 @@ public:
     [[nodiscard]] double elapsed() const;
     [[nodiscard]] pid_t pid() const { return m_pid; }
     [[nodiscard]] const std::vector<std::string>& lines() const { return m_lines; }
+    /// Console bytes past MAX_CONSOLE_BYTES: neither kept in lines() nor
+    /// logged (a guest flooding its console cannot exhaust the lab's memory).
+    [[nodiscard]] uint64_t dropped_bytes() const { return m_dropped_bytes; }
+    /// The console is the guest's: a line is at most this long (a longer
+    /// one is cut into several), and at most MAX_CONSOLE_BYTES are kept.
+    static constexpr size_t MAX_LINE_BYTES = 64 * 1024;
+    static constexpr size_t MAX_CONSOLE_BYTES = 64 * 1024 * 1024;
 
 private:
     Child() = default;
     bool read_some(double timeout_s);  // false on EOF or a stop request
+    void split_lines();
+    void add_line(std::string line);
     pid_t m_pid = -1;
     int m_pidfd = -1;
     int m_fd = -1;
@@ -76,7 +86,10 @@ private:
     bool m_echo = false;
     bool m_eof = false;
     std::string m_partial;
+    size_t m_scanned = 0;  // bytes of m_partial already searched for a newline
     std::vector<std::string> m_lines;
+    uint64_t m_kept_bytes = 0;
+    uint64_t m_dropped_bytes = 0;
     size_t m_next = 0;  // first line not yet examined by wait_for
     std::chrono::steady_clock::time_point m_start;
 };

@@ -168,3 +168,44 @@ TEST_F(Process, ContinueWithAppendsTheNextProcessToTheSameConsole)
     EXPECT_NE(text.find("] first\n"), std::string::npos) << text;
     EXPECT_NE(text.find("] second\n"), std::string::npos) << text;
 }
+
+// The console is the guest's: a line that never ends is cut into pieces of
+// at most MAX_LINE_BYTES (searched once each, not rescanned on every read),
+// what follows it is still seen, and a flood past MAX_CONSOLE_BYTES is
+// counted, not kept.
+TEST_F(Process, AConsoleWithoutNewlinesStaysBounded)
+{
+    const size_t max = lab::Child::MAX_LINE_BYTES;
+    auto c = lab::Child::spawn({"sh", "-c", "head -c 1048577 /dev/zero | tr '\\0' a; printf '\\nMARK\\n'"},
+                               (m_dir / "log").string(), false);
+    ASSERT_TRUE(c);
+    const auto w = c->wait_for({"MARK"}, {}, 30);
+    EXPECT_EQ(w.kind, lab::WaitResult::Matched);
+    size_t as = 0;
+    for (const auto& l : c->lines()) {
+        EXPECT_LE(l.size(), max);
+        as += l == "MARK" ? 0 : l.size();
+    }
+    EXPECT_EQ(as, 1048577u);
+    EXPECT_EQ(c->lines().size(), 1048576 / max + 2);  // the pieces, the last byte, MARK
+    ASSERT_TRUE(c->stop(1));
+}
+
+TEST_F(Process, AConsoleFloodIsCountedNotKept)
+{
+    const uint64_t flood = lab::Child::MAX_CONSOLE_BYTES + (8 << 20);
+    auto c = lab::Child::spawn(
+        {"sh", "-c", "head -c " + std::to_string(flood) + " /dev/zero | tr '\\0' b; printf '\\nEND\\n'"},
+        (m_dir / "log").string(), false);
+    ASSERT_TRUE(c);
+    int status = -1;
+    ASSERT_TRUE(c->wait_exit(60, &status));
+    uint64_t kept = 0;
+    for (const auto& l : c->lines()) {
+        kept += l.size() + 1;
+    }
+    EXPECT_LE(kept, lab::Child::MAX_CONSOLE_BYTES);
+    EXPECT_GT(c->dropped_bytes(), 0u);
+    EXPECT_GE(kept + c->dropped_bytes(), flood + 5);  // every byte kept or counted (+ "\n", "END\n")
+    EXPECT_LE(fs::file_size(m_dir / "log"), 2 * lab::Child::MAX_CONSOLE_BYTES);
+}

@@ -8,6 +8,7 @@
 #include <regex>
 #include <sstream>
 
+#include "capture_archive.hpp"
 #include "dump_access.hpp"
 #include "elf_file.hpp"
 #include "filtered_dump.hpp"
@@ -19,12 +20,13 @@ namespace fs = std::filesystem;
 namespace lab {
 namespace {
 
+// The capture's text files (logs, the dmesg) are the guest's: read at most
+// this much of each, and only regular files.
+constexpr size_t MAX_CAPTURE_TEXT = 16 << 20;
+
 std::string read_file(const fs::path& p)
 {
-    std::ifstream f(p, std::ios::binary);
-    std::ostringstream s;
-    s << f.rdbuf();
-    return s.str();
+    return read_capped(p, MAX_CAPTURE_TEXT);
 }
 
 const GuestFacts::Task* crasher(const GuestFacts& f)
@@ -152,16 +154,16 @@ std::optional<std::vector<std::pair<uint64_t, uint64_t>>> read_vmcore_ranges(con
 
 void check_makedumpfile_capture(const MakedumpfileInput& in, Report& r)
 {
-    // The archive is the guest's: GNU tar keeps members inside the target
-    // (no absolute names, no "..") and owns nothing as root.
+    // The archive is the guest's (capture_archive.hpp): unpacked inside the
+    // run directory into plain files and directories only.
     const fs::path root = fs::path(in.out_dir) / "var-crash";
     std::error_code ec;
-    fs::remove_all(root, ec);
-    fs::create_directories(root);
-    std::string out;
-    const int rc = run_command(
-        {"tar", "-xf", in.disk, "-C", root.string(), "--no-same-owner", "--no-same-permissions", "--no-overwrite-dir"},
-        &out, 300);
+    const UnpackedCapture unpacked = unpack_capture(in.disk, root);
+    const int rc = unpacked.tar_status;
+    const std::string& out = unpacked.tar_output;
+    r.expect("makedumpfile.archive", unpacked.removed.empty(),
+             unpacked.removed.empty() ? "regular files and directories only"
+                                      : "removed unread: " + fmt::format("{}", fmt::join(unpacked.removed, ", ")));
     fs::path dir;
     for (const auto& e : fs::directory_iterator(root, ec)) {
         if (e.is_directory() && !e.is_symlink()) {

@@ -59,6 +59,7 @@ FadumpStatus prop_getter(size_t* len, Body&& body) noexcept
 static_assert(fadump::papr::STATE_MAX_BYTES <= FADUMP_SPAPR_STATE_MAX);
 static_assert(fadump::papr::FDM_MAX_SECTIONS == FADUMP_MAX_SECTIONS);
 static_assert(fadump::opal::MAX_CHIPS == FADUMP_MPIPL_MAX_CHIPS);
+static_assert(fadump::papr::MAX_RELOAD_RANGES == FADUMP_MAX_RELOAD);
 
 }  // namespace
 
@@ -142,6 +143,22 @@ void fadump_spapr_set_hpt_size(FadumpSpapr* fd, uint64_t bytes) noexcept
     if (fd != nullptr) {
         fd->engine.set_hpt_size(bytes);
     }
+}
+
+FadumpStatus fadump_spapr_set_reload(FadumpSpapr* fd, const uint64_t* ranges, size_t n) noexcept
+{
+    if (fd == nullptr || (ranges == nullptr && n != 0) || n > FADUMP_MAX_RELOAD) {
+        return fd == nullptr ? FADUMP_E_INTERNAL : FADUMP_E_REFUSED;
+    }
+    std::array<fadump::GuestRange, FADUMP_MAX_RELOAD> r{};
+    for (size_t i = 0; i < n; ++i) {
+        auto g = fadump::GuestRange::make(fadump::GuestAddr{ranges[2 * i]}, fadump::ByteLen{ranges[2 * i + 1]});
+        if (!g) {
+            return FADUMP_E_REFUSED;
+        }
+        r[i] = *g;
+    }
+    return fd->engine.set_reload(std::span(r.data(), n)) ? FADUMP_OK : FADUMP_E_REFUSED;
 }
 
 uint64_t fadump_spapr_finish_moves(FadumpSpapr* fd, const FadumpGuestOps* ops) noexcept

@@ -574,3 +574,45 @@ TEST(CApi, GroundTruthPageHashesDoNotDependOnTheRamBlocks)
         EXPECT_EQ(hash_hex(blocks, p), std::string(hex, 32)) << "page " << p;
     }
 }
+
+// What every reset reloads (-kernel, -initrd) is no place for a copy: a
+// destination over it is refused at REGISTER and on a migration's arrival.
+TEST(CApi, DestinationsTheResetReloadsAreRefused)
+{
+    FakeGuest g(256 << 20);
+    auto ops = ops_for(g);
+    FadumpSpaprConfig cfg{256 << 20, 128 << 20, 2};
+    FadumpSpapr* fd = fadump_spapr_new(&cfg);
+    ASSERT_NE(fd, nullptr);
+    const uint64_t reload[] = {0x400000, 0x1000000, 0x9000000, 0x2000000};  // kernel, initrd at 144 MiB
+    ASSERT_EQ(fadump_spapr_set_reload(fd, reload, 2), FADUMP_OK);
+    const uint64_t cpu = fadump_spapr_cpu_state_size(2);
+    auto fdm_to = [&](uint64_t dst) {
+        FdmBuilder b;
+        b.section(0x0001, 0, cpu, 0x4000000).section(0x0011, 0, 0x1000000, dst);
+        auto bytes = b.bytes();
+        std::memcpy(g.at(0x10000), bytes.data(), bytes.size());
+        return bytes.size();
+    };
+    char msg[256];
+    EXPECT_EQ(configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, fdm_to(0xA800000), msg, sizeof msg),
+              FADUMP_RTAS_PARAM_ERROR);
+    EXPECT_NE(std::string(msg).find("which the reboot reloads"), std::string::npos) << msg;
+    const size_t len = fdm_to(0xB000000);  // just past the initrd
+    ASSERT_EQ(configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, len, msg, sizeof msg), FADUMP_RTAS_SUCCESS) << msg;
+    // A migrated registration meets the destination's own reload ranges.
+    std::vector<uint8_t> blob(4096);
+    size_t blen = 0;
+    ASSERT_EQ(fadump_spapr_state_save(fd, blob.data(), blob.size(), &blen, msg, sizeof msg), FADUMP_OK) << msg;
+    FadumpSpapr* there = fadump_spapr_new(&cfg);
+    const uint64_t there_reload[] = {0xB000000, 0x100000};
+    ASSERT_EQ(fadump_spapr_set_reload(there, there_reload, 1), FADUMP_OK);
+    EXPECT_EQ(fadump_spapr_state_load(there, blob.data(), blen, msg, sizeof msg), FADUMP_E_REFUSED);
+    EXPECT_NE(std::string(msg).find("which the reboot reloads"), std::string::npos) << msg;
+    // Hostile or impossible lists change nothing.
+    const uint64_t wraps[] = {UINT64_MAX - 10, 100};
+    EXPECT_EQ(fadump_spapr_set_reload(there, wraps, 1), FADUMP_E_REFUSED);
+    EXPECT_EQ(fadump_spapr_set_reload(there, reload, FADUMP_MAX_RELOAD + 1), FADUMP_E_REFUSED);
+    fadump_spapr_free(there);
+    fadump_spapr_free(fd);
+}

@@ -172,7 +172,7 @@ TEST_F(MpiplTest, FullMpipl)
 TEST_F(MpiplTest, DesynchronisedTablesRefuseTheMpiplBoot)
 {
     skiboot_like();
-    entry(MDDT_OFF, 2, KDEST + 0x1000000, 0x80, 0x400000);   // MDDT[2] names another size
+    entry(MDDT_OFF, 2, KDEST + 0x1000000, 0x80, 0x400000);  // MDDT[2] names another size
     ASSERT_TRUE(start());
     auto t = threads(2);
     MpiplOutcome out = mp.dump(g, t, {});
@@ -185,7 +185,7 @@ TEST_F(MpiplTest, DesynchronisedTablesRefuseTheMpiplBoot)
 TEST_F(MpiplTest, OverlappingDestinationsAreRefused)
 {
     skiboot_like();
-    entry(MDDT_OFF, 2, KDEST + 0x800000, 0x80, 0x800000);   // over entry 1's destination
+    entry(MDDT_OFF, 2, KDEST + 0x800000, 0x80, 0x800000);  // over entry 1's destination
     ASSERT_TRUE(start());
     auto t = threads(2);
     MpiplOutcome out = mp.dump(g, t, {});
@@ -199,8 +199,8 @@ TEST_F(MpiplTest, OverlappingDestinationsAreRefused)
 TEST_F(MpiplTest, DestinationInAnotherSourceIsCopiedAfterIt)
 {
     skiboot_like();
-    entry(MDDT_OFF, 1, 0x2000000, 0x80, 0x1000000);   // onto entry 2's source
-    g.fill_pattern(0x2000000, 0x800000, 99);          // unlike entry 1's bytes
+    entry(MDDT_OFF, 1, 0x2000000, 0x80, 0x1000000);  // onto entry 2's source
+    g.fill_pattern(0x2000000, 0x800000, 99);         // unlike entry 1's bytes
     const std::vector<std::byte> src1(g.at(0), g.at(0x1000000));
     const std::vector<std::byte> src2(g.at(0x2000000), g.at(0x2800000));
     ASSERT_TRUE(start());
@@ -209,7 +209,7 @@ TEST_F(MpiplTest, DestinationInAnotherSourceIsCopiedAfterIt)
     EXPECT_TRUE(out.mpipl_boot) << out.problems;
     EXPECT_EQ(out.ranges_ok, 3u) << out.problems;
     EXPECT_EQ(std::memcmp(g.at(0x2000000), src1.data(), src1.size()), 0);
-    EXPECT_EQ(std::memcmp(g.at(KDEST + 0x1000000), src2.data(), src2.size()), 0);   // as it was, not entry 1's bytes
+    EXPECT_EQ(std::memcmp(g.at(KDEST + 0x1000000), src2.data(), src2.size()), 0);  // as it was, not entry 1's bytes
     // The MDRT stays in table order.
     EXPECT_EQ(g.get<MdrtEntry>(BASE + MDRT_OFF + sizeof(MdrtEntry)).dest_addr.get(), 0x2000000u);
     EXPECT_EQ(g.get<MdrtEntry>(BASE + MDRT_OFF + 2 * sizeof(MdrtEntry)).dest_addr.get(), KDEST + 0x1000000);
@@ -219,14 +219,14 @@ TEST_F(MpiplTest, DestinationInAnotherSourceIsCopiedAfterIt)
 TEST_F(MpiplTest, EntriesThatNeedEachOtherFirstAreRefused)
 {
     skiboot_like();
-    entry(MDDT_OFF, 1, 0x2000000, 0x80, 0x1000000);   // onto entry 2's source
-    entry(MDDT_OFF, 2, 0x0, 0x80, 0x800000);          // onto entry 1's source
+    entry(MDDT_OFF, 1, 0x2000000, 0x80, 0x1000000);  // onto entry 2's source
+    entry(MDDT_OFF, 2, 0x0, 0x80, 0x800000);         // onto entry 1's source
     ASSERT_TRUE(start());
     auto t = threads(2);
     MpiplOutcome out = mp.dump(g, t, {});
     EXPECT_NE(out.problems.find("need each other first"), std::string::npos) << out.problems;
     EXPECT_EQ(out.ranges_failed, 2u) << out.problems;
-    EXPECT_EQ(out.ranges_ok, 1u);   // skiboot's own entry still preserved
+    EXPECT_EQ(out.ranges_ok, 1u);  // skiboot's own entry still preserved
 }
 
 TEST_F(MpiplTest, OutOfRamRangesAreRefused)
@@ -341,7 +341,7 @@ TEST_F(MpiplTest, FirmwareRangesAreSkibootsOwn)
         regs = regs || r.start().value == REGS;
         opal_src = opal_src || r.start().value == BASE;
         opal_dst = opal_dst || r.start().value == OPAL_DEST;
-        EXPECT_NE(r.start().value, KDEST);   // kernel destinations are the OS's
+        EXPECT_NE(r.start().value, KDEST);  // kernel destinations are the OS's
     }
     EXPECT_TRUE(regs && opal_src && opal_dst);
 }
@@ -390,4 +390,33 @@ TEST_F(MpiplTest, AKernelRangeHoldingAnotherDestinationIsCopied)
             EXPECT_EQ(n.how, "copy") << n.why;
         }
     }
+}
+
+// The MDRT and the register data are what skiboot reads on the MPIPL boot:
+// where the reset reloads an image over them, the boot is refused (no
+// mpipl-boot) and nothing is written there.
+namespace {
+void expect_refused_over_reload(MpiplTest& f, const GuestRange& over, const char* what)
+{
+    f.skiboot_like();
+    ASSERT_TRUE(f.start());
+    auto t = f.threads(1);
+    const auto before = f.g.get<uint64_t>(over.start().value);
+    MpiplOutcome out = f.mp.dump(f.g, std::span(t), std::span(&over, 1));
+    EXPECT_FALSE(out.mpipl_boot);
+    EXPECT_NE(out.problems.find(std::string(what) + " "), std::string::npos) << out.problems;
+    EXPECT_NE(out.problems.find("which the reboot reloads"), std::string::npos) << out.problems;
+    EXPECT_EQ(f.g.get<uint64_t>(over.start().value), before) << "written where the reset reloads";
+}
+}  // namespace
+
+TEST_F(MpiplTest, AnMdrtTheResetReloadsIsRefused)
+{
+    expect_refused_over_reload(*this, *GuestRange::make(GuestAddr{BASE + MDRT_OFF + 0x10}, ByteLen{0x100}), "the MDRT");
+}
+
+TEST_F(MpiplTest, RegisterDataTheResetReloadsIsRefused)
+{
+    expect_refused_over_reload(*this, *GuestRange::make(GuestAddr{REGS + 0x100}, ByteLen{0x100}),
+                               "the register data area");
 }

@@ -214,6 +214,20 @@ FadumpStatus fadump_spapr_dump(FadumpSpapr *fd, const FadumpGuestOps *ops,
 void fadump_spapr_set_hpt_size(FadumpSpapr *fd, uint64_t bytes) FADUMP_NOEXCEPT;
 
 /*
+ * What every reset reloads into guest RAM before the capture kernel runs
+ * (QEMU's -kernel image and -initrd): `n` ranges as (start, length) pairs of
+ * guest physical addresses and bytes, `ranges` holding 2 * n values. A
+ * section whose destination overlaps one is refused with -3 at REGISTER and
+ * on a migration's arrival: the reboot would overwrite its copy. Set it
+ * before the guest can register (the glue: at every machine reset).
+ * FADUMP_E_REFUSED for more than FADUMP_MAX_RELOAD ranges or a range that
+ * wraps (nothing changed).
+ */
+#define FADUMP_MAX_RELOAD 4
+FadumpStatus fadump_spapr_set_reload(FadumpSpapr *fd, const uint64_t *ranges,
+                                     size_t n) FADUMP_NOEXCEPT;
+
+/*
  * The zero-copy half of the last dump: the page moves fadump_spapr_dump
  * decided on and left for the reset (fadump/preserve.hpp). Call at the start
  * of the machine reset, before devices reset and the firmware is reloaded

@@ -290,10 +290,28 @@ MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, s
         }
     }
 
+    // What the SBE writes for skiboot's next boot must survive the reset
+    // that follows: the MDRT and the register data may not lie in what the
+    // reset reloads (-kernel, -initrd, skiboot, the FDT).
+    bool survives_reload = true;
+    for (const auto& r : reload) {
+        if (mdrt_area.overlaps(r)) {
+            note(fmt::format("the MDRT {} overlaps {} which the reboot reloads", range_str(mdrt_area), range_str(r)));
+            survives_reload = false;
+        }
+        if (regs_area && regs_area->overlaps(r)) {
+            note(fmt::format("the register data area {} overlaps {} which the reboot reloads", range_str(*regs_area),
+                             range_str(r)));
+            survives_reload = false;
+        }
+    }
+
     // Architected register data, one block per thread that exists.
     bool regs_ok = false;
     const uint64_t need = uint64_t{tsize} * threads.size();
-    if (!regs_area || alloc_addr == 0 || !ram.contains(*regs_area)) {
+    if (!survives_reload) {
+        // nothing written where the reset overwrites it
+    } else if (!regs_area || alloc_addr == 0 || !ram.contains(*regs_area)) {
         note(fmt::format("register data area 0x{:x} (+0x{:x}) is not in RAM", alloc_addr, alloc_size));
     } else if (need > alloc_size) {
         note(fmt::format("register data for {} threads needs 0x{:x} bytes, skiboot allocated 0x{:x}",
@@ -315,8 +333,8 @@ MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, s
     // MDRT: the preserved ranges, the rest of the table zeroed.
     std::array<std::byte, MDRT_ENTRIES * sizeof(MdrtEntry)> mdrt{};
     std::memcpy(mdrt.data(), records.data(), nrec * sizeof(MdrtEntry));
-    const bool mdrt_ok = mem.write(mdrt_area.start(), mdrt);
-    if (!mdrt_ok) {
+    const bool mdrt_ok = survives_reload && mem.write(mdrt_area.start(), mdrt);
+    if (survives_reload && !mdrt_ok) {
         note("writing the MDRT failed");
     }
 

@@ -164,6 +164,14 @@ Result<Registration> parse_fdm(std::span<const std::byte> bytes, GuestRange wher
                 return fail(Errc::ParamError, fmt::format("section {}: destination {} is outside guest RAM {}",
                                                           i, range_str(*dst_range), range_str(limits.ram)));
             }
+            for (size_t k = 0; k < limits.nreload && k < limits.reload.size(); ++k) {
+                if (dst_range->overlaps(limits.reload[k])) {
+                    return fail(Errc::ParamError,
+                                fmt::format("section {}: destination {} overlaps {}, which the reboot reloads (the "
+                                            "kernel or initrd image)", i, range_str(*dst_range),
+                                            range_str(limits.reload[k])));
+                }
+            }
             spans[nspans++] = Span{*dst_range, i, true};
         }
     }

@@ -129,7 +129,19 @@ FdmLimits SpaprFadump::limits() const
     l.rmr = *GuestRange::make(GuestAddr{0}, ByteLen{std::min(m_cfg.rmr_size, m_cfg.ram_size)});
     l.cpu_state_bytes = cpu_state_bytes();
     l.hpte_bytes = m_hpt_bytes;
+    l.reload = m_reload;
+    l.nreload = m_nreload;
     return l;
+}
+
+bool SpaprFadump::set_reload(std::span<const GuestRange> ranges)
+{
+    if (ranges.size() > m_reload.size()) {
+        return false;
+    }
+    std::copy(ranges.begin(), ranges.end(), m_reload.begin());
+    m_nreload = ranges.size();
+    return true;
 }
 
 Result<void> SpaprFadump::configure(GuestMemory& mem, uint32_t cmd, GuestAddr addr, ByteLen len)

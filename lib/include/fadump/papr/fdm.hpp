@@ -83,11 +83,19 @@ inline constexpr uint16_t ERR_INVALID_DESTINATION = 0x1000;
 inline constexpr uint16_t ERR_DESTINATION_TOO_SMALL = 0x0800;
 
 /// Machine facts a registration is validated against.
+/// Ranges of guest RAM every reset reloads (QEMU's -kernel image and
+/// -initrd): at most this many.
+inline constexpr size_t MAX_RELOAD_RANGES = 4;
+
 struct FdmLimits {
     GuestRange ram;                 // guest RAM [0, ram size)
     GuestRange rmr;                 // real mode region; the fdm must lie inside
     uint64_t cpu_state_bytes = 0;   // minimum length of a CPU-state section
     uint64_t hpte_bytes = 0;        // advertised HPTE save area size (0: none)
+    /// What the memory-preserving reboot overwrites before the capture
+    /// kernel runs: no destination may overlap it.
+    std::array<GuestRange, MAX_RELOAD_RANGES> reload{};
+    size_t nreload = 0;
 };
 
 /// A validated registration: the guest's fdm, copied once and checked whole.

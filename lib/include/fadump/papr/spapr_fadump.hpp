@@ -60,6 +60,11 @@ public:
     /// request. The VMM sets it when the MMU mode or the HPT changes (at
     /// reset and at client-architecture-support).
     void set_hpt_size(uint64_t bytes) { m_hpt_bytes = bytes; }
+    /// What every reset reloads into guest RAM (the -kernel image, the
+    /// -initrd): a destination overlapping one is refused at REGISTER and on
+    /// a migration's arrival (ParamError). At most MAX_RELOAD_RANGES; false
+    /// (nothing changed) for more.
+    bool set_reload(std::span<const GuestRange> ranges);
     [[nodiscard]] uint64_t hpt_size() const { return m_hpt_bytes; }
     /// The page moves dump() decided on (preserve.hpp, DeferredMoves): the
     /// VMM runs them at the start of the dump reboot's machine reset, before
@@ -110,6 +115,8 @@ private:
     State m_state = State::Idle;
     bool m_reboot_pending = false;
     uint64_t m_hpt_bytes = 0;
+    std::array<GuestRange, MAX_RELOAD_RANGES> m_reload{};
+    size_t m_nreload = 0;
     std::optional<Registration> m_reg;
     DeferredMoves m_moves;
 };

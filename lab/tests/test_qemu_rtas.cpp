@@ -63,10 +63,10 @@ TEST_F(QemuRtas, HostileRegistrationsAreParameterErrors)
     q.write(FDM, bad_version);
     EXPECT_EQ(q.configure(1, FDM, len), FADUMP_RTAS_PARAM_ERROR);
     q.write(FDM, fdm);
-    EXPECT_EQ(q.configure(1, FDM, len - 1), FADUMP_RTAS_PARAM_ERROR);      // not the exact length
-    EXPECT_EQ(q.configure(1, 0x7FFFFFF0, len), FADUMP_RTAS_PARAM_ERROR);   // outside RAM and the RMA
-    EXPECT_EQ(q.configure(9, FDM, len), FADUMP_RTAS_PARAM_ERROR);          // unknown command
-    EXPECT_EQ(q.configure(1, FDM, len, 2), FADUMP_RTAS_PARAM_ERROR);       // wrong argument count
+    EXPECT_EQ(q.configure(1, FDM, len - 1), FADUMP_RTAS_PARAM_ERROR);     // not the exact length
+    EXPECT_EQ(q.configure(1, 0x7FFFFFF0, len), FADUMP_RTAS_PARAM_ERROR);  // outside RAM and the RMA
+    EXPECT_EQ(q.configure(9, FDM, len), FADUMP_RTAS_PARAM_ERROR);         // unknown command
+    EXPECT_EQ(q.configure(1, FDM, len, 2), FADUMP_RTAS_PARAM_ERROR);      // wrong argument count
     auto overlap = fdm;
     // RMR destination onto the CPU-state area.
     std::memcpy(overlap.data() + 0x28 + 2 * 0x28 + 0x20, overlap.data() + 0x28 + 0x20, 8);
@@ -81,7 +81,7 @@ TEST_F(QemuRtas, RtasPropertiesCountEveryPossibleThread)
 {
     QtestQemu q("", "2,maxcpus=8,threads=2");
     ASSERT_TRUE(q.ok());
-    q.cmd("readl 0x0");   // qtest is up
+    q.cmd("readl 0x0");  // qtest is up
     auto dtb = q.dtb();
     ASSERT_FALSE(dtb.empty());
     const void* fdt = dtb.data();
@@ -97,11 +97,11 @@ TEST_F(QemuRtas, RtasPropertiesCountEveryPossibleThread)
     const auto* sizes = static_cast<const uint8_t*>(fdt_getprop(fdt, rtas, "ibm,configure-kernel-dump-sizes", &len));
     ASSERT_EQ(len, 24);
     auto be32 = [&](int i) {
-        return (uint32_t{sizes[4 * i]} << 24) | (uint32_t{sizes[4 * i + 1]} << 16) |
-               (uint32_t{sizes[4 * i + 2]} << 8) | sizes[4 * i + 3];
+        return (uint32_t{sizes[4 * i]} << 24) | (uint32_t{sizes[4 * i + 1]} << 16) | (uint32_t{sizes[4 * i + 2]} << 8) |
+               sizes[4 * i + 3];
     };
     EXPECT_EQ(be32(0), 1u);
-    EXPECT_EQ((uint64_t{be32(1)} << 32) | be32(2), fadump_spapr_cpu_state_size(8));   // maxcpus, SMT included
+    EXPECT_EQ((uint64_t{be32(1)} << 32) | be32(2), fadump_spapr_cpu_state_size(8));  // maxcpus, SMT included
     EXPECT_EQ(be32(3), 2u);
     EXPECT_EQ(be32(5), 0u);
     EXPECT_NE(fdt_getprop(fdt, rtas, "ibm,extended-os-term", &len), nullptr);
@@ -447,4 +447,70 @@ TEST_F(QemuMigration, HostS0IsRefusedWhereTheSbeWouldIgnoreIt)
     ps.cmd("readl 0x0");
     EXPECT_FALSE(ps.qmp({{{"execute", "inject-sbe-s0"}}}, true));
     EXPECT_NE(ps.last_error().find("needs a PowerNV machine"), std::string::npos) << ps.last_error();
+}
+
+namespace {
+
+// A big-endian ppc64 ELF with one PT_LOAD of `size` bytes at physical 0,
+// which QEMU's pseries loads at its kernel address (0x400000).
+void write_tiny_kernel(const fs::path& path, uint32_t size)
+{
+    auto be = [](std::vector<uint8_t>& v, size_t off, uint64_t x, int n) {
+        for (int i = 0; i < n; ++i) {
+            v[off + i] = static_cast<uint8_t>(x >> (8 * (n - 1 - i)));
+        }
+    };
+    std::vector<uint8_t> f(0x1000 + size, 0);
+    const uint8_t ident[] = {0x7f, 'E', 'L', 'F', 2 /* 64-bit */, 2 /* big-endian */, 1};
+    std::memcpy(f.data(), ident, sizeof ident);
+    be(f, 16, 2, 2);        // e_type ET_EXEC
+    be(f, 18, 21, 2);       // e_machine EM_PPC64
+    be(f, 20, 1, 4);        // e_version
+    be(f, 24, 0, 8);        // e_entry
+    be(f, 32, 64, 8);       // e_phoff
+    be(f, 52, 64, 2);       // e_ehsize
+    be(f, 54, 56, 2);       // e_phentsize
+    be(f, 56, 1, 2);        // e_phnum
+    be(f, 64, 1, 4);        // p_type PT_LOAD
+    be(f, 68, 7, 4);        // p_flags RWX
+    be(f, 72, 0x1000, 8);   // p_offset
+    be(f, 80, 0, 8);        // p_vaddr
+    be(f, 88, 0, 8);        // p_paddr
+    be(f, 96, size, 8);     // p_filesz
+    be(f, 104, size, 8);    // p_memsz
+    be(f, 112, 0x1000, 8);  // p_align
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(f.data()), static_cast<std::streamsize>(f.size()));
+}
+
+}  // namespace
+
+// Every reset reloads -kernel and -initrd into guest RAM before the capture
+// kernel runs: a destination there would be overwritten, so REGISTER refuses
+// it with -3 (before, only a destination below 128 MiB was warned about).
+TEST_F(QemuRtas, DestinationsTheResetReloadsAreParameterErrors)
+{
+    const fs::path dir = fs::temp_directory_path() / ("fadump-reload-" + std::to_string(getpid()));
+    fs::create_directories(dir);
+    write_tiny_kernel(dir / "vmlinux", 0x100000);
+    std::ofstream(dir / "initrd", std::ios::binary) << std::string(0x200000, 'i');
+    QtestQemu q("", "2", {"-kernel", (dir / "vmlinux").string(), "-initrd", (dir / "initrd").string()});
+    ASSERT_TRUE(q.ok());
+    ASSERT_NE(q.cmd("readl 0x0"), "TIMEOUT") << q.stderr_text();
+    const uint64_t cpu = fadump_spapr_cpu_state_size(2);
+    auto fdm_to = [&](uint64_t dst) {
+        FdmBuilder b;
+        b.section(0x0001, 0, cpu, 0x20000000).section(0x0011, 0x100000, 0x10000, dst);
+        return b.bytes();
+    };
+    // The kernel at 0x400000 (1 MiB), the initrd 64 KiB-aligned after it.
+    for (const uint64_t dst : {uint64_t{0x400000}, uint64_t{0x4FF000}, uint64_t{0x520000}, uint64_t{0x6F0000}}) {
+        const auto fdm = fdm_to(dst);
+        q.write(FDM, fdm);
+        EXPECT_EQ(q.configure(1, FDM, static_cast<uint32_t>(fdm.size())), FADUMP_RTAS_PARAM_ERROR) << std::hex << dst;
+    }
+    const auto fdm = fdm_to(0x21000000);
+    q.write(FDM, fdm);
+    EXPECT_EQ(q.configure(1, FDM, static_cast<uint32_t>(fdm.size())), FADUMP_RTAS_SUCCESS);
+    fs::remove_all(dir);
 }

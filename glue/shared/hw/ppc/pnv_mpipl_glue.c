@@ -153,6 +153,13 @@ static void pnv_mpipl_work(CPUState *caller, run_on_cpu_data data)
     size_t n = 0;
     FadumpStatus rc;
 
+    if (!fadump_mpipl_in_progress(mp->engine)) {
+        /* A reset ran between S0 and this work: no MPIPL, no second reset. */
+        qemu_log_mask(LOG_GUEST_ERROR, "mpipl: a reset came before the "
+                      "MPIPL ran: nothing was preserved\n");
+        fadump_qmp_dump_completed(0, 0, 0, 0, 0, false);
+        return;
+    }
     regs = fadump_glue_stop_and_snapshot(pnv_mpipl_thread_id, &n);
     if (pnv->mpipl_ground_truth) {
         truth = fadump_ground_truth_take(&ops, MACHINE(pnv)->ram_size, regs, n,

@@ -205,6 +205,17 @@ static void spapr_fadump_dump_work(CPUState *caller, run_on_cpu_data data)
     size_t n = 0;
     FadumpStatus status;
 
+    if (!fadump_spapr_dump_in_progress(spapr->fadump)) {
+        /*
+         * A reset (QMP system_reset, ibm,system-reboot on another vCPU, a
+         * watchdog) ran between ibm,os-term and this work and dropped the
+         * registration: no dump, and no second reset of a booting guest.
+         */
+        qemu_log_mask(LOG_GUEST_ERROR, "fadump: a reset came before the "
+                      "dump ran: nothing was dumped\n");
+        fadump_qmp_dump_completed(0, 0, 0, 0, 0, false);
+        return;
+    }
     regs = fadump_glue_stop_and_snapshot(spapr_fadump_logical_id, &n);
     if (spapr->fadump_ground_truth) {
         truth = fadump_ground_truth_take(&ops, MACHINE(spapr)->ram_size, regs,
@@ -282,6 +293,31 @@ static void spapr_fadump_apply_rma(SpaprMachineState *spapr)
     }
 }
 
+/*
+ * What every reset reloads into guest RAM before the capture kernel runs:
+ * the -kernel image and the -initrd (ROM blobs copied back at each reset).
+ * No destination may lie there (fadump_spapr_set_reload).
+ */
+static void spapr_fadump_set_reload(SpaprMachineState *spapr)
+{
+    uint64_t r[4];
+    size_t n = 0;
+
+    if (spapr->kernel_size > 0) {
+        r[2 * n] = spapr->kernel_addr;
+        r[2 * n + 1] = spapr->kernel_size;
+        n++;
+    }
+    if (spapr->initrd_size > 0) {
+        r[2 * n] = spapr->initrd_base;
+        r[2 * n + 1] = spapr->initrd_size;
+        n++;
+    }
+    if (fadump_spapr_set_reload(spapr->fadump, r, n) != FADUMP_OK) {
+        error_report("fadump: cannot tell the engine what the reset reloads");
+    }
+}
+
 void spapr_fadump_machine_reset(SpaprMachineState *spapr)
 {
     FadumpGuestOps ops;
@@ -292,6 +328,7 @@ void spapr_fadump_machine_reset(SpaprMachineState *spapr)
     if (!spapr->fadump) {
         return;
     }
+    spapr_fadump_set_reload(spapr);
     /* Before the devices reset and the firmware is reloaded (preserve.hpp). */
     ops = spapr_fadump_ops(spapr);
     t0 = get_clock();

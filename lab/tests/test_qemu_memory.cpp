@@ -165,8 +165,9 @@ protected:
     /// x-fadump-zero-copy.
     void expect_exact_dump(const DumpCase& c, bool zero_copy) { expect_exact_dump(c, zero_copy, nullptr); }
     /// As above; `before_crash` runs (with QEMU) right before os-term, and
-    /// `why` is then the reason every piece must have been copied for.
-    void expect_exact_dump(const DumpCase& c, bool zero_copy, const std::function<void(QtestQemu&)>& before_crash)
+    /// `setup` once QEMU is up, before the sources are filled (a DIMM plugged).
+    void expect_exact_dump(const DumpCase& c, bool zero_copy, const std::function<void(QtestQemu&)>& before_crash,
+                           const std::function<void(QtestQemu&)>& setup = nullptr)
     {
         SCOPED_TRACE(std::string("zero-copy ") + (zero_copy ? "on" : "off") + ", -m " + c.shape.mem);
         const std::string opts = c.shape.machine_opts + (zero_copy ? "" : ",x-fadump-zero-copy=off");
@@ -175,6 +176,9 @@ protected:
         QtestQemu q(opts, "2", args, "pseries,x-vof=on", c.shape.mem, "tcg");
         ASSERT_TRUE(q.ok());
         ASSERT_NE(q.cmd("readl 0x0"), "TIMEOUT") << q.stderr_text();
+        if (setup) {
+            ASSERT_NO_FATAL_FAILURE(setup(q));
+        }
         const uint64_t cpu = fadump_spapr_cpu_state_size(2);
         FdmBuilder b;
         b.section(0x0001, 0, cpu, c.cpu_dst).section(0x0002, 0, 0, c.cpu_dst + cpu);
@@ -417,4 +421,27 @@ TEST_F(QemuMemory, ADumpDuringAMigrationCopiesInsteadOfMoving)
     DumpCase c = TWO_NODES;
     c.shape.copy_why = "a migration or background snapshot is running";
     expect_exact_dump(c, true, start_slow_migration);
+}
+
+// A DIMM hot-plugged over QMP (object-add + device_add pc-dimm, as libvirt
+// attaches memory) is RAM: a section whose source lies in it, or runs from
+// boot memory into it, registers and dumps exactly; device memory with no
+// DIMM still is -3 (SectionsOutsideRamBlocksAreParameterErrors).
+TEST_F(QemuMemory, HotPluggedDimmsAsSources)
+{
+    // 2 GiB of boot memory: the DIMM lands at the start of device memory,
+    // 2 GiB. One source inside it, one from boot memory into it.
+    DumpCase c{{"2048M,slots=2,maxmem=4G", {}, "", {0, 0x80000000}, ""},
+               0x4F000000,
+               0x3FF00000,
+               {{0x81000000, 32 * MiB, 0x50010000}, {0x7F800000, 16 * MiB, 0x60000000}}};
+    for (const bool zero_copy : {true, false}) {
+        expect_exact_dump(c, zero_copy, nullptr, [](QtestQemu& q) {
+            ASSERT_TRUE(q.qmp(
+                {{{"execute", "object-add"},
+                  {"arguments", {{"qom-type", "memory-backend-ram"}, {"id", "dimm-ram0"}, {"size", 512 * MiB}}}}}));
+            ASSERT_TRUE(q.qmp({{{"execute", "device_add"},
+                                {"arguments", {{"driver", "pc-dimm"}, {"id", "dimm0"}, {"memdev", "dimm-ram0"}}}}}));
+        });
+    }
 }

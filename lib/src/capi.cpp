@@ -7,6 +7,7 @@
 #include <exception>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -232,7 +233,8 @@ FadumpStatus fadump_spapr_state_save(const FadumpSpapr* fd, void* buf, size_t bu
     });
 }
 
-FadumpStatus fadump_spapr_state_load(FadumpSpapr* fd, const void* buf, size_t len, char* msg, size_t msg_len) noexcept
+FadumpStatus fadump_spapr_state_load(FadumpSpapr* fd, const FadumpGuestOps* ops, const void* buf, size_t len,
+                                     char* msg, size_t msg_len) noexcept
 {
     put_msg(msg, msg_len, "");
     if (fd == nullptr || (buf == nullptr && len != 0)) {
@@ -240,7 +242,11 @@ FadumpStatus fadump_spapr_state_load(FadumpSpapr* fd, const void* buf, size_t le
         return FADUMP_E_INTERNAL;
     }
     return firewall<FadumpStatus>(FADUMP_E_INTERNAL, msg, msg_len, [&] {
-        auto r = fd->engine.load_state(std::span(static_cast<const std::byte*>(buf), len));
+        std::optional<fadump::CallbackGuestMemory> mem;
+        if (ops != nullptr) {
+            mem.emplace(*ops, fd->engine.ram_size());
+        }
+        auto r = fd->engine.load_state(std::span(static_cast<const std::byte*>(buf), len), mem ? &*mem : nullptr);
         if (!r) {
             put_msg(msg, msg_len, r.error().message);
             return FADUMP_E_REFUSED;

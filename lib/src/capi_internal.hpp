@@ -45,15 +45,16 @@ public:
     {
         return m_ops.write != nullptr && m_ops.write(m_ops.opaque, addr.value, in.data(), in.size());
     }
-    /// The VMM's answer clipped to RAM and to `max`: a VMM span that runs
-    /// past either is never trusted beyond it.
+    /// The VMM's answer clipped to `max`: a VMM span that runs past it is
+    /// never trusted beyond it. Not clipped to ram(): RAM the VMM maps past
+    /// boot memory (hot-plugged DIMMs) is RAM.
     [[nodiscard]] std::byte* host_span(GuestAddr addr, ByteLen max, uint64_t& span) override
     {
         span = 0;
-        if (m_ops.host_span == nullptr || addr.value >= m_ram.end()) {
+        if (m_ops.host_span == nullptr) {
             return nullptr;
         }
-        const uint64_t limit = std::min(max.bytes, m_ram.end() - addr.value);
+        const uint64_t limit = max.bytes;
         uint64_t got = 0;
         void* p = m_ops.host_span(m_ops.opaque, addr.value, limit, &got);
         if (p == nullptr || got == 0) {
@@ -71,7 +72,7 @@ public:
     [[nodiscard]] uint64_t movable_page_size(GuestRange range, const char** why) override
     {
         *why = "the VMM offers no page moves";
-        if (m_ops.movable_page_size == nullptr || !ram().contains(range)) {
+        if (m_ops.movable_page_size == nullptr) {
             return 0;
         }
         return m_ops.movable_page_size(m_ops.opaque, range.start().value, range.len().bytes, why);

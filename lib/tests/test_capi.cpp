@@ -128,7 +128,8 @@ TEST(CApi, GuestErrorsComeBackAsStatusAndMessage)
 // could reach: a section past it is refused, the ground truth stops there.
 TEST(CApi, RamEndsWhereTheEngineWasConfigured)
 {
-    FakeGuest g(256 << 20);  // the callbacks reach 256 MiB
+    FakeGuest g(256 << 20);  // read/write reach 256 MiB; no RAM block maps past 128 MiB
+    g.unmapped = {*fadump::GuestRange::make(fadump::GuestAddr{128 << 20}, fadump::ByteLen{128 << 20})};
     auto ops = ops_for(g);
     FadumpSpaprConfig cfg{128 << 20, 128 << 20, 2};
     FadumpSpapr* fd = fadump_spapr_new(&cfg);
@@ -607,12 +608,48 @@ TEST(CApi, DestinationsTheResetReloadsAreRefused)
     FadumpSpapr* there = fadump_spapr_new(&cfg);
     const uint64_t there_reload[] = {0xB000000, 0x100000};
     ASSERT_EQ(fadump_spapr_set_reload(there, there_reload, 1), FADUMP_OK);
-    EXPECT_EQ(fadump_spapr_state_load(there, blob.data(), blen, msg, sizeof msg), FADUMP_E_REFUSED);
+    EXPECT_EQ(fadump_spapr_state_load(there, nullptr, blob.data(), blen, msg, sizeof msg), FADUMP_E_REFUSED);
     EXPECT_NE(std::string(msg).find("which the reboot reloads"), std::string::npos) << msg;
     // Hostile or impossible lists change nothing.
     const uint64_t wraps[] = {UINT64_MAX - 10, 100};
     EXPECT_EQ(fadump_spapr_set_reload(there, wraps, 1), FADUMP_E_REFUSED);
     EXPECT_EQ(fadump_spapr_set_reload(there, reload, FADUMP_MAX_RELOAD + 1), FADUMP_E_REFUSED);
+    fadump_spapr_free(there);
+    fadump_spapr_free(fd);
+}
+
+// RAM the VMM maps past boot memory (a hot-plugged DIMM) is RAM: a section
+// there registers; where no block maps (device memory with no DIMM) it does
+// not, and a migrated registration is judged by the destination's blocks.
+TEST(CApi, SectionsInHotPluggedDimmsRegister)
+{
+    FakeGuest g(256 << 20);
+    g.unmapped = {*fadump::GuestRange::make(fadump::GuestAddr{192 << 20}, fadump::ByteLen{64 << 20})};
+    auto ops = ops_for(g);
+    FadumpSpaprConfig cfg{128 << 20, 128 << 20, 2};  // boot memory; a "DIMM" maps [128, 192) MiB
+    FadumpSpapr* fd = fadump_spapr_new(&cfg);
+    ASSERT_NE(fd, nullptr);
+    const uint64_t cpu = fadump_spapr_cpu_state_size(2);
+    auto fdm = [&](uint64_t src, uint64_t dst) {
+        FdmBuilder b;
+        b.section(0x0001, 0, cpu, 0x4000000).section(0x0011, src, 0x1000000, dst);
+        auto bytes = b.bytes();
+        std::memcpy(g.at(0x10000), bytes.data(), bytes.size());
+        return bytes.size();
+    };
+    char msg[256];
+    EXPECT_EQ(configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, fdm(0xC000000, 0x5000000), msg, sizeof msg),
+              FADUMP_RTAS_PARAM_ERROR) << "source in device memory with no DIMM";
+    EXPECT_EQ(configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, fdm(0x7800000, 0x5000000), msg, sizeof msg),
+              FADUMP_RTAS_SUCCESS) << msg;  // source across boot memory's end into the DIMM
+    std::vector<uint8_t> blob(4096);
+    size_t blen = 0;
+    ASSERT_EQ(fadump_spapr_state_save(fd, blob.data(), blob.size(), &blen, msg, sizeof msg), FADUMP_OK) << msg;
+    FadumpSpapr* there = fadump_spapr_new(&cfg);
+    EXPECT_EQ(fadump_spapr_state_load(there, &ops, blob.data(), blen, msg, sizeof msg), FADUMP_OK) << msg;
+    FadumpSpapr* no_dimm = fadump_spapr_new(&cfg);
+    EXPECT_EQ(fadump_spapr_state_load(no_dimm, nullptr, blob.data(), blen, msg, sizeof msg), FADUMP_E_REFUSED);
+    fadump_spapr_free(no_dimm);
     fadump_spapr_free(there);
     fadump_spapr_free(fd);
 }

@@ -226,7 +226,7 @@ TEST_F(Migration, CInterface)
     EXPECT_EQ(fadump_spapr_state_save(fd, buf, sizeof buf, &len, msg, sizeof msg), FADUMP_ABSENT);
     EXPECT_EQ(len, 0u);
     const auto blob = saved();
-    EXPECT_EQ(fadump_spapr_state_load(fd, blob.data(), blob.size(), msg, sizeof msg), FADUMP_OK) << msg;
+    EXPECT_EQ(fadump_spapr_state_load(fd, nullptr, blob.data(), blob.size(), msg, sizeof msg), FADUMP_OK) << msg;
     EXPECT_TRUE(fadump_spapr_state_needed(fd));
     EXPECT_TRUE(fadump_spapr_registered(fd));
     EXPECT_EQ(fadump_spapr_state_save(fd, buf, blob.size() - 1, &len, msg, sizeof msg), FADUMP_E_TOO_SMALL);
@@ -234,12 +234,12 @@ TEST_F(Migration, CInterface)
     ASSERT_EQ(fadump_spapr_state_save(fd, buf, sizeof buf, &len, msg, sizeof msg), FADUMP_OK);
     EXPECT_EQ(std::vector<std::byte>(reinterpret_cast<std::byte*>(buf), reinterpret_cast<std::byte*>(buf) + len), blob);
     buf[0] ^= 1;
-    EXPECT_EQ(fadump_spapr_state_load(fd, buf, len, msg, sizeof msg), FADUMP_E_REFUSED);
+    EXPECT_EQ(fadump_spapr_state_load(fd, nullptr, buf, len, msg, sizeof msg), FADUMP_E_REFUSED);
     EXPECT_NE(std::string(msg).find("incoming state"), std::string::npos) << msg;
     EXPECT_FALSE(fadump_spapr_state_needed(fd));
-    EXPECT_EQ(fadump_spapr_state_load(fd, nullptr, 4, msg, sizeof msg), FADUMP_E_INTERNAL);
-    EXPECT_EQ(fadump_spapr_state_load(nullptr, buf, len, msg, sizeof msg), FADUMP_E_INTERNAL);
-    ASSERT_EQ(fadump_spapr_state_load(fd, blob.data(), blob.size(), msg, sizeof msg), FADUMP_OK);
+    EXPECT_EQ(fadump_spapr_state_load(fd, nullptr, nullptr, 4, msg, sizeof msg), FADUMP_E_INTERNAL);
+    EXPECT_EQ(fadump_spapr_state_load(nullptr, nullptr, buf, len, msg, sizeof msg), FADUMP_E_INTERNAL);
+    ASSERT_EQ(fadump_spapr_state_load(fd, nullptr, blob.data(), blob.size(), msg, sizeof msg), FADUMP_OK);
     fadump_spapr_state_clear(fd);
     EXPECT_FALSE(fadump_spapr_registered(fd));
     ASSERT_TRUE(fadump_spapr_begin_dump(fd) == false);

@@ -304,8 +304,8 @@ bool fadump_spapr_state_needed(const FadumpSpapr *fd) FADUMP_NOEXCEPT;
 FadumpStatus fadump_spapr_state_save(const FadumpSpapr *fd, void *buf,
                                      size_t buf_len, size_t *len, char *msg,
                                      size_t msg_len) FADUMP_NOEXCEPT;
-FadumpStatus fadump_spapr_state_load(FadumpSpapr *fd, const void *buf,
-                                     size_t len, char *msg,
+FadumpStatus fadump_spapr_state_load(FadumpSpapr *fd, const FadumpGuestOps *ops,
+                                     const void *buf, size_t len, char *msg,
                                      size_t msg_len) FADUMP_NOEXCEPT;
 void fadump_spapr_state_clear(FadumpSpapr *fd) FADUMP_NOEXCEPT;
 

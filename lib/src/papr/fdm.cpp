@@ -51,6 +51,30 @@ uint64_t Registration::reboot_limit() const
     return limit == UINT64_MAX ? 0 : limit;
 }
 
+namespace {
+
+// Every byte of `r` mapped by the VMM as RAM (bounded by its RAM blocks,
+// not by the guest: each step is one block).
+bool mapped_by_vmm(GuestMemory& mem, const GuestRange& r)
+{
+    uint64_t at = r.start().value;
+    while (at < r.end()) {
+        uint64_t span = 0;
+        if (mem.host_span(GuestAddr{at}, ByteLen{r.end() - at}, span) == nullptr || span == 0) {
+            return false;
+        }
+        at += span;
+    }
+    return true;
+}
+
+bool in_ram(const FdmLimits& limits, const GuestRange& r)
+{
+    return limits.ram.contains(r) || (limits.blocks != nullptr && !r.empty() && mapped_by_vmm(*limits.blocks, r));
+}
+
+}  // namespace
+
 Result<Registration> parse_fdm(std::span<const std::byte> bytes, GuestRange where, const FdmLimits& limits)
 {
     const size_t len = bytes.size();
@@ -146,7 +170,7 @@ Result<Registration> parse_fdm(std::span<const std::byte> bytes, GuestRange wher
                 return fail(Errc::ParamError, fmt::format("section {}: source {} + length {} overflows", i,
                                                           hex(src), hex(slen)));
             }
-            if (!limits.ram.contains(*src_range)) {
+            if (!in_ram(limits, *src_range)) {
                 return fail(Errc::ParamError, fmt::format("section {}: source {} is outside guest RAM {}", i,
                                                           range_str(*src_range), range_str(limits.ram)));
             }
@@ -160,7 +184,7 @@ Result<Registration> parse_fdm(std::span<const std::byte> bytes, GuestRange wher
             return fail(Errc::ParamError, fmt::format("section {}: unknown source data type {}", i, hex(type)));
         }
         if (!dst_range->empty()) {
-            if (!limits.ram.contains(*dst_range)) {
+            if (!in_ram(limits, *dst_range)) {
                 return fail(Errc::ParamError, fmt::format("section {}: destination {} is outside guest RAM {}",
                                                           i, range_str(*dst_range), range_str(limits.ram)));
             }

@@ -82,7 +82,7 @@ Result<std::vector<std::byte>> SpaprFadump::save_state() const
     return out;
 }
 
-Result<void> SpaprFadump::load_state(std::span<const std::byte> blob)
+Result<void> SpaprFadump::load_state(std::span<const std::byte> blob, GuestMemory* mem)
 {
     clear();
     SpaprStateHeader h{};
@@ -112,11 +112,13 @@ Result<void> SpaprFadump::load_state(std::span<const std::byte> blob)
         return refuse("a registration carrying dump results");
     }
     // The same rules as a REGISTER, against this machine.
-    const auto where = place_fdm(GuestAddr{h.fdm_address}, ByteLen{fdm_len}, limits());
+    FdmLimits l = limits();
+    l.blocks = mem;  // this machine's DIMMs, as at a REGISTER
+    const auto where = place_fdm(GuestAddr{h.fdm_address}, ByteLen{fdm_len}, l);
     if (!where) {
         return refuse("fdm: " + where.error().message);
     }
-    auto reg = parse_fdm(blob.subspan(sizeof h, fdm_len), where.value(), limits());
+    auto reg = parse_fdm(blob.subspan(sizeof h, fdm_len), where.value(), l);
     if (!reg) {
         return refuse("fdm: " + reg.error().message);
     }

@@ -157,7 +157,9 @@ Result<void> SpaprFadump::configure(GuestMemory& mem, uint32_t cmd, GuestAddr ad
         if (m_state == State::Registered) {
             return fail(Errc::DumpAlreadyRegistered, "register: a dump is already registered");
         }
-        auto reg = register_fdm(mem, addr, len, limits());
+        FdmLimits l = limits();
+        l.blocks = &mem;  // hot-plugged DIMMs are RAM too
+        auto reg = register_fdm(mem, addr, len, l);
         if (!reg) {
             return fail(reg.error().code, "register: " + reg.error().message);
         }

@@ -386,6 +386,7 @@ static int spapr_fadump_post_load(void *opaque, int version_id)
 {
     SpaprMachineState *spapr = opaque;
     char msg[FADUMP_MSG_LEN];
+    FadumpGuestOps ops;
 
     if (!spapr->fadump) {
         error_report("fadump: the incoming guest has a firmware-assisted dump "
@@ -394,7 +395,8 @@ static int spapr_fadump_post_load(void *opaque, int version_id)
     }
     fadump_spapr_set_hpt_size(spapr->fadump,
                               spapr_fadump_hpt_advertised(spapr));
-    if (fadump_spapr_state_load(spapr->fadump, spapr->fadump_state,
+    ops = spapr_fadump_ops(spapr);
+    if (fadump_spapr_state_load(spapr->fadump, &ops, spapr->fadump_state,
                                 spapr->fadump_state_len, msg,
                                 sizeof(msg)) != FADUMP_OK) {
         error_report("fadump: %s", msg);

@@ -96,6 +96,10 @@ struct FdmLimits {
     /// kernel runs: no destination may overlap it.
     std::array<GuestRange, MAX_RELOAD_RANGES> reload{};
     size_t nreload = 0;
+    /// The VMM's memory, when known: a range outside `ram` whose every byte
+    /// the VMM maps as RAM (GuestMemory::host_span: a hot-plugged DIMM) is
+    /// RAM too; a hole or device memory with no DIMM is not.
+    GuestMemory* blocks = nullptr;
 };
 
 /// A validated registration: the guest's fdm, copied once and checked whole.

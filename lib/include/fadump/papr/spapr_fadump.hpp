@@ -97,7 +97,7 @@ public:
     /// the fdm passed REGISTER's validation against this engine's machine
     /// and the results agree with it. Errors: ParamError with the reason;
     /// the engine is then Idle (never half loaded).
-    [[nodiscard]] Result<void> load_state(std::span<const std::byte> blob);
+    [[nodiscard]] Result<void> load_state(std::span<const std::byte> blob, GuestMemory* mem = nullptr);
     /// Forgets any registration or dump (a snapshot that carried none).
     void clear();
 

@@ -142,8 +142,8 @@ typedef struct FadumpVcpuRegs {
 
 /* Machine facts that fix the CPU-state size and the valid ranges. */
 typedef struct FadumpSpaprConfig {
-    uint64_t ram_size;      /* guest RAM is [0, ram_size) (boot memory; hotplugged
-                               memory is not a valid dump source or destination) */
+    uint64_t ram_size;      /* boot memory is [0, ram_size); a range beyond it is RAM
+                               when host_span maps all of it (hot-plugged DIMMs) */
     uint64_t rmr_size;      /* real mode region: the fdm must lie in [0, rmr_size) */
     uint32_t max_threads;   /* threads that can ever exist (maxcpus incl. SMT) */
 } FadumpSpaprConfig;

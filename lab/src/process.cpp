@@ -207,11 +207,7 @@ bool Child::continue_with(const std::vector<std::string>& argv, std::string* err
     if (m_fd >= 0) {
         close(m_fd);
     }
-    if (!m_partial.empty()) {
-        add_line(std::move(m_partial));
-        m_partial.clear();
-        m_scanned = 0;
-    }
+    flush_partial();
     m_pid = s->pid;
     m_pidfd = s->pidfd;
     m_fd = s->out;
@@ -279,6 +275,17 @@ void Child::add_line(std::string line)
     m_lines.push_back(std::move(line));
 }
 
+// What is left of an unterminated line, as a line of its own (the output
+// ended, or the next process appends to the same console).
+void Child::flush_partial()
+{
+    if (!m_partial.empty()) {
+        add_line(std::move(m_partial));
+        m_partial.clear();
+        m_scanned = 0;
+    }
+}
+
 // Complete lines leave m_partial; only bytes not searched before are
 // searched (a console that never sends a newline costs linear time), and a
 // line longer than MAX_LINE_BYTES is cut there (bounded memory per line).
@@ -334,11 +341,7 @@ bool Child::read_some(double timeout_s)
     split_lines();
     if (end) {
         m_eof = true;
-        if (!m_partial.empty()) {
-            add_line(std::move(m_partial));
-            m_partial.clear();
-            m_scanned = 0;
-        }
+        flush_partial();
         return false;
     }
     return true;

@@ -78,6 +78,7 @@ private:
     Child() = default;
     bool read_some(double timeout_s);  // false on EOF or a stop request
     void split_lines();
+    void flush_partial();
     void add_line(std::string line);
     pid_t m_pid = -1;
     int m_pidfd = -1;

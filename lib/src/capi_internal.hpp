@@ -54,13 +54,12 @@ public:
         if (m_ops.host_span == nullptr) {
             return nullptr;
         }
-        const uint64_t limit = max.bytes;
         uint64_t got = 0;
-        void* p = m_ops.host_span(m_ops.opaque, addr.value, limit, &got);
+        void* p = m_ops.host_span(m_ops.opaque, addr.value, max.bytes, &got);
         if (p == nullptr || got == 0) {
             return nullptr;
         }
-        span = std::min(got, limit);
+        span = std::min(got, max.bytes);
         return static_cast<std::byte*>(p);
     }
     void mark_dirty(GuestRange range) override

@@ -137,13 +137,12 @@ uint64_t preserve_host(GuestMemory& mem, const GuestRange& s, const GuestRange& 
 }
 
 constexpr uint64_t BOUNCE_CHUNK = 1ULL << 20;
+using BounceBuffer = std::array<std::byte, BOUNCE_CHUNK>;
 
 // Copies through a fixed-size buffer (no host pointers), backwards when the
 // destination starts inside the source so overlap behaves as memmove.
 // Returns the bytes preserved: all, or what was done before guest memory
 // failed (0 for a failed backward copy, whose done part is the end).
-using BounceBuffer = std::array<std::byte, BOUNCE_CHUNK>;
-
 uint64_t bounce(GuestMemory& mem, const GuestRange& s, GuestAddr dst, std::unique_ptr<BounceBuffer>& buf)
 {
     if (!buf) {
@@ -165,11 +164,13 @@ uint64_t bounce(GuestMemory& mem, const GuestRange& s, GuestAddr dst, std::uniqu
     return done;
 }
 
-// A source and destination that share bytes (the platforms refuse this;
-// kept memmove-safe all the same): one memmove when both lie in one RAM
-// block each, else the bounce buffer, which orders its chunks for overlap.
-uint64_t preserve_overlapping(GuestMemory& mem, const GuestRange& s, const GuestRange& d, MovePolicy policy,
-                              DeferredMoves* defer)
+// A range preserved as one piece: over host pointers when both ends lie in
+// one RAM block each (moved or copied as `policy` and the VMM allow), else
+// through the bounce buffer, which orders its chunks for overlap. For a
+// source and destination that share bytes (the platforms refuse this; kept
+// memmove-safe all the same) and for a deferred move copied instead.
+uint64_t preserve_whole(GuestMemory& mem, const GuestRange& s, const GuestRange& d, MovePolicy policy,
+                        DeferredMoves* defer)
 {
     std::byte* hs = mem.host_ptr(s);
     std::byte* hd = mem.host_ptr(d);
@@ -213,24 +214,6 @@ const char* recheck(GuestMemory& mem, const DeferredMoves::Move& m)
     return nullptr;
 }
 
-// A move that may no longer run: copied instead (the source still holds
-// what it held at the dump), over host pointers when both ends still have
-// them, else through read/write.
-void copy_instead(GuestMemory& mem, const DeferredMoves::Move& m, const char* why)
-{
-    const GuestRange d = *GuestRange::make(m.dst, m.src.len());
-    std::byte* hs = mem.host_ptr(m.src);
-    std::byte* hd = mem.host_ptr(d);
-    if (hs != nullptr && hd != nullptr) {
-        std::memcpy(hd, hs, m.src.len().bytes);
-        mem.mark_dirty(d);
-        mem.note_preserve(m.src, m.dst, "copy", why);
-        return;
-    }
-    std::unique_ptr<BounceBuffer> buf;
-    (void)bounce(mem, m.src, m.dst, buf);
-}
-
 }  // namespace
 
 uint64_t DeferredMoves::run(GuestMemory& mem)
@@ -241,7 +224,8 @@ uint64_t DeferredMoves::run(GuestMemory& mem)
     }
     for (const Move& m : m_moves) {
         if (const char* why = recheck(mem, m)) {
-            copy_instead(mem, m, why);
+            // Copied instead: the source still holds what it held at the dump.
+            (void)preserve_whole(mem, m.src, *GuestRange::make(m.dst, m.src.len()), MovePolicy::copy(why), nullptr);
         } else {
             move_now(mem, m.src, m.dst, m.host_src, m.host_dst, m.page);
         }
@@ -278,7 +262,7 @@ uint64_t preserve_range(GuestMemory& mem, GuestAddr src, GuestAddr dst, ByteLen 
         return len.bytes;
     }
     if (s->overlaps(*d)) {
-        return preserve_overlapping(mem, *s, *d, policy, defer);
+        return preserve_whole(mem, *s, *d, policy, defer);
     }
     // Piece by piece: each piece lies in one RAM block at both ends (a
     // NUMA node's backend, a DIMM), so the decision to move or copy and

@@ -380,6 +380,15 @@ int run_cycle(const RunOptions& opt, Report& r)
                                  "-drive", "file=" + state_disk + ",format=raw,if=none,id=d2",
                                  "-device", "virtio-blk-pci,drive=d2,serial=state"});
     }
+    if (sc->slow_disk) {
+        // Reads throttled to 256 KiB a second (QEMU's block layer queues
+        // the rest): a reader of 256 KiB blocks always has one waiting, and
+        // the kernel's partition scan (a few 4 KiB reads) stays quick.
+        argv.insert(argv.end(), {"-drive", "file=" + initrd + ",format=raw,if=none,id=d3,readonly=on,"
+                                           "throttling.bps-read=262144",
+                                 "-device", std::string("virtio-blk-pci,drive=d3,serial=slow") +
+                                                (pnv ? ",bus=pcie.3,addr=0x0" : "")});
+    }
     argv.insert(argv.end(), sc->qemu_args.begin(), sc->qemu_args.end());
     if (ours) {
         // The platform's own account of the run, next to the guest errors.

@@ -265,6 +265,20 @@ std::vector<Scenario> make()
         "PowerNV has no migration in QEMU 10.0 (none of its devices has vmstate). One CPU: QEMU 10.0's TCG "
         "loses a pseries guest's secondary CPUs across a migration (reproduced without any fadump state: "
         "CPU 1's decrementer stays expired and it never leaves H_CEDE), a QEMU defect outside fadump";
+    s.push_back(
+        {.name = "reads-in-flight",
+         .summary = "a direct read is waiting in QEMU's block layer (throttled) when the kernel crashes: it completes "
+                    "before the dump is taken, never into the dump afterwards",
+         .slow_disk = true,
+         .before_crash = "slow=$(disk slow)\n"
+                         "while :; do dd if=$slow of=/dev/null bs=256k iflag=direct 2>/tmp/slow.err; done &\n"
+                         "sleep 3\n"
+                         "lab \"report reads_in_flight $(set -- $(cat /sys/block/${slow##*/}/inflight); echo $1)\"\n",
+         .expect = {{.name = "read_in_flight",
+                     .boot = 0,
+                     .regex = "FADUMP-LAB: report reads_in_flight [1-9]",
+                     .why = "a read of the throttled disk was in flight just before the crash"}}});
+
     s.push_back({.name = "migrate-registered",
                  .summary = "register, live-migrate the guest to a second QEMU (migrate to a file, -incoming), "
                             "crash on the destination: the registration travelled and its dump is proven",

@@ -77,6 +77,10 @@ struct Scenario {
     std::string smp;                     // QEMU -smp instead of the run's, when set
     std::string mem;                     // QEMU -m instead of the run's, when set
     std::vector<std::string> qemu_args;  // more QEMU arguments
+    /// A read-only virtio disk (serial "slow") over the run's initramfs whose
+    /// reads QEMU throttles to 256 KiB/s, so a guest reading it has a request
+    /// in flight in QEMU's block layer at the crash.
+    bool slow_disk = false;
     std::string page_size = "64k";       // the kernel's: 64k or 4k (scripts/build-kernel)
     /// Shell sourced by /init on the first boot once fadump registered (or
     /// at once when the scenario is not registered), before the trigger. It

@@ -8,6 +8,8 @@
 #include "hw/ppc/fadump_qemu_api.h"
 #include "system/hw_accel.h"
 #include "system/cpus.h"
+#include "system/runstate.h"
+#include "system/runstate-action.h"
 #include "system/tcg.h"
 #include "qom/object.h"
 #include "qemu/error-report.h"
@@ -276,14 +278,35 @@ void fadump_glue_read_regs(PowerPCCPU *cpu, uint32_t logical_id,
     r->dec = cpu_ppc_load_decr(env);
 }
 
-FadumpVcpuRegs *fadump_glue_stop_and_snapshot(uint32_t (*logical_id)(PowerPCCPU *),
-                                              size_t *n)
+bool fadump_glue_stop_machine(void)
+{
+    bool live = runstate_is_live(runstate_get());
+
+    if (live) {
+        /*
+         * vm_stop drops the BQL while it waits for the vCPUs, and only
+         * other threads (a migration's) run then: stop again if one
+         * changed the run state meanwhile.
+         */
+        while (runstate_is_live(runstate_get())) {
+            vm_stop(RUN_STATE_PAUSED);
+        }
+    } else {
+        /* Paused, before the first `cont` (-S), finishing a migration:
+         * devices are stopped already. */
+        pause_all_vcpus();
+        bdrv_drain_all();
+    }
+    return live;
+}
+
+FadumpVcpuRegs *fadump_glue_snapshot(uint32_t (*logical_id)(PowerPCCPU *),
+                                     size_t *n)
 {
     FadumpVcpuRegs *regs;
     CPUState *cs;
     size_t count = 0;
 
-    pause_all_vcpus();
     CPU_FOREACH(cs) {
         count++;
     }
@@ -296,6 +319,33 @@ FadumpVcpuRegs *fadump_glue_stop_and_snapshot(uint32_t (*logical_id)(PowerPCCPU 
     }
     *n = count;
     return regs;
+}
+
+void fadump_glue_reboot(bool restart)
+{
+    CPUState *cs;
+
+    /*
+     * Each vCPU runs the work queued on it before it executes again, so
+     * one flush per vCPU (all but the first find it done) keeps every vCPU
+     * from running code translated before the dump, whichever starts first.
+     */
+    CPU_FOREACH(cs) {
+        fadump_queue_tb_flush(cs);
+    }
+    if (restart && runstate_check(RUN_STATE_PAUSED) &&
+        reboot_action != REBOOT_ACTION_SHUTDOWN) {
+        qemu_system_reset(SHUTDOWN_CAUSE_GUEST_RESET);
+        vm_start();
+        return;
+    }
+    if (restart && runstate_check(RUN_STATE_PAUSED)) {
+        /* The policy turns the reset into a shutdown, from a running
+         * machine as for any guest reboot: its devices run at most until
+         * the main loop acts on it. */
+        vm_prepare_start(false);
+    }
+    qemu_system_reset_request(SHUTDOWN_CAUSE_GUEST_RESET);
 }
 
 void fadump_glue_write_ground_truth(const char *path, FadumpGroundTruth *gt,

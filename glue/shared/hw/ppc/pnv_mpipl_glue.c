@@ -15,6 +15,7 @@
 #include "qemu/units.h"
 #include "qemu/timer.h"
 #include "qemu/error-report.h"
+#include "qemu/main-loop.h"
 #include "qapi/error.h"
 #include "hw/ppc/fadump_qemu_api.h"
 #include "hw/core/cpu.h"
@@ -135,15 +136,24 @@ static uint32_t pnv_mpipl_thread_id(PowerPCCPU *cpu)
     return CPU(cpu)->cpu_index;
 }
 
+/* The MPIPL to run: the machine, and the vCPU that raised S0 (the first
+ * one when the host raised it). */
+typedef struct PnvMpiplJob {
+    PnvMachineState *pnv;
+    int caller;
+} PnvMpiplJob;
+
 /*
- * The SBE + hostboot work, run once the vCPU that raised S0 (the first one
- * when the host raised it) has left the execution loop: no vCPU is
- * inside guest code when registers are read, memory is preserved and the
- * reset is requested, so none can run stale code after the reset.
+ * The SBE + hostboot work, a bottom half of the main loop after S0: the
+ * whole machine is stopped first (fadump_glue_stop_machine), so no vCPU is
+ * inside guest code when the registers are read, and no device writes
+ * guest memory from the instant the ground truth is taken until the IPL
+ * resets it.
  */
-static void pnv_mpipl_work(CPUState *caller, run_on_cpu_data data)
+static void pnv_mpipl_work(void *opaque)
 {
-    PnvMachineState *pnv = data.host_ptr;
+    g_autofree PnvMpiplJob *job = opaque;
+    PnvMachineState *pnv = job->pnv;
     PnvMpipl *mp = pnv->mpipl;
     FadumpGuestOps ops = pnv_mpipl_ops(pnv);
     g_autofree FadumpVcpuRegs *regs = NULL;
@@ -152,6 +162,7 @@ static void pnv_mpipl_work(CPUState *caller, run_on_cpu_data data)
     char msg[MPIPL_MSG_LEN];
     size_t n = 0;
     FadumpStatus rc;
+    bool restart;
 
     if (!fadump_mpipl_in_progress(mp->engine)) {
         /* A reset ran between S0 and this work: no MPIPL, no second reset. */
@@ -160,10 +171,11 @@ static void pnv_mpipl_work(CPUState *caller, run_on_cpu_data data)
         fadump_qmp_dump_completed(0, 0, 0, 0, 0, false);
         return;
     }
-    regs = fadump_glue_stop_and_snapshot(pnv_mpipl_thread_id, &n);
+    restart = fadump_glue_stop_machine();
+    regs = fadump_glue_snapshot(pnv_mpipl_thread_id, &n);
     if (pnv->mpipl_ground_truth) {
         truth = fadump_ground_truth_take(&ops, MACHINE(pnv)->ram_size, regs, n,
-                                         caller->cpu_index);
+                                         job->caller);
     }
     rc = fadump_mpipl_dump(mp->engine, &ops, regs, n, mp->reload,
                            mp->n_reload, &stats, msg, sizeof(msg));
@@ -196,9 +208,8 @@ static void pnv_mpipl_work(CPUState *caller, run_on_cpu_data data)
         fadump_glue_write_ground_truth(pnv->mpipl_ground_truth, truth, NULL,
                                        &ds);
     }
-    fadump_queue_tb_flush(caller);
     /* A guest reset keeps RAM: the memory-preserving IPL. */
-    qemu_system_reset_request(SHUTDOWN_CAUSE_GUEST_RESET);
+    fadump_glue_reboot(restart);
 }
 
 void pnv_mpipl_sbe_ctrl_write(PnvSBE *sbe, uint64_t val)
@@ -206,6 +217,7 @@ void pnv_mpipl_sbe_ctrl_write(PnvSBE *sbe, uint64_t val)
     PnvMachineState *pnv = pnv_mpipl_machine();
     int chip = pnv_mpipl_chip_of(pnv, sbe);
     char msg[MPIPL_MSG_LEN];
+    PnvMpiplJob *job;
     bool start;
 
     if (val & MPIPL_SBE_CTRL_S1) {
@@ -230,15 +242,16 @@ void pnv_mpipl_sbe_ctrl_write(PnvSBE *sbe, uint64_t val)
     }
     fadump_qmp_dump_started("powernv", "s0");
     /*
-     * Queuing work kicks the vCPU out of the execution loop. S0 from the
-     * host (QMP, no current vCPU) runs on the first vCPU too, never from
-     * the main loop: the translation-block flush the work queues must run
-     * on that vCPU's thread before any vCPU executes again after the
-     * reset, or one could run code translated from the memory before the
-     * reload (seen: skiboot hanging on its MPIPL boot).
+     * A vCPU that raised S0 stops as soon as it leaves the store; the
+     * others and the devices stop in the bottom half, out of the vCPU.
+     * S0 from the host (QMP) has no current vCPU: the first one is named
+     * the caller.
      */
-    async_run_on_cpu(current_cpu ? current_cpu : first_cpu, pnv_mpipl_work,
-                     RUN_ON_CPU_HOST_PTR(pnv));
+    job = g_new0(PnvMpiplJob, 1);
+    job->pnv = pnv;
+    job->caller = current_cpu ? current_cpu->cpu_index : first_cpu->cpu_index;
+    cpu_stop_current();
+    aio_bh_schedule_oneshot(qemu_get_aio_context(), pnv_mpipl_work, job);
 }
 
 void pnv_mpipl_machine_init(PnvMachineState *pnv, long fw_size)

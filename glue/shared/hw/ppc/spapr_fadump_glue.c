@@ -13,6 +13,7 @@
 #include "qemu/units.h"
 #include "qemu/timer.h"
 #include "qemu/error-report.h"
+#include "qemu/main-loop.h"
 #include "qapi/error.h"
 #include "qom/object.h"
 #include "hw/ppc/fadump_qemu_api.h"
@@ -188,15 +189,23 @@ static uint64_t spapr_fadump_hpt_advertised(SpaprMachineState *spapr)
     return spapr_fadump_hpt_size(spapr);
 }
 
+/* The dump to take: the machine, and the vCPU that called ibm,os-term. */
+typedef struct SpaprFadumpJob {
+    SpaprMachineState *spapr;
+    int caller;
+} SpaprFadumpJob;
+
 /*
- * The dump itself, run on the vCPU that called ibm,os-term once it has left
- * the execution loop (async work runs outside cpu_exec, with the BQL): no
- * vCPU is then inside guest code or half way through an hcall when the
- * registers are read, memory is preserved and the reset is requested.
+ * The dump itself, a bottom half of the main loop after ibm,os-term: the
+ * whole machine is stopped first (fadump_glue_stop_machine), so no vCPU is
+ * inside guest code or half way through an hcall when the registers are
+ * read, and no device writes guest memory from the instant the ground
+ * truth is taken until the reboot resets it.
  */
-static void spapr_fadump_dump_work(CPUState *caller, run_on_cpu_data data)
+static void spapr_fadump_dump_bh(void *opaque)
 {
-    SpaprMachineState *spapr = data.host_ptr;
+    g_autofree SpaprFadumpJob *job = opaque;
+    SpaprMachineState *spapr = job->spapr;
     FadumpGuestOps ops = spapr_fadump_ops(spapr);
     g_autofree FadumpVcpuRegs *regs = NULL;
     FadumpGroundTruth *truth = NULL;
@@ -204,6 +213,7 @@ static void spapr_fadump_dump_work(CPUState *caller, run_on_cpu_data data)
     char msg[FADUMP_MSG_LEN];
     size_t n = 0;
     FadumpStatus status;
+    bool restart;
 
     if (!fadump_spapr_dump_in_progress(spapr->fadump)) {
         /*
@@ -216,10 +226,11 @@ static void spapr_fadump_dump_work(CPUState *caller, run_on_cpu_data data)
         fadump_qmp_dump_completed(0, 0, 0, 0, 0, false);
         return;
     }
-    regs = fadump_glue_stop_and_snapshot(spapr_fadump_logical_id, &n);
+    restart = fadump_glue_stop_machine();
+    regs = fadump_glue_snapshot(spapr_fadump_logical_id, &n);
     if (spapr->fadump_ground_truth) {
         truth = fadump_ground_truth_take(&ops, MACHINE(spapr)->ram_size, regs,
-                                         n, caller->cpu_index);
+                                         n, job->caller);
     }
     status = fadump_spapr_dump(spapr->fadump, &ops, regs, n, spapr->htab,
                                spapr_fadump_hpt_size(spapr), &stats,
@@ -238,16 +249,15 @@ static void spapr_fadump_dump_work(CPUState *caller, run_on_cpu_data data)
         fadump_glue_write_ground_truth(spapr->fadump_ground_truth, truth,
                                        spapr->fadump, &stats);
     }
-    /* Preserved memory was written through host pointers: drop any code
-     * translated from it before the reboot runs. */
-    fadump_queue_tb_flush(caller);
     /* A guest reset keeps RAM: the memory-preserving reboot. */
-    qemu_system_reset_request(SHUTDOWN_CAUSE_GUEST_RESET);
+    fadump_glue_reboot(restart);
 }
 
 bool spapr_fadump_os_term(PowerPCCPU *cpu, SpaprMachineState *spapr,
                           uint32_t nret, target_ulong rets)
 {
+    SpaprFadumpJob *job;
+
     if (!spapr->fadump) {
         return false;
     }
@@ -267,9 +277,16 @@ bool spapr_fadump_os_term(PowerPCCPU *cpu, SpaprMachineState *spapr,
     if (nret >= 1) {
         rtas_st(rets, 0, RTAS_OUT_SUCCESS);
     }
-    /* Queuing work kicks the vCPU out of the execution loop at once. */
-    async_run_on_cpu(CPU(cpu), spapr_fadump_dump_work,
-                     RUN_ON_CPU_HOST_PTR(spapr));
+    /*
+     * The caller stops as soon as it leaves the RTAS call (its registers
+     * are those after ibm,os-term); the others and the devices stop in the
+     * bottom half, which may block on block requests, out of the vCPU.
+     */
+    cpu_stop_current();
+    job = g_new0(SpaprFadumpJob, 1);
+    job->spapr = spapr;
+    job->caller = CPU(cpu)->cpu_index;
+    aio_bh_schedule_oneshot(qemu_get_aio_context(), spapr_fadump_dump_bh, job);
     return true;
 }
 

@@ -35,13 +35,34 @@ void fadump_glue_read_regs(PowerPCCPU *cpu, uint32_t logical_id,
                            FadumpVcpuRegs *r);
 
 /*
- * Stops every vCPU and returns the register snapshot of each (g_free it),
- * with its count in *n. `logical_id` gives the guest's number for a vCPU.
- * Call with the BQL held, from a vCPU outside its execution loop or from
- * the main loop.
+ * Stops the whole machine for a dump, from the main loop with the BQL held:
+ * every vCPU, and every device that could still write guest memory (a
+ * running machine is stopped as `stop` does, vm_stop(RUN_STATE_PAUSED):
+ * virtio devices and vhost backends stop, in-flight block requests,
+ * throttled ones included, complete). From its return until
+ * fadump_glue_reboot nothing writes guest memory, so what the dump takes
+ * is the memory of one instant. Returns whether the machine was running
+ * (live), which fadump_glue_reboot needs.
  */
-FadumpVcpuRegs *fadump_glue_stop_and_snapshot(uint32_t (*logical_id)(PowerPCCPU *),
-                                              size_t *n);
+bool fadump_glue_stop_machine(void);
+
+/*
+ * The register snapshot of every (stopped) vCPU (g_free it), with its
+ * count in *n. `logical_id` gives the guest's number for a vCPU.
+ */
+FadumpVcpuRegs *fadump_glue_snapshot(uint32_t (*logical_id)(PowerPCCPU *),
+                                     size_t *n);
+
+/*
+ * The memory-preserving reboot after a dump taken under
+ * fadump_glue_stop_machine (`restarted`: its result). Every translated
+ * block is dropped before any vCPU runs again (preserved memory was written
+ * through host pointers). A machine that was running is reset at once,
+ * still stopped, and started again, so no device runs between the dump and
+ * the reset; under -action reboot=shutdown, or when the machine was not
+ * running, the reset is requested and QEMU's policy decides.
+ */
+void fadump_glue_reboot(bool restart);
 
 /*
  * Finishes the ground truth `gt` (fadump_ground_truth_finish: the dump's

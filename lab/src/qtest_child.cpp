@@ -114,17 +114,33 @@ QtestChild::~QtestChild()
 
 std::optional<std::string> QtestChild::cmd(const std::string& line, double timeout_s)
 {
+    auto answers = cmds({line}, timeout_s);
+    if (!answers) {
+        return std::nullopt;
+    }
+    return std::move(answers->front());
+}
+
+std::optional<std::vector<std::string>> QtestChild::cmds(const std::vector<std::string>& lines, double timeout_s)
+{
     if (m_in == nullptr) {
         return std::nullopt;
     }
-    std::fprintf(m_in, "%s\n", line.c_str());
+    for (const auto& line : lines) {
+        std::fprintf(m_in, "%s\n", line.c_str());
+    }
     std::fflush(m_in);
-    while (const auto s = m_out.next(timeout_s)) {
+    std::vector<std::string> answers;
+    while (answers.size() < lines.size()) {
+        const auto s = m_out.next(timeout_s);
+        if (!s) {
+            return std::nullopt;
+        }
         if (s->rfind("IRQ", 0) != 0) {
-            return s;
+            answers.push_back(*s);
         }
     }
-    return std::nullopt;
+    return answers;
 }
 
 std::optional<int> QtestChild::wait_exit(double timeout_s)

@@ -50,6 +50,10 @@ public:
     /// nullopt when QEMU closed its output or did not answer within
     /// `timeout_s`.
     std::optional<std::string> cmd(const std::string& line, double timeout_s);
+    /// Sends `lines` in one write (QEMU reads them together and runs them
+    /// in one go, before its main loop does anything else) and returns one
+    /// answer per line, or nullopt as for cmd().
+    std::optional<std::vector<std::string>> cmds(const std::vector<std::string>& lines, double timeout_s);
     /// QEMU's exit status once it exited by itself within `timeout_s`
     /// (128 + signal when a signal ended it).
     std::optional<int> wait_exit(double timeout_s);

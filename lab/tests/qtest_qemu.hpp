@@ -110,6 +110,19 @@ public:
         ADD_FAILURE() << "QEMU did not answer within " << timeout << " s (or closed its output): " << line;
         return "TIMEOUT";
     }
+    /// Several qtest commands in one write (QtestChild::cmds): their
+    /// answers, or an empty vector with a test failure.
+    std::vector<std::string> cmds(const std::vector<std::string>& lines)
+    {
+        if (!m_silent) {
+            if (auto answers = m_child->cmds(lines, answer_timeout_s())) {
+                return *answers;
+            }
+            m_silent = true;
+        }
+        ADD_FAILURE() << "QEMU did not answer " << lines.size() << " commands sent together";
+        return {};
+    }
     void write(uint64_t addr, const std::vector<std::byte>& bytes)
     {
         std::string hex;

@@ -281,8 +281,8 @@ TEST_F(QemuMigration, ADestinationWithoutFadumpRefusesARegisteredGuest)
 
 // savevm/loadvm (QMP snapshot-save/-load into a qcow2 node QEMU creates
 // itself): a snapshot taken while registered restores the registration, and
-// one taken before does not keep the registration or active dump made after
-// it.
+// one taken before does not keep the registration, active dump or lowered
+// RMA made after it.
 TEST_F(QemuMigration, SnapshotsRestoreTheRegistrationTheyHold)
 {
     QtestQemu a("");
@@ -324,10 +324,19 @@ TEST_F(QemuMigration, SnapshotsRestoreTheRegistrationTheyHold)
     ASSERT_TRUE(a.qmp({{{"execute", "cont"}}}));
     EXPECT_EQ(a.configure(1, FDM, len), FADUMP_RTAS_ALREADY_REGISTERED);
     // An active dump survives resets, not the load of a snapshot that had
-    // none (loadvm's reset alone would keep it).
+    // none (loadvm's reset alone would keep it), and neither does the RMA
+    // its reboot lowered below the preserved memory.
+    auto rma = [&] {
+        const auto r = a.qmp({{{"execute", "query-fadump"}}});
+        return r ? (*r)[0].value("rma-size", uint64_t{0}) : 0;
+    };
+    const uint64_t normal_rma = rma();
+    ASSERT_GT(normal_rma, 0x10000000u);
     ASSERT_TRUE(dump_through_os_term(a));
     ASSERT_EQ(a.configure(1, FDM, len), FADUMP_RTAS_DUMP_ACTIVE);
+    EXPECT_EQ(rma(), 0x8000000u);  // the RMR's end, below the lowest destination
     ASSERT_EQ(snapshot("snapshot-load", "before"), "");
+    EXPECT_EQ(rma(), normal_rma);
     ASSERT_TRUE(a.qmp({{{"execute", "cont"}}}));
     a.write(FDM, fdm);
     EXPECT_EQ(a.configure(1, FDM, len), FADUMP_RTAS_SUCCESS);
@@ -383,16 +392,19 @@ TEST_F(QemuMigration, OperatorsSeeTheRegistrationTheDumpAndItsEvents)
         if (name == "FADUMP_STATE_CHANGED") {
             seen.push_back(name + " " + e["data"]["state"].get<std::string>() + " " +
                            e["data"]["reason"].get<std::string>());
-        } else if (name.rfind("FADUMP_", 0) == 0) {
+        } else if (name.rfind("FADUMP_", 0) == 0 || name == "STOP" || name == "RESET" || name == "RESUME") {
             seen.push_back(name);
             if (name == "FADUMP_DUMP_COMPLETED") {
                 completed = e["data"]["dump"];
             }
         }
     }
+    // The machine stops whole for the dump (devices too: STOP), is reset
+    // still stopped and runs again.
     EXPECT_EQ(seen, (std::vector<std::string>{"FADUMP_STATE_CHANGED registered register",
-                                              "FADUMP_STATE_CHANGED dumping os-term", "FADUMP_DUMP_STARTED",
-                                              "FADUMP_STATE_CHANGED dump-active dump", "FADUMP_DUMP_COMPLETED"}));
+                                              "FADUMP_STATE_CHANGED dumping os-term", "FADUMP_DUMP_STARTED", "STOP",
+                                              "FADUMP_STATE_CHANGED dump-active dump", "FADUMP_DUMP_COMPLETED",
+                                              "RESET", "RESUME"}));
     EXPECT_EQ(completed.value("bytes", 0u), cpu + 0x8000000);
     EXPECT_GT(completed.value("duration-ns", 0u), 0u);
     const auto hmp = q.qmp({{{"execute", "human-monitor-command"}, {"arguments", {{"command-line", "info fadump"}}}}});
@@ -418,6 +430,54 @@ TEST_F(QemuMigration, OperatorsSeeASwitchedOffFadump)
     ASSERT_TRUE(r);
     EXPECT_EQ((*r)[0].value("enabled", true), false);
     EXPECT_FALSE((*r)[0].contains("state"));
+}
+
+// A reset between ibm,os-term and the dump (here ibm,system-reboot from
+// the same qtest read, so QEMU runs both before its main loop acts on
+// either): no dump at all. The reset drops the registration; the dump then
+// finds nothing to do: DUMP_COMPLETED says no preserving boot, no second
+// reset follows, nothing claims a dump.
+TEST_F(QemuRtas, AResetBeforeTheDumpRunsGivesNoDumpAndNoSecondReset)
+{
+    QtestQemu q("");
+    ASSERT_TRUE(q.ok());
+    q.cmd("readl 0x0");
+    ASSERT_NO_FATAL_FAILURE(q.listen());
+    auto fdm = linux_like(2);
+    q.write(FDM, fdm);
+    ASSERT_EQ(q.configure(1, FDM, static_cast<uint32_t>(fdm.size())), FADUMP_RTAS_SUCCESS);
+    q.cmd("writel 0x1000 0x1200");
+    const auto answers = q.cmds({"rtas ibm,os-term 1 0x1000 1 0x1100", "rtas system-reboot 0 0x0 1 0x1180"});
+    ASSERT_EQ(answers, (std::vector<std::string>{"OK 0", "OK 0"}));
+    EXPECT_EQ(q.cmd("readl 0x1100"), "OK 0x0000000000000000");  // os-term: success
+    std::vector<std::string> seen;
+    nlohmann::json completed;
+    for (int i = 0; i < 20 && completed.is_null(); ++i) {
+        for (const auto& e : q.events(0.5)) {
+            const std::string name = e["event"];
+            if (name == "RESET" || name == "FADUMP_DUMP_STARTED") {
+                seen.push_back(name);
+            } else if (name == "FADUMP_DUMP_COMPLETED") {
+                seen.push_back(name);
+                completed = e["data"]["dump"];
+            }
+        }
+    }
+    for (const auto& e : q.events(1)) {  // anything after: a second reset
+        if (e["event"] == "RESET") {
+            seen.push_back("RESET");
+        }
+    }
+    EXPECT_EQ(seen, (std::vector<std::string>{"FADUMP_DUMP_STARTED", "RESET", "FADUMP_DUMP_COMPLETED"}));
+    EXPECT_EQ(completed.value("preserving-boot", true), false) << completed.dump();
+    EXPECT_EQ(completed.value("bytes", 1u), 0u) << completed.dump();
+    const auto r = q.qmp({{{"execute", "query-fadump"}}});
+    ASSERT_TRUE(r);
+    EXPECT_NE((*r)[0].value("state", ""), "dump-active") << (*r)[0].dump();
+    const auto dtb = q.dtb();
+    ASSERT_FALSE(dtb.empty());
+    int plen = 0;
+    EXPECT_EQ(fdt_getprop(dtb.data(), fdt_path_offset(dtb.data(), "/rtas"), "ibm,kernel-dump", &plen), nullptr);
 }
 
 // QMP inject-sbe-s0 (what a BMC does on PowerNV) refuses what the SBE would
@@ -450,6 +510,20 @@ TEST_F(QemuMigration, HostS0IsRefusedWhereTheSbeWouldIgnoreIt)
 }
 
 namespace {
+
+// skiboot's STASH_MPIPL_CONFIG (chip-op 0xD707, key 0x03: its base) to
+// chip 0's SBE of a powernv10, through the XSCOM MMIO window as the OS's
+// putscom would: mailbox registers 0-2, then the host-to-SBE doorbell.
+void stash_skiboot_base(QtestQemu& q, uint64_t base)
+{
+    const uint64_t xscom = 0x000603fc00000000ULL;  // chip 0's XSCOM window on POWER10
+    const uint64_t mbox = 0xD0050;                // its SBE mailbox (PCB address)
+    auto reg = [&](uint64_t pcba) { return "0x" + QtestQemu::to_hex(xscom + (pcba << 3)); };
+    EXPECT_EQ(q.cmd("writeq " + reg(mbox + 0) + " 0x1d707"), "OK");  // sequence 1, STASH_MPIPL_CONFIG
+    EXPECT_EQ(q.cmd("writeq " + reg(mbox + 1) + " 0x3"), "OK");      // key: skiboot's base
+    EXPECT_EQ(q.cmd("writeq " + reg(mbox + 2) + " 0x" + QtestQemu::to_hex(base)), "OK");
+    EXPECT_EQ(q.cmd("writeq " + reg(mbox + 0x10) + " 0x8000000000000000"), "OK");  // message waiting
+}
 
 // A big-endian ppc64 ELF with one PT_LOAD of `size` bytes at physical 0,
 // which QEMU's pseries loads at its kernel address (0x400000).
@@ -484,6 +558,37 @@ void write_tiny_kernel(const fs::path& path, uint32_t size)
 }
 
 }  // namespace
+
+// Once an MPIPL dumped the machine, the SBE ignores S0 until the IPL (the
+// reset) runs; with -action reboot=shutdown,shutdown=pause the reset never
+// comes and the machine stays paused: inject-sbe-s0 must say so, not answer
+// {} for an S0 nothing acts on (QMP system_reset is a shutdown too under
+// that policy: only quitting ends it).
+TEST_F(QemuMigration, HostS0AfterTheDumpWithTheIplPendingIsRefused)
+{
+    QtestQemu pnv("", "1", {"-action", "reboot=shutdown,shutdown=pause"}, "powernv10", "2G");
+    ASSERT_TRUE(pnv.ok());
+    pnv.cmd("readl 0x0");
+    stash_skiboot_base(pnv, 0x30000000);
+    const auto info = pnv.qmp({{{"execute", "query-fadump"}}});
+    ASSERT_TRUE(info);
+    ASSERT_EQ((*info)[0]["stash"].size(), 1u) << (*info)[0].dump();
+    ASSERT_TRUE(pnv.qmp({{{"execute", "inject-sbe-s0"}}}));
+    auto status = [&] {
+        const auto r = pnv.qmp({{{"execute", "query-status"}}});
+        return r ? (*r)[0].value("status", "") : "";
+    };
+    for (int i = 0; i < 100 && status() != "shutdown"; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_EQ(status(), "shutdown") << "the dump's reboot under reboot=shutdown,shutdown=pause";
+    EXPECT_FALSE(pnv.qmp({{{"execute", "inject-sbe-s0"}}}, true));
+    EXPECT_NE(pnv.last_error().find("IPL (the reset) has not run"), std::string::npos) << pnv.last_error();
+    const auto after = pnv.qmp({{{"execute", "query-fadump"}}});
+    ASSERT_TRUE(after);
+    EXPECT_EQ((*after)[0].value("mpipl-ipl-pending", false), true) << (*after)[0].dump();
+    EXPECT_EQ((*after)[0].value("mpipl-in-progress", true), false);
+}
 
 // Every reset reloads -kernel and -initrd into guest RAM before the capture
 // kernel runs: a destination there would be overwritten, so REGISTER refuses

@@ -356,6 +356,7 @@ FadumpStatus fadump_mpipl_info(const FadumpMpipl* mp, FadumpMpiplInfo* out) noex
         }
     }
     out->in_progress = mp->engine.dumping();
+    out->ipl_pending = mp->engine.ipl_pending();
     return FADUMP_OK;
 }
 

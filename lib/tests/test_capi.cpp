@@ -516,6 +516,21 @@ TEST(CApi, InfoShowsTheRegistrationThenTheDump)
     ASSERT_EQ(fadump_mpipl_s0(mp, 0, nullptr, 0), FADUMP_OK);
     ASSERT_EQ(fadump_mpipl_info(mp, &mi), FADUMP_OK);
     EXPECT_TRUE(mi.in_progress);
+    EXPECT_FALSE(mi.ipl_pending);
+    // The dump ran (nothing valid at the base: a normal boot next), the
+    // reset has not: the SBE would ignore S0, and the info says so.
+    FakeGuest pg(64 << 20);
+    auto pops = ops_for(pg);
+    FadumpMpiplStats st{};
+    char msg[256];
+    fadump_mpipl_dump(mp, &pops, regs.data(), regs.size(), nullptr, 0, &st, msg, sizeof msg);
+    ASSERT_EQ(fadump_mpipl_info(mp, &mi), FADUMP_OK);
+    EXPECT_FALSE(mi.in_progress);
+    EXPECT_TRUE(mi.ipl_pending);
+    EXPECT_NE(fadump_mpipl_s0(mp, 0, msg, sizeof msg), FADUMP_OK);
+    EXPECT_FALSE(fadump_mpipl_reset(mp, &pops, 0x30000000));
+    ASSERT_EQ(fadump_mpipl_info(mp, &mi), FADUMP_OK);
+    EXPECT_FALSE(mi.ipl_pending);
     fadump_mpipl_free(mp);
 }
 

@@ -397,8 +397,9 @@ bool fadump_mpipl_in_progress(const FadumpMpipl *mp) FADUMP_NOEXCEPT;
 
 /*
  * Operators' view: skiboot's base as each chip's SBE keeps it (bit n of
- * stashed set: chip n has one, in stash[n]), and whether an MPIPL is under
- * way. Returns FADUMP_OK, or FADUMP_E_INTERNAL for a NULL argument.
+ * stashed set: chip n has one, in stash[n]), whether an MPIPL is under
+ * way, and whether its dump ran with the reset still to come (the SBE
+ * ignores S0 then). Returns FADUMP_OK, or FADUMP_E_INTERNAL for a NULL argument.
  */
 #define FADUMP_MPIPL_MAX_CHIPS 8
 
@@ -406,7 +407,8 @@ typedef struct FadumpMpiplInfo {
     uint32_t chips;
     uint32_t stashed;                          /* bit per chip */
     uint64_t stash[FADUMP_MPIPL_MAX_CHIPS];    /* guest physical addresses */
-    bool in_progress;
+    bool in_progress;   /* S0 taken, the dump not yet run */
+    bool ipl_pending;   /* the dump ran, the reset (the IPL) has not */
 } FadumpMpiplInfo;
 
 FadumpStatus fadump_mpipl_info(const FadumpMpipl *mp,

@@ -146,11 +146,13 @@ static uint64_t fadump_movable_page_size(void *opaque, uint64_t gpa,
         return 0;
     }
     if (!tcg_enabled()) {
-        *why = "not TCG: pages are not moved under an accelerator's memory slots";
+        *why = "not TCG: pages are not moved under an accelerator's "
+               "memory slots";
         return 0;
     }
     if (ram_block_discard_is_disabled()) {
-        *why = "guest RAM is pinned for a device's DMA (e.g. VFIO): its pages stay put";
+        *why = "guest RAM is pinned for a device's DMA (e.g. VFIO): its "
+               "pages stay put";
         return 0;
     }
     if (migration_is_running()) {
@@ -177,7 +179,8 @@ static uint64_t fadump_movable_page_size(void *opaque, uint64_t gpa,
         *why = "its RAM block is on huge pages";
     } else if (qemu_ram_is_shared(s.mr->ram_block) ||
                memory_region_get_fd(s.mr) >= 0) {
-        *why = "its RAM block is shared or file-backed (memfd, file, -mem-path)";
+        *why = "its RAM block is shared or file-backed (memfd, file, "
+               "-mem-path)";
     } else {
         page = qemu_real_host_page_size();
     }
@@ -292,8 +295,10 @@ bool fadump_glue_stop_machine(void)
             vm_stop(RUN_STATE_PAUSED);
         }
     } else {
-        /* Paused, before the first `cont` (-S), finishing a migration:
-         * devices are stopped already. */
+        /*
+         * Paused, before the first `cont` (-S), finishing a migration:
+         * devices are stopped already.
+         */
         pause_all_vcpus();
         bdrv_drain_all();
     }
@@ -321,28 +326,46 @@ FadumpVcpuRegs *fadump_glue_snapshot(uint32_t (*logical_id)(PowerPCCPU *),
     return regs;
 }
 
+/* Work for a stopped vCPU: drop every translated block, now. */
+static void fadump_flush_tbs_work(CPUState *cs, run_on_cpu_data data)
+{
+    start_exclusive();
+    fadump_tb_flush_exclusive(cs);
+    end_exclusive();
+}
+
+/*
+ * Drops every translated block before any vCPU runs again: preserved memory
+ * was written through host pointers and moved pages replaced their sources,
+ * which TCG does not see. With every vCPU stopped the flush runs at once on
+ * the first one, and this returns when it is done; queued work instead
+ * would let the vCPUs race to run it after the restart (seen: on a
+ * powernv10 MPIPL boot the second thread won skiboot's boot lock and
+ * skiboot hung in PHB init).
+ */
+static void fadump_flush_tbs(void)
+{
+    if (tcg_enabled()) {
+        run_on_cpu(first_cpu, fadump_flush_tbs_work, RUN_ON_CPU_NULL);
+    }
+}
+
 void fadump_glue_reboot(bool restart)
 {
-    CPUState *cs;
-
-    /*
-     * Each vCPU runs the work queued on it before it executes again, so
-     * one flush per vCPU (all but the first find it done) keeps every vCPU
-     * from running code translated before the dump, whichever starts first.
-     */
-    CPU_FOREACH(cs) {
-        fadump_queue_tb_flush(cs);
-    }
     if (restart && runstate_check(RUN_STATE_PAUSED) &&
         reboot_action != REBOOT_ACTION_SHUTDOWN) {
         qemu_system_reset(SHUTDOWN_CAUSE_GUEST_RESET);
+        fadump_flush_tbs();
         vm_start();
         return;
     }
+    fadump_flush_tbs();
     if (restart && runstate_check(RUN_STATE_PAUSED)) {
-        /* The policy turns the reset into a shutdown, from a running
+        /*
+         * The policy turns the reset into a shutdown, from a running
          * machine as for any guest reboot: its devices run at most until
-         * the main loop acts on it. */
+         * the main loop acts on it.
+         */
         vm_prepare_start(false);
     }
     qemu_system_reset_request(SHUTDOWN_CAUSE_GUEST_RESET);

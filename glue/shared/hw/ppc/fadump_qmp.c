@@ -115,6 +115,9 @@ void hmp_info_fadump(Monitor *mon, const QDict *qdict)
     if (info->has_state) {
         monitor_printf(mon, "state: %s\n", FadumpState_str(info->state));
     }
+    if (info->has_rma_size) {
+        monitor_printf(mon, "RMA: 0x%" PRIx64 " bytes\n", info->rma_size);
+    }
     if (info->has_fdm_address) {
         monitor_printf(mon, "fdm: 0x%" PRIx64 ", status flags 0x%04x\n",
                        info->fdm_address, info->status_flags);
@@ -131,9 +134,11 @@ void hmp_info_fadump(Monitor *mon, const QDict *qdict)
                        st->value->chip, st->value->base);
     }
     if (info->has_mpipl_boot) {
-        monitor_printf(mon, "this boot: %s; MPIPL in progress: %s\n",
+        monitor_printf(mon, "this boot: %s; MPIPL in progress: %s%s\n",
                        info->mpipl_boot ? "MPIPL boot" : "normal boot",
-                       info->mpipl_in_progress ? "yes" : "no");
+                       info->mpipl_in_progress ? "yes" : "no",
+                       info->mpipl_ipl_pending ?
+                       "; dumped, its IPL (reset) pending" : "");
     }
     if (info->last_dump) {
         FadumpDump *d = info->last_dump;

@@ -136,8 +136,10 @@ static uint32_t pnv_mpipl_thread_id(PowerPCCPU *cpu)
     return CPU(cpu)->cpu_index;
 }
 
-/* The MPIPL to run: the machine, and the vCPU that raised S0 (the first
- * one when the host raised it). */
+/*
+ * The MPIPL to run: the machine, and the vCPU that raised S0 (the first
+ * one when the host raised it).
+ */
 typedef struct PnvMpiplJob {
     PnvMachineState *pnv;
     int caller;
@@ -404,12 +406,15 @@ void pnv_mpipl_reset(PnvMachineState *pnv, void *fdt)
     if (!mp->mpipl_boot) {
         return;
     }
-    /* The machine FDT is packed: a roomier copy carries mpipl-boot for
-     * this boot, and is what dumpdtb and "info fdt" show. */
+    /*
+     * The machine FDT is packed: a roomier copy carries mpipl-boot for
+     * this boot, and is what dumpdtb and "info fdt" show.
+     */
     size = fdt_totalsize(mp->base_fdt) + 4096;
     copy = g_malloc0(size);
-    if (fdt_open_into(mp->base_fdt, copy, size) != 0 ||
-        (dump = fdt_path_offset(copy, "/ibm,opal/dump")) < 0 ||
+    dump = fdt_open_into(mp->base_fdt, copy, size) == 0 ?
+           fdt_path_offset(copy, "/ibm,opal/dump") : -FDT_ERR_BADSTATE;
+    if (dump < 0 ||
         fdt_setprop(copy, dump, "mpipl-boot", NULL, 0) != 0 ||
         fdt_pack(copy) != 0) {
         error_report("mpipl: cannot mark the device tree as an MPIPL boot; "
@@ -436,7 +441,8 @@ void pnv_mpipl_inject_s0(PnvMachineState *pnv, bool has_chip, uint32_t chip,
     if (!has_chip) {
         chip = pnv->num_chips - 1;
     }
-    if (chip >= pnv->num_chips || !(sbe = pnv_mpipl_sbe(pnv, chip))) {
+    sbe = chip < pnv->num_chips ? pnv_mpipl_sbe(pnv, chip) : NULL;
+    if (!sbe) {
         error_setg(errp, "no chip %u with an SBE (the machine has %d chips)",
                    chip, pnv->num_chips);
         return;
@@ -455,8 +461,22 @@ void pnv_mpipl_inject_s0(PnvMachineState *pnv, bool has_chip, uint32_t chip,
         error_setg(errp, "an MPIPL is under way");
         return;
     }
-    /* The same write skiboot's putscom makes; the MPIPL work is queued on
-     * the first vCPU (no vCPU raised it). */
+    if (mi.ipl_pending) {
+        error_setg(errp, "an MPIPL dumped this machine and its IPL (the reset) "
+                   "has not run%s: the SBE ignores S0 until the machine "
+                   "boots again", runstate_check(RUN_STATE_SHUTDOWN) ?
+                   " (the machine is shut down: -action reboot=shutdown)" : "");
+        return;
+    }
+    if (runstate_check(RUN_STATE_SHUTDOWN)) {
+        error_setg(errp, "the machine is shut down (paused by -action "
+                   "shutdown=pause): the SBE ignores S0 until it boots again");
+        return;
+    }
+    /*
+     * The same write skiboot's putscom makes; the MPIPL work is queued on
+     * the first vCPU (no vCPU raised it).
+     */
     pnv_mpipl_sbe_ctrl_write(sbe, MPIPL_SBE_CTRL_S0);
 }
 
@@ -484,6 +504,8 @@ void pnv_mpipl_query(PnvMachineState *pnv, FadumpInfo *info)
     }
     info->has_mpipl_in_progress = true;
     info->mpipl_in_progress = mi.in_progress;
+    info->has_mpipl_ipl_pending = true;
+    info->mpipl_ipl_pending = mi.ipl_pending;
     info->has_mpipl_boot = true;
     info->mpipl_boot = pnv->mpipl->mpipl_boot;
 }

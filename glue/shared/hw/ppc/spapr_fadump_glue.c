@@ -36,8 +36,10 @@
 /* Smallest RMA SLOF runs in (spapr.c's MIN_RMA_SLOF). */
 #define FADUMP_MIN_RMA (128 * MiB)
 
-/* Guest memory callbacks: address_space_* for tables, RAM host pointers
- * (with dirty tracking) for bulk copies. */
+/*
+ * Guest memory callbacks: address_space_* for tables, RAM host pointers
+ * (with dirty tracking) for bulk copies.
+ */
 static FadumpGuestOps spapr_fadump_ops(SpaprMachineState *spapr)
 {
     return fadump_glue_guest_ops(MACHINE(spapr));
@@ -86,6 +88,8 @@ void spapr_fadump_query(SpaprMachineState *spapr, FadumpInfo *info)
     }
     info->has_state = true;
     info->state = spapr_fadump_qapi_state(si.state);
+    info->has_rma_size = true;
+    info->rma_size = spapr->rma_size;
     if (si.state == FADUMP_SPAPR_IDLE) {
         return;
     }
@@ -152,8 +156,10 @@ static void rtas_configure_kernel_dump(PowerPCCPU *cpu,
     rtas_st(rets, 0, status);
 }
 
-/* The guest's logical number of a vCPU: its rank by vCPU id among present
- * CPUs, which is how Linux numbers the threads it finds in /cpus. */
+/*
+ * The guest's logical number of a vCPU: its rank by vCPU id among present
+ * CPUs, which is how Linux numbers the threads it finds in /cpus.
+ */
 static uint32_t spapr_fadump_logical_id(PowerPCCPU *cpu)
 {
     int id = spapr_get_vcpu_id(cpu);
@@ -242,9 +248,12 @@ static void spapr_fadump_dump_bh(void *opaque)
         qemu_log_mask(LOG_GUEST_ERROR, "fadump: dump incomplete: %s\n", msg);
     }
     spapr_fadump_state_changed(spapr, "dump");
+    /* An internal error leaves no active dump: the reboot drops it. */
     fadump_qmp_dump_completed(stats.bytes_preserved, stats.preserve_ns,
                               stats.sections_ok, stats.sections_failed,
-                              stats.cpus_saved, true);
+                              stats.cpus_saved,
+                              spapr_fadump_state(spapr) ==
+                              FADUMP_SPAPR_DUMP_ACTIVE);
     if (truth) {
         fadump_glue_write_ground_truth(spapr->fadump_ground_truth, truth,
                                        spapr->fadump, &stats);
@@ -443,11 +452,15 @@ const VMStateDescription vmstate_spapr_fadump = {
 
 void spapr_fadump_pre_load(SpaprMachineState *spapr)
 {
-    /* A snapshot taken with no registration carries no subsection: what
+    /*
+     * A snapshot taken with no registration carries no subsection: what
      * the engine holds now must not survive loading it (loadvm's reset
-     * drops a registration, not an active dump). */
+     * drops a registration, not an active dump), nor the RMA an active
+     * dump lowered; post_load sets both again from a subsection.
+     */
     if (spapr->fadump) {
         fadump_spapr_state_clear(spapr->fadump);
+        spapr_fadump_apply_rma(spapr);
     }
 }
 
@@ -485,8 +498,10 @@ void spapr_fadump_machine_init(SpaprMachineState *spapr)
     };
 
     spapr->fadump_normal_rma_size = spapr->rma_size;
-    /* Always there: an incoming stream may carry a state (and is refused in
-     * post_load when fadump is off). */
+    /*
+     * Always there: an incoming stream may carry a state (and is refused in
+     * post_load when fadump is off).
+     */
     spapr->fadump_state = g_malloc0(FADUMP_SPAPR_STATE_MAX);
     if (!spapr->fadump_enabled) {
         return;

@@ -84,6 +84,9 @@ public:
 
     [[nodiscard]] uint64_t ram_size() const { return m_cfg.ram_size; }
     [[nodiscard]] bool dumping() const { return m_state == State::Dumping; }
+    /// The dump ran and its IPL (the machine's reset) has not: the SBE
+    /// ignores S0 until the machine boots again (s0() refuses it).
+    [[nodiscard]] bool ipl_pending() const { return m_state == State::Done; }
     [[nodiscard]] uint32_t chips() const { return m_cfg.chips; }
     /// skiboot's base as chip `chip`'s SBE keeps it (operators' view).
     [[nodiscard]] std::optional<uint64_t> stash_of(uint32_t chip) const

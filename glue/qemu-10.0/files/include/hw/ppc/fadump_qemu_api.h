@@ -1,8 +1,9 @@
 /*
  * QEMU 10.0's names for what the shared fadump glue (glue/shared) uses:
  * the headers that moved between QEMU releases and the calls whose
- * names or arguments changed. Each glue directory (glue/qemu-VERSION) has its own copy
- * of this header; the glue's C files are the same for every version.
+ * names or arguments changed. Each glue directory (glue/qemu-VERSION)
+ * has its own copy of this header; the glue's C files are the same for
+ * every version.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -21,11 +22,11 @@
 #define FADUMP_QEMU_HMP_HEADER "monitor/hmp-target.h"
 
 /*
- * Drop every translated block before the dump reboot runs: preserved
- * memory was written through host pointers. Called from work queued on
- * @cs (async_run_on_cpu); 10.0's tb_flush() queues the flush itself.
+ * Drop every translated block now, from a vCPU inside start_exclusive()
+ * with every vCPU stopped: 10.0's tb_flush() flushes at once in an
+ * exclusive context.
  */
-static inline void fadump_queue_tb_flush(CPUState *cs)
+static inline void fadump_tb_flush_exclusive(CPUState *cs)
 {
     tb_flush(cs);
 }

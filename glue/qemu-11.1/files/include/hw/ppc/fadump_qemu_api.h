@@ -1,8 +1,9 @@
 /*
  * QEMU 11.1's names for what the shared fadump glue (glue/shared) uses:
  * the headers that moved between QEMU releases and the calls whose
- * names or arguments changed. Each glue directory (glue/qemu-VERSION) has its own copy
- * of this header; the glue's C files are the same for every version.
+ * names or arguments changed. Each glue directory (glue/qemu-VERSION)
+ * has its own copy of this header; the glue's C files are the same for
+ * every version.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -21,14 +22,12 @@
 #define FADUMP_QEMU_HMP_HEADER "monitor/hmp.h"
 
 /*
- * Drop every translated block before the dump reboot runs: preserved
- * memory was written through host pointers. Called from work queued on
- * @cs (async_run_on_cpu): the flush runs when @cs next processes its work
- * queue, before it executes guest code again.
+ * Drop every translated block now, from a vCPU inside start_exclusive()
+ * with every vCPU stopped.
  */
-static inline void fadump_queue_tb_flush(CPUState *cs)
+static inline void fadump_tb_flush_exclusive(CPUState *cs)
 {
-    queue_tb_flush(cs);
+    tb_flush__exclusive_or_serial();
 }
 
 /* The size of a file in bytes, or a negative value when it cannot be read. */

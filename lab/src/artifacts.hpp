@@ -2,21 +2,20 @@
 // (scripts/*) and cached under ~/.cache/fadump.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 namespace lab {
 
 struct Artifacts {
-    std::string kernel_dir;     // vmlinux, vmlinux.strip, version
-    std::string vmlinux;        // with DWARF
-    std::string boot_kernel;    // stripped, booted
+    std::string kernel_dir;   // vmlinux, vmlinux.strip, version
+    std::string vmlinux;      // with DWARF
+    std::string boot_kernel;  // stripped, booted
     std::string kernel_version;
     std::string initramfs;
-    std::string firmware_dir;   // for -L
+    std::string firmware_dir;  // for -L
     std::string qemu;
 };
 

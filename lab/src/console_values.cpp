@@ -60,7 +60,7 @@ ConsoleValue<std::vector<unsigned>> cpus_online_list(const std::vector<std::stri
         if (out.value && (l.find("FADUMP-LAB: crashing") != std::string::npos ||
                           l.find("FADUMP-LAB: hanging") != std::string::npos ||
                           l.find("FADUMP-LAB: raising S0") != std::string::npos)) {
-            break;   // the first kernel goes down with this set online
+            break;  // the first kernel goes down with this set online
         }
         const auto p = l.find(tag);
         if (p == std::string::npos) {

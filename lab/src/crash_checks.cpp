@@ -42,7 +42,10 @@ std::string read_text(const fs::path& p)
     return s.str();
 }
 
-std::string mib(uint64_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20)); }
+std::string mib(uint64_t bytes)
+{
+    return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
+}
 
 // The modules crash warns about when the kernel has none: not the dump's.
 // What crash 9.0.2 says when the vmlinux's struct page has no
@@ -139,7 +142,7 @@ std::vector<CrashBacktrace> parse_bt(const std::string& text)
             const auto pid = parse_u64(m[1].str());
             const auto cpu = parse_u64(m[2].str());
             if (!pid || !cpu || *cpu > UINT32_MAX) {
-                continue;   // a header no number fits: the block is not counted
+                continue;  // a header no number fits: the block is not counted
             }
             out.push_back({*pid, static_cast<unsigned>(*cpu), m[3], {}});
         } else if (out.empty()) {
@@ -243,11 +246,11 @@ Judgement judge_open(int exit_code, const std::string& session, const std::vecto
             }
         }
     }
-    return {true, fmt::format("crash opened the dump with the DWARF vmlinux and ran {} commands without a warning or "
-                              "error{}",
-                              command_outputs.size(),
-                              tolerated ? " (the kernel has no modules: crash's 2 module warnings are not the dump's)"
-                                        : "") +
+    return {true,
+            fmt::format("crash opened the dump with the DWARF vmlinux and ran {} commands without a warning or "
+                        "error{}",
+                        command_outputs.size(),
+                        tolerated ? " (the kernel has no modules: crash's 2 module warnings are not the dump's)" : "") +
                 (excused_lines.empty() ? ""
                                        : fmt::format("; {} offline CPU(s) without a note, as the kernel writes none "
                                                      "(crash.bt_a)",
@@ -314,17 +317,17 @@ Judgement judge_bt(const std::vector<CrashBacktrace>& bts_in, const std::string&
         // only through `struct irq_ctx`, which ppc64 kernels no longer have,
         // and says "cannot find the stack info." (ppc64.c). The registers
         // are still the dump's (registers.match_ground_truth compares them).
-        const bool on_irq_stack = b.stack_unknown && (b.nip >> 60) == 0xc && !b.nip_symbol.empty() &&
-                                  !b.lr_symbol.empty();
+        const bool on_irq_stack =
+            b.stack_unknown && (b.nip >> 60) == 0xc && !b.nip_symbol.empty() && !b.lr_symbol.empty();
         if (on_irq_stack) {
-            where += fmt::format("(on an interrupt stack crash cannot unwind: NIP {}, LR {})", b.nip_symbol,
-                                 b.lr_symbol);
+            where +=
+                fmt::format("(on an interrupt stack crash cannot unwind: NIP {}, LR {})", b.nip_symbol, b.lr_symbol);
             continue;
         }
         if (!in_opal) {
-            return {false, fmt::format("pid {} on CPU {}: no frames (NIP {:#x} {}, LR {})", b.pid, b.cpu, b.nip,
-                                       b.nip_symbol.empty() ? "?" : b.nip_symbol,
-                                       b.lr_symbol.empty() ? "?" : b.lr_symbol)};
+            return {false,
+                    fmt::format("pid {} on CPU {}: no frames (NIP {:#x} {}, LR {})", b.pid, b.cpu, b.nip,
+                                b.nip_symbol.empty() ? "?" : b.nip_symbol, b.lr_symbol.empty() ? "?" : b.lr_symbol)};
         }
         where += b.lr_symbol == "opal_return"
                      ? fmt::format("(stopped in OPAL: NIP {:#x}, LR opal_return, no kernel frames)", b.nip)
@@ -347,8 +350,8 @@ Judgement judge_bt(const std::vector<CrashBacktrace>& bts_in, const std::string&
                 bool found = false;
                 for (size_t from = 0; from <= h.size();) {
                     const size_t bar = std::min(h.find('|', from), h.size());
-                    found = found || std::find(b.frames.begin(), b.frames.end(), h.substr(from, bar - from)) !=
-                                         b.frames.end();
+                    found = found ||
+                            std::find(b.frames.begin(), b.frames.end(), h.substr(from, bar - from)) != b.frames.end();
                     from = bar + 1;
                 }
                 if (!found) {
@@ -396,8 +399,8 @@ Judgement judge_bt(const std::vector<CrashBacktrace>& bts_in, const std::string&
         }
     }
     if (through.size() != 1) {
-        return {false, fmt::format("{} backtraces through sysrq_handle_crash and panic, 1 expected: {}",
-                                   through.size(), where)};
+        return {false, fmt::format("{} backtraces through sysrq_handle_crash and panic, 1 expected: {}", through.size(),
+                                   where)};
     }
     const auto& c = *through.front();
     if (crasher && (c.pid != crasher->pid || c.command != crasher->comm)) {
@@ -469,7 +472,7 @@ Judgement judge_ps(const std::vector<CrashTask>& tasks, const GuestFacts& facts)
 {
     const auto* init = facts.task("init");
     std::vector<const GuestFacts::Task*> wanted;
-    bool goer = false;   // a task that took the kernel down: the crasher or a hanger
+    bool goer = false;  // a task that took the kernel down: the crasher or a hanger
     for (const auto& t : facts.tasks) {
         wanted.push_back(&t);
         goer = goer || t.role == "crasher" || t.role == "hanger" || t.role == "s0-writer";
@@ -490,13 +493,13 @@ Judgement judge_ps(const std::vector<CrashTask>& tasks, const GuestFacts& facts)
                                        want->comm, detail)};
         }
         if (got->comm != want->comm) {
-            return {false, fmt::format("ps shows pid {} as \"{}\", the console as \"{}\"", got->pid, got->comm,
-                                       want->comm)};
+            return {false,
+                    fmt::format("ps shows pid {} as \"{}\", the console as \"{}\"", got->pid, got->comm, want->comm)};
         }
         if (want->role != "init" && (!got->active || got->state != "RU" || got->ppid != init->pid)) {
-            return {false, fmt::format("the {} pid {} is {}{} with parent {}, expected active, RU, parent {}",
-                                       want->role, got->pid, got->active ? "active " : "", got->state, got->ppid,
-                                       init->pid)};
+            return {false,
+                    fmt::format("the {} pid {} is {}{} with parent {}, expected active, RU, parent {}", want->role,
+                                got->pid, got->active ? "active " : "", got->state, got->ppid, init->pid)};
         }
         detail += fmt::format("; pid {} \"{}\" {} ppid {}{}", got->pid, got->comm, got->state, got->ppid,
                               got->active ? " (active)" : "");
@@ -519,7 +522,8 @@ Judgement judge_kmem(std::optional<uint64_t> total_pages, uint64_t page_size, ui
     const uint64_t total = *total_pages * page_size;
     const uint64_t reserved = *facts.mem_reserved_kib * 1024;
     if (reserved > ram_bytes) {
-        return {false, fmt::format("the kernel reserved {}, more than the guest RAM {}", mib(reserved), mib(ram_bytes))};
+        return {false,
+                fmt::format("the kernel reserved {}, more than the guest RAM {}", mib(reserved), mib(ram_bytes))};
     }
     const uint64_t low = ram_bytes - reserved;
     const bool ok = total >= low && total <= ram_bytes;
@@ -609,8 +613,8 @@ std::vector<std::string> check_crash(const CrashInput& in, Report& r)
         outputs.push_back(read_text(dir / c.second));
     }
     // Only asked when crash said it: gdb reads the whole DWARF (seconds).
-    const bool compound_head = session.find(NO_COMPOUND_HEAD_WARNING) == std::string::npos ||
-                               struct_page_has_compound_head(in.vmlinux);
+    const bool compound_head =
+        session.find(NO_COMPOUND_HEAD_WARNING) == std::string::npos || struct_page_has_compound_head(in.vmlinux);
     const auto bts = parse_bt(outputs[0]);
     const auto open = judge_open(rc, session, outputs, in.kernel_has_modules, compound_head,
                                  offline_no_note_lines(bts, in.online_cpus));

@@ -19,7 +19,7 @@ namespace lab {
 /// What the crashed kernel and the lab's /init printed on the first boot.
 struct GuestFacts {
     struct Task {
-        std::string role;   // "init", "crasher" (FADUMP-LAB: task ROLE pid N comm C)
+        std::string role;  // "init", "crasher" (FADUMP-LAB: task ROLE pid N comm C)
         uint64_t pid = 0;
         std::string comm;
     };
@@ -69,11 +69,11 @@ struct CrashBacktrace {
     uint64_t pid = 0;
     unsigned cpu = 0;
     std::string command;
-    std::vector<std::string> frames;   // function names, innermost first
-    uint64_t nip = 0;                  // the saved registers crash shows
-    std::string nip_symbol;            // "crash_fadump+552"; empty outside the kernel
-    std::string lr_symbol;             // "opal_return"
-    bool stack_unknown = false;        // crash said "cannot find the stack info."
+    std::vector<std::string> frames;  // function names, innermost first
+    uint64_t nip = 0;                 // the saved registers crash shows
+    std::string nip_symbol;           // "crash_fadump+552"; empty outside the kernel
+    std::string lr_symbol;            // "opal_return"
+    bool stack_unknown = false;       // crash said "cannot find the stack info."
     /// crash said "ADDR: Task is running in OPAL (firmware) context" (its
     /// NIP lies in OPAL's image).
     bool opal_context = false;
@@ -85,11 +85,11 @@ std::vector<CrashBacktrace> parse_bt(const std::string& text);
 
 /// One line of `ps`.
 struct CrashTask {
-    bool active = false;   // ">": the task running on its CPU
+    bool active = false;  // ">": the task running on its CPU
     uint64_t pid = 0, ppid = 0;
     unsigned cpu = 0;
-    std::string state;     // RU, IN, UN, ID...
-    std::string comm;      // "[kthreadd]" for kernel threads, as crash prints it
+    std::string state;  // RU, IN, UN, ID...
+    std::string comm;   // "[kthreadd]" for kernel threads, as crash prints it
 };
 std::vector<CrashTask> parse_ps(const std::string& text);
 
@@ -202,20 +202,20 @@ private:
 };
 
 struct CrashInput {
-    std::string crash;        // the wrapper scripts/fetch-crash printed
+    std::string crash;  // the wrapper scripts/fetch-crash printed
     std::string vmcore;
-    std::string vmlinux;      // with DWARF
-    std::string out_dir;      // crash-*.txt go here
-    unsigned cpus = 0;        // online at crash time
-    uint64_t page_size = 0;   // the kernel's (VMCOREINFO PAGESIZE)
-    std::optional<uint64_t> ram_bytes;   // guest RAM (-m); else the console's
+    std::string vmlinux;                // with DWARF
+    std::string out_dir;                // crash-*.txt go here
+    unsigned cpus = 0;                  // online at crash time
+    uint64_t page_size = 0;             // the kernel's (VMCOREINFO PAGESIZE)
+    std::optional<uint64_t> ram_bytes;  // guest RAM (-m); else the console's
     bool kernel_has_modules = true;
-    std::optional<GuestFacts> facts;     // nullopt: no console log
+    std::optional<GuestFacts> facts;  // nullopt: no console log
     double timeout_s = 600;
-    std::string name = "crash";   // prefix of the checks and of the phase
-    Downfall how;                 // not a sysrq panic: what the judges expect instead
-    std::vector<unsigned> online_cpus;   // logical ids online at the crash (empty: unknown)
-    size_t notes = 0;                    // NT_PRSTATUS notes in the dump (0: unknown)
+    std::string name = "crash";         // prefix of the checks and of the phase
+    Downfall how;                       // not a sysrq panic: what the judges expect instead
+    std::vector<unsigned> online_cpus;  // logical ids online at the crash (empty: unknown)
+    size_t notes = 0;                   // NT_PRSTATUS notes in the dump (0: unknown)
     /// More commands to run in the same session ("kmem -p"): their output
     /// is returned, not judged.
     std::vector<std::string> extra_commands;

@@ -19,7 +19,7 @@ std::optional<ElfFile> ElfFile::open(const std::string& path, std::string* error
         *error = "cannot open " + path + ": " + std::strerror(errno);
         return std::nullopt;
     }
-    struct stat st{};
+    struct stat st {};
     fstat(f.m_fd, &st);
     f.m_size = static_cast<uint64_t>(st.st_size);
     void* m = mmap(nullptr, f.m_size, PROT_READ, MAP_SHARED, f.m_fd, 0);
@@ -45,7 +45,11 @@ std::optional<ElfFile> ElfFile::open(const std::string& path, std::string* error
 }
 
 ElfFile::ElfFile(ElfFile&& o) noexcept
-    : m_fd(o.m_fd), m_elf(o.m_elf), m_map(o.m_map), m_size(o.m_size), m_ehdr(o.m_ehdr),
+    : m_fd(o.m_fd),
+      m_elf(o.m_elf),
+      m_map(o.m_map),
+      m_size(o.m_size),
+      m_ehdr(o.m_ehdr),
       m_segments(std::move(o.m_segments))
 {
     o.m_fd = -1;
@@ -131,8 +135,7 @@ std::vector<Symbol> ElfFile::symbols(int type) const
 
 std::string symbolize(const std::vector<Symbol>& syms, uint64_t addr)
 {
-    auto it = std::upper_bound(syms.begin(), syms.end(), addr,
-                               [](uint64_t a, const Symbol& s) { return a < s.addr; });
+    auto it = std::upper_bound(syms.begin(), syms.end(), addr, [](uint64_t a, const Symbol& s) { return a < s.addr; });
     if (it == syms.begin()) {
         return "?";
     }

@@ -15,7 +15,7 @@ struct Note {
     std::string name;
     uint32_t type;
     std::vector<unsigned char> desc;
-    uint64_t desc_offset;   // file offset of desc
+    uint64_t desc_offset;  // file offset of desc
 };
 
 struct Segment {

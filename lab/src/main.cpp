@@ -1,6 +1,5 @@
 // fadump-lab: runs a real firmware-assisted dump cycle and proves the vmcore.
 #include <CLI/CLI.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -25,9 +24,12 @@ int main(int argc, char** argv)
     lab::RunOptions opt;
     std::string report_path;
     auto* run = app.add_subcommand("run", "run a whole fadump cycle and check the vmcore");
-    run->add_option("--machine", opt.machine, "machine type")->capture_default_str()->check(CLI::IsMember({"pseries", "powernv9", "powernv10"}));
-    run->add_option("--firmware", opt.firmware, "pseries firmware (PowerNV boots skiboot)")->capture_default_str()->check(
-        CLI::IsMember({"vof", "slof"}));
+    run->add_option("--machine", opt.machine, "machine type")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"pseries", "powernv9", "powernv10"}));
+    run->add_option("--firmware", opt.firmware, "pseries firmware (PowerNV boots skiboot)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"vof", "slof"}));
     run->add_option("--smp", opt.smp, "any QEMU -smp value")->capture_default_str();
     run->add_option("--mem", opt.mem, "guest RAM (QEMU -m)")->capture_default_str();
     run->add_option("--numa", opt.memory.numa,
@@ -52,7 +54,8 @@ int main(int argc, char** argv)
     run->add_flag("!--copy", opt.zero_copy,
                   "our QEMU copies every preserved range (x-fadump-zero-copy=off) instead of moving the pages of "
                   "those whose source is dead after the dump (its default)");
-    run->add_option("--initrd", opt.initrd, "initramfs to boot (default: built from Debian's busybox and lab/guest/init)")
+    run->add_option("--initrd", opt.initrd,
+                    "initramfs to boot (default: built from Debian's busybox and lab/guest/init)")
         ->check(CLI::ExistingFile);
     run->add_option("--firmware-dir", opt.firmware_dir, "QEMU -L directory (default: fetched from qemu-system-data)")
         ->check(CLI::ExistingDirectory);
@@ -75,7 +78,8 @@ int main(int argc, char** argv)
     run->add_flag("--keep", opt.keep, "keep the vmcore and ground truth");
     run->add_option("--timeout", opt.timeout_s, "seconds allowed for each phase")->capture_default_str();
     run->add_option("--stop-grace", opt.stop_grace_s,
-                    "on SIGINT/SIGTERM: seconds QEMU gets between SIGTERM and SIGKILL")->capture_default_str();
+                    "on SIGINT/SIGTERM: seconds QEMU gets between SIGTERM and SIGKILL")
+        ->capture_default_str();
     run->add_flag("-v,--verbose", opt.verbose, "echo the guest console");
 
     lab::CheckInput in;
@@ -93,19 +97,25 @@ int main(int argc, char** argv)
     check->add_option("--report", report_path, "write the JSON report here");
     std::string console;
     std::string mem;
-    check->add_option("--console", console, "the run's console.log (pids, panic line, memory; enables crash.log, "
-                      "crash.ps, crash.kmem)")->check(CLI::ExistingFile);
+    check
+        ->add_option("--console", console,
+                     "the run's console.log (pids, panic line, memory; enables crash.log, "
+                     "crash.ps, crash.kmem)")
+        ->check(CLI::ExistingFile);
     check->add_option("--mem", mem, "guest RAM (QEMU -m; default: the console's Memory: line)");
     std::string headers;
-    check->add_option("--vmcore-headers", headers,
-                      "for a makedumpfile dump: /proc/vmcore's ELF headers (the lab's vmcore-headers), so only "
-                      "what /proc/vmcore held is compared")->check(CLI::ExistingFile);
+    check
+        ->add_option("--vmcore-headers", headers,
+                     "for a makedumpfile dump: /proc/vmcore's ELF headers (the lab's vmcore-headers), so only "
+                     "what /proc/vmcore held is compared")
+        ->check(CLI::ExistingFile);
 
     auto* list = app.add_subcommand("scenarios", "list the scenarios and the machines they run on");
 
     lab::MatrixOptions mx;
     double mem_budget_gib = static_cast<double>(mx.mem_budget >> 30);
-    auto* matrix = app.add_subcommand("matrix", "run scenarios x machines x kernels, write matrix.json and matrix.html");
+    auto* matrix =
+        app.add_subcommand("matrix", "run scenarios x machines x kernels, write matrix.json and matrix.html");
     matrix->add_option("--machines", mx.machines, "machines (comma-separated)")
         ->delimiter(',')
         ->capture_default_str()

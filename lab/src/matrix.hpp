@@ -24,8 +24,8 @@ struct MatrixOptions {
     std::string out_dir = "lab-out/matrix";
     std::string capture = "raw";
     std::string qemu_version = "10.0";  // our QEMU (scripts/build-qemu --qemu-version)
-    double timeout_s = 180;  // per phase, for each run
-    std::string self;        // the fadump-lab binary to run cells with
+    double timeout_s = 180;             // per phase, for each run
+    std::string self;                   // the fadump-lab binary to run cells with
     /// Keep the cells out_dir/cells already holds a passing (or known)
     /// report for, from an earlier run of the same kernel set; run the rest.
     bool resume = false;

@@ -12,9 +12,12 @@ namespace lab {
 const char* to_string(Verdict v)
 {
     switch (v) {
-    case Verdict::Pass: return "pass";
-    case Verdict::Fail: return "fail";
-    case Verdict::Skip: return "skip";
+        case Verdict::Pass:
+            return "pass";
+        case Verdict::Fail:
+            return "fail";
+        case Verdict::Skip:
+            return "skip";
     }
     return "?";
 }
@@ -70,8 +73,8 @@ void Report::print(std::ostream& out) const
         n_fail += c.verdict == Verdict::Fail;
         n_skip += c.verdict == Verdict::Skip;
     }
-    out << fmt::format("  verdict: {} ({} passed, {} failed, {} skipped)\n", passed() ? "PASS" : "FAIL", n_pass,
-                       n_fail, n_skip);
+    out << fmt::format("  verdict: {} ({} passed, {} failed, {} skipped)\n", passed() ? "PASS" : "FAIL", n_pass, n_fail,
+                       n_skip);
 }
 
 bool write_report(const Report& report, const std::string& path, std::string* error)

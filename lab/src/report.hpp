@@ -3,10 +3,9 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace lab {
 
@@ -33,8 +32,8 @@ public:
     [[nodiscard]] bool passed() const;
     [[nodiscard]] const std::vector<Check>& checks() const { return m_checks; }
 
-    nlohmann::json facts = nlohmann::json::object();   // machine, versions, paths...
-    std::map<std::string, double> phases;              // seconds
+    nlohmann::json facts = nlohmann::json::object();  // machine, versions, paths...
+    std::map<std::string, double> phases;             // seconds
 
     [[nodiscard]] nlohmann::json to_json() const;
     void print(std::ostream& out) const;

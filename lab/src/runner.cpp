@@ -32,9 +32,15 @@ namespace fs = std::filesystem;
 namespace lab {
 namespace {
 
-void progress(const std::string& msg) { std::cerr << "fadump-lab: " << msg << std::endl; }
+void progress(const std::string& msg)
+{
+    std::cerr << "fadump-lab: " << msg << std::endl;
+}
 
-std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+std::string first_line(const std::string& s)
+{
+    return s.substr(0, s.find('\n'));
+}
 
 // Removes a file when the run ends, however it ends (the QMP socket QEMU
 // leaves behind outside the run directory).
@@ -255,7 +261,8 @@ int run_cycle(const RunOptions& opt, Report& r)
         a.boot_kernel = *k + "/vmlinux.strip";
         std::ifstream(*k + "/version") >> a.kernel_version;
     }
-    auto initramfs = opt.initrd ? std::optional(fs::absolute(*opt.initrd).string()) : run_script("build-initramfs", &err, {mdf ? "makedumpfile" : "base"});
+    auto initramfs = opt.initrd ? std::optional(fs::absolute(*opt.initrd).string())
+                                : run_script("build-initramfs", &err, {mdf ? "makedumpfile" : "base"});
     if (!initramfs) {
         return setup_failed(r, "setup.initramfs", err);
     }
@@ -273,7 +280,8 @@ int run_cycle(const RunOptions& opt, Report& r)
     } else {
         a.qemu = *opt.qemu;
     }
-    auto fw = opt.firmware_dir ? std::optional(fs::absolute(*opt.firmware_dir).string()) : run_script("fetch-firmware", &err);
+    auto fw =
+        opt.firmware_dir ? std::optional(fs::absolute(*opt.firmware_dir).string()) : run_script("fetch-firmware", &err);
     if (!fw) {
         return setup_failed(r, "setup.firmware", err);
     }
@@ -354,8 +362,17 @@ int run_cycle(const RunOptions& opt, Report& r)
     }
     const auto shape = std::get<MemoryArgs>(memory_args(opt.memory, *boot_mem, opt.machine, dir.string()));
     machine += shape.machine_suffix;
-    std::vector<std::string> argv = {a.qemu, "-M", machine, "-smp", smp, "-m", mem_spec, "-display", "none",
-                                     "-qmp", "unix:" + qmp_path + ",server=on,wait=off"};
+    std::vector<std::string> argv = {a.qemu,
+                                     "-M",
+                                     machine,
+                                     "-smp",
+                                     smp,
+                                     "-m",
+                                     mem_spec,
+                                     "-display",
+                                     "none",
+                                     "-qmp",
+                                     "unix:" + qmp_path + ",server=on,wait=off"};
     argv.insert(argv.end(), shape.args.begin(), shape.args.end());
     const std::string opal_disk = (dir / "opalcore").string();
     if (pnv) {
@@ -365,29 +382,34 @@ int run_cycle(const RunOptions& opt, Report& r)
         fs::copy_file(fs::path(*fw) / "pnv-pnor.bin", pnor, fs::copy_options::overwrite_existing);
         std::ofstream(opal_disk).close();
         fs::resize_file(opal_disk, 256ULL << 20);
-        argv.insert(argv.end(), {"-nic", "none", "-monitor", "none", "-serial", "stdio",
-                                 "-drive", "file=" + pnor + ",format=raw,if=mtd",
-                                 "-drive", "file=" + disk + ",format=raw,if=none,id=d0",
-                                 "-device", "virtio-blk-pci,drive=d0,bus=pcie.0,addr=0x0,serial=vmcore",
-                                 "-drive", "file=" + opal_disk + ",format=raw,if=none,id=d1",
-                                 "-device", "virtio-blk-pci,drive=d1,bus=pcie.1,addr=0x0,serial=opalcore",
-                                 "-drive", "file=" + state_disk + ",format=raw,if=none,id=d2",
-                                 "-device", "virtio-blk-pci,drive=d2,bus=pcie.2,addr=0x0,serial=state"});
+        argv.insert(argv.end(), {"-nic",     "none",
+                                 "-monitor", "none",
+                                 "-serial",  "stdio",
+                                 "-drive",   "file=" + pnor + ",format=raw,if=mtd",
+                                 "-drive",   "file=" + disk + ",format=raw,if=none,id=d0",
+                                 "-device",  "virtio-blk-pci,drive=d0,bus=pcie.0,addr=0x0,serial=vmcore",
+                                 "-drive",   "file=" + opal_disk + ",format=raw,if=none,id=d1",
+                                 "-device",  "virtio-blk-pci,drive=d1,bus=pcie.1,addr=0x0,serial=opalcore",
+                                 "-drive",   "file=" + state_disk + ",format=raw,if=none,id=d2",
+                                 "-device",  "virtio-blk-pci,drive=d2,bus=pcie.2,addr=0x0,serial=state"});
     } else {
-        argv.insert(argv.end(), {"-nodefaults", "-serial", "stdio",
-                                 "-drive", "file=" + disk + ",format=raw,if=none,id=d0",
-                                 "-device", "virtio-blk-pci,drive=d0,serial=vmcore",
-                                 "-drive", "file=" + state_disk + ",format=raw,if=none,id=d2",
-                                 "-device", "virtio-blk-pci,drive=d2,serial=state"});
+        argv.insert(
+            argv.end(),
+            {"-nodefaults", "-serial", "stdio", "-drive", "file=" + disk + ",format=raw,if=none,id=d0", "-device",
+             "virtio-blk-pci,drive=d0,serial=vmcore", "-drive", "file=" + state_disk + ",format=raw,if=none,id=d2",
+             "-device", "virtio-blk-pci,drive=d2,serial=state"});
     }
     if (sc->slow_disk) {
         // Reads throttled to 256 KiB a second (QEMU's block layer queues
         // the rest): a reader of 256 KiB blocks always has one waiting, and
         // the kernel's partition scan (a few 4 KiB reads) stays quick.
-        argv.insert(argv.end(), {"-drive", "file=" + initrd + ",format=raw,if=none,id=d3,readonly=on,"
-                                           "throttling.bps-read=262144",
-                                 "-device", std::string("virtio-blk-pci,drive=d3,serial=slow") +
-                                                (pnv ? ",bus=pcie.3,addr=0x0" : "")});
+        argv.insert(
+            argv.end(),
+            {"-drive",
+             "file=" + initrd +
+                 ",format=raw,if=none,id=d3,readonly=on,"
+                 "throttling.bps-read=262144",
+             "-device", std::string("virtio-blk-pci,drive=d3,serial=slow") + (pnv ? ",bus=pcie.3,addr=0x0" : "")});
     }
     argv.insert(argv.end(), sc->qemu_args.begin(), sc->qemu_args.end());
     if (ours) {
@@ -395,8 +417,8 @@ int run_cycle(const RunOptions& opt, Report& r)
         argv.insert(argv.end(), {"-trace", "spapr_fadump_*", "-trace", "pnv_mpipl_*", "-trace", "fadump_preserve",
                                  "-trace", "fadump_moves"});
     }
-    argv.insert(argv.end(), {"-L", *fw, "-kernel", a.boot_kernel, "-initrd", initrd, "-append", append,
-                             "-d", "guest_errors", "-D", (dir / "qemu-guest-errors.log").string()});
+    argv.insert(argv.end(), {"-L", *fw, "-kernel", a.boot_kernel, "-initrd", initrd, "-append", append, "-d",
+                             "guest_errors", "-D", (dir / "qemu-guest-errors.log").string()});
     {
         std::ofstream cmd(dir / "qemu-command.txt");
         for (const auto& s : argv) {
@@ -756,8 +778,8 @@ int run_cycle(const RunOptions& opt, Report& r)
         boots_seen.push_back(to_string(kind));
         progress("capture kernel booting");
         t_ready = phase("vmcore_ready", {"FADUMP-LAB: capture vmcore_size="},
-                        {"Kernel panic", "not valid", "incomplete", "FADUMP-LAB: crashing", "FADUMP-LAB: not-registered",
-                         "FADUMP-LAB: plain boot"});
+                        {"Kernel panic", "not valid", "incomplete", "FADUMP-LAB: crashing",
+                         "FADUMP-LAB: not-registered", "FADUMP-LAB: plain boot"});
         if (!t_ready) {
             break;
         }
@@ -800,7 +822,8 @@ int run_cycle(const RunOptions& opt, Report& r)
         }
         const uint64_t vmcore_size = last_value(child->lines(), "vmcore_size=").value.value_or(0);
         if (mdf) {
-            progress(fmt::format("/proc/vmcore ready ({} bytes); makedumpfile -d 31 in the capture kernel", vmcore_size));
+            progress(
+                fmt::format("/proc/vmcore ready ({} bytes); makedumpfile -d 31 in the capture kernel", vmcore_size));
             double at = *t_ready;
             for (const auto& st : CAPTURE_STEPS) {
                 const std::string step = std::string("FADUMP-LAB: step ") + st.name;
@@ -846,8 +869,8 @@ int run_cycle(const RunOptions& opt, Report& r)
         const double took = child->elapsed() - at;
         r.phases["total"] = at;
         if (!reaped) {
-            r.fail("qemu.exit", fmt::format("QEMU (pid {}) did not exit after SIGTERM, {} s and SIGKILL",
-                                            child->pid(), opt.stop_grace_s));
+            r.fail("qemu.exit", fmt::format("QEMU (pid {}) did not exit after SIGTERM, {} s and SIGKILL", child->pid(),
+                                            opt.stop_grace_s));
         }
         return stopped(r, fmt::format("QEMU was running ({:.1f} s after start); QEMU's process group got SIGTERM "
                                       "({} s grace, then SIGKILL) and was gone {:.1f} s later",
@@ -869,10 +892,9 @@ int run_cycle(const RunOptions& opt, Report& r)
     const auto opal_size_v = last_value(child->lines(), "opalcore_size=");
     const auto online_v = cpus_online_list(child->lines());
     const auto reserved_v = reserved_ranges(child->lines());
-    for (const auto& [name, error] : {std::pair{"console.vmcore_size", vmcore_size_v.error},
-                                      std::pair{"console.opalcore_size", opal_size_v.error},
-                                      std::pair{"console.cpus_online", online_v.error},
-                                      std::pair{"console.reserved_ranges", reserved_v.error}}) {
+    for (const auto& [name, error] :
+         {std::pair{"console.vmcore_size", vmcore_size_v.error}, std::pair{"console.opalcore_size", opal_size_v.error},
+          std::pair{"console.cpus_online", online_v.error}, std::pair{"console.reserved_ranges", reserved_v.error}}) {
         if (!error.empty()) {
             r.fail(name, error);
         }
@@ -905,13 +927,15 @@ int run_cycle(const RunOptions& opt, Report& r)
     }
     if (t_capture) {
         r.expect("guest.capture_kernel_dump_active", dump_active,
-                 dump_active ? "capture kernel: \"Firmware-assisted dump is active\"" : "capture kernel did not see the dump");
+                 dump_active ? "capture kernel: \"Firmware-assisted dump is active\""
+                             : "capture kernel did not see the dump");
     }
     if (t_copied && !mdf) {
         r.pass("guest.vmcore_copied", fmt::format("{} bytes copied to the host", vmcore_size));
     }
     if (t_copied) {
-        r.expect("guest.release_mem", released, released ? "preserved memory released (INVALIDATE)" : "release_mem failed");
+        r.expect("guest.release_mem", released,
+                 released ? "preserved memory released (INVALIDATE)" : "release_mem failed");
     }
     if (t_reg) {
         r.phases["boot_to_registered"] = *t_reg;

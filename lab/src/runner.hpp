@@ -12,14 +12,14 @@ namespace lab {
 
 struct RunOptions {
     std::string machine = "pseries";
-    std::string firmware = "vof";          // vof | slof
+    std::string firmware = "vof";  // vof | slof
     std::string smp = "2";
     std::string mem = "2G";
     /// NUMA nodes and memory backend of the guest's RAM (memory_shape.hpp).
     MemoryShape memory;
-    std::optional<std::string> kernel;     // vmlinux (with DWARF) to boot
-    std::string kernel_source = "linux-source-6.12";   // Debian package scripts/build-kernel builds
-    std::optional<std::string> qemu;       // another QEMU, e.g. upstream's
+    std::optional<std::string> kernel;                // vmlinux (with DWARF) to boot
+    std::string kernel_source = "linux-source-6.12";  // Debian package scripts/build-kernel builds
+    std::optional<std::string> qemu;                  // another QEMU, e.g. upstream's
     /// Which of our QEMUs scripts/build-qemu builds when qemu is unset: 10.0
     /// (trixie's, glue/qemu-10.0) or 11.1 (sid's, glue/qemu-11.1).
     std::string qemu_version = "10.0";
@@ -27,8 +27,8 @@ struct RunOptions {
     /// (QEMU's default, x-fadump-zero-copy; false: =off, every range
     /// copied; README "Zero-copy").
     bool zero_copy = true;
-    std::optional<std::string> initrd;     // initramfs to boot (default: scripts/build-initramfs)
-    std::optional<std::string> firmware_dir;   // QEMU -L directory (default: scripts/fetch-firmware)
+    std::optional<std::string> initrd;        // initramfs to boot (default: scripts/build-initramfs)
+    std::optional<std::string> firmware_dir;  // QEMU -L directory (default: scripts/fetch-firmware)
     std::string append;
     /// raw: /init copies /proc/vmcore whole to the host; makedumpfile: it
     /// runs makedumpfile -d 31 like a distribution's kdump service
@@ -40,8 +40,8 @@ struct RunOptions {
     std::optional<std::string> report_path;
     std::string out_dir = "lab-out";
     bool keep = false;
-    double timeout_s = 180;                // per phase
-    double stop_grace_s = 5;               // SIGTERM to SIGKILL when stopping QEMU
+    double timeout_s = 180;   // per phase
+    double stop_grace_s = 5;  // SIGTERM to SIGKILL when stopping QEMU
     bool verbose = false;
 };
 

@@ -82,7 +82,7 @@ std::vector<Scenario> make()
                  .summary = "crashkernel=768M: the smallest boot memory PowerNV accepts (opal-fadump's floor; "
                             "pseries' is 320 MiB)",
                  .append = "crashkernel=768M",
-                 .mem = "4G",   // at most a quarter of RAM (fadump.c MAX_BOOT_MEM_RATIO)
+                 .mem = "4G",  // at most a quarter of RAM (fadump.c MAX_BOOT_MEM_RATIO)
                  .before_crash = PRINT_REGIONS,
                  .expect = {{.name = "uses_crashkernel",
                              .boot = 0,
@@ -279,21 +279,20 @@ std::vector<Scenario> make()
                      .regex = "FADUMP-LAB: report reads_in_flight [1-9]",
                      .why = "a read of the throttled disk was in flight just before the crash"}}});
 
-    s.push_back(
-        {.name = "background-snapshot",
-         .summary = "a background snapshot (QMP migrate with background-snapshot into a pipe its reader "
-                    "leaves full for 8 s) is being written when the kernel crashes: the dump copies instead of "
-                    "moving, through the snapshot's write protection, and is exact",
-         .powernv = false,
-         .before_crash = "lab host-step\n"
-                         "sleep 3\n",
-         .qmp = {R"({"execute":"migrate-set-capabilities","arguments":{"capabilities":[)"
-                 R"({"capability":"background-snapshot","state":true}]}})",
-                 R"({"execute":"migrate","arguments":{"uri":"exec:sleep 8; cat > /dev/null"}})"},
-         .expect = {{.name = "copied_for_the_snapshot",
-                     .regex = "fadump_preserve .*: copy .*background snapshot is running",
-                     .why = "the dump copied (no move) while the snapshot ran",
-                     .platform_trace = true}}});
+    s.push_back({.name = "background-snapshot",
+                 .summary = "a background snapshot (QMP migrate with background-snapshot into a pipe its reader "
+                            "leaves full for 8 s) is being written when the kernel crashes: the dump copies instead of "
+                            "moving, through the snapshot's write protection, and is exact",
+                 .powernv = false,
+                 .before_crash = "lab host-step\n"
+                                 "sleep 3\n",
+                 .qmp = {R"({"execute":"migrate-set-capabilities","arguments":{"capabilities":[)"
+                         R"({"capability":"background-snapshot","state":true}]}})",
+                         R"({"execute":"migrate","arguments":{"uri":"exec:sleep 8; cat > /dev/null"}})"},
+                 .expect = {{.name = "copied_for_the_snapshot",
+                             .regex = "fadump_preserve .*: copy .*background snapshot is running",
+                             .why = "the dump copied (no move) while the snapshot ran",
+                             .platform_trace = true}}});
 
     s.push_back({.name = "migrate-registered",
                  .summary = "register, live-migrate the guest to a second QEMU (migrate to a file, -incoming), "

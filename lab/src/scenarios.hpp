@@ -81,7 +81,7 @@ struct Scenario {
     /// reads QEMU throttles to 256 KiB/s, so a guest reading it has a request
     /// in flight in QEMU's block layer at the crash.
     bool slow_disk = false;
-    std::string page_size = "64k";       // the kernel's: 64k or 4k (scripts/build-kernel)
+    std::string page_size = "64k";  // the kernel's: 64k or 4k (scripts/build-kernel)
     /// Shell sourced by /init on the first boot once fadump registered (or
     /// at once when the scenario is not registered), before the trigger. It
     /// may print "FADUMP-LAB: ..." lines; "FADUMP-LAB: host-step" makes the

@@ -1,8 +1,7 @@
 #include "vmcore_checks.hpp"
 
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstring>
@@ -26,25 +25,25 @@ namespace lab {
 namespace {
 
 constexpr uint32_t NT_PRSTATUS_TYPE = 1;
-constexpr size_t PRSTATUS_PID_OFFSET = 32;    // elf_prstatus.pr_pid on ppc64
-constexpr size_t PRSTATUS_REG_OFFSET = 112;   // elf_prstatus.pr_reg on ppc64
+constexpr size_t PRSTATUS_PID_OFFSET = 32;   // elf_prstatus.pr_pid on ppc64
+constexpr size_t PRSTATUS_REG_OFFSET = 112;  // elf_prstatus.pr_reg on ppc64
 
 // pt_regs slots (arch/powerpc/include/uapi/asm/ptrace.h) and the names
 // libkdumpfile gives them.
 struct RegSlot {
-    const char* truth;   // ground-truth key
-    const char* kdump;   // libkdumpfile cpu.N.reg.<name>
+    const char* truth;  // ground-truth key
+    const char* kdump;  // libkdumpfile cpu.N.reg.<name>
 };
 constexpr RegSlot NAMED_SLOTS[] = {
-    {"nip", "pc"}, {"msr", "msr"}, {"ctr", "ctr"}, {"lr", "lr"},
-    {"xer", "xer"}, {"cr", "ccr"}, {"dar", "dar"}, {"dsisr", "dsisr"},
+    {"nip", "pc"},  {"msr", "msr"}, {"ctr", "ctr"}, {"lr", "lr"},
+    {"xer", "xer"}, {"cr", "ccr"},  {"dar", "dar"}, {"dsisr", "dsisr"},
 };
 
 // Functions the crashing CPU's saved registers may point into
 // (crash_fadump <- ppc_panic_fadump_handler <- notifier <- panic <- sysrq).
 const std::set<std::string> PANIC_PATH = {
-    "crash_fadump", "ppc_save_regs", "ppc_panic_fadump_handler", "notifier_call_chain",
-    "atomic_notifier_call_chain", "panic", "vpanic", "sysrq_handle_crash", "__handle_sysrq",
+    "crash_fadump", "ppc_save_regs", "ppc_panic_fadump_handler", "notifier_call_chain", "atomic_notifier_call_chain",
+    "panic",        "vpanic",        "sysrq_handle_crash",       "__handle_sysrq",
 };
 
 // VMCOREINFO "PAGESIZE=": the OS page size, a power of two the ppc64 kernel
@@ -129,9 +128,10 @@ void check_pt_load_hashes(const ElfFile& core, const nlohmann::json& truth, cons
         if (seg.offset > core.size() || seg.filesz > core.size() - seg.offset ||
             __builtin_add_overflow(base, seg.filesz, &end)) {
             if (outside.empty()) {
-                outside = fmt::format("; PT_LOAD at file offset {:#x}, {:#x} bytes, address {:#x} lies outside the "
-                                      "file ({:#x} bytes) or wraps past 2^64",
-                                      seg.offset, seg.filesz, base, core.size());
+                outside = fmt::format(
+                    "; PT_LOAD at file offset {:#x}, {:#x} bytes, address {:#x} lies outside the "
+                    "file ({:#x} bytes) or wraps past 2^64",
+                    seg.offset, seg.filesz, base, core.size());
             }
             ++bad;
             continue;
@@ -171,18 +171,21 @@ void check_pt_load_hashes(const ElfFile& core, const nlohmann::json& truth, cons
             partial_bytes += end - std::max(first, end / page * page);
         }
     }
-    r.expect(name, loads > 0 && pages > 0 && bad == 0,
-             fmt::format("{} PT_LOAD, {} pages ({:.1f} MiB) compared, {} differ{}{}{}{}", loads, pages,
-                         static_cast<double>(pages * page) / (1 << 20), bad,
-                         first_bad.empty() ? "" : " (first at " + first_bad + ")",
-                         partial_bytes ? fmt::format("; {} bytes in partial edge pages not covered", partial_bytes)
-                                       : "",
-                         firmware_pages ? fmt::format("; {} pages of firmware-owned memory left to the OPAL core "
-                                                      "check", firmware_pages) : "",
-                         hotplugged_pages ? fmt::format("; {} pages of hot-plugged memory, not in the engine's "
-                                                        "ground truth (main RAM only), not compared",
-                                                        hotplugged_pages)
-                                        : "") + tail_detail + outside);
+    r.expect(
+        name, loads > 0 && pages > 0 && bad == 0,
+        fmt::format("{} PT_LOAD, {} pages ({:.1f} MiB) compared, {} differ{}{}{}{}", loads, pages,
+                    static_cast<double>(pages * page) / (1 << 20), bad,
+                    first_bad.empty() ? "" : " (first at " + first_bad + ")",
+                    partial_bytes ? fmt::format("; {} bytes in partial edge pages not covered", partial_bytes) : "",
+                    firmware_pages ? fmt::format("; {} pages of firmware-owned memory left to the OPAL core "
+                                                 "check",
+                                                 firmware_pages)
+                                   : "",
+                    hotplugged_pages ? fmt::format("; {} pages of hot-plugged memory, not in the engine's "
+                                                   "ground truth (main RAM only), not compared",
+                                                   hotplugged_pages)
+                                     : "") +
+            tail_detail + outside);
 }
 
 // Registers per CPU as libkdumpfile reads them.
@@ -233,10 +236,10 @@ void check_registers(const nlohmann::json& truth, std::vector<Cpu>& cpus, std::o
         r.skip("registers.match_ground_truth", "a single CPU: only the crashing CPU, whose registers the kernel saves");
     } else {
         r.expect("registers.match_ground_truth", compared > 0 && mismatches.empty(),
-                 mismatches.empty() ? fmt::format("{} non-crashing CPU(s): GPR0-31 NIP MSR CTR LR XER CR DAR DSISR equal{}",
-                                                  compared,
-                                                  offline.empty() ? "" : "; offline, without a note: " + offline)
-                                    : (compared == 0 ? "no non-crashing CPU to compare" : mismatches));
+                 mismatches.empty()
+                     ? fmt::format("{} non-crashing CPU(s): GPR0-31 NIP MSR CTR LR XER CR DAR DSISR equal{}", compared,
+                                   offline.empty() ? "" : "; offline, without a note: " + offline)
+                     : (compared == 0 ? "no non-crashing CPU to compare" : mismatches));
     }
 }
 
@@ -255,7 +258,7 @@ void check_gdb(const CheckInput& in, const ElfFile& core, const std::vector<Note
         std::fstream f(scratch, std::ios::in | std::ios::out | std::ios::binary);
         for (size_t i = 0; i < prstatus.size(); ++i) {
             if (prstatus[i].desc.size() < PRSTATUS_PID_OFFSET + 4) {
-                continue;   // too short to be an elf_prstatus; gdb will say so
+                continue;  // too short to be an elf_prstatus; gdb will say so
             }
             const uint32_t pid = 1000 + static_cast<uint32_t>(i);
             unsigned char b[4];
@@ -292,8 +295,8 @@ void check_gdb(const CheckInput& in, const ElfFile& core, const std::vector<Note
                     : fmt::format("gdb exit {}; no thread in {} (see gdb-backtrace.txt)", rc, in.how.hang_function));
         return;
     }
-    const bool ok = rc == 0 && out.find("sysrq_handle_crash") != std::string::npos &&
-                    out.find("panic") != std::string::npos;
+    const bool ok =
+        rc == 0 && out.find("sysrq_handle_crash") != std::string::npos && out.find("panic") != std::string::npos;
     r.expect("gdb.backtrace", ok,
              ok ? "gdb-multiarch unwinds the crashing thread through sysrq_handle_crash and panic"
                 : fmt::format("gdb exit {}; backtrace lacks sysrq_handle_crash/panic (see gdb-backtrace.txt)", rc));
@@ -314,8 +317,8 @@ void check_opalcore(const CheckInput& in, Report& r)
     for (const auto& s : core->segments()) {
         loads += s.type == PT_LOAD ? 1 : 0;
     }
-    const bool shape = eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_type == ET_CORE && eh.e_machine == EM_PPC64 &&
-                       loads > 0;
+    const bool shape =
+        eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_type == ET_CORE && eh.e_machine == EM_PPC64 && loads > 0;
     r.expect("opalcore.elf_header", shape,
              fmt::format("class {} type {} machine {} {} PT_LOAD ({})", eh.e_ident[EI_CLASS] == ELFCLASS64 ? 64 : 32,
                          eh.e_type, eh.e_machine, loads, core->little_endian() ? "LE" : "BE"));
@@ -356,8 +359,8 @@ void check_vmcore(const CheckInput& in, Report& r)
         return;
     }
     const GElf_Ehdr& eh = core->header();
-    const bool shape = eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_type == ET_CORE && eh.e_machine == EM_PPC64 &&
-                       eh.e_phnum > 0;
+    const bool shape =
+        eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_type == ET_CORE && eh.e_machine == EM_PPC64 && eh.e_phnum > 0;
     r.expect("vmcore.elf_header", shape,
              fmt::format("class {} type {} machine {} phnum {} ({})", eh.e_ident[EI_CLASS] == ELFCLASS64 ? 64 : 32,
                          eh.e_type, eh.e_machine, eh.e_phnum, core->little_endian() ? "LE" : "BE"));
@@ -389,13 +392,15 @@ void check_vmcore(const CheckInput& in, Report& r)
     }
     const auto osrel_pos = vmcoreinfo.find("OSRELEASE=");
     const std::string osrelease =
-        osrel_pos == std::string::npos ? "" : vmcoreinfo.substr(osrel_pos + 10, vmcoreinfo.find('\n', osrel_pos) - osrel_pos - 10);
+        osrel_pos == std::string::npos
+            ? ""
+            : vmcoreinfo.substr(osrel_pos + 10, vmcoreinfo.find('\n', osrel_pos) - osrel_pos - 10);
     r.expect("vmcore.vmcoreinfo", !osrelease.empty(),
              osrelease.empty() ? "no VMCOREINFO note with OSRELEASE" : "VMCOREINFO OSRELEASE=" + osrelease);
     const auto pagesize = vmcoreinfo_pagesize(vmcoreinfo);
     r.expect("vmcore.vmcoreinfo_pagesize", std::holds_alternative<uint64_t>(pagesize),
              std::holds_alternative<uint64_t>(pagesize) ? fmt::format("PAGESIZE={}", std::get<uint64_t>(pagesize))
-                                                       : std::get<std::string>(pagesize));
+                                                        : std::get<std::string>(pagesize));
 
     // libkdumpfile, the independent dump reader: registers come from it.
     KdumpCtx kd;
@@ -590,7 +595,8 @@ void check_vmcore(const CheckInput& in, Report& r)
                 }
             }
             if (at < e) {
-                missing += fmt::format("{}[{:#x}, {:#x}) not covered from {:#x}", missing.empty() ? "" : "; ", a, e, at);
+                missing +=
+                    fmt::format("{}[{:#x}, {:#x}) not covered from {:#x}", missing.empty() ? "" : "; ", a, e, at);
             }
         }
         std::string ranges;

@@ -40,12 +40,12 @@ TEST(CpusOnline, ListsAndGarbage)
     EXPECT_EQ(lab::cpus_online({"FADUMP-LAB: cpus-online 0"}).value, 1u);
     // The set the first kernel went down with, not the boot's nor the
     // capture kernel's.
-    EXPECT_EQ(lab::cpus_online({"FADUMP-LAB: cpus-online 0-3", "FADUMP-LAB: cpus-online 0,2",
-                                "FADUMP-LAB: crashing", "FADUMP-LAB: cpus-online 0-3"})
+    EXPECT_EQ(lab::cpus_online({"FADUMP-LAB: cpus-online 0-3", "FADUMP-LAB: cpus-online 0,2", "FADUMP-LAB: crashing",
+                                "FADUMP-LAB: cpus-online 0-3"})
                   .value,
               2u);
-    EXPECT_EQ(lab::cpus_online({"FADUMP-LAB: cpus-online 0-1", "FADUMP-LAB: cpus-online 0-2",
-                                "FADUMP-LAB: hanging", "FADUMP-LAB: cpus-online 0"})
+    EXPECT_EQ(lab::cpus_online({"FADUMP-LAB: cpus-online 0-1", "FADUMP-LAB: cpus-online 0-2", "FADUMP-LAB: hanging",
+                                "FADUMP-LAB: cpus-online 0"})
                   .value,
               3u);
     EXPECT_FALSE(lab::cpus_online({"no list"}).value);

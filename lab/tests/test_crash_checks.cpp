@@ -55,7 +55,10 @@ std::string drop_lines(const std::string& text, const std::string& what)
     return out;
 }
 
-lab::GuestFacts facts() { return lab::guest_facts(lines(data("console.log"))); }
+lab::GuestFacts facts()
+{
+    return lab::guest_facts(lines(data("console.log")));
+}
 
 constexpr uint64_t PAGE = 65536;
 constexpr uint64_t RAM = 2ULL << 30;
@@ -147,8 +150,9 @@ TEST(CrashOpen, FailsOnWarningsErrorsAndMissingOutput)
     const auto excused = lab::judge_open(0, slub, outs, false, false);
     EXPECT_TRUE(excused.ok) << excused.detail;
     EXPECT_NE(excused.detail.find("compound_info"), std::string::npos) << excused.detail;
-    EXPECT_FALSE(lab::judge_open(0, slub + "WARNING: SLAB: cannot determine how compound pages are linked\n", outs,
-                                 false, false).ok);
+    EXPECT_FALSE(
+        lab::judge_open(0, slub + "WARNING: SLAB: cannot determine how compound pages are linked\n", outs, false, false)
+            .ok);
     auto empty = outs;
     empty[3].clear();
     EXPECT_FALSE(lab::judge_open(0, session, empty, false).ok);
@@ -247,16 +251,16 @@ TEST(CrashBt, FailsOnMutatedOutput)
     auto judge = [](const std::string& text, unsigned cpus, const lab::GuestFacts& f) {
         return lab::judge_bt(lab::parse_bt(text), text, cpus, f).ok;
     };
-    EXPECT_FALSE(judge(bt, 3, facts()));                                        // a CPU missing
-    EXPECT_FALSE(judge(bt, 1, facts()));                                        // one too many
-    EXPECT_FALSE(judge(mutate(bt, "CPU: 0 ", "CPU: 1 "), 2, facts()));         // same CPU twice
-    EXPECT_FALSE(judge(drop_lines(bt, "sysrq_handle_crash"), 2, facts()));     // not through sysrq
-    EXPECT_FALSE(judge(drop_lines(bt, "] panic at"), 2, facts()));             // not through panic
-    EXPECT_FALSE(judge(mutate(bt, "PID: 63 ", "PID: 64 "), 2, facts()));       // another task
+    EXPECT_FALSE(judge(bt, 3, facts()));                                    // a CPU missing
+    EXPECT_FALSE(judge(bt, 1, facts()));                                    // one too many
+    EXPECT_FALSE(judge(mutate(bt, "CPU: 0 ", "CPU: 1 "), 2, facts()));      // same CPU twice
+    EXPECT_FALSE(judge(drop_lines(bt, "sysrq_handle_crash"), 2, facts()));  // not through sysrq
+    EXPECT_FALSE(judge(drop_lines(bt, "] panic at"), 2, facts()));          // not through panic
+    EXPECT_FALSE(judge(mutate(bt, "PID: 63 ", "PID: 64 "), 2, facts()));    // another task
     EXPECT_FALSE(judge(mutate(bt, "COMMAND: \"sh\"", "COMMAND: \"ash\""), 2, facts()));
     EXPECT_FALSE(judge(bt + "bt: cannot determine starting stack frame for task c000000001ba0e80\n", 2, facts()));
     auto f = facts();
-    f.tasks[1].pid = 64;   // the console named another crasher
+    f.tasks[1].pid = 64;  // the console named another crasher
     EXPECT_FALSE(judge(bt, 2, f));
     // A CPU block without frames.
     EXPECT_FALSE(judge(bt + "PID: 5 TASK: c000000001243a00  CPU: 2    COMMAND: \"x\"\n", 3, facts()));
@@ -276,14 +280,16 @@ TEST(CrashPs, ListsTheGuestsTasks)
     const std::string ps = data("ps.txt");
     const auto j = lab::judge_ps(lab::parse_ps(ps), facts());
     EXPECT_TRUE(j.ok) << j.detail;
-    auto judge = [](const std::string& text, const lab::GuestFacts& f) { return lab::judge_ps(lab::parse_ps(text), f).ok; };
-    EXPECT_FALSE(judge(drop_lines(ps, "  sh"), facts()));                       // crasher gone
-    EXPECT_FALSE(judge(mutate(ps, "  init", "  ini2"), facts()));              // init renamed
-    EXPECT_FALSE(judge(mutate(ps, ">      63", "       63"), facts()));        // not running
-    EXPECT_FALSE(judge(mutate(ps, "63       1   1", "63       2   1"), facts()));   // another parent
+    auto judge = [](const std::string& text, const lab::GuestFacts& f) {
+        return lab::judge_ps(lab::parse_ps(text), f).ok;
+    };
+    EXPECT_FALSE(judge(drop_lines(ps, "  sh"), facts()));                          // crasher gone
+    EXPECT_FALSE(judge(mutate(ps, "  init", "  ini2"), facts()));                  // init renamed
+    EXPECT_FALSE(judge(mutate(ps, ">      63", "       63"), facts()));            // not running
+    EXPECT_FALSE(judge(mutate(ps, "63       1   1", "63       2   1"), facts()));  // another parent
     EXPECT_FALSE(judge(mutate(ps, "RU   0.1     3328", "IN   0.1     3328"), facts()));
     auto f = facts();
-    f.tasks[1].pid = 64;   // a wrong pid on the console
+    f.tasks[1].pid = 64;  // a wrong pid on the console
     EXPECT_FALSE(judge(ps, f));
     f = facts();
     f.tasks.pop_back();
@@ -295,8 +301,8 @@ TEST(CrashKmem, TotalWithinWhatTheKernelReserved)
     const auto pages = lab::parse_kmem_total_pages(data("kmem_i.txt"));
     const auto j = lab::judge_kmem(pages, PAGE, RAM, facts());
     EXPECT_TRUE(j.ok) << j.detail;
-    EXPECT_FALSE(lab::judge_kmem(pages, PAGE, 1ULL << 30, facts()).ok);   // a 1 GiB guest
-    EXPECT_FALSE(lab::judge_kmem(pages, PAGE, 4ULL << 30, facts()).ok);   // a 4 GiB guest
+    EXPECT_FALSE(lab::judge_kmem(pages, PAGE, 1ULL << 30, facts()).ok);  // a 1 GiB guest
+    EXPECT_FALSE(lab::judge_kmem(pages, PAGE, 4ULL << 30, facts()).ok);  // a 4 GiB guest
     EXPECT_FALSE(lab::judge_kmem(pages, 4096, RAM, facts()).ok);         // 4 KiB pages: far too little
     EXPECT_FALSE(lab::judge_kmem(32769, PAGE, RAM, facts()).ok);         // more than the RAM
     EXPECT_TRUE(lab::judge_kmem(32768, PAGE, RAM, facts()).ok);          // all of it
@@ -304,7 +310,7 @@ TEST(CrashKmem, TotalWithinWhatTheKernelReserved)
     EXPECT_TRUE(lab::judge_kmem(27053, PAGE, RAM, facts()).ok);
     EXPECT_FALSE(lab::judge_kmem(27052, PAGE, RAM, facts()).ok);
     auto f = facts();
-    f.mem_reserved_kib = 3u << 20;   // more than the RAM
+    f.mem_reserved_kib = 3u << 20;  // more than the RAM
     EXPECT_FALSE(lab::judge_kmem(pages, PAGE, RAM, f).ok);
     EXPECT_FALSE(lab::judge_kmem(std::nullopt, PAGE, RAM, facts()).ok);
     EXPECT_FALSE(lab::judge_kmem(pages, PAGE, RAM, lab::GuestFacts{}).ok);
@@ -338,7 +344,7 @@ TEST(CrashPowerNV, TheOtherChecks)
 {
     const auto f = lab::guest_facts(lines(data("console.log", "powernv10")));
     EXPECT_EQ(f.task("crasher")->pid, 70u);
-    EXPECT_EQ(f.mem_reserved_kib, 975424u);   // not the capture kernel's 1412480K
+    EXPECT_EQ(f.mem_reserved_kib, 975424u);  // not the capture kernel's 1412480K
     const std::vector<std::string> outs = {data("bt_a.txt", "powernv10"), data("log.txt", "powernv10"),
                                            data("ps.txt", "powernv10"), data("kmem_i.txt", "powernv10")};
     EXPECT_TRUE(lab::judge_open(0, data("session.txt", "powernv10"), outs, false).ok);
@@ -468,9 +474,9 @@ TEST(CrashSbeS0, NoPanicTheWriterInOpal)
 
 TEST(CrashNotes, MapToOnlineCpusOnlyOneForOne)
 {
-    EXPECT_TRUE(lab::notes_map_to_online_cpus(2, {0, 2}));       // pseries smt: notes for online CPUs
-    EXPECT_FALSE(lab::notes_map_to_online_cpus(4, {0, 2}));      // PowerNV smt: a note per thread
+    EXPECT_TRUE(lab::notes_map_to_online_cpus(2, {0, 2}));   // pseries smt: notes for online CPUs
+    EXPECT_FALSE(lab::notes_map_to_online_cpus(4, {0, 2}));  // PowerNV smt: a note per thread
     EXPECT_TRUE(lab::notes_map_to_online_cpus(4, {0, 1, 2, 3}));
-    EXPECT_TRUE(lab::notes_map_to_online_cpus(4, {}));           // unknown
+    EXPECT_TRUE(lab::notes_map_to_online_cpus(4, {}));  // unknown
     EXPECT_TRUE(lab::notes_map_to_online_cpus(0, {0, 2}));
 }

@@ -1,9 +1,9 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
-#include <unistd.h>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "artifacts.hpp"
 
@@ -16,7 +16,7 @@ TEST(Downloads, ReadsWhatFetchPinnedRecorded)
         std::ofstream out(name);
         out << "linux-source-6.12:all 6.12.117-1 pinned 6.12.117-1\n"
                "busybox-static:ppc64el 1:1.37.0-7 fallback:sid/ppc64el 1:1.37.0-6+b9\n"
-               "linux-source-6.12:all 6.12.117-1 pinned 6.12.117-1\n"   // recorded twice: once
+               "linux-source-6.12:all 6.12.117-1 pinned 6.12.117-1\n"  // recorded twice: once
                "garbled line\n"
                "a b c d e\n";
     }

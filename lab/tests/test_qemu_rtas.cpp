@@ -403,8 +403,8 @@ TEST_F(QemuMigration, OperatorsSeeTheRegistrationTheDumpAndItsEvents)
     // still stopped and runs again.
     EXPECT_EQ(seen, (std::vector<std::string>{"FADUMP_STATE_CHANGED registered register",
                                               "FADUMP_STATE_CHANGED dumping os-term", "FADUMP_DUMP_STARTED", "STOP",
-                                              "FADUMP_STATE_CHANGED dump-active dump", "FADUMP_DUMP_COMPLETED",
-                                              "RESET", "RESUME"}));
+                                              "FADUMP_STATE_CHANGED dump-active dump", "FADUMP_DUMP_COMPLETED", "RESET",
+                                              "RESUME"}));
     EXPECT_EQ(completed.value("bytes", 0u), cpu + 0x8000000);
     EXPECT_GT(completed.value("duration-ns", 0u), 0u);
     const auto hmp = q.qmp({{{"execute", "human-monitor-command"}, {"arguments", {{"command-line", "info fadump"}}}}});
@@ -517,7 +517,7 @@ namespace {
 void stash_skiboot_base(QtestQemu& q, uint64_t base)
 {
     const uint64_t xscom = 0x000603fc00000000ULL;  // chip 0's XSCOM window on POWER10
-    const uint64_t mbox = 0xD0050;                // its SBE mailbox (PCB address)
+    const uint64_t mbox = 0xD0050;                 // its SBE mailbox (PCB address)
     auto reg = [&](uint64_t pcba) { return "0x" + QtestQemu::to_hex(xscom + (pcba << 3)); };
     EXPECT_EQ(q.cmd("writeq " + reg(mbox + 0) + " 0x1d707"), "OK");  // sequence 1, STASH_MPIPL_CONFIG
     EXPECT_EQ(q.cmd("writeq " + reg(mbox + 1) + " 0x3"), "OK");      // key: skiboot's base

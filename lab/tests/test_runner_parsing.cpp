@@ -25,5 +25,5 @@ TEST(OptionSpecs, HugeNumbersAreRejectedNotThrownOrWrapped)
     EXPECT_FALSE(lab::smp_cpus("cpus=4294967296"));
     EXPECT_FALSE(lab::smp_cpus("sockets=65536,cores=65536,threads=2"));
     EXPECT_FALSE(lab::mem_bytes("99999999999999999999G"));
-    EXPECT_FALSE(lab::mem_bytes("17179869184G"));   // 2^64 bytes
+    EXPECT_FALSE(lab::mem_bytes("17179869184G"));  // 2^64 bytes
 }

@@ -147,12 +147,14 @@ TEST(ScenarioSteps, PlatformExpectationsApplyToTheirPlatformOnly)
     EXPECT_TRUE(judge("double-crash", "pseries-sysrq", "pseries").contains("scenario.dump_invalidated"));
     EXPECT_FALSE(judge("double-crash", "pseries-sysrq", "powernv10").contains("scenario.dump_invalidated"));
     lab::Report r;
-    lab::check_scenario_console(*lab::find_scenario("double-crash"), "pseries", {{}}, r,
-                                std::vector<std::string>{"1@2.3:spapr_fadump_configure cmd 1 fdm 0x1 len 0x2 status 0"});
+    lab::check_scenario_console(
+        *lab::find_scenario("double-crash"), "pseries", {{}}, r,
+        std::vector<std::string>{"1@2.3:spapr_fadump_configure cmd 1 fdm 0x1 len 0x2 status 0"});
     EXPECT_EQ(r.checks().at(0).verdict, lab::Verdict::Fail);
     lab::Report ok;
-    lab::check_scenario_console(*lab::find_scenario("double-crash"), "pseries", {{}}, ok,
-                                std::vector<std::string>{"1@2.3:spapr_fadump_configure cmd 3 fdm 0x1 len 0x2 status 0"});
+    lab::check_scenario_console(
+        *lab::find_scenario("double-crash"), "pseries", {{}}, ok,
+        std::vector<std::string>{"1@2.3:spapr_fadump_configure cmd 3 fdm 0x1 len 0x2 status 0"});
     EXPECT_EQ(ok.checks().at(0).verdict, lab::Verdict::Pass);
 }
 

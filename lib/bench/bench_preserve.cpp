@@ -7,7 +7,6 @@
 // growth of the process's resident memory (counter rss_growth_mib).
 // Run: build/lib/bench/fadump_bench  (reports bytes_per_second)
 #include <benchmark/benchmark.h>
-
 #include <unistd.h>
 
 #include <cstring>
@@ -98,8 +97,14 @@ void fresh_preserve(benchmark::State& state, bool move)
     state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * size));
 }
 
-void BM_CopyIntoUntouched(benchmark::State& state) { fresh_preserve(state, false); }
-void BM_MoveIntoUntouched(benchmark::State& state) { fresh_preserve(state, true); }
+void BM_CopyIntoUntouched(benchmark::State& state)
+{
+    fresh_preserve(state, false);
+}
+void BM_MoveIntoUntouched(benchmark::State& state)
+{
+    fresh_preserve(state, true);
+}
 
 }  // namespace
 

@@ -12,7 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
     if (size == 5 && std::memcmp(data, "crash", 5) == 0) {
         auto buf = std::make_unique<volatile uint8_t[]>(size);
-        return buf[size];   // one past the end
+        return buf[size];  // one past the end
     }
     return 0;
 }

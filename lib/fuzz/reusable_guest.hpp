@@ -26,7 +26,8 @@ namespace fadump::fuzz {
 class ReusableGuest final : public GuestMemory {
 public:
     explicit ReusableGuest(uint64_t ram_bytes)
-        : m_ram(static_cast<std::byte*>(std::calloc(ram_bytes, 1))), m_size(ram_bytes),
+        : m_ram(static_cast<std::byte*>(std::calloc(ram_bytes, 1))),
+          m_size(ram_bytes),
           m_verify(std::getenv("FADUMP_FUZZ_CHECK_RESET") != nullptr)
     {
         if (m_ram == nullptr) {

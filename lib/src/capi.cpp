@@ -80,7 +80,10 @@ FadumpSpapr* fadump_spapr_new(const FadumpSpaprConfig* cfg) noexcept
     });
 }
 
-void fadump_spapr_free(FadumpSpapr* fd) noexcept { delete fd; }
+void fadump_spapr_free(FadumpSpapr* fd) noexcept
+{
+    delete fd;
+}
 
 FadumpStatus fadump_spapr_configure(FadumpSpapr* fd, const FadumpGuestOps* ops, uint32_t cmd, uint64_t addr,
                                     uint64_t len, int32_t* rtas_status, char* msg, size_t msg_len) noexcept
@@ -106,16 +109,25 @@ FadumpStatus fadump_spapr_configure(FadumpSpapr* fd, const FadumpGuestOps* ops, 
     });
 }
 
-bool fadump_spapr_registered(const FadumpSpapr* fd) noexcept { return fd != nullptr && fd->engine.registered(); }
+bool fadump_spapr_registered(const FadumpSpapr* fd) noexcept
+{
+    return fd != nullptr && fd->engine.registered();
+}
 
-bool fadump_spapr_dump_active(const FadumpSpapr* fd) noexcept { return fd != nullptr && fd->engine.dump_active(); }
+bool fadump_spapr_dump_active(const FadumpSpapr* fd) noexcept
+{
+    return fd != nullptr && fd->engine.dump_active();
+}
 
 bool fadump_spapr_begin_dump(FadumpSpapr* fd) noexcept
 {
     return fd != nullptr && firewall(false, [&] { return fd->engine.begin_dump(); });
 }
 
-bool fadump_spapr_dump_in_progress(const FadumpSpapr* fd) noexcept { return fd != nullptr && fd->engine.dumping(); }
+bool fadump_spapr_dump_in_progress(const FadumpSpapr* fd) noexcept
+{
+    return fd != nullptr && fd->engine.dumping();
+}
 
 FadumpStatus fadump_spapr_dump(FadumpSpapr* fd, const FadumpGuestOps* ops, const FadumpVcpuRegs* vcpus, size_t n_vcpus,
                                const void* hpt, uint64_t hpt_len, FadumpDumpStats* stats, char* msg,
@@ -131,8 +143,8 @@ FadumpStatus fadump_spapr_dump(FadumpSpapr* fd, const FadumpGuestOps* ops, const
         const auto cpus = fadump::capi::from_c(std::span<const FadumpVcpuRegs>(vcpus, n_vcpus));
         auto out = fd->engine.dump(mem, cpus, std::span(static_cast<const std::byte*>(hpt), hpt_len));
         if (stats != nullptr) {
-            *stats = FadumpDumpStats{out.bytes_preserved, out.preserve_ns, out.sections_ok, out.sections_failed,
-                                     out.cpus_saved, 0};
+            *stats = FadumpDumpStats{out.bytes_preserved, out.preserve_ns, out.sections_ok,
+                                     out.sections_failed, out.cpus_saved,  0};
         }
         put_msg(msg, msg_len, out.problems);
         return out.problems.empty() ? FADUMP_OK : FADUMP_E_INCOMPLETE;
@@ -233,8 +245,8 @@ FadumpStatus fadump_spapr_state_save(const FadumpSpapr* fd, void* buf, size_t bu
     });
 }
 
-FadumpStatus fadump_spapr_state_load(FadumpSpapr* fd, const FadumpGuestOps* ops, const void* buf, size_t len,
-                                     char* msg, size_t msg_len) noexcept
+FadumpStatus fadump_spapr_state_load(FadumpSpapr* fd, const FadumpGuestOps* ops, const void* buf, size_t len, char* msg,
+                                     size_t msg_len) noexcept
 {
     put_msg(msg, msg_len, "");
     if (fd == nullptr || (buf == nullptr && len != 0)) {
@@ -305,7 +317,10 @@ FadumpMpipl* fadump_mpipl_new(const FadumpMpiplConfig* cfg) noexcept
     });
 }
 
-void fadump_mpipl_free(FadumpMpipl* mp) noexcept { delete mp; }
+void fadump_mpipl_free(FadumpMpipl* mp) noexcept
+{
+    delete mp;
+}
 
 FadumpStatus fadump_mpipl_stash(FadumpMpipl* mp, uint32_t chip, uint64_t key, uint64_t value, char* msg,
                                 size_t msg_len) noexcept
@@ -340,7 +355,10 @@ FadumpStatus fadump_mpipl_s0(FadumpMpipl* mp, uint32_t chip, char* msg, size_t m
     });
 }
 
-bool fadump_mpipl_in_progress(const FadumpMpipl* mp) noexcept { return mp != nullptr && mp->engine.dumping(); }
+bool fadump_mpipl_in_progress(const FadumpMpipl* mp) noexcept
+{
+    return mp != nullptr && mp->engine.dumping();
+}
 
 FadumpStatus fadump_mpipl_info(const FadumpMpipl* mp, FadumpMpiplInfo* out) noexcept
 {
@@ -382,8 +400,8 @@ FadumpStatus fadump_mpipl_dump(FadumpMpipl* mp, const FadumpGuestOps* ops, const
         const auto cpus = fadump::capi::from_c(std::span<const FadumpVcpuRegs>(threads, n_threads));
         auto out = mp->engine.dump(mem, cpus, ranges);
         if (stats != nullptr) {
-            *stats = FadumpMpiplStats{out.bytes_preserved, out.preserve_ns, out.ranges_ok, out.ranges_failed,
-                                      out.threads_saved, out.mpipl_boot};
+            *stats = FadumpMpiplStats{out.bytes_preserved, out.preserve_ns,   out.ranges_ok,
+                                      out.ranges_failed,   out.threads_saved, out.mpipl_boot};
         }
         put_msg(msg, msg_len, out.problems);
         return out.mpipl_boot ? FADUMP_OK : FADUMP_E_INCOMPLETE;

@@ -13,8 +13,14 @@ int64_t g_fail_in = -1;
 
 namespace fadump::test {
 
-void fail_allocation_in(int64_t n) { g_fail_in = n < 0 ? -1 : n; }
-bool allocation_failure_pending() { return g_fail_in >= 0; }
+void fail_allocation_in(int64_t n)
+{
+    g_fail_in = n < 0 ? -1 : n;
+}
+bool allocation_failure_pending()
+{
+    return g_fail_in >= 0;
+}
 
 }  // namespace fadump::test
 
@@ -33,7 +39,10 @@ void* operator new(std::size_t n)
     throw std::bad_alloc();
 }
 
-void* operator new[](std::size_t n) { return ::operator new(n); }
+void* operator new[](std::size_t n)
+{
+    return ::operator new(n);
+}
 
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept
 {
@@ -44,11 +53,32 @@ void* operator new(std::size_t n, const std::nothrow_t&) noexcept
     }
 }
 
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return ::operator new(n, std::nothrow); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept
+{
+    return ::operator new(n, std::nothrow);
+}
 
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p) noexcept
+{
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept
+{
+    std::free(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept
+{
+    std::free(p);
+}
+void operator delete[](void* p) noexcept
+{
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept
+{
+    std::free(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept
+{
+    std::free(p);
+}

@@ -37,21 +37,18 @@ public:
     }
 
     bool give_host_ptr = true;
-    uint64_t fail_at = UINT64_MAX;   // any access touching this address fails
+    uint64_t fail_at = UINT64_MAX;  // any access touching this address fails
     std::vector<GuestRange> dirty;
     uint64_t movable = 0;  // page size movable_page_size reports (0: none)
     struct Note {
         uint64_t src, dst, len;
         std::string how, why;
     };
-    std::vector<Note> notes;  // note_preserve calls
+    std::vector<Note> notes;                // note_preserve calls
     std::function<void()> on_before_moves;  // run by before_moves
     int before_moves_calls = 0;
 
-    [[nodiscard]] GuestRange ram() const override
-    {
-        return *GuestRange::make(GuestAddr{0}, ByteLen{m_size});
-    }
+    [[nodiscard]] GuestRange ram() const override { return *GuestRange::make(GuestAddr{0}, ByteLen{m_size}); }
     [[nodiscard]] bool read(GuestAddr addr, std::span<std::byte> out) override
     {
         if (!ok(addr, out.size())) {
@@ -135,9 +132,17 @@ public:
 
     std::byte* at(uint64_t addr) { return m_ram + addr; }
     template <typename T>
-    void put(uint64_t addr, const T& v) { std::memcpy(at(addr), &v, sizeof(T)); }
+    void put(uint64_t addr, const T& v)
+    {
+        std::memcpy(at(addr), &v, sizeof(T));
+    }
     template <typename T>
-    T get(uint64_t addr) { T v; std::memcpy(&v, at(addr), sizeof(T)); return v; }
+    T get(uint64_t addr)
+    {
+        T v;
+        std::memcpy(&v, at(addr), sizeof(T));
+        return v;
+    }
     void fill_pattern(uint64_t addr, uint64_t len, uint8_t seed)
     {
         for (uint64_t i = 0; i < len; ++i) {

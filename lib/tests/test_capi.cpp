@@ -25,8 +25,7 @@ FadumpGuestOps ops_for(FakeGuest& g)
     FadumpGuestOps ops{};
     ops.opaque = &g;
     ops.read = [](void* o, uint64_t gpa, void* buf, uint64_t len) {
-        return static_cast<FakeGuest*>(o)->read(fadump::GuestAddr{gpa},
-                                                std::span(static_cast<std::byte*>(buf), len));
+        return static_cast<FakeGuest*>(o)->read(fadump::GuestAddr{gpa}, std::span(static_cast<std::byte*>(buf), len));
     };
     ops.write = [](void* o, uint64_t gpa, const void* buf, uint64_t len) {
         return static_cast<FakeGuest*>(o)->write(fadump::GuestAddr{gpa},
@@ -322,10 +321,12 @@ TEST(CApiAllocFailure, SpaprEntryPointsReturnErrors)
         ASSERT_EQ(configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, fdm.size()), 0);
         ASSERT_TRUE(fadump_spapr_begin_dump(fd));
     };
-    EXPECT_GT(fail_each_allocation([] {}, [&] {
-        FadumpSpapr* f = fadump_spapr_new(&cfg);
-        fadump_spapr_free(f);
-    }), 0);
+    EXPECT_GT(fail_each_allocation([] {},
+                                   [&] {
+                                       FadumpSpapr* f = fadump_spapr_new(&cfg);
+                                       fadump_spapr_free(f);
+                                   }),
+              0);
     fail_each_allocation(fresh, [&] {
         unsigned char buf[512];
         size_t len = 0;
@@ -402,10 +403,14 @@ TEST(CApiAllocFailure, MpiplEntryPointsReturnErrors)
     };
     std::vector<FadumpVcpuRegs> regs(2);
     const FadumpRange reload{0, 0x100000};
-    EXPECT_GT(fail_each_allocation(started, [&] {
-        FadumpMpiplStats st{};
-        EXPECT_NE(fadump_mpipl_dump(mp, &ops, regs.data(), regs.size(), &reload, 1, &st, msg, sizeof msg), FADUMP_OK);
-    }), 0);
+    EXPECT_GT(fail_each_allocation(started,
+                                   [&] {
+                                       FadumpMpiplStats st{};
+                                       EXPECT_NE(fadump_mpipl_dump(mp, &ops, regs.data(), regs.size(), &reload, 1, &st,
+                                                                   msg, sizeof msg),
+                                                 FADUMP_OK);
+                                   }),
+              0);
     fadump_mpipl_free(mp);
 }
 
@@ -654,9 +659,11 @@ TEST(CApi, SectionsInHotPluggedDimmsRegister)
     };
     char msg[256];
     EXPECT_EQ(configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, fdm(0xC000000, 0x5000000), msg, sizeof msg),
-              FADUMP_RTAS_PARAM_ERROR) << "source in device memory with no DIMM";
+              FADUMP_RTAS_PARAM_ERROR)
+        << "source in device memory with no DIMM";
     EXPECT_EQ(configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, fdm(0x7800000, 0x5000000), msg, sizeof msg),
-              FADUMP_RTAS_SUCCESS) << msg;  // source across boot memory's end into the DIMM
+              FADUMP_RTAS_SUCCESS)
+        << msg;  // source across boot memory's end into the DIMM
     std::vector<uint8_t> blob(4096);
     size_t blen = 0;
     ASSERT_EQ(fadump_spapr_state_save(fd, blob.data(), blob.size(), &blen, msg, sizeof msg), FADUMP_OK) << msg;

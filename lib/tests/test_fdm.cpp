@@ -15,7 +15,7 @@ namespace {
 constexpr uint64_t RAM = 2ULL << 30;
 constexpr uint64_t FDM_ADDR = 0x1000000;
 constexpr uint64_t BOOT_MEM = 0x14000000;
-constexpr uint64_t DEST = 0x14000000;   // reserved area above boot memory
+constexpr uint64_t DEST = 0x14000000;  // reserved area above boot memory
 constexpr uint64_t PARAM = 0x60000000;
 
 FdmLimits limits()
@@ -131,10 +131,10 @@ TEST(Fdm, RejectsShortAndHugeBuffers)
 TEST(Fdm, RejectsBadFirstSectionOffsets)
 {
     auto b = linux_like();
-    b.header.offset_first_section = 0x20;   // inside the header
+    b.header.offset_first_section = 0x20;  // inside the header
     expect_param_error(b, "offset");
     auto c = linux_like();
-    c.header.offset_first_section = 0x2C;   // unaligned
+    c.header.offset_first_section = 0x2C;  // unaligned
     expect_param_error(c, "offset");
 }
 
@@ -226,7 +226,7 @@ TEST(Fdm, RejectsDestinationsOutsideRamOrOverflowing)
 TEST(Fdm, RejectsOverlappingDestinations)
 {
     auto b = linux_like();
-    b.sections[2].destination_address = DEST + 0x100;   // over the CPU area
+    b.sections[2].destination_address = DEST + 0x100;  // over the CPU area
     expect_param_error(b, "overlaps section 2's destination");
 }
 
@@ -242,7 +242,7 @@ TEST(Fdm, RejectsDestinationOverTheFdm)
 TEST(Fdm, RejectsDestinationOverAnotherSource)
 {
     auto b = linux_like();
-    b.sections[0].destination_address = 0x100000;   // inside boot memory (RMR source)
+    b.sections[0].destination_address = 0x100000;  // inside boot memory (RMR source)
     b.sections[1].destination_address = 0x100000 + cpu_state_size(2);
     expect_param_error(b, "section 2's source");
 }

@@ -29,8 +29,8 @@ void check_memmove(bool host, uint64_t src, uint64_t dst, uint64_t len)
 TEST(Preserve, MemmoveSemanticsWithHostPointers)
 {
     check_memmove(true, 0, 8 << 20, 3 << 20);
-    check_memmove(true, 0, 1 << 20, 5 << 20);   // overlapping, forward
-    check_memmove(true, 2 << 20, 1 << 20, 5 << 20);   // overlapping, backward
+    check_memmove(true, 0, 1 << 20, 5 << 20);        // overlapping, forward
+    check_memmove(true, 2 << 20, 1 << 20, 5 << 20);  // overlapping, backward
 }
 
 TEST(Preserve, MemmoveSemanticsThroughTheBounceBuffer)
@@ -359,9 +359,8 @@ TEST(PreserveMove, ADeferredMoveIsCheckedAgainWhenItRuns)
         const MoveCase c{(1 << 20) + 100, (32 << 20) + 100, 8 << 20};
         const std::vector<std::byte> before(g.at(c.src), g.at(c.src) + c.len);
         DeferredMoves later;
-        ASSERT_EQ(
-            preserve_range(g, GuestAddr{c.src}, GuestAddr{c.dst}, ByteLen{c.len}, MovePolicy::allow(), &later),
-            c.len);
+        ASSERT_EQ(preserve_range(g, GuestAddr{c.src}, GuestAddr{c.dst}, ByteLen{c.len}, MovePolicy::allow(), &later),
+                  c.len);
         if (change == Change::no_longer_movable) {
             g.movable = 0;
         } else {

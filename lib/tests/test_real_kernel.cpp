@@ -51,8 +51,8 @@ TEST(RealKernel, Linux612FdmIsAccepted)
     EXPECT_EQ(r->sections[1].source_length.get(), 0u);
     EXPECT_EQ(r->sections[2].source_data_type.get(), TYPE_REAL_MODE_REGION);
     EXPECT_EQ(r->sections[2].source_address.get(), 0u);
-    EXPECT_EQ(r->sections[2].source_length.get(), 0x14000000u);   // 320 MiB boot memory
-    EXPECT_EQ(r->sections[3].source_data_type.get(), 0x0100);      // param area, in place
+    EXPECT_EQ(r->sections[2].source_length.get(), 0x14000000u);  // 320 MiB boot memory
+    EXPECT_EQ(r->sections[3].source_data_type.get(), 0x0100);    // param area, in place
     EXPECT_EQ(r->sections[3].source_address.get(), r->sections[3].destination_address.get());
     // The firmware reload must stay below boot memory's top.
     EXPECT_EQ(r->reboot_limit(), 0x14000000u);
@@ -104,7 +104,7 @@ TEST(RealKernel, ReportedDumpSatisfiesTheCaptureKernel)
 TEST(RealKernel, EngineReproducesTheReportedKernelDump)
 {
     constexpr uint64_t RAM = 2ULL << 30;
-    constexpr uint64_t FDM_AT = 0x7108b0;   // where the kernel put its fdm
+    constexpr uint64_t FDM_AT = 0x7108b0;  // where the kernel put its fdm
     const auto fdm = load("linux-6.12.107-pseries-2G-smp2.fdm");
     const auto expected = load("linux-6.12.107-pseries-2G-smp2.kernel-dump");
     ASSERT_EQ(expected.size(), fdm.size());
@@ -130,7 +130,8 @@ TEST(RealKernel, EngineReproducesTheReportedKernelDump)
     ASSERT_TRUE(reported.has_value());
     ASSERT_EQ(reported->size(), expected.size());
     for (size_t i = 0; i < expected.size(); ++i) {
-        EXPECT_EQ(static_cast<unsigned>((*reported)[i]), static_cast<unsigned>(expected[i])) << "byte 0x" << std::hex << i;
+        EXPECT_EQ(static_cast<unsigned>((*reported)[i]), static_cast<unsigned>(expected[i]))
+            << "byte 0x" << std::hex << i;
     }
     // The RMR section copied [0, 320 MiB) to 0x14010000.
     EXPECT_EQ(std::memcmp(g.at(0x14010000), g.at(0), 0x10000), 0);

@@ -34,9 +34,9 @@ VcpuState make_cpu(uint32_t index, uint32_t logical)
     c.lr = 0x1111;
     c.xer = 0x20000000;
     c.cfar = 0xCFA0;
-    c.spr[19] = 0xDA0;   // DAR
+    c.spr[19] = 0xDA0;        // DAR
     c.spr[18] = 0x42000000;   // DSISR
-    c.spr[287] = 0x004E1200;   // PVR
+    c.spr[287] = 0x004E1200;  // PVR
     return c;
 }
 
@@ -103,8 +103,7 @@ TEST(RegisterSaveArea, HeaderFollowsLoparLayout)
     std::vector<std::byte> area(cpu_state_size(1) + 64, std::byte{0xAA});
     ASSERT_TRUE(write_register_save_area(area, cpus));
     const unsigned char expect_head[0x20] = {
-        'R', 'E', 'G', 'S', 'A', 'V', 'E', 0,   0, 0, 0, 0,   0, 0, 0, 0x1C,
-        0,   0,   0,   0,   0,   0,   0,   0,   0, 0, 0, 0,   0, 0, 0, 1,
+        'R', 'E', 'G', 'S', 'A', 'V', 'E', 0, 0, 0, 0, 0, 0, 0, 0, 0x1C, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
     };
     EXPECT_EQ(std::memcmp(area.data(), expect_head, sizeof(expect_head)), 0);
     // Entries start at 0x20 with CPUSTRT and 4 reserved bytes + the id.

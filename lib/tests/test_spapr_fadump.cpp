@@ -15,7 +15,7 @@ namespace {
 
 constexpr uint64_t RAM = 1ULL << 30;
 constexpr uint64_t FDM_ADDR = 0x100000;
-constexpr uint64_t BOOT_MEM = 0x4000000;   // 64 MiB keeps the test fast
+constexpr uint64_t BOOT_MEM = 0x4000000;  // 64 MiB keeps the test fast
 constexpr uint64_t DEST = 0x10000000;
 constexpr uint64_t PARAM = 0x30000000;
 constexpr uint32_t THREADS = 4;
@@ -94,7 +94,7 @@ TEST_F(Fixture, UnknownCommandIsAParameterError)
 TEST_F(Fixture, HostileRegistrationLeavesNoState)
 {
     auto b = linux_like();
-    b.sections[2].destination_address = DEST;   // over the CPU area
+    b.sections[2].destination_address = DEST;  // over the CPU area
     fdm_bytes = b.bytes();
     std::memcpy(guest.at(FDM_ADDR), fdm_bytes.data(), fdm_bytes.size());
     EXPECT_EQ(configure(1), Errc::ParamError);
@@ -193,7 +193,7 @@ TEST_F(Fixture, FailedSectionIsFlaggedAndCounted)
 {
     ASSERT_EQ(register_linux_like(), Errc::Success);
     guest.give_host_ptr = false;
-    guest.fail_at = BOOT_MEM / 2;   // boot memory unreadable half way
+    guest.fail_at = BOOT_MEM / 2;  // boot memory unreadable half way
     ASSERT_TRUE(fd.begin_dump());
     auto v = cpus(2);
     DumpOutcome out = fd.dump(guest, v);

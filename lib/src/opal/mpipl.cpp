@@ -20,9 +20,15 @@ struct Pair {
     bool valid = false;
 };
 
-std::string range_str(const GuestRange& r) { return fmt::format("[0x{:x}, 0x{:x})", r.start().value, r.end()); }
+std::string range_str(const GuestRange& r)
+{
+    return fmt::format("[0x{:x}, 0x{:x})", r.start().value, r.end());
+}
 
-bool empty(const MdstEntry& e) { return e.addr == 0 && e.size == 0; }
+bool empty(const MdstEntry& e)
+{
+    return e.addr == 0 && e.size == 0;
+}
 
 // The order to copy the entries in: an entry whose source holds another's
 // destination goes before it (table order otherwise). Entries that must go
@@ -58,14 +64,15 @@ std::array<size_t, MDST_ENTRIES> copy_order(std::array<Pair, MDST_ENTRIES>& pair
                 waiting[k] -= before[i][k] ? 1 : 0;
             }
             progress = true;
-            break;   // the lowest ready index first: table order when nothing constrains it
+            break;  // the lowest ready index first: table order when nothing constrains it
         }
     }
     for (size_t i = 0; i < MDST_ENTRIES; ++i) {
         if (!placed[i]) {
-            note(fmt::format("entry {}: destination {} lies in the source of an entry that must be copied after "
-                             "it (the entries need each other first)",
-                             i, range_str(pairs[i].dst)));
+            note(
+                fmt::format("entry {}: destination {} lies in the source of an entry that must be copied after "
+                            "it (the entries need each other first)",
+                            i, range_str(pairs[i].dst)));
             pairs[i].valid = false;
             order[n++] = i;
         }
@@ -90,7 +97,7 @@ std::optional<uint64_t> Mpipl::stashed_base() const
 Result<void> Mpipl::stash(uint32_t chip, uint64_t key, uint64_t value)
 {
     if (key != STASH_KEY_SKIBOOT_BASE) {
-        return {};   // other keys carry nothing MPIPL needs
+        return {};  // other keys carry nothing MPIPL needs
     }
     if (chip >= m_base.size()) {
         return fail(Errc::ParamError, fmt::format("stash from chip {} (at most {} chips)", chip, m_base.size()));
@@ -99,7 +106,8 @@ Result<void> Mpipl::stash(uint32_t chip, uint64_t key, uint64_t value)
     auto area = GuestRange::make(GuestAddr{base}, ByteLen{SKIBOOT_SIZE});
     if (base == 0 || base % 0x10000 != 0 || !area || area->end() > m_cfg.ram_size) {
         return fail(Errc::ParamError, fmt::format("stashed skiboot base 0x{:x} leaves its tables (0x{:x} bytes) "
-                                                  "outside RAM or is unaligned", value, SKIBOOT_SIZE));
+                                                  "outside RAM or is unaligned",
+                                                  value, SKIBOOT_SIZE));
     }
     m_base[chip] = base;
     return {};
@@ -184,13 +192,14 @@ MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, s
         auto src = GuestRange::make(GuestAddr{s.addr & ~HRMOR_BIT}, ByteLen{s.size});
         auto dst = GuestRange::make(GuestAddr{d.addr & ~HRMOR_BIT}, ByteLen{d.size});
         if (empty(s) != empty(d) || s.size != d.size || s.data_region != d.data_region) {
-            note(fmt::format("entry {}: MDST (region 0x{:02x}, 0x{:x} bytes) and MDDT (region 0x{:02x}, 0x{:x} "
-                             "bytes) do not pair", i, s.data_region, s.size.get(), d.data_region, d.size.get()));
+            note(
+                fmt::format("entry {}: MDST (region 0x{:02x}, 0x{:x} bytes) and MDDT (region 0x{:02x}, 0x{:x} "
+                            "bytes) do not pair",
+                            i, s.data_region, s.size.get(), d.data_region, d.size.get()));
         } else if (!src || !dst || !ram.contains(*src) || !ram.contains(*dst)) {
             note(fmt::format("entry {}: range outside RAM", i));
         } else if (!regs_area || (!dst->empty() && (dst->overlaps(*regs_area) || dst->overlaps(mdrt_area)))) {
-            note(fmt::format("entry {}: destination {} overlaps the register data or MDRT area", i,
-                             range_str(*dst)));
+            note(fmt::format("entry {}: destination {} overlaps the register data or MDRT area", i, range_str(*dst)));
         } else {
             p.src = *src;
             p.dst = *dst;
@@ -211,8 +220,8 @@ MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, s
         }
         for (size_t j = 0; j < i; ++j) {
             if (pairs[j].valid && pairs[i].dst.overlaps(pairs[j].dst)) {
-                note(fmt::format("entry {}: destination {} overlaps entry {}'s destination", i,
-                                 range_str(pairs[i].dst), j));
+                note(fmt::format("entry {}: destination {} overlaps entry {}'s destination", i, range_str(pairs[i].dst),
+                                 j));
                 pairs[i].valid = false;
                 break;
             }
@@ -314,8 +323,8 @@ MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, s
     } else if (!regs_area || alloc_addr == 0 || !ram.contains(*regs_area)) {
         note(fmt::format("register data area 0x{:x} (+0x{:x}) is not in RAM", alloc_addr, alloc_size));
     } else if (need > alloc_size) {
-        note(fmt::format("register data for {} threads needs 0x{:x} bytes, skiboot allocated 0x{:x}",
-                         threads.size(), need, alloc_size));
+        note(fmt::format("register data for {} threads needs 0x{:x} bytes, skiboot allocated 0x{:x}", threads.size(),
+                         need, alloc_size));
     } else {
         std::vector<std::byte> block(tsize);
         regs_ok = true;
@@ -366,8 +375,7 @@ bool Mpipl::reset(GuestMemory& mem, uint64_t fw_load_addr)
     if (mpipl) {
         // skiboot relocates its image from the load address to its base on
         // boot; the processor dump area travels inside the image.
-        ok = mem.write(GuestAddr{fw_load_addr + PROC_DUMP_AREA_OFF},
-                       std::as_bytes(std::span(&m_proc_area, 1)));
+        ok = mem.write(GuestAddr{fw_load_addr + PROC_DUMP_AREA_OFF}, std::as_bytes(std::span(&m_proc_area, 1)));
     }
     m_next_boot_mpipl = false;
     m_state = State::Idle;

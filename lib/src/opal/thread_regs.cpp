@@ -9,11 +9,11 @@ namespace fadump::opal {
 namespace {
 
 constexpr uint32_t SPRS[] = {
-    spr::CTR,    spr::LR,     spr::XER,    spr::DAR,   spr::DSISR,  spr::SRR0,   spr::SRR1,   spr::CFAR,
-    spr::DSCR,   spr::AMR,    spr::IAMR,   spr::UAMOR, spr::PID,    spr::SPRG0,  spr::SPRG1,  spr::SPRG2,
-    spr::SPRG3,  spr::HSPRG0, spr::HSPRG1, spr::HDSISR, spr::HDAR,  spr::HSRR0,  spr::HSRR1,  spr::LPCR,
-    spr::LPIDR,  spr::PTCR,   spr::HMER,   spr::HMEER, spr::PVR,    spr::PIR,    spr::TAR,    spr::FSCR,
-    spr::HFSCR,  spr::CIABR,  spr::DAWR0,  spr::DAWRX0, spr::PSSCR, spr::TIR,    spr::DEC,    spr::TB,
+    spr::CTR,   spr::LR,     spr::XER,    spr::DAR,    spr::DSISR, spr::SRR0,  spr::SRR1,  spr::CFAR,
+    spr::DSCR,  spr::AMR,    spr::IAMR,   spr::UAMOR,  spr::PID,   spr::SPRG0, spr::SPRG1, spr::SPRG2,
+    spr::SPRG3, spr::HSPRG0, spr::HSPRG1, spr::HDSISR, spr::HDAR,  spr::HSRR0, spr::HSRR1, spr::LPCR,
+    spr::LPIDR, spr::PTCR,   spr::HMER,   spr::HMEER,  spr::PVR,   spr::PIR,   spr::TAR,   spr::FSCR,
+    spr::HFSCR, spr::CIABR,  spr::DAWR0,  spr::DAWRX0, spr::PSSCR, spr::TIR,   spr::DEC,   spr::TB,
 };
 constexpr size_t N_SPRS = sizeof(SPRS) / sizeof(SPRS[0]);
 constexpr size_t N_REGS = 32 + N_SPRS + 3;
@@ -38,7 +38,10 @@ constexpr auto TABLE = build();
 
 }  // namespace
 
-std::span<const ThreadRegDef> thread_register_table() { return TABLE; }
+std::span<const ThreadRegDef> thread_register_table()
+{
+    return TABLE;
+}
 
 uint64_t thread_register_value(const ThreadRegDef& def, const VcpuState& cpu)
 {
@@ -46,17 +49,28 @@ uint64_t thread_register_value(const ThreadRegDef& def, const VcpuState& cpu)
         return cpu.gpr[def.num % 32];
     }
     switch (def.num) {
-    case REG_ID_NIP: return cpu.nia;
-    case REG_ID_MSR: return cpu.msr;
-    case REG_ID_CR: return cpu.cr;
-    case spr::CTR: return cpu.ctr;
-    case spr::LR: return cpu.lr;
-    case spr::XER: return cpu.xer;
-    case spr::CFAR: return cpu.cfar;
-    case spr::DEC: return cpu.dec;
-    case spr::TB: return cpu.tb;
-    case spr::PIR: return cpu.pir;
-    default: return cpu.spr[def.num % 1024];
+        case REG_ID_NIP:
+            return cpu.nia;
+        case REG_ID_MSR:
+            return cpu.msr;
+        case REG_ID_CR:
+            return cpu.cr;
+        case spr::CTR:
+            return cpu.ctr;
+        case spr::LR:
+            return cpu.lr;
+        case spr::XER:
+            return cpu.xer;
+        case spr::CFAR:
+            return cpu.cfar;
+        case spr::DEC:
+            return cpu.dec;
+        case spr::TB:
+            return cpu.tb;
+        case spr::PIR:
+            return cpu.pir;
+        default:
+            return cpu.spr[def.num % 1024];
     }
 }
 
@@ -72,7 +86,7 @@ bool write_thread_data(std::span<std::byte> out, const VcpuState& cpu)
     }
     ThreadHeader h{};
     h.pir = cpu.pir;
-    h.core_state = 0;   // running; 0x0F would mark an inactive core
+    h.core_state = 0;  // running; 0x0F would mark an inactive core
     h.offset = THREAD_ENTRY_OFFSET;
     h.ecnt = static_cast<uint32_t>(TABLE.size());
     h.esize = sizeof(ThreadRegEntry);

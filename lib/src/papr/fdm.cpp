@@ -2,20 +2,24 @@
 // that a registration can break, checked once on a private copy.
 #include "fadump/papr/fdm.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstring>
-#include <fmt/format.h>
 
 namespace fadump::papr {
 namespace {
 
 struct Span {
     GuestRange range;
-    int section;   // index, or -1 for the fdm itself
+    int section;  // index, or -1 for the fdm itself
     bool is_dest;
 };
 
-std::string hex(uint64_t v) { return fmt::format("0x{:x}", v); }
+std::string hex(uint64_t v)
+{
+    return fmt::format("0x{:x}", v);
+}
 
 std::string range_str(const GuestRange& r)
 {
@@ -91,8 +95,8 @@ Result<Registration> parse_fdm(std::span<const std::byte> bytes, GuestRange wher
     const FdmHeader& h = reg.header;
 
     if (h.dump_format_version != FDM_VERSION) {
-        return fail(Errc::ParamError, fmt::format("fdm version {} is not supported (only {})",
-                                                  h.dump_format_version.get(), FDM_VERSION));
+        return fail(Errc::ParamError,
+                    fmt::format("fdm version {} is not supported (only {})", h.dump_format_version.get(), FDM_VERSION));
     }
     const uint16_t n = h.num_sections;
     if (n == 0 || n > FDM_MAX_SECTIONS) {
@@ -100,14 +104,13 @@ Result<Registration> parse_fdm(std::span<const std::byte> bytes, GuestRange wher
     }
     const uint32_t first = h.offset_first_section;
     if (first < sizeof(FdmHeader) || first % 8 != 0) {
-        return fail(Errc::ParamError, fmt::format("first-section offset {} is inside the header or unaligned",
-                                                  hex(first)));
+        return fail(Errc::ParamError,
+                    fmt::format("first-section offset {} is inside the header or unaligned", hex(first)));
     }
     const uint64_t expected = uint64_t{first} + uint64_t{n} * sizeof(FdmSection);
     if (expected != len) {
-        return fail(Errc::ParamError,
-                    fmt::format("fdm length {} does not equal offset {} + {} sections x 40 = {}", len, hex(first),
-                                n, expected));
+        return fail(Errc::ParamError, fmt::format("fdm length {} does not equal offset {} + {} sections x 40 = {}", len,
+                                                  hex(first), n, expected));
     }
     if (h.dd_block_size != 0 || h.dd_block_offset != 0 || h.dd_num_blocks != 0 || h.dd_offset_disk_path != 0) {
         return fail(Errc::ParamError, "dump to disk is requested but not supported");
@@ -133,12 +136,13 @@ Result<Registration> parse_fdm(std::span<const std::byte> bytes, GuestRange wher
 
         if (s.request_flags != REQUEST_COPY) {
             return fail(Errc::ParamError, fmt::format("section {}: request flags {} (only 0x1, copy to memory, "
-                                                      "is supported)", i, hex(s.request_flags)));
+                                                      "is supported)",
+                                                      i, hex(s.request_flags)));
         }
         auto dst_range = GuestRange::make(GuestAddr{dst}, ByteLen{slen});
         if (!dst_range) {
-            return fail(Errc::ParamError, fmt::format("section {}: destination {} + length {} overflows", i,
-                                                      hex(dst), hex(slen)));
+            return fail(Errc::ParamError,
+                        fmt::format("section {}: destination {} + length {} overflows", i, hex(dst), hex(slen)));
         }
         if (type == TYPE_CPU_STATE) {
             if (have_cpu) {
@@ -146,14 +150,14 @@ Result<Registration> parse_fdm(std::span<const std::byte> bytes, GuestRange wher
             }
             have_cpu = true;
             if (src != 0) {
-                return fail(Errc::ParamError, fmt::format("section {}: CPU state source offset {} is not 0", i,
-                                                          hex(src)));
+                return fail(Errc::ParamError,
+                            fmt::format("section {}: CPU state source offset {} is not 0", i, hex(src)));
             }
             if (slen < limits.cpu_state_bytes) {
                 return fail(Errc::ParamError,
                             fmt::format("section {}: CPU state length {} is below the {} advertised in "
-                                        "ibm,configure-kernel-dump-sizes", i, hex(slen),
-                                        hex(limits.cpu_state_bytes)));
+                                        "ibm,configure-kernel-dump-sizes",
+                                        i, hex(slen), hex(limits.cpu_state_bytes)));
             }
         } else if (type == TYPE_HPTE) {
             if (have_hpte) {
@@ -161,14 +165,14 @@ Result<Registration> parse_fdm(std::span<const std::byte> bytes, GuestRange wher
             }
             have_hpte = true;
             if (slen > limits.hpte_bytes) {
-                return fail(Errc::ParamError, fmt::format("section {}: HPTE length {} exceeds the advertised {}",
-                                                          i, hex(slen), hex(limits.hpte_bytes)));
+                return fail(Errc::ParamError, fmt::format("section {}: HPTE length {} exceeds the advertised {}", i,
+                                                          hex(slen), hex(limits.hpte_bytes)));
             }
         } else if (copies_memory(type)) {
             auto src_range = GuestRange::make(GuestAddr{src}, ByteLen{slen});
             if (!src_range) {
-                return fail(Errc::ParamError, fmt::format("section {}: source {} + length {} overflows", i,
-                                                          hex(src), hex(slen)));
+                return fail(Errc::ParamError,
+                            fmt::format("section {}: source {} + length {} overflows", i, hex(src), hex(slen)));
             }
             if (!in_ram(limits, *src_range)) {
                 return fail(Errc::ParamError, fmt::format("section {}: source {} is outside guest RAM {}", i,
@@ -179,21 +183,22 @@ Result<Registration> parse_fdm(std::span<const std::byte> bytes, GuestRange wher
             }
         } else if (type == TYPE_OS_STRING) {
             return fail(Errc::ParamError, fmt::format("section {}: OS-identified string sections are not "
-                                                      "supported", i));
+                                                      "supported",
+                                                      i));
         } else {
             return fail(Errc::ParamError, fmt::format("section {}: unknown source data type {}", i, hex(type)));
         }
         if (!dst_range->empty()) {
             if (!in_ram(limits, *dst_range)) {
-                return fail(Errc::ParamError, fmt::format("section {}: destination {} is outside guest RAM {}",
-                                                          i, range_str(*dst_range), range_str(limits.ram)));
+                return fail(Errc::ParamError, fmt::format("section {}: destination {} is outside guest RAM {}", i,
+                                                          range_str(*dst_range), range_str(limits.ram)));
             }
             for (size_t k = 0; k < limits.nreload && k < limits.reload.size(); ++k) {
                 if (dst_range->overlaps(limits.reload[k])) {
                     return fail(Errc::ParamError,
                                 fmt::format("section {}: destination {} overlaps {}, which the reboot reloads (the "
-                                            "kernel or initrd image)", i, range_str(*dst_range),
-                                            range_str(limits.reload[k])));
+                                            "kernel or initrd image)",
+                                            i, range_str(*dst_range), range_str(limits.reload[k])));
                 }
             }
             spans[nspans++] = Span{*dst_range, i, true};
@@ -215,11 +220,10 @@ Result<Registration> parse_fdm(std::span<const std::byte> bytes, GuestRange wher
                 continue;  // reported once, from the lower index
             }
             const std::string what = spans[b].section < 0 ? std::string("the fdm")
-                                     : fmt::format("section {}'s {}", spans[b].section,
-                                                   spans[b].is_dest ? "destination" : "source");
+                                                          : fmt::format("section {}'s {}", spans[b].section,
+                                                                        spans[b].is_dest ? "destination" : "source");
             return fail(Errc::ParamError, fmt::format("section {}: destination {} overlaps {} {}", spans[a].section,
-                                                      range_str(spans[a].range), what,
-                                                      range_str(spans[b].range)));
+                                                      range_str(spans[a].range), what, range_str(spans[b].range)));
         }
     }
     return reg;
@@ -228,8 +232,8 @@ Result<Registration> parse_fdm(std::span<const std::byte> bytes, GuestRange wher
 Result<GuestRange> place_fdm(GuestAddr addr, ByteLen len, const FdmLimits& limits)
 {
     if (len.bytes < sizeof(FdmHeader) || len.bytes > FDM_MAX_BYTES) {
-        return fail(Errc::ParamError, fmt::format("fdm length {} is outside [{}, {}]", len.bytes,
-                                                  sizeof(FdmHeader), FDM_MAX_BYTES));
+        return fail(Errc::ParamError,
+                    fmt::format("fdm length {} is outside [{}, {}]", len.bytes, sizeof(FdmHeader), FDM_MAX_BYTES));
     }
     auto where = GuestRange::make(addr, len);
     if (!where || !limits.rmr.contains(*where)) {

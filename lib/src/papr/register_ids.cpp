@@ -30,19 +30,30 @@ struct NamedSpr {
     uint16_t spr;
 };
 constexpr NamedSpr NAMED_SPRS[] = {
-    {"DAR", spr::DAR},       {"DSISR", spr::DSISR},   {"SRR0", spr::SRR0},   {"SRR1", spr::SRR1},
-    {"SPRG0", spr::SPRG0},   {"SPRG1", spr::SPRG1},   {"SPRG2", spr::SPRG2}, {"SPRG3", spr::SPRG3},
-    {"PVR", spr::PVR},       {"DSCR", spr::DSCR},     {"AMR", spr::AMR},     {"IAMR", spr::IAMR},
-    {"UAMOR", spr::UAMOR},   {"PID", spr::PID},       {"TAR", spr::TAR},     {"FSCR", spr::FSCR},
-    {"PSPB", spr::PSPB},     {"CTRL", spr::CTRL},     {"PURR", spr::PURR},   {"SPURR", spr::SPURR},
-    {"DAWR0", spr::DAWR0},   {"DAWRX0", spr::DAWRX0}, {"CIABR", spr::CIABR}, {"EBBHR", spr::EBBHR},
-    {"EBBRR", spr::EBBRR},   {"BESCR", spr::BESCR},   {"MMCR0", spr::MMCR0}, {"MMCR1", spr::MMCR1},
-    {"MMCR2", spr::MMCR2},   {"MMCRA", spr::MMCRA},   {"PMC1", spr::PMC1},   {"PMC2", spr::PMC2},
-    {"PMC3", spr::PMC3},     {"PMC4", spr::PMC4},     {"PMC5", spr::PMC5},
-    {"PIMC6", spr::PMC6},  // sic: LoPAR's catalogue spells PMC6 this way
-    {"SIAR", spr::SIAR},     {"SDAR", spr::SDAR},     {"SIER", spr::SIER},   {"DPDES", spr::DPDES},
-    {"PSSCR", spr::PSSCR},   {"TIR", spr::TIR},       {"RPR", spr::RPR},     {"VRSAVE", spr::VRSAVE},
-    {"TFHAR", spr::TFHAR},   {"TFIAR", spr::TFIAR},   {"TEXASR", spr::TEXASR},
+    {"DAR", spr::DAR},       {"DSISR", spr::DSISR},
+    {"SRR0", spr::SRR0},     {"SRR1", spr::SRR1},
+    {"SPRG0", spr::SPRG0},   {"SPRG1", spr::SPRG1},
+    {"SPRG2", spr::SPRG2},   {"SPRG3", spr::SPRG3},
+    {"PVR", spr::PVR},       {"DSCR", spr::DSCR},
+    {"AMR", spr::AMR},       {"IAMR", spr::IAMR},
+    {"UAMOR", spr::UAMOR},   {"PID", spr::PID},
+    {"TAR", spr::TAR},       {"FSCR", spr::FSCR},
+    {"PSPB", spr::PSPB},     {"CTRL", spr::CTRL},
+    {"PURR", spr::PURR},     {"SPURR", spr::SPURR},
+    {"DAWR0", spr::DAWR0},   {"DAWRX0", spr::DAWRX0},
+    {"CIABR", spr::CIABR},   {"EBBHR", spr::EBBHR},
+    {"EBBRR", spr::EBBRR},   {"BESCR", spr::BESCR},
+    {"MMCR0", spr::MMCR0},   {"MMCR1", spr::MMCR1},
+    {"MMCR2", spr::MMCR2},   {"MMCRA", spr::MMCRA},
+    {"PMC1", spr::PMC1},     {"PMC2", spr::PMC2},
+    {"PMC3", spr::PMC3},     {"PMC4", spr::PMC4},
+    {"PMC5", spr::PMC5},     {"PIMC6", spr::PMC6},  // sic: LoPAR's catalogue spells PMC6 this way
+    {"SIAR", spr::SIAR},     {"SDAR", spr::SDAR},
+    {"SIER", spr::SIER},     {"DPDES", spr::DPDES},
+    {"PSSCR", spr::PSSCR},   {"TIR", spr::TIR},
+    {"RPR", spr::RPR},       {"VRSAVE", spr::VRSAVE},
+    {"TFHAR", spr::TFHAR},   {"TFIAR", spr::TFIAR},
+    {"TEXASR", spr::TEXASR},
 };
 
 constexpr size_t N_NAMED = sizeof(NAMED_SPRS) / sizeof(NAMED_SPRS[0]);
@@ -88,37 +99,58 @@ constexpr std::array<RegisterDef, N_TOTAL> build_table()
 }
 
 constexpr auto TABLE = build_table();
-static_assert(TABLE[0].id == 0x4750523030000000ULL);    // GPR00
-static_assert(TABLE[31].id == 0x4750523331000000ULL);   // GPR31
-static_assert(TABLE[32].id == 0x4E49410000000000ULL);   // NIA
+static_assert(TABLE[0].id == 0x4750523030000000ULL);   // GPR00
+static_assert(TABLE[31].id == 0x4750523331000000ULL);  // GPR31
+static_assert(TABLE[32].id == 0x4E49410000000000ULL);  // NIA
 static_assert(TABLE[N_TOTAL - 1].id == ascii_id("VSR63_LO"));
 
 }  // namespace
 
-std::span<const RegisterDef> register_table() { return TABLE; }
+std::span<const RegisterDef> register_table()
+{
+    return TABLE;
+}
 
 uint64_t register_value(const RegisterDef& def, const VcpuState& cpu)
 {
     const uint16_t i = def.index;
     switch (def.source) {
-    case RegSource::Gpr: return cpu.gpr[i % 32];
-    case RegSource::Fpr: return cpu.fpr[i % 32];
-    case RegSource::VsrLo: return cpu.vsrl[i % 32];
-    case RegSource::VrHi: return cpu.vr[i % 32][0];
-    case RegSource::VrLo: return cpu.vr[i % 32][1];
-    case RegSource::Nia: return cpu.nia;
-    case RegSource::Msr: return cpu.msr;
-    case RegSource::Cr: return cpu.cr;
-    case RegSource::Ctr: return cpu.ctr;
-    case RegSource::Lr: return cpu.lr;
-    case RegSource::Xer: return cpu.xer;
-    case RegSource::Fpscr: return cpu.fpscr;
-    case RegSource::Vscr: return cpu.vscr;
-    case RegSource::Cfar: return cpu.cfar;
-    case RegSource::Tb: return cpu.tb;
-    case RegSource::Dec: return cpu.dec;
-    case RegSource::Pir: return cpu.pir;
-    case RegSource::Spr: return cpu.spr[i % spr::COUNT];
+        case RegSource::Gpr:
+            return cpu.gpr[i % 32];
+        case RegSource::Fpr:
+            return cpu.fpr[i % 32];
+        case RegSource::VsrLo:
+            return cpu.vsrl[i % 32];
+        case RegSource::VrHi:
+            return cpu.vr[i % 32][0];
+        case RegSource::VrLo:
+            return cpu.vr[i % 32][1];
+        case RegSource::Nia:
+            return cpu.nia;
+        case RegSource::Msr:
+            return cpu.msr;
+        case RegSource::Cr:
+            return cpu.cr;
+        case RegSource::Ctr:
+            return cpu.ctr;
+        case RegSource::Lr:
+            return cpu.lr;
+        case RegSource::Xer:
+            return cpu.xer;
+        case RegSource::Fpscr:
+            return cpu.fpscr;
+        case RegSource::Vscr:
+            return cpu.vscr;
+        case RegSource::Cfar:
+            return cpu.cfar;
+        case RegSource::Tb:
+            return cpu.tb;
+        case RegSource::Dec:
+            return cpu.dec;
+        case RegSource::Pir:
+            return cpu.pir;
+        case RegSource::Spr:
+            return cpu.spr[i % spr::COUNT];
     }
     return 0;
 }

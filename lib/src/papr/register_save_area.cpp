@@ -6,7 +6,10 @@
 
 namespace fadump::papr {
 
-size_t entries_per_cpu() { return register_table().size() + 2; }
+size_t entries_per_cpu()
+{
+    return register_table().size() + 2;
+}
 
 uint64_t cpu_state_size(uint32_t threads)
 {

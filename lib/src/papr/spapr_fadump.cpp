@@ -23,8 +23,7 @@ void append_be(std::vector<std::byte>& out, T value)
 
 // Writes the register save area for `cpus` into the destination of `s`
 // and zero-fills the rest of the requested length. Returns bytes written.
-uint64_t write_cpu_state(GuestMemory& mem, const FdmSection& s, std::span<const VcpuState> cpus,
-                         uint16_t& error_flags)
+uint64_t write_cpu_state(GuestMemory& mem, const FdmSection& s, std::span<const VcpuState> cpus, uint16_t& error_flags)
 {
     const uint64_t len = s.source_length;
     const uint64_t need = cpu_state_size(static_cast<uint32_t>(std::min<size_t>(cpus.size(), UINT32_MAX)));
@@ -120,7 +119,10 @@ MovePolicy move_policy(const Registration& reg, uint16_t i)
 
 SpaprFadump::SpaprFadump(const Config& cfg) : m_cfg(cfg) {}
 
-uint64_t SpaprFadump::cpu_state_bytes() const { return cpu_state_size(m_cfg.max_threads); }
+uint64_t SpaprFadump::cpu_state_bytes() const
+{
+    return cpu_state_size(m_cfg.max_threads);
+}
 
 FdmLimits SpaprFadump::limits() const
 {
@@ -150,37 +152,37 @@ Result<void> SpaprFadump::configure(GuestMemory& mem, uint32_t cmd, GuestAddr ad
         return fail(Errc::Busy, "a dump is in progress");
     }
     switch (static_cast<Command>(cmd)) {
-    case Command::Register: {
-        if (m_state == State::DumpActive) {
-            return fail(Errc::DumpActive, "register: a dump is active; invalidate it first");
+        case Command::Register: {
+            if (m_state == State::DumpActive) {
+                return fail(Errc::DumpActive, "register: a dump is active; invalidate it first");
+            }
+            if (m_state == State::Registered) {
+                return fail(Errc::DumpAlreadyRegistered, "register: a dump is already registered");
+            }
+            FdmLimits l = limits();
+            l.blocks = &mem;  // hot-plugged DIMMs are RAM too
+            auto reg = register_fdm(mem, addr, len, l);
+            if (!reg) {
+                return fail(reg.error().code, "register: " + reg.error().message);
+            }
+            m_reg = std::move(reg.value());
+            m_state = State::Registered;
+            return {};
         }
-        if (m_state == State::Registered) {
-            return fail(Errc::DumpAlreadyRegistered, "register: a dump is already registered");
-        }
-        FdmLimits l = limits();
-        l.blocks = &mem;  // hot-plugged DIMMs are RAM too
-        auto reg = register_fdm(mem, addr, len, l);
-        if (!reg) {
-            return fail(reg.error().code, "register: " + reg.error().message);
-        }
-        m_reg = std::move(reg.value());
-        m_state = State::Registered;
-        return {};
-    }
-    case Command::Unregister:
-        if (m_state == State::DumpActive) {
-            return fail(Errc::DumpActive, "unregister: a dump is active; invalidate it first");
-        }
-        m_reg.reset();
-        m_state = State::Idle;
-        return {};
-    case Command::Invalidate:
-        if (m_state != State::DumpActive) {
-            return fail(Errc::ParamError, "invalidate: no dump is active");
-        }
-        m_reg.reset();
-        m_state = State::Idle;
-        return {};
+        case Command::Unregister:
+            if (m_state == State::DumpActive) {
+                return fail(Errc::DumpActive, "unregister: a dump is active; invalidate it first");
+            }
+            m_reg.reset();
+            m_state = State::Idle;
+            return {};
+        case Command::Invalidate:
+            if (m_state != State::DumpActive) {
+                return fail(Errc::ParamError, "invalidate: no dump is active");
+            }
+            m_reg.reset();
+            m_state = State::Idle;
+            return {};
     }
     return fail(Errc::ParamError, fmt::format("unknown command {}", cmd));
 }
@@ -210,22 +212,22 @@ DumpOutcome SpaprFadump::dump(GuestMemory& mem, std::span<const VcpuState> cpus,
         uint64_t done = 0;
         const uint64_t len = s.source_length;
         switch (s.source_data_type) {
-        case TYPE_CPU_STATE:
-            done = write_cpu_state(mem, s, cpus, err);
-            if (err == 0) {
-                out.cpus_saved = static_cast<uint32_t>(cpus.size());
-            }
-            break;
-        case TYPE_HPTE:
-            done = write_hpt(mem, s, hpt, err);
-            break;
-        default:  // RMR and OS-defined areas: validated at registration
-            done = preserve_range(mem, GuestAddr{s.source_address}, GuestAddr{s.destination_address}, ByteLen{len},
-                                  move_policy(reg, i), &m_moves);
-            if (done != len) {
-                err |= ERR_INVALID_SOURCE;
-            }
-            break;
+            case TYPE_CPU_STATE:
+                done = write_cpu_state(mem, s, cpus, err);
+                if (err == 0) {
+                    out.cpus_saved = static_cast<uint32_t>(cpus.size());
+                }
+                break;
+            case TYPE_HPTE:
+                done = write_hpt(mem, s, hpt, err);
+                break;
+            default:  // RMR and OS-defined areas: validated at registration
+                done = preserve_range(mem, GuestAddr{s.source_address}, GuestAddr{s.destination_address}, ByteLen{len},
+                                      move_policy(reg, i), &m_moves);
+                if (done != len) {
+                    err |= ERR_INVALID_SOURCE;
+                }
+                break;
         }
         s.bytes_dumped = done;
         s.error_flags = err;
@@ -293,8 +295,8 @@ std::vector<std::byte> SpaprFadump::prop_sizes() const
 std::vector<std::byte> SpaprFadump::prop_version() const
 {
     std::vector<std::byte> v;
-    append_be<uint16_t>(v, FDM_VERSION);   // minimum supported
-    append_be<uint16_t>(v, FDM_VERSION);   // maximum supported
+    append_be<uint16_t>(v, FDM_VERSION);  // minimum supported
+    append_be<uint16_t>(v, FDM_VERSION);  // maximum supported
     return v;
 }
 

@@ -40,8 +40,8 @@ struct MpiplOutcome {
     uint32_t ranges_failed = 0;
     uint32_t kernel_ranges_failed = 0;
     uint32_t threads_saved = 0;
-    bool mpipl_boot = false;   // the next boot will see mpipl-boot
-    std::string problems;      // why an entry or the boot was refused
+    bool mpipl_boot = false;  // the next boot will see mpipl-boot
+    std::string problems;     // why an entry or the boot was refused
 };
 
 class Mpipl {
@@ -107,7 +107,7 @@ private:
     std::array<std::optional<uint64_t>, MAX_CHIPS> m_base{};  // per chip
     uint64_t m_dump_base = 0;
     bool m_next_boot_mpipl = false;
-    ProcDumpArea m_proc_area{};   // what the next boot must find
+    ProcDumpArea m_proc_area{};  // what the next boot must find
     std::vector<GuestRange> m_firmware;
     DeferredMoves m_moves;
 };

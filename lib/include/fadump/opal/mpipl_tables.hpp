@@ -11,13 +11,13 @@
 namespace fadump::opal {
 
 /// Offsets from the skiboot base the SBE stash names (mem-map.h).
-inline constexpr uint64_t PROC_DUMP_AREA_OFF = 0x10300;   // SPIRAH_OFF 0x10000 + SPIRAH_SIZE 0x300
+inline constexpr uint64_t PROC_DUMP_AREA_OFF = 0x10300;  // SPIRAH_OFF 0x10000 + SPIRAH_SIZE 0x300
 inline constexpr uint64_t MDST_OFF = 0x10C00;
 inline constexpr uint64_t MDDT_OFF = 0x11000;
 inline constexpr uint64_t MDRT_OFF = 0x1C00000;
-inline constexpr uint64_t SKIBOOT_SIZE = 0x1C10000;        // image, heap, MDRT and metadata
-inline constexpr size_t MDST_ENTRIES = 64;                 // 0x400 bytes each table
-inline constexpr size_t MDRT_ENTRIES = 1024;               // 0x8000 bytes
+inline constexpr uint64_t SKIBOOT_SIZE = 0x1C10000;  // image, heap, MDRT and metadata
+inline constexpr size_t MDST_ENTRIES = 64;           // 0x400 bytes each table
+inline constexpr size_t MDRT_ENTRIES = 1024;         // 0x8000 bytes
 
 /// Bit 63 (IBM bit 0) of table addresses: "real address" / HRMOR marker.
 inline constexpr uint64_t HRMOR_BIT = 1ULL << 63;
@@ -28,9 +28,9 @@ inline constexpr uint8_t REGION_KERNEL_FIRST = 0x80;
 
 /// MDST / MDDT entry, 16 bytes (struct mdst_table).
 struct MdstEntry {
-    Be64 addr;            // bit 63 = HRMOR marker
+    Be64 addr;  // bit 63 = HRMOR marker
     uint8_t data_region;
-    uint8_t dump_type;    // 0x00 MPIPL preserve
+    uint8_t dump_type;  // 0x00 MPIPL preserve
     Be16 reserved;
     Be32 size;
 };
@@ -54,15 +54,15 @@ static_assert(offsetof(MdrtEntry, size) == 20);
 
 /// Processor dump area, 0x30 bytes (struct proc_dump_area).
 struct ProcDumpArea {
-    Be32 thread_size;     // per-thread stride of the register data
-    uint8_t version;      // 1 = POWER9 format
+    Be32 thread_size;  // per-thread stride of the register data
+    uint8_t version;   // 1 = POWER9 format
     uint8_t reserved[11];
-    Be64 alloc_addr;      // skiboot-allocated destination | HRMOR_BIT
+    Be64 alloc_addr;  // skiboot-allocated destination | HRMOR_BIT
     Be32 reserved2;
     Be32 alloc_size;
-    Be64 dest_addr;       // filled by the SBE/hostboot
+    Be64 dest_addr;  // filled by the SBE/hostboot
     Be32 reserved3;
-    Be32 act_size;        // filled by the SBE/hostboot
+    Be32 act_size;  // filled by the SBE/hostboot
 };
 static_assert(sizeof(ProcDumpArea) == 0x30);
 static_assert(offsetof(ProcDumpArea, alloc_addr) == 0x10);
@@ -74,9 +74,9 @@ static_assert(offsetof(ProcDumpArea, act_size) == 0x2C);
 /// (Linux arch/powerpc/platforms/powernv/opal-fadump.h hdat_fadump_thread_hdr).
 struct ThreadHeader {
     Be32 pir;
-    uint8_t core_state;   // 0x0F = inactive core (skipped by Linux)
+    uint8_t core_state;  // 0x0F = inactive core (skipped by Linux)
     uint8_t reserved[3];
-    Be32 offset;          // entries start at offsetof(offset) + offset
+    Be32 offset;  // entries start at offsetof(offset) + offset
     Be32 ecnt;
     Be32 esize;
     Be32 eactsz;
@@ -86,8 +86,8 @@ static_assert(offsetof(ThreadHeader, offset) == 8);
 
 /// One register entry, 16 bytes (hdat_fadump_reg_entry).
 struct ThreadRegEntry {
-    Be32 reg_type;        // 1 GPR, 2 SPR
-    Be32 reg_num;         // GPR index, SPR number, or 0x7D0 NIP / 0x7D1 MSR / 0x7D2 CR
+    Be32 reg_type;  // 1 GPR, 2 SPR
+    Be32 reg_num;   // GPR index, SPR number, or 0x7D0 NIP / 0x7D1 MSR / 0x7D2 CR
     Be64 reg_val;
 };
 static_assert(sizeof(ThreadRegEntry) == 16);

@@ -17,7 +17,7 @@
 namespace fadump::opal {
 
 struct ThreadRegDef {
-    uint32_t type;   // REG_TYPE_GPR or REG_TYPE_SPR
+    uint32_t type;  // REG_TYPE_GPR or REG_TYPE_SPR
     uint32_t num;
 };
 

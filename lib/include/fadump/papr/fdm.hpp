@@ -11,23 +11,23 @@
 #include <span>
 
 #include "fadump/endian.hpp"
-#include "fadump/result.hpp"
 #include "fadump/guest_memory.hpp"
+#include "fadump/result.hpp"
 #include "fadump/types.hpp"
 
 namespace fadump::papr {
 
 /// fdm header, 0x28 bytes (LoPAR "Dump Memory Structure Header").
 struct FdmHeader {
-    Be32 dump_format_version;      // 0x00: must be 1
-    Be16 num_sections;             // 0x04
-    Be16 dump_status_flags;        // 0x06: platform-set after a dump
-    Be32 offset_first_section;     // 0x08: from the start of the structure
-    Be32 dd_block_size;            // 0x0C: dump-disk fields, 0 = no disk dump
-    Be64 dd_block_offset;          // 0x10
-    Be64 dd_num_blocks;            // 0x18
-    Be32 dd_offset_disk_path;      // 0x20
-    Be32 max_time_auto;            // 0x24: ms after NMI before automatic dump
+    Be32 dump_format_version;   // 0x00: must be 1
+    Be16 num_sections;          // 0x04
+    Be16 dump_status_flags;     // 0x06: platform-set after a dump
+    Be32 offset_first_section;  // 0x08: from the start of the structure
+    Be32 dd_block_size;         // 0x0C: dump-disk fields, 0 = no disk dump
+    Be64 dd_block_offset;       // 0x10
+    Be64 dd_num_blocks;         // 0x18
+    Be32 dd_offset_disk_path;   // 0x20
+    Be32 max_time_auto;         // 0x24: ms after NMI before automatic dump
 };
 static_assert(sizeof(FdmHeader) == 0x28);
 static_assert(offsetof(FdmHeader, num_sections) == 0x04);
@@ -39,13 +39,13 @@ static_assert(offsetof(FdmHeader, max_time_auto) == 0x24);
 
 /// One dump section, 0x28 bytes (LoPAR "Dump Section").
 struct FdmSection {
-    Be32 request_flags;            // +0x00
-    Be16 source_data_type;         // +0x04
-    Be16 error_flags;              // +0x06: platform-set
-    Be64 source_address;           // +0x08
-    Be64 source_length;            // +0x10: requested bytes
-    Be64 bytes_dumped;             // +0x18: platform-set
-    Be64 destination_address;      // +0x20
+    Be32 request_flags;        // +0x00
+    Be16 source_data_type;     // +0x04
+    Be16 error_flags;          // +0x06: platform-set
+    Be64 source_address;       // +0x08
+    Be64 source_length;        // +0x10: requested bytes
+    Be64 bytes_dumped;         // +0x18: platform-set
+    Be64 destination_address;  // +0x20
 };
 static_assert(sizeof(FdmSection) == 0x28);
 static_assert(offsetof(FdmSection, source_data_type) == 0x04);
@@ -88,10 +88,10 @@ inline constexpr uint16_t ERR_DESTINATION_TOO_SMALL = 0x0800;
 inline constexpr size_t MAX_RELOAD_RANGES = 4;
 
 struct FdmLimits {
-    GuestRange ram;                 // guest RAM [0, ram size)
-    GuestRange rmr;                 // real mode region; the fdm must lie inside
-    uint64_t cpu_state_bytes = 0;   // minimum length of a CPU-state section
-    uint64_t hpte_bytes = 0;        // advertised HPTE save area size (0: none)
+    GuestRange ram;                // guest RAM [0, ram size)
+    GuestRange rmr;                // real mode region; the fdm must lie inside
+    uint64_t cpu_state_bytes = 0;  // minimum length of a CPU-state section
+    uint64_t hpte_bytes = 0;       // advertised HPTE save area size (0: none)
     /// What the memory-preserving reboot overwrites before the capture
     /// kernel runs: no destination may overlap it.
     std::array<GuestRange, MAX_RELOAD_RANGES> reload{};
@@ -105,8 +105,8 @@ struct FdmLimits {
 /// A validated registration: the guest's fdm, copied once and checked whole.
 /// After this point the library never re-reads guest tables.
 struct Registration {
-    GuestRange fdm;                                   // where the guest had it
-    std::array<std::byte, FDM_MAX_BYTES> raw{};       // the fdm as registered
+    GuestRange fdm;                              // where the guest had it
+    std::array<std::byte, FDM_MAX_BYTES> raw{};  // the fdm as registered
     FdmHeader header{};
     std::array<FdmSection, FDM_MAX_SECTIONS> sections{};
     uint16_t count = 0;
@@ -124,8 +124,7 @@ struct Registration {
 /// validates all of it.
 /// Errors: ParamError (any rule; message says which), HardwareError (the
 /// guest memory could not be read).
-[[nodiscard]] Result<Registration> register_fdm(GuestMemory& mem, GuestAddr addr, ByteLen len,
-                                                const FdmLimits& limits);
+[[nodiscard]] Result<Registration> register_fdm(GuestMemory& mem, GuestAddr addr, ByteLen len, const FdmLimits& limits);
 
 /// Validates an fdm already copied into `bytes` (the parser behind
 /// register_fdm; also the fuzz entry point). `where` is the guest range.

@@ -18,11 +18,11 @@ namespace fadump::papr {
 
 /// Where a register's value lives in a VcpuState.
 enum class RegSource : uint8_t {
-    Gpr,     // gpr[index]
-    Fpr,     // fpr[index] (also VSR00-31 high)
-    VsrLo,   // vsrl[index] (VSR00-31 low)
-    VrHi,    // vr[index][0] (also VSR32-63 high)
-    VrLo,    // vr[index][1]
+    Gpr,    // gpr[index]
+    Fpr,    // fpr[index] (also VSR00-31 high)
+    VsrLo,  // vsrl[index] (VSR00-31 low)
+    VrHi,   // vr[index][0] (also VSR32-63 high)
+    VrLo,   // vr[index][1]
     Nia,
     Msr,
     Cr,
@@ -35,12 +35,12 @@ enum class RegSource : uint8_t {
     Tb,
     Dec,
     Pir,
-    Spr,     // spr[index], architected SPR number
+    Spr,  // spr[index], architected SPR number
 };
 
 /// One register of the save area.
 struct RegisterDef {
-    uint64_t id;          // big-endian ASCII identifier as a host u64
+    uint64_t id;  // big-endian ASCII identifier as a host u64
     RegSource source;
     uint16_t index;
 };

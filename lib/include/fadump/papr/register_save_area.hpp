@@ -19,11 +19,11 @@
 namespace fadump::papr {
 
 struct RegSaveHeader {
-    Be64 magic;             // 0x00 "REGSAVE"
-    Be32 version;           // 0x08 0
-    Be32 num_cpus_offset;   // 0x0C 0x1C
-    uint8_t padding[12];    // 0x10 zero
-    Be32 num_cpus;          // 0x1C
+    Be64 magic;            // 0x00 "REGSAVE"
+    Be32 version;          // 0x08 0
+    Be32 num_cpus_offset;  // 0x0C 0x1C
+    uint8_t padding[12];   // 0x10 zero
+    Be32 num_cpus;         // 0x1C
 };
 static_assert(sizeof(RegSaveHeader) == 0x20);
 static_assert(offsetof(RegSaveHeader, num_cpus_offset) == 0x0C);

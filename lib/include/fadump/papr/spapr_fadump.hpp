@@ -32,7 +32,7 @@ struct DumpOutcome {
     uint32_t sections_ok = 0;
     uint32_t sections_failed = 0;
     uint32_t cpus_saved = 0;
-    std::string problems;   // empty when every section succeeded
+    std::string problems;  // empty when every section succeeded
 };
 
 class SpaprFadump {

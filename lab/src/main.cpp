@@ -116,10 +116,19 @@ int main(int argc, char** argv)
     double mem_budget_gib = static_cast<double>(mx.mem_budget >> 30);
     auto* matrix =
         app.add_subcommand("matrix", "run scenarios x machines x kernels, write matrix.json and matrix.html");
-    matrix->add_option("--machines", mx.machines, "machines (comma-separated)")
+    matrix
+        ->add_option("--machines", mx.machines,
+                     "machines (comma-separated), each optionally with a memory shape: "
+                     "MACHINE[+numaN][+ram|memfd|file|hugetlb], e.g. pseries+numa2")
         ->delimiter(',')
         ->capture_default_str()
-        ->check(CLI::IsMember({"pseries", "powernv9", "powernv10"}));
+        ->check(CLI::Validator(
+            [](std::string& v) {
+                auto parsed = lab::parse_matrix_machine(v);
+                const auto* why = std::get_if<std::string>(&parsed);
+                return why != nullptr ? *why : std::string();
+            },
+            "MACHINE[+numaN][+BACKEND]"));
     matrix->add_option("--scenarios", mx.scenarios, "scenarios (comma-separated; default: all)")
         ->delimiter(',')
         ->check(CLI::IsMember(scenario_names));

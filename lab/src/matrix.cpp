@@ -1,7 +1,9 @@
 #include "matrix.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -11,6 +13,7 @@
 #include <map>
 
 #include "artifacts.hpp"
+#include "memory_shape.hpp"
 #include "process.hpp"
 #include "runner.hpp"
 #include "scenarios.hpp"
@@ -137,6 +140,44 @@ const std::vector<KnownReason>& known_reasons()
     return reasons;
 }
 
+std::variant<MatrixMachine, std::string> parse_matrix_machine(const std::string& text)
+{
+    MatrixMachine m;
+    std::vector<std::string> parts;
+    for (size_t start = 0;;) {
+        const size_t plus = text.find('+', start);
+        parts.push_back(text.substr(start, plus == std::string::npos ? std::string::npos : plus - start));
+        if (plus == std::string::npos) {
+            break;
+        }
+        start = plus + 1;
+    }
+    m.machine = parts[0];
+    if (m.machine != "pseries" && m.machine != "powernv9" && m.machine != "powernv10") {
+        return fmt::format("no machine {} (pseries, powernv9, powernv10, each with +numaN and +BACKEND)", text);
+    }
+    const auto& backends = memory_backends();
+    for (size_t i = 1; i < parts.size(); ++i) {
+        const std::string& p = parts[i];
+        if (p.rfind("numa", 0) == 0 && p.size() > 4 && m.numa == 0) {
+            const std::string n = p.substr(4);
+            if (n.size() != 1 || n[0] < '2' || n[0] > '8') {
+                return fmt::format("{}: {} wants 2 to 8 NUMA nodes", text, p);
+            }
+            m.numa = static_cast<unsigned>(n[0] - '0');
+        } else if (m.backend.empty() && std::find(backends.begin(), backends.end(), p) != backends.end()) {
+            m.backend = p;
+        } else {
+            return fmt::format("{}: {} is not +numaN (2 to 8) or a backend ({}), or is given twice", text, p,
+                               fmt::join(backends, ", "));
+        }
+    }
+    if (m.numa > 0 && m.machine != "pseries") {
+        return fmt::format("{}: QEMU's PowerNV machines have no NUMA", text);
+    }
+    return m;
+}
+
 std::string cell_status(const std::string& scenario, const std::string& machine, const std::string& kernel,
                         const std::vector<std::string>& failed_checks, std::string* reason)
 {
@@ -180,11 +221,14 @@ int run_matrix(const MatrixOptions& opt)
         }
         chosen.push_back(s);
     }
+    std::map<std::string, MatrixMachine> shapes;
     for (const auto& m : opt.machines) {
-        if (m != "pseries" && m != "powernv9" && m != "powernv10") {
-            std::cerr << "fadump-lab matrix: no machine " << m << " (pseries, powernv9, powernv10)\n";
+        auto parsed = parse_matrix_machine(m);
+        if (const auto* why = std::get_if<std::string>(&parsed)) {
+            std::cerr << "fadump-lab matrix: " << *why << "\n";
             return 2;
         }
+        shapes[m] = std::get<MatrixMachine>(parsed);
     }
     const fs::path out = fs::absolute(opt.out_dir);
     fs::create_directories(out / "cells");
@@ -204,7 +248,7 @@ int run_matrix(const MatrixOptions& opt)
                 c.result.kernel = k;
                 c.id = fmt::format("{}.{}.{}", s->name, m, short_kernel(k));
                 c.mem = cell_mem(*s);
-                if (!s->runs_on(m)) {
+                if (!s->runs_on(shapes.at(m).machine)) {
                     c.result.status = "n/a";
                 } else {
                     kernels[{k, s->page_size}] = true;
@@ -321,15 +365,22 @@ int run_matrix(const MatrixOptions& opt)
             auto& c = cells[next];
             const fs::path report = out / "cells" / (c.id + ".json");
             fs::remove(report);
-            const std::vector<std::string> argv = {opt.self,          "run",
-                                                   "--machine",       c.result.machine,
-                                                   "--scenario",      c.result.scenario,
-                                                   "--kernel-source", c.result.kernel,
-                                                   "--capture",       opt.capture,
-                                                   "--qemu-version",  opt.qemu_version,
-                                                   "--timeout",       fmt::format("{}", opt.timeout_s),
-                                                   "--out-dir",       (out / "runs").string(),
-                                                   "--report",        report.string()};
+            const MatrixMachine& shape = shapes.at(c.result.machine);
+            std::vector<std::string> argv = {opt.self,          "run",
+                                             "--machine",       shape.machine,
+                                             "--scenario",      c.result.scenario,
+                                             "--kernel-source", c.result.kernel,
+                                             "--capture",       opt.capture,
+                                             "--qemu-version",  opt.qemu_version,
+                                             "--timeout",       fmt::format("{}", opt.timeout_s),
+                                             "--out-dir",       (out / "runs").string(),
+                                             "--report",        report.string()};
+            if (shape.numa > 0) {
+                argv.insert(argv.end(), {"--numa", std::to_string(shape.numa)});
+            }
+            if (!shape.backend.empty()) {
+                argv.insert(argv.end(), {"--memory-backend", shape.backend});
+            }
             std::string err;
             auto child = Child::spawn(argv, (out / "cells" / (c.id + ".log")).string(), false, &err);
             if (!child) {

@@ -8,11 +8,14 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace lab {
 
 struct MatrixOptions {
+    /// Machines, each optionally in a memory shape: MACHINE[+numaN][+BACKEND]
+    /// (parse_matrix_machine), e.g. pseries+numa2, powernv10+memfd.
     std::vector<std::string> machines = {"pseries", "powernv10"};
     std::vector<std::string> scenarios;  // empty: every scenario
     /// Debian linux-source-X.Y packages (pinned in scripts/downloads.manifest).
@@ -54,6 +57,19 @@ struct KnownReason {
     std::string detail_contains;      // and each of their details holds this, when set
     std::string reason;
 };
+
+/// A matrix machine: the QEMU machine and the memory shape its cells run
+/// with (fadump-lab run --numa, --memory-backend).
+struct MatrixMachine {
+    std::string machine;  // pseries, powernv9, powernv10
+    unsigned numa = 0;
+    std::string backend;  // "" or one of memory_backends()
+};
+
+/// Parses MACHINE[+numaN][+BACKEND] ("pseries+numa2+memfd"), or says why it
+/// is not one (an unknown machine or backend, N outside 2..8, NUMA on
+/// PowerNV, which QEMU refuses, a part given twice).
+std::variant<MatrixMachine, std::string> parse_matrix_machine(const std::string& text);
 
 /// The known reasons the matrix applies (matrix.cpp).
 const std::vector<KnownReason>& known_reasons();

@@ -32,6 +32,19 @@ namespace fs = std::filesystem;
 namespace lab {
 namespace {
 
+// The file named `name` under `root` (the extracted /var/crash), or what
+// was not there.
+std::string extracted_dump(const fs::path& root, const std::string& name)
+{
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+        if (it->is_regular_file(ec) && it->path().filename() == name) {
+            return it->path().string();
+        }
+    }
+    return "none: no " + name + " was extracted from the capture";
+}
+
 void progress(const std::string& msg)
 {
     std::cerr << "fadump-lab: " << msg << std::endl;
@@ -1101,6 +1114,11 @@ int run_cycle(const RunOptions& opt, Report& r)
         fs::remove(opal_disk, ec);
         fs::remove(dir / "pnor.bin", ec);
         r.facts["vmcore"] = "deleted (use --keep)";
+    } else if (mdf) {
+        // The disk holds /var/crash as a tar archive, not a vmcore: name
+        // the dump makedumpfile wrote, as the host extracted it.
+        r.facts["capture_disk"] = disk;
+        r.facts["vmcore"] = extracted_dump(dir / "var-crash", CAPTURE_STEPS[0].file);
     } else {
         r.facts["vmcore"] = disk;
     }

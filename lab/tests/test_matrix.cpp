@@ -63,3 +63,37 @@ TEST(Matrix, HtmlShowsEveryCellAndEscapes)
     // bootargs-append x pseries has no cell yet: an empty one, not a crash.
     EXPECT_NE(h.find("<td class=\"pending\"></td>"), std::string::npos);
 }
+
+// Matrix machines may carry a memory shape, which reaches each cell's run.
+TEST(Matrix, MachinesWithMemoryShapes)
+{
+    auto ok = [](const std::string& text) {
+        auto r = lab::parse_matrix_machine(text);
+        EXPECT_TRUE(std::holds_alternative<lab::MatrixMachine>(r)) << text << ": " << std::get<std::string>(r);
+        return std::holds_alternative<lab::MatrixMachine>(r) ? std::get<lab::MatrixMachine>(r) : lab::MatrixMachine{};
+    };
+    auto why = [](const std::string& text) {
+        auto r = lab::parse_matrix_machine(text);
+        return std::holds_alternative<std::string>(r) ? std::get<std::string>(r) : std::string("accepted");
+    };
+    auto m = ok("pseries");
+    EXPECT_EQ(m.machine, "pseries");
+    EXPECT_EQ(m.numa, 0u);
+    EXPECT_EQ(m.backend, "");
+    m = ok("pseries+numa2");
+    EXPECT_EQ(m.numa, 2u);
+    m = ok("pseries+numa4+memfd");
+    EXPECT_EQ(m.numa, 4u);
+    EXPECT_EQ(m.backend, "memfd");
+    m = ok("powernv10+file");
+    EXPECT_EQ(m.machine, "powernv10");
+    EXPECT_EQ(m.backend, "file");
+    EXPECT_NE(why("powernv10+numa2").find("no NUMA"), std::string::npos);
+    EXPECT_NE(why("pseries+numa1").find("2 to 8"), std::string::npos);
+    EXPECT_NE(why("pseries+numa12").find("2 to 8"), std::string::npos);
+    EXPECT_NE(why("pseries+shm").find("is not +numaN"), std::string::npos);
+    EXPECT_NE(why("pseries+memfd+ram").find("given twice"), std::string::npos);
+    EXPECT_NE(why("pseries+numa2+numa4").find("given twice"), std::string::npos);
+    EXPECT_NE(why("g5+numa2").find("no machine"), std::string::npos);
+    EXPECT_NE(why("pseries+").find("is not"), std::string::npos);
+}

@@ -192,7 +192,9 @@ TEST(Fdm, CpuSectionRules)
     expect_param_error(src, "source offset");
 }
 
-TEST(Fdm, HpteSectionMustBeEmpty)
+// An HPTE section's length must be the HPT size the platform advertises
+// (ibm,configure-kernel-dump-sizes): none is advertised here, so 0.
+TEST(Fdm, HpteSectionLengthIsTheAdvertisedSize)
 {
     auto b = linux_like();
     b.sections[1].source_length = 0x1000;

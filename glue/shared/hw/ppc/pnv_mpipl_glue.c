@@ -36,9 +36,8 @@
 
 #define MPIPL_MSG_LEN 1024
 #define MPIPL_MAX_RELOAD 4
-/* Load addresses of pnv.c: kernel, initrd, FDT (pnv.h PNV_FDT_ADDR). */
+/* Where pnv.c loads the kernel, and what its FDT (at PNV_FDT_ADDR) spans. */
 #define MPIPL_KERNEL_ADDR 0x20000000
-#define MPIPL_INITRD_ADDR 0x28000000
 #define MPIPL_FDT_MAX (1 * MiB)
 
 /* SBE status in the response (skiboot hw/sbe-p9.c). */

@@ -20,6 +20,7 @@
 #include "dump_access.hpp"
 #include "guest_errors.hpp"
 #include "makedumpfile_capture.hpp"
+#include "net_flood.hpp"
 #include "process.hpp"
 #include "qmp.hpp"
 #include "scenario_steps.hpp"
@@ -412,6 +413,16 @@ int run_cycle(const RunOptions& opt, Report& r)
              "virtio-blk-pci,drive=d0,serial=vmcore", "-drive", "file=" + state_disk + ",format=raw,if=none,id=d2",
              "-device", "virtio-blk-pci,drive=d2,serial=state"});
     }
+    std::unique_ptr<NetFlood> flood;
+    if (sc->net_flood) {
+        flood = NetFlood::make(&err);
+        if (!flood) {
+            r.fail("net_flood.setup", err);
+            return 1;
+        }
+        const auto nic = flood->qemu_args(pnv ? "bus=pcie.4,addr=0x0" : "");
+        argv.insert(argv.end(), nic.begin(), nic.end());
+    }
     if (sc->slow_disk) {
         // Reads throttled to 256 KiB a second (QEMU's block layer queues
         // the rest): a reader of 256 KiB blocks always has one waiting, and
@@ -443,6 +454,9 @@ int run_cycle(const RunOptions& opt, Report& r)
     if (!child) {
         r.fail("qemu.start", err);
         return 1;
+    }
+    if (flood) {
+        flood->start();
     }
     const std::vector<std::string> boot_fail = {"Kernel panic", "FADUMP-LAB: not-registered", "Failed to register",
                                                 "qemu-system-ppc64:"};
@@ -1104,6 +1118,10 @@ int run_cycle(const RunOptions& opt, Report& r)
             r.facts["firmware_reserved"] = reserved_names(child->lines());
         }
         check_vmcore(in, r);
+    }
+    if (flood) {
+        r.facts["net_flood_frames_sent"] = flood->sent();
+        flood.reset();
     }
     const int stopped_in_checks = stop_signal();
     if (!opt.keep) {

@@ -279,6 +279,20 @@ std::vector<Scenario> make()
                      .regex = "FADUMP-LAB: report reads_in_flight [1-9]",
                      .why = "a read of the throttled disk was in flight just before the crash"}}});
 
+    s.push_back({.name = "net-flood",
+                 .summary = "the host floods the guest's virtio-net NIC with broadcast frames through the crash: the "
+                            "NIC writes guest memory until the machine stops for the dump, never into the dump after",
+                 .net_flood = true,
+                 .before_crash = "for n in /sys/class/net/*; do [ -e $n/device ] && ip link set ${n##*/} up; done\n"
+                                 "sleep 2\n"
+                                 "rx=0; for n in /sys/class/net/*; do [ -e $n/device ] && "
+                                 "rx=$((rx + $(cat $n/statistics/rx_packets))); done\n"
+                                 "lab \"report rx_packets $rx\"\n",
+                 .expect = {{.name = "frames_received",
+                             .boot = 0,
+                             .regex = "FADUMP-LAB: report rx_packets [1-9]",
+                             .why = "the guest's NIC received the host's frames before the crash"}}});
+
     s.push_back({.name = "background-snapshot",
                  .summary = "a background snapshot (QMP migrate with background-snapshot into a pipe its reader "
                             "leaves full for 8 s) is being written when the kernel crashes: the dump copies instead of "

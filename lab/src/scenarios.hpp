@@ -81,6 +81,10 @@ struct Scenario {
     /// reads QEMU throttles to 256 KiB/s, so a guest reading it has a request
     /// in flight in QEMU's block layer at the crash.
     bool slow_disk = false;
+    /// A virtio-net NIC (pseries: the default bus; PowerNV: pcie.4) fed
+    /// broadcast frames from the host from QEMU's start to the end of the
+    /// run (NetFlood): the NIC writes guest memory until the machine stops.
+    bool net_flood = false;
     std::string page_size = "64k";  // the kernel's: 64k or 4k (scripts/build-kernel)
     /// Shell sourced by /init on the first boot once fadump registered (or
     /// at once when the scenario is not registered), before the trigger. It

@@ -242,7 +242,8 @@ int run_cycle(const RunOptions& opt, Report& r)
     r.facts["smp"] = smp;
     r.facts["mem"] = mem_spec;
     r.facts["numa_nodes"] = opt.memory.numa;
-    r.facts["memory_backend"] = opt.memory.backend.empty() ? "-m" : opt.memory.backend;
+    // --numa without a backend gives each node a memory-backend-ram.
+    r.facts["memory_backend"] = !opt.memory.backend.empty() ? opt.memory.backend : (opt.memory.numa > 0 ? "ram" : "-m");
     r.facts["capture"] = opt.capture;
     r.facts["run_dir"] = dir.string();
 

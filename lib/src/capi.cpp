@@ -138,7 +138,7 @@ FadumpStatus fadump_spapr_dump(FadumpSpapr* fd, const FadumpGuestOps* ops, const
         put_msg(msg, msg_len, "fadump engine not initialised or no vCPUs");
         return FADUMP_E_INTERNAL;
     }
-    return firewall<FadumpStatus>(FADUMP_E_INTERNAL, msg, msg_len, [&] {
+    const FadumpStatus rc = firewall<FadumpStatus>(FADUMP_E_INTERNAL, msg, msg_len, [&] {
         fadump::CallbackGuestMemory mem(*ops, fd->engine.ram_size());
         const auto cpus = fadump::capi::from_c(std::span<const FadumpVcpuRegs>(vcpus, n_vcpus));
         auto out = fd->engine.dump(mem, cpus, std::span(static_cast<const std::byte*>(hpt), hpt_len));
@@ -149,6 +149,10 @@ FadumpStatus fadump_spapr_dump(FadumpSpapr* fd, const FadumpGuestOps* ops, const
         put_msg(msg, msg_len, out.problems);
         return out.problems.empty() ? FADUMP_OK : FADUMP_E_INCOMPLETE;
     });
+    if (rc == FADUMP_E_INTERNAL) {
+        fd->engine.abandon_dump();
+    }
+    return rc;
 }
 
 void fadump_spapr_set_hpt_size(FadumpSpapr* fd, uint64_t bytes) noexcept
@@ -281,10 +285,11 @@ FadumpStatus fadump_spapr_info(const FadumpSpapr* fd, FadumpSpaprInfo* out) noex
     }
     *out = FadumpSpaprInfo{};
     const auto& e = fd->engine;
-    out->state = e.dump_active()  ? FADUMP_SPAPR_DUMP_ACTIVE
-                 : e.dumping()    ? FADUMP_SPAPR_DUMPING
-                 : e.registered() ? FADUMP_SPAPR_REGISTERED
-                                  : FADUMP_SPAPR_IDLE;
+    out->state = e.dump_active()   ? FADUMP_SPAPR_DUMP_ACTIVE
+                 : e.dumping()     ? FADUMP_SPAPR_DUMPING
+                 : e.dump_failed() ? FADUMP_SPAPR_DUMP_FAILED
+                 : e.registered()  ? FADUMP_SPAPR_REGISTERED
+                                   : FADUMP_SPAPR_IDLE;
     const fadump::papr::Registration* reg = e.registration();
     if (reg == nullptr) {
         return FADUMP_OK;

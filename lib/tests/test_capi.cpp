@@ -351,6 +351,17 @@ TEST(CApiAllocFailure, SpaprEntryPointsReturnErrors)
         FadumpDumpStats st{};
         const FadumpStatus rc = fadump_spapr_dump(fd, &ops, regs.data(), regs.size(), nullptr, 0, &st, msg, sizeof msg);
         EXPECT_TRUE(rc == FADUMP_OK || rc == FADUMP_E_INTERNAL) << rc;
+        // A dump stopped by an internal error says so until the reset,
+        // which drops it: never "dumping" for ever, never a dump-active boot.
+        FadumpSpaprInfo info{};
+        ASSERT_EQ(fadump_spapr_info(fd, &info), FADUMP_OK);
+        EXPECT_EQ(info.state, rc == FADUMP_OK ? FADUMP_SPAPR_DUMP_ACTIVE : FADUMP_SPAPR_DUMP_FAILED);
+        if (rc == FADUMP_E_INTERNAL) {
+            EXPECT_EQ(configure(fd, &ops, FADUMP_CMD_REGISTER, 0x10000, fdm.size()), FADUMP_RTAS_BUSY);
+            EXPECT_FALSE(fadump_spapr_reset(fd));
+            ASSERT_EQ(fadump_spapr_info(fd, &info), FADUMP_OK);
+            EXPECT_EQ(info.state, FADUMP_SPAPR_IDLE);
+        }
     });
     fadump_spapr_free(fd);
 }

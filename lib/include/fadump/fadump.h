@@ -320,6 +320,8 @@ enum {
     FADUMP_SPAPR_REGISTERED = 1,
     FADUMP_SPAPR_DUMPING = 2,
     FADUMP_SPAPR_DUMP_ACTIVE = 3,
+    /* the dump stopped on an internal error; the next reset drops it */
+    FADUMP_SPAPR_DUMP_FAILED = 4,
 };
 
 #define FADUMP_MAX_SECTIONS 10

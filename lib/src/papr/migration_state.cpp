@@ -53,7 +53,7 @@ Result<void> apply_results(Registration& reg, uint16_t status, std::span<const S
 
 Result<std::vector<std::byte>> SpaprFadump::save_state() const
 {
-    if (m_state == State::Dumping || m_reboot_pending) {
+    if (m_state == State::Dumping || m_state == State::DumpFailed || m_reboot_pending) {
         return fail(Errc::Busy, "a dump is under way (the memory-preserving reboot has not happened yet)");
     }
     if (m_state == State::Idle || !m_reg) {

@@ -148,8 +148,9 @@ bool SpaprFadump::set_reload(std::span<const GuestRange> ranges)
 
 Result<void> SpaprFadump::configure(GuestMemory& mem, uint32_t cmd, GuestAddr addr, ByteLen len)
 {
-    if (m_state == State::Dumping) {
-        return fail(Errc::Busy, "a dump is in progress");
+    if (m_state == State::Dumping || m_state == State::DumpFailed) {
+        return fail(Errc::Busy, m_state == State::Dumping ? "a dump is in progress"
+                                                          : "a dump failed; the machine awaits its reset");
     }
     switch (static_cast<Command>(cmd)) {
         case Command::Register: {
@@ -203,6 +204,9 @@ DumpOutcome SpaprFadump::dump(GuestMemory& mem, std::span<const VcpuState> cpus,
         out.problems = "dump requested without a registration";
         return out;
     }
+    // Until the last section is done: an exception (an allocation failing)
+    // leaves a state the operator sees, which the reset drops.
+    m_state = State::DumpFailed;
     const auto t0 = std::chrono::steady_clock::now();
     Registration& reg = *m_reg;
     bool any_error = false;
@@ -256,7 +260,7 @@ bool SpaprFadump::reset()
         m_reboot_pending = false;
         return true;
     }
-    if (m_state == State::Registered || m_state == State::Dumping) {
+    if (m_state == State::Registered || m_state == State::Dumping || m_state == State::DumpFailed) {
         m_reg.reset();
         m_state = State::Idle;
     }

@@ -14,6 +14,7 @@
 #include "qom/object.h"
 #include "qemu/error-report.h"
 #include "qemu/timer.h"
+#include "qemu/main-loop.h"
 #include "hw/ppc/fdt.h"
 #include "hw/virtio/virtio.h"
 #include "hw/virtio/virtio-bus.h"
@@ -281,20 +282,44 @@ void fadump_glue_read_regs(PowerPCCPU *cpu, uint32_t logical_id,
     r->dec = cpu_ppc_load_decr(env);
 }
 
+/* A dump to run once the main loop gets to it. */
+typedef struct FadumpDumpJob {
+    FadumpDumpFn *fn;
+    void *machine;
+    int caller;
+} FadumpDumpJob;
+
+static void fadump_dump_bh(void *opaque)
+{
+    g_autofree FadumpDumpJob *job = opaque;
+
+    job->fn(job->machine, job->caller);
+}
+
+void fadump_glue_schedule_dump(FadumpDumpFn *fn, void *machine, int caller)
+{
+    FadumpDumpJob *job = g_new0(FadumpDumpJob, 1);
+
+    job->fn = fn;
+    job->machine = machine;
+    job->caller = caller;
+    cpu_stop_current();
+    aio_bh_schedule_oneshot(qemu_get_aio_context(), fadump_dump_bh, job);
+}
+
 bool fadump_glue_stop_machine(void)
 {
     bool live = runstate_is_live(runstate_get());
 
-    if (live) {
-        /*
-         * vm_stop drops the BQL while it waits for the vCPUs, and only
-         * other threads (a migration's) run then: stop again if one
-         * changed the run state meanwhile.
-         */
-        while (runstate_is_live(runstate_get())) {
-            vm_stop(RUN_STATE_PAUSED);
-        }
-    } else {
+    /*
+     * vm_stop drops the BQL while it waits for the vCPUs, and only other
+     * threads (a migration's) run then: stop again if one changed the run
+     * state meanwhile.
+     */
+    while (runstate_is_live(runstate_get())) {
+        vm_stop(RUN_STATE_PAUSED);
+    }
+    if (!live) {
         /*
          * Paused, before the first `cont` (-S), finishing a migration:
          * devices are stopped already.
@@ -352,15 +377,16 @@ static void fadump_flush_tbs(void)
 
 void fadump_glue_reboot(bool restart)
 {
-    if (restart && runstate_check(RUN_STATE_PAUSED) &&
-        reboot_action != REBOOT_ACTION_SHUTDOWN) {
+    bool paused = restart && runstate_check(RUN_STATE_PAUSED);
+
+    if (paused && reboot_action != REBOOT_ACTION_SHUTDOWN) {
         qemu_system_reset(SHUTDOWN_CAUSE_GUEST_RESET);
         fadump_flush_tbs();
         vm_start();
         return;
     }
     fadump_flush_tbs();
-    if (restart && runstate_check(RUN_STATE_PAUSED)) {
+    if (paused) {
         /*
          * The policy turns the reset into a shutdown, from a running
          * machine as for any guest reboot: its devices run at most until

@@ -136,25 +136,15 @@ static uint32_t pnv_mpipl_thread_id(PowerPCCPU *cpu)
 }
 
 /*
- * The MPIPL to run: the machine, and the vCPU that raised S0 (the first
- * one when the host raised it).
+ * The SBE + hostboot work, a bottom half of the main loop after S0
+ * (fadump_glue_schedule_dump; `caller` raised it): the whole machine is
+ * stopped first (fadump_glue_stop_machine), so no vCPU is inside guest code
+ * when the registers are read, and no device writes guest memory from the
+ * instant the ground truth is taken until the IPL resets it.
  */
-typedef struct PnvMpiplJob {
-    PnvMachineState *pnv;
-    int caller;
-} PnvMpiplJob;
-
-/*
- * The SBE + hostboot work, a bottom half of the main loop after S0: the
- * whole machine is stopped first (fadump_glue_stop_machine), so no vCPU is
- * inside guest code when the registers are read, and no device writes
- * guest memory from the instant the ground truth is taken until the IPL
- * resets it.
- */
-static void pnv_mpipl_work(void *opaque)
+static void pnv_mpipl_work(void *machine, int caller)
 {
-    g_autofree PnvMpiplJob *job = opaque;
-    PnvMachineState *pnv = job->pnv;
+    PnvMachineState *pnv = machine;
     PnvMpipl *mp = pnv->mpipl;
     FadumpGuestOps ops = pnv_mpipl_ops(pnv);
     g_autofree FadumpVcpuRegs *regs = NULL;
@@ -176,7 +166,7 @@ static void pnv_mpipl_work(void *opaque)
     regs = fadump_glue_snapshot(pnv_mpipl_thread_id, &n);
     if (pnv->mpipl_ground_truth) {
         truth = fadump_ground_truth_take(&ops, MACHINE(pnv)->ram_size, regs, n,
-                                         job->caller);
+                                         caller);
     }
     rc = fadump_mpipl_dump(mp->engine, &ops, regs, n, mp->reload,
                            mp->n_reload, &stats, msg, sizeof(msg));
@@ -218,7 +208,6 @@ void pnv_mpipl_sbe_ctrl_write(PnvSBE *sbe, uint64_t val)
     PnvMachineState *pnv = pnv_mpipl_machine();
     int chip = pnv_mpipl_chip_of(pnv, sbe);
     char msg[MPIPL_MSG_LEN];
-    PnvMpiplJob *job;
     bool start;
 
     if (val & MPIPL_SBE_CTRL_S1) {
@@ -248,11 +237,8 @@ void pnv_mpipl_sbe_ctrl_write(PnvSBE *sbe, uint64_t val)
      * S0 from the host (QMP) has no current vCPU: the first one is named
      * the caller.
      */
-    job = g_new0(PnvMpiplJob, 1);
-    job->pnv = pnv;
-    job->caller = current_cpu ? current_cpu->cpu_index : first_cpu->cpu_index;
-    cpu_stop_current();
-    aio_bh_schedule_oneshot(qemu_get_aio_context(), pnv_mpipl_work, job);
+    fadump_glue_schedule_dump(pnv_mpipl_work, pnv, current_cpu ?
+                              current_cpu->cpu_index : first_cpu->cpu_index);
 }
 
 void pnv_mpipl_machine_init(PnvMachineState *pnv, long fw_size)

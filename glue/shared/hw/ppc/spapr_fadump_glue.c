@@ -54,6 +54,8 @@ static FadumpState spapr_fadump_qapi_state(uint32_t state)
         return FADUMP_STATE_DUMPING;
     case FADUMP_SPAPR_DUMP_ACTIVE:
         return FADUMP_STATE_DUMP_ACTIVE;
+    case FADUMP_SPAPR_DUMP_FAILED:
+        return FADUMP_STATE_DUMP_FAILED;
     default:
         return FADUMP_STATE_IDLE;
     }
@@ -195,23 +197,17 @@ static uint64_t spapr_fadump_hpt_advertised(SpaprMachineState *spapr)
     return spapr_fadump_hpt_size(spapr);
 }
 
-/* The dump to take: the machine, and the vCPU that called ibm,os-term. */
-typedef struct SpaprFadumpJob {
-    SpaprMachineState *spapr;
-    int caller;
-} SpaprFadumpJob;
-
 /*
- * The dump itself, a bottom half of the main loop after ibm,os-term: the
- * whole machine is stopped first (fadump_glue_stop_machine), so no vCPU is
- * inside guest code or half way through an hcall when the registers are
- * read, and no device writes guest memory from the instant the ground
- * truth is taken until the reboot resets it.
+ * The dump itself, a bottom half of the main loop after ibm,os-term
+ * (fadump_glue_schedule_dump; `caller` called it): the whole machine is
+ * stopped first (fadump_glue_stop_machine), so no vCPU is inside guest code
+ * or half way through an hcall when the registers are read, and no device
+ * writes guest memory from the instant the ground truth is taken until the
+ * reboot resets it.
  */
-static void spapr_fadump_dump_bh(void *opaque)
+static void spapr_fadump_dump_work(void *machine, int caller)
 {
-    g_autofree SpaprFadumpJob *job = opaque;
-    SpaprMachineState *spapr = job->spapr;
+    SpaprMachineState *spapr = machine;
     FadumpGuestOps ops = spapr_fadump_ops(spapr);
     g_autofree FadumpVcpuRegs *regs = NULL;
     FadumpGroundTruth *truth = NULL;
@@ -236,7 +232,7 @@ static void spapr_fadump_dump_bh(void *opaque)
     regs = fadump_glue_snapshot(spapr_fadump_logical_id, &n);
     if (spapr->fadump_ground_truth) {
         truth = fadump_ground_truth_take(&ops, MACHINE(spapr)->ram_size, regs,
-                                         n, job->caller);
+                                         n, caller);
     }
     status = fadump_spapr_dump(spapr->fadump, &ops, regs, n, spapr->htab,
                                spapr_fadump_hpt_size(spapr), &stats,
@@ -265,8 +261,6 @@ static void spapr_fadump_dump_bh(void *opaque)
 bool spapr_fadump_os_term(PowerPCCPU *cpu, SpaprMachineState *spapr,
                           uint32_t nret, target_ulong rets)
 {
-    SpaprFadumpJob *job;
-
     if (!spapr->fadump) {
         return false;
     }
@@ -286,16 +280,8 @@ bool spapr_fadump_os_term(PowerPCCPU *cpu, SpaprMachineState *spapr,
     if (nret >= 1) {
         rtas_st(rets, 0, RTAS_OUT_SUCCESS);
     }
-    /*
-     * The caller stops as soon as it leaves the RTAS call (its registers
-     * are those after ibm,os-term); the others and the devices stop in the
-     * bottom half, which may block on block requests, out of the vCPU.
-     */
-    cpu_stop_current();
-    job = g_new0(SpaprFadumpJob, 1);
-    job->spapr = spapr;
-    job->caller = CPU(cpu)->cpu_index;
-    aio_bh_schedule_oneshot(qemu_get_aio_context(), spapr_fadump_dump_bh, job);
+    fadump_glue_schedule_dump(spapr_fadump_dump_work, spapr,
+                              CPU(cpu)->cpu_index);
     return true;
 }
 

@@ -45,7 +45,7 @@ public:
     explicit SpaprFadump(const Config& cfg);
 
     /// ibm,configure-kernel-dump(cmd, addr, len). Errors: ParamError,
-    /// HardwareError, DumpAlreadyRegistered, DumpActive, Busy (during a dump).
+    /// HardwareError, DumpAlreadyRegistered, DumpActive, Busy (during a dump, or after one failed until the reset).
     [[nodiscard]] Result<void> configure(GuestMemory& mem, uint32_t cmd, GuestAddr addr, ByteLen len);
 
     /// ibm,os-term entry: true (and state Dumping) when a dump is registered.
@@ -77,6 +77,17 @@ public:
     [[nodiscard]] bool registered() const { return m_state == State::Registered; }
     [[nodiscard]] bool dump_active() const { return m_state == State::DumpActive; }
     [[nodiscard]] bool dumping() const { return m_state == State::Dumping; }
+    /// The dump stopped on an internal error (no section results to trust);
+    /// the next reset drops the registration.
+    [[nodiscard]] bool dump_failed() const { return m_state == State::DumpFailed; }
+    /// A dump begun (begin_dump) that could not run (the VMM failed before
+    /// or inside dump()): DumpFailed, which the next reset drops.
+    void abandon_dump()
+    {
+        if (m_state == State::Dumping) {
+            m_state = State::DumpFailed;
+        }
+    }
     /// The registration with the platform's results (operators' view);
     /// nullptr when idle.
     [[nodiscard]] const Registration* registration() const { return m_reg ? &*m_reg : nullptr; }
@@ -108,7 +119,7 @@ public:
     [[nodiscard]] std::optional<std::vector<std::byte>> prop_kernel_dump() const;
 
 private:
-    enum class State { Idle, Registered, Dumping, DumpActive };
+    enum class State { Idle, Registered, Dumping, DumpFailed, DumpActive };
     [[nodiscard]] FdmLimits limits() const;
 
     Config m_cfg;

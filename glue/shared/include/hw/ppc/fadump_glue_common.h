@@ -35,6 +35,21 @@ void fadump_glue_read_regs(PowerPCCPU *cpu, uint32_t logical_id,
                            FadumpVcpuRegs *r);
 
 /*
+ * The dump work of either platform: `machine`, and the cpu_index of the
+ * vCPU that triggered it (ibm,os-term; S0).
+ */
+typedef void FadumpDumpFn(void *machine, int caller);
+
+/*
+ * Starts a dump from a trigger (ibm,os-term on pseries, S0 on PowerNV),
+ * with the BQL held: the calling vCPU, if any, stops as soon as it leaves
+ * its instruction or RTAS call (its registers are those after it), and
+ * `fn` runs as a bottom half of the main loop, out of the vCPU, where it
+ * may stop the rest of the machine and wait for block requests.
+ */
+void fadump_glue_schedule_dump(FadumpDumpFn *fn, void *machine, int caller);
+
+/*
  * Stops the whole machine for a dump, from the main loop with the BQL held:
  * every vCPU, and every device that could still write guest memory (a
  * running machine is stopped as `stop` does, vm_stop(RUN_STATE_PAUSED):

@@ -317,11 +317,12 @@ Judgement judge_bt(const std::vector<CrashBacktrace>& bts_in, const std::string&
         // only through `struct irq_ctx`, which ppc64 kernels no longer have,
         // and says "cannot find the stack info." (ppc64.c). The registers
         // are still the dump's (registers.match_ground_truth compares them).
-        const bool on_irq_stack =
-            b.stack_unknown && (b.nip >> 60) == 0xc && !b.nip_symbol.empty() && !b.lr_symbol.empty();
+        // Stopped at an interrupt handler's first instructions (__do_irq+8,
+        // the stack just switched by call_do_irq) crash names no LR either.
+        const bool on_irq_stack = b.stack_unknown && (b.nip >> 60) == 0xc && !b.nip_symbol.empty();
         if (on_irq_stack) {
-            where +=
-                fmt::format("(on an interrupt stack crash cannot unwind: NIP {}, LR {})", b.nip_symbol, b.lr_symbol);
+            where += fmt::format("(on an interrupt stack crash cannot unwind: NIP {}, LR {})", b.nip_symbol,
+                                 b.lr_symbol.empty() ? "not named by crash" : b.lr_symbol);
             continue;
         }
         if (!in_opal) {

@@ -218,6 +218,21 @@ TEST(CrashBt, CpuOnAnInterruptStack)
     EXPECT_FALSE(judge2(drop_lines(bt, "[NIP  : arch_local_irq_restore"), f).ok);
 }
 
+// crash 9.0.2 on a pseries dump (net-flood, CI) whose CPU 0 was stopped at
+// __do_irq+8, just after call_do_irq switched to the IRQ stack: "cannot
+// find the stack info." and no LR line. Failed the judge before it
+// excused an IRQ stack without a named LR.
+TEST(CrashBt, CpuAtAnInterruptHandlersEntry)
+{
+    const std::string bt = data("bt_a.txt", "pseries-irqentry");
+    const auto f = crashed_from(72);
+    const auto j = judge2(bt, f);
+    EXPECT_TRUE(j.ok) << j.detail;
+    EXPECT_NE(j.detail.find("NIP __do_irq+8, LR not named by crash"), std::string::npos) << j.detail;
+    EXPECT_FALSE(judge2(drop_lines(bt, "cannot find the stack info."), f).ok);
+    EXPECT_FALSE(judge2(drop_lines(bt, "[NIP  : __do_irq+8]"), f).ok);
+}
+
 // crash 9.0.2 on a pseries dump (-smp 4,cores=2,threads=2) whose CPUs 1
 // and 3 were offline: the kernel wrote notes for CPUs 0 and 2 only and
 // crash still shows CPU 1's idle task, without a note.

@@ -445,3 +445,107 @@ TEST_F(QemuMemory, HotPluggedDimmsAsSources)
         });
     }
 }
+
+// An incoming postcopy migration registers the destination's RAM with
+// userfaultfd: a page not yet arrived faults and is fetched from the source.
+// A page-table move drops that registration (and would hand the guest a
+// hole the source still fills later), so a dump on the destination while
+// postcopy runs must copy, through the faults, and still be exact. The
+// source's sections are filled and registered; the migration switches to
+// postcopy at once with both bandwidths at 1 MiB/s, and the destination
+// calls os-term while postcopy runs. The glue's reason in the trace is
+// given only while postcopy is advised and not over, so it also proves the
+// dump ran inside that window. Every page the copy touches that has not
+// arrived is one userfaultfd round trip to the source: about 2 ms each
+// here, 8 MiB of sources and destinations in about 9 s. With the glue's
+// postcopy check removed the pieces moved and neither destination held its
+// source's bytes.
+namespace {
+
+// QMP on `q`, failing the test with QEMU's answer.
+void qmp_ok(QtestQemu& q, const nlohmann::json& cmd)
+{
+    ASSERT_TRUE(q.qmp({cmd})) << cmd.dump() << ": " << q.last_error() << "\n" << q.stderr_text();
+}
+
+// Waits until `q`'s query-migrate status is `want`; returns the last one.
+std::string wait_migrate_status(QtestQemu& q, const std::string& want)
+{
+    std::string status;
+    for (int i = 0; i < 600 && status != want; ++i) {
+        const auto st = q.qmp({{{"execute", "query-migrate"}}}, true);
+        status = st ? (*st)[0].value("status", "") : "";
+        if (status == "failed") {
+            break;
+        }
+        if (status != want) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
+    return status;
+}
+
+}  // namespace
+
+TEST_F(QemuMemory, ADumpDuringAnIncomingPostcopyCopiesThroughUserfaultfd)
+{
+    DumpCase c{
+        numa(2, 1024), 0x4F000000, 0x7FF00000, {{0x3FE00000, 4 * MiB, 0x60000000}, {0x7E000000, 4 * MiB, 0x50010000}}};
+    c.shape.copy_why = "an incoming postcopy migration registered guest RAM with userfaultfd";
+    std::vector<std::string> args = c.shape.args;
+    args.insert(args.end(), {"-trace", "fadump_preserve"});
+    QtestQemu a(c.shape.machine_opts, "2", args, "pseries,x-vof=on", c.shape.mem, "tcg");
+    ASSERT_TRUE(a.ok());
+    ASSERT_NE(a.cmd("readl 0x0"), "TIMEOUT") << a.stderr_text();
+    const nlohmann::json postcopy = {
+        {"execute", "migrate-set-capabilities"},
+        {"arguments", {{"capabilities", {{{"capability", "postcopy-ram"}, {"state", true}}}}}}};
+    if (!a.qmp({postcopy})) {
+        GTEST_SKIP() << "this host gives QEMU no postcopy (userfaultfd): " << a.last_error();
+    }
+    const uint64_t cpu = fadump_spapr_cpu_state_size(2);
+    FdmBuilder b;
+    b.section(0x0001, 0, cpu, c.cpu_dst).section(0x0002, 0, 0, c.cpu_dst + cpu);
+    std::vector<std::string> before;
+    for (const Section& s : c.sections) {
+        b.section(0x0011, s.src, s.len, s.dst);
+        ASSERT_NO_FATAL_FAILURE(fill(a, s.src, s.len));
+    }
+    const auto fdm = b.bytes();
+    a.write(FDM, fdm);
+    ASSERT_EQ(a.configure(1, FDM, static_cast<uint32_t>(fdm.size())), FADUMP_RTAS_SUCCESS);
+    a.cmd("writel 0x" + QtestQemu::to_hex(c.args) + " 0x" + QtestQemu::to_hex(c.args + 0x200));
+    for (size_t i = 0; i < c.sections.size(); ++i) {
+        before.push_back(guest_bytes(a, c.sections[i].src, c.sections[i].len, "before-" + std::to_string(i)));
+        ASSERT_EQ(before.back().size(), c.sections[i].len);
+    }
+
+    std::vector<std::string> dargs = args;
+    dargs.insert(dargs.end(), {"-incoming", "defer"});
+    QtestQemu d(c.shape.machine_opts, "2", dargs, "pseries,x-vof=on", c.shape.mem, "tcg");
+    ASSERT_TRUE(d.ok());
+    ASSERT_NE(d.cmd("readl 0x0"), "TIMEOUT") << d.stderr_text();
+    const std::string uri = "unix:" + (d.dir() / "postcopy.sock").string();
+    ASSERT_NO_FATAL_FAILURE(qmp_ok(d, postcopy));
+    ASSERT_NO_FATAL_FAILURE(qmp_ok(d, {{"execute", "migrate-incoming"}, {"arguments", {{"uri", uri}}}}));
+    ASSERT_NO_FATAL_FAILURE(qmp_ok(a, {{"execute", "migrate-set-parameters"},
+                                       {"arguments", {{"max-bandwidth", MiB}, {"max-postcopy-bandwidth", MiB}}}}));
+    ASSERT_NO_FATAL_FAILURE(qmp_ok(a, {{"execute", "migrate"}, {"arguments", {{"uri", uri}}}}));
+    ASSERT_EQ(wait_migrate_status(a, "active"), "active") << a.stderr_text();
+    ASSERT_NO_FATAL_FAILURE(qmp_ok(a, {{"execute", "migrate-start-postcopy"}}));
+    ASSERT_EQ(wait_migrate_status(d, "postcopy-active"), "postcopy-active") << d.stderr_text();
+
+    // The destination's guest crashes while its RAM is still arriving.
+    ASSERT_TRUE(dump_through_os_term(d, c.args)) << "no ibm,kernel-dump after os-term\n" << d.stderr_text();
+    const auto info = d.qmp({{{"execute", "query-fadump"}}});
+    ASSERT_TRUE(info);
+    const auto& sections = (*info)[0]["sections"];
+    ASSERT_EQ(sections.size(), c.sections.size() + 2) << (*info)[0].dump();
+    for (size_t i = 0; i < c.sections.size(); ++i) {
+        const Section& s = c.sections[i];
+        EXPECT_EQ(sections[i + 2].value("bytes-dumped", uint64_t{0}), s.len) << sections[i + 2].dump();
+        const std::string after = guest_bytes(d, s.dst, s.len, "after-" + std::to_string(i));
+        EXPECT_TRUE(after == before[i]) << "the destination does not hold the source's bytes (section " << i << ")";
+    }
+    expect_per_block_decisions(c, true, preserve_trace(d.stderr_text()));
+}

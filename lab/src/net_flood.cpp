@@ -71,13 +71,16 @@ NetFlood::~NetFlood()
     close(m_fd);
 }
 
-std::vector<std::string> NetFlood::qemu_args(const std::string& bus) const
+std::vector<std::string> NetFlood::qemu_args(const std::string& device, const std::string& bus) const
 {
+    const bool pci = device.ends_with("-pci");
     return {"-netdev",
             fmt::format("dgram,id=flood,local.type=inet,local.host=127.0.0.1,local.port={},"
                         "remote.type=inet,remote.host=127.0.0.1,remote.port={}",
                         m_qemu_port, m_own_port),
-            "-device", "virtio-net-pci,netdev=flood,mac=52:54:00:fa:d0:01,romfile=" + (bus.empty() ? "" : "," + bus)};
+            "-device",
+            device + ",netdev=flood,mac=52:54:00:fa:d0:01" + (pci ? ",romfile=" : "") +
+                (pci && !bus.empty() ? "," + bus : "")};
 }
 
 void NetFlood::start()

@@ -24,9 +24,10 @@ public:
     NetFlood(const NetFlood&) = delete;
     NetFlood& operator=(const NetFlood&) = delete;
 
-    /// QEMU's arguments for a virtio-net NIC on this flood (`bus`: where
-    /// the device goes, "" for the machine's default).
-    [[nodiscard]] std::vector<std::string> qemu_args(const std::string& bus) const;
+    /// QEMU's arguments for a NIC on this flood: `device` is the QEMU
+    /// device ("virtio-net-pci", or pseries' "spapr-vlan"), `bus` where it
+    /// goes ("" for the machine's default; PCI devices only).
+    [[nodiscard]] std::vector<std::string> qemu_args(const std::string& device, const std::string& bus) const;
     /// Starts sending (QEMU must be listening by then; datagrams sent
     /// before are lost, which is harmless).
     void start();

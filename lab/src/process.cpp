@@ -215,10 +215,70 @@ bool Child::continue_with(const std::vector<std::string>& argv, std::string* err
     return true;
 }
 
+bool Child::hand_over(const std::vector<std::string>& argv, std::string* error)
+{
+    if (m_beside_pid > 0 || m_beside_fd >= 0) {
+        *error = "a process (pid " + std::to_string(m_beside_pid) + ") runs beside already";
+        return false;
+    }
+    auto s = spawn_piped(argv, true, error);
+    if (!s) {
+        return false;
+    }
+    flush_partial();
+    m_beside_pid = m_pid;
+    m_beside_pidfd = m_pidfd;
+    m_beside_fd = m_fd;
+    m_pid = s->pid;
+    m_pidfd = s->pidfd;
+    m_fd = s->out;
+    m_eof = false;
+    return true;
+}
+
+bool Child::beside_running() const
+{
+    return m_beside_pid > 0 && !wait_exited(m_beside_pidfd, 0);
+}
+
+// The output of the process beside: into the log, marked, never into lines().
+void Child::drain_beside()
+{
+    char buf[65536];
+    const ssize_t n = read_retrying(m_beside_fd, buf, sizeof buf);
+    if (n <= 0) {
+        close(m_beside_fd);
+        m_beside_fd = -1;
+    } else if (m_log != nullptr) {
+        std::fprintf(m_log, "[%10.3f] (previous process) %.*s\n", elapsed(), static_cast<int>(n), buf);
+        std::fflush(m_log);
+    }
+}
+
+bool Child::stop_beside(double grace_s)
+{
+    if (m_beside_pid > 0) {
+        if (!stop_group(m_beside_pid, m_beside_pidfd, grace_s, nullptr)) {
+            return false;
+        }
+        m_beside_pid = -1;
+    }
+    for (int* fd : {&m_beside_pidfd, &m_beside_fd}) {
+        if (*fd >= 0) {
+            close(*fd);
+            *fd = -1;
+        }
+    }
+    return true;
+}
+
 Child::Child(Child&& o) noexcept
     : m_pid(o.m_pid),
       m_pidfd(o.m_pidfd),
       m_fd(o.m_fd),
+      m_beside_pid(o.m_beside_pid),
+      m_beside_pidfd(o.m_beside_pidfd),
+      m_beside_fd(o.m_beside_fd),
       m_log(o.m_log),
       m_echo(o.m_echo),
       m_eof(o.m_eof),
@@ -233,11 +293,15 @@ Child::Child(Child&& o) noexcept
     o.m_pid = -1;
     o.m_pidfd = -1;
     o.m_fd = -1;
+    o.m_beside_pid = -1;
+    o.m_beside_pidfd = -1;
+    o.m_beside_fd = -1;
     o.m_log = nullptr;
 }
 
 Child::~Child()
 {
+    stop_beside(DEFAULT_STOP_GRACE_S);
     stop(DEFAULT_STOP_GRACE_S);
     if (m_pidfd >= 0) {
         close(m_pidfd);
@@ -319,12 +383,18 @@ bool Child::read_some(double timeout_s)
     if (m_eof || stop_signal() != 0) {
         return false;
     }
-    pollfd fds[3] = {{m_fd, POLLIN, 0}, {stop_fd(), POLLIN, 0}, {m_pidfd, POLLIN, 0}};
-    if (poll(fds, 3, poll_ms(timeout_s)) < 0) {
+    pollfd fds[4] = {{m_fd, POLLIN, 0}, {stop_fd(), POLLIN, 0}, {m_pidfd, POLLIN, 0}, {m_beside_fd, POLLIN, 0}};
+    if (poll(fds, m_beside_fd >= 0 ? 4 : 3, poll_ms(timeout_s)) < 0) {
         return stop_signal() == 0;  // EINTR: the caller's loop looks again
     }
     if (fds[1].revents != 0) {
         return false;
+    }
+    if (m_beside_fd >= 0 && fds[3].revents != 0) {
+        drain_beside();
+        if (fds[0].revents == 0 && fds[2].revents == 0) {
+            return true;
+        }
     }
     bool end = false;
     if (fds[0].revents != 0) {

@@ -50,6 +50,19 @@ public:
     /// destination QEMU continues the source's console). False with `error`
     /// when the old child still runs or the new one cannot start.
     bool continue_with(const std::vector<std::string>& argv, std::string* error);
+    /// While this child runs: starts `argv` and makes it the process this
+    /// Child reads and waits for (its output appended to the same lines and
+    /// log, the same clock); the old one runs on beside it until
+    /// stop_beside or the destructor, its output drained into the log only
+    /// (a postcopy migration's source QEMU serves the destination's missing
+    /// pages). False with `error` when one is beside already or `argv`
+    /// cannot start.
+    bool hand_over(const std::vector<std::string>& argv, std::string* error);
+    /// Stops the process hand_over left beside (as stop does); true when
+    /// there is none left.
+    bool stop_beside(double grace_s);
+    /// Whether the process hand_over left beside still runs.
+    [[nodiscard]] bool beside_running() const;
 
     /// Reads lines until one contains a `success` pattern (Matched), a
     /// `failure` pattern (Failed), the child exits, a stop is requested
@@ -77,12 +90,16 @@ public:
 private:
     Child() = default;
     bool read_some(double timeout_s);  // false on EOF or a stop request
+    void drain_beside();
     void split_lines();
     void flush_partial();
     void add_line(std::string line);
     pid_t m_pid = -1;
     int m_pidfd = -1;
     int m_fd = -1;
+    pid_t m_beside_pid = -1;  // hand_over's previous process, still running
+    int m_beside_pidfd = -1;
+    int m_beside_fd = -1;
     FILE* m_log = nullptr;
     bool m_echo = false;
     bool m_eof = false;

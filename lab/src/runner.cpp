@@ -21,6 +21,7 @@
 #include "guest_errors.hpp"
 #include "makedumpfile_capture.hpp"
 #include "net_flood.hpp"
+#include "postcopy_migration.hpp"
 #include "process.hpp"
 #include "qmp.hpp"
 #include "scenario_steps.hpp"
@@ -54,6 +55,19 @@ void progress(const std::string& msg)
 std::string first_line(const std::string& s)
 {
     return s.substr(0, s.find('\n'));
+}
+
+// The postcopy stream's bandwidth (bytes a second): slow enough that the
+// destination's guest crashes while its RAM still arrives.
+constexpr uint64_t POSTCOPY_BYTES_PER_S = 8ULL << 20;
+
+// `lines`, one per line, into `path` (a command line kept for the reader).
+void write_lines(const fs::path& path, const std::vector<std::string>& lines)
+{
+    std::ofstream f(path);
+    for (const auto& l : lines) {
+        f << l << "\n";
+    }
 }
 
 // Removes a file when the run ends, however it ends (the QMP socket QEMU
@@ -348,6 +362,15 @@ int run_cycle(const RunOptions& opt, Report& r)
         qmp_path = fmt::format("/tmp/fadump-lab-{}.qmp", getpid());
         qmp_tmp.emplace(qmp_path);
     }
+    // A postcopy migration's: the destination's QMP socket, the migration's.
+    const std::string dest_qmp_path = qmp_path + "-d";
+    const std::string migration_socket = qmp_path + "-m";
+    std::optional<RemoveOnExit> dest_qmp_tmp;
+    std::optional<RemoveOnExit> migration_tmp;
+    if (qmp_tmp) {
+        dest_qmp_tmp.emplace(dest_qmp_path);
+        migration_tmp.emplace(migration_socket);
+    }
     std::string machine;
     if (pnv) {
         machine = opt.machine;
@@ -421,7 +444,7 @@ int run_cycle(const RunOptions& opt, Report& r)
             r.fail("net_flood.setup", err);
             return 1;
         }
-        const auto nic = flood->qemu_args(pnv ? "bus=pcie.4,addr=0x0" : "");
+        const auto nic = flood->qemu_args(sc->flood_nic, pnv ? "bus=pcie.4,addr=0x0" : "");
         argv.insert(argv.end(), nic.begin(), nic.end());
     }
     if (sc->slow_disk) {
@@ -545,7 +568,53 @@ int run_cycle(const RunOptions& opt, Report& r)
     // the guest over (its console continues the first's, its log is a
     // second file); the guest, waiting on the state disk, is then told.
     std::vector<fs::path> qemu_logs = {dir / "qemu-guest-errors.log"};
+    // The sign the guest waits for (/init host_wait): the state disk's
+    // fourth 16-byte block.
+    auto tell_guest_migrated = [&]() {
+        std::fstream f(state_disk, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(48);
+        f << fmt::format("{:<15}\n", "migrated");
+        if (!f) {
+            r.fail("host.migrate", "cannot write the state disk " + state_disk);
+        }
+        return static_cast<bool>(f);
+    };
+    // The scenario's postcopy migration (postcopy_migration.hpp): the
+    // destination runs beside the source, which serves the pages it has not
+    // received yet until the run ends; the lab's QMP session moves to it.
+    auto postcopy_guest = [&]() -> bool {
+        const double t0 = child->elapsed();
+        progress("migrating the guest to a second QEMU with postcopy through " + migration_socket);
+        if (!ensure_qmp(10)) {
+            r.fail("host.migrate", err);
+            return false;
+        }
+        qemu_logs.push_back(dir / "qemu-guest-errors-destination.log");
+        const PostcopyPlan plan{
+            postcopy_destination_argv(argv, dest_qmp_path, qemu_logs.back().string(), "unix:" + migration_socket),
+            dest_qmp_path, "unix:" + migration_socket, POSTCOPY_BYTES_PER_S};
+        write_lines(dir / "qemu-command-destination.txt", plan.argv);
+        auto dest = migrate_postcopy(*child, *qmp, plan, opt.timeout_s, &err);
+        if (!dest) {
+            r.fail("host.migrate", "postcopy: " + err);
+            return false;
+        }
+        qmp.reset();
+        qmp.emplace(std::move(*dest));
+        qmp_path = dest_qmp_path;
+        if (!tell_guest_migrated()) {
+            return false;
+        }
+        r.phases["migration_switch"] = child->elapsed() - t0;
+        r.pass("host.migrated", fmt::format("the destination QEMU ran the guest in postcopy {:.2f} s after the "
+                                            "migration began; the source serves its missing pages",
+                                            child->elapsed() - t0));
+        return true;
+    };
     auto migrate_guest = [&]() -> bool {
+        if (sc->migrate == Migrate::Postcopy) {
+            return postcopy_guest();
+        }
         const std::string stream = (dir / "migration-stream").string();
         const double t0 = child->elapsed();
         progress("migrating the guest to a second QEMU through " + stream);
@@ -592,12 +661,7 @@ int run_cycle(const RunOptions& opt, Report& r)
             }
         }
         dest.insert(dest.end(), {"-incoming", "file:" + stream});
-        {
-            std::ofstream cmd(dir / "qemu-command-destination.txt");
-            for (const auto& arg : dest) {
-                cmd << arg << "\n";
-            }
-        }
+        write_lines(dir / "qemu-command-destination.txt", dest);
         if (!child->continue_with(dest, &err)) {
             r.fail("host.migrate", "cannot start the destination QEMU: " + err);
             return false;
@@ -624,16 +688,8 @@ int run_cycle(const RunOptions& opt, Report& r)
             r.fail("host.migrate", status.empty() ? "the destination QEMU did not start running" : status);
             return false;
         }
-        // The sign the guest waits for (/init host_wait): the state disk's
-        // fourth 16-byte block.
-        {
-            std::fstream f(state_disk, std::ios::in | std::ios::out | std::ios::binary);
-            f.seekp(48);
-            f << fmt::format("{:<15}\n", "migrated");
-            if (!f) {
-                r.fail("host.migrate", "cannot write the state disk " + state_disk);
-                return false;
-            }
+        if (!tell_guest_migrated()) {
+            return false;
         }
         const double t_done = child->elapsed();
         r.phases["migration_save"] = t_saved - t0;
@@ -723,7 +779,7 @@ int run_cycle(const RunOptions& opt, Report& r)
             r.pass("scenario.qmp", fmt::format("{} QMP command(s) done", sc->qmp.size()));
         }
     }
-    if (going && sc->migrate == Migrate::Registered) {
+    if (going && (sc->migrate == Migrate::Registered || sc->migrate == Migrate::Postcopy)) {
         going = phase("migrate_request", {"FADUMP-LAB: migrate"}, first_fail).has_value() && migrate_guest();
     }
     if (going && (sc->trigger == Trigger::HostNmi || sc->trigger == Trigger::HostS0)) {

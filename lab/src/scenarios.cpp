@@ -279,20 +279,47 @@ std::vector<Scenario> make()
                      .regex = "FADUMP-LAB: report reads_in_flight [1-9]",
                      .why = "a read of the throttled disk was in flight just before the crash"}}});
 
+    // Brings the flooded NIC up and reports the frames it received.
+    const char* const FLOOD_RX =
+        "for n in /sys/class/net/*; do [ -e $n/device ] && ip link set ${n##*/} up; done\n"
+        "sleep 2\n"
+        "rx=0; for n in /sys/class/net/*; do [ -e $n/device ] && "
+        "rx=$((rx + $(cat $n/statistics/rx_packets))); done\n"
+        "lab \"report rx_packets $rx\"\n";
+    const ConsoleExpect FLOOD_RECEIVED{.name = "frames_received",
+                                       .boot = 0,
+                                       .regex = "FADUMP-LAB: report rx_packets [1-9]",
+                                       .why = "the guest's NIC received the host's frames before the crash"};
     s.push_back({.name = "net-flood",
                  .summary = "the host floods the guest's virtio-net NIC with broadcast frames through the crash: the "
                             "NIC writes guest memory until the machine stops for the dump, never into the dump after",
                  .net_flood = true,
-                 .before_crash = "for n in /sys/class/net/*; do [ -e $n/device ] && ip link set ${n##*/} up; done\n"
-                                 "sleep 2\n"
-                                 "rx=0; for n in /sys/class/net/*; do [ -e $n/device ] && "
-                                 "rx=$((rx + $(cat $n/statistics/rx_packets))); done\n"
-                                 "lab \"report rx_packets $rx\"\n",
-                 .expect = {{.name = "frames_received",
-                             .boot = 0,
-                             .regex = "FADUMP-LAB: report rx_packets [1-9]",
-                             .why = "the guest's NIC received the host's frames before the crash"}}});
+                 .before_crash = FLOOD_RX,
+                 .expect = {FLOOD_RECEIVED}});
 
+    s.push_back({.name = "net-flood-vlan",
+                 .summary = "the host floods the guest's spapr-vlan NIC (pseries' virtual Ethernet, receiving "
+                            "into buffers the guest registered by hcall) with broadcast frames through the crash: "
+                            "it writes guest memory until the machine stops for the dump, never into the dump after",
+                 .powernv = false,
+                 .net_flood = true,
+                 .flood_nic = "spapr-vlan",
+                 .before_crash = FLOOD_RX,
+                 .expect = {FLOOD_RECEIVED}});
+
+    // 64 MiB of non-zero page cache (11-byte lines doubled to 1.4 MiB, 93
+    // times), reported: a migration stream carries zero pages almost free,
+    // so only these keep a rate-limited one busy.
+    const char* const FILL_64_MIB =
+        "echo fadump-lab > /tmp/fill.1\n"
+        "for i in $(seq 16); do cat /tmp/fill.1 /tmp/fill.1 > /tmp/fill.2; "
+        "mv /tmp/fill.2 /tmp/fill.1; done\n"
+        "for i in $(seq 93); do cat /tmp/fill.1; done > /tmp/fill\n"
+        "lab \"report filled_kib $(($(wc -c < /tmp/fill) / 1024))\"\n";
+    const ConsoleExpect FILLED{.name = "filled",
+                               .boot = 0,
+                               .regex = "FADUMP-LAB: report filled_kib 6[0-9]{4}",
+                               .why = "the guest filled about 64 MiB of page cache with non-zero bytes"};
     // A background snapshot runs without QEMU's bandwidth limit (its thread
     // sets none), so its reader sets the pace: 128 KiB every 15 ms, about
     // 8 MiB/s. Zero pages cost the stream almost nothing; the guest's 64 MiB
@@ -307,21 +334,12 @@ std::vector<Scenario> make()
                             "kernel crashes: the dump copies instead of moving, through the snapshot's write "
                             "protection, and is exact",
                  .powernv = false,
-                 .before_crash = "echo fadump-lab > /tmp/fill.1\n"
-                                 "for i in $(seq 16); do cat /tmp/fill.1 /tmp/fill.1 > /tmp/fill.2; "
-                                 "mv /tmp/fill.2 /tmp/fill.1; done\n"
-                                 "for i in $(seq 93); do cat /tmp/fill.1; done > /tmp/fill\n"
-                                 "lab \"report filled_kib $(($(wc -c < /tmp/fill) / 1024))\"\n"
-                                 "lab host-step\n"
-                                 "sleep 2\n",
+                 .before_crash = std::string(FILL_64_MIB) + "lab host-step\nsleep 2\n",
                  .qmp = {R"({"execute":"migrate-set-capabilities","arguments":{"capabilities":[)"
                          R"({"capability":"background-snapshot","state":true}]}})",
                          R"({"execute":"migrate","arguments":{"uri":)"
                          R"("exec:while [ $(head -c 131072 | wc -c) -gt 0 ]; do sleep 0.015; done"}})"},
-                 .expect = {{.name = "filled",
-                             .boot = 0,
-                             .regex = "FADUMP-LAB: report filled_kib 6[0-9]{4}",
-                             .why = "the guest filled about 64 MiB of page cache with non-zero bytes"},
+                 .expect = {FILLED,
                             {.name = "copied_for_the_snapshot",
                              .regex = "fadump_preserve .*: copy .*background snapshot is running",
                              .why = "the dump copied (no move) while the snapshot ran",
@@ -341,6 +359,28 @@ std::vector<Scenario> make()
                             {.name = "state_loaded",
                              .regex = "spapr_fadump_state incoming 1 state \\d+ bytes",
                              .why = "the destination validated and took the registration",
+                             .platform_trace = true},
+                            {.name = "resumed",
+                             .boot = 0,
+                             .regex = "FADUMP-LAB: migrated$",
+                             .why = "the first kernel ran on in the destination before it crashed"}},
+                 .outcome_note = MIGRATE_NOTE});
+
+    // 64 MiB of non-zero page cache first: the postcopy stream, limited
+    // to 8 MiB/s (zero pages cost it almost nothing), is then still running
+    // when the guest crashes on the destination right after it resumed.
+    s.push_back({.name = "migrate-postcopy",
+                 .summary = "register, live-migrate with postcopy and crash on the destination while its RAM still "
+                            "arrives from the source through userfaultfd: the dump copies instead of moving (a move "
+                            "would drop the registration), fetching what has not arrived, and is exact",
+                 .powernv = false,
+                 .smp = "1",
+                 .before_crash = std::string(FILL_64_MIB) + MIGRATE,
+                 .migrate = Migrate::Postcopy,
+                 .expect = {FILLED,
+                            {.name = "copied_for_postcopy",
+                             .regex = "fadump_preserve .*: copy .*incoming postcopy migration",
+                             .why = "the destination's dump copied (no move) while postcopy ran",
                              .platform_trace = true},
                             {.name = "resumed",
                              .boot = 0,

@@ -48,6 +48,10 @@ enum class Migrate {
     /// In the capture kernel with the dump active, before it saves anything:
     /// the vmcore is read, proven and released on the destination.
     DumpActive,
+    /// As Registered, but postcopy: the destination runs the guest while
+    /// its RAM still arrives (userfaultfd), and the guest crashes there
+    /// while the source still serves missing pages.
+    Postcopy,
 };
 
 /// A console expectation: a line matching `regex` (ECMAScript) on boot
@@ -85,6 +89,10 @@ struct Scenario {
     /// broadcast frames from the host from QEMU's start to the end of the
     /// run (NetFlood): the NIC writes guest memory until the machine stops.
     bool net_flood = false;
+    /// The flooded NIC's QEMU device: virtio-net-pci, or spapr-vlan
+    /// (pseries' virtual Ethernet, which writes guest memory through its
+    /// hcall-registered buffers).
+    std::string flood_nic = "virtio-net-pci";
     std::string page_size = "64k";  // the kernel's: 64k or 4k (scripts/build-kernel)
     /// Shell sourced by /init on the first boot once fadump registered (or
     /// at once when the scenario is not registered), before the trigger. It

@@ -34,12 +34,16 @@ TEST(NetFlood, SendsFramesToThePortItGivesQemu)
     std::string err;
     auto flood = lab::NetFlood::make(&err);
     ASSERT_NE(flood, nullptr) << err;
-    const auto args = flood->qemu_args("bus=pcie.4,addr=0x0");
+    const auto args = flood->qemu_args("virtio-net-pci", "bus=pcie.4,addr=0x0");
     ASSERT_EQ(args.size(), 4u);
     EXPECT_EQ(args[0], "-netdev");
     EXPECT_EQ(args[2], "-device");
     EXPECT_NE(args[3].find("virtio-net-pci,netdev=flood"), std::string::npos);
     EXPECT_NE(args[3].find(",bus=pcie.4,addr=0x0"), std::string::npos);
+    // pseries' own virtual Ethernet is not PCI: no option ROM, no bus.
+    const auto vlan = flood->qemu_args("spapr-vlan", "");
+    ASSERT_EQ(vlan.size(), 4u);
+    EXPECT_EQ(vlan[3], "spapr-vlan,netdev=flood,mac=52:54:00:fa:d0:01");
     const auto at = args[1].find("local.port=");
     ASSERT_NE(at, std::string::npos) << args[1];
     const int port = std::stoi(args[1].substr(at + 11));

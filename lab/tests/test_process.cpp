@@ -169,6 +169,33 @@ TEST_F(Process, ContinueWithAppendsTheNextProcessToTheSameConsole)
     EXPECT_NE(text.find("] second\n"), std::string::npos) << text;
 }
 
+// A postcopy migration's source runs on after the destination took over:
+// hand_over makes the new process the one read and waited for, keeps the
+// old one running (its output in the log only) until stop_beside.
+TEST_F(Process, HandOverKeepsThePreviousProcessRunningBeside)
+{
+    const std::string log = (m_dir / "log").string();
+    auto c = lab::Child::spawn({"sh", "-c", "echo source; sleep 0.5; echo late; sleep 30"}, log, false);
+    ASSERT_TRUE(c);
+    ASSERT_EQ(c->wait_for({"source"}, {}, 10).kind, lab::WaitResult::Matched);
+    const pid_t source = c->pid();
+    std::string err;
+    ASSERT_TRUE(c->hand_over({"sh", "-c", "echo destination; sleep 1; echo after; sleep 30"}, &err)) << err;
+    EXPECT_FALSE(c->hand_over({"true"}, &err));
+    EXPECT_NE(err.find("beside already"), std::string::npos) << err;
+    EXPECT_NE(c->pid(), source);
+    EXPECT_EQ(c->wait_for({"after"}, {}, 10).kind, lab::WaitResult::Matched);
+    EXPECT_EQ(c->lines(), (std::vector<std::string>{"source", "destination", "after"}));
+    EXPECT_TRUE(c->beside_running());
+    EXPECT_EQ(::kill(source, 0), 0) << "the source was stopped by the hand-over";
+    ASSERT_TRUE(c->stop_beside(1));
+    EXPECT_FALSE(c->beside_running());
+    EXPECT_TRUE(lab::test::gone(source));
+    ASSERT_TRUE(c->stop(1));
+    const std::string text = lab::test::slurp(log);
+    EXPECT_NE(text.find("(previous process) late"), std::string::npos) << text;
+}
+
 // The console is the guest's: a line that never ends is cut into pieces of
 // at most MAX_LINE_BYTES (searched once each, not rescanned on every read),
 // what follows it is still seen, and a flood past MAX_CONSOLE_BYTES is

@@ -175,6 +175,14 @@ static uint64_t fadump_movable_page_size(void *opaque, uint64_t gpa,
     if (!s.mr || s.offset_within_address_space != gpa ||
         int128_get64(s.size) != len || !fadump_ram_section(&s)) {
         *why = "the range is not inside one RAM block";
+    } else if (s.mr->ram_block->receivedmap) {
+        /*
+         * An incoming migration still holds the block: postcopy's
+         * userfaultfd registration lasts until the migration is cleaned up,
+         * which QEMU 11 does in a bottom half after postcopy ended.
+         */
+        *why = "an incoming migration still holds its RAM block (postcopy's "
+               "userfaultfd registration lasts until its cleanup)";
     } else if (qemu_ram_pagesize(s.mr->ram_block) !=
                qemu_real_host_page_size()) {
         *why = "its RAM block is on huge pages";

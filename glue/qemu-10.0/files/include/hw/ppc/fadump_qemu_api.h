@@ -12,6 +12,7 @@
 
 #include "exec/address-spaces.h"
 #include "exec/memory.h"
+#include "exec/ramblock.h"
 #include "exec/cpu-common.h"
 #include "exec/tb-flush.h"
 #include "hw/boards.h"

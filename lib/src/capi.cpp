@@ -144,7 +144,7 @@ FadumpStatus fadump_spapr_dump(FadumpSpapr* fd, const FadumpGuestOps* ops, const
         auto out = fd->engine.dump(mem, cpus, std::span(static_cast<const std::byte*>(hpt), hpt_len));
         if (stats != nullptr) {
             *stats = FadumpDumpStats{out.bytes_preserved, out.preserve_ns, out.sections_ok,
-                                     out.sections_failed, out.cpus_saved,  0};
+                                     out.sections_failed, out.cpus_saved,  fd->engine.dump_active()};
         }
         put_msg(msg, msg_len, out.problems);
         return out.problems.empty() ? FADUMP_OK : FADUMP_E_INCOMPLETE;
@@ -384,7 +384,7 @@ FadumpStatus fadump_mpipl_info(const FadumpMpipl* mp, FadumpMpiplInfo* out) noex
 }
 
 FadumpStatus fadump_mpipl_dump(FadumpMpipl* mp, const FadumpGuestOps* ops, const FadumpVcpuRegs* threads,
-                               size_t n_threads, const FadumpRange* reload, size_t n_reload, FadumpMpiplStats* stats,
+                               size_t n_threads, const FadumpRange* reload, size_t n_reload, FadumpDumpStats* stats,
                                char* msg, size_t msg_len) noexcept
 {
     put_msg(msg, msg_len, "");
@@ -405,8 +405,8 @@ FadumpStatus fadump_mpipl_dump(FadumpMpipl* mp, const FadumpGuestOps* ops, const
         const auto cpus = fadump::capi::from_c(std::span<const FadumpVcpuRegs>(threads, n_threads));
         auto out = mp->engine.dump(mem, cpus, ranges);
         if (stats != nullptr) {
-            *stats = FadumpMpiplStats{out.bytes_preserved, out.preserve_ns,   out.ranges_ok,
-                                      out.ranges_failed,   out.threads_saved, out.mpipl_boot};
+            *stats = FadumpDumpStats{out.bytes_preserved, out.preserve_ns,   out.ranges_ok,
+                                     out.ranges_failed,   out.threads_saved, out.mpipl_boot};
         }
         put_msg(msg, msg_len, out.problems);
         return out.mpipl_boot ? FADUMP_OK : FADUMP_E_INCOMPLETE;

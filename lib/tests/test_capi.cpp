@@ -178,6 +178,7 @@ TEST(CApi, CycleThroughTheCInterface)
         << msg;
     EXPECT_EQ(st.bytes_preserved, cpu + 0x1000000);
     EXPECT_EQ(st.cpus_saved, 2u);
+    EXPECT_EQ(st.preserving_boot, 1u);  // the dump is active
     EXPECT_EQ(fadump_spapr_reboot_limit(fd), 0x1000000u);
     std::vector<unsigned char> prop(512);
     size_t len = 0;
@@ -416,7 +417,7 @@ TEST(CApiAllocFailure, MpiplEntryPointsReturnErrors)
     const FadumpRange reload{0, 0x100000};
     EXPECT_GT(fail_each_allocation(started,
                                    [&] {
-                                       FadumpMpiplStats st{};
+                                       FadumpDumpStats st{};
                                        EXPECT_NE(fadump_mpipl_dump(mp, &ops, regs.data(), regs.size(), &reload, 1, &st,
                                                                    msg, sizeof msg),
                                                  FADUMP_OK);
@@ -537,9 +538,11 @@ TEST(CApi, InfoShowsTheRegistrationThenTheDump)
     // reset has not: the SBE would ignore S0, and the info says so.
     FakeGuest pg(64 << 20);
     auto pops = ops_for(pg);
-    FadumpMpiplStats st{};
+    FadumpDumpStats st{};
     char msg[256];
+    st.preserving_boot = 7;
     fadump_mpipl_dump(mp, &pops, regs.data(), regs.size(), nullptr, 0, &st, msg, sizeof msg);
+    EXPECT_EQ(st.preserving_boot, 0u);  // nothing valid at the base: a normal boot
     ASSERT_EQ(fadump_mpipl_info(mp, &mi), FADUMP_OK);
     EXPECT_FALSE(mi.in_progress);
     EXPECT_TRUE(mi.ipl_pending);

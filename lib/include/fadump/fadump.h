@@ -150,14 +150,26 @@ typedef struct FadumpSpaprConfig {
 
 typedef struct FadumpSpapr FadumpSpapr;
 
-/* Statistics of one dump, filled by fadump_spapr_dump. */
+/*
+ * Statistics of one dump, on either platform (fadump_spapr_dump,
+ * fadump_mpipl_dump): what the VMM reports (QMP, traces, the ground truth)
+ * without converting. A "section" is an fdm section (pseries) or an
+ * MDST/MDDT range pair (PowerNV); a "cpu" is a vCPU whose registers were
+ * saved (pseries: the CPU state data; PowerNV: a hardware thread's
+ * architected register data).
+ */
 typedef struct FadumpDumpStats {
-    uint64_t bytes_preserved;   /* bytes copied or kept in place by sections */
+    uint64_t bytes_preserved;   /* bytes copied or kept in place */
     uint64_t preserve_ns;       /* wall time of the preservation itself */
     uint32_t sections_ok;
     uint32_t sections_failed;
     uint32_t cpus_saved;
-    uint32_t reserved;
+    /*
+     * The next boot sees the dump: pseries, the dump is active (the reset
+     * describes it in /rtas/ibm,kernel-dump); PowerNV, an MPIPL boot
+     * (/ibm,opal/dump/mpipl-boot).
+     */
+    uint32_t preserving_boot;
 } FadumpDumpStats;
 
 FadumpSpapr *fadump_spapr_new(const FadumpSpaprConfig *cfg) FADUMP_NOEXCEPT;
@@ -368,15 +380,6 @@ typedef struct FadumpMpiplConfig {
 
 typedef struct FadumpMpipl FadumpMpipl;
 
-typedef struct FadumpMpiplStats {
-    uint64_t bytes_preserved;
-    uint64_t preserve_ns;
-    uint32_t ranges_ok;
-    uint32_t ranges_failed;
-    uint32_t threads_saved;
-    bool mpipl_boot;     /* the next boot is an MPIPL boot */
-} FadumpMpiplStats;
-
 FadumpMpipl *fadump_mpipl_new(const FadumpMpiplConfig *cfg) FADUMP_NOEXCEPT;
 void fadump_mpipl_free(FadumpMpipl *mp) FADUMP_NOEXCEPT;
 /*
@@ -425,7 +428,7 @@ FadumpStatus fadump_mpipl_info(const FadumpMpipl *mp,
 FadumpStatus fadump_mpipl_dump(FadumpMpipl *mp, const FadumpGuestOps *ops,
                                const FadumpVcpuRegs *threads, size_t n_threads,
                                const FadumpRange *reload, size_t n_reload,
-                               FadumpMpiplStats *stats, char *msg,
+                               FadumpDumpStats *stats, char *msg,
                                size_t msg_len) FADUMP_NOEXCEPT;
 /*
  * The zero-copy half of the last MPIPL: the page moves fadump_mpipl_dump

@@ -37,20 +37,18 @@ void fadump_qmp_dump_started(const char *platform, const char *trigger)
     qapi_event_send_fadump_dump_started(platform, trigger);
 }
 
-void fadump_qmp_dump_completed(uint64_t bytes, uint64_t ns, uint32_t ok,
-                               uint32_t failed, uint32_t cpus,
-                               bool preserving_boot)
+void fadump_qmp_dump_completed(const FadumpDumpStats *stats)
 {
     FadumpDump *d = &fadump_last.dump;
 
     d->platform = fadump_last.platform;
     d->trigger = fadump_last.trigger;
-    d->bytes = bytes;
-    d->duration_ns = ns;
-    d->ok = ok;
-    d->failed = failed;
-    d->cpus = cpus;
-    d->preserving_boot = preserving_boot;
+    d->bytes = stats->bytes_preserved;
+    d->duration_ns = stats->preserve_ns;
+    d->ok = stats->sections_ok;
+    d->failed = stats->sections_failed;
+    d->cpus = stats->cpus_saved;
+    d->preserving_boot = stats->preserving_boot != 0;
     fadump_last.valid = true;
     qapi_event_send_fadump_dump_completed(d);
 }

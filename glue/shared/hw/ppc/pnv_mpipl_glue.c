@@ -149,7 +149,7 @@ static void pnv_mpipl_work(void *machine, int caller)
     FadumpGuestOps ops = pnv_mpipl_ops(pnv);
     g_autofree FadumpVcpuRegs *regs = NULL;
     FadumpGroundTruth *truth = NULL;
-    FadumpMpiplStats stats = { 0 };
+    FadumpDumpStats stats = { 0 };
     char msg[MPIPL_MSG_LEN];
     size_t n = 0;
     FadumpStatus rc;
@@ -159,7 +159,7 @@ static void pnv_mpipl_work(void *machine, int caller)
         /* A reset ran between S0 and this work: no MPIPL, no second reset. */
         qemu_log_mask(LOG_GUEST_ERROR, "mpipl: a reset came before the "
                       "MPIPL ran: nothing was preserved\n");
-        fadump_qmp_dump_completed(0, 0, 0, 0, 0, false);
+        fadump_qmp_dump_completed(&stats);
         return;
     }
     restart = fadump_glue_stop_machine();
@@ -171,25 +171,16 @@ static void pnv_mpipl_work(void *machine, int caller)
     rc = fadump_mpipl_dump(mp->engine, &ops, regs, n, mp->reload,
                            mp->n_reload, &stats, msg, sizeof(msg));
     trace_pnv_mpipl_dump(stats.bytes_preserved, stats.preserve_ns,
-                         stats.ranges_ok, stats.ranges_failed,
-                         stats.threads_saved, stats.mpipl_boot);
+                         stats.sections_ok, stats.sections_failed,
+                         stats.cpus_saved, stats.preserving_boot);
     if (rc != FADUMP_OK) {
         qemu_log_mask(LOG_GUEST_ERROR,
                       "mpipl: the next boot is a normal boot: %s\n", msg);
     } else if (msg[0]) {
         qemu_log_mask(LOG_GUEST_ERROR, "mpipl: %s\n", msg);
     }
-    fadump_qmp_dump_completed(stats.bytes_preserved, stats.preserve_ns,
-                              stats.ranges_ok, stats.ranges_failed,
-                              stats.threads_saved, stats.mpipl_boot);
+    fadump_qmp_dump_completed(&stats);
     if (truth) {
-        FadumpDumpStats ds = {
-            .bytes_preserved = stats.bytes_preserved,
-            .preserve_ns = stats.preserve_ns,
-            .sections_ok = stats.ranges_ok,
-            .sections_failed = stats.ranges_failed,
-            .cpus_saved = stats.threads_saved,
-        };
         FadumpRange fw[16];
         size_t nfw = fadump_mpipl_firmware_ranges(mp->engine, fw,
                                                   ARRAY_SIZE(fw));
@@ -197,7 +188,7 @@ static void pnv_mpipl_work(void *machine, int caller)
         fadump_ground_truth_note_ranges(truth, "firmware_ranges", fw,
                                         MIN(nfw, ARRAY_SIZE(fw)));
         fadump_glue_write_ground_truth(pnv->mpipl_ground_truth, truth, NULL,
-                                       &ds);
+                                       &stats);
     }
     /* A guest reset keeps RAM: the memory-preserving IPL. */
     fadump_glue_reboot(restart);

@@ -225,7 +225,7 @@ static void spapr_fadump_dump_work(void *machine, int caller)
          */
         qemu_log_mask(LOG_GUEST_ERROR, "fadump: a reset came before the "
                       "dump ran: nothing was dumped\n");
-        fadump_qmp_dump_completed(0, 0, 0, 0, 0, false);
+        fadump_qmp_dump_completed(&stats);
         return;
     }
     restart = fadump_glue_stop_machine();
@@ -245,11 +245,7 @@ static void spapr_fadump_dump_work(void *machine, int caller)
     }
     spapr_fadump_state_changed(spapr, "dump");
     /* An internal error leaves no active dump: the reboot drops it. */
-    fadump_qmp_dump_completed(stats.bytes_preserved, stats.preserve_ns,
-                              stats.sections_ok, stats.sections_failed,
-                              stats.cpus_saved,
-                              spapr_fadump_state(spapr) ==
-                              FADUMP_SPAPR_DUMP_ACTIVE);
+    fadump_qmp_dump_completed(&stats);
     if (truth) {
         fadump_glue_write_ground_truth(spapr->fadump_ground_truth, truth,
                                        spapr->fadump, &stats);

@@ -8,6 +8,7 @@
 #define HW_PPC_FADUMP_QMP_H
 
 #include "qapi/qapi-types-fadump-target.h"
+#include "fadump-engine.h"
 
 /* A dump starts (every vCPU about to stop): FADUMP_DUMP_STARTED. */
 void fadump_qmp_dump_started(const char *platform, const char *trigger);
@@ -15,9 +16,7 @@ void fadump_qmp_dump_started(const char *platform, const char *trigger);
  * The dump is taken: remembered as the machine's last dump (query-fadump
  * "last-dump") and sent as FADUMP_DUMP_COMPLETED.
  */
-void fadump_qmp_dump_completed(uint64_t bytes, uint64_t ns, uint32_t ok,
-                               uint32_t failed, uint32_t cpus,
-                               bool preserving_boot);
+void fadump_qmp_dump_completed(const FadumpDumpStats *stats);
 /* The last dump, copied for a FadumpInfo (NULL when there was none). */
 FadumpDump *fadump_qmp_last_dump(void);
 

@@ -46,8 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     if (!mp.stash(0, STASH_KEY_SKIBOOT_BASE, BASE).ok()) {
         std::abort();
     }
-    std::string why;
-    if (!mp.s0(0, &why)) {
+    if (!mp.s0(0).ok()) {
         std::abort();
     }
     std::vector<VcpuState> threads(2);

@@ -19,6 +19,15 @@
 #include "fadump/papr/register_save_area.hpp"
 #include "fadump/papr/spapr_fadump.hpp"
 
+// ibm,configure-kernel-dump's statuses are Errc's values (LoPAR's call
+// table): REGISTER, UNREGISTER and INVALIDATE return them unconverted.
+static_assert(static_cast<int32_t>(fadump::Errc::Success) == FADUMP_RTAS_SUCCESS);
+static_assert(static_cast<int32_t>(fadump::Errc::HardwareError) == FADUMP_RTAS_HW_ERROR);
+static_assert(static_cast<int32_t>(fadump::Errc::Busy) == FADUMP_RTAS_BUSY);
+static_assert(static_cast<int32_t>(fadump::Errc::ParamError) == FADUMP_RTAS_PARAM_ERROR);
+static_assert(static_cast<int32_t>(fadump::Errc::DumpAlreadyRegistered) == FADUMP_RTAS_ALREADY_REGISTERED);
+static_assert(static_cast<int32_t>(fadump::Errc::DumpActive) == FADUMP_RTAS_DUMP_ACTIVE);
+
 using fadump::capi::firewall;
 using fadump::capi::put_msg;
 
@@ -353,10 +362,12 @@ FadumpStatus fadump_mpipl_s0(FadumpMpipl* mp, uint32_t chip, char* msg, size_t m
         return FADUMP_E_INTERNAL;
     }
     return firewall<FadumpStatus>(FADUMP_E_INTERNAL, msg, msg_len, [&] {
-        std::string why;
-        const bool start = mp->engine.s0(chip, &why);
-        put_msg(msg, msg_len, why);
-        return start ? FADUMP_OK : FADUMP_E_REFUSED;
+        const auto started = mp->engine.s0(chip);
+        if (!started) {
+            put_msg(msg, msg_len, started.error().message);
+            return FADUMP_E_REFUSED;
+        }
+        return FADUMP_OK;
     });
 }
 

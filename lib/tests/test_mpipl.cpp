@@ -74,8 +74,7 @@ struct MpiplTest : ::testing::Test {
     bool start()
     {
         EXPECT_TRUE(mp.stash(0, STASH_KEY_SKIBOOT_BASE, BASE).ok());
-        std::string why;
-        return mp.s0(0, &why);
+        return mp.s0(0).ok();
     }
 };
 
@@ -83,9 +82,9 @@ struct MpiplTest : ::testing::Test {
 
 TEST_F(MpiplTest, S0WithoutStashIsIgnored)
 {
-    std::string why;
-    EXPECT_FALSE(mp.s0(0, &why));
-    EXPECT_NE(why.find("no skiboot base"), std::string::npos);
+    const auto r = mp.s0(0);
+    EXPECT_EQ(r.code(), Errc::ParamError);
+    EXPECT_NE(r.error().message.find("no skiboot base"), std::string::npos);
 }
 
 TEST_F(MpiplTest, StashRejectsBasesOutsideRamAndIgnoresOtherKeys)
@@ -103,9 +102,9 @@ TEST_F(MpiplTest, StashRejectsBasesOutsideRamAndIgnoresOtherKeys)
 TEST_F(MpiplTest, SecondS0DuringMpiplIsIgnored)
 {
     ASSERT_TRUE(start());
-    std::string why;
-    EXPECT_FALSE(mp.s0(0, &why));
-    EXPECT_NE(why.find("already"), std::string::npos);
+    const auto r = mp.s0(0);
+    EXPECT_EQ(r.code(), Errc::Busy);
+    EXPECT_NE(r.error().message.find("already"), std::string::npos);
 }
 
 TEST_F(MpiplTest, FullMpipl)

@@ -113,20 +113,20 @@ Result<void> Mpipl::stash(uint32_t chip, uint64_t key, uint64_t value)
     return {};
 }
 
-bool Mpipl::s0(uint32_t chip, std::string* why)
+Result<void> Mpipl::s0(uint32_t chip)
 {
     if (m_state != State::Idle) {
-        *why = fmt::format("S0 on chip {} while an MPIPL is already under way: ignored", chip);
-        return false;
+        return fail(Errc::Busy, fmt::format("S0 on chip {} while an MPIPL is already under way: ignored", chip));
     }
     const std::optional<uint64_t> base = chip < m_base.size() && m_base[chip] ? m_base[chip] : stashed_base();
     if (!base) {
-        *why = fmt::format("S0 on chip {} but no skiboot base was stashed: MPIPL is not configured, ignored", chip);
-        return false;
+        return fail(
+            Errc::ParamError,
+            fmt::format("S0 on chip {} but no skiboot base was stashed: MPIPL is not configured, ignored", chip));
     }
     m_dump_base = *base;
     m_state = State::Dumping;
-    return true;
+    return {};
 }
 
 MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, std::span<const GuestRange> reload)

@@ -57,9 +57,11 @@ public:
     /// (ParamError otherwise); other keys are accepted without effect.
     [[nodiscard]] Result<void> stash(uint32_t chip, uint64_t key, uint64_t value);
 
-    /// S0 interrupt on chip `chip`: true when MPIPL starts now (a base was
-    /// stashed and no MPIPL is under way). `why` says why not otherwise.
-    [[nodiscard]] bool s0(uint32_t chip, std::string* why);
+    /// S0 interrupt on chip `chip`: MPIPL starts now when a base was
+    /// stashed and no MPIPL is under way. Errors: Busy (an MPIPL is under
+    /// way), ParamError (no skiboot base stashed: MPIPL not configured),
+    /// each with the reason; the SBE then ignores the interrupt.
+    [[nodiscard]] Result<void> s0(uint32_t chip);
 
     /// The SBE + hostboot work, with every vCPU stopped. `reload` lists what
     /// the reset reloads (firmware, kernel, initrd, FDT); no destination may

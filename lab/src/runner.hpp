@@ -25,7 +25,7 @@ struct RunOptions {
     std::string qemu_version = "10.0";
     /// Our QEMU moves pages instead of copying where the platform allows
     /// (QEMU's default, x-fadump-zero-copy; false: =off, every range
-    /// copied; README "Zero-copy").
+    /// copied; docs/qemu.md "Zero-copy").
     bool zero_copy = true;
     std::optional<std::string> initrd;        // initramfs to boot (default: scripts/build-initramfs)
     std::optional<std::string> firmware_dir;  // QEMU -L directory (default: scripts/fetch-firmware)

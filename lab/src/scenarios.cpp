@@ -261,6 +261,11 @@ std::vector<Scenario> make()
     // (measured with no fadump state at all, migrating during boot: CPU 1's
     // decrementer stays negative, it never leaves H_CEDE, so whatever runs
     // there hangs); -smp 1 migrates and runs on.
+    // The first kernel ran on in the destination (the line after host_wait).
+    const ConsoleExpect RESUMED{.name = "resumed",
+                                .boot = 0,
+                                .regex = "FADUMP-LAB: migrated$",
+                                .why = "the first kernel ran on in the destination before it crashed"};
     const char* const MIGRATE_NOTE =
         "PowerNV has no migration in QEMU 10.0 (none of its devices has vmstate). One CPU: QEMU 10.0's TCG "
         "loses a pseries guest's secondary CPUs across a migration (reproduced without any fadump state: "
@@ -360,10 +365,7 @@ std::vector<Scenario> make()
                              .regex = "spapr_fadump_state incoming 1 state \\d+ bytes",
                              .why = "the destination validated and took the registration",
                              .platform_trace = true},
-                            {.name = "resumed",
-                             .boot = 0,
-                             .regex = "FADUMP-LAB: migrated$",
-                             .why = "the first kernel ran on in the destination before it crashed"}},
+                            RESUMED},
                  .outcome_note = MIGRATE_NOTE});
 
     // 64 MiB of non-zero page cache first: the postcopy stream, limited
@@ -382,10 +384,7 @@ std::vector<Scenario> make()
                              .regex = "fadump_preserve .*: copy .*incoming postcopy migration",
                              .why = "the destination's dump copied (no move) while postcopy ran",
                              .platform_trace = true},
-                            {.name = "resumed",
-                             .boot = 0,
-                             .regex = "FADUMP-LAB: migrated$",
-                             .why = "the first kernel ran on in the destination before it crashed"}},
+                            RESUMED},
                  .outcome_note = MIGRATE_NOTE});
 
     s.push_back({.name = "migrate-dump-active",

@@ -204,9 +204,6 @@ DumpOutcome SpaprFadump::dump(GuestMemory& mem, std::span<const VcpuState> cpus,
         out.problems = "dump requested without a registration";
         return out;
     }
-    // Until the last section is done: an exception (an allocation failing)
-    // leaves a state the operator sees, which the reset drops.
-    m_state = State::DumpFailed;
     const auto t0 = std::chrono::steady_clock::now();
     Registration& reg = *m_reg;
     bool any_error = false;

@@ -44,18 +44,25 @@ std::string migrate_status(Qmp& q, std::string* why)
 
 }  // namespace
 
-std::vector<std::string> postcopy_destination_argv(std::vector<std::string> argv, const std::string& qmp_path,
-                                                   const std::string& log, const std::string& uri)
+std::vector<std::string> destination_argv(std::vector<std::string> argv, const std::string& log,
+                                          const std::string& qmp_path)
 {
     for (size_t i = 0; i + 1 < argv.size(); ++i) {
-        if (argv[i] == "-qmp") {
+        if (argv[i] == "-qmp" && !qmp_path.empty()) {
             argv[i + 1] = "unix:" + qmp_path + ",server=on,wait=off";
         } else if (argv[i] == "-D") {
             argv[i + 1] = log;
         }
     }
-    argv.insert(argv.end(), {"-global", "migration.x-postcopy-ram=on", "-incoming", uri});
     return argv;
+}
+
+std::vector<std::string> postcopy_destination_argv(const std::vector<std::string>& argv, const std::string& qmp_path,
+                                                   const std::string& log, const std::string& uri)
+{
+    auto dest = destination_argv(argv, log, qmp_path);
+    dest.insert(dest.end(), {"-global", "migration.x-postcopy-ram=on", "-incoming", uri});
+    return dest;
 }
 
 std::optional<Qmp> migrate_postcopy(Child& child, Qmp& source, const PostcopyPlan& plan, double timeout_s,
@@ -79,8 +86,11 @@ std::optional<Qmp> migrate_postcopy(Child& child, Qmp& source, const PostcopyPla
     bool asked = false;
     while (since(t0) < timeout_s && status != "postcopy-active") {
         status = migrate_status(source, why);
-        if (status.empty() || status.starts_with("failed") || status == "cancelled" || status == "completed") {
-            *why = status.empty() ? *why : "the migration ended before postcopy ran: " + status;
+        if (status.empty()) {
+            return std::nullopt;  // `why` says what QMP answered
+        }
+        if (status.starts_with("failed") || status == "cancelled" || status == "completed") {
+            *why = "the migration ended before postcopy ran: " + status;
             return std::nullopt;
         }
         if (status == "active" && !asked) {

@@ -28,10 +28,17 @@ struct PostcopyPlan {
     uint64_t postcopy_bytes_per_s = 0;
 };
 
+/// A migration destination's command line from the source's `argv`: its
+/// guest-error log (`-D`) is `log`, and its QMP socket (`-qmp`) `qmp_path`
+/// unless that is empty (a destination started after the source quit keeps
+/// the socket). Its -incoming is the caller's to add.
+std::vector<std::string> destination_argv(std::vector<std::string> argv, const std::string& log,
+                                          const std::string& qmp_path);
+
 /// The arguments that make `argv` (the source's) a postcopy destination
-/// listening on `uri` with its QMP socket at `qmp_path`: the -qmp socket
-/// replaced, `-D LOG` replaced by `log`, -incoming and the capability added.
-std::vector<std::string> postcopy_destination_argv(std::vector<std::string> argv, const std::string& qmp_path,
+/// listening on `uri` with its QMP socket at `qmp_path`: destination_argv,
+/// then the capability and -incoming.
+std::vector<std::string> postcopy_destination_argv(const std::vector<std::string>& argv, const std::string& qmp_path,
                                                    const std::string& log, const std::string& uri);
 
 /// Migrates the guest `child` runs (QMP session `source`) to `plan`'s

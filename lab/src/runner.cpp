@@ -599,7 +599,6 @@ int run_cycle(const RunOptions& opt, Report& r)
             r.fail("host.migrate", "postcopy: " + err);
             return false;
         }
-        qmp.reset();
         qmp.emplace(std::move(*dest));
         qmp_path = dest_qmp_path;
         if (!tell_guest_migrated()) {
@@ -653,13 +652,8 @@ int run_cycle(const RunOptions& opt, Report& r)
                      carried ? "the stream holds the subsection spapr/fadump (the registration or active dump)"
                              : "the stream has no spapr/fadump subsection: the dump state was not sent");
         }
-        std::vector<std::string> dest = argv;
-        for (size_t i = 0; i + 1 < dest.size(); ++i) {
-            if (dest[i] == "-D") {
-                qemu_logs.push_back(dir / "qemu-guest-errors-destination.log");
-                dest[i + 1] = qemu_logs.back().string();
-            }
-        }
+        qemu_logs.push_back(dir / "qemu-guest-errors-destination.log");
+        auto dest = destination_argv(argv, qemu_logs.back().string(), "");
         dest.insert(dest.end(), {"-incoming", "file:" + stream});
         write_lines(dir / "qemu-command-destination.txt", dest);
         if (!child->continue_with(dest, &err)) {

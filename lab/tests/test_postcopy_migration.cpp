@@ -16,3 +16,11 @@ TEST(PostcopyMigration, TheDestinationIsTheSourceListeningWithItsOwnQmpAndLog)
         "unix:/run/q.sock-m"};
     EXPECT_EQ(dest, want);
 }
+
+// A destination started after the source quit keeps the QMP socket.
+TEST(PostcopyMigration, AFileMigrationsDestinationKeepsTheQmpSocket)
+{
+    const std::vector<std::string> source = {"qemu", "-qmp", "unix:/run/q.sock,server=on,wait=off", "-D", "/run/e.log"};
+    const std::vector<std::string> want = {"qemu", "-qmp", "unix:/run/q.sock,server=on,wait=off", "-D", "/run/d.log"};
+    EXPECT_EQ(lab::destination_argv(source, "/run/d.log", ""), want);
+}

@@ -180,13 +180,26 @@ protected:
         if (setup) {
             ASSERT_NO_FATAL_FAILURE(setup(q));
         }
+        std::vector<std::string> before;
+        ASSERT_NO_FATAL_FAILURE(fill_and_register(q, c, &before));
+        if (before_crash) {
+            ASSERT_NO_FATAL_FAILURE(before_crash(q));
+        }
+        ASSERT_TRUE(dump_through_os_term(q, c.args)) << "no ibm,kernel-dump after os-term\n" << q.stderr_text();
+        ASSERT_NO_FATAL_FAILURE(expect_sections_preserved(q, c, before));
+        expect_per_block_decisions(c, zero_copy, preserve_trace(q.stderr_text()));
+    }
+    /// Fills the sources of `c` in `q` (fill), registers a Linux-shaped fdm
+    /// for them (CPU state, HPTE, the sections as RMRs) and keeps their bytes
+    /// as the guest leaves them for os-term in `before`.
+    static void fill_and_register(QtestQemu& q, const DumpCase& c, std::vector<std::string>* before)
+    {
         const uint64_t cpu = fadump_spapr_cpu_state_size(2);
         FdmBuilder b;
         b.section(0x0001, 0, cpu, c.cpu_dst).section(0x0002, 0, 0, c.cpu_dst + cpu);
         for (const Section& s : c.sections) {
             b.section(0x0011, s.src, s.len, s.dst);
         }
-        std::vector<std::string> before;
         for (const Section& s : c.sections) {
             ASSERT_NO_FATAL_FAILURE(fill(q, s.src, s.len));
         }
@@ -196,13 +209,14 @@ protected:
         // The sources as the guest leaves them when it calls os-term (the
         // REGISTER call's arguments included).
         for (size_t i = 0; i < c.sections.size(); ++i) {
-            before.push_back(guest_bytes(q, c.sections[i].src, c.sections[i].len, "before-" + std::to_string(i)));
-            ASSERT_EQ(before.back().size(), c.sections[i].len);
+            before->push_back(guest_bytes(q, c.sections[i].src, c.sections[i].len, "before-" + std::to_string(i)));
+            ASSERT_EQ(before->back().size(), c.sections[i].len);
         }
-        if (before_crash) {
-            ASSERT_NO_FATAL_FAILURE(before_crash(q));
-        }
-        ASSERT_TRUE(dump_through_os_term(q, c.args)) << "no ibm,kernel-dump after os-term\n" << q.stderr_text();
+    }
+    /// After the dump on `q`: query-fadump reports every section of `c`
+    /// dumped whole, and each destination holds its source's `before` bytes.
+    static void expect_sections_preserved(QtestQemu& q, const DumpCase& c, const std::vector<std::string>& before)
+    {
         const auto info = q.qmp({{{"execute", "query-fadump"}}});
         ASSERT_TRUE(info);
         const auto& sections = (*info)[0]["sections"];
@@ -218,7 +232,6 @@ protected:
             ASSERT_EQ(after.size(), s.len);
             EXPECT_TRUE(after == before[i]) << "the destination does not hold the source's bytes";
         }
-        expect_per_block_decisions(c, zero_copy, preserve_trace(q.stderr_text()));
     }
     /// Every section was preserved in pieces that each lie in one RAM
     /// block at both ends, cover it exactly, and were moved or copied as
@@ -504,22 +517,9 @@ TEST_F(QemuMemory, ADumpDuringAnIncomingPostcopyCopiesThroughUserfaultfd)
     if (!a.qmp({postcopy})) {
         GTEST_SKIP() << "this host gives QEMU no postcopy (userfaultfd): " << a.last_error();
     }
-    const uint64_t cpu = fadump_spapr_cpu_state_size(2);
-    FdmBuilder b;
-    b.section(0x0001, 0, cpu, c.cpu_dst).section(0x0002, 0, 0, c.cpu_dst + cpu);
     std::vector<std::string> before;
-    for (const Section& s : c.sections) {
-        b.section(0x0011, s.src, s.len, s.dst);
-        ASSERT_NO_FATAL_FAILURE(fill(a, s.src, s.len));
-    }
-    const auto fdm = b.bytes();
-    a.write(FDM, fdm);
-    ASSERT_EQ(a.configure(1, FDM, static_cast<uint32_t>(fdm.size())), FADUMP_RTAS_SUCCESS);
+    ASSERT_NO_FATAL_FAILURE(fill_and_register(a, c, &before));
     a.cmd("writel 0x" + QtestQemu::to_hex(c.args) + " 0x" + QtestQemu::to_hex(c.args + 0x200));
-    for (size_t i = 0; i < c.sections.size(); ++i) {
-        before.push_back(guest_bytes(a, c.sections[i].src, c.sections[i].len, "before-" + std::to_string(i)));
-        ASSERT_EQ(before.back().size(), c.sections[i].len);
-    }
 
     std::vector<std::string> dargs = args;
     dargs.insert(dargs.end(), {"-incoming", "defer"});
@@ -538,16 +538,7 @@ TEST_F(QemuMemory, ADumpDuringAnIncomingPostcopyCopiesThroughUserfaultfd)
 
     // The destination's guest crashes while its RAM is still arriving.
     ASSERT_TRUE(dump_through_os_term(d, c.args)) << "no ibm,kernel-dump after os-term\n" << d.stderr_text();
-    const auto info = d.qmp({{{"execute", "query-fadump"}}});
-    ASSERT_TRUE(info);
-    const auto& sections = (*info)[0]["sections"];
-    ASSERT_EQ(sections.size(), c.sections.size() + 2) << (*info)[0].dump();
-    for (size_t i = 0; i < c.sections.size(); ++i) {
-        const Section& s = c.sections[i];
-        EXPECT_EQ(sections[i + 2].value("bytes-dumped", uint64_t{0}), s.len) << sections[i + 2].dump();
-        const std::string after = guest_bytes(d, s.dst, s.len, "after-" + std::to_string(i));
-        EXPECT_TRUE(after == before[i]) << "the destination does not hold the source's bytes (section " << i << ")";
-    }
+    ASSERT_NO_FATAL_FAILURE(expect_sections_preserved(d, c, before));
     // Every piece copied. Postcopy may end during the dump (its stream is
     // done once the copies fetched the rest): QEMU 11 then marks it ended
     // before it unregisters userfaultfd, in a bottom half that runs after

@@ -27,6 +27,7 @@
 #include "scenario_steps.hpp"
 #include "scenarios.hpp"
 #include "stop_signal.hpp"
+#include "vhost_user_disk.hpp"
 #include "vmcore_checks.hpp"
 
 namespace fs = std::filesystem;
@@ -227,12 +228,16 @@ int run_cycle(const RunOptions& opt, Report& r)
         std::cerr << "fadump-lab: cannot read --mem " << mem_spec << "\n";
         return 2;
     }
-    const auto memory_check = memory_args(opt.memory, *boot_mem, opt.machine, "");
+    MemoryShape memory = opt.memory;
+    if (memory.backend.empty() && !sc->memory_backend.empty()) {
+        memory.backend = sc->memory_backend;
+    }
+    const auto memory_check = memory_args(memory, *boot_mem, opt.machine, "");
     if (const auto* why = std::get_if<std::string>(&memory_check)) {
         std::cerr << "fadump-lab: --numa/--memory-backend: " << *why << "\n";
         return 2;
     }
-    if (opt.memory.backend == "hugetlb") {
+    if (memory.backend == "hugetlb") {
         std::ifstream meminfo("/proc/meminfo");
         const std::string shortfall = hugetlb_shortfall(
             std::string(std::istreambuf_iterator<char>(meminfo), std::istreambuf_iterator<char>()), *boot_mem);
@@ -255,9 +260,9 @@ int run_cycle(const RunOptions& opt, Report& r)
     r.facts["scenario_summary"] = sc->summary;
     r.facts["smp"] = smp;
     r.facts["mem"] = mem_spec;
-    r.facts["numa_nodes"] = opt.memory.numa;
+    r.facts["numa_nodes"] = memory.numa;
     // --numa without a backend gives each node a memory-backend-ram.
-    r.facts["memory_backend"] = !opt.memory.backend.empty() ? opt.memory.backend : (opt.memory.numa > 0 ? "ram" : "-m");
+    r.facts["memory_backend"] = !memory.backend.empty() ? memory.backend : (memory.numa > 0 ? "ram" : "-m");
     r.facts["capture"] = opt.capture;
     r.facts["run_dir"] = dir.string();
 
@@ -367,6 +372,8 @@ int run_cycle(const RunOptions& opt, Report& r)
     const std::string migration_socket = qmp_path + "-m";
     std::optional<RemoveOnExit> dest_qmp_tmp;
     std::optional<RemoveOnExit> migration_tmp;
+    // The vhost-user disk's socket (its back-end serves it).
+    RemoveOnExit vhost_socket_tmp(qmp_path + "-v");
     if (qmp_tmp) {
         dest_qmp_tmp.emplace(dest_qmp_path);
         migration_tmp.emplace(migration_socket);
@@ -398,7 +405,7 @@ int run_cycle(const RunOptions& opt, Report& r)
     if (!opt.append.empty()) {
         append += " " + opt.append;
     }
-    const auto shape = std::get<MemoryArgs>(memory_args(opt.memory, *boot_mem, opt.machine, dir.string()));
+    const auto shape = std::get<MemoryArgs>(memory_args(memory, *boot_mem, opt.machine, dir.string()));
     machine += shape.machine_suffix;
     std::vector<std::string> argv = {a.qemu,
                                      "-M",
@@ -446,6 +453,19 @@ int run_cycle(const RunOptions& opt, Report& r)
         }
         const auto nic = flood->qemu_args(sc->flood_nic, pnv ? "bus=pcie.4,addr=0x0" : "");
         argv.insert(argv.end(), nic.begin(), nic.end());
+    }
+    std::unique_ptr<VhostUserDisk> vhost_disk;
+    if (sc->vhost_user_disk) {
+        // QEMU's reference back-end, built beside our qemu-system-ppc64.
+        const auto backend = (fs::path(a.qemu).parent_path() / "contrib/vhost-user-blk/vhost-user-blk").string();
+        vhost_disk =
+            VhostUserDisk::start(backend, initrd, qmp_path + "-v", (dir / "vhost-user-blk.log").string(), 30, &err);
+        if (!vhost_disk) {
+            r.fail("vhost_user.setup", err);
+            return 1;
+        }
+        const auto dev = vhost_disk->qemu_args(pnv ? "bus=pcie.3,addr=0x0" : "");
+        argv.insert(argv.end(), dev.begin(), dev.end());
     }
     if (sc->slow_disk) {
         // Reads throttled to 256 KiB a second (QEMU's block layer queues

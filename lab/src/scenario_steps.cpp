@@ -112,7 +112,8 @@ std::vector<std::string> platform_events(std::istream& qemu_log)
     std::vector<std::string> out;
     for (std::string l; std::getline(qemu_log, l);) {
         if (l.find("spapr_fadump_") != std::string::npos || l.find("pnv_mpipl_") != std::string::npos ||
-            l.find("fadump_preserve") != std::string::npos || l.find("fadump_moves") != std::string::npos) {
+            l.find("fadump_preserve") != std::string::npos || l.find("fadump_moves") != std::string::npos ||
+            l.find("vhost_dev_st") != std::string::npos) {
             out.push_back(l);
         }
     }

@@ -33,8 +33,9 @@ void check_scenario_console(const Scenario& s, const std::string& machine,
                             const std::vector<std::vector<std::string>>& boots, Report& r,
                             const std::optional<std::vector<std::string>>& trace = std::nullopt);
 
-/// The fadump/MPIPL trace events (spapr_fadump_*, pnv_mpipl_*) in QEMU's
-/// log, in order.
+/// The fadump/MPIPL trace events (spapr_fadump_*, pnv_mpipl_*,
+/// fadump_preserve, fadump_moves) in QEMU's log, in order, with QEMU's own
+/// vhost_dev_start/vhost_dev_stop when a scenario traces them.
 std::vector<std::string> platform_events(std::istream& qemu_log);
 
 /// Check "qemu.preservation": how our QEMU preserved each range (trace

@@ -284,6 +284,48 @@ std::vector<Scenario> make()
                      .regex = "FADUMP-LAB: report reads_in_flight [1-9]",
                      .why = "a read of the throttled disk was in flight just before the crash"}}});
 
+    // Finds the vhost-user disk by the serial its back-end answers: $vu.
+    const char* const VHOST_USER_DISK =
+        "vu=; for d in /sys/block/vd*; do [ \"$(cat $d/serial 2>/dev/null)\" = vhost_user_blk ] && "
+        "vu=/dev/${d##*/}; done\n";
+    s.push_back(
+        {.name = "vhost-user-reads",
+         .summary = "the guest reads a vhost-user disk without pause when the kernel crashes (QEMU's reference "
+                    "back-end contrib/vhost-user-blk writes guest memory itself): the machine stop suspends its "
+                    "ring before the dump, the dump is exact, and the capture kernel reads the whole disk again",
+         .qemu_args = {"-trace", "vhost_dev_start", "-trace", "vhost_dev_stop"},
+         .vhost_user_disk = true,
+         .memory_backend = "memfd",
+         .before_crash = std::string(VHOST_USER_DISK) +
+                         "lab \"report vhost_user_disk ${vu:-none}\"\n"
+                         "while :; do dd if=$vu of=/dev/null bs=256k iflag=direct 2>/dev/null; done &\n"
+                         "sleep 2\n"
+                         "r0=$(set -- $(cat /sys/block/${vu##*/}/stat); echo $1)\n"
+                         "sleep 1\n"
+                         "lab \"report vhost_user_reads_last_second $(( $(set -- $(cat /sys/block/${vu##*/}/stat); "
+                         "echo $1) - r0 ))\"\n",
+         .before_capture = std::string(VHOST_USER_DISK) + "want=$(( $(cat /sys/block/${vu##*/}/size) * 512 ))\n"
+                                                          "got=$(dd if=$vu bs=256k iflag=direct 2>/dev/null | wc -c)\n"
+                                                          "lab \"report vhost_user_capture_read $got of $want\"\n",
+         .expect = {{.name = "vhost_user_disk",
+                     .boot = 0,
+                     .regex = "FADUMP-LAB: report vhost_user_disk /dev/vd",
+                     .why = "the guest found the vhost-user-blk disk"},
+                    {.name = "vhost_user_busy",
+                     .boot = 0,
+                     .regex = "FADUMP-LAB: report vhost_user_reads_last_second [1-9]",
+                     .why = "the back-end completed reads into guest memory in the second before the crash"},
+                    {.name = "vhost_user_capture_read",
+                     .boot = 1,
+                     .regex = "FADUMP-LAB: report vhost_user_capture_read ([1-9][0-9]*) of \\1(?![0-9])",
+                     .why = "after the dump's stop, reset and restart the capture kernel read the whole disk "
+                            "through the back-end"},
+                    {.name = "vhost_user_restarted",
+                     .regex = "vhost_dev_start .*virtio-blk",
+                     .why = "the back-end's rings started in the first kernel and again in the capture kernel",
+                     .min_count = 2,
+                     .platform_trace = true}}});
+
     // Brings the flooded NIC up and reports the frames it received.
     const char* const FLOOD_RX =
         "for n in /sys/class/net/*; do [ -e $n/device ] && ip link set ${n##*/} up; done\n"

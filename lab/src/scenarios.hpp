@@ -93,6 +93,13 @@ struct Scenario {
     /// (pseries' virtual Ethernet, which writes guest memory through its
     /// hcall-registered buffers).
     std::string flood_nic = "virtio-net-pci";
+    /// A read-only disk over the run's initramfs served by a vhost-user
+    /// back-end (VhostUserDisk: QEMU's contrib/vhost-user-blk): the
+    /// back-end writes guest memory itself.
+    bool vhost_user_disk = false;
+    /// The guest RAM's backend when the run names none (--memory-backend):
+    /// vhost-user needs shared RAM ("memfd").
+    std::string memory_backend;
     std::string page_size = "64k";  // the kernel's: 64k or 4k (scripts/build-kernel)
     /// Shell sourced by /init on the first boot once fadump registered (or
     /// at once when the scenario is not registered), before the trigger. It

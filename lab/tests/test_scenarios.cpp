@@ -158,6 +158,43 @@ TEST(ScenarioSteps, PlatformExpectationsApplyToTheirPlatformOnly)
     EXPECT_EQ(ok.checks().at(0).verdict, lab::Verdict::Pass);
 }
 
+TEST(ScenarioSteps, TheVhostUserDiskMustBeReadWhollyByTheCaptureKernel)
+{
+    const auto& sc = *lab::find_scenario("vhost-user-reads");
+    const std::vector<std::string> first = {"FADUMP-LAB: report vhost_user_disk /dev/vdc",
+                                            "FADUMP-LAB: report vhost_user_reads_last_second 1282"};
+    const std::vector<std::string> started = {
+        "vhost_dev_start 0x5:virtio-blk vrings:1", "spapr_fadump_os_term dump triggered by cpu 1",
+        "vhost_dev_stop 0x5:virtio-blk vrings:1", "vhost_dev_start 0x5:virtio-blk vrings:1"};
+    const auto verdicts = [&](const std::string& capture_line, const std::vector<std::string>& trace) {
+        lab::Report r;
+        lab::check_scenario_console(sc, "pseries", {first, {capture_line}}, r, trace);
+        std::map<std::string, lab::Verdict> v;
+        for (const auto& c : r.checks()) {
+            v[c.name] = c.verdict;
+        }
+        return v;
+    };
+    const auto ok = verdicts("FADUMP-LAB: report vhost_user_capture_read 1221632 of 1221632", started);
+    EXPECT_TRUE(all_pass(ok));
+    EXPECT_EQ(ok.size(), 4u);
+    // A short read (the back-end gone after the dump), or a prefix of the size.
+    EXPECT_EQ(verdicts("FADUMP-LAB: report vhost_user_capture_read 0 of 1221632", started)
+                  .at("scenario.vhost_user_capture_read"),
+              lab::Verdict::Fail);
+    EXPECT_EQ(verdicts("FADUMP-LAB: report vhost_user_capture_read 122163 of 1221632", started)
+                  .at("scenario.vhost_user_capture_read"),
+              lab::Verdict::Fail);
+    // The rings never started again in the capture kernel.
+    EXPECT_EQ(
+        verdicts("FADUMP-LAB: report vhost_user_capture_read 1221632 of 1221632", {started.begin(), started.end() - 1})
+            .at("scenario.vhost_user_restarted"),
+        lab::Verdict::Fail);
+    // QEMU's own vhost events reach the platform's trace.
+    std::istringstream log("vhost_dev_start 0x5:virtio-blk vrings:1\nvirtio_set_status vdev 0x1 val 0\n");
+    EXPECT_EQ(lab::platform_events(log), std::vector<std::string>{"vhost_dev_start 0x5:virtio-blk vrings:1"});
+}
+
 TEST(ScenarioSteps, ReportsComeFromTheFirstBoot)
 {
     const auto j = lab::scenario_reports({"[ 1.0] FADUMP-LAB: report cpus_offline 1,3",

@@ -293,7 +293,8 @@ std::vector<Scenario> make()
          .summary = "the guest reads a vhost-user disk without pause when the kernel crashes (QEMU's reference "
                     "back-end contrib/vhost-user-blk writes guest memory itself): the machine stop suspends its "
                     "ring before the dump, the dump is exact, and the capture kernel reads the whole disk again",
-         .qemu_args = {"-trace", "vhost_dev_start", "-trace", "vhost_dev_stop"},
+         // QEMU 10.0's vhost_dev_start, 11.1's vhost_dev_start_in/_out.
+         .qemu_args = {"-trace", "vhost_dev_start*", "-trace", "vhost_dev_stop*"},
          .vhost_user_disk = true,
          .memory_backend = "memfd",
          .before_crash = std::string(VHOST_USER_DISK) +
@@ -321,7 +322,7 @@ std::vector<Scenario> make()
                      .why = "after the dump's stop, reset and restart the capture kernel read the whole disk "
                             "through the back-end"},
                     {.name = "vhost_user_restarted",
-                     .regex = "vhost_dev_start .*virtio-blk",
+                     .regex = "vhost_dev_start(_in)? .*virtio-blk",
                      .why = "the back-end's rings started in the first kernel and again in the capture kernel",
                      .min_count = 2,
                      .platform_trace = true}}});

@@ -190,6 +190,10 @@ TEST(ScenarioSteps, TheVhostUserDiskMustBeReadWhollyByTheCaptureKernel)
         verdicts("FADUMP-LAB: report vhost_user_capture_read 1221632 of 1221632", {started.begin(), started.end() - 1})
             .at("scenario.vhost_user_restarted"),
         lab::Verdict::Fail);
+    // QEMU 11.1 names the event vhost_dev_start_in.
+    EXPECT_TRUE(all_pass(
+        verdicts("FADUMP-LAB: report vhost_user_capture_read 1221632 of 1221632",
+                 {"vhost_dev_start_in 0x5:virtio-blk vrings:1", "vhost_dev_start_in 0x5:virtio-blk vrings:1"})));
     // QEMU's own vhost events reach the platform's trace.
     std::istringstream log("vhost_dev_start 0x5:virtio-blk vrings:1\nvirtio_set_status vdev 0x1 val 0\n");
     EXPECT_EQ(lab::platform_events(log), std::vector<std::string>{"vhost_dev_start 0x5:virtio-blk vrings:1"});

@@ -24,6 +24,30 @@ std::string quoted(const std::string& s)
     return out + "'";
 }
 
+// The scenario's shell into `to` (before-crash, before-capture; empty when
+// it has none) with every lib/ fragment they may source.
+bool copy_scenario_shell(const Scenario& s, const fs::path& to, std::string* error)
+{
+    for (const auto& [file, as] : {std::pair{s.before_crash, "before-crash"}, {s.before_capture, "before-capture"}}) {
+        std::optional<std::string> text = std::string();
+        if (!file.empty() && !(text = scenario_shell(file))) {
+            *error = "cannot read the scenario's shell " + (fs::path(scenario_shell_dir()) / file).string();
+            return false;
+        }
+        if (!(std::ofstream(to / as) << *text)) {
+            *error = "cannot write " + (to / as).string();
+            return false;
+        }
+    }
+    std::error_code ec;
+    fs::copy(fs::path(scenario_shell_dir()) / "lib", to / "lib", fs::copy_options::recursive, ec);
+    if (ec) {
+        *error = "cannot copy " + (fs::path(scenario_shell_dir()) / "lib").string() + ": " + ec.message();
+        return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 std::string write_scenario_initrd(const Scenario& s, const std::string& base, const std::string& dir,
@@ -43,12 +67,13 @@ std::string write_scenario_initrd(const Scenario& s, const std::string& base, co
             << "REGISTER=" << (s.fadump_arg.empty() ? 0 : 1) << "\n"
             << "TRIGGER=" << trigger_name(s.trigger) << "\n"
             << "CAPTURE_CRASH=" << (s.capture_crash ? 1 : 0) << "\n";
-        std::ofstream(root / "scenario" / "before-crash") << s.before_crash;
-        std::ofstream(root / "scenario" / "before-capture") << s.before_capture;
         if (!env) {
             *error = "cannot write the scenario's env file";
             return {};
         }
+    }
+    if (!copy_scenario_shell(s, root / "scenario", error)) {
+        return {};
     }
     const std::string archive = (fs::path(dir) / "scenario.cpio").string();
     std::string out;

@@ -1,14 +1,13 @@
 #include "scenarios.hpp"
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "artifacts.hpp"
+
 namespace lab {
 namespace {
-
-// The boot memory regions the kernel registered, as its debugfs shows them
-// (arch/powerpc/kernel/fadump.c fadump_region_show: one "DUMP: Src: ..."
-// line per boot memory region).
-const char* const PRINT_REGIONS =
-    "sed -n '/./s/^/FADUMP-LAB: region /p' /sys/kernel/debug/powerpc/fadump_region\n"
-    "lab \"report boot_memory_regions $(grep -c 'DUMP: Src' /sys/kernel/debug/powerpc/fadump_region)\"\n";
 
 std::vector<Scenario> make()
 {
@@ -30,11 +29,7 @@ std::vector<Scenario> make()
     s.push_back({.name = "reregister",
                  .summary = "unregister and register again through /sys/kernel/fadump/registered (as SUSE's kdump "
                             "loads), then crash",
-                 .before_crash =
-                     "echo 0 > /sys/kernel/fadump/registered\n"
-                     "lab \"reregister step=unregistered registered=$(cat /sys/kernel/fadump/registered)\"\n"
-                     "echo 1 > /sys/kernel/fadump/registered\n"
-                     "lab \"reregister step=registered registered=$(cat /sys/kernel/fadump/registered)\"\n",
+                 .before_crash = "reregister.before-crash.sh",
                  .expect = {{.name = "unregistered",
                              .boot = 0,
                              .regex = "FADUMP-LAB: reregister step=unregistered registered=0",
@@ -53,8 +48,7 @@ std::vector<Scenario> make()
                  .summary = "extra arguments written to /sys/kernel/fadump/bootargs_append reach the capture "
                             "kernel's command line (the param area)",
                  .powernv = false,
-                 .before_crash = "echo 'fadump_lab_marker=bootargs-append-ok' > /sys/kernel/fadump/bootargs_append\n"
-                                 "lab \"report bootargs_append $(cat /sys/kernel/fadump/bootargs_append)\"\n",
+                 .before_crash = "bootargs-append.before-crash.sh",
                  .expect = {{.name = "capture_cmdline",
                              .boot = 1,
                              .regex = "Kernel command line:.*fadump_lab_marker=bootargs-append-ok",
@@ -67,7 +61,7 @@ std::vector<Scenario> make()
                  .pseries = false,
                  .append = "crashkernel=4200M",
                  .mem = "17G",
-                 .before_crash = PRINT_REGIONS,
+                 .before_crash = "crashkernel.before-crash.sh",
                  .expect = {{.name = "uses_crashkernel",
                              .boot = 0,
                              .regex = "fadump: Reserved 420[08]MB of memory at",
@@ -83,7 +77,7 @@ std::vector<Scenario> make()
                             "pseries' is 320 MiB)",
                  .append = "crashkernel=768M",
                  .mem = "4G",  // at most a quarter of RAM (fadump.c MAX_BOOT_MEM_RATIO)
-                 .before_crash = PRINT_REGIONS,
+                 .before_crash = "crashkernel-small.before-crash.sh",
                  .expect = {{.name = "uses_crashkernel",
                              .boot = 0,
                              .regex = "fadump: Reserved 768MB of memory at",
@@ -97,10 +91,7 @@ std::vector<Scenario> make()
                  .summary = "two of four threads offline before the crash: the dump holds registers for the online "
                             "CPUs the kernel recorded, and says which were offline",
                  .smp = "4,cores=2,threads=2",
-                 .before_crash = "echo 0 > /sys/devices/system/cpu/cpu1/online\n"
-                                 "echo 0 > /sys/devices/system/cpu/cpu3/online\n"
-                                 "lab \"cpus-online $(cat /sys/devices/system/cpu/online)\"\n"
-                                 "lab \"report cpus_offline $(cat /sys/devices/system/cpu/offline)\"\n",
+                 .before_crash = "smt.before-crash.sh",
                  .expect = {{.name = "threads_offline",
                              .boot = 0,
                              .regex = "FADUMP-LAB: cpus-online 0,2$",
@@ -112,10 +103,7 @@ std::vector<Scenario> make()
                     "holds the new CPU",
          .powernv = false,
          .smp = "2,maxcpus=4",
-         .before_crash = "lab host-step\n"
-                         "for i in $(seq 120); do [ \"$(cat /sys/devices/system/cpu/online)\" = 0-2 ] && break; "
-                         "sleep 0.5; done\n"
-                         "lab \"cpus-online $(cat /sys/devices/system/cpu/online)\"\n",
+         .before_crash = "hotplug-cpu.before-crash.sh",
          .qmp =
              {R"({"execute":"device_add","arguments":{"driver":"power10_v2.0-spapr-cpu-core","id":"core2","core-id":2}})"},
          .expect = {{.name = "cpu_added",
@@ -136,10 +124,7 @@ std::vector<Scenario> make()
          // removed again ("Failed to online LMB"). Without DDW the
          // default 32-bit window needs no change.
          .qemu_args = {"-global", "spapr-pci-host-bridge.ddw=off"},
-         .before_crash = "lab host-step\n"
-                         "for i in $(seq 120); do grep -q 'MemTotal: *[3-9][0-9]\\{6\\} kB' /proc/meminfo && "
-                         "break; sleep 0.5; done\n"
-                         "lab \"report memtotal $(sed -n 's/MemTotal: *//p' /proc/meminfo)\"\n",
+         .before_crash = "hotplug-mem.before-crash.sh",
          .qmp =
              {R"({"execute":"object-add","arguments":{"qom-type":"memory-backend-ram","id":"mem1","size":1073741824}})",
               R"({"execute":"device_add","arguments":{"driver":"pc-dimm","id":"dimm1","memdev":"mem1"}})"},
@@ -155,8 +140,7 @@ std::vector<Scenario> make()
                  .append = "disable_radix",
                  // The capture kernel's view of the dump's sections
                  // (rtas-fadump.c rtas_fadump_region_show; PowerNV has none).
-                 .before_capture = "[ -r /sys/kernel/debug/powerpc/fadump_region ] && "
-                                   "sed -n '/./s/^/FADUMP-LAB: dumped /p' /sys/kernel/debug/powerpc/fadump_region\n",
+                 .before_capture = "hash-mmu.before-capture.sh",
                  .expect = {{.name = "hash_mmu",
                              .boot = 0,
                              .regex = "Initializing hash mmu",
@@ -256,7 +240,6 @@ std::vector<Scenario> make()
                                  "/sys/firmware/opal/mpipl/core, and the kernel boots without /proc/vmcore"});
 
     // The guest asks, then waits until the lab says the destination runs.
-    const char* const MIGRATE = "lab migrate\nhost_wait migrated || poweroff -f\nlab \"migrated\"\n";
     // One CPU: QEMU 10.0 TCG loses secondary CPUs after a pseries migration
     // (measured with no fadump state at all, migrating during boot: CPU 1's
     // decrementer stays negative, it never leaves H_CEDE, so whatever runs
@@ -270,70 +253,47 @@ std::vector<Scenario> make()
         "PowerNV has no migration in QEMU 10.0 (none of its devices has vmstate). One CPU: QEMU 10.0's TCG "
         "loses a pseries guest's secondary CPUs across a migration (reproduced without any fadump state: "
         "CPU 1's decrementer stays expired and it never leaves H_CEDE), a QEMU defect outside fadump";
-    s.push_back(
-        {.name = "reads-in-flight",
-         .summary = "a direct read is waiting in QEMU's block layer (throttled) when the kernel crashes: it completes "
-                    "before the dump is taken, never into the dump afterwards",
-         .slow_disk = true,
-         .before_crash = "slow=$(disk slow)\n"
-                         "while :; do dd if=$slow of=/dev/null bs=256k iflag=direct 2>/tmp/slow.err; done &\n"
-                         "sleep 3\n"
-                         "lab \"report reads_in_flight $(set -- $(cat /sys/block/${slow##*/}/inflight); echo $1)\"\n",
-         .expect = {{.name = "read_in_flight",
-                     .boot = 0,
-                     .regex = "FADUMP-LAB: report reads_in_flight [1-9]",
-                     .why = "a read of the throttled disk was in flight just before the crash"}}});
+    s.push_back({.name = "reads-in-flight",
+                 .summary =
+                     "a direct read is waiting in QEMU's block layer (throttled) when the kernel crashes: it completes "
+                     "before the dump is taken, never into the dump afterwards",
+                 .slow_disk = true,
+                 .before_crash = "reads-in-flight.before-crash.sh",
+                 .expect = {{.name = "read_in_flight",
+                             .boot = 0,
+                             .regex = "FADUMP-LAB: report reads_in_flight [1-9]",
+                             .why = "a read of the throttled disk was in flight just before the crash"}}});
 
-    // Finds the vhost-user disk by the serial its back-end answers: $vu.
-    const char* const VHOST_USER_DISK =
-        "vu=; for d in /sys/block/vd*; do [ \"$(cat $d/serial 2>/dev/null)\" = vhost_user_blk ] && "
-        "vu=/dev/${d##*/}; done\n";
-    s.push_back(
-        {.name = "vhost-user-reads",
-         .summary = "the guest reads a vhost-user disk without pause when the kernel crashes (QEMU's reference "
-                    "back-end contrib/vhost-user-blk writes guest memory itself): the machine stop suspends its "
-                    "ring before the dump, the dump is exact, and the capture kernel reads the whole disk again",
-         // QEMU 10.0's vhost_dev_start, 11.1's vhost_dev_start_in/_out.
-         .qemu_args = {"-trace", "vhost_dev_start*", "-trace", "vhost_dev_stop*"},
-         .vhost_user_disk = true,
-         .memory_backend = "memfd",
-         .before_crash = std::string(VHOST_USER_DISK) +
-                         "lab \"report vhost_user_disk ${vu:-none}\"\n"
-                         "while :; do dd if=$vu of=/dev/null bs=256k iflag=direct 2>/dev/null; done &\n"
-                         "sleep 2\n"
-                         "r0=$(set -- $(cat /sys/block/${vu##*/}/stat); echo $1)\n"
-                         "sleep 1\n"
-                         "lab \"report vhost_user_reads_last_second $(( $(set -- $(cat /sys/block/${vu##*/}/stat); "
-                         "echo $1) - r0 ))\"\n",
-         .before_capture = std::string(VHOST_USER_DISK) + "want=$(( $(cat /sys/block/${vu##*/}/size) * 512 ))\n"
-                                                          "got=$(dd if=$vu bs=256k iflag=direct 2>/dev/null | wc -c)\n"
-                                                          "lab \"report vhost_user_capture_read $got of $want\"\n",
-         .expect = {{.name = "vhost_user_disk",
-                     .boot = 0,
-                     .regex = "FADUMP-LAB: report vhost_user_disk /dev/vd",
-                     .why = "the guest found the vhost-user-blk disk"},
-                    {.name = "vhost_user_busy",
-                     .boot = 0,
-                     .regex = "FADUMP-LAB: report vhost_user_reads_last_second [1-9]",
-                     .why = "the back-end completed reads into guest memory in the second before the crash"},
-                    {.name = "vhost_user_capture_read",
-                     .boot = 1,
-                     .regex = "FADUMP-LAB: report vhost_user_capture_read ([1-9][0-9]*) of \\1(?![0-9])",
-                     .why = "after the dump's stop, reset and restart the capture kernel read the whole disk "
-                            "through the back-end"},
-                    {.name = "vhost_user_restarted",
-                     .regex = "vhost_dev_start(_in)? .*virtio-blk",
-                     .why = "the back-end's rings started in the first kernel and again in the capture kernel",
-                     .min_count = 2,
-                     .platform_trace = true}}});
+    s.push_back({.name = "vhost-user-reads",
+                 .summary =
+                     "the guest reads a vhost-user disk without pause when the kernel crashes (QEMU's reference "
+                     "back-end contrib/vhost-user-blk writes guest memory itself): the machine stop suspends its "
+                     "ring before the dump, the dump is exact, and the capture kernel reads the whole disk again",
+                 // QEMU 10.0's vhost_dev_start, 11.1's vhost_dev_start_in/_out.
+                 .qemu_args = {"-trace", "vhost_dev_start*", "-trace", "vhost_dev_stop*"},
+                 .vhost_user_disk = true,
+                 .memory_backend = "memfd",
+                 .before_crash = "vhost-user-reads.before-crash.sh",
+                 .before_capture = "vhost-user-reads.before-capture.sh",
+                 .expect = {{.name = "vhost_user_disk",
+                             .boot = 0,
+                             .regex = "FADUMP-LAB: report vhost_user_disk /dev/vd",
+                             .why = "the guest found the vhost-user-blk disk"},
+                            {.name = "vhost_user_busy",
+                             .boot = 0,
+                             .regex = "FADUMP-LAB: report vhost_user_reads_last_second [1-9]",
+                             .why = "the back-end completed reads into guest memory in the second before the crash"},
+                            {.name = "vhost_user_capture_read",
+                             .boot = 1,
+                             .regex = "FADUMP-LAB: report vhost_user_capture_read ([1-9][0-9]*) of \\1(?![0-9])",
+                             .why = "after the dump's stop, reset and restart the capture kernel read the whole disk "
+                                    "through the back-end"},
+                            {.name = "vhost_user_restarted",
+                             .regex = "vhost_dev_start(_in)? .*virtio-blk",
+                             .why = "the back-end's rings started in the first kernel and again in the capture kernel",
+                             .min_count = 2,
+                             .platform_trace = true}}});
 
-    // Brings the flooded NIC up and reports the frames it received.
-    const char* const FLOOD_RX =
-        "for n in /sys/class/net/*; do [ -e $n/device ] && ip link set ${n##*/} up; done\n"
-        "sleep 2\n"
-        "rx=0; for n in /sys/class/net/*; do [ -e $n/device ] && "
-        "rx=$((rx + $(cat $n/statistics/rx_packets))); done\n"
-        "lab \"report rx_packets $rx\"\n";
     const ConsoleExpect FLOOD_RECEIVED{.name = "frames_received",
                                        .boot = 0,
                                        .regex = "FADUMP-LAB: report rx_packets [1-9]",
@@ -342,7 +302,7 @@ std::vector<Scenario> make()
                  .summary = "the host floods the guest's virtio-net NIC with broadcast frames through the crash: the "
                             "NIC writes guest memory until the machine stops for the dump, never into the dump after",
                  .net_flood = true,
-                 .before_crash = FLOOD_RX,
+                 .before_crash = "net-flood.before-crash.sh",
                  .expect = {FLOOD_RECEIVED}});
 
     s.push_back({.name = "net-flood-vlan",
@@ -352,18 +312,12 @@ std::vector<Scenario> make()
                  .powernv = false,
                  .net_flood = true,
                  .flood_nic = "spapr-vlan",
-                 .before_crash = FLOOD_RX,
+                 .before_crash = "net-flood-vlan.before-crash.sh",
                  .expect = {FLOOD_RECEIVED}});
 
     // 64 MiB of non-zero page cache (11-byte lines doubled to 1.4 MiB, 93
     // times), reported: a migration stream carries zero pages almost free,
     // so only these keep a rate-limited one busy.
-    const char* const FILL_64_MIB =
-        "echo fadump-lab > /tmp/fill.1\n"
-        "for i in $(seq 16); do cat /tmp/fill.1 /tmp/fill.1 > /tmp/fill.2; "
-        "mv /tmp/fill.2 /tmp/fill.1; done\n"
-        "for i in $(seq 93); do cat /tmp/fill.1; done > /tmp/fill\n"
-        "lab \"report filled_kib $(($(wc -c < /tmp/fill) / 1024))\"\n";
     const ConsoleExpect FILLED{.name = "filled",
                                .boot = 0,
                                .regex = "FADUMP-LAB: report filled_kib 6[0-9]{4}",
@@ -382,7 +336,7 @@ std::vector<Scenario> make()
                             "kernel crashes: the dump copies instead of moving, through the snapshot's write "
                             "protection, and is exact",
                  .powernv = false,
-                 .before_crash = std::string(FILL_64_MIB) + "lab host-step\nsleep 2\n",
+                 .before_crash = "background-snapshot.before-crash.sh",
                  .qmp = {R"({"execute":"migrate-set-capabilities","arguments":{"capabilities":[)"
                          R"({"capability":"background-snapshot","state":true}]}})",
                          R"({"execute":"migrate","arguments":{"uri":)"
@@ -398,7 +352,7 @@ std::vector<Scenario> make()
                             "crash on the destination: the registration travelled and its dump is proven",
                  .powernv = false,
                  .smp = "1",
-                 .before_crash = MIGRATE,
+                 .before_crash = "migrate-registered.before-crash.sh",
                  .migrate = Migrate::Registered,
                  .expect = {{.name = "state_sent",
                              .regex = "spapr_fadump_state incoming 0 state \\d+ bytes",
@@ -420,7 +374,7 @@ std::vector<Scenario> make()
                             "would drop the registration), fetching what has not arrived, and is exact",
                  .powernv = false,
                  .smp = "1",
-                 .before_crash = std::string(FILL_64_MIB) + MIGRATE,
+                 .before_crash = "migrate-postcopy.before-crash.sh",
                  .migrate = Migrate::Postcopy,
                  .expect = {FILLED,
                             {.name = "copied_for_postcopy",
@@ -435,7 +389,7 @@ std::vector<Scenario> make()
                             "serves /proc/vmcore's preserved memory, the vmcore is proven and released there",
                  .powernv = false,
                  .smp = "1",
-                 .before_capture = MIGRATE,
+                 .before_capture = "migrate-dump-active.before-capture.sh",
                  .migrate = Migrate::DumpActive,
                  .expect = {{.name = "state_loaded",
                              .regex = "spapr_fadump_state incoming 1 state \\d+ bytes",
@@ -512,6 +466,24 @@ const Scenario* find_scenario(const std::string& name)
         }
     }
     return nullptr;
+}
+
+std::string scenario_shell_dir()
+{
+    return (std::filesystem::path(source_root()) / "lab" / "guest" / "scenarios").string();
+}
+
+std::optional<std::string> scenario_shell(const std::string& file)
+{
+    std::ifstream in(std::filesystem::path(scenario_shell_dir()) / file, std::ios::binary);
+    if (!in) {
+        return std::nullopt;
+    }
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) {
+        return std::nullopt;
+    }
+    return text;
 }
 
 const char* to_string(Boot b)

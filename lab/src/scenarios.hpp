@@ -4,7 +4,9 @@
 // hardware with op-test (testcases/PowerNVDump.py, the kdump/fadump suites),
 // expressed for an emulated machine. The runner (runner.cpp) and the guest's
 // /init (lab/guest/init) interpret them; adding one is an entry in
-// scenarios.cpp.
+// scenarios.cpp and, when the guest runs shell for it, its files in
+// lab/guest/scenarios/ (NAME.before-crash.sh, NAME.before-capture.sh;
+// shared fragments in lib/), which lint checks with shellcheck.
 #pragma once
 
 #include <cstdint>
@@ -102,12 +104,14 @@ struct Scenario {
     std::string memory_backend;
     std::string page_size = "64k";  // the kernel's: 64k or 4k (scripts/build-kernel)
     /// Shell sourced by /init on the first boot once fadump registered (or
-    /// at once when the scenario is not registered), before the trigger. It
+    /// at once when the scenario is not registered), before the trigger: a
+    /// file of lab/guest/scenarios/ (scenario_shell_dir), "" for none. It
     /// may print "FADUMP-LAB: ..." lines; "FADUMP-LAB: host-step" makes the
-    /// lab send `qmp` and the script waits for their effect itself.
+    /// lab send `qmp` and the script waits for their effect itself. It may
+    /// source the directory's lib/ fragments as /scenario/lib/NAME.
     std::string before_crash;
     /// Shell sourced by /init in a capture kernel once /proc/vmcore exists,
-    /// before it saves anything.
+    /// before it saves anything: a file of lab/guest/scenarios/, as above.
     std::string before_capture;
     /// The guest's migration; the script that asks for it prints
     /// "FADUMP-LAB: migrate" and runs `host_wait migrated` (/init).
@@ -142,6 +146,14 @@ struct Scenario {
 
 /// Every scenario, in the order the matrix shows them.
 const std::vector<Scenario>& scenarios();
+
+/// Where the scenarios' shell lives: lab/guest/scenarios of the source
+/// tree (source_root()), with the fragments they source in lib/.
+std::string scenario_shell_dir();
+
+/// The text of `file` in scenario_shell_dir(); nullopt when it cannot be
+/// read.
+std::optional<std::string> scenario_shell(const std::string& file);
 
 /// The scenario called `name`; nullptr when there is none.
 const Scenario* find_scenario(const std::string& name);

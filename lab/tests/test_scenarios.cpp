@@ -90,12 +90,46 @@ TEST(Scenarios, TableIsWellFormed)
         EXPECT_EQ(host, !s.hang_function.empty()) << s.name;
         EXPECT_TRUE(s.trigger != lab::Trigger::HostS0 || !s.pseries) << s.name << ": S0 is PowerNV's";
         EXPECT_TRUE(s.migrate == lab::Migrate::Never || !s.powernv) << s.name << ": PowerNV does not migrate";
-        EXPECT_EQ(s.qmp.empty(), s.before_crash.find("host-step") == std::string::npos) << s.name;
+        const auto before_crash = s.before_crash.empty() ? "" : lab::scenario_shell(s.before_crash).value_or("");
+        EXPECT_EQ(s.qmp.empty(), before_crash.find("host-step") == std::string::npos) << s.name;
     }
     EXPECT_NE(lab::find_scenario("sysrq"), nullptr);
     EXPECT_EQ(lab::find_scenario("no-such"), nullptr);
     EXPECT_FALSE(lab::find_scenario("bootargs-append")->runs_on("powernv10"));
     EXPECT_TRUE(lab::find_scenario("bootargs-append")->runs_on("pseries"));
+}
+
+TEST(Scenarios, EveryShellFileIsAScenariosAndEveryFragmentItSourcesExists)
+{
+    namespace fs = std::filesystem;
+    std::set<std::string> named;
+    for (const auto& s : lab::scenarios()) {
+        for (const auto& [file, kind] :
+             {std::pair{s.before_crash, ".before-crash.sh"}, {s.before_capture, ".before-capture.sh"}}) {
+            if (file.empty()) {
+                continue;
+            }
+            EXPECT_EQ(file, s.name + kind) << s.name;
+            const auto text = lab::scenario_shell(file);
+            ASSERT_TRUE(text.has_value()) << file;
+            named.insert(file);
+            // Each `. /scenario/lib/X` names a fragment of lib/.
+            static const std::regex source(R"(^\. /scenario/(lib/[a-z0-9-]+\.sh)$)");
+            std::istringstream lines(*text);
+            for (std::string l; std::getline(lines, l);) {
+                std::smatch m;
+                if (std::regex_match(l, m, source)) {
+                    EXPECT_TRUE(lab::scenario_shell(m[1].str()).has_value()) << file << ": " << l;
+                }
+            }
+        }
+    }
+    for (const auto& e : fs::directory_iterator(lab::scenario_shell_dir())) {
+        if (e.is_regular_file()) {
+            EXPECT_TRUE(named.contains(e.path().filename().string())) << e.path() << " belongs to no scenario";
+        }
+    }
+    EXPECT_FALSE(lab::scenario_shell("no-such.before-crash.sh").has_value());
 }
 
 TEST(ScenarioSteps, SplitsTheConsoleIntoBoots)
@@ -253,6 +287,33 @@ lab::Verdict preservation(const std::vector<std::string>& events, bool zero_copy
 }
 
 }  // namespace
+
+TEST(ScenarioSteps, InitrdCarriesTheScenariosShellAndItsFragments)
+{
+    const auto dir = std::filesystem::temp_directory_path() / ("fadump-scen-sh-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+    const auto base = dir / "base.cpio.gz";
+    std::ofstream(base) << "1234";
+    std::string err;
+    const auto& sc = *lab::find_scenario("migrate-postcopy");
+    const auto initrd = lab::write_scenario_initrd(sc, base.string(), dir.string(), &err);
+    ASSERT_FALSE(initrd.empty()) << err;
+    std::string out;
+    ASSERT_EQ(lab::run_command({"sh", "-c",
+                                "cd \"$2\" && tail -c +5 \"$1\" | cpio -i -d --quiet && cat scenario/before-crash && "
+                                "test -s scenario/lib/migrate.sh && test -s scenario/lib/fill-64-mib.sh",
+                                "sh", initrd, dir.string()},
+                               &out, 30),
+              0)
+        << out;
+    EXPECT_EQ(out, lab::scenario_shell(sc.before_crash).value());
+    // Without the source tree's shell the initramfs is refused, saying which file.
+    setenv("FADUMP_ROOT", dir.c_str(), 1);
+    EXPECT_TRUE(lab::write_scenario_initrd(sc, base.string(), dir.string(), &err).empty());
+    unsetenv("FADUMP_ROOT");
+    EXPECT_NE(err.find("migrate-postcopy.before-crash.sh"), std::string::npos) << err;
+    std::filesystem::remove_all(dir);
+}
 
 TEST(ScenarioSteps, PreservationFollowsTheZeroCopySwitch)
 {

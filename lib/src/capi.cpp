@@ -149,7 +149,7 @@ FadumpStatus fadump_spapr_dump(FadumpSpapr* fd, const FadumpGuestOps* ops, const
     }
     const FadumpStatus rc = firewall<FadumpStatus>(FADUMP_E_INTERNAL, msg, msg_len, [&] {
         fadump::CallbackGuestMemory mem(*ops, fd->engine.ram_size());
-        const auto cpus = fadump::capi::from_c(std::span<const FadumpVcpuRegs>(vcpus, n_vcpus));
+        const std::span<const fadump::VcpuState> cpus(vcpus, n_vcpus);
         auto out = fd->engine.dump(mem, cpus, std::span(static_cast<const std::byte*>(hpt), hpt_len));
         if (stats != nullptr) {
             *stats = FadumpDumpStats{out.bytes_preserved, out.preserve_ns, out.sections_ok,
@@ -413,7 +413,7 @@ FadumpStatus fadump_mpipl_dump(FadumpMpipl* mp, const FadumpGuestOps* ops, const
                 ranges.push_back(*r);
             }
         }
-        const auto cpus = fadump::capi::from_c(std::span<const FadumpVcpuRegs>(threads, n_threads));
+        const std::span<const fadump::VcpuState> cpus(threads, n_threads);
         auto out = mp->engine.dump(mem, cpus, ranges);
         if (stats != nullptr) {
             *stats = FadumpDumpStats{out.bytes_preserved, out.preserve_ns,   out.ranges_ok,

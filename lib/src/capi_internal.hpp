@@ -98,41 +98,6 @@ private:
 
 namespace fadump::capi {
 
-static_assert(sizeof(FadumpVcpuRegs::spr) / sizeof(FadumpVcpuRegs::spr[0]) == spr::COUNT);
-
-/// The C boundary's register snapshots as the core's (the VMM's count, not
-/// the guest's).
-inline std::vector<VcpuState> from_c(std::span<const FadumpVcpuRegs> regs)
-{
-    std::vector<VcpuState> out(regs.size());
-    for (size_t i = 0; i < regs.size(); ++i) {
-        const FadumpVcpuRegs& r = regs[i];
-        VcpuState& v = out[i];
-        v.cpu_index = r.cpu_index;
-        v.logical_id = r.logical_id;
-        v.pir = r.pir;
-        std::copy(std::begin(r.gpr), std::end(r.gpr), v.gpr.begin());
-        std::copy(std::begin(r.fpr), std::end(r.fpr), v.fpr.begin());
-        std::copy(std::begin(r.vsrl), std::end(r.vsrl), v.vsrl.begin());
-        for (size_t k = 0; k < v.vr.size(); ++k) {
-            v.vr[k] = {r.vr[k][0], r.vr[k][1]};
-        }
-        v.nia = r.nia;
-        v.msr = r.msr;
-        v.cr = r.cr;
-        v.ctr = r.ctr;
-        v.lr = r.lr;
-        v.xer = r.xer;
-        v.fpscr = r.fpscr;
-        v.vscr = r.vscr;
-        v.cfar = r.cfar;
-        v.tb = r.tb;
-        v.dec = r.dec;
-        std::copy(std::begin(r.spr), std::end(r.spr), v.spr.begin());
-    }
-    return out;
-}
-
 // Writes `a` then `b` into msg as one NUL-terminated line, truncated to
 // msg_len. Takes views so that reporting an error never allocates (and so
 // never throws).

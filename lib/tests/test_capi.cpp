@@ -426,55 +426,6 @@ TEST(CApiAllocFailure, MpiplEntryPointsReturnErrors)
     fadump_mpipl_free(mp);
 }
 
-// Every field of the C snapshot reaches the core's VcpuState, each to its
-// own place (a distinct value per field).
-TEST(CApi, RegisterSnapshotCrossesTheBoundaryWhole)
-{
-    auto r = std::make_unique<FadumpVcpuRegs>();
-    uint64_t v = 1;
-    r->cpu_index = 7;
-    r->logical_id = 5;
-    r->pir = 0x23;
-    for (auto& x : r->gpr)
-        x = v++;
-    for (auto& x : r->fpr)
-        x = v++;
-    for (auto& x : r->vsrl)
-        x = v++;
-    for (auto& pair : r->vr) {
-        pair[0] = v++;
-        pair[1] = v++;
-    }
-    for (uint64_t* f :
-         {&r->nia, &r->msr, &r->cr, &r->ctr, &r->lr, &r->xer, &r->fpscr, &r->vscr, &r->cfar, &r->tb, &r->dec}) {
-        *f = v++;
-    }
-    for (auto& x : r->spr)
-        x = v++;
-    const auto out = fadump::capi::from_c(std::span<const FadumpVcpuRegs>(r.get(), 1));
-    ASSERT_EQ(out.size(), 1u);
-    const fadump::VcpuState& c = out[0];
-    EXPECT_EQ(c.cpu_index, 7u);
-    EXPECT_EQ(c.logical_id, 5u);
-    EXPECT_EQ(c.pir, 0x23u);
-    uint64_t w = 1;
-    for (auto x : c.gpr)
-        EXPECT_EQ(x, w++);
-    for (auto x : c.fpr)
-        EXPECT_EQ(x, w++);
-    for (auto x : c.vsrl)
-        EXPECT_EQ(x, w++);
-    for (const auto& pair : c.vr) {
-        EXPECT_EQ(pair[0], w++);
-        EXPECT_EQ(pair[1], w++);
-    }
-    for (uint64_t f : {c.nia, c.msr, c.cr, c.ctr, c.lr, c.xer, c.fpscr, c.vscr, c.cfar, c.tb, c.dec}) {
-        EXPECT_EQ(f, w++);
-    }
-    for (auto x : c.spr)
-        ASSERT_EQ(x, w++);
-}
-
 // The operators' view (QMP query-fadump): the registration as the guest made
 // it, then the platform's results.
 TEST(CApi, InfoShowsTheRegistrationThenTheDump)

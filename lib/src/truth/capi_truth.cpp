@@ -54,7 +54,7 @@ FadumpGroundTruth* fadump_ground_truth_take(const FadumpGuestOps* ops, uint64_t 
     return firewall<FadumpGroundTruth*>(nullptr, [&] {
         fadump::CallbackGuestMemory mem(*ops, ram_size);
         auto gt = std::make_unique<FadumpGroundTruth>(
-            fadump::GroundTruth::take(mem, fadump::capi::from_c(std::span<const FadumpVcpuRegs>(vcpus, n_vcpus))));
+            fadump::GroundTruth::take(mem, std::span<const fadump::VcpuState>(vcpus, n_vcpus)));
         gt->truth.doc()["trigger_cpu_index"] = trigger_cpu_index;
         return gt.release();
     });

@@ -1,4 +1,5 @@
 // The C boundary as the QEMU glue uses it.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <xxhash.h>
 
@@ -184,6 +185,14 @@ TEST(CApi, CycleThroughTheCInterface)
     size_t len = 0;
     EXPECT_EQ(fadump_spapr_prop_kernel_dump(fd, prop.data(), prop.size(), &len), FADUMP_OK);
     EXPECT_EQ(len, bytes.size());
+    // The ground truth holds that property, read through the same C API.
+    std::string hex;
+    for (size_t i = 0; i < len; ++i) {
+        hex += fmt::format("{:02x}", prop[i]);
+    }
+    FadumpGroundTruth* gt = fadump_ground_truth_take(&ops, 256 << 20, regs.data(), regs.size(), 0);
+    ASSERT_NE(gt, nullptr);
+    EXPECT_EQ(finish_doc(gt, fd, &st).value("kernel_dump", ""), hex);
     EXPECT_TRUE(fadump_spapr_reset(fd));
     EXPECT_TRUE(fadump_spapr_dump_active(fd));
     fadump_spapr_free(fd);

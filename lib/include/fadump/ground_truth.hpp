@@ -48,7 +48,8 @@ void page_hash_hex(const void* data, size_t len, char* out) noexcept;
 ///    call started the dump, added by the C interface),
 ///    "dump":{"bytes_preserved","preserve_ns","sections_ok",
 ///            "sections_failed","cpus_saved"} (numbers, added by finish),
-///    "registered_fdm":"<hex bytes>", "kernel_dump":"<hex bytes>"}
+///    "kernel_dump":"<hex bytes>" (the fdm as /rtas/ibm,kernel-dump shows it
+///    to the next boot, through the public fadump_spapr_prop_kernel_dump)}
 /// Binary, not JSON text: 16 bytes a page instead of 32 hex characters, and
 /// no text to format while the guest waits for its dump (2 GiB: 8 MiB).
 class GroundTruth {

@@ -3,13 +3,14 @@
 // hash library. Every entry point is noexcept and catches everything.
 #include <fmt/format.h>
 
+#include <array>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <span>
 #include <string>
 
-#include "../capi_internal.hpp"
+#include "../c_boundary.hpp"
 #include "fadump/fadump_truth.h"
 #include "fadump/ground_truth.hpp"
 #include "fadump/guest_memory.hpp"
@@ -96,11 +97,12 @@ void* fadump_ground_truth_finish(FadumpGroundTruth* gt, const FadumpSpapr* fd, c
             d["sections_failed"] = stats->sections_failed;
             d["cpus_saved"] = stats->cpus_saved;
         }
-        if (fd != nullptr) {
-            doc["registered_fdm"] = fadump::hex_bytes(fd->engine.registered_fdm());
-            if (auto kd = fd->engine.prop_kernel_dump()) {
-                doc["kernel_dump"] = fadump::hex_bytes(*kd);
-            }
+        // The fdm as the next boot will see it, through the engine's public
+        // C API (the property is at most a few hundred bytes).
+        std::array<std::byte, 4096> kd{};
+        size_t kd_len = 0;
+        if (fd != nullptr && fadump_spapr_prop_kernel_dump(fd, kd.data(), kd.size(), &kd_len) == FADUMP_OK) {
+            doc["kernel_dump"] = fadump::hex_bytes(std::span(kd.data(), kd_len));
         }
         size_t n = 0;
         void* out = gt->truth.cbor([](size_t size) { return std::malloc(size); }, &n);

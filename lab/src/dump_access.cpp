@@ -57,26 +57,14 @@ std::optional<std::string> KdumpCtx::str(const std::string& key)
     return std::string(s);
 }
 
-uint64_t parse_hex(const nlohmann::json& v)
-{
-    std::string_view s = v.get_ref<const std::string&>();
-    if (s.rfind("0x", 0) == 0) {
-        s.remove_prefix(2);
-    }
-    const auto n = parse_u64(s, 16);
-    if (!n) {
-        throw std::invalid_argument("not a hex number: " + v.dump());
-    }
-    return *n;
-}
-
-nlohmann::json load_ground_truth(const std::string& path)
+GroundTruthDoc load_ground_truth(const std::string& path)
 {
     std::ifstream f(path, std::ios::binary);
     if (!f) {
         throw std::runtime_error("cannot open the ground truth " + path);
     }
-    return nlohmann::json::from_cbor(f);
+    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    return fadump::read_ground_truth(std::span<const uint8_t>(bytes));
 }
 
 PageHash page_hash(const unsigned char* p, size_t n)
@@ -86,31 +74,20 @@ PageHash page_hash(const unsigned char* p, size_t n)
     return h;
 }
 
-TruthPages::TruthPages(const nlohmann::json& truth) : m_hashes(&truth.at(PAGE_HASH_KEY).get_binary())
-{
-    if (m_hashes->size() % PAGE_HASH_BYTES != 0) {
-        throw std::invalid_argument(fmt::format("{} holds {} bytes, not whole {}-byte hashes", PAGE_HASH_KEY,
-                                                m_hashes->size(), PAGE_HASH_BYTES));
-    }
-    if (truth.contains("unreadable_pages")) {
-        m_unreadable = truth.at("unreadable_pages").get<std::vector<uint64_t>>();
-        std::sort(m_unreadable.begin(), m_unreadable.end());
-    }
-}
-
 bool TruthPages::is(uint64_t idx, const PageHash& h) const
 {
-    return idx < count() && std::memcmp(m_hashes->data() + idx * PAGE_HASH_BYTES, h.data(), h.size()) == 0 &&
-           !std::binary_search(m_unreadable.begin(), m_unreadable.end(), idx);
+    const auto& unreadable = m_truth->unreadable_pages;
+    return idx < count() && std::memcmp(m_truth->page_hashes.data() + idx * PAGE_HASH_BYTES, h.data(), h.size()) == 0 &&
+           !std::binary_search(unreadable.begin(), unreadable.end(), idx);
 }
 
-bool only_skiboot_footer_differs(const nlohmann::json& truth, uint64_t p, uint64_t page, const unsigned char* bytes,
+bool only_skiboot_footer_differs(const GroundTruthDoc& truth, uint64_t p, uint64_t page, const unsigned char* bytes,
                                  std::string* detail)
 {
-    if (!truth.contains("ram_tail_page") || page < 8 || p + page != truth.at("ram_size").get<uint64_t>()) {
+    if (truth.ram_tail_page.empty() || page < 8 || p + page != truth.ram_size) {
         return false;
     }
-    const std::vector<uint8_t>& before = truth.at("ram_tail_page").get_binary();
+    const std::vector<uint8_t>& before = truth.ram_tail_page;
     if (before.size() < page || std::memcmp(before.data(), bytes, page - 8) != 0) {
         return false;
     }

@@ -32,14 +32,11 @@ struct KdumpCtx {
     std::optional<std::string> str(const std::string& key);
 };
 
-/// A "0x..." string of the ground truth; throws std::invalid_argument (the
-/// callers turn it into a failed check) when it is not one.
-uint64_t parse_hex(const nlohmann::json& v);
-
-/// The ground truth file (fadump/ground_truth.hpp: CBOR, version 3) as a
-/// document; throws std::exception (the callers turn it into a failed
-/// check) when the file cannot be read or is not CBOR.
-nlohmann::json load_ground_truth(const std::string& path);
+/// The ground truth file (fadump/ground_truth.hpp: CBOR) read and checked
+/// by the engine's own reader; throws std::exception (the callers turn it
+/// into a failed check) when the file cannot be read or is malformed.
+using fadump::GroundTruthDoc;
+GroundTruthDoc load_ground_truth(const std::string& path);
 
 /// The ground truth's page hashes: the engine's own (fadump/ground_truth.hpp:
 /// XXH3-128, canonical, PAGE_HASH_BYTES a page under PAGE_HASH_KEY); the
@@ -51,12 +48,10 @@ PageHash page_hash(const unsigned char* p, size_t n);
 
 class TruthPages {
 public:
-    /// Throws std::exception when `truth` has no byte string of whole page
-    /// hashes or a malformed "unreadable_pages". Keeps a reference: `truth`
-    /// must outlive it.
-    explicit TruthPages(const nlohmann::json& truth);
+    /// Keeps a reference: `truth` must outlive it.
+    explicit TruthPages(const GroundTruthDoc& truth) : m_truth(&truth) {}
     /// Pages hashed.
-    [[nodiscard]] uint64_t count() const { return m_hashes->size() / PAGE_HASH_BYTES; }
+    [[nodiscard]] uint64_t count() const { return m_truth->pages(); }
     /// Whether page `idx` (< count()) was hashed as `h`; never for a page the
     /// engine could not read.
     [[nodiscard]] bool is(uint64_t idx, const PageHash& h) const;
@@ -67,16 +62,15 @@ public:
     }
 
 private:
-    const std::vector<uint8_t>* m_hashes;
-    std::vector<uint64_t> m_unreadable;  // sorted
+    const GroundTruthDoc* m_truth;
 };
 
 /// skiboot (PowerNV) ends the free region it hands to the OS with an 8-byte
 /// footer in the last bytes of RAM, written on every boot: true when the
 /// ground-truth page at `p` (`page` bytes, of the truth's page size) is the
 /// last of RAM and `bytes` equal the truth's `ram_tail_page` but for those
-/// 8 bytes, which `detail` then names. Throws on a malformed ground truth.
-bool only_skiboot_footer_differs(const nlohmann::json& truth, uint64_t p, uint64_t page, const unsigned char* bytes,
+/// 8 bytes, which `detail` then names.
+bool only_skiboot_footer_differs(const GroundTruthDoc& truth, uint64_t p, uint64_t page, const unsigned char* bytes,
                                  std::string* detail);
 
 }  // namespace lab

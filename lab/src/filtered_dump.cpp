@@ -259,20 +259,13 @@ void check_filtered_dump(const FilteredDumpInput& in, Report& r)
     std::vector<std::pair<uint64_t, uint64_t>> skip = in.firmware_reserved;
     std::string truth_error;
     if (in.truth != nullptr) {
-        try {
-            gt_page = in.truth->at("page_size").get<uint64_t>();
-            hashes.emplace(*in.truth);
-            if (in.truth->contains("firmware_ranges")) {
-                for (const auto& fr : in.truth->at("firmware_ranges")) {
-                    const uint64_t a = parse_hex(fr.at(0));
-                    skip.emplace_back(a, a + parse_hex(fr.at(1)));
-                }
-            }
-            if (*gt_page == 0 || page % *gt_page != 0) {
-                truth_error = fmt::format("ground truth page size {} does not divide the kernel's {}", *gt_page, page);
-            }
-        } catch (const std::exception& e) {
-            truth_error = std::string("malformed ground truth: ") + e.what();
+        gt_page = in.truth->page_size;
+        hashes.emplace(*in.truth);
+        for (const auto& [a, size] : in.truth->firmware_ranges) {
+            skip.emplace_back(a, a + size);
+        }
+        if (page % *gt_page != 0) {
+            truth_error = fmt::format("ground truth page size {} does not divide the kernel's {}", *gt_page, page);
         }
     } else {
         truth_error = "no ground truth (not recorded by this QEMU)";

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "crash_checks.hpp"
+#include "fadump/ground_truth.hpp"
 #include "report.hpp"
 
 namespace lab {
@@ -86,11 +87,11 @@ Judgement judge_left_out(const std::vector<PageVerdict>& pages, const PageClasse
 Judgement judge_free_left_out(const std::vector<PageVerdict>& pages, const PageClasses& classes);
 
 struct FilteredDumpInput {
-    std::string dump;                       // makedumpfile's output file
-    std::string name;                       // check prefix, "makedumpfile.lzo"
-    const nlohmann::json* truth = nullptr;  // engine's ground truth, when recorded
-    uint64_t ram_bytes = 0;                 // guest RAM: frames 0 .. ram_bytes / page size
-    std::optional<unsigned> cpus;           // online CPUs at crash time
+    std::string dump;                               // makedumpfile's output file
+    std::string name;                               // check prefix, "makedumpfile.lzo"
+    const fadump::GroundTruthDoc* truth = nullptr;  // engine's ground truth, when recorded
+    uint64_t ram_bytes = 0;                         // guest RAM: frames 0 .. ram_bytes / page size
+    std::optional<unsigned> cpus;                   // online CPUs at crash time
     /// Memory the firmware rewrote across the reboot ([start, end)).
     std::vector<std::pair<uint64_t, uint64_t>> firmware_reserved;
     const PageClasses* classes = nullptr;  // crash's view; null: left_out fails

@@ -246,7 +246,7 @@ bool is_kdump_compressed(const std::string& path)
 
 void check_filtered_file(const CheckInput& in, const std::optional<std::string>& vmcore_headers, Report& r)
 {
-    std::optional<nlohmann::json> truth;
+    std::optional<GroundTruthDoc> truth;
     if (in.ground_truth) {
         try {
             truth = load_ground_truth(*in.ground_truth);

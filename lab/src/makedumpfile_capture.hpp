@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "crash_checks.hpp"
+#include "fadump/ground_truth.hpp"
 #include "filtered_dump.hpp"
 #include "report.hpp"
 
@@ -58,7 +59,7 @@ struct MakedumpfileInput {
     std::optional<unsigned> cpus;       // CPUs with a note (PowerNV: every thread)
     std::vector<unsigned> online_cpus;  // logical ids online at the crash (empty: unknown)
     std::optional<GuestFacts> facts;
-    const nlohmann::json* truth = nullptr;
+    const fadump::GroundTruthDoc* truth = nullptr;
     std::vector<std::pair<uint64_t, uint64_t>> firmware_reserved;
     std::optional<std::string> crash;  // scripts/fetch-crash's wrapper
     std::string crash_error;

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "crash_checks.hpp"
+#include "fadump/ground_truth.hpp"
 #include "report.hpp"
 
 namespace lab {
@@ -25,11 +26,11 @@ std::map<uint64_t, std::map<std::string, uint64_t>> parse_gdb_thread_registers(c
 /// opalcore.gdb_registers: one gdb thread per ground-truth CPU (pid = PIR +
 /// 100) and no other, each with the CPU's pc (NIP), lr and r1.
 Judgement judge_opalcore_registers(const std::map<uint64_t, std::map<std::string, uint64_t>>& threads,
-                                   const nlohmann::json& truth);
+                                   const fadump::GroundTruthDoc& truth);
 
 /// Runs gdb-multiarch on `opalcore` (output to `out_dir`/gdb-opalcore.txt)
 /// and records opalcore.gdb_registers.
-void check_opalcore_gdb(const std::string& opalcore, const nlohmann::json& truth, const std::string& out_dir,
+void check_opalcore_gdb(const std::string& opalcore, const fadump::GroundTruthDoc& truth, const std::string& out_dir,
                         Report& report);
 
 }  // namespace lab

@@ -1099,12 +1099,15 @@ int run_cycle(const RunOptions& opt, Report& r)
                     }
                 }
             }
-            const double ns = j["dump"]["preserve_ns"].get<double>() + moves_ns;
-            r.facts["bytes_preserved"] = j["dump"]["bytes_preserved"];
+            if (!j.dump) {
+                throw std::runtime_error("the ground truth holds no dump statistics");
+            }
+            const double ns = static_cast<double>(j.dump->preserve_ns) + moves_ns;
+            r.facts["bytes_preserved"] = j.dump->bytes_preserved;
             r.facts["engine_preserve_ms"] = ns / 1e6;
             r.facts["engine_moves_ms"] = moves_ns / 1e6;
-            r.facts["ground_truth_hash_ms"] = j["hash_ns"].get<double>() / 1e6;
-            const double gib = j["dump"]["bytes_preserved"].get<double>() / (1ULL << 30);
+            r.facts["ground_truth_hash_ms"] = static_cast<double>(j.hash_ns) / 1e6;
+            const double gib = static_cast<double>(j.dump->bytes_preserved) / (1ULL << 30);
             r.facts["engine_gib_per_s"] = gib / (ns / 1e9);
         } catch (const std::exception& e) {
             r.fail("ground_truth.load", e.what());
@@ -1135,7 +1138,7 @@ int run_cycle(const RunOptions& opt, Report& r)
     if (t_copied && mdf) {
         progress("checking makedumpfile's dumps");
         r.facts["vmcore_bytes"] = vmcore_size;
-        std::optional<nlohmann::json> truth_json;
+        std::optional<GroundTruthDoc> truth_json;
         if (ours) {
             try {
                 truth_json = load_ground_truth(truth);

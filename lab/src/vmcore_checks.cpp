@@ -31,12 +31,15 @@ constexpr size_t PRSTATUS_REG_OFFSET = 112;  // elf_prstatus.pr_reg on ppc64
 // pt_regs slots (arch/powerpc/include/uapi/asm/ptrace.h) and the names
 // libkdumpfile gives them.
 struct RegSlot {
-    const char* truth;  // ground-truth key
-    const char* kdump;  // libkdumpfile cpu.N.reg.<name>
+    const char* truth;                  // the ground truth's name
+    uint64_t fadump::TruthCpu::*value;  // and field
+    const char* kdump;                  // libkdumpfile cpu.N.reg.<name>
 };
 constexpr RegSlot NAMED_SLOTS[] = {
-    {"nip", "pc"},  {"msr", "msr"}, {"ctr", "ctr"}, {"lr", "lr"},
-    {"xer", "xer"}, {"cr", "ccr"},  {"dar", "dar"}, {"dsisr", "dsisr"},
+    {"nip", &fadump::TruthCpu::nip, "pc"},  {"msr", &fadump::TruthCpu::msr, "msr"},
+    {"ctr", &fadump::TruthCpu::ctr, "ctr"}, {"lr", &fadump::TruthCpu::lr, "lr"},
+    {"xer", &fadump::TruthCpu::xer, "xer"}, {"cr", &fadump::TruthCpu::cr, "ccr"},
+    {"dar", &fadump::TruthCpu::dar, "dar"}, {"dsisr", &fadump::TruthCpu::dsisr, "dsisr"},
 };
 
 // Functions the crashing CPU's saved registers may point into
@@ -66,7 +69,7 @@ std::variant<uint64_t, std::string> vmcoreinfo_pagesize(const std::string& vmcor
 
 // Every PT_LOAD of `core`: each full 4 KiB page equals the guest page the
 // engine hashed at the instant the vCPUs stopped.
-void check_pt_load_hashes(const ElfFile& core, const nlohmann::json& truth, const std::string& name, Report& r,
+void check_pt_load_hashes(const ElfFile& core, const GroundTruthDoc& truth, const std::string& name, Report& r,
                           bool by_vaddr = false, const std::vector<std::pair<uint64_t, uint64_t>>& reserved = {},
                           bool allow_skiboot_footer = false,
                           const std::vector<std::pair<uint64_t, uint64_t>>& hotplugged = {})
@@ -84,11 +87,8 @@ void check_pt_load_hashes(const ElfFile& core, const nlohmann::json& truth, cons
     // is rewritten by the firmware across the MPIPL; its pre-crash content
     // is proved through the OPAL core instead.
     std::vector<std::pair<uint64_t, uint64_t>> skip = reserved;
-    if (truth.contains("firmware_ranges")) {
-        for (const auto& fr : truth["firmware_ranges"]) {
-            const uint64_t a = parse_hex(fr[0]);
-            skip.emplace_back(a, a + parse_hex(fr[1]));
-        }
+    for (const auto& [a, size] : truth.firmware_ranges) {
+        skip.emplace_back(a, a + size);
     }
     auto skipped = [&](uint64_t p, uint64_t len) {
         for (const auto& [a, e] : skip) {
@@ -99,11 +99,7 @@ void check_pt_load_hashes(const ElfFile& core, const nlohmann::json& truth, cons
         return false;
     };
     uint64_t firmware_pages = 0;
-    const uint64_t page = truth.at("page_size").get<uint64_t>();
-    if (page == 0 || (page & (page - 1)) != 0) {
-        r.fail(name, fmt::format("ground truth page_size {} is not a power of two", page));
-        return;
-    }
+    const uint64_t page = truth.page_size;  // a power of two (read_ground_truth)
     std::string tail_detail;
     auto skiboot_footer_only = [&](uint64_t p, const unsigned char* bytes) {
         return allow_skiboot_footer && only_skiboot_footer_differs(truth, p, page, bytes, &tail_detail);
@@ -195,14 +191,14 @@ struct Cpu {
 
 // Every non-crashing CPU: the vmcore's registers equal the engine's snapshot
 // at the instant the vCPUs stopped. Throws on malformed ground truth.
-void check_registers(const nlohmann::json& truth, std::vector<Cpu>& cpus, std::optional<size_t> crash_idx,
+void check_registers(const GroundTruthDoc& truth, std::vector<Cpu>& cpus, std::optional<size_t> crash_idx,
                      const std::function<std::optional<size_t>(size_t)>& note_of, Report& r)
 {
     size_t compared = 0;
     std::string mismatches;
     std::string offline;
-    for (const auto& tc : truth.at("cpus")) {
-        const size_t logical = tc.at("logical_id").get<uint32_t>();
+    for (const auto& tc : truth.cpus) {
+        const size_t logical = tc.logical_id;
         const auto note = note_of(logical);
         if (!note) {
             // Offline when the kernel went down: it writes no note for it.
@@ -220,13 +216,13 @@ void check_registers(const nlohmann::json& truth, std::vector<Cpu>& cpus, std::o
         ++compared;
         auto& reg = cpus[id].reg;
         for (int g = 0; g < 32; ++g) {
-            const uint64_t want = parse_hex(tc.at("gpr").at(g));
+            const uint64_t want = tc.gpr[static_cast<size_t>(g)];
             if (reg[fmt::format("r{}", g)] != want) {
                 mismatches += fmt::format("cpu{} r{} {:#x}!={:#x}; ", id, g, reg[fmt::format("r{}", g)], want);
             }
         }
         for (const auto& s : NAMED_SLOTS) {
-            const uint64_t want = parse_hex(tc.at(s.truth));
+            const uint64_t want = tc.*s.value;
             if (reg[s.kdump] != want) {
                 mismatches += fmt::format("cpu{} {} {:#x}!={:#x}; ", id, s.truth, reg[s.kdump], want);
             }
@@ -449,7 +445,7 @@ void check_vmcore(const CheckInput& in, Report& r)
         cpus.push_back(std::move(c));
     }
 
-    std::optional<nlohmann::json> truth;
+    std::optional<GroundTruthDoc> truth;
     if (in.ground_truth) {
         if (std::ifstream(*in.ground_truth)) {
             try {
@@ -477,16 +473,10 @@ void check_vmcore(const CheckInput& in, Report& r)
     // the one whose saved NIP lies in the panic path.
     std::optional<size_t> crash_idx;
     if (truth) {
-        try {
-            const auto trig = truth->at("trigger_cpu_index").get<uint32_t>();
-            for (const auto& c : truth->at("cpus")) {
-                if (c.at("cpu_index").get<uint32_t>() == trig) {
-                    crash_idx = note_of(c.at("logical_id").get<uint32_t>());
-                }
+        for (const auto& c : truth->cpus) {
+            if (c.cpu_index == truth->trigger_cpu_index) {
+                crash_idx = note_of(c.logical_id);
             }
-        } catch (const std::exception& e) {
-            r.fail("ground_truth.load", std::string("malformed ground truth (crashing CPU): ") + e.what());
-            truth.reset();
         }
     }
     {

@@ -34,7 +34,8 @@ TEST_F(LabCli, GarbledVmcoreinfoPagesizeIsAFailedCheckInAWrittenReport)
     SyntheticCore core;
     core.vmcoreinfo = "OSRELEASE=6.1.0-test\nPAGESIZE=zz\n";
     core.write((m_dir / "vmcore").string());
-    auto truth = nlohmann::json::parse(R"({"page_size": 4096, "trigger_cpu_index": 0, "cpus": []})");
+    auto truth = nlohmann::json::parse(
+        R"({"version": 4, "page_size": 4096, "ram_size": 0, "hash_ns": 0, "trigger_cpu_index": 0, "cpus": []})");
     truth["page_xxh3_128"] = nlohmann::json::binary({});
     const auto cbor = nlohmann::json::to_cbor(truth);  // as the engine writes it
     std::ofstream(m_dir / "truth.cbor", std::ios::binary)

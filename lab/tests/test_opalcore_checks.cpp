@@ -20,9 +20,25 @@ std::string data(const std::string& name)
     return s.str();
 }
 
-nlohmann::json truth()
+// The run's ground truth (version 3, registers as "0x..." text), as the
+// typed document the checks take.
+fadump::GroundTruthDoc truth()
 {
-    return nlohmann::json::parse(data("ground-truth-cpus.json"));
+    const auto hex = [](const nlohmann::json& v) { return std::stoull(v.get<std::string>(), nullptr, 16); };
+    fadump::GroundTruthDoc d;
+    const auto recorded = nlohmann::json::parse(data("ground-truth-cpus.json"));
+    for (const auto& c : recorded.at("cpus")) {
+        fadump::TruthCpu t;
+        t.cpu_index = c.at("cpu_index").get<uint32_t>();
+        t.pir = c.at("pir").get<uint32_t>();
+        t.nip = hex(c.at("nip"));
+        t.lr = hex(c.at("lr"));
+        for (size_t g = 0; g < c.at("gpr").size(); ++g) {
+            t.gpr[g] = hex(c.at("gpr")[g]);
+        }
+        d.cpus.push_back(t);
+    }
+    return d;
 }
 
 TEST(OpalcoreGdb, ParsesEveryThreadsRegisters)

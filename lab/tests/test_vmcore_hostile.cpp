@@ -31,12 +31,18 @@ protected:
     void TearDown() override { fs::remove_all(m_dir); }
 
     // A ground-truth document from JSON text; unless the text names them,
-    // `hash_bytes` zero bytes of page hashes (a CBOR byte string).
+    // `hash_bytes` zero bytes of page hashes (a CBOR byte string), the
+    // reader's version, RAM as large as the hashes cover, a hash time.
     static nlohmann::json doc(const std::string& json, size_t hash_bytes = 0)
     {
         auto d = nlohmann::json::parse(json);
-        if (d.is_object() && !d.contains(lab::PAGE_HASH_KEY)) {
-            d[lab::PAGE_HASH_KEY] = nlohmann::json::binary(std::vector<uint8_t>(hash_bytes));
+        if (d.is_object()) {
+            if (!d.contains(lab::PAGE_HASH_KEY)) {
+                d[lab::PAGE_HASH_KEY] = nlohmann::json::binary(std::vector<uint8_t>(hash_bytes));
+            }
+            d.emplace("version", fadump::GROUND_TRUTH_VERSION);
+            d.emplace("ram_size", hash_bytes / lab::PAGE_HASH_BYTES * 4096);
+            d.emplace("hash_ns", 0);
         }
         return d;
     }
@@ -140,6 +146,8 @@ TEST_F(VmcoreHostile, MalformedGroundTruthIsAFailedCheck)
         doc(R"({"page_size": 4096, "page_xxh3_128": 7, "trigger_cpu_index": 0, "cpus": []})"),
         doc(R"({"page_size": 4096, "page_xxh3_128": "00", "trigger_cpu_index": 0, "cpus": []})"),
         doc(R"({"page_size": 4096, "trigger_cpu_index": 0, "cpus": []})", lab::PAGE_HASH_BYTES + 1),
+        doc(R"({"version": 3, "page_size": 4096, "trigger_cpu_index": 0, "cpus": []})"),
+        doc(R"({"page_size": 4096, "ram_size": 1048576, "trigger_cpu_index": 0, "cpus": []})", 32),
         doc(R"({"page_size": 4096, "unreadable_pages": "all", "trigger_cpu_index": 0, "cpus": []})", 32),
         doc(R"({"page_size": 4096, "trigger_cpu_index": 0,
                 "cpus": [{"cpu_index": 0, "logical_id": 1, "gpr": ["zz"]}]})"),

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -269,9 +270,19 @@ TEST(CApi, GroundTruthHashesEveryPage)
     EXPECT_EQ(doc["dump"]["bytes_preserved"], 123);
     EXPECT_EQ(doc["trigger_cpu_index"], 1);
     EXPECT_EQ(doc["dump"]["sections_failed"], 1);
-    EXPECT_EQ(doc["cpus"][1]["nip"], "0xc0000000deadbeef");
-    EXPECT_EQ(doc["cpus"][1]["gpr"][1], "0x1234");
-    EXPECT_EQ(doc["version"], 3);
+    EXPECT_EQ(doc["version"], fadump::GROUND_TRUTH_VERSION);
+    // Read back typed, as the lab reads it.
+    const fadump::GroundTruthDoc t = fadump::read_ground_truth(doc);
+    ASSERT_EQ(t.cpus.size(), 2u);
+    EXPECT_EQ(t.cpus[1].nip, 0xC0000000DEADBEEFULL);
+    EXPECT_EQ(t.cpus[1].gpr[1], 0x1234u);
+    EXPECT_EQ(t.cpus[1].cpu_index, 1u);
+    EXPECT_EQ(t.trigger_cpu_index, 1u);
+    ASSERT_TRUE(t.dump.has_value());
+    EXPECT_EQ(t.dump->bytes_preserved, 123u);
+    EXPECT_EQ(t.dump->sections_failed, 1u);
+    EXPECT_EQ(t.pages(), 256u);
+    EXPECT_EQ(t.ram_size, 1u << 20);
     ASSERT_EQ(doc["page_xxh3_128"].get_binary().size(), 256u * 16);
     EXPECT_FALSE(doc.contains("unreadable_pages"));
     // XXH3-128 of page 37 in canonical (big-endian) byte order, computed
@@ -286,6 +297,41 @@ TEST(CApi, GroundTruthHashesEveryPage)
     const auto& tail = doc["ram_tail_page"].get_binary();
     ASSERT_EQ(tail.size(), 4096u);
     EXPECT_EQ(std::memcmp(tail.data(), g.at((1 << 20) - 4096), 4096), 0);
+}
+
+// The reader refuses what the writer never makes, naming the field.
+TEST(GroundTruthDoc, MalformedDocumentsAreRefusedNamingTheField)
+{
+    const auto good = [] {
+        nlohmann::json d = {{"version", fadump::GROUND_TRUTH_VERSION}, {"page_size", 4096}, {"ram_size", 8192},
+                            {"cpus", nlohmann::json::array()},         {"hash_ns", 1},      {"trigger_cpu_index", 0}};
+        d[fadump::PAGE_HASH_KEY] = nlohmann::json::binary(std::vector<uint8_t>(2 * fadump::PAGE_HASH_BYTES));
+        return d;
+    };
+    EXPECT_NO_THROW((void)fadump::read_ground_truth(good()));
+    const auto refused = [&](const std::function<void(nlohmann::json&)>& mutate, const std::string& says) {
+        auto d = good();
+        mutate(d);
+        try {
+            (void)fadump::read_ground_truth(d);
+            ADD_FAILURE() << "accepted: " << says;
+        } catch (const std::runtime_error& e) {
+            EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << e.what();
+        }
+    };
+    refused([](auto& d) { d["version"] = 3; }, "version 3");
+    refused([](auto& d) { d["page_size"] = 0; }, "page_size 0");
+    refused([](auto& d) { d["page_size"] = "4096"; }, "page_size");
+    refused([](auto& d) { d.erase("cpus"); }, "cpus");
+    refused([](auto& d) { d["cpus"] = nlohmann::json::array({{{"cpu_index", 0}}}); }, "cpus");
+    refused([](auto& d) { d[fadump::PAGE_HASH_KEY] = nlohmann::json::binary(std::vector<uint8_t>(17)); },
+            fadump::PAGE_HASH_KEY);
+    refused([](auto& d) { d["ram_size"] = 3 * 4096; }, fadump::PAGE_HASH_KEY);  // fewer hashes than pages
+    refused([](auto& d) { d[fadump::PAGE_HASH_KEY] = "00"; }, fadump::PAGE_HASH_KEY);
+    refused([](auto& d) { d["firmware_ranges"] = nlohmann::json::array({"0x1"}); }, "firmware_ranges");
+    refused([](auto& d) { d["dump"] = nlohmann::json::object(); }, "bytes_preserved");
+    const std::vector<uint8_t> junk{0xff, 0x00, 0x13};
+    EXPECT_THROW((void)fadump::read_ground_truth(std::span<const uint8_t>(junk)), std::runtime_error);
 }
 
 TEST(CApi, GroundTruthListsPagesItCouldNotRead)

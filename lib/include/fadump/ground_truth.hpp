@@ -3,10 +3,13 @@
 // the VMM records it only when asked (QEMU: a machine property naming a file).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fadump/guest_memory.hpp"
@@ -34,24 +37,72 @@ void page_hash(const void* data, size_t len, uint8_t* out) noexcept;
 void page_hash_hex(const void* data, size_t len, char* out) noexcept;
 
 /// The document, stored as CBOR (RFC 8949; nlohmann::json::to_cbor /
-/// from_cbor), version 3. Values are "0x..." hex strings unless said
-/// otherwise:
-///   {"version":3, "page_size":4096, "ram_size":N (number),
-///    "cpus":[{"cpu_index","logical_id","pir" (numbers),"gpr":[32],
-///             "nip","msr","cr","ctr","lr","xer","dar","dsisr"}...],
+/// from_cbor), version GROUND_TRUTH_VERSION; every value a number unless
+/// said otherwise:
+///   {"version", "page_size":4096, "ram_size",
+///    "cpus":[{"cpu_index","logical_id","pir","gpr":[32],
+///             "nip","msr","cr","ctr","lr","xer","dar","dsisr"}...] (TruthCpu),
 ///    "page_xxh3_128": byte string, PAGE_HASH_BYTES per page (page_hash),
 ///                     page i at offset 16*i; an unreadable page's bytes are
 ///                     zero and its index is in "unreadable_pages",
-///    "unreadable_pages": [numbers] (only when a page could not be read),
+///    "unreadable_pages": [page indexes] (only when a page could not be read),
 ///    "ram_tail_page": byte string, the last 4 KiB of RAM,
-///    "hash_ns": N, "trigger_cpu_index": N (cpu_index of the vCPU whose
-///    call started the dump, added by the C interface),
+///    "hash_ns", "trigger_cpu_index" (cpu_index of the vCPU whose call
+///    started the dump, added by the C interface),
 ///    "dump":{"bytes_preserved","preserve_ns","sections_ok",
-///            "sections_failed","cpus_saved"} (numbers, added by finish),
-///    "kernel_dump":"<hex bytes>" (the fdm as /rtas/ibm,kernel-dump shows it
-///    to the next boot, through the public fadump_spapr_prop_kernel_dump)}
+///            "sections_failed","cpus_saved"} (added by finish),
+///    "firmware_ranges":[[addr, size]...] (PowerNV, the C interface's
+///    note_ranges), "kernel_dump":"<hex bytes>" (text: the fdm as
+///    /rtas/ibm,kernel-dump shows it to the next boot)}
 /// Binary, not JSON text: 16 bytes a page instead of 32 hex characters, and
 /// no text to format while the guest waits for its dump (2 GiB: 8 MiB).
+/// GroundTruth writes it; read_ground_truth reads it back as GroundTruthDoc,
+/// both through the TruthCpu conversions below.
+inline constexpr int GROUND_TRUTH_VERSION = 4;
+
+/// One vCPU's registers in the document (a view of VcpuState: the
+/// registers a vmcore's NT_PRSTATUS carries).
+struct TruthCpu {
+    uint32_t cpu_index = 0, logical_id = 0, pir = 0;
+    std::array<uint64_t, 32> gpr{};
+    uint64_t nip = 0, msr = 0, cr = 0, ctr = 0, lr = 0, xer = 0, dar = 0, dsisr = 0;
+    /// The registers of `c` as the document records them.
+    static TruthCpu of(const VcpuState& c);
+};
+void to_json(nlohmann::json& j, const TruthCpu& c);
+void from_json(const nlohmann::json& j, TruthCpu& c);
+
+/// The dump's statistics in the document.
+struct TruthDump {
+    uint64_t bytes_preserved = 0, preserve_ns = 0;
+    uint32_t sections_ok = 0, sections_failed = 0, cpus_saved = 0;
+};
+
+/// The whole document, typed (read_ground_truth).
+struct GroundTruthDoc {
+    uint64_t page_size = 0;
+    uint64_t ram_size = 0;
+    std::vector<TruthCpu> cpus;
+    std::vector<uint8_t> page_hashes;        // PAGE_HASH_BYTES per page
+    std::vector<uint64_t> unreadable_pages;  // sorted
+    std::vector<uint8_t> ram_tail_page;      // empty when not recorded
+    uint64_t hash_ns = 0;
+    uint32_t trigger_cpu_index = 0;
+    std::optional<TruthDump> dump;
+    std::vector<std::pair<uint64_t, uint64_t>> firmware_ranges;  // {addr, size}
+    std::string kernel_dump;                                     // hex, "" when absent
+    /// Pages hashed.
+    [[nodiscard]] uint64_t pages() const { return page_hashes.size() / PAGE_HASH_BYTES; }
+};
+
+/// Reads a document (CBOR bytes) back. Throws std::runtime_error saying
+/// which field is missing, of the wrong type or inconsistent (a version
+/// other than GROUND_TRUTH_VERSION, a page size not a power of two, hashes
+/// not whole PAGE_HASH_BYTES, fewer hashes than ram_size's pages).
+[[nodiscard]] GroundTruthDoc read_ground_truth(std::span<const uint8_t> cbor);
+/// The same from the decoded document.
+[[nodiscard]] GroundTruthDoc read_ground_truth(const nlohmann::json& doc);
+
 class GroundTruth {
 public:
     /// Records registers and page hashes now.

@@ -72,8 +72,8 @@ void fadump_ground_truth_note_ranges(FadumpGroundTruth* gt, const char* key, con
         auto& arr = gt->truth.doc()[key] = nlohmann::json::array();
         for (size_t i = 0; i < n; ++i) {
             auto& pair = arr.emplace_back(nlohmann::json::array());
-            pair.push_back(fmt::format("0x{:x}", ranges[i].addr));
-            pair.push_back(fmt::format("0x{:x}", ranges[i].size));
+            pair.push_back(ranges[i].addr);
+            pair.push_back(ranges[i].size);
         }
         return 0;
     });

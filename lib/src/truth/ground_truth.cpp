@@ -17,11 +17,6 @@
 namespace fadump {
 namespace {
 
-std::string hex(uint64_t v)
-{
-    return fmt::format("0x{:x}", v);
-}
-
 // Hashing threads at most, and pages each at least (below that a thread
 // costs more than it saves).
 constexpr uint64_t MAX_HASH_THREADS = 4;
@@ -217,29 +212,13 @@ GroundTruth GroundTruth::take(GuestMemory& mem, std::span<const VcpuState> cpus)
     // destructor dereferences a null map.
     gt.m_doc = nlohmann::json::object();
     nlohmann::json& doc = gt.m_doc;
-    doc["version"] = 3;
+    doc["version"] = GROUND_TRUTH_VERSION;
     doc["page_size"] = GROUND_TRUTH_PAGE;
     const GuestRange ram = mem.ram();
     doc["ram_size"] = ram.len().bytes;
     auto& jcpus = doc["cpus"] = nlohmann::json::array();
     for (const VcpuState& c : cpus) {
-        nlohmann::json j = nlohmann::json::object();
-        j["cpu_index"] = c.cpu_index;
-        j["logical_id"] = c.logical_id;
-        j["pir"] = c.pir;
-        auto& g = j["gpr"] = nlohmann::json::array();
-        for (uint64_t v : c.gpr) {
-            g.push_back(hex(v));
-        }
-        j["nip"] = hex(c.nia);
-        j["msr"] = hex(c.msr);
-        j["cr"] = hex(c.cr);
-        j["ctr"] = hex(c.ctr);
-        j["lr"] = hex(c.lr);
-        j["xer"] = hex(c.xer);
-        j["dar"] = hex(c.spr[spr::DAR]);
-        j["dsisr"] = hex(c.spr[spr::DSISR]);
-        jcpus.push_back(std::move(j));
+        jcpus.push_back(TruthCpu::of(c));
     }
     const uint64_t npages = ram.len().bytes / GROUND_TRUTH_PAGE;
     gt.m_pages.resize(npages * PAGE_HASH_BYTES);
@@ -282,6 +261,138 @@ GroundTruth GroundTruth::take(GuestMemory& mem, std::span<const VcpuState> cpus)
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
     doc["hash_ns"] = ns;
     return gt;
+}
+
+TruthCpu TruthCpu::of(const VcpuState& c)
+{
+    TruthCpu t;
+    t.cpu_index = c.cpu_index;
+    t.logical_id = c.logical_id;
+    t.pir = c.pir;
+    std::copy(std::begin(c.gpr), std::end(c.gpr), t.gpr.begin());
+    t.nip = c.nia;
+    t.msr = c.msr;
+    t.cr = c.cr;
+    t.ctr = c.ctr;
+    t.lr = c.lr;
+    t.xer = c.xer;
+    t.dar = c.spr[spr::DAR];
+    t.dsisr = c.spr[spr::DSISR];
+    return t;
+}
+
+void to_json(nlohmann::json& j, const TruthCpu& c)
+{
+    j = nlohmann::json::object();
+    j["cpu_index"] = c.cpu_index;
+    j["logical_id"] = c.logical_id;
+    j["pir"] = c.pir;
+    j["gpr"] = c.gpr;
+    j["nip"] = c.nip;
+    j["msr"] = c.msr;
+    j["cr"] = c.cr;
+    j["ctr"] = c.ctr;
+    j["lr"] = c.lr;
+    j["xer"] = c.xer;
+    j["dar"] = c.dar;
+    j["dsisr"] = c.dsisr;
+}
+
+void from_json(const nlohmann::json& j, TruthCpu& c)
+{
+    j.at("cpu_index").get_to(c.cpu_index);
+    j.at("logical_id").get_to(c.logical_id);
+    j.at("pir").get_to(c.pir);
+    j.at("gpr").get_to(c.gpr);
+    j.at("nip").get_to(c.nip);
+    j.at("msr").get_to(c.msr);
+    j.at("cr").get_to(c.cr);
+    j.at("ctr").get_to(c.ctr);
+    j.at("lr").get_to(c.lr);
+    j.at("xer").get_to(c.xer);
+    j.at("dar").get_to(c.dar);
+    j.at("dsisr").get_to(c.dsisr);
+}
+
+namespace {
+
+// `field` of `doc` as T; a missing field or one of another type names
+// itself in the error.
+template <typename T>
+T field(const nlohmann::json& doc, const char* name)
+{
+    try {
+        return doc.at(name).get<T>();
+    } catch (const nlohmann::json::exception& e) {
+        throw std::runtime_error(fmt::format("ground truth: {}: {}", name, e.what()));
+    }
+}
+
+std::vector<uint8_t> bytes_field(const nlohmann::json& doc, const char* name)
+{
+    if (!doc.contains(name) || !doc.at(name).is_binary()) {
+        throw std::runtime_error(fmt::format("ground truth: {} is missing or not a byte string", name));
+    }
+    return doc.at(name).get_binary();
+}
+
+}  // namespace
+
+GroundTruthDoc read_ground_truth(const nlohmann::json& doc)
+{
+    if (!doc.is_object()) {
+        throw std::runtime_error("ground truth: not a map");
+    }
+    if (const int v = field<int>(doc, "version"); v != GROUND_TRUTH_VERSION) {
+        throw std::runtime_error(
+            fmt::format("ground truth: version {}, this reader reads version {}", v, GROUND_TRUTH_VERSION));
+    }
+    GroundTruthDoc d;
+    d.page_size = field<uint64_t>(doc, "page_size");
+    if (d.page_size == 0 || (d.page_size & (d.page_size - 1)) != 0) {
+        throw std::runtime_error(fmt::format("ground truth: page_size {} is not a power of two", d.page_size));
+    }
+    d.ram_size = field<uint64_t>(doc, "ram_size");
+    d.cpus = field<std::vector<TruthCpu>>(doc, "cpus");
+    d.page_hashes = bytes_field(doc, PAGE_HASH_KEY);
+    if (d.page_hashes.size() % PAGE_HASH_BYTES != 0 || d.pages() < d.ram_size / d.page_size) {
+        throw std::runtime_error(fmt::format("ground truth: {} holds {} bytes, not {} whole {}-byte hashes",
+                                             PAGE_HASH_KEY, d.page_hashes.size(), d.ram_size / d.page_size,
+                                             PAGE_HASH_BYTES));
+    }
+    if (doc.contains("unreadable_pages")) {
+        d.unreadable_pages = field<std::vector<uint64_t>>(doc, "unreadable_pages");
+        std::sort(d.unreadable_pages.begin(), d.unreadable_pages.end());
+    }
+    if (doc.contains("ram_tail_page")) {
+        d.ram_tail_page = bytes_field(doc, "ram_tail_page");
+    }
+    d.hash_ns = field<uint64_t>(doc, "hash_ns");
+    d.trigger_cpu_index = field<uint32_t>(doc, "trigger_cpu_index");
+    if (doc.contains("dump")) {
+        const auto& j = doc.at("dump");
+        d.dump = TruthDump{field<uint64_t>(j, "bytes_preserved"), field<uint64_t>(j, "preserve_ns"),
+                           field<uint32_t>(j, "sections_ok"), field<uint32_t>(j, "sections_failed"),
+                           field<uint32_t>(j, "cpus_saved")};
+    }
+    if (doc.contains("firmware_ranges")) {
+        d.firmware_ranges = field<std::vector<std::pair<uint64_t, uint64_t>>>(doc, "firmware_ranges");
+    }
+    if (doc.contains("kernel_dump")) {
+        d.kernel_dump = field<std::string>(doc, "kernel_dump");
+    }
+    return d;
+}
+
+GroundTruthDoc read_ground_truth(std::span<const uint8_t> cbor)
+{
+    nlohmann::json doc;
+    try {
+        doc = nlohmann::json::from_cbor(cbor.begin(), cbor.end());
+    } catch (const nlohmann::json::exception& e) {
+        throw std::runtime_error(std::string("ground truth: not CBOR: ") + e.what());
+    }
+    return read_ground_truth(doc);
 }
 
 }  // namespace fadump

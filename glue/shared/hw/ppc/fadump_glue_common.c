@@ -15,6 +15,8 @@
 #include "qemu/error-report.h"
 #include "qemu/timer.h"
 #include "qemu/main-loop.h"
+#include "qemu/cutils.h"
+#include "qapi/qapi-events-fadump-target.h"
 #include "hw/ppc/fdt.h"
 #include "hw/virtio/virtio.h"
 #include "hw/virtio/virtio-bus.h"
@@ -442,4 +444,50 @@ void fadump_glue_setprop(void *fdt, int node, const char *name,
                      name, rc);
         break;
     }
+}
+
+/* The machine's last dump, for query-fadump's last-dump. */
+static struct {
+    bool valid;
+    FadumpDump dump;
+    char platform[16];
+    char trigger[16];
+} fadump_last;
+
+void fadump_glue_dump_started(const char *platform, const char *trigger)
+{
+    fadump_last.valid = false;
+    pstrcpy(fadump_last.platform, sizeof(fadump_last.platform), platform);
+    pstrcpy(fadump_last.trigger, sizeof(fadump_last.trigger), trigger);
+    fadump_last.dump.time = time(NULL);
+    qapi_event_send_fadump_dump_started(platform, trigger);
+}
+
+void fadump_glue_dump_completed(const FadumpDumpStats *stats)
+{
+    FadumpDump *d = &fadump_last.dump;
+
+    d->platform = fadump_last.platform;
+    d->trigger = fadump_last.trigger;
+    d->bytes = stats->bytes_preserved;
+    d->duration_ns = stats->preserve_ns;
+    d->ok = stats->sections_ok;
+    d->failed = stats->sections_failed;
+    d->cpus = stats->cpus_saved;
+    d->preserving_boot = stats->preserving_boot != 0;
+    fadump_last.valid = true;
+    qapi_event_send_fadump_dump_completed(d);
+}
+
+FadumpDump *fadump_glue_last_dump(void)
+{
+    FadumpDump *d;
+
+    if (!fadump_last.valid) {
+        return NULL;
+    }
+    d = g_memdup2(&fadump_last.dump, sizeof(*d));
+    d->platform = g_strdup(fadump_last.platform);
+    d->trigger = g_strdup(fadump_last.trigger);
+    return d;
 }

@@ -1,99 +1,72 @@
 /*
  * Operators' view of firmware-assisted dump (pseries) and MPIPL (PowerNV):
- * QMP query-fadump, HMP info fadump and the FADUMP_* events. The platform
- * glue fills the machine's part; the state itself lives in libfadump.
+ * QMP query-fadump, inject-sbe-s0 and HMP info fadump, dispatched to the
+ * machine through the fadump-platform interface (fadump_platform.h); the
+ * last dump and the FADUMP_* events are fadump_glue_common.c's, the state
+ * itself libfadump's.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
-#include "qemu/cutils.h"
+#include "qemu/module.h"
 #include "qapi/error.h"
 #include "qapi/qapi-commands-fadump-target.h"
-#include "qapi/qapi-events-fadump-target.h"
 #include "qobject/qdict.h"
 #include "monitor/monitor.h"
 #include "hw/ppc/fadump_qemu_api.h"
 #include FADUMP_QEMU_HMP_HEADER
-#include "hw/ppc/spapr.h"
-#include "hw/ppc/pnv.h"
-#include "hw/ppc/spapr_fadump_glue.h"
-#include "hw/ppc/pnv_mpipl_glue.h"
-#include "hw/ppc/fadump_qmp.h"
+#include "hw/ppc/fadump_platform.h"
+#include "hw/ppc/fadump_glue_common.h"
 
-static struct {
-    bool valid;
-    FadumpDump dump;
-    char platform[16];
-    char trigger[16];
-} fadump_last;
+static const TypeInfo fadump_platform_info = {
+    .name = TYPE_FADUMP_PLATFORM,
+    .parent = TYPE_INTERFACE,
+    .class_size = sizeof(FadumpPlatformClass),
+};
 
-void fadump_qmp_dump_started(const char *platform, const char *trigger)
+static void fadump_platform_register_types(void)
 {
-    fadump_last.valid = false;
-    pstrcpy(fadump_last.platform, sizeof(fadump_last.platform), platform);
-    pstrcpy(fadump_last.trigger, sizeof(fadump_last.trigger), trigger);
-    fadump_last.dump.time = time(NULL);
-    qapi_event_send_fadump_dump_started(platform, trigger);
+    type_register_static(&fadump_platform_info);
 }
 
-void fadump_qmp_dump_completed(const FadumpDumpStats *stats)
+type_init(fadump_platform_register_types)
+
+static FadumpPlatformClass *fadump_platform_of(Object *m)
 {
-    FadumpDump *d = &fadump_last.dump;
-
-    d->platform = fadump_last.platform;
-    d->trigger = fadump_last.trigger;
-    d->bytes = stats->bytes_preserved;
-    d->duration_ns = stats->preserve_ns;
-    d->ok = stats->sections_ok;
-    d->failed = stats->sections_failed;
-    d->cpus = stats->cpus_saved;
-    d->preserving_boot = stats->preserving_boot != 0;
-    fadump_last.valid = true;
-    qapi_event_send_fadump_dump_completed(d);
-}
-
-FadumpDump *fadump_qmp_last_dump(void)
-{
-    FadumpDump *d;
-
-    if (!fadump_last.valid) {
+    if (!object_dynamic_cast(m, TYPE_FADUMP_PLATFORM)) {
         return NULL;
     }
-    d = g_memdup2(&fadump_last.dump, sizeof(*d));
-    d->platform = g_strdup(fadump_last.platform);
-    d->trigger = g_strdup(fadump_last.trigger);
-    return d;
+    return FADUMP_PLATFORM_GET_CLASS(m);
 }
 
 FadumpInfo *qmp_query_fadump(Error **errp)
 {
     Object *m = qdev_get_machine();
-    FadumpInfo *info = g_new0(FadumpInfo, 1);
+    FadumpPlatformClass *fpc = fadump_platform_of(m);
+    FadumpInfo *info;
 
-    if (object_dynamic_cast(m, TYPE_SPAPR_MACHINE)) {
-        spapr_fadump_query(SPAPR_MACHINE(m), info);
-    } else if (object_dynamic_cast(m, TYPE_PNV_MACHINE)) {
-        pnv_mpipl_query(PNV_MACHINE(m), info);
-    } else {
-        qapi_free_FadumpInfo(info);
+    if (!fpc) {
         error_setg(errp, "firmware-assisted dump needs a pseries or PowerNV "
                    "machine");
         return NULL;
     }
-    info->last_dump = fadump_qmp_last_dump();
+    info = g_new0(FadumpInfo, 1);
+    fpc->query(m, info);
+    info->last_dump = fadump_glue_last_dump();
     return info;
 }
 
 void qmp_inject_sbe_s0(bool has_chip, uint32_t chip, Error **errp)
 {
     Object *m = qdev_get_machine();
+    FadumpPlatformClass *fpc = fadump_platform_of(m);
 
-    if (!object_dynamic_cast(m, TYPE_PNV_MACHINE)) {
+    if (!fpc || !fpc->inject_s0) {
         error_setg(errp, "the SBE's S0 interrupt needs a PowerNV machine");
         return;
     }
-    pnv_mpipl_inject_s0(PNV_MACHINE(m), has_chip, chip, errp);
+    fpc->inject_s0(m, has_chip, chip, errp);
 }
 
 void hmp_info_fadump(Monitor *mon, const QDict *qdict)

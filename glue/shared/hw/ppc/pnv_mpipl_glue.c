@@ -27,7 +27,7 @@
 #include "hw/ppc/pnv_sbe.h"
 #include "hw/ppc/pnv_mpipl_glue.h"
 #include "hw/ppc/fadump_glue_common.h"
-#include "hw/ppc/fadump_qmp.h"
+#include "hw/ppc/fadump_platform.h"
 #include "target/ppc/cpu.h"
 #include "fadump-engine.h"
 #include "fadump-truth.h"
@@ -159,7 +159,7 @@ static void pnv_mpipl_work(void *machine, int caller)
         /* A reset ran between S0 and this work: no MPIPL, no second reset. */
         qemu_log_mask(LOG_GUEST_ERROR, "mpipl: a reset came before the "
                       "MPIPL ran: nothing was preserved\n");
-        fadump_qmp_dump_completed(&stats);
+        fadump_glue_dump_completed(&stats);
         return;
     }
     restart = fadump_glue_stop_machine();
@@ -179,7 +179,7 @@ static void pnv_mpipl_work(void *machine, int caller)
     } else if (msg[0]) {
         qemu_log_mask(LOG_GUEST_ERROR, "mpipl: %s\n", msg);
     }
-    fadump_qmp_dump_completed(&stats);
+    fadump_glue_dump_completed(&stats);
     if (truth) {
         FadumpRange fw[16];
         size_t nfw = fadump_mpipl_firmware_ranges(mp->engine, fw,
@@ -221,7 +221,7 @@ void pnv_mpipl_sbe_ctrl_write(PnvSBE *sbe, uint64_t val)
         qemu_log_mask(LOG_GUEST_ERROR, "mpipl: %s\n", msg);
         return;
     }
-    fadump_qmp_dump_started("powernv", "s0");
+    fadump_glue_dump_started("powernv", "s0");
     /*
      * A vCPU that raised S0 stops as soon as it leaves the store; the
      * others and the devices stop in the bottom half, out of the vCPU.
@@ -403,9 +403,17 @@ void pnv_mpipl_reset(PnvMachineState *pnv, void *fdt)
     ms->fdt = copy;
 }
 
-void pnv_mpipl_inject_s0(PnvMachineState *pnv, bool has_chip, uint32_t chip,
-                         Error **errp)
+/*
+ * QMP inject-sbe-s0 (the fadump-platform interface's inject_s0): S0 on chip
+ * `chip`'s SBE (default: the last chip), as a BMC raises it; the MPIPL work
+ * runs on the first vCPU. Errors when MPIPL is off, the chip does not
+ * exist, no SBE holds skiboot's base, an MPIPL is under way or its IPL is
+ * pending, or the machine is shut down.
+ */
+static void pnv_mpipl_inject_s0(Object *machine, bool has_chip, uint32_t chip,
+                                Error **errp)
 {
+    PnvMachineState *pnv = PNV_MACHINE(machine);
     FadumpMpiplInfo mi;
     PnvSBE *sbe;
 
@@ -456,8 +464,10 @@ void pnv_mpipl_inject_s0(PnvMachineState *pnv, bool has_chip, uint32_t chip,
     pnv_mpipl_sbe_ctrl_write(sbe, MPIPL_SBE_CTRL_S0);
 }
 
-void pnv_mpipl_query(PnvMachineState *pnv, FadumpInfo *info)
+/* query-fadump's PowerNV part: the fadump-platform interface's query. */
+static void pnv_mpipl_query(Object *machine, FadumpInfo *info)
 {
+    PnvMachineState *pnv = PNV_MACHINE(machine);
     FadumpStashList **tail = &info->stash;
     FadumpMpiplInfo mi;
     uint32_t c;
@@ -521,7 +531,11 @@ static void pnv_mpipl_set_truth(Object *obj, const char *value, Error **errp)
 
 void pnv_mpipl_class_init(ObjectClass *oc)
 {
+    FadumpPlatformClass *fpc = FADUMP_PLATFORM_CLASS(oc);
     ObjectProperty *zero_copy;
+
+    fpc->query = pnv_mpipl_query;
+    fpc->inject_s0 = pnv_mpipl_inject_s0;
 
     object_class_property_add_bool(oc, "mpipl", pnv_mpipl_get_enabled,
                                    pnv_mpipl_set_enabled);

@@ -25,7 +25,7 @@
 #include "hw/ppc/spapr_ovec.h"
 #include "hw/ppc/spapr_fadump_glue.h"
 #include "hw/ppc/fadump_glue_common.h"
-#include "hw/ppc/fadump_qmp.h"
+#include "hw/ppc/fadump_platform.h"
 #include "qapi/qapi-events-fadump-target.h"
 #include "fadump-engine.h"
 #include "fadump-truth.h"
@@ -77,8 +77,10 @@ static void spapr_fadump_state_changed(SpaprMachineState *spapr,
         spapr_fadump_qapi_state(spapr_fadump_state(spapr)), reason);
 }
 
-void spapr_fadump_query(SpaprMachineState *spapr, FadumpInfo *info)
+/* query-fadump's pseries part: the fadump-platform interface's query. */
+static void spapr_fadump_query(Object *machine, FadumpInfo *info)
 {
+    SpaprMachineState *spapr = SPAPR_MACHINE(machine);
     FadumpSectionList **tail = &info->sections;
     FadumpSpaprInfo si;
     int i;
@@ -225,7 +227,7 @@ static void spapr_fadump_dump_work(void *machine, int caller)
          */
         qemu_log_mask(LOG_GUEST_ERROR, "fadump: a reset came before the "
                       "dump ran: nothing was dumped\n");
-        fadump_qmp_dump_completed(&stats);
+        fadump_glue_dump_completed(&stats);
         return;
     }
     restart = fadump_glue_stop_machine();
@@ -245,7 +247,7 @@ static void spapr_fadump_dump_work(void *machine, int caller)
     }
     spapr_fadump_state_changed(spapr, "dump");
     /* An internal error leaves no active dump: the reboot drops it. */
-    fadump_qmp_dump_completed(&stats);
+    fadump_glue_dump_completed(&stats);
     if (truth) {
         fadump_glue_write_ground_truth(spapr->fadump_ground_truth, truth,
                                        spapr->fadump, &stats);
@@ -272,7 +274,7 @@ bool spapr_fadump_os_term(PowerPCCPU *cpu, SpaprMachineState *spapr,
     }
     trace_spapr_fadump_os_term(CPU(cpu)->cpu_index);
     spapr_fadump_state_changed(spapr, "os-term");
-    fadump_qmp_dump_started("pseries", "os-term");
+    fadump_glue_dump_started("pseries", "os-term");
     if (nret >= 1) {
         rtas_st(rets, 0, RTAS_OUT_SUCCESS);
     }
@@ -531,7 +533,10 @@ static void spapr_fadump_set_truth(Object *obj, const char *value,
 
 void spapr_fadump_class_init(ObjectClass *oc)
 {
+    FadumpPlatformClass *fpc = FADUMP_PLATFORM_CLASS(oc);
     ObjectProperty *zero_copy;
+
+    fpc->query = spapr_fadump_query;
 
     object_class_property_add_bool(oc, "fadump", spapr_fadump_get_enabled,
                                    spapr_fadump_set_enabled);

@@ -11,6 +11,7 @@
 #include "target/ppc/cpu.h"
 #include "fadump-engine.h"
 #include "fadump-truth.h"
+#include "qapi/qapi-types-fadump-target.h"
 
 /*
  * libfadump's view of the machine's RAM: address_space_* for tables, host
@@ -97,5 +98,18 @@ void fadump_glue_write_ground_truth(const char *path, FadumpGroundTruth *gt,
  */
 void fadump_glue_setprop(void *fdt, int node, const char *name,
                          FadumpStatus rc, const void *buf, size_t len);
+
+/*
+ * A dump starts (every vCPU about to stop): FADUMP_DUMP_STARTED, and the
+ * machine's last dump is forgotten until it completes.
+ */
+void fadump_glue_dump_started(const char *platform, const char *trigger);
+/*
+ * The dump is taken: remembered as the machine's last dump and sent as
+ * FADUMP_DUMP_COMPLETED.
+ */
+void fadump_glue_dump_completed(const FadumpDumpStats *stats);
+/* The last dump, copied for query-fadump's last-dump (NULL when none). */
+FadumpDump *fadump_glue_last_dump(void);
 
 #endif

@@ -12,11 +12,13 @@
 
 #include "hw/ppc/pnv.h"
 #include "hw/ppc/pnv_sbe.h"
-#include "qapi/qapi-types-fadump-target.h"
+#include "hw/ppc/fadump_platform.h"
 
 /*
  * Machine class properties "mpipl", "x-fadump-zero-copy" and
- * "x-fadump-ground-truth".
+ * "x-fadump-ground-truth", and the machine's fadump-platform interface
+ * (query-fadump, inject-sbe-s0); the machine type lists
+ * TYPE_FADUMP_PLATFORM.
  */
 void pnv_mpipl_class_init(ObjectClass *oc);
 /* After firmware, kernel and initrd are loaded: creates the engine. */
@@ -42,16 +44,6 @@ void pnv_mpipl_pre_reset(PnvMachineState *pnv);
  * /ibm,opal/dump/mpipl-boot.
  */
 void pnv_mpipl_reset(PnvMachineState *pnv, void *fdt);
-/*
- * QMP inject-sbe-s0: S0 on chip `chip`'s SBE (default: the last chip), as a
- * BMC raises it; the MPIPL work runs on the first vCPU. Errors when
- * MPIPL is off, the chip does not exist, no SBE holds skiboot's base or an
- * MPIPL is under way.
- */
-void pnv_mpipl_inject_s0(PnvMachineState *pnv, bool has_chip, uint32_t chip,
-                         Error **errp);
-/* QMP query-fadump's PowerNV part (fadump_qmp.c). */
-void pnv_mpipl_query(PnvMachineState *pnv, FadumpInfo *info);
 /* SBE chip-op STASH_MPIPL_CONFIG; fills the response registers. */
 void pnv_mpipl_sbe_stash(PnvSBE *sbe, uint64_t reg0, uint64_t key,
                          uint64_t value);

@@ -11,12 +11,13 @@
 #define HW_PPC_SPAPR_FADUMP_GLUE_H
 
 #include "hw/ppc/spapr.h"
+#include "hw/ppc/fadump_platform.h"
 #include "migration/vmstate.h"
-#include "qapi/qapi-types-fadump-target.h"
 
 /*
  * Machine class properties "fadump", "x-fadump-zero-copy" and
- * "x-fadump-ground-truth".
+ * "x-fadump-ground-truth", and the machine's fadump-platform interface
+ * (query-fadump); the machine type lists TYPE_FADUMP_PLATFORM.
  */
 void spapr_fadump_class_init(ObjectClass *oc);
 /* Instance defaults (fadump on). */
@@ -38,8 +39,6 @@ void spapr_fadump_dt_rtas(SpaprMachineState *spapr, void *fdt, int rtas);
 bool spapr_fadump_os_term(PowerPCCPU *cpu, SpaprMachineState *spapr,
                           uint32_t nret, target_ulong rets);
 
-/* QMP query-fadump's pseries part (fadump_qmp.c). */
-void spapr_fadump_query(SpaprMachineState *spapr, FadumpInfo *info);
 /* Subsection "spapr/fadump" of the spapr machine's vmstate. */
 extern const VMStateDescription vmstate_spapr_fadump;
 /* From spapr_pre_load(): forgets state a loaded snapshot does not carry. */

@@ -80,6 +80,262 @@ std::array<size_t, MDST_ENTRIES> copy_order(std::array<Pair, MDST_ENTRIES>& pair
     return order;
 }
 
+// The tables skiboot filled, copied in once.
+struct Tables {
+    std::array<MdstEntry, MDST_ENTRIES> mdst{};
+    std::array<MdstEntry, MDST_ENTRIES> mddt{};
+    ProcDumpArea proc{};
+};
+
+bool read_tables(GuestMemory& mem, uint64_t base, Tables& t)
+{
+    return mem.read(GuestAddr{base + MDST_OFF}, std::as_writable_bytes(std::span(t.mdst))) &&
+           mem.read(GuestAddr{base + MDDT_OFF}, std::as_writable_bytes(std::span(t.mddt))) &&
+           mem.read(GuestAddr{base + PROC_DUMP_AREA_OFF}, std::as_writable_bytes(std::span(&t.proc, 1)));
+}
+
+// Fixed areas no destination may touch: the MDRT the SBE writes and the
+// register data area skiboot allocated (nullopt when its range wraps).
+struct FixedAreas {
+    uint64_t alloc_addr = 0;
+    uint64_t alloc_size = 0;
+    std::optional<GuestRange> regs;
+    GuestRange mdrt;
+};
+
+FixedAreas fixed_areas(const Tables& t, uint64_t base)
+{
+    FixedAreas f;
+    f.alloc_addr = t.proc.alloc_addr & ~HRMOR_BIT;
+    f.alloc_size = t.proc.alloc_size;
+    f.regs = GuestRange::make(GuestAddr{f.alloc_addr}, ByteLen{f.alloc_size});
+    f.mdrt = *GuestRange::make(GuestAddr{base + MDRT_OFF}, ByteLen{MDRT_ENTRIES * sizeof(MdrtEntry)});
+    return f;
+}
+
+// What the firmware owns and reads again on the MPIPL boot: the MDRT, the
+// register data area, and the sources and destinations of its own ranges.
+std::vector<GuestRange> firmware_owned(const Tables& t, const FixedAreas& fixed)
+{
+    std::vector<GuestRange> out{fixed.mdrt};
+    if (fixed.regs && !fixed.regs->empty()) {
+        out.push_back(*fixed.regs);
+    }
+    for (size_t i = 0; i < MDST_ENTRIES; ++i) {
+        if (t.mdst[i].data_region >= REGION_KERNEL_FIRST || empty(t.mdst[i])) {
+            continue;
+        }
+        for (const MdstEntry* e : {&t.mdst[i], &t.mddt[i]}) {
+            if (auto r = GuestRange::make(GuestAddr{e->addr & ~HRMOR_BIT}, ByteLen{e->size}); r && !r->empty()) {
+                out.push_back(*r);
+            }
+        }
+    }
+    return out;
+}
+
+// MDST[i] paired with MDDT[i], each pair validated: the same size and
+// region, both in RAM, the destination clear of the fixed areas and of
+// what the reboot reloads.
+template <class Note>
+std::array<Pair, MDST_ENTRIES> pair_entries(const Tables& t, const GuestRange& ram, const FixedAreas& fixed,
+                                            std::span<const GuestRange> reload, const Note& note)
+{
+    std::array<Pair, MDST_ENTRIES> pairs{};
+    for (size_t i = 0; i < MDST_ENTRIES; ++i) {
+        const MdstEntry& s = t.mdst[i];
+        const MdstEntry& d = t.mddt[i];
+        if (empty(s) && empty(d)) {
+            continue;
+        }
+        Pair& p = pairs[i];
+        p.region = s.data_region;
+        p.dump_type = s.dump_type;
+        auto src = GuestRange::make(GuestAddr{s.addr & ~HRMOR_BIT}, ByteLen{s.size});
+        auto dst = GuestRange::make(GuestAddr{d.addr & ~HRMOR_BIT}, ByteLen{d.size});
+        if (empty(s) != empty(d) || s.size != d.size || s.data_region != d.data_region) {
+            note(
+                fmt::format("entry {}: MDST (region 0x{:02x}, 0x{:x} bytes) and MDDT (region 0x{:02x}, 0x{:x} "
+                            "bytes) do not pair",
+                            i, s.data_region, s.size.get(), d.data_region, d.size.get()));
+        } else if (!src || !dst || !ram.contains(*src) || !ram.contains(*dst)) {
+            note(fmt::format("entry {}: range outside RAM", i));
+        } else if (!fixed.regs || (!dst->empty() && (dst->overlaps(*fixed.regs) || dst->overlaps(fixed.mdrt)))) {
+            note(fmt::format("entry {}: destination {} overlaps the register data or MDRT area", i, range_str(*dst)));
+        } else {
+            p.src = *src;
+            p.dst = *dst;
+            p.valid = true;
+            for (const auto& r : reload) {
+                if (dst->overlaps(r)) {
+                    note(fmt::format("entry {}: destination {} overlaps {} which the reboot reloads", i,
+                                     range_str(*dst), range_str(r)));
+                    p.valid = false;
+                }
+            }
+        }
+    }
+    return pairs;
+}
+
+// No destination may overlap another destination or its own source.
+template <class Note>
+void refuse_overlapping(std::array<Pair, MDST_ENTRIES>& pairs, const Note& note)
+{
+    for (size_t i = 0; i < MDST_ENTRIES; ++i) {
+        if (!pairs[i].valid || pairs[i].dst.empty()) {
+            continue;
+        }
+        for (size_t j = 0; j < i; ++j) {
+            if (pairs[j].valid && pairs[i].dst.overlaps(pairs[j].dst)) {
+                note(fmt::format("entry {}: destination {} overlaps entry {}'s destination", i, range_str(pairs[i].dst),
+                                 j));
+                pairs[i].valid = false;
+                break;
+            }
+        }
+        if (pairs[i].valid && pairs[i].dst.overlaps(pairs[i].src)) {
+            note(fmt::format("entry {}: destination overlaps its own source", i));
+            pairs[i].valid = false;
+        }
+    }
+}
+
+// Whether entry i's source may move instead of being copied (preserve.hpp):
+// a kernel range whose source holds nothing anyone reads after the MPIPL.
+// skiboot reads its own region again on the MPIPL boot (the metadata area
+// with the kernel's tag, core/opal-dump.c post_mpipl_get_preserved_tags),
+// so firmware ranges, and kernel sources that cover firmware data or
+// another range, are copied.
+MovePolicy move_policy(const std::array<Pair, MDST_ENTRIES>& pairs, size_t i, const std::vector<GuestRange>& firmware)
+{
+    const Pair& p = pairs[i];
+    if (p.region < REGION_KERNEL_FIRST) {
+        return MovePolicy::copy("a firmware range: skiboot reads its source again on the MPIPL boot");
+    }
+    for (const auto& f : firmware) {
+        if (p.src.overlaps(f)) {
+            return MovePolicy::copy("the source covers firmware data the MPIPL boot reads");
+        }
+    }
+    for (size_t j = 0; j < MDST_ENTRIES; ++j) {
+        if (j != i && pairs[j].valid &&
+            (p.src.overlaps(pairs[j].src) || (!pairs[j].dst.empty() && p.src.overlaps(pairs[j].dst)))) {
+            return MovePolicy::copy("the source covers another range's source or destination");
+        }
+    }
+    return MovePolicy::allow();
+}
+
+// The MDRT's records: what was preserved, in table order.
+struct Records {
+    std::array<MdrtEntry, MDST_ENTRIES> entries{};
+    size_t n = 0;
+};
+
+// Preserves every valid pair in `order`, counting into `out`.
+template <class Note>
+Records preserve_pairs(GuestMemory& mem, const Tables& t, const std::array<Pair, MDST_ENTRIES>& pairs,
+                       const std::array<size_t, MDST_ENTRIES>& order, const std::vector<GuestRange>& firmware,
+                       DeferredMoves* moves, MpiplOutcome& out, const Note& note)
+{
+    std::array<std::optional<MdrtEntry>, MDST_ENTRIES> preserved{};
+    for (const size_t i : order) {
+        if (empty(t.mdst[i]) && empty(t.mddt[i])) {
+            continue;
+        }
+        const bool kernel = t.mdst[i].data_region >= REGION_KERNEL_FIRST;
+        const Pair& p = pairs[i];
+        const uint64_t done = p.valid ? preserve_range(mem, p.src.start(), p.dst.start(), p.src.len(),
+                                                       move_policy(pairs, i, firmware), moves)
+                                      : 0;
+        if (!p.valid || done != p.src.len().bytes) {
+            if (p.valid) {
+                note(fmt::format("entry {}: copied 0x{:x} of 0x{:x} bytes", i, done, p.src.len().bytes));
+            }
+            ++out.ranges_failed;
+            out.kernel_ranges_failed += kernel ? 1 : 0;
+            continue;
+        }
+        ++out.ranges_ok;
+        out.bytes_preserved += done;
+        MdrtEntry r{};
+        r.src_addr = p.src.start().value;
+        r.dest_addr = p.dst.start().value;
+        r.data_region = p.region;
+        r.dump_type = p.dump_type;
+        r.size = static_cast<uint32_t>(p.src.len().bytes);
+        preserved[i] = r;
+    }
+    Records records;
+    for (const auto& r : preserved) {
+        if (r) {
+            records.entries[records.n++] = *r;
+        }
+    }
+    return records;
+}
+
+// Whether the MDRT and the register data lie clear of what the reboot reloads.
+template <class Note>
+bool survives_reload(const FixedAreas& fixed, std::span<const GuestRange> reload, const Note& note)
+{
+    bool ok = true;
+    for (const auto& r : reload) {
+        if (fixed.mdrt.overlaps(r)) {
+            note(fmt::format("the MDRT {} overlaps {} which the reboot reloads", range_str(fixed.mdrt), range_str(r)));
+            ok = false;
+        }
+        if (fixed.regs && fixed.regs->overlaps(r)) {
+            note(fmt::format("the register data area {} overlaps {} which the reboot reloads", range_str(*fixed.regs),
+                             range_str(r)));
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+// Architected register data, one block of `tsize` bytes per thread that
+// exists, into the area skiboot allocated.
+template <class Note>
+bool write_register_data(GuestMemory& mem, const FixedAreas& fixed, std::span<const VcpuState> threads, uint32_t tsize,
+                         MpiplOutcome& out, const Note& note)
+{
+    const uint64_t need = uint64_t{tsize} * threads.size();
+    if (!fixed.regs || fixed.alloc_addr == 0 || !mem.ram().contains(*fixed.regs)) {
+        note(fmt::format("register data area 0x{:x} (+0x{:x}) is not in RAM", fixed.alloc_addr, fixed.alloc_size));
+        return false;
+    }
+    if (need > fixed.alloc_size) {
+        note(fmt::format("register data for {} threads needs 0x{:x} bytes, skiboot allocated 0x{:x}", threads.size(),
+                         need, fixed.alloc_size));
+        return false;
+    }
+    std::vector<std::byte> block(tsize);
+    for (size_t t = 0; t < threads.size(); ++t) {
+        (void)write_thread_data(block, threads[t]);
+        if (!mem.write(GuestAddr{fixed.alloc_addr + t * tsize}, block)) {
+            note("writing the register data failed");
+            return false;
+        }
+    }
+    out.threads_saved = static_cast<uint32_t>(threads.size());
+    return true;
+}
+
+// The MDRT: the preserved ranges, the rest of the table zeroed.
+template <class Note>
+bool write_mdrt(GuestMemory& mem, const GuestRange& mdrt_area, const Records& records, const Note& note)
+{
+    std::array<std::byte, MDRT_ENTRIES * sizeof(MdrtEntry)> mdrt{};
+    std::memcpy(mdrt.data(), records.entries.data(), records.n * sizeof(MdrtEntry));
+    if (!mem.write(mdrt_area.start(), mdrt)) {
+        note("writing the MDRT failed");
+        return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 Mpipl::Mpipl(const Config& cfg) : m_cfg(cfg) {}
@@ -140,219 +396,40 @@ MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, s
     m_next_boot_mpipl = false;
     m_firmware.clear();
     const auto t0 = std::chrono::steady_clock::now();
-    const GuestRange ram = mem.ram();
-    const uint64_t base = m_dump_base;
     auto note = [&](const std::string& s) { out.problems += s + "; "; };
 
     // Copy the tables in once.
-    std::array<MdstEntry, MDST_ENTRIES> mdst{};
-    std::array<MdstEntry, MDST_ENTRIES> mddt{};
-    ProcDumpArea proc{};
-    if (!mem.read(GuestAddr{base + MDST_OFF}, std::as_writable_bytes(std::span(mdst))) ||
-        !mem.read(GuestAddr{base + MDDT_OFF}, std::as_writable_bytes(std::span(mddt))) ||
-        !mem.read(GuestAddr{base + PROC_DUMP_AREA_OFF}, std::as_writable_bytes(std::span(&proc, 1)))) {
-        note(fmt::format("cannot read MDST/MDDT/processor dump area at base 0x{:x}", base));
+    Tables t;
+    if (!read_tables(mem, m_dump_base, t)) {
+        note(fmt::format("cannot read MDST/MDDT/processor dump area at base 0x{:x}", m_dump_base));
         return out;
     }
-
-    // Fixed areas no destination may touch: the MDRT we write and the
-    // register data area skiboot allocated.
-    const uint32_t tsize = thread_data_size();
-    const uint64_t alloc_addr = proc.alloc_addr & ~HRMOR_BIT;
-    const uint64_t alloc_size = proc.alloc_size;
-    auto regs_area = GuestRange::make(GuestAddr{alloc_addr}, ByteLen{alloc_size});
-    const auto mdrt_area = *GuestRange::make(GuestAddr{base + MDRT_OFF}, ByteLen{MDRT_ENTRIES * sizeof(MdrtEntry)});
-
-    m_firmware.push_back(mdrt_area);
-    if (regs_area && !regs_area->empty()) {
-        m_firmware.push_back(*regs_area);
-    }
-    for (size_t i = 0; i < MDST_ENTRIES; ++i) {
-        if (mdst[i].data_region >= REGION_KERNEL_FIRST || empty(mdst[i])) {
-            continue;
-        }
-        for (const MdstEntry* e : {&mdst[i], &mddt[i]}) {
-            if (auto r = GuestRange::make(GuestAddr{e->addr & ~HRMOR_BIT}, ByteLen{e->size}); r && !r->empty()) {
-                m_firmware.push_back(*r);
-            }
-        }
-    }
-
-    // Pair MDST[i] with MDDT[i] and validate each pair.
-    std::array<Pair, MDST_ENTRIES> pairs{};
-    for (size_t i = 0; i < MDST_ENTRIES; ++i) {
-        const MdstEntry& s = mdst[i];
-        const MdstEntry& d = mddt[i];
-        if (empty(s) && empty(d)) {
-            continue;
-        }
-        Pair& p = pairs[i];
-        p.region = s.data_region;
-        p.dump_type = s.dump_type;
-        auto src = GuestRange::make(GuestAddr{s.addr & ~HRMOR_BIT}, ByteLen{s.size});
-        auto dst = GuestRange::make(GuestAddr{d.addr & ~HRMOR_BIT}, ByteLen{d.size});
-        if (empty(s) != empty(d) || s.size != d.size || s.data_region != d.data_region) {
-            note(
-                fmt::format("entry {}: MDST (region 0x{:02x}, 0x{:x} bytes) and MDDT (region 0x{:02x}, 0x{:x} "
-                            "bytes) do not pair",
-                            i, s.data_region, s.size.get(), d.data_region, d.size.get()));
-        } else if (!src || !dst || !ram.contains(*src) || !ram.contains(*dst)) {
-            note(fmt::format("entry {}: range outside RAM", i));
-        } else if (!regs_area || (!dst->empty() && (dst->overlaps(*regs_area) || dst->overlaps(mdrt_area)))) {
-            note(fmt::format("entry {}: destination {} overlaps the register data or MDRT area", i, range_str(*dst)));
-        } else {
-            p.src = *src;
-            p.dst = *dst;
-            p.valid = true;
-            for (const auto& r : reload) {
-                if (dst->overlaps(r)) {
-                    note(fmt::format("entry {}: destination {} overlaps {} which the reboot reloads", i,
-                                     range_str(*dst), range_str(r)));
-                    p.valid = false;
-                }
-            }
-        }
-    }
-    // No destination may overlap another destination or its own source.
-    for (size_t i = 0; i < MDST_ENTRIES; ++i) {
-        if (!pairs[i].valid || pairs[i].dst.empty()) {
-            continue;
-        }
-        for (size_t j = 0; j < i; ++j) {
-            if (pairs[j].valid && pairs[i].dst.overlaps(pairs[j].dst)) {
-                note(fmt::format("entry {}: destination {} overlaps entry {}'s destination", i, range_str(pairs[i].dst),
-                                 j));
-                pairs[i].valid = false;
-                break;
-            }
-        }
-        if (pairs[i].valid && pairs[i].dst.overlaps(pairs[i].src)) {
-            note(fmt::format("entry {}: destination overlaps its own source", i));
-            pairs[i].valid = false;
-        }
-    }
+    const FixedAreas fixed = fixed_areas(t, m_dump_base);
+    m_firmware = firmware_owned(t, fixed);
+    std::array<Pair, MDST_ENTRIES> pairs = pair_entries(t, mem.ram(), fixed, reload, note);
+    refuse_overlapping(pairs, note);
     // A destination may lie in another entry's source: a kernel whose boot
     // memory passes skiboot at 768 MiB registers skiboot's own dump area
     // as part of its source. That entry is copied first, so every source
     // is preserved as it was when the CPUs stopped; only entries that need
     // each other first (a cycle) cannot be, and are refused.
     const std::array<size_t, MDST_ENTRIES> order = copy_order(pairs, note);
-
-    // Which sources may move instead of being copied (preserve.hpp): a
-    // kernel range whose source holds nothing anyone reads after the MPIPL.
-    // skiboot reads its own region again on the MPIPL boot (the metadata
-    // area with the kernel's tag, core/opal-dump.c
-    // post_mpipl_get_preserved_tags), so firmware ranges, and kernel
-    // sources that cover firmware data or another range, are copied.
-    auto move_policy = [&](size_t i) {
-        const Pair& p = pairs[i];
-        if (p.region < REGION_KERNEL_FIRST) {
-            return MovePolicy::copy("a firmware range: skiboot reads its source again on the MPIPL boot");
-        }
-        for (const auto& f : m_firmware) {
-            if (p.src.overlaps(f)) {
-                return MovePolicy::copy("the source covers firmware data the MPIPL boot reads");
-            }
-        }
-        for (size_t j = 0; j < MDST_ENTRIES; ++j) {
-            if (j != i && pairs[j].valid &&
-                (p.src.overlaps(pairs[j].src) || (!pairs[j].dst.empty() && p.src.overlaps(pairs[j].dst)))) {
-                return MovePolicy::copy("the source covers another range's source or destination");
-            }
-        }
-        return MovePolicy::allow();
-    };
-    // Preserve in that order, and record what was preserved for the MDRT
-    // (in table order).
-    std::array<std::optional<MdrtEntry>, MDST_ENTRIES> preserved{};
-    for (const size_t i : order) {
-        if (empty(mdst[i]) && empty(mddt[i])) {
-            continue;
-        }
-        const bool kernel = mdst[i].data_region >= REGION_KERNEL_FIRST;
-        const Pair& p = pairs[i];
-        const uint64_t done =
-            p.valid ? preserve_range(mem, p.src.start(), p.dst.start(), p.src.len(), move_policy(i), &m_moves) : 0;
-        if (!p.valid || done != p.src.len().bytes) {
-            if (p.valid) {
-                note(fmt::format("entry {}: copied 0x{:x} of 0x{:x} bytes", i, done, p.src.len().bytes));
-            }
-            ++out.ranges_failed;
-            out.kernel_ranges_failed += kernel ? 1 : 0;
-            continue;
-        }
-        ++out.ranges_ok;
-        out.bytes_preserved += done;
-        MdrtEntry r{};
-        r.src_addr = p.src.start().value;
-        r.dest_addr = p.dst.start().value;
-        r.data_region = p.region;
-        r.dump_type = p.dump_type;
-        r.size = static_cast<uint32_t>(p.src.len().bytes);
-        preserved[i] = r;
-    }
-    std::array<MdrtEntry, MDST_ENTRIES> records{};
-    size_t nrec = 0;
-    for (const auto& r : preserved) {
-        if (r) {
-            records[nrec++] = *r;
-        }
-    }
+    const Records records = preserve_pairs(mem, t, pairs, order, m_firmware, &m_moves, out, note);
 
     // What the SBE writes for skiboot's next boot must survive the reset
     // that follows: the MDRT and the register data may not lie in what the
     // reset reloads (-kernel, -initrd, skiboot, the FDT).
-    bool survives_reload = true;
-    for (const auto& r : reload) {
-        if (mdrt_area.overlaps(r)) {
-            note(fmt::format("the MDRT {} overlaps {} which the reboot reloads", range_str(mdrt_area), range_str(r)));
-            survives_reload = false;
-        }
-        if (regs_area && regs_area->overlaps(r)) {
-            note(fmt::format("the register data area {} overlaps {} which the reboot reloads", range_str(*regs_area),
-                             range_str(r)));
-            survives_reload = false;
-        }
-    }
-
-    // Architected register data, one block per thread that exists.
-    bool regs_ok = false;
-    const uint64_t need = uint64_t{tsize} * threads.size();
-    if (!survives_reload) {
-        // nothing written where the reset overwrites it
-    } else if (!regs_area || alloc_addr == 0 || !ram.contains(*regs_area)) {
-        note(fmt::format("register data area 0x{:x} (+0x{:x}) is not in RAM", alloc_addr, alloc_size));
-    } else if (need > alloc_size) {
-        note(fmt::format("register data for {} threads needs 0x{:x} bytes, skiboot allocated 0x{:x}", threads.size(),
-                         need, alloc_size));
-    } else {
-        std::vector<std::byte> block(tsize);
-        regs_ok = true;
-        for (size_t t = 0; t < threads.size() && regs_ok; ++t) {
-            (void)write_thread_data(block, threads[t]);
-            regs_ok = mem.write(GuestAddr{alloc_addr + t * tsize}, block);
-        }
-        if (regs_ok) {
-            out.threads_saved = static_cast<uint32_t>(threads.size());
-        } else {
-            note("writing the register data failed");
-        }
-    }
-
-    // MDRT: the preserved ranges, the rest of the table zeroed.
-    std::array<std::byte, MDRT_ENTRIES * sizeof(MdrtEntry)> mdrt{};
-    std::memcpy(mdrt.data(), records.data(), nrec * sizeof(MdrtEntry));
-    const bool mdrt_ok = survives_reload && mem.write(mdrt_area.start(), mdrt);
-    if (survives_reload && !mdrt_ok) {
-        note("writing the MDRT failed");
-    }
+    const bool survives = survives_reload(fixed, reload, note);
+    const uint32_t tsize = thread_data_size();
+    const bool regs_ok = survives && write_register_data(mem, fixed, threads, tsize, out, note);
+    const bool mdrt_ok = survives && write_mdrt(mem, fixed.mdrt, records, note);
 
     // No kernel range is no reason to refuse the boot: an MPIPL nobody
     // registered a kernel for (S0 from the host, a skiboot assert) still
     // preserves skiboot's own region, which the next kernel exports as the
     // OPAL core. An empty MDST leaves nothing to boot for.
-    out.mpipl_boot = regs_ok && mdrt_ok && out.kernel_ranges_failed == 0 && nrec > 0;
-    if (nrec == 0 && out.ranges_failed == 0) {
+    out.mpipl_boot = regs_ok && mdrt_ok && out.kernel_ranges_failed == 0 && records.n > 0;
+    if (records.n == 0 && out.ranges_failed == 0) {
         note("the MDST names no range: nothing preserved");
     }
     if (out.mpipl_boot) {
@@ -360,8 +437,8 @@ MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, s
         m_proc_area = ProcDumpArea{};
         m_proc_area.thread_size = tsize;
         m_proc_area.version = CPU_DATA_VERSION;
-        m_proc_area.dest_addr = alloc_addr | HRMOR_BIT;
-        m_proc_area.act_size = static_cast<uint32_t>(need);
+        m_proc_area.dest_addr = fixed.alloc_addr | HRMOR_BIT;
+        m_proc_area.act_size = static_cast<uint32_t>(uint64_t{tsize} * threads.size());
     }
     out.preserve_ns = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());

@@ -218,7 +218,12 @@ GroundTruth GroundTruth::take(GuestMemory& mem, std::span<const VcpuState> cpus)
     doc["ram_size"] = ram.len().bytes;
     auto& jcpus = doc["cpus"] = nlohmann::json::array();
     for (const VcpuState& c : cpus) {
-        jcpus.push_back(TruthCpu::of(c));
+        // Filled as a named value, not converted in place: a conversion
+        // whose allocation fails inside nlohmann::json's constructor leaks
+        // what it built (its destructor never runs); this one's does.
+        nlohmann::json j;
+        to_json(j, TruthCpu::of(c));
+        jcpus.push_back(std::move(j));
     }
     const uint64_t npages = ram.len().bytes / GROUND_TRUTH_PAGE;
     gt.m_pages.resize(npages * PAGE_HASH_BYTES);
@@ -287,7 +292,11 @@ void to_json(nlohmann::json& j, const TruthCpu& c)
     j["cpu_index"] = c.cpu_index;
     j["logical_id"] = c.logical_id;
     j["pir"] = c.pir;
-    j["gpr"] = c.gpr;
+    // Element by element into an array made first, for the same reason.
+    auto& gpr = j["gpr"] = nlohmann::json::array();
+    for (const uint64_t v : c.gpr) {
+        gpr.push_back(v);
+    }
     j["nip"] = c.nip;
     j["msr"] = c.msr;
     j["cr"] = c.cr;

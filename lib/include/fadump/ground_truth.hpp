@@ -69,6 +69,16 @@ struct TruthCpu {
     /// The registers of `c` as the document records them.
     static TruthCpu of(const VcpuState& c);
 };
+/// TruthCpu's 64-bit registers by their name in the document, the one
+/// list its writer and reader walk.
+struct TruthReg {
+    const char* name;
+    uint64_t TruthCpu::*field;
+};
+inline constexpr TruthReg TRUTH_REGS[] = {
+    {"nip", &TruthCpu::nip}, {"msr", &TruthCpu::msr}, {"cr", &TruthCpu::cr},   {"ctr", &TruthCpu::ctr},
+    {"lr", &TruthCpu::lr},   {"xer", &TruthCpu::xer}, {"dar", &TruthCpu::dar}, {"dsisr", &TruthCpu::dsisr},
+};
 void to_json(nlohmann::json& j, const TruthCpu& c);
 void from_json(const nlohmann::json& j, TruthCpu& c);
 

@@ -297,14 +297,9 @@ void to_json(nlohmann::json& j, const TruthCpu& c)
     for (const uint64_t v : c.gpr) {
         gpr.push_back(v);
     }
-    j["nip"] = c.nip;
-    j["msr"] = c.msr;
-    j["cr"] = c.cr;
-    j["ctr"] = c.ctr;
-    j["lr"] = c.lr;
-    j["xer"] = c.xer;
-    j["dar"] = c.dar;
-    j["dsisr"] = c.dsisr;
+    for (const auto& r : TRUTH_REGS) {
+        j[r.name] = c.*r.field;
+    }
 }
 
 void from_json(const nlohmann::json& j, TruthCpu& c)
@@ -313,14 +308,9 @@ void from_json(const nlohmann::json& j, TruthCpu& c)
     j.at("logical_id").get_to(c.logical_id);
     j.at("pir").get_to(c.pir);
     j.at("gpr").get_to(c.gpr);
-    j.at("nip").get_to(c.nip);
-    j.at("msr").get_to(c.msr);
-    j.at("cr").get_to(c.cr);
-    j.at("ctr").get_to(c.ctr);
-    j.at("lr").get_to(c.lr);
-    j.at("xer").get_to(c.xer);
-    j.at("dar").get_to(c.dar);
-    j.at("dsisr").get_to(c.dsisr);
+    for (const auto& r : TRUTH_REGS) {
+        j.at(r.name).get_to(c.*r.field);
+    }
 }
 
 namespace {

@@ -1,9 +1,12 @@
+# shellcheck shell=sh
 # Shared helpers for the project's build scripts (sourced, POSIX sh).
 FADUMP_CACHE=${FADUMP_CACHE:-$HOME/.cache/fadump}
 export FADUMP_CACHE
 REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck disable=SC2034 # used by the scripts that source this file
 DEBIAN_ARCHIVE="$REPO_ROOT/scripts/debian-archive"
 # The suites a download falls back to when its pinned file is gone, in order.
+# shellcheck disable=SC2034 # used by the scripts that source this file
 FALLBACK_SUITES="trixie sid"
 
 say() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }

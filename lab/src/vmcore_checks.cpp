@@ -346,22 +346,27 @@ void check_opalcore(const CheckInput& in, Report& r)
     }
 }
 
-void check_vmcore(const CheckInput& in, Report& r)
+namespace {
+
+// What the ELF notes say: the NT_PRSTATUS notes, VMCOREINFO's OSRELEASE
+// and PAGESIZE (an error string when it is not a page size).
+struct NotesFacts {
+    std::vector<Note> prstatus;
+    std::string osrelease;
+    std::variant<uint64_t, std::string> pagesize;
+};
+
+// vmcore.elf_header, vmcore.readelf (an independent ELF reader),
+// vmcore.prstatus_per_cpu, vmcore.vmcoreinfo, vmcore.vmcoreinfo_pagesize.
+NotesFacts check_elf_and_notes(const CheckInput& in, const ElfFile& core, Report& r)
 {
-    std::string err;
-    auto core = ElfFile::open(in.vmcore, &err);
-    if (!core) {
-        r.fail("vmcore.elf_header", err);
-        return;
-    }
-    const GElf_Ehdr& eh = core->header();
+    const GElf_Ehdr& eh = core.header();
     const bool shape =
         eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_type == ET_CORE && eh.e_machine == EM_PPC64 && eh.e_phnum > 0;
     r.expect("vmcore.elf_header", shape,
              fmt::format("class {} type {} machine {} phnum {} ({})", eh.e_ident[EI_CLASS] == ELFCLASS64 ? 64 : 32,
-                         eh.e_type, eh.e_machine, eh.e_phnum, core->little_endian() ? "LE" : "BE"));
+                         eh.e_type, eh.e_machine, eh.e_phnum, core.little_endian() ? "LE" : "BE"));
 
-    // readelf, an independent ELF reader.
     std::string ro;
     const int rc = run_command({"readelf", "-h", "-l", "-n", "-W", in.vmcore}, &ro, 120);
     const bool readelf_ok = rc == 0 && ro.find("CORE (Core file)") != std::string::npos &&
@@ -370,52 +375,58 @@ void check_vmcore(const CheckInput& in, Report& r)
              readelf_ok ? "readelf reads the header, program headers and notes (NT_PRSTATUS, VMCOREINFO)"
                         : fmt::format("readelf exit {}", rc));
 
-    const auto notes = core->notes();
-    std::vector<Note> prstatus;
+    NotesFacts f;
     std::string vmcoreinfo;
-    for (const auto& n : notes) {
+    for (const auto& n : core.notes()) {
         if (n.name == "CORE" && n.type == NT_PRSTATUS_TYPE) {
-            prstatus.push_back(n);
+            f.prstatus.push_back(n);
         } else if (n.name == "VMCOREINFO") {
             vmcoreinfo.assign(n.desc.begin(), n.desc.end());
         }
     }
     if (in.expected_cpus) {
-        r.expect("vmcore.prstatus_per_cpu", prstatus.size() == *in.expected_cpus,
-                 fmt::format("{} NT_PRSTATUS notes, {} online CPUs", prstatus.size(), *in.expected_cpus));
+        r.expect("vmcore.prstatus_per_cpu", f.prstatus.size() == *in.expected_cpus,
+                 fmt::format("{} NT_PRSTATUS notes, {} online CPUs", f.prstatus.size(), *in.expected_cpus));
     } else {
-        r.expect("vmcore.prstatus_per_cpu", !prstatus.empty(), fmt::format("{} NT_PRSTATUS notes", prstatus.size()));
+        r.expect("vmcore.prstatus_per_cpu", !f.prstatus.empty(),
+                 fmt::format("{} NT_PRSTATUS notes", f.prstatus.size()));
     }
     const auto osrel_pos = vmcoreinfo.find("OSRELEASE=");
-    const std::string osrelease =
-        osrel_pos == std::string::npos
-            ? ""
-            : vmcoreinfo.substr(osrel_pos + 10, vmcoreinfo.find('\n', osrel_pos) - osrel_pos - 10);
-    r.expect("vmcore.vmcoreinfo", !osrelease.empty(),
-             osrelease.empty() ? "no VMCOREINFO note with OSRELEASE" : "VMCOREINFO OSRELEASE=" + osrelease);
-    const auto pagesize = vmcoreinfo_pagesize(vmcoreinfo);
-    r.expect("vmcore.vmcoreinfo_pagesize", std::holds_alternative<uint64_t>(pagesize),
-             std::holds_alternative<uint64_t>(pagesize) ? fmt::format("PAGESIZE={}", std::get<uint64_t>(pagesize))
-                                                        : std::get<std::string>(pagesize));
+    f.osrelease = osrel_pos == std::string::npos
+                      ? ""
+                      : vmcoreinfo.substr(osrel_pos + 10, vmcoreinfo.find('\n', osrel_pos) - osrel_pos - 10);
+    r.expect("vmcore.vmcoreinfo", !f.osrelease.empty(),
+             f.osrelease.empty() ? "no VMCOREINFO note with OSRELEASE" : "VMCOREINFO OSRELEASE=" + f.osrelease);
+    f.pagesize = vmcoreinfo_pagesize(vmcoreinfo);
+    r.expect("vmcore.vmcoreinfo_pagesize", std::holds_alternative<uint64_t>(f.pagesize),
+             std::holds_alternative<uint64_t>(f.pagesize) ? fmt::format("PAGESIZE={}", std::get<uint64_t>(f.pagesize))
+                                                          : std::get<std::string>(f.pagesize));
+    return f;
+}
 
-    // libkdumpfile, the independent dump reader: registers come from it.
+// libkdumpfile, the independent dump reader: libkdumpfile.open,
+// libkdumpfile.kernel_memory (linux_banner by virtual address, with the
+// vmlinux's symbols, whose functions go to `funcs`), and every CPU's
+// registers as it reads them.
+std::vector<Cpu> check_libkdumpfile(const CheckInput& in, const NotesFacts& notes, std::vector<Symbol>& funcs,
+                                    Report& r)
+{
     KdumpCtx kd;
     std::string kd_error;
     const bool kd_open = kd.open(in.vmcore, &kd_error);
     const auto kd_cpus = kd_open ? kd.number("cpu.number") : std::nullopt;
     const auto kd_arch = kd_open ? kd.str("arch.name") : std::nullopt;
     const auto kd_osrel = kd_open ? kd.str("linux.vmcoreinfo.lines.OSRELEASE") : std::nullopt;
-    const bool kd_ok = kd_open && kd_arch == "ppc64" && kd_cpus == prstatus.size() && kd_osrel == osrelease;
+    const bool kd_ok = kd_open && kd_arch == "ppc64" && kd_cpus == notes.prstatus.size() && kd_osrel == notes.osrelease;
     r.expect("libkdumpfile.open", kd_ok,
              kd_open ? fmt::format("arch {}, {} CPUs, OSRELEASE {}", kd_arch.value_or("?"), kd_cpus.value_or(0),
                                    kd_osrel.value_or("?"))
                      : kd_error);
 
+    std::string err;
     auto vml = ElfFile::open(in.vmlinux, &err);
-    std::vector<Symbol> funcs;
     if (vml) {
         funcs = vml->symbols(STT_FUNC);
-        // Read kernel memory by virtual address through libkdumpfile.
         for (const auto& s : vml->symbols(STT_OBJECT)) {
             if (s.name != "linux_banner") {
                 continue;
@@ -424,7 +435,7 @@ void check_vmcore(const CheckInput& in, Report& r)
             size_t len = sizeof buf - 1;
             const bool read_ok = kd_open && kdump_read(kd.ctx, KDUMP_KVADDR, s.addr, buf, &len) == KDUMP_OK;
             const std::string banner(buf);
-            const bool ok = read_ok && banner.rfind("Linux version " + osrelease, 0) == 0;
+            const bool ok = read_ok && banner.rfind("Linux version " + notes.osrelease, 0) == 0;
             r.expect("libkdumpfile.kernel_memory", ok,
                      ok ? "linux_banner read by virtual address: \"" + banner.substr(0, 40) + "...\""
                         : "cannot read linux_banner through libkdumpfile");
@@ -444,19 +455,203 @@ void check_vmcore(const CheckInput& in, Report& r)
         }
         cpus.push_back(std::move(c));
     }
+    return cpus;
+}
 
-    std::optional<GroundTruthDoc> truth;
-    if (in.ground_truth) {
-        if (std::ifstream(*in.ground_truth)) {
-            try {
-                truth = load_ground_truth(*in.ground_truth);
-            } catch (const std::exception& e) {
-                r.fail("ground_truth.load", e.what());
+// The engine's ground truth when the run recorded one (ground_truth.load
+// fails when it cannot be read).
+std::optional<GroundTruthDoc> load_truth(const CheckInput& in, Report& r)
+{
+    if (!in.ground_truth) {
+        return std::nullopt;
+    }
+    if (!std::ifstream(*in.ground_truth)) {
+        r.fail("ground_truth.load", "no ground truth file " + *in.ground_truth + " (the engine wrote none)");
+        return std::nullopt;
+    }
+    try {
+        return load_ground_truth(*in.ground_truth);
+    } catch (const std::exception& e) {
+        r.fail("ground_truth.load", e.what());
+        return std::nullopt;
+    }
+}
+
+// registers.crashing_cpu_in_panic_path, by how the kernel went down. The
+// crashing CPU (a note index) comes in from the ground truth when known;
+// without it, the one CPU in the panic path becomes it.
+void check_crashing_cpu(const CheckInput& in, std::vector<Cpu>& cpus, const std::vector<Symbol>& funcs,
+                        std::optional<size_t>& crash_idx, Report& r)
+{
+    std::string detail;
+    size_t in_path = 0;
+    size_t which = 0;
+    for (size_t i = 0; i < cpus.size(); ++i) {
+        const std::string nip = symbolize(funcs, cpus[i].reg["pc"]);
+        const std::string lr = symbolize(funcs, cpus[i].reg["lr"]);
+        if (PANIC_PATH.contains(nip) && PANIC_PATH.contains(lr)) {
+            ++in_path;
+            which = i;
+        }
+        detail += fmt::format("cpu{}: nip {} lr {}; ", i, nip, lr);
+    }
+    bool ok = in_path >= 1;
+    if (in.how.s0_from_host) {
+        // The host's S0 on a hung kernel: no crashing CPU, every thread
+        // stopped where it hung.
+        size_t hung = 0;
+        for (const auto& c : cpus) {
+            hung += symbolize(funcs, c.reg.at("pc")) == in.how.hang_function ? 1 : 0;
+        }
+        ok = in_path == 0 && hung == cpus.size();
+        detail = fmt::format(
+            "no CPU in the panic path expected (the host's S0), {} found; {} of {} CPUs in {}: "
+            "{}",
+            in_path, hung, cpus.size(), in.how.hang_function, detail);
+    } else if (in.how.firmware_initiated) {
+        // No crashing CPU: the kernel's crash info says unknown and
+        // opal-fadump.c takes every thread's registers from the
+        // firmware. The CPU that wrote S0 was inside OPAL (real mode).
+        const bool writer_in_opal = crash_idx && *crash_idx < cpus.size() && (cpus[*crash_idx].reg["pc"] >> 60) == 0;
+        ok = in_path == 0 && writer_in_opal;
+        detail = fmt::format(
+            "no CPU in the panic path expected (S0), {} found; the S0 writer, CPU {}, inside "
+            "OPAL: {}; {}",
+            in_path, crash_idx ? std::to_string(*crash_idx) : "?", writer_in_opal ? "yes" : "no", detail);
+    } else if (!in.how.hang_function.empty()) {
+        // The NMI's system reset handed crash_fadump the registers it
+        // interrupted: the crashing CPU was where it hung.
+        ok = crash_idx && *crash_idx < cpus.size() &&
+             symbolize(funcs, cpus[*crash_idx].reg["pc"]) == in.how.hang_function;
+        detail = fmt::format("crashing CPU {} expected in {}: {}", crash_idx ? std::to_string(*crash_idx) : "?",
+                             in.how.hang_function, detail);
+    } else if (crash_idx) {
+        ok = *crash_idx < cpus.size() && PANIC_PATH.contains(symbolize(funcs, cpus[*crash_idx].reg["pc"])) &&
+             PANIC_PATH.contains(symbolize(funcs, cpus[*crash_idx].reg["lr"]));
+    } else if (in_path == 1) {
+        crash_idx = which;
+    }
+    r.expect("registers.crashing_cpu_in_panic_path", ok, detail);
+}
+
+// registers.match_ground_truth and memory.pt_load_hashes: failed when a
+// ground truth was named but is unusable, skipped when none was recorded.
+void check_against_truth(const CheckInput& in, const ElfFile& core, const std::optional<GroundTruthDoc>& truth,
+                         std::vector<Cpu>& cpus, std::optional<size_t> crash_idx,
+                         const std::function<std::optional<size_t>(size_t)>& note_of, const NotesFacts& notes,
+                         Report& r)
+{
+    if (!truth) {
+        const char* why = in.ground_truth ? "no usable ground truth (see ground_truth.load)"
+                                          : "no ground truth (not recorded by this QEMU)";
+        for (const char* name : {"registers.match_ground_truth", "memory.pt_load_hashes"}) {
+            if (in.ground_truth) {
+                r.fail(name, why);
+            } else {
+                r.skip(name, why);
             }
-        } else {
-            r.fail("ground_truth.load", "no ground truth file " + *in.ground_truth + " (the engine wrote none)");
+        }
+        return;
+    }
+    try {
+        // After S0 every note is the firmware's: the writer's too.
+        check_registers(*truth, cpus, in.how.firmware_initiated ? std::nullopt : crash_idx, note_of, r);
+    } catch (const std::exception& e) {
+        r.fail("registers.match_ground_truth", std::string("malformed ground truth: ") + e.what());
+    }
+    // The OS manages memory in its own pages (VMCOREINFO PAGESIZE): a page
+    // the firmware reserves in part is not the OS's at all, and skiboot
+    // keeps allocator headers in the rest of it. (A bad PAGESIZE is
+    // vmcore.vmcoreinfo_pagesize's failure; 4 KiB here.)
+    const uint64_t os_page =
+        std::holds_alternative<uint64_t>(notes.pagesize) ? std::get<uint64_t>(notes.pagesize) : 4096;
+    auto reserved = in.firmware_reserved;
+    for (auto& [a, e] : reserved) {
+        a = a / os_page * os_page;
+        e = e > UINT64_MAX - (os_page - 1) ? UINT64_MAX : (e + os_page - 1) / os_page * os_page;
+    }
+    try {
+        check_pt_load_hashes(core, *truth, "memory.pt_load_hashes", r, false, reserved, !in.firmware_reserved.empty(),
+                             in.hotplugged_ram);
+    } catch (const std::exception& e) {
+        r.fail("memory.pt_load_hashes", std::string("malformed ground truth: ") + e.what());
+    }
+}
+
+// vmcore.covers_hotplugged_ram: memory plugged in while the guest ran is
+// the crashed kernel's too, so the capture kernel must put it in the dump.
+void check_hotplugged_coverage(const CheckInput& in, const ElfFile& core, Report& r)
+{
+    std::string missing;
+    for (const auto& [a, e] : in.hotplugged_ram) {
+        uint64_t at = a;
+        bool moved = true;
+        while (at < e && moved) {
+            moved = false;
+            for (const auto& seg : core.segments()) {
+                if (seg.type == PT_LOAD && seg.paddr <= at && at - seg.paddr < seg.filesz) {
+                    at = seg.paddr + seg.filesz;
+                    moved = true;
+                }
+            }
+        }
+        if (at < e) {
+            missing += fmt::format("{}[{:#x}, {:#x}) not covered from {:#x}", missing.empty() ? "" : "; ", a, e, at);
         }
     }
+    std::string ranges;
+    for (const auto& [a, e] : in.hotplugged_ram) {
+        ranges += fmt::format("{}[{:#x}, {:#x})", ranges.empty() ? "" : ", ", a, e);
+    }
+    r.expect("vmcore.covers_hotplugged_ram", missing.empty(),
+             missing.empty() ? "PT_LOADs cover the hot-plugged memory " + ranges : missing);
+}
+
+// The crash utility's checks (crash.*), failed without a crash utility.
+void run_crash_checks(const CheckInput& in, const NotesFacts& notes, Report& r)
+{
+    if (!in.crash) {
+        for (const char* name : {"crash.open", "crash.bt_a", "crash.log", "crash.ps", "crash.kmem"}) {
+            r.fail(name, "no crash utility: " + in.crash_error);
+        }
+        return;
+    }
+    CrashInput ci;
+    ci.crash = *in.crash;
+    ci.vmcore = in.vmcore;
+    ci.vmlinux = in.vmlinux;
+    const CrashOutDir out(in.scratch_dir);
+    if (out.path().empty()) {
+        r.fail("crash.open", "cannot make a scratch directory");
+        return;
+    }
+    ci.out_dir = out.path();
+    ci.cpus = in.expected_cpus.value_or(static_cast<unsigned>(notes.prstatus.size()));
+    // The page size vmcore.vmcoreinfo_pagesize validated; 0 (crash.kmem fails) otherwise.
+    ci.page_size = std::holds_alternative<uint64_t>(notes.pagesize) ? std::get<uint64_t>(notes.pagesize) : 0;
+    ci.ram_bytes = in.ram_bytes;
+    ci.facts = in.guest;
+    ci.how = in.how;
+    ci.online_cpus = in.online_cpus;
+    ci.notes = notes.prstatus.size();
+    ci.kernel_has_modules = kernel_has_modules(in.vmlinux);
+    check_crash(ci, r);
+}
+
+}  // namespace
+
+void check_vmcore(const CheckInput& in, Report& r)
+{
+    std::string err;
+    auto core = ElfFile::open(in.vmcore, &err);
+    if (!core) {
+        r.fail("vmcore.elf_header", err);
+        return;
+    }
+    const NotesFacts notes = check_elf_and_notes(in, *core, r);
+    std::vector<Symbol> funcs;
+    std::vector<Cpu> cpus = check_libkdumpfile(in, notes, funcs, r);
+    const std::optional<GroundTruthDoc> truth = load_truth(in, r);
 
     // Notes are written for the CPUs online when the kernel went down, in
     // CPU order (rtas-fadump.c / opal-fadump.c build_cpu_notes skip the
@@ -479,154 +674,15 @@ void check_vmcore(const CheckInput& in, Report& r)
             }
         }
     }
-    {
-        std::string detail;
-        size_t in_path = 0;
-        size_t which = 0;
-        for (size_t i = 0; i < cpus.size(); ++i) {
-            const std::string nip = symbolize(funcs, cpus[i].reg["pc"]);
-            const std::string lr = symbolize(funcs, cpus[i].reg["lr"]);
-            if (PANIC_PATH.contains(nip) && PANIC_PATH.contains(lr)) {
-                ++in_path;
-                which = i;
-            }
-            detail += fmt::format("cpu{}: nip {} lr {}; ", i, nip, lr);
-        }
-        bool ok = in_path >= 1;
-        if (in.how.s0_from_host) {
-            // The host's S0 on a hung kernel: no crashing CPU, every thread
-            // stopped where it hung.
-            size_t hung = 0;
-            for (const auto& c : cpus) {
-                hung += symbolize(funcs, c.reg.at("pc")) == in.how.hang_function ? 1 : 0;
-            }
-            ok = in_path == 0 && hung == cpus.size();
-            detail = fmt::format(
-                "no CPU in the panic path expected (the host's S0), {} found; {} of {} CPUs in {}: "
-                "{}",
-                in_path, hung, cpus.size(), in.how.hang_function, detail);
-        } else if (in.how.firmware_initiated) {
-            // No crashing CPU: the kernel's crash info says unknown and
-            // opal-fadump.c takes every thread's registers from the
-            // firmware. The CPU that wrote S0 was inside OPAL (real mode).
-            const bool writer_in_opal =
-                crash_idx && *crash_idx < cpus.size() && (cpus[*crash_idx].reg["pc"] >> 60) == 0;
-            ok = in_path == 0 && writer_in_opal;
-            detail = fmt::format(
-                "no CPU in the panic path expected (S0), {} found; the S0 writer, CPU {}, inside "
-                "OPAL: {}; {}",
-                in_path, crash_idx ? std::to_string(*crash_idx) : "?", writer_in_opal ? "yes" : "no", detail);
-        } else if (!in.how.hang_function.empty()) {
-            // The NMI's system reset handed crash_fadump the registers it
-            // interrupted: the crashing CPU was where it hung.
-            ok = crash_idx && *crash_idx < cpus.size() &&
-                 symbolize(funcs, cpus[*crash_idx].reg["pc"]) == in.how.hang_function;
-            detail = fmt::format("crashing CPU {} expected in {}: {}", crash_idx ? std::to_string(*crash_idx) : "?",
-                                 in.how.hang_function, detail);
-        } else if (crash_idx) {
-            ok = *crash_idx < cpus.size() && PANIC_PATH.contains(symbolize(funcs, cpus[*crash_idx].reg["pc"])) &&
-                 PANIC_PATH.contains(symbolize(funcs, cpus[*crash_idx].reg["lr"]));
-        } else if (in_path == 1) {
-            crash_idx = which;
-        }
-        r.expect("registers.crashing_cpu_in_panic_path", ok, detail);
-    }
-
-    if (!truth) {
-        const char* why = in.ground_truth ? "no usable ground truth (see ground_truth.load)"
-                                          : "no ground truth (not recorded by this QEMU)";
-        if (in.ground_truth) {
-            r.fail("registers.match_ground_truth", why);
-            r.fail("memory.pt_load_hashes", why);
-        } else {
-            r.skip("registers.match_ground_truth", why);
-            r.skip("memory.pt_load_hashes", why);
-        }
-    } else {
-        try {
-            // After S0 every note is the firmware's: the writer's too.
-            check_registers(*truth, cpus, in.how.firmware_initiated ? std::nullopt : crash_idx, note_of, r);
-        } catch (const std::exception& e) {
-            r.fail("registers.match_ground_truth", std::string("malformed ground truth: ") + e.what());
-        }
-
-        // The OS manages memory in its own pages (VMCOREINFO PAGESIZE): a
-        // page the firmware reserves in part is not the OS's at all, and
-        // skiboot keeps allocator headers in the rest of it.
-        // (A bad PAGESIZE is vmcore.vmcoreinfo_pagesize's failure; 4 KiB here.)
-        const uint64_t os_page = std::holds_alternative<uint64_t>(pagesize) ? std::get<uint64_t>(pagesize) : 4096;
-        auto reserved = in.firmware_reserved;
-        for (auto& [a, e] : reserved) {
-            a = a / os_page * os_page;
-            e = e > UINT64_MAX - (os_page - 1) ? UINT64_MAX : (e + os_page - 1) / os_page * os_page;
-        }
-        try {
-            check_pt_load_hashes(*core, *truth, "memory.pt_load_hashes", r, false, reserved,
-                                 !in.firmware_reserved.empty(), in.hotplugged_ram);
-        } catch (const std::exception& e) {
-            r.fail("memory.pt_load_hashes", std::string("malformed ground truth: ") + e.what());
-        }
-    }
-
+    check_crashing_cpu(in, cpus, funcs, crash_idx, r);
+    check_against_truth(in, *core, truth, cpus, crash_idx, note_of, notes, r);
     if (!in.hotplugged_ram.empty()) {
-        // Memory plugged in while the guest ran is the crashed kernel's
-        // too: the capture kernel must put it in the dump.
-        std::string missing;
-        for (const auto& [a, e] : in.hotplugged_ram) {
-            uint64_t at = a;
-            bool moved = true;
-            while (at < e && moved) {
-                moved = false;
-                for (const auto& seg : core->segments()) {
-                    if (seg.type == PT_LOAD && seg.paddr <= at && at - seg.paddr < seg.filesz) {
-                        at = seg.paddr + seg.filesz;
-                        moved = true;
-                    }
-                }
-            }
-            if (at < e) {
-                missing +=
-                    fmt::format("{}[{:#x}, {:#x}) not covered from {:#x}", missing.empty() ? "" : "; ", a, e, at);
-            }
-        }
-        std::string ranges;
-        for (const auto& [a, e] : in.hotplugged_ram) {
-            ranges += fmt::format("{}[{:#x}, {:#x})", ranges.empty() ? "" : ", ", a, e);
-        }
-        r.expect("vmcore.covers_hotplugged_ram", missing.empty(),
-                 missing.empty() ? "PT_LOADs cover the hot-plugged memory " + ranges : missing);
+        check_hotplugged_coverage(in, *core, r);
     }
-
     if (!in.scratch_dir.empty()) {
-        check_gdb(in, *core, prstatus, r);
+        check_gdb(in, *core, notes.prstatus, r);
     }
-
-    if (!in.crash) {
-        for (const char* name : {"crash.open", "crash.bt_a", "crash.log", "crash.ps", "crash.kmem"}) {
-            r.fail(name, "no crash utility: " + in.crash_error);
-        }
-        return;
-    }
-    CrashInput ci;
-    ci.crash = *in.crash;
-    ci.vmcore = in.vmcore;
-    ci.vmlinux = in.vmlinux;
-    const CrashOutDir out(in.scratch_dir);
-    if (out.path().empty()) {
-        r.fail("crash.open", "cannot make a scratch directory");
-        return;
-    }
-    ci.out_dir = out.path();
-    ci.cpus = in.expected_cpus.value_or(static_cast<unsigned>(prstatus.size()));
-    // The page size vmcore.vmcoreinfo_pagesize validated; 0 (crash.kmem fails) otherwise.
-    ci.page_size = std::holds_alternative<uint64_t>(pagesize) ? std::get<uint64_t>(pagesize) : 0;
-    ci.ram_bytes = in.ram_bytes;
-    ci.facts = in.guest;
-    ci.how = in.how;
-    ci.online_cpus = in.online_cpus;
-    ci.notes = prstatus.size();
-    ci.kernel_has_modules = kernel_has_modules(in.vmlinux);
-    check_crash(ci, r);
+    run_crash_checks(in, notes, r);
 }
 
 }  // namespace lab

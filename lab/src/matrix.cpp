@@ -205,7 +205,11 @@ std::string cell_status(const std::string& scenario, const std::string& machine,
     return "fail";
 }
 
-int run_matrix(const MatrixOptions& opt)
+namespace {
+
+// The scenarios to run: those named, or every one (nullopt after saying
+// which name is unknown).
+std::optional<std::vector<const Scenario*>> choose_scenarios(const MatrixOptions& opt)
 {
     std::vector<const Scenario*> chosen;
     if (opt.scenarios.empty()) {
@@ -217,28 +221,21 @@ int run_matrix(const MatrixOptions& opt)
         const auto* s = find_scenario(name);
         if (s == nullptr) {
             std::cerr << "fadump-lab matrix: no scenario " << name << "\n";
-            return 2;
+            return std::nullopt;
         }
         chosen.push_back(s);
     }
-    std::map<std::string, MatrixMachine> shapes;
-    for (const auto& m : opt.machines) {
-        auto parsed = parse_matrix_machine(m);
-        if (const auto* why = std::get_if<std::string>(&parsed)) {
-            std::cerr << "fadump-lab matrix: " << *why << "\n";
-            return 2;
-        }
-        shapes[m] = std::get<MatrixMachine>(parsed);
-    }
-    const fs::path out = fs::absolute(opt.out_dir);
-    fs::create_directories(out / "cells");
-    const auto t0 = std::chrono::steady_clock::now();
-    const std::string started = now_utc();
+    return chosen;
+}
 
-    // The artefacts every cell shares, made once and one at a time (two
-    // cells must not build the same kernel at once).
+// Every cell, kernel by machine by scenario ("n/a" where the scenario does
+// not run on the machine), and the (kernel package, page size) pairs the
+// runnable ones need built.
+std::vector<Cell> plan_cells(const MatrixOptions& opt, const std::vector<const Scenario*>& chosen,
+                             const std::map<std::string, MatrixMachine>& shapes,
+                             std::map<std::pair<std::string, std::string>, bool>& kernels)
+{
     std::vector<Cell> cells;
-    std::map<std::pair<std::string, std::string>, bool> kernels;  // (package, page size)
     for (const auto& k : opt.kernels) {
         for (const auto& m : opt.machines) {
             for (const auto* s : chosen) {
@@ -257,6 +254,13 @@ int run_matrix(const MatrixOptions& opt)
             }
         }
     }
+    return cells;
+}
+
+// The artefacts every cell shares, made once and one at a time (two cells
+// must not build the same kernel at once). 0, or the matrix's exit code.
+int prepare_artefacts(const MatrixOptions& opt, const std::map<std::pair<std::string, std::string>, bool>& kernels)
+{
     setenv("FADUMP_LIB", FADUMP_LIB_PATH, 0);
     std::vector<std::pair<std::string, std::vector<std::string>>> setup = {
         {"build-qemu", {"--qemu-version", opt.qemu_version}},
@@ -284,26 +288,29 @@ int run_matrix(const MatrixOptions& opt)
             return 1;
         }
     }
+    return 0;
+}
 
-    // --resume: a cell whose report from an earlier run passed (or failed
-    // only for a known reason) is taken as it is.
-    size_t resumed = 0;
-    std::map<std::string, double> earlier_wall;  // cell id -> seconds, from the last matrix.json
-    if (opt.resume) {
-        std::ifstream f(out / "matrix.json");
-        const auto j = nlohmann::json::parse(f, nullptr, false);
-        if (j.is_object()) {
-            for (const auto& c : j.value("cells", nlohmann::json::array())) {
-                if (c.is_object() && c.value("wall_s", 0.0) > 0) {
-                    earlier_wall[fmt::format("{}.{}.{}", c.value("scenario", ""), c.value("machine", ""),
-                                             short_kernel(c.value("kernel", "")))] = c.value("wall_s", 0.0);
-                }
+// --resume: a cell whose report from an earlier run passed (or failed only
+// for a known reason) is taken as it is, with its wall time from the last
+// matrix.json. Returns how many were kept.
+size_t resume_cells(const fs::path& out, std::vector<Cell>& cells)
+{
+    std::map<std::string, double> earlier_wall;  // cell id -> seconds
+    std::ifstream f(out / "matrix.json");
+    const auto j = nlohmann::json::parse(f, nullptr, false);
+    if (j.is_object()) {
+        for (const auto& c : j.value("cells", nlohmann::json::array())) {
+            if (c.is_object() && c.value("wall_s", 0.0) > 0) {
+                earlier_wall[fmt::format("{}.{}.{}", c.value("scenario", ""), c.value("machine", ""),
+                                         short_kernel(c.value("kernel", "")))] = c.value("wall_s", 0.0);
             }
         }
     }
+    size_t resumed = 0;
     for (auto& c : cells) {
         const fs::path report = out / "cells" / (c.id + ".json");
-        if (!opt.resume || c.result.status == "n/a" || !fs::exists(report)) {
+        if (c.result.status == "n/a" || !fs::exists(report)) {
             continue;
         }
         Cell earlier = c;
@@ -319,30 +326,87 @@ int run_matrix(const MatrixOptions& opt)
             ++resumed;
         }
     }
-    if (resumed != 0) {
-        progress(fmt::format("--resume: {} cell(s) kept from earlier runs", resumed));
-    }
+    return resumed;
+}
 
-    auto write = [&] {
-        nlohmann::json j = {{"started", started},
-                            {"wall_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()},
-                            {"jobs", opt.jobs},
-                            {"out_dir", out.string()},
-                            {"capture", opt.capture},
-                            {"machines", opt.machines},
-                            {"kernels", opt.kernels},
-                            {"cells", nlohmann::json::array()}};
-        nlohmann::json names = nlohmann::json::array();
-        for (const auto* s : chosen) {
-            names.push_back({{"name", s->name}, {"summary", s->summary}});
+// The matrix so far: matrix.json and its page.
+void write_matrix(const MatrixOptions& opt, const fs::path& out, const std::string& started,
+                  std::chrono::steady_clock::time_point t0, const std::vector<const Scenario*>& chosen,
+                  const std::vector<Cell>& cells)
+{
+    nlohmann::json j = {{"started", started},
+                        {"wall_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()},
+                        {"jobs", opt.jobs},
+                        {"out_dir", out.string()},
+                        {"capture", opt.capture},
+                        {"machines", opt.machines},
+                        {"kernels", opt.kernels},
+                        {"cells", nlohmann::json::array()}};
+    nlohmann::json names = nlohmann::json::array();
+    for (const auto* s : chosen) {
+        names.push_back({{"name", s->name}, {"summary", s->summary}});
+    }
+    j["scenarios"] = names;
+    for (const auto& c : cells) {
+        j["cells"].push_back(to_json(c.result));
+    }
+    std::ofstream(out / "matrix.json") << j.dump(1) << "\n";
+    std::ofstream(out / "matrix.html") << matrix_html(j);
+}
+
+}  // namespace
+
+std::vector<std::string> cell_argv(const MatrixOptions& opt, const MatrixMachine& shape, const std::string& scenario,
+                                   const std::string& kernel, const std::string& runs_dir, const std::string& report)
+{
+    std::vector<std::string> argv = {opt.self,          "run",
+                                     "--machine",       shape.machine,
+                                     "--scenario",      scenario,
+                                     "--kernel-source", kernel,
+                                     "--capture",       opt.capture,
+                                     "--qemu-version",  opt.qemu_version,
+                                     "--timeout",       fmt::format("{}", opt.timeout_s),
+                                     "--out-dir",       runs_dir,
+                                     "--report",        report};
+    if (shape.numa > 0) {
+        argv.insert(argv.end(), {"--numa", std::to_string(shape.numa)});
+    }
+    if (!shape.backend.empty()) {
+        argv.insert(argv.end(), {"--memory-backend", shape.backend});
+    }
+    return argv;
+}
+
+int run_matrix(const MatrixOptions& opt)
+{
+    const auto chosen = choose_scenarios(opt);
+    if (!chosen) {
+        return 2;
+    }
+    std::map<std::string, MatrixMachine> shapes;
+    for (const auto& m : opt.machines) {
+        auto parsed = parse_matrix_machine(m);
+        if (const auto* why = std::get_if<std::string>(&parsed)) {
+            std::cerr << "fadump-lab matrix: " << *why << "\n";
+            return 2;
         }
-        j["scenarios"] = names;
-        for (const auto& c : cells) {
-            j["cells"].push_back(to_json(c.result));
+        shapes[m] = std::get<MatrixMachine>(parsed);
+    }
+    const fs::path out = fs::absolute(opt.out_dir);
+    fs::create_directories(out / "cells");
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string started = now_utc();
+    std::map<std::pair<std::string, std::string>, bool> kernels;  // (package, page size)
+    std::vector<Cell> cells = plan_cells(opt, *chosen, shapes, kernels);
+    if (const int rc = prepare_artefacts(opt, kernels); rc != 0) {
+        return rc;
+    }
+    if (opt.resume) {
+        if (const size_t resumed = resume_cells(out, cells); resumed != 0) {
+            progress(fmt::format("--resume: {} cell(s) kept from earlier runs", resumed));
         }
-        std::ofstream(out / "matrix.json") << j.dump(1) << "\n";
-        std::ofstream(out / "matrix.html") << matrix_html(j);
-    };
+    }
+    auto write = [&] { write_matrix(opt, out, started, t0, *chosen, cells); };
 
     struct Running {
         size_t cell;
@@ -365,22 +429,8 @@ int run_matrix(const MatrixOptions& opt)
             auto& c = cells[next];
             const fs::path report = out / "cells" / (c.id + ".json");
             fs::remove(report);
-            const MatrixMachine& shape = shapes.at(c.result.machine);
-            std::vector<std::string> argv = {opt.self,          "run",
-                                             "--machine",       shape.machine,
-                                             "--scenario",      c.result.scenario,
-                                             "--kernel-source", c.result.kernel,
-                                             "--capture",       opt.capture,
-                                             "--qemu-version",  opt.qemu_version,
-                                             "--timeout",       fmt::format("{}", opt.timeout_s),
-                                             "--out-dir",       (out / "runs").string(),
-                                             "--report",        report.string()};
-            if (shape.numa > 0) {
-                argv.insert(argv.end(), {"--numa", std::to_string(shape.numa)});
-            }
-            if (!shape.backend.empty()) {
-                argv.insert(argv.end(), {"--memory-backend", shape.backend});
-            }
+            const auto argv = cell_argv(opt, shapes.at(c.result.machine), c.result.scenario, c.result.kernel,
+                                        (out / "runs").string(), report.string());
             std::string err;
             auto child = Child::spawn(argv, (out / "cells" / (c.id + ".log")).string(), false, &err);
             if (!child) {

@@ -85,6 +85,13 @@ std::string cell_status(const std::string& scenario, const std::string& machine,
 /// options, 128+signal when stopped.
 int run_matrix(const MatrixOptions& opt);
 
+/// The `fadump-lab run` command line of one cell: the machine's shape
+/// (its --numa and --memory-backend), the scenario and kernel, the
+/// matrix's capture, QEMU version and timeout, its runs directory and the
+/// cell's report file.
+std::vector<std::string> cell_argv(const MatrixOptions& opt, const MatrixMachine& shape, const std::string& scenario,
+                                   const std::string& kernel, const std::string& runs_dir, const std::string& report);
+
 /// The HTML page for a matrix JSON (as run_matrix writes it).
 std::string matrix_html(const nlohmann::json& matrix);
 

@@ -97,3 +97,30 @@ TEST(Matrix, MachinesWithMemoryShapes)
     EXPECT_NE(why("g5+numa2").find("no machine"), std::string::npos);
     EXPECT_NE(why("pseries+").find("is not"), std::string::npos);
 }
+
+TEST(Matrix, ACellRunsTheLabWithItsMachinesShape)
+{
+    lab::MatrixOptions opt;
+    opt.self = "/x/fadump-lab";
+    opt.capture = "raw";
+    opt.qemu_version = "11.1";
+    opt.timeout_s = 90;
+    const auto shape = std::get<lab::MatrixMachine>(lab::parse_matrix_machine("pseries+numa2+memfd"));
+    const std::vector<std::string> want = {"/x/fadump-lab",    "run",
+                                           "--machine",        "pseries",
+                                           "--scenario",       "sysrq",
+                                           "--kernel-source",  "linux-source-6.12",
+                                           "--capture",        "raw",
+                                           "--qemu-version",   "11.1",
+                                           "--timeout",        "90",
+                                           "--out-dir",        "/o/runs",
+                                           "--report",         "/o/cells/c.json",
+                                           "--numa",           "2",
+                                           "--memory-backend", "memfd"};
+    EXPECT_EQ(lab::cell_argv(opt, shape, "sysrq", "linux-source-6.12", "/o/runs", "/o/cells/c.json"), want);
+    // A plain machine adds neither.
+    const auto plain = std::get<lab::MatrixMachine>(lab::parse_matrix_machine("powernv10"));
+    const auto argv = lab::cell_argv(opt, plain, "sysrq", "linux-source-6.12", "/o/runs", "/o/cells/c.json");
+    EXPECT_EQ(argv.size(), 18u);
+    EXPECT_EQ(argv[3], "powernv10");
+}

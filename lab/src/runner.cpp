@@ -194,6 +194,72 @@ std::optional<uint64_t> mem_bytes(const std::string& spec)
     return *v << shift;
 }
 
+std::string machine_option(const std::string& machine, const std::string& firmware, bool ours, const std::string& truth,
+                           bool zero_copy, const std::string& shape_suffix)
+{
+    std::string m = machine;
+    if (machine.rfind("powernv", 0) != 0) {
+        m = "pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off";
+        if (firmware == "vof") {
+            m += ",x-vof=on";
+        }
+    }
+    if (ours) {
+        m += ",x-fadump-ground-truth=" + truth;
+        if (!zero_copy) {
+            m += ",x-fadump-zero-copy=off";  // on is QEMU's default: left to it
+        }
+    }
+    return m + shape_suffix;
+}
+
+std::string kernel_append(const Scenario& sc, bool makedumpfile, const std::string& extra)
+{
+    std::string append = "console=hvc0";
+    for (const auto* more : {&sc.fadump_arg, &sc.append}) {
+        if (!more->empty()) {
+            append += " " + *more;
+        }
+    }
+    if (makedumpfile) {
+        append += std::string(" ") + MAKEDUMPFILE_CAPTURE_ARG;
+    }
+    if (!extra.empty()) {
+        append += " " + extra;
+    }
+    return append;
+}
+
+std::vector<std::string> disk_args(bool pnv, const std::string& vmcore, const std::string& state,
+                                   const std::string& pnor, const std::string& opalcore)
+{
+    if (!pnv) {
+        return {"-nodefaults",
+                "-serial",
+                "stdio",
+                "-drive",
+                "file=" + vmcore + ",format=raw,if=none,id=d0",
+                "-device",
+                "virtio-blk-pci,drive=d0,serial=vmcore",
+                "-drive",
+                "file=" + state + ",format=raw,if=none,id=d2",
+                "-device",
+                "virtio-blk-pci,drive=d2,serial=state"};
+    }
+    // PHBs are default devices on PowerNV: keep the defaults, drop the NIC
+    // and monitor.
+    return {"-nic",     "none",
+            "-monitor", "none",
+            "-serial",  "stdio",
+            "-drive",   "file=" + pnor + ",format=raw,if=mtd",
+            "-drive",   "file=" + vmcore + ",format=raw,if=none,id=d0",
+            "-device",  "virtio-blk-pci,drive=d0,bus=pcie.0,addr=0x0,serial=vmcore",
+            "-drive",   "file=" + opalcore + ",format=raw,if=none,id=d1",
+            "-device",  "virtio-blk-pci,drive=d1,bus=pcie.1,addr=0x0,serial=opalcore",
+            "-drive",   "file=" + state + ",format=raw,if=none,id=d2",
+            "-device",  "virtio-blk-pci,drive=d2,bus=pcie.2,addr=0x0,serial=state"};
+}
+
 int run_cycle(const RunOptions& opt, Report& r)
 {
     const bool ours = !opt.qemu.has_value();
@@ -378,35 +444,9 @@ int run_cycle(const RunOptions& opt, Report& r)
         dest_qmp_tmp.emplace(dest_qmp_path);
         migration_tmp.emplace(migration_socket);
     }
-    std::string machine;
-    if (pnv) {
-        machine = opt.machine;
-    } else {
-        machine = "pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off";
-        if (firmware == "vof") {
-            machine += ",x-vof=on";
-        }
-    }
-    if (ours) {
-        machine += ",x-fadump-ground-truth=" + truth;
-        if (!opt.zero_copy) {
-            machine += ",x-fadump-zero-copy=off";  // on is QEMU's default: left to it
-        }
-    }
-    std::string append = "console=hvc0";
-    for (const auto* more : {&sc->fadump_arg, &sc->append}) {
-        if (!more->empty()) {
-            append += " " + *more;
-        }
-    }
-    if (mdf) {
-        append += std::string(" ") + MAKEDUMPFILE_CAPTURE_ARG;
-    }
-    if (!opt.append.empty()) {
-        append += " " + opt.append;
-    }
+    const std::string append = kernel_append(*sc, mdf, opt.append);
     const auto shape = std::get<MemoryArgs>(memory_args(memory, *boot_mem, opt.machine, dir.string()));
-    machine += shape.machine_suffix;
+    const std::string machine = machine_option(opt.machine, firmware, ours, truth, opt.zero_copy, shape.machine_suffix);
     std::vector<std::string> argv = {a.qemu,
                                      "-M",
                                      machine,
@@ -420,30 +460,15 @@ int run_cycle(const RunOptions& opt, Report& r)
                                      "unix:" + qmp_path + ",server=on,wait=off"};
     argv.insert(argv.end(), shape.args.begin(), shape.args.end());
     const std::string opal_disk = (dir / "opalcore").string();
+    const std::string pnor = (dir / "pnor.bin").string();
     if (pnv) {
-        // PHBs are default devices on PowerNV: keep the defaults, drop the
-        // NIC and monitor. skiboot needs a PNOR it may write to: a copy.
-        const std::string pnor = (dir / "pnor.bin").string();
+        // skiboot needs a PNOR it may write to: a copy.
         fs::copy_file(fs::path(*fw) / "pnv-pnor.bin", pnor, fs::copy_options::overwrite_existing);
         std::ofstream(opal_disk).close();
         fs::resize_file(opal_disk, 256ULL << 20);
-        argv.insert(argv.end(), {"-nic",     "none",
-                                 "-monitor", "none",
-                                 "-serial",  "stdio",
-                                 "-drive",   "file=" + pnor + ",format=raw,if=mtd",
-                                 "-drive",   "file=" + disk + ",format=raw,if=none,id=d0",
-                                 "-device",  "virtio-blk-pci,drive=d0,bus=pcie.0,addr=0x0,serial=vmcore",
-                                 "-drive",   "file=" + opal_disk + ",format=raw,if=none,id=d1",
-                                 "-device",  "virtio-blk-pci,drive=d1,bus=pcie.1,addr=0x0,serial=opalcore",
-                                 "-drive",   "file=" + state_disk + ",format=raw,if=none,id=d2",
-                                 "-device",  "virtio-blk-pci,drive=d2,bus=pcie.2,addr=0x0,serial=state"});
-    } else {
-        argv.insert(
-            argv.end(),
-            {"-nodefaults", "-serial", "stdio", "-drive", "file=" + disk + ",format=raw,if=none,id=d0", "-device",
-             "virtio-blk-pci,drive=d0,serial=vmcore", "-drive", "file=" + state_disk + ",format=raw,if=none,id=d2",
-             "-device", "virtio-blk-pci,drive=d2,serial=state"});
     }
+    const auto disks = disk_args(pnv, disk, state_disk, pnor, opal_disk);
+    argv.insert(argv.end(), disks.begin(), disks.end());
     std::unique_ptr<NetFlood> flood;
     if (sc->net_flood) {
         flood = NetFlood::make(&err);

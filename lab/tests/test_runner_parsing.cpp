@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "runner.hpp"
 
 TEST(SmpSpec, CountsCpusLikeQemu)
@@ -26,4 +28,42 @@ TEST(OptionSpecs, HugeNumbersAreRejectedNotThrownOrWrapped)
     EXPECT_FALSE(lab::smp_cpus("sockets=65536,cores=65536,threads=2"));
     EXPECT_FALSE(lab::mem_bytes("99999999999999999999G"));
     EXPECT_FALSE(lab::mem_bytes("17179869184G"));  // 2^64 bytes
+}
+
+TEST(RunnerQemuLine, MachineOptionPerPlatformFirmwareAndQemu)
+{
+    const std::string caps = "pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off";
+    EXPECT_EQ(lab::machine_option("pseries", "vof", true, "/r/gt.cbor", true, ""),
+              caps + ",x-vof=on,x-fadump-ground-truth=/r/gt.cbor");
+    EXPECT_EQ(lab::machine_option("pseries", "slof", true, "/r/gt.cbor", false, ",memory-backend=m0"),
+              caps + ",x-fadump-ground-truth=/r/gt.cbor,x-fadump-zero-copy=off,memory-backend=m0");
+    // Another QEMU has no ground truth or zero-copy switch.
+    EXPECT_EQ(lab::machine_option("pseries", "vof", false, "/r/gt.cbor", false, ""), caps + ",x-vof=on");
+    EXPECT_EQ(lab::machine_option("powernv10", "vof", true, "/r/gt.cbor", true, ""),
+              "powernv10,x-fadump-ground-truth=/r/gt.cbor");
+}
+
+TEST(RunnerQemuLine, KernelCommandLineInOrder)
+{
+    lab::Scenario sc;
+    sc.fadump_arg = "fadump=nocma";
+    sc.append = "panic=1";
+    EXPECT_EQ(lab::kernel_append(sc, false, ""), "console=hvc0 fadump=nocma panic=1");
+    EXPECT_EQ(lab::kernel_append(sc, true, "quiet"),
+              std::string("console=hvc0 fadump=nocma panic=1 ") + "fadump_lab_capture=makedumpfile quiet");
+    sc.fadump_arg.clear();
+    sc.append.clear();
+    EXPECT_EQ(lab::kernel_append(sc, false, ""), "console=hvc0");
+}
+
+TEST(RunnerQemuLine, DisksPerPlatform)
+{
+    const auto ps = lab::disk_args(false, "/r/vmcore", "/r/state", "/r/pnor.bin", "/r/opalcore");
+    EXPECT_EQ(ps.front(), "-nodefaults");
+    EXPECT_NE(std::find(ps.begin(), ps.end(), "virtio-blk-pci,drive=d0,serial=vmcore"), ps.end());
+    EXPECT_EQ(std::find(ps.begin(), ps.end(), "file=/r/pnor.bin,format=raw,if=mtd"), ps.end());
+    const auto nv = lab::disk_args(true, "/r/vmcore", "/r/state", "/r/pnor.bin", "/r/opalcore");
+    EXPECT_EQ(std::find(nv.begin(), nv.end(), "-nodefaults"), nv.end());  // PowerNV keeps its PHBs
+    EXPECT_NE(std::find(nv.begin(), nv.end(), "file=/r/pnor.bin,format=raw,if=mtd"), nv.end());
+    EXPECT_NE(std::find(nv.begin(), nv.end(), "virtio-blk-pci,drive=d1,bus=pcie.1,addr=0x0,serial=opalcore"), nv.end());
 }

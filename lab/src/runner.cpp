@@ -439,7 +439,8 @@ int run_cycle(const RunOptions& opt, Report& r)
     std::optional<RemoveOnExit> dest_qmp_tmp;
     std::optional<RemoveOnExit> migration_tmp;
     // The vhost-user disk's socket (its back-end serves it).
-    RemoveOnExit vhost_socket_tmp(qmp_path + "-v");
+    const std::string vhost_socket = qmp_path + "-v";
+    RemoveOnExit vhost_socket_tmp(vhost_socket);
     if (qmp_tmp) {
         dest_qmp_tmp.emplace(dest_qmp_path);
         migration_tmp.emplace(migration_socket);
@@ -484,7 +485,7 @@ int run_cycle(const RunOptions& opt, Report& r)
         // QEMU's reference back-end, built beside our qemu-system-ppc64.
         const auto backend = (fs::path(a.qemu).parent_path() / "contrib/vhost-user-blk/vhost-user-blk").string();
         vhost_disk =
-            VhostUserDisk::start(backend, initrd, qmp_path + "-v", (dir / "vhost-user-blk.log").string(), 30, &err);
+            VhostUserDisk::start(backend, initrd, vhost_socket, (dir / "vhost-user-blk.log").string(), 30, &err);
         if (!vhost_disk) {
             r.fail("vhost_user.setup", err);
             return 1;

@@ -11,7 +11,7 @@
 #include "makedumpfile_capture.hpp"
 #include "matrix.hpp"
 #include "report.hpp"
-#include "runner.hpp"
+#include "cycle.hpp"
 #include "scenarios.hpp"
 #include "stop_signal.hpp"
 #include "vmcore_checks.hpp"
@@ -173,7 +173,7 @@ int main(int argc, char** argv)
         report, report_path,
         [&] {
             if (*run) {
-                return lab::run_cycle(opt, report);
+                return lab::Cycle(opt, report).run();
             }
             if (!truth.empty()) {
                 in.ground_truth = truth;

@@ -15,7 +15,7 @@
 #include "artifacts.hpp"
 #include "memory_shape.hpp"
 #include "process.hpp"
-#include "runner.hpp"
+#include "run_options.hpp"
 #include "scenarios.hpp"
 #include "stop_signal.hpp"
 

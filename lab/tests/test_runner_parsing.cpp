@@ -2,7 +2,8 @@
 
 #include <algorithm>
 
-#include "runner.hpp"
+#include "qemu_command_line.hpp"
+#include "run_options.hpp"
 
 TEST(SmpSpec, CountsCpusLikeQemu)
 {

@@ -1,14 +1,12 @@
-// One whole fadump cycle: boot a real kernel under QEMU, wait for fadump to
-// register, crash it, boot the capture kernel, copy the vmcore out, prove it.
+// What `fadump-lab run` is asked to do (its command line, main.cpp), and the
+// QEMU size specs it reads.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "memory_shape.hpp"
-#include "report.hpp"
-#include "scenarios.hpp"
 
 namespace lab {
 
@@ -46,30 +44,6 @@ struct RunOptions {
     double stop_grace_s = 5;  // SIGTERM to SIGKILL when stopping QEMU
     bool verbose = false;
 };
-
-/// Runs the cycle; the report says what passed. Returns the exit code: 0
-/// when every check passed, 1 when one failed, 2 for bad options, 128+signal
-/// when SIGINT/SIGTERM stopped it (QEMU stopped, a failed "lab.stopped" check).
-int run_cycle(const RunOptions& opt, Report& report);
-
-/// A run's -M value: PowerNV's machine as named, or pseries with the
-/// Spectre capabilities TCG cannot give off and, for `firmware` "vof",
-/// VOF; with our QEMU (`ours`) the ground-truth file and, unless
-/// `zero_copy`, x-fadump-zero-copy=off; then the memory shape's suffix.
-std::string machine_option(const std::string& machine, const std::string& firmware, bool ours, const std::string& truth,
-                           bool zero_copy, const std::string& shape_suffix);
-
-/// The guest's kernel command line: console=hvc0, the scenario's fadump
-/// argument and arguments, the makedumpfile capture's marker when
-/// `makedumpfile`, then the user's `extra`.
-std::string kernel_append(const Scenario& sc, bool makedumpfile, const std::string& extra);
-
-/// The run's disks and consoles: on pseries no default devices, the
-/// serial console, the vmcore and state disks; on PowerNV the default PHBs
-/// kept, the NIC and monitor dropped, the `pnor` flash and the vmcore,
-/// OPAL core and state disks on PHBs 0 to 2.
-std::vector<std::string> disk_args(bool pnv, const std::string& vmcore, const std::string& state,
-                                   const std::string& pnor, const std::string& opalcore);
 
 /// Number of CPUs a QEMU -smp value starts with ("4", "cpus=4,...",
 /// "sockets=1,cores=2,threads=2"); nullopt when it cannot tell.

@@ -1,0 +1,157 @@
+// One whole fadump cycle: boot a real kernel under QEMU, wait for fadump to
+// register, crash it, boot the capture kernel, copy the vmcore out, prove it.
+//
+// A Cycle runs its phases in order, each a named member function:
+//   prepare         the run directory, the artefacts (kernel, initramfs,
+//                   firmware, QEMU; cached by scripts/), their facts
+//   start_qemu      the disks, the QEMU command line, the back-ends the
+//                   scenario needs (NIC flood, vhost-user disk), QEMU
+//   first_boot      registration, the scenario's host steps and
+//                   migration, the trigger (cycle_boots.cpp)
+//   after_crash     each boot the scenario expects after the crash: the
+//                   capture kernel's vmcore and copy, or a plain boot, an
+//                   OPAL core only, a capture that crashes (cycle_boots.cpp)
+//   end_qemu        QEMU's power-off (or its stop on SIGINT/SIGTERM)
+//   read_console    what the guest printed, as hostile values
+//   judge_guest     the guest's and scenario's own account, the phases' times
+//   engine_numbers  the platform's ground truth and trace (cycle_proof.cpp)
+//   prove           the vmcore or makedumpfile's dumps, the OPAL core
+//   finish          keep or delete the dump, the exit code
+// The migrations a scenario asks for are in cycle_migration.cpp.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "artifacts.hpp"
+#include "crash_checks.hpp"
+#include "cycle_plan.hpp"
+#include "dump_access.hpp"
+#include "net_flood.hpp"
+#include "process.hpp"
+#include "qmp.hpp"
+#include "report.hpp"
+#include "run_options.hpp"
+#include "vhost_user_disk.hpp"
+
+namespace lab {
+
+/// Removes a file when the run ends, however it ends (a socket QEMU leaves
+/// behind outside the run directory).
+class RemoveOnExit {
+public:
+    explicit RemoveOnExit(std::string path) : m_path(std::move(path)) {}
+    RemoveOnExit(const RemoveOnExit&) = delete;
+    RemoveOnExit& operator=(const RemoveOnExit&) = delete;
+    ~RemoveOnExit();
+
+private:
+    std::string m_path;
+};
+
+class Cycle {
+public:
+    /// A cycle of `opt`, its checks and facts going to `report`.
+    Cycle(const RunOptions& opt, Report& report) : m_opt(opt), m_report(report) {}
+
+    /// Runs every phase; the report says what passed. Returns the exit code:
+    /// 0 when every check passed, 1 when one failed, 2 for bad options,
+    /// 128+signal when SIGINT/SIGTERM stopped it (QEMU stopped, a failed
+    /// "lab.stopped" check).
+    int run();
+
+private:
+    // Files of the run, in its directory unless a socket path is too long.
+    struct Paths {
+        std::filesystem::path dir;
+        std::string downloads, vmcore_disk, truth, state_disk, opal_disk, pnor;
+        std::string qmp, dest_qmp, migration_socket, vhost_socket;
+        std::vector<std::unique_ptr<RemoveOnExit>> removed_at_exit;
+    };
+    // When each phase ended (seconds after QEMU started), if it did.
+    struct Times {
+        std::optional<double> registered, crash, capture, ready, copied, plain, opal_only, opal;
+    };
+    // The guest's console, read once QEMU is gone (hostile values).
+    struct Console {
+        std::optional<uint64_t> vmcore_size, opal_size;
+        std::vector<unsigned> online_cpus;
+        std::optional<std::vector<std::pair<uint64_t, uint64_t>>> reserved;
+        std::optional<unsigned> expected_cpus;
+        Downfall how;
+    };
+
+    // Phases (cycle.cpp unless said otherwise above). An exit code when the
+    // run ends there.
+    std::optional<int> prepare();
+    std::optional<int> prepare_kernel();
+    std::optional<int> prepare_guest_and_qemu();
+    void record_artifact_facts(const std::string& qemu_version);
+    void make_paths();
+    std::optional<std::vector<std::string>> qemu_argv();
+    bool add_backends(std::vector<std::string>& argv);
+    bool start_qemu();
+    void first_boot();
+    void wait_registered();
+    void trigger();
+    void after_crash();
+    bool other_boot(size_t index);
+    bool capture_boot();
+    void check_capture_query();
+    void copy_out();
+    void opal_core();
+    std::optional<int> end_qemu();
+    void read_console();
+    void judge_guest();
+    void judge_scenario();
+    void engine_numbers();
+    void prove();
+    void prove_vmcore();
+    void prove_makedumpfile();
+    void prove_opal_core();
+    int finish();
+
+    // Waiting on the console and QMP (cycle_boots.cpp).
+    std::optional<double> phase(const std::string& name, const std::vector<std::string>& ok,
+                                const std::vector<std::string>& bad);
+    void wait_failed(const std::string& check, const WaitResult& w, const char* timeout_text, double at);
+    std::optional<double> registered_by_event();
+    bool ensure_qmp(double timeout_s);
+    bool qmp_execute(const std::string& text);
+    std::optional<nlohmann::json> query_fadump(const std::string& when);
+    void check_dumped_dtb(const std::string& name, const std::string& node, const std::string& prop);
+    std::vector<std::string> with_qemu_error(std::vector<std::string> v) const;
+
+    // Migrations (cycle_migration.cpp).
+    bool migrate_guest();
+    bool postcopy_guest();
+    bool migrate_to_file();
+    bool wait_migration_completed(double t0);
+    bool start_destination(const std::string& stream);
+    bool tell_guest_migrated();
+
+    const RunOptions& m_opt;
+    Report& m_report;
+    CyclePlan m_plan;
+    Paths m_paths;
+    Artifacts m_art;
+    std::string m_initrd;   // the initramfs with the scenario's archive
+    std::string m_version;  // QEMU's first --version line
+    std::string m_err;      // the last helper's error
+    std::vector<std::string> m_argv;
+    std::vector<std::filesystem::path> m_qemu_logs;
+    std::unique_ptr<NetFlood> m_flood;
+    std::unique_ptr<VhostUserDisk> m_vhost_disk;
+    std::optional<Child> m_child;
+    std::optional<Qmp> m_qmp;
+    Times m_times;
+    std::vector<std::string> m_boots_seen = {"crash"};
+    Console m_console;
+    std::string m_qemu_log;                         // QEMU's -D logs (guest errors, our trace), read once
+    std::optional<fadump::GroundTruthDoc> m_truth;  // the engine's, when our QEMU dumped
+};
+
+}  // namespace lab

@@ -1,0 +1,426 @@
+// The Cycle's boots: the first (registration, the scenario's host steps,
+// the trigger) and those after the crash (the capture kernel's vmcore and
+// copy-out, plain boots, OPAL-core-only boots, a capture that crashes).
+#include <fmt/format.h>
+
+#include "console_values.hpp"
+#include "cycle.hpp"
+#include "cycle_internal.hpp"
+#include "device_tree.hpp"
+#include "makedumpfile_capture.hpp"
+#include "stop_signal.hpp"
+
+namespace lab {
+
+using cycle_internal::first_line;
+using cycle_internal::last_line_with;
+using cycle_internal::progress;
+
+namespace {
+
+// Console lines that end the first boot before registration.
+const std::vector<std::string> BOOT_FAIL = {"Kernel panic", "FADUMP-LAB: not-registered", "Failed to register",
+                                            "qemu-system-ppc64:"};
+// ... and after it, before the trigger.
+const std::vector<std::string> FIRST_FAIL = {"FADUMP-LAB: not-registered", "qemu-system-ppc64:", "Kernel panic"};
+
+}  // namespace
+
+// A wait that did not match, as a failed check: what ended it, when.
+void Cycle::wait_failed(const std::string& check, const WaitResult& w, const char* timeout_text, double at)
+{
+    const std::string why = w.kind == WaitResult::Failed    ? "failure seen"
+                            : w.kind == WaitResult::Timeout ? timeout_text
+                            : w.kind == WaitResult::Stopped ? fmt::format("stopped by {}", signal_name(stop_signal()))
+                                                            : "QEMU exited";
+    m_report.fail(check, fmt::format("{} after {:.1f} s{}", why, at, w.line.empty() ? "" : ": " + w.line));
+}
+
+// The console's next line holding one of `ok` (its time), or a failed check
+// "guest.NAME" when one of `bad` came first, the phase timed out or QEMU
+// exited.
+std::optional<double> Cycle::phase(const std::string& name, const std::vector<std::string>& ok,
+                                   const std::vector<std::string>& bad)
+{
+    WaitResult w = m_child->wait_for(ok, bad, m_opt.timeout_s);
+    if (w.kind == WaitResult::Matched) {
+        return w.at;
+    }
+    wait_failed("guest." + name, w, "timeout", w.at);
+    return std::nullopt;
+}
+
+// The QMP session, connected when there is none (false, the reason in
+// m_err, when QEMU does not answer within `timeout_s`).
+bool Cycle::ensure_qmp(double timeout_s)
+{
+    if (!m_qmp) {
+        if (auto q = Qmp::connect(m_paths.qmp, timeout_s, &m_err)) {
+            m_qmp.emplace(std::move(*q));
+        }
+    }
+    return m_qmp.has_value();
+}
+
+// One QMP command given as JSON text (a scenario's), a failed check
+// "scenario.qmp" when it is not JSON or QEMU refuses it.
+bool Cycle::qmp_execute(const std::string& text)
+{
+    const auto cmd = nlohmann::json::parse(text, nullptr, false);
+    if (cmd.is_discarded()) {
+        m_report.fail("scenario.qmp", "not JSON: " + text);
+        return false;
+    }
+    if (!ensure_qmp(10)) {
+        m_report.fail("scenario.qmp", m_err);
+        return false;
+    }
+    if (!m_qmp->execute(cmd, 30, &m_err)) {
+        m_report.fail("scenario.qmp", cmd.value("execute", std::string("?")) + ": " + m_err);
+        return false;
+    }
+    return true;
+}
+
+// The platform's own account (our QEMU's QMP query-fadump), kept per phase
+// in the report; the session stays open and collects the FADUMP_* events.
+std::optional<nlohmann::json> Cycle::query_fadump(const std::string& when)
+{
+    if (!m_plan.ours) {
+        return std::nullopt;
+    }
+    if (!ensure_qmp(10)) {
+        m_report.fail("qmp.query_fadump", when + ": " + m_err);
+        return std::nullopt;
+    }
+    auto v = m_qmp->execute({{"execute", "query-fadump"}}, 30, &m_err);
+    if (!v) {
+        m_report.fail("qmp.query_fadump", when + ": " + m_err);
+        return std::nullopt;
+    }
+    m_report.facts["query_fadump"][when] = *v;
+    return v;
+}
+
+// The device tree this boot got, as QEMU shows it (QMP dumpdtb): it must
+// have `prop` in `node` (the dump the platform describes).
+void Cycle::check_dumped_dtb(const std::string& name, const std::string& node, const std::string& prop)
+{
+    const std::string file = (m_paths.dir / (name + ".dtb")).string();
+    if (!m_qmp || !m_qmp->execute({{"execute", "dumpdtb"}, {"arguments", {{"filename", file}}}}, 30, &m_err)) {
+        m_report.fail("qmp.dumpdtb", m_err.empty() ? "no QMP session" : m_err);
+        return;
+    }
+    std::string why;
+    const auto has = dtb_has_property(file, node, prop, &why);
+    m_report.expect("qmp.dumpdtb", has.value_or(false),
+                    has ? (*has ? "dumpdtb shows the boot's " + node + "/" + prop
+                                : "dumpdtb's device tree lacks " + node + "/" + prop + ", which this boot was given")
+                        : why);
+}
+
+// Our pseries QEMU announces the registration itself (QMP
+// FADUMP_STATE_CHANGED to "registered"): the lab waits on that event, with
+// query-fadump for one sent before the session connected; the console line
+// is what it waits on elsewhere (upstream's QEMU has no such event; on
+// PowerNV the registration is between kernel and skiboot).
+std::optional<double> Cycle::registered_by_event()
+{
+    if (!ensure_qmp(10)) {
+        m_report.fail("guest.fadump_registered", "no QMP session to wait on: " + m_err);
+        return std::nullopt;
+    }
+    const double deadline = m_child->elapsed() + m_opt.timeout_s;
+    size_t seen = 0;
+    bool asked = false;
+    for (;;) {
+        if (!m_qmp->poll_events(0.05, &m_err)) {
+            m_report.fail("guest.fadump_registered", "QMP: " + m_err);
+            return std::nullopt;
+        }
+        const auto& ev = m_qmp->events();
+        for (; seen < ev.size(); ++seen) {
+            if (ev[seen].value("event", "") == "FADUMP_STATE_CHANGED" &&
+                ev[seen]["data"].value("state", "") == "registered") {
+                return m_child->elapsed();
+            }
+        }
+        if (!asked) {  // once: the event may have gone out before the session existed
+            asked = true;
+            auto v = m_qmp->execute({{"execute", "query-fadump"}}, 30, &m_err);
+            if (v && v->value("state", "") == "registered") {
+                return m_child->elapsed();
+            }
+        }
+        WaitResult w = m_child->wait_for({}, BOOT_FAIL, 0.15);
+        if (w.kind != WaitResult::Timeout || m_child->elapsed() >= deadline) {
+            wait_failed("guest.fadump_registered", w, "timeout (no FADUMP_STATE_CHANGED to registered)",
+                        m_child->elapsed());
+            return std::nullopt;
+        }
+    }
+}
+
+// Registration (by QMP event on our pseries QEMU, else the console line),
+// and the platform's account of it.
+void Cycle::wait_registered()
+{
+    const bool by_event = m_plan.ours && !m_plan.pnv;
+    m_times.registered = by_event ? registered_by_event()
+                                  : phase("fadump_registered", {"fadump: Registration is successful"}, BOOT_FAIL);
+    if (!m_times.registered) {
+        return;
+    }
+    m_report.pass("guest.fadump_registered",
+                  fmt::format("kernel registered fadump {:.2f} s after QEMU start ({})", *m_times.registered,
+                              by_event ? "QMP FADUMP_STATE_CHANGED" : "console"));
+    const auto q = query_fadump("registered");
+    if (q && !m_plan.pnv) {
+        const bool ok = q->value("state", "") == "registered" && q->contains("sections") && !(*q)["sections"].empty();
+        m_report.expect("qmp.query_fadump_registered", ok,
+                        ok ? fmt::format("query-fadump: registered, fdm at {:#x}, {} sections",
+                                         q->value("fdm-address", uint64_t{0}), (*q)["sections"].size())
+                           : "query-fadump does not show the registration: " + q->dump());
+    } else if (q) {
+        const size_t chips = q->contains("stash") ? (*q)["stash"].size() : 0;
+        m_report.expect("qmp.query_fadump_registered", chips > 0,
+                        chips > 0 ? fmt::format("query-fadump: skiboot's base stashed in {} SBE(s)", chips)
+                                  : "query-fadump shows no SBE stash: " + q->dump());
+    }
+}
+
+// The first boot: registration, the scenario's host steps and migration,
+// the trigger.
+void Cycle::first_boot()
+{
+    const Scenario& sc = *m_plan.scenario;
+    bool going = true;
+    if (!sc.fadump_arg.empty()) {
+        wait_registered();
+        going = m_times.registered.has_value();
+    }
+    if (going && !sc.qmp.empty()) {
+        going = phase("host_step", {"FADUMP-LAB: host-step"}, FIRST_FAIL).has_value();
+        for (size_t i = 0; going && i < sc.qmp.size(); ++i) {
+            going = qmp_execute(sc.qmp[i]);
+        }
+        if (going) {
+            m_report.pass("scenario.qmp", fmt::format("{} QMP command(s) done", sc.qmp.size()));
+        }
+    }
+    if (going && (sc.migrate == Migrate::Registered || sc.migrate == Migrate::Postcopy)) {
+        going = phase("migrate_request", {"FADUMP-LAB: migrate"}, FIRST_FAIL).has_value() && migrate_guest();
+    }
+    if (going) {
+        trigger();
+    }
+}
+
+// The crash: the host's NMI or S0 once every CPU hangs, the guest's own S0
+// (putscom), or sysrq.
+void Cycle::trigger()
+{
+    const Scenario& sc = *m_plan.scenario;
+    if (sc.trigger == Trigger::HostNmi || sc.trigger == Trigger::HostS0) {
+        const std::string command = sc.trigger == Trigger::HostS0 ? "inject-sbe-s0" : "inject-nmi";
+        progress("waiting for every CPU to hang, then sending " + command);
+        if (phase("hanging", {"FADUMP-LAB: hanging"}, FIRST_FAIL)) {
+            // The last CPU hangs right after the line: give it time.
+            m_child->wait_for({"FADUMP-LAB: still-alive"}, {}, 2.0);
+            if (qmp_execute(nlohmann::json{{"execute", command}}.dump())) {
+                m_times.crash = m_child->elapsed();
+                m_report.pass("guest.crash",
+                              fmt::format("QMP {} sent {:.2f} s after QEMU start", command, *m_times.crash));
+            }
+        }
+    } else if (sc.trigger == Trigger::SbeS0) {
+        progress("raising S0 on every chip's SBE from the guest (putscom 0x50008)");
+        m_times.crash =
+            phase("sbe_s0", {"FADUMP-LAB: raising S0"}, {"FADUMP-LAB: sbe-s0 failed", "qemu-system-ppc64:"});
+        if (m_times.crash) {
+            m_report.pass("guest.crash", first_line(last_line_with(m_child->lines(), "FADUMP-LAB: raising S0")));
+        }
+    } else {
+        progress(m_times.registered ? "fadump registered; crashing the guest"
+                                    : "crashing the guest (fadump not registered)");
+        m_times.crash =
+            phase("crash", {"sysrq: Trigger a crash"}, {"FADUMP-LAB: not-registered", "qemu-system-ppc64:"});
+    }
+}
+
+// A kernel that panics unregistered calls ibm,os-term, which QEMU reports
+// on its stderr ("qemu-system-ppc64: OS terminated: ..."): expected when a
+// boot after the crash is a plain one or crashes again; else a failure.
+std::vector<std::string> Cycle::with_qemu_error(std::vector<std::string> v) const
+{
+    const auto& boots = m_plan.scenario->boots_after_crash(m_opt.machine);
+    const bool os_term_expected = boots.size() > 1 || boots.back() == Boot::Plain;
+    if (!os_term_expected) {
+        v.emplace_back("qemu-system-ppc64:");
+    }
+    return v;
+}
+
+// The boots after the crash, as the scenario expects them; then the OPAL
+// core's copy on PowerNV.
+void Cycle::after_crash()
+{
+    const auto& boots = m_plan.scenario->boots_after_crash(m_opt.machine);
+    bool going = m_times.crash.has_value();
+    for (size_t b = 0; going && b < boots.size(); ++b) {
+        going = boots[b] == Boot::Capture ? capture_boot() : other_boot(b);
+    }
+    m_report.facts["boots"] = m_boots_seen;
+    if (!m_plan.scenario->outcome_note.empty()) {
+        m_report.facts["scenario_outcome"] = m_plan.scenario->outcome_note;
+    }
+    opal_core();
+}
+
+// Boot `index` after the crash, one that is not a capture: an OPAL core
+// only, a capture kernel that crashes, or a plain boot with no dump.
+bool Cycle::other_boot(size_t index)
+{
+    const Boot kind = m_plan.scenario->boots_after_crash(m_opt.machine)[index];
+    const std::string which = fmt::format("boot{}_{}", index + 2, to_string(kind));
+    if (!phase(which + "_kernel", {"Linux version"}, with_qemu_error({"reboot: Power down"}))) {
+        return false;
+    }
+    const auto captured = with_qemu_error({"FADUMP-LAB: capture vmcore_size=", "FADUMP-LAB: plain boot"});
+    bool ok = false;
+    if (kind == Boot::OpalCore) {
+        m_times.opal_only = phase(which, {"FADUMP-LAB: opalcore only"}, captured);
+        ok = m_times.opal_only.has_value();
+        if (ok) {
+            m_report.pass("guest." + which, "the kernel booted after an MPIPL with no kernel dump, only the OPAL core");
+        }
+    } else if (kind == Boot::CaptureCrash) {
+        ok = phase(which, {"FADUMP-LAB: capture crashing"}, captured).has_value();
+        if (ok) {
+            m_report.pass("guest." + which, "a capture kernel found the dump and crashed before saving it");
+        }
+    } else {
+        m_times.plain =
+            phase(which, {"FADUMP-LAB: plain boot: no dump"}, with_qemu_error({"FADUMP-LAB: capture vmcore_size="}));
+        ok = m_times.plain.has_value();
+        if (ok) {
+            m_report.pass("guest." + which, "the kernel booted again and found no dump (no /proc/vmcore)");
+        }
+    }
+    if (ok) {
+        m_boots_seen.push_back(to_string(kind));
+    }
+    return ok;
+}
+
+// The capture kernel: its boot, /proc/vmcore ready, the platform's account,
+// a migration with the dump active when the scenario asks, the copy-out.
+bool Cycle::capture_boot()
+{
+    m_times.capture = phase("capture_kernel_boot", {"Linux version"}, with_qemu_error({"reboot: Power down"}));
+    if (!m_times.capture) {
+        return false;
+    }
+    m_boots_seen.push_back(to_string(Boot::Capture));
+    progress("capture kernel booting");
+    m_times.ready = phase("vmcore_ready", {"FADUMP-LAB: capture vmcore_size="},
+                          {"Kernel panic", "not valid", "incomplete", "FADUMP-LAB: crashing",
+                           "FADUMP-LAB: not-registered", "FADUMP-LAB: plain boot"});
+    if (!m_times.ready) {
+        return false;
+    }
+    check_capture_query();
+    if (m_plan.scenario->migrate == Migrate::DumpActive &&
+        !(phase("migrate_request", {"FADUMP-LAB: migrate"}, {"Kernel panic", "FADUMP-LAB: copied"}) &&
+          migrate_guest())) {
+        return false;
+    }
+    copy_out();
+    return true;
+}
+
+// query-fadump in the capture kernel, the dump's QMP events, the device
+// tree the capture kernel got.
+void Cycle::check_capture_query()
+{
+    const auto q = query_fadump("capture");
+    if (!q) {
+        return;
+    }
+    const bool pnv = m_plan.pnv;
+    // This QEMU took the dump unless the guest came from another.
+    const bool here = m_plan.scenario->migrate != Migrate::DumpActive;
+    const auto* last = q->contains("last-dump") ? &(*q)["last-dump"] : nullptr;
+    const bool state_ok = pnv ? q->value("mpipl-boot", false) : q->value("state", "") == "dump-active";
+    const bool last_ok =
+        !here || (last != nullptr && last->value("bytes", uint64_t{0}) > 0 && last->value("preserving-boot", false));
+    m_report.expect(
+        "qmp.query_fadump_capture", state_ok && last_ok,
+        state_ok && last_ok
+            ? fmt::format("query-fadump in the capture kernel: {}{}", pnv ? "mpipl-boot" : "dump-active",
+                          last ? fmt::format(", last dump {} bytes in {:.1f} ms", last->value("bytes", 0ULL),
+                                             static_cast<double>(last->value("duration-ns", 0ULL)) / 1e6)
+                               : "")
+            : "query-fadump does not show the dump: " + q->dump());
+    if (here && last != nullptr) {
+        uint64_t completed = 0;
+        bool started = false;
+        for (const auto& e : m_qmp->events()) {
+            started = started || e.value("event", "") == "FADUMP_DUMP_STARTED";
+            if (e.value("event", "") == "FADUMP_DUMP_COMPLETED") {
+                completed = e["data"]["dump"].value("bytes", uint64_t{0});
+            }
+        }
+        const bool ok = started && completed == last->value("bytes", uint64_t{0});
+        m_report.expect("qmp.dump_events", ok,
+                        ok ? fmt::format("FADUMP_DUMP_STARTED, then FADUMP_DUMP_COMPLETED with {} bytes", completed)
+                           : fmt::format("events: started {}, completed with {} bytes (query-fadump: {})", started,
+                                         completed, last->value("bytes", uint64_t{0})));
+    }
+    check_dumped_dtb("capture", pnv ? "/ibm,opal/dump" : "/rtas", pnv ? "mpipl-boot" : "ibm,kernel-dump");
+}
+
+// The capture kernel saves the dump: /proc/vmcore copied whole, or
+// makedumpfile's steps and the save to disk.
+void Cycle::copy_out()
+{
+    const uint64_t vmcore_size = last_value(m_child->lines(), "vmcore_size=").value.value_or(0);
+    if (!m_plan.makedumpfile) {
+        progress(fmt::format("/proc/vmcore ready ({} bytes); copying it out", vmcore_size));
+        m_times.copied = phase("vmcore_copied", {"FADUMP-LAB: copied"}, {"FADUMP-LAB: copy-failed", "Kernel panic"});
+        return;
+    }
+    progress(fmt::format("/proc/vmcore ready ({} bytes); makedumpfile -d 31 in the capture kernel", vmcore_size));
+    double at = *m_times.ready;
+    for (const auto& st : CAPTURE_STEPS) {
+        const std::string step = std::string("FADUMP-LAB: step ") + st.name;
+        const auto done = phase(st.name, {step + " done"}, {step + " failed", "Kernel panic"});
+        if (done) {
+            m_report.pass(std::string("guest.") + st.name,
+                          first_line(last_line_with(m_child->lines(), step + " done")));
+            m_report.phases[st.name] = *done - at;
+            at = *done;
+        }
+    }
+    m_times.copied = phase("saved", {"FADUMP-LAB: saved"}, {"FADUMP-LAB: save-failed", "Kernel panic"});
+    if (m_times.copied) {
+        m_report.phases["save_to_disk"] = *m_times.copied - at;
+    }
+}
+
+// PowerNV: the OPAL core copied out after the vmcore (or alone), and
+// released when it was the only dump.
+void Cycle::opal_core()
+{
+    if (!m_plan.pnv || !(m_times.copied || m_times.opal_only)) {
+        return;
+    }
+    m_times.opal = phase("opalcore_copied", {"FADUMP-LAB: opalcore copied"},
+                         {"FADUMP-LAB: opalcore copy-failed", "FADUMP-LAB: released", "FADUMP-LAB: opalcore released"});
+    if (m_times.opal && m_times.opal_only &&
+        phase("opalcore_released", {"FADUMP-LAB: opalcore released"}, {"FADUMP-LAB: opalcore release-failed"})) {
+        m_report.pass("guest.opalcore_released", "/sys/firmware/opal/mpipl/release_core accepted");
+    }
+}
+
+}  // namespace lab

@@ -1,0 +1,79 @@
+#include "cycle_plan.hpp"
+
+#include <fmt/format.h>
+
+namespace lab {
+namespace {
+
+// The options' platform, firmware and capture, or why they cannot be.
+std::string check_platform(const RunOptions& opt, CyclePlan& p)
+{
+    if (opt.machine != "pseries" && opt.machine != "powernv9" && opt.machine != "powernv10") {
+        return "--machine must be pseries, powernv9 or powernv10";
+    }
+    p.ours = !opt.qemu.has_value();
+    p.pnv = opt.machine.rfind("powernv", 0) == 0;
+    p.firmware = p.pnv ? "skiboot" : opt.firmware;
+    p.makedumpfile = opt.capture == "makedumpfile";
+    if (!p.makedumpfile && opt.capture != "raw") {
+        return "--capture must be raw or makedumpfile";
+    }
+    if (!p.pnv && p.firmware != "vof" && p.firmware != "slof") {
+        return "--firmware must be vof or slof on pseries";
+    }
+    return {};
+}
+
+// The guest's CPUs, RAM and memory shape, or why they cannot be.
+std::string check_size(const RunOptions& opt, const std::string& meminfo, CyclePlan& p)
+{
+    const Scenario& sc = *p.scenario;
+    p.smp = sc.smp.empty() ? opt.smp : sc.smp;
+    p.mem_spec = sc.mem.empty() ? opt.mem : sc.mem;
+    const auto boot = mem_bytes(p.mem_spec);
+    if (!boot) {
+        return "cannot read --mem " + p.mem_spec;
+    }
+    p.boot_ram_bytes = *boot;
+    p.ram_bytes = *boot + sc.added_ram_bytes;
+    p.cpus = smp_cpus(p.smp);
+    p.memory = opt.memory;
+    if (p.memory.backend.empty() && !sc.memory_backend.empty()) {
+        p.memory.backend = sc.memory_backend;
+    }
+    const auto shape = memory_args(p.memory, *boot, opt.machine, "");
+    if (const auto* why = std::get_if<std::string>(&shape)) {
+        return "--numa/--memory-backend: " + *why;
+    }
+    if (p.memory.backend == "hugetlb") {
+        if (const std::string shortfall = hugetlb_shortfall(meminfo, *boot); !shortfall.empty()) {
+            return "--memory-backend hugetlb: " + shortfall;
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+std::variant<CyclePlan, std::string> plan_cycle(const RunOptions& opt, const std::string& meminfo)
+{
+    CyclePlan p;
+    if (std::string why = check_platform(opt, p); !why.empty()) {
+        return why;
+    }
+    p.scenario = find_scenario(opt.scenario);
+    if (p.scenario == nullptr) {
+        return "no scenario " + opt.scenario + " (fadump-lab scenarios lists them)";
+    }
+    if (!p.scenario->runs_on(opt.machine)) {
+        return "scenario " + p.scenario->name + " does not run on " + opt.machine;
+    }
+    if (std::string why = check_size(opt, meminfo, p); !why.empty()) {
+        return why;
+    }
+    p.run_name = p.scenario->name == "sysrq" ? fmt::format("{}-{}", opt.machine, p.firmware)
+                                             : fmt::format("{}-{}-{}", opt.machine, p.firmware, p.scenario->name);
+    return p;
+}
+
+}  // namespace lab

@@ -1,0 +1,215 @@
+// The Cycle's proof: the engine's own numbers from its ground truth and
+// trace, then the dump the guest saved (the raw vmcore, makedumpfile's
+// dumps, the OPAL core) checked against it; the run's files kept or
+// deleted.
+#include <fmt/format.h>
+
+#include <regex>
+#include <sstream>
+
+#include "artifacts.hpp"
+#include "console_values.hpp"
+#include "cycle.hpp"
+#include "cycle_internal.hpp"
+#include "dump_access.hpp"
+#include "guest_errors.hpp"
+#include "makedumpfile_capture.hpp"
+#include "opalcore_checks.hpp"
+#include "scenario_steps.hpp"
+#include "stop_signal.hpp"
+#include "vmcore_checks.hpp"
+
+namespace fs = std::filesystem;
+
+namespace lab {
+
+using cycle_internal::progress;
+using cycle_internal::stopped;
+
+namespace {
+
+// The file named `name` under `root` (the extracted /var/crash), or what
+// was not there.
+std::string extracted_dump(const fs::path& root, const std::string& name)
+{
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+        if (it->is_regular_file(ec) && it->path().filename() == name) {
+            return it->path().string();
+        }
+    }
+    return "none: no " + name + " was extracted from the capture";
+}
+
+// Nanoseconds the zero-copy moves took (trace fadump_moves): they run at the
+// reset, after the ground truth was written, and are part of the
+// preservation.
+double moves_ns(const nlohmann::json& facts)
+{
+    double ns = 0;
+    if (facts.contains("platform_events")) {
+        const std::regex moved(R"(fadump_moves moved (\d+) bytes in (\d+) ns)");
+        for (const auto& e : facts["platform_events"]) {
+            std::smatch m;
+            const std::string line = e.get<std::string>();
+            if (std::regex_search(line, m, moved)) {
+                ns += std::stod(m[2].str());
+            }
+        }
+    }
+    return ns;
+}
+
+}  // namespace
+
+// The engine's own numbers (bytes preserved, time, the ground truth's hash
+// time) and the glue's guest-error lines.
+void Cycle::engine_numbers()
+{
+    if (m_plan.ours && fs::exists(m_paths.truth)) {
+        try {
+            m_truth = load_ground_truth(m_paths.truth);
+        } catch (const std::exception& e) {
+            m_report.fail("ground_truth.load", e.what());
+        }
+    }
+    if (m_truth && !m_truth->dump) {
+        m_report.fail("ground_truth.load", "the ground truth holds no dump statistics");
+    } else if (m_truth) {
+        auto& facts = m_report.facts;
+        const double moves = moves_ns(facts);
+        const double ns = static_cast<double>(m_truth->dump->preserve_ns) + moves;
+        facts["bytes_preserved"] = m_truth->dump->bytes_preserved;
+        facts["engine_preserve_ms"] = ns / 1e6;
+        facts["engine_moves_ms"] = moves / 1e6;
+        facts["ground_truth_hash_ms"] = static_cast<double>(m_truth->hash_ns) / 1e6;
+        const double gib = static_cast<double>(m_truth->dump->bytes_preserved) / (1ULL << 30);
+        facts["engine_gib_per_s"] = gib / (ns / 1e9);
+    }
+    std::istringstream gl(m_qemu_log);
+    const std::string glue_errors = glue_guest_errors(gl);
+    m_report.expect("qemu.no_fadump_guest_errors", glue_errors.empty(),
+                    glue_errors.empty() ? "no fadump:/mpipl: LOG_GUEST_ERROR lines" : glue_errors);
+}
+
+void Cycle::prove()
+{
+    prove_opal_core();
+    if (m_times.copied && m_plan.makedumpfile) {
+        prove_makedumpfile();
+    } else if (m_times.copied && m_console.vmcore_size.value_or(0) > 0) {
+        prove_vmcore();
+    }
+    if (m_flood) {
+        m_report.facts["net_flood_frames_sent"] = m_flood->sent();
+        m_flood.reset();
+    }
+}
+
+// PowerNV's OPAL core, when the guest copied one out.
+void Cycle::prove_opal_core()
+{
+    const uint64_t opal_size = m_console.opal_size.value_or(0);
+    if (!m_times.opal || opal_size == 0) {
+        return;
+    }
+    fs::resize_file(m_paths.opal_disk, opal_size);
+    m_report.facts["opalcore_bytes"] = opal_size;
+    CheckInput oc;
+    oc.vmcore = m_paths.opal_disk;
+    oc.vmlinux = m_art.vmlinux;
+    oc.scratch_dir = m_paths.dir.string();
+    if (m_plan.ours) {
+        oc.ground_truth = m_paths.truth;
+    }
+    oc.crash = run_script("fetch-crash", &oc.crash_error);
+    check_opalcore(oc, m_report);
+}
+
+// What makedumpfile saved in the capture kernel, each dump against the
+// ground truth.
+void Cycle::prove_makedumpfile()
+{
+    progress("checking makedumpfile's dumps");
+    m_report.facts["vmcore_bytes"] = m_console.vmcore_size.value_or(0);
+    MakedumpfileInput m;
+    m.disk = m_paths.vmcore_disk;
+    m.out_dir = m_paths.dir.string();
+    m.vmlinux = m_art.vmlinux;
+    m.ram_bytes = m_plan.ram_bytes;
+    m.how = m_console.how;
+    m.cpus = m_console.expected_cpus;
+    m.online_cpus = m_console.online_cpus;
+    m.facts = guest_facts(m_child->lines());
+    m.truth = m_truth ? &*m_truth : nullptr;
+    if (m_plan.pnv) {
+        m.firmware_reserved = m_console.reserved.value_or(std::vector<std::pair<uint64_t, uint64_t>>{});
+    }
+    m.crash = run_script("fetch-crash", &m.crash_error);
+    check_makedumpfile_capture(m, m_report);
+}
+
+// The raw vmcore the capture kernel copied out.
+void Cycle::prove_vmcore()
+{
+    const uint64_t size = *m_console.vmcore_size;
+    fs::resize_file(m_paths.vmcore_disk, size);
+    m_report.facts["vmcore_bytes"] = size;
+    progress("checking the vmcore");
+    CheckInput in;
+    in.vmcore = m_paths.vmcore_disk;
+    in.vmlinux = m_art.vmlinux;
+    if (m_plan.ours) {
+        in.ground_truth = m_paths.truth;
+    }
+    in.expected_cpus = m_console.expected_cpus;
+    in.online_cpus = m_console.online_cpus;
+    in.notes_per_thread = m_plan.pnv;
+    in.scratch_dir = m_paths.dir.string();
+    // The crash utility, fetched only when there is a vmcore to open: its
+    // checks fail without it, the others still run.
+    in.crash = run_script("fetch-crash", &in.crash_error);
+    in.guest = guest_facts(m_child->lines());
+    in.ram_bytes = m_plan.ram_bytes;
+    in.how = m_console.how;
+    if (m_plan.scenario->added_ram_bytes != 0) {
+        // QEMU places DIMMs at the device memory base: on pseries the
+        // first DIMM right after the boot RAM (spapr's device memory
+        // starts at the RAM's end, aligned to 256 MiB).
+        in.hotplugged_ram = {{m_plan.boot_ram_bytes, m_plan.ram_bytes}};
+    }
+    if (m_plan.pnv) {
+        in.firmware_reserved = m_console.reserved.value_or(std::vector<std::pair<uint64_t, uint64_t>>{});
+        m_report.facts["firmware_reserved"] = reserved_names(m_child->lines());
+    }
+    check_vmcore(in, m_report);
+}
+
+// The run's large files deleted unless --keep (the report says where the
+// dump is), and the exit code.
+int Cycle::finish()
+{
+    const int stopped_in_checks = stop_signal();
+    auto& facts = m_report.facts;
+    if (!m_opt.keep) {
+        std::error_code ec;
+        for (const auto& f : {fs::path(m_paths.vmcore_disk), fs::path(m_paths.truth), m_paths.dir / "vmlinux.strip",
+                              fs::path(m_paths.opal_disk), fs::path(m_paths.pnor)}) {
+            fs::remove(f, ec);
+        }
+        facts["vmcore"] = "deleted (use --keep)";
+    } else if (m_plan.makedumpfile) {
+        // The disk holds /var/crash as a tar archive, not a vmcore: name
+        // the dump makedumpfile wrote, as the host extracted it.
+        facts["capture_disk"] = m_paths.vmcore_disk;
+        facts["vmcore"] = extracted_dump(m_paths.dir / "var-crash", CAPTURE_STEPS[0].file);
+    } else {
+        facts["vmcore"] = m_paths.vmcore_disk;
+    }
+    if (stopped_in_checks != 0) {
+        return stopped(m_report, "checking the dump");
+    }
+    return m_report.passed() ? 0 : 1;
+}
+
+}  // namespace lab

@@ -1,0 +1,30 @@
+// The QEMU command line of a run, in named pieces (the Cycle assembles them).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "scenarios.hpp"
+
+namespace lab {
+
+/// A run's -M value: PowerNV's machine as named, or pseries with the
+/// Spectre capabilities TCG cannot give off and, for `firmware` "vof",
+/// VOF; with our QEMU (`ours`) the ground-truth file and, unless
+/// `zero_copy`, x-fadump-zero-copy=off; then the memory shape's suffix.
+std::string machine_option(const std::string& machine, const std::string& firmware, bool ours, const std::string& truth,
+                           bool zero_copy, const std::string& shape_suffix);
+
+/// The guest's kernel command line: console=hvc0, the scenario's fadump
+/// argument and arguments, the makedumpfile capture's marker when
+/// `makedumpfile`, then the user's `extra`.
+std::string kernel_append(const Scenario& sc, bool makedumpfile, const std::string& extra);
+
+/// The run's disks and consoles: on pseries no default devices, the
+/// serial console, the vmcore and state disks; on PowerNV the default PHBs
+/// kept, the NIC and monitor dropped, the `pnor` flash and the vmcore,
+/// OPAL core and state disks on PHBs 0 to 2.
+std::vector<std::string> disk_args(bool pnv, const std::string& vmcore, const std::string& state,
+                                   const std::string& pnor, const std::string& opalcore);
+
+}  // namespace lab

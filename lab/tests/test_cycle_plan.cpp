@@ -1,0 +1,124 @@
+// plan_cycle: the options a run refuses before it starts, and what the
+// scenario's size and memory decide.
+#include <gtest/gtest.h>
+
+#include <variant>
+
+#include "cycle_plan.hpp"
+
+namespace {
+
+// The refusal for `opt`, or "" when plan_cycle makes a plan.
+std::string refusal(const lab::RunOptions& opt, const std::string& meminfo = "")
+{
+    const auto p = lab::plan_cycle(opt, meminfo);
+    const auto* why = std::get_if<std::string>(&p);
+    return why != nullptr ? *why : "";
+}
+
+lab::CyclePlan plan(const lab::RunOptions& opt)
+{
+    const auto p = lab::plan_cycle(opt, "");
+    EXPECT_TRUE(std::holds_alternative<lab::CyclePlan>(p)) << refusal(opt);
+    return std::holds_alternative<lab::CyclePlan>(p) ? std::get<lab::CyclePlan>(p) : lab::CyclePlan{};
+}
+
+}  // namespace
+
+TEST(CyclePlan, DefaultRunIsPseriesVofOnOurQemu)
+{
+    const auto p = plan(lab::RunOptions{});
+    ASSERT_NE(p.scenario, nullptr);
+    EXPECT_EQ(p.scenario->name, "sysrq");
+    EXPECT_TRUE(p.ours);
+    EXPECT_FALSE(p.pnv);
+    EXPECT_FALSE(p.makedumpfile);
+    EXPECT_EQ(p.firmware, "vof");
+    EXPECT_EQ(p.boot_ram_bytes, 2ULL << 30);
+    EXPECT_EQ(p.ram_bytes, 2ULL << 30);
+    EXPECT_EQ(p.cpus, 2u);
+    EXPECT_EQ(p.run_name, "pseries-vof");
+}
+
+TEST(CyclePlan, PowerNvBootsSkibootWhateverTheFirmwareOption)
+{
+    lab::RunOptions opt;
+    opt.machine = "powernv10";
+    opt.firmware = "slof";
+    opt.qemu = "/usr/bin/qemu-system-ppc64";
+    opt.capture = "makedumpfile";
+    const auto p = plan(opt);
+    EXPECT_TRUE(p.pnv);
+    EXPECT_FALSE(p.ours);
+    EXPECT_TRUE(p.makedumpfile);
+    EXPECT_EQ(p.firmware, "skiboot");
+    EXPECT_EQ(p.run_name, "powernv10-skiboot");
+}
+
+TEST(CyclePlan, ScenarioSizeAndBackendWinOverTheRunsAndNameTheRun)
+{
+    lab::RunOptions opt;
+    opt.scenario = "hotplug-mem";
+    opt.mem = "8G";
+    auto p = plan(opt);
+    EXPECT_EQ(p.mem_spec, "2G,slots=2,maxmem=4G");
+    EXPECT_EQ(p.boot_ram_bytes, 2ULL << 30);
+    EXPECT_EQ(p.ram_bytes, 3ULL << 30);  // the DIMM the scenario plugs in
+    EXPECT_EQ(p.run_name, "pseries-vof-hotplug-mem");
+
+    opt = lab::RunOptions{};
+    opt.scenario = "smt";
+    EXPECT_EQ(plan(opt).cpus, 4u);
+
+    opt = lab::RunOptions{};
+    opt.scenario = "vhost-user-reads";
+    EXPECT_EQ(plan(opt).memory.backend, "memfd");
+    opt.memory.backend = "file";  // the run's own backend is kept
+    EXPECT_EQ(plan(opt).memory.backend, "file");
+}
+
+TEST(CyclePlan, OptionsThatCannotMakeARunAreRefusedWithTheReason)
+{
+    lab::RunOptions opt;
+    opt.machine = "powernv8";
+    EXPECT_EQ(refusal(opt), "--machine must be pseries, powernv9 or powernv10");
+    opt = lab::RunOptions{};
+    opt.capture = "kdump";
+    EXPECT_EQ(refusal(opt), "--capture must be raw or makedumpfile");
+    opt = lab::RunOptions{};
+    opt.firmware = "skiboot";
+    EXPECT_EQ(refusal(opt), "--firmware must be vof or slof on pseries");
+    opt = lab::RunOptions{};
+    opt.scenario = "no-such";
+    EXPECT_EQ(refusal(opt), "no scenario no-such (fadump-lab scenarios lists them)");
+    opt = lab::RunOptions{};
+    opt.mem = "lots";
+    EXPECT_EQ(refusal(opt), "cannot read --mem lots");
+    opt = lab::RunOptions{};
+    opt.machine = "powernv9";
+    opt.memory.numa = 2;
+    EXPECT_NE(refusal(opt).find("--numa/--memory-backend: "), std::string::npos) << refusal(opt);
+}
+
+TEST(CyclePlan, ScenarioThatDoesNotRunOnTheMachineIsRefused)
+{
+    for (const auto& sc : lab::scenarios()) {
+        if (!sc.runs_on("pseries")) {
+            lab::RunOptions opt;
+            opt.scenario = sc.name;
+            EXPECT_EQ(refusal(opt), "scenario " + sc.name + " does not run on pseries");
+            return;
+        }
+    }
+    GTEST_SKIP() << "every scenario runs on pseries";
+}
+
+TEST(CyclePlan, HugetlbRamTheHostCannotHoldIsRefused)
+{
+    lab::RunOptions opt;
+    opt.memory.backend = "hugetlb";
+    const std::string few = "HugePages_Free:       4\nHugepagesize:       2048 kB\n";
+    EXPECT_NE(refusal(opt, few).find("--memory-backend hugetlb: "), std::string::npos) << refusal(opt, few);
+    const std::string plenty = "HugePages_Free:    2048\nHugepagesize:       2048 kB\n";
+    EXPECT_EQ(refusal(opt, plenty), "");
+}

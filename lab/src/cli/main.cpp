@@ -7,11 +7,11 @@
 #include <vector>
 
 #include "artifacts.hpp"
+#include "cycle.hpp"
 #include "guarded_run.hpp"
 #include "makedumpfile_capture.hpp"
 #include "matrix.hpp"
 #include "report.hpp"
-#include "cycle.hpp"
 #include "scenarios.hpp"
 #include "stop_signal.hpp"
 #include "vmcore_checks.hpp"

@@ -75,7 +75,7 @@ TEST(GuardedRun, PassingChecksAndAWrittenReportExitZero)
 
 TEST(GuardedRun, AnUnwritableReportIsAnError)
 {
-    for (const std::string path : {std::string("/dev/full"), (temp_report() / "no-such-dir" / "r.json").string()}) {
+    for (const std::string& path : {std::string("/dev/full"), (temp_report() / "no-such-dir" / "r.json").string()}) {
         lab::Report report;
         std::ostringstream out;
         std::ostringstream err;

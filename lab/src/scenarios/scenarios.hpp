@@ -2,7 +2,7 @@
 // description of what to do to the guest and the machine and what to expect
 // of every boot, the test cases kernel and distribution engineers run on
 // hardware with op-test (testcases/PowerNVDump.py, the kdump/fadump suites),
-// expressed for an emulated machine. The runner (runner.cpp) and the guest's
+// expressed for an emulated machine. The Cycle (lab/src/cycle/) and the guest's
 // /init (lab/guest/init) interpret them; adding one is an entry in
 // scenarios.cpp and, when the guest runs shell for it, its files in
 // lab/guest/scenarios/ (NAME.before-crash.sh, NAME.before-capture.sh;

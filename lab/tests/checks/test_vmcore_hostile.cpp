@@ -171,7 +171,7 @@ TEST_F(VmcoreHostile, MalformedGroundTruthIsAFailedCheck)
 TEST_F(VmcoreHostile, AGroundTruthThatIsNotCborIsAFailedLoad)
 {
     SyntheticCore().write(m_in.vmcore);
-    for (const std::string raw :
+    for (const std::string& raw :
          {std::string(R"({"page_size": 4096, "cpus": []})"), std::string("\xbf\x61", 2), std::string()}) {
         std::ofstream(*m_in.ground_truth, std::ios::binary) << raw;
         lab::Report r;

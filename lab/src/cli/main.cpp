@@ -1,4 +1,6 @@
 // fadump-lab: runs a real firmware-assisted dump cycle and proves the vmcore.
+// Commands: run (one cycle), check (the offline checks on a vmcore), matrix
+// (scenarios x machines x kernels), scenarios (the list).
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
@@ -16,13 +18,20 @@
 #include "stop_signal.hpp"
 #include "vmcore_checks.hpp"
 
-int main(int argc, char** argv)
-{
-    CLI::App app{"fadump-lab: boot a real Linux guest with CONFIG_FA_DUMP, crash it, and prove the dump"};
-    app.require_subcommand(1);
+namespace {
 
-    lab::RunOptions opt;
-    std::string report_path;
+std::vector<std::string> scenario_names()
+{
+    std::vector<std::string> names;
+    for (const auto& sc : lab::scenarios()) {
+        names.push_back(sc.name);
+    }
+    return names;
+}
+
+// `fadump-lab run`: its options into `opt`, its report's path into `report_path`.
+CLI::App* add_run(CLI::App& app, lab::RunOptions& opt, std::string& report_path)
+{
     auto* run = app.add_subcommand("run", "run a whole fadump cycle and check the vmcore");
     run->add_option("--machine", opt.machine, "machine type")
         ->capture_default_str()
@@ -65,14 +74,10 @@ int main(int argc, char** argv)
                     "--dump-dmesg, as kdump services do)")
         ->capture_default_str()
         ->check(CLI::IsMember({"raw", "makedumpfile"}));
-    std::vector<std::string> scenario_names;
-    for (const auto& sc : lab::scenarios()) {
-        scenario_names.push_back(sc.name);
-    }
     run->add_option("--scenario", opt.scenario,
                     "what to do to the guest and expect (fadump-lab scenarios lists them; its -smp/-m win)")
         ->capture_default_str()
-        ->check(CLI::IsMember(scenario_names));
+        ->check(CLI::IsMember(scenario_names()));
     run->add_option("--report", report_path, "write the JSON report here");
     run->add_option("--out-dir", opt.out_dir, "where run directories go")->capture_default_str();
     run->add_flag("--keep", opt.keep, "keep the vmcore and ground truth");
@@ -82,42 +87,96 @@ int main(int argc, char** argv)
         ->capture_default_str();
     run->add_flag("-v,--verbose", opt.verbose, "echo the guest console");
 
+    return run;
+}
+
+// `fadump-lab check`'s options, as given.
+struct CheckCommand {
     lab::CheckInput in;
-    std::string truth;
-    std::string scratch;
+    std::string truth, scratch, console, mem, headers;
     unsigned cpus = 0;
+};
+
+CLI::App* add_check(CLI::App& app, CheckCommand& c, std::string& report_path)
+{
     auto* check = app.add_subcommand("check", "run the offline checks on a vmcore");
-    check->add_option("vmcore", in.vmcore, "the vmcore")->required()->check(CLI::ExistingFile);
-    check->add_option("--vmlinux", in.vmlinux, "the crashed kernel's vmlinux with debug info")
+    check->add_option("vmcore", c.in.vmcore, "the vmcore")->required()->check(CLI::ExistingFile);
+    check->add_option("--vmlinux", c.in.vmlinux, "the crashed kernel's vmlinux with debug info")
         ->required()
         ->check(CLI::ExistingFile);
-    check->add_option("--ground-truth", truth, "the engine's ground-truth JSON of this dump");
-    check->add_option("--cpus", cpus, "CPUs online at crash time");
-    check->add_option("--scratch", scratch, "directory for gdb's scratch copy (enables the gdb check)");
+    check->add_option("--ground-truth", c.truth, "the engine's ground-truth JSON of this dump");
+    check->add_option("--cpus", c.cpus, "CPUs online at crash time");
+    check->add_option("--scratch", c.scratch, "directory for gdb's scratch copy (enables the gdb check)");
     check->add_option("--report", report_path, "write the JSON report here");
-    std::string console;
-    std::string mem;
     check
-        ->add_option("--console", console,
+        ->add_option("--console", c.console,
                      "the run's console.log (pids, panic line, memory; enables crash.log, "
                      "crash.ps, crash.kmem)")
         ->check(CLI::ExistingFile);
-    check->add_option("--mem", mem, "guest RAM (QEMU -m; default: the console's Memory: line)");
-    std::string headers;
+    check->add_option("--mem", c.mem, "guest RAM (QEMU -m; default: the console's Memory: line)");
     check
-        ->add_option("--vmcore-headers", headers,
+        ->add_option("--vmcore-headers", c.headers,
                      "for a makedumpfile dump: /proc/vmcore's ELF headers (the lab's vmcore-headers), so only "
                      "what /proc/vmcore held is compared")
         ->check(CLI::ExistingFile);
 
-    auto* list = app.add_subcommand("scenarios", "list the scenarios and the machines they run on");
+    return check;
+}
 
+// The offline checks on a vmcore: a raw one as a cycle proves it, a
+// kdump-compressed one (makedumpfile's) page by page.
+int run_check(CheckCommand& c, lab::Report& report)
+{
+    lab::CheckInput& in = c.in;
+    if (!c.truth.empty()) {
+        in.ground_truth = c.truth;
+    }
+    if (c.cpus != 0) {
+        in.expected_cpus = c.cpus;
+    }
+    in.scratch_dir = c.scratch;
+    if (!c.console.empty()) {
+        std::ifstream f(c.console);
+        std::vector<std::string> lines;
+        for (std::string l; std::getline(f, l);) {
+            lines.push_back(l);
+        }
+        in.guest = lab::guest_facts(lines);
+    }
+    if (!c.mem.empty()) {
+        in.ram_bytes = lab::mem_bytes(c.mem);
+        if (!in.ram_bytes) {
+            report.fail("lab.options", "cannot read --mem " + c.mem);
+            return 2;
+        }
+    }
+    in.crash = lab::run_script("fetch-crash", &in.crash_error);
+    report.facts["vmcore"] = in.vmcore;
+    if (lab::is_kdump_compressed(in.vmcore)) {
+        report.facts["format"] = "kdump-compressed (makedumpfile)";
+        lab::check_filtered_file(in, c.headers.empty() ? std::nullopt : std::optional(c.headers), report);
+    } else {
+        lab::check_vmcore(in, report);
+    }
+    if (const int sig = lab::stop_signal(); sig != 0) {
+        report.fail("lab.stopped", std::string("stopped by ") + lab::signal_name(sig) + " while checking");
+        return 128 + sig;
+    }
+    return report.passed() ? 0 : 1;
+}
+
+// `fadump-lab matrix`'s options, as given.
+struct MatrixCommand {
     lab::MatrixOptions mx;
-    double mem_budget_gib = static_cast<double>(mx.mem_budget >> 30);
+    double mem_budget_gib = static_cast<double>(lab::MatrixOptions{}.mem_budget >> 30);
+};
+
+CLI::App* add_matrix(CLI::App& app, MatrixCommand& m)
+{
     auto* matrix =
         app.add_subcommand("matrix", "run scenarios x machines x kernels, write matrix.json and matrix.html");
     matrix
-        ->add_option("--machines", mx.machines,
+        ->add_option("--machines", m.mx.machines,
                      "machines (comma-separated), each optionally with a memory shape: "
                      "MACHINE[+numaN][+ram|memfd|file|hugetlb], e.g. pseries+numa2")
         ->delimiter(',')
@@ -129,87 +188,74 @@ int main(int argc, char** argv)
                 return why != nullptr ? *why : std::string();
             },
             "MACHINE[+numaN][+BACKEND]"));
-    matrix->add_option("--scenarios", mx.scenarios, "scenarios (comma-separated; default: all)")
+    matrix->add_option("--scenarios", m.mx.scenarios, "scenarios (comma-separated; default: all)")
         ->delimiter(',')
-        ->check(CLI::IsMember(scenario_names));
-    matrix->add_option("--kernels", mx.kernels, "Debian linux-source-X.Y packages (comma-separated)")
+        ->check(CLI::IsMember(scenario_names()));
+    matrix->add_option("--kernels", m.mx.kernels, "Debian linux-source-X.Y packages (comma-separated)")
         ->delimiter(',')
         ->capture_default_str();
-    matrix->add_option("--jobs", mx.jobs, "cells run at once")->capture_default_str()->check(CLI::Range(1, 16));
-    matrix->add_option("--mem-budget", mem_budget_gib, "GiB of guest RAM the running cells may hold together")
+    matrix->add_option("--jobs", m.mx.jobs, "cells run at once")->capture_default_str()->check(CLI::Range(1, 16));
+    matrix->add_option("--mem-budget", m.mem_budget_gib, "GiB of guest RAM the running cells may hold together")
         ->capture_default_str();
-    matrix->add_option("--out-dir", mx.out_dir, "where matrix.json, matrix.html, cells/ and runs/ go")
+    matrix->add_option("--out-dir", m.mx.out_dir, "where matrix.json, matrix.html, cells/ and runs/ go")
         ->capture_default_str();
-    matrix->add_option("--capture", mx.capture, "raw or makedumpfile, for every cell")
+    matrix->add_option("--capture", m.mx.capture, "raw or makedumpfile, for every cell")
         ->capture_default_str()
         ->check(CLI::IsMember({"raw", "makedumpfile"}));
-    matrix->add_option("--qemu-version", mx.qemu_version, "our QEMU for every cell: 10.0 or 11.1")
+    matrix->add_option("--qemu-version", m.mx.qemu_version, "our QEMU for every cell: 10.0 or 11.1")
         ->capture_default_str()
         ->check(CLI::IsMember({"10.0", "11.1"}));
-    matrix->add_option("--timeout", mx.timeout_s, "seconds allowed for each phase of each run")->capture_default_str();
-    matrix->add_flag("--resume", mx.resume,
+    matrix->add_option("--timeout", m.mx.timeout_s, "seconds allowed for each phase of each run")
+        ->capture_default_str();
+    matrix->add_flag("--resume", m.mx.resume,
                      "keep the cells whose earlier report in --out-dir passed (or is known); run the others");
 
+    return matrix;
+}
+
+int run_matrix(MatrixCommand& m)
+{
+    lab::install_stop_handlers();
+    m.mx.mem_budget = static_cast<uint64_t>(m.mem_budget_gib * (1ULL << 30));
+    std::error_code ec;
+    m.mx.self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    return lab::run_matrix(m.mx);
+}
+
+int list_scenarios()
+{
+    for (const auto& sc : lab::scenarios()) {
+        const char* where = sc.pseries && sc.powernv ? "pseries, powernv" : sc.pseries ? "pseries" : "powernv";
+        std::cout << sc.name << " (" << where << "): " << sc.summary << "\n";
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    CLI::App app{"fadump-lab: boot a real Linux guest with CONFIG_FA_DUMP, crash it, and prove the dump"};
+    app.require_subcommand(1);
+    lab::RunOptions opt;
+    std::string report_path;
+    CheckCommand check_cmd;
+    MatrixCommand matrix_cmd;
+    const auto* run = add_run(app, opt, report_path);
+    add_check(app, check_cmd, report_path);
+    const auto* list = app.add_subcommand("scenarios", "list the scenarios and the machines they run on");
+    const auto* matrix = add_matrix(app, matrix_cmd);
     CLI11_PARSE(app, argc, argv);
 
     if (*matrix) {
-        lab::install_stop_handlers();
-        mx.mem_budget = static_cast<uint64_t>(mem_budget_gib * (1ULL << 30));
-        std::error_code ec;
-        mx.self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
-        return lab::run_matrix(mx);
+        return run_matrix(matrix_cmd);
     }
     if (*list) {
-        for (const auto& sc : lab::scenarios()) {
-            const char* where = sc.pseries && sc.powernv ? "pseries, powernv" : sc.pseries ? "pseries" : "powernv";
-            std::cout << sc.name << " (" << where << "): " << sc.summary << "\n";
-        }
-        return 0;
+        return list_scenarios();
     }
-
     lab::install_stop_handlers();
     lab::Report report;
     return lab::run_guarded(
-        report, report_path,
-        [&] {
-            if (*run) {
-                return lab::Cycle(opt, report).run();
-            }
-            if (!truth.empty()) {
-                in.ground_truth = truth;
-            }
-            if (cpus != 0) {
-                in.expected_cpus = cpus;
-            }
-            in.scratch_dir = scratch;
-            if (!console.empty()) {
-                std::ifstream f(console);
-                std::vector<std::string> lines;
-                for (std::string l; std::getline(f, l);) {
-                    lines.push_back(l);
-                }
-                in.guest = lab::guest_facts(lines);
-            }
-            if (!mem.empty()) {
-                in.ram_bytes = lab::mem_bytes(mem);
-                if (!in.ram_bytes) {
-                    report.fail("lab.options", "cannot read --mem " + mem);
-                    return 2;
-                }
-            }
-            in.crash = lab::run_script("fetch-crash", &in.crash_error);
-            report.facts["vmcore"] = in.vmcore;
-            if (lab::is_kdump_compressed(in.vmcore)) {
-                report.facts["format"] = "kdump-compressed (makedumpfile)";
-                lab::check_filtered_file(in, headers.empty() ? std::nullopt : std::optional(headers), report);
-            } else {
-                lab::check_vmcore(in, report);
-            }
-            if (const int sig = lab::stop_signal(); sig != 0) {
-                report.fail("lab.stopped", std::string("stopped by ") + lab::signal_name(sig) + " while checking");
-                return 128 + sig;
-            }
-            return report.passed() ? 0 : 1;
-        },
+        report, report_path, [&] { return *run ? lab::Cycle(opt, report).run() : run_check(check_cmd, report); },
         std::cout, std::cerr);
 }

@@ -59,7 +59,7 @@ FadumpStatus prop_getter(size_t* len, Body&& body) noexcept
         return FADUMP_E_INTERNAL;
     }
     *len = 0;
-    const FadumpStatus rc = firewall<FadumpStatus>(FADUMP_E_INTERNAL, std::forward<Body>(body));
+    const auto rc = firewall<FadumpStatus>(FADUMP_E_INTERNAL, std::forward<Body>(body));
     if (rc == FADUMP_E_INTERNAL || rc == FADUMP_ABSENT) {
         *len = 0;
     }
@@ -147,7 +147,7 @@ FadumpStatus fadump_spapr_dump(FadumpSpapr* fd, const FadumpGuestOps* ops, const
         put_msg(msg, msg_len, "fadump engine not initialised or no vCPUs");
         return FADUMP_E_INTERNAL;
     }
-    const FadumpStatus rc = firewall<FadumpStatus>(FADUMP_E_INTERNAL, msg, msg_len, [&] {
+    const auto rc = firewall<FadumpStatus>(FADUMP_E_INTERNAL, msg, msg_len, [&] {
         fadump::CallbackGuestMemory mem(*ops, fd->engine.ram_size());
         const std::span<const fadump::VcpuState> cpus(vcpus, n_vcpus);
         auto out = fd->engine.dump(mem, cpus, std::span(static_cast<const std::byte*>(hpt), hpt_len));
@@ -218,7 +218,8 @@ FadumpStatus fadump_spapr_prop_sizes(const FadumpSpapr* fd, void* buf, size_t bu
 FadumpStatus fadump_spapr_prop_version(const FadumpSpapr* fd, void* buf, size_t buf_len, size_t* len) noexcept
 {
     return prop_getter(len, [&]() -> FadumpStatus {
-        return fd == nullptr ? FADUMP_E_INTERNAL : put_prop(fd->engine.prop_version(), buf, buf_len, len);
+        return fd == nullptr ? FADUMP_E_INTERNAL
+                             : put_prop(fadump::papr::SpaprFadump::prop_version(), buf, buf_len, len);
     });
 }
 

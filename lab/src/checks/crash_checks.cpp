@@ -441,7 +441,7 @@ Judgement judge_downfall_lines(const std::vector<std::string>& kernel_log, const
     }
     for (const auto& w : want) {
         if (std::find(kernel_log.begin(), kernel_log.end(), w) == kernel_log.end()) {
-            return {false, where + " lacks the console's \"" + w + "\""};
+            return {false, fmt::format("{} lacks the console's \"{}\"", where, w)};
         }
     }
     return {true, fmt::format("{} holds the console's {} line(s), time stamps and all, e.g. \"{}\"", where, want.size(),
@@ -536,7 +536,7 @@ Judgement judge_kmem(std::optional<uint64_t> total_pages, uint64_t page_size, ui
                                : ": outside")};
 }
 
-CrashOutDir::CrashOutDir(const std::string& given) : m_path(given)
+CrashOutDir::CrashOutDir(std::string given) : m_path(std::move(given))
 {
     if (m_path.empty()) {
         char d[] = "/tmp/fadump-crash-XXXXXX";
@@ -610,6 +610,7 @@ std::vector<std::string> check_crash(const CrashInput& in, Report& r)
     std::ofstream(dir / "crash-session.txt") << session;
 
     std::vector<std::string> outputs;
+    outputs.reserve(cmds.size());
     for (const auto& c : cmds) {
         outputs.push_back(read_text(dir / c.second));
     }

@@ -190,7 +190,7 @@ bool struct_page_has_compound_head(const std::string& vmlinux);
 /// made.
 class CrashOutDir {
 public:
-    explicit CrashOutDir(const std::string& given);
+    explicit CrashOutDir(std::string given);
     CrashOutDir(const CrashOutDir&) = delete;
     CrashOutDir& operator=(const CrashOutDir&) = delete;
     ~CrashOutDir();

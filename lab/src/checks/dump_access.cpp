@@ -39,7 +39,7 @@ bool KdumpCtx::open(const std::string& path, std::string* error)
     return true;
 }
 
-std::optional<uint64_t> KdumpCtx::number(const std::string& key)
+std::optional<uint64_t> KdumpCtx::number(const std::string& key) const
 {
     kdump_num_t n = 0;
     if (kdump_get_number_attr(ctx, key.c_str(), &n) != KDUMP_OK) {
@@ -48,7 +48,7 @@ std::optional<uint64_t> KdumpCtx::number(const std::string& key)
     return n;
 }
 
-std::optional<std::string> KdumpCtx::str(const std::string& key)
+std::optional<std::string> KdumpCtx::str(const std::string& key) const
 {
     const char* s = nullptr;
     if (kdump_get_string_attr(ctx, key.c_str(), &s) != KDUMP_OK || s == nullptr) {

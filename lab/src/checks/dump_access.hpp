@@ -28,8 +28,8 @@ struct KdumpCtx {
     /// kdump_get_err in `error`) when it cannot.
     bool open(const std::string& path, std::string* error);
     /// A number/string attribute ("cpu.number", "arch.name"), nullopt when absent.
-    std::optional<uint64_t> number(const std::string& key);
-    std::optional<std::string> str(const std::string& key);
+    [[nodiscard]] std::optional<uint64_t> number(const std::string& key) const;
+    [[nodiscard]] std::optional<std::string> str(const std::string& key) const;
 };
 
 /// The ground truth file (fadump/ground_truth.hpp: CBOR) read and checked

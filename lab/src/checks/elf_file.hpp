@@ -32,7 +32,7 @@ class ElfFile {
 public:
     /// Opens and maps `path`; nullopt with `error` set on failure.
     static std::optional<ElfFile> open(const std::string& path, std::string* error);
-    ElfFile(ElfFile&&) noexcept;
+    ElfFile(ElfFile&& other) noexcept;
     ElfFile(const ElfFile&) = delete;
     ElfFile& operator=(const ElfFile&) = delete;
     ElfFile& operator=(ElfFile&&) = delete;

@@ -25,8 +25,7 @@ namespace lab {
 namespace {
 
 constexpr uint32_t NT_PRSTATUS_TYPE = 1;
-constexpr size_t PRSTATUS_PID_OFFSET = 32;   // elf_prstatus.pr_pid on ppc64
-constexpr size_t PRSTATUS_REG_OFFSET = 112;  // elf_prstatus.pr_reg on ppc64
+constexpr size_t PRSTATUS_PID_OFFSET = 32;  // elf_prstatus.pr_pid on ppc64
 
 // pt_regs slots (arch/powerpc/include/uapi/asm/ptrace.h) and the names
 // libkdumpfile gives them.

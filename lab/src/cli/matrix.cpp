@@ -74,7 +74,7 @@ nlohmann::json to_json(const CellResult& c)
             {"known_reason", c.known_reason}, {"resumed", c.resumed}, {"report", c.report}};
 }
 
-struct Cell {
+struct Cell {  // NOLINT(bugprone-exception-escape): as CellResult (matrix.hpp)
     CellResult result;
     std::string id;
     uint64_t mem = 0;  // guest RAM it takes

@@ -123,7 +123,7 @@ private:
     bool qmp_execute(const std::string& text);
     std::optional<nlohmann::json> query_fadump(const std::string& when);
     void check_dumped_dtb(const std::string& name, const std::string& node, const std::string& prop);
-    std::vector<std::string> with_qemu_error(std::vector<std::string> v) const;
+    [[nodiscard]] std::vector<std::string> with_qemu_error(std::vector<std::string> v) const;
 
     // Migrations (cycle_migration.cpp).
     bool migrate_guest();

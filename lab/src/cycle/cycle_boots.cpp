@@ -308,7 +308,7 @@ bool Cycle::other_boot(size_t index)
         }
     }
     if (ok) {
-        m_boots_seen.push_back(to_string(kind));
+        m_boots_seen.emplace_back(to_string(kind));
     }
     return ok;
 }
@@ -321,7 +321,7 @@ bool Cycle::capture_boot()
     if (!m_times.capture) {
         return false;
     }
-    m_boots_seen.push_back(to_string(Boot::Capture));
+    m_boots_seen.emplace_back(to_string(Boot::Capture));
     progress("capture kernel booting");
     m_times.ready = phase("vmcore_ready", {"FADUMP-LAB: capture vmcore_size="},
                           {"Kernel panic", "not valid", "incomplete", "FADUMP-LAB: crashing",

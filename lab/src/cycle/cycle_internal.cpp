@@ -21,7 +21,7 @@ std::string first_line(const std::string& s)
 
 std::string last_line_with(const std::vector<std::string>& lines, const std::string& needle)
 {
-    for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+    for (auto it = lines.rbegin(); it != lines.rend(); ++it) {  // NOLINT(modernize-loop-convert): backwards
         if (const auto p = it->find(needle); p != std::string::npos) {
             return it->substr(p);
         }

@@ -18,8 +18,6 @@ extern "C" {
 
 #include "stop_signal.hpp"
 
-extern char** environ;
-
 namespace lab {
 namespace {
 
@@ -78,6 +76,7 @@ std::optional<Spawned> spawn_piped(const std::vector<std::string>& argv, bool me
     posix_spawnattr_setsigdefault(&at, &defaults);
 
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const auto& a : argv) {
         args.push_back(const_cast<char*>(a.c_str()));
     }
@@ -130,7 +129,7 @@ bool wait_exited(int pidfd, double timeout_s, UntilStop until = UntilStop::No)
 bool reap(pid_t pid, int* status)
 {
     int st = 0;
-    pid_t r;
+    pid_t r = 0;
     do {
         r = waitpid(pid, &st, WNOHANG);
     } while (r < 0 && errno == EINTR);
@@ -163,7 +162,7 @@ bool finish_group(pid_t pid, int* status)
 
 ssize_t read_retrying(int fd, void* buf, size_t n)
 {
-    ssize_t r;
+    ssize_t r = 0;
     do {
         r = read(fd, buf, n);
     } while (r < 0 && errno == EINTR);

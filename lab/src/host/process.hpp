@@ -38,7 +38,7 @@ public:
     /// seconds since start. nullopt with `error` set when it cannot start.
     static std::optional<Child> spawn(const std::vector<std::string>& argv, const std::string& log_path, bool echo,
                                       std::string* error = nullptr);
-    Child(Child&&) noexcept;
+    Child(Child&& other) noexcept;
     Child& operator=(Child&&) = delete;
     Child(const Child&) = delete;
     /// Stops the child's group (grace DEFAULT_STOP_GRACE_S) if still running.
@@ -84,8 +84,8 @@ public:
     [[nodiscard]] uint64_t dropped_bytes() const { return m_dropped_bytes; }
     /// The console is the guest's: a line is at most this long (a longer
     /// one is cut into several), and at most MAX_CONSOLE_BYTES are kept.
-    static constexpr size_t MAX_LINE_BYTES = 64 * 1024;
-    static constexpr size_t MAX_CONSOLE_BYTES = 64 * 1024 * 1024;
+    static constexpr size_t MAX_LINE_BYTES = size_t{64} * 1024;
+    static constexpr size_t MAX_CONSOLE_BYTES = size_t{64} * 1024 * 1024;
 
 private:
     Child() = default;

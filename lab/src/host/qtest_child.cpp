@@ -35,7 +35,7 @@ std::optional<std::string> LineReader::next(double timeout_s)
             return std::nullopt;
         }
         char buf[4096];
-        ssize_t r;
+        ssize_t r = 0;
         do {
             r = read(m_fd, buf, sizeof buf);
         } while (r < 0 && errno == EINTR);
@@ -71,6 +71,7 @@ QtestChild::QtestChild(const std::vector<std::string>& argv, const std::string& 
     }
     std::vector<std::string> args = argv;
     std::vector<char*> cargv;
+    cargv.reserve(args.size() + 1);
     for (auto& a : args) {
         cargv.push_back(a.data());
     }

@@ -85,7 +85,7 @@ std::string write_scenario_initrd(const Scenario& s, const std::string& base, co
         *error = "cpio failed: " + out;
         return {};
     }
-    const std::string initrd = (fs::path(dir) / "initrd.img").string();
+    std::string initrd = (fs::path(dir) / "initrd.img").string();
     std::ifstream in(base, std::ios::binary);
     std::ofstream o(initrd, std::ios::binary | std::ios::trunc);
     o << in.rdbuf();

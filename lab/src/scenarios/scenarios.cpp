@@ -9,7 +9,10 @@
 namespace lab {
 namespace {
 
-std::vector<Scenario> make()
+// The one function over the house limit of ~150 lines: it is the scenario
+// table, one designated-initializer entry per scenario, data and no logic
+// (the shell a scenario runs lives in lab/guest/scenarios/).
+std::vector<Scenario> make()  // NOLINT(readability-function-size)
 {
     std::vector<Scenario> s;
 

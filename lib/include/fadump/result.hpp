@@ -44,9 +44,9 @@ public:
     Result(Error error) : m_v(std::move(error)) {}  // NOLINT(google-explicit-constructor)
     [[nodiscard]] bool ok() const { return m_v.index() == 0; }
     explicit operator bool() const { return ok(); }
-    T& value() & { return std::get<0>(m_v); }
-    const T& value() const& { return std::get<0>(m_v); }
-    T&& value() && { return std::get<0>(std::move(m_v)); }
+    [[nodiscard]] T& value() & { return std::get<0>(m_v); }
+    [[nodiscard]] const T& value() const& { return std::get<0>(m_v); }
+    [[nodiscard]] T&& value() && { return std::get<0>(std::move(m_v)); }
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }
     T& operator*() { return value(); }

@@ -129,7 +129,7 @@ Result<void> SpaprFadump::load_state(std::span<const std::byte> blob, GuestMemor
             return r;
         }
     }
-    m_reg = std::move(reg.value());
+    m_reg = reg.value();
     m_state = active ? State::DumpActive : State::Registered;
     return {};
 }

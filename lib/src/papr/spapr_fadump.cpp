@@ -166,7 +166,7 @@ Result<void> SpaprFadump::configure(GuestMemory& mem, uint32_t cmd, GuestAddr ad
             if (!reg) {
                 return fail(reg.error().code, "register: " + reg.error().message);
             }
-            m_reg = std::move(reg.value());
+            m_reg = reg.value();
             m_state = State::Registered;
             return {};
         }
@@ -293,7 +293,7 @@ std::vector<std::byte> SpaprFadump::prop_sizes() const
     return v;
 }
 
-std::vector<std::byte> SpaprFadump::prop_version() const
+std::vector<std::byte> SpaprFadump::prop_version()
 {
     std::vector<std::byte> v;
     append_be<uint16_t>(v, FDM_VERSION);  // minimum supported

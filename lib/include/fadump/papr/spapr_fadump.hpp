@@ -114,7 +114,7 @@ public:
 
     /// /rtas property values (big-endian).
     [[nodiscard]] std::vector<std::byte> prop_sizes() const;
-    [[nodiscard]] std::vector<std::byte> prop_version() const;
+    [[nodiscard]] static std::vector<std::byte> prop_version();
     /// The fdm with platform status, while a dump is active.
     [[nodiscard]] std::optional<std::vector<std::byte>> prop_kernel_dump() const;
 

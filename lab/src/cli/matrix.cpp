@@ -43,30 +43,6 @@ std::string now_utc()
     return buf;
 }
 
-std::string html_escape(const std::string& s)
-{
-    std::string out;
-    for (const char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
-}
-
 nlohmann::json to_json(const CellResult& c)
 {
     return {{"scenario", c.scenario},         {"machine", c.machine}, {"kernel", c.kernel},   {"status", c.status},
@@ -114,32 +90,6 @@ void finish(Cell& c, const std::string& report_path, int status, double wall)
 
 }  // namespace
 
-const std::vector<KnownReason>& known_reasons()
-{
-    static const std::vector<KnownReason> reasons = {
-        {.scenario = "smt",
-         .machine_prefix = "powernv",
-         .checks = {"crash.open", "crash.bt_a", "crash.log", "crash.ps", "crash.kmem"},
-         .reason = "Linux's opal-fadump.c writes an NT_PRSTATUS note for every thread of an active core, offline "
-                   "threads included (rtas-fadump.c on pseries keeps only the crash-time online CPUs), while crash "
-                   "(netdump.c map_cpus_to_prstatus) hands the notes to the online CPUs in order: with threads 1 "
-                   "and 3 offline crash shows CPU 2 with CPU 1's registers, and when the panic ran on CPU 2 it "
-                   "stops with 'cannot determine NT_PRSTATUS ELF note for panic task'. The dump itself is right: "
-                   "4 notes, each equal to the engine's registers (registers.match_ground_truth passes)."},
-        {.scenario = "4k-pages",
-         .machine_prefix = "powernv",
-         .checks = {"memory.pt_load_hashes"},
-         .detail_contains = " 1 differ (first at 0x0)",
-         .reason = "skiboot writes a free-region header (holding 0x800000000958fc00, the value of the footer it "
-                   "writes at the end of RAM) at the first byte after its reservations, ibm,firmware-allocs-memory "
-                   "ending at 0x35382000, on every boot, the MPIPL boot included. A 4 KiB-page kernel places its "
-                   "dump destination exactly there (64 KiB kernels align past it), so skiboot overwrites the "
-                   "first destination page, the copy of physical page 0, after the dump: the vmcore's page 0 "
-                   "starts with that header. Only this one page differs."},
-    };
-    return reasons;
-}
-
 std::variant<MatrixMachine, std::string> parse_matrix_machine(const std::string& text)
 {
     MatrixMachine m;
@@ -176,33 +126,6 @@ std::variant<MatrixMachine, std::string> parse_matrix_machine(const std::string&
         return fmt::format("{}: QEMU's PowerNV machines have no NUMA", text);
     }
     return m;
-}
-
-std::string cell_status(const std::string& scenario, const std::string& machine, const std::string& kernel,
-                        const std::vector<std::string>& failed_checks, std::string* reason)
-{
-    if (failed_checks.empty()) {
-        return "pass";
-    }
-    for (const auto& k : known_reasons()) {
-        if ((!k.scenario.empty() && k.scenario != scenario) || machine.rfind(k.machine_prefix, 0) != 0 ||
-            (!k.kernel.empty() && k.kernel != kernel)) {
-            continue;
-        }
-        bool all = true;
-        for (const auto& f : failed_checks) {
-            const auto colon = f.find(": ");
-            const std::string name = f.substr(0, colon);
-            const std::string detail = colon == std::string::npos ? "" : f.substr(colon + 2);
-            all = all && std::find(k.checks.begin(), k.checks.end(), name) != k.checks.end() &&
-                  (k.detail_contains.empty() || detail.find(k.detail_contains) != std::string::npos);
-        }
-        if (all) {
-            *reason = k.reason;
-            return "known";
-        }
-    }
-    return "fail";
 }
 
 namespace {
@@ -478,119 +401,6 @@ int run_matrix(const MatrixOptions& opt)
                          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
                          (out / "matrix.html").string()));
     return ok ? 0 : 1;
-}
-
-std::string matrix_html(const nlohmann::json& m)
-{
-    // Columns: machine x kernel; rows: scenarios.
-    std::vector<std::pair<std::string, std::string>> cols;
-    for (const auto& k : m.value("kernels", nlohmann::json::array())) {
-        for (const auto& mach : m.value("machines", nlohmann::json::array())) {
-            cols.emplace_back(mach.get<std::string>(), k.get<std::string>());
-        }
-    }
-    std::map<std::tuple<std::string, std::string, std::string>, const nlohmann::json*> at;
-    double longest = 1;
-    const nlohmann::json cells = m.value("cells", nlohmann::json::array());  // `at` points into it
-    for (const auto& c : cells) {
-        at[{c.value("scenario", ""), c.value("machine", ""), c.value("kernel", "")}] = &c;
-        longest = std::max(longest, c.value("wall_s", 0.0));
-    }
-    // The phases drawn as bars, in the order a cycle goes through them.
-    const std::vector<std::pair<const char*, const char*>> phases = {{"boot_to_registered", "#6a8caf"},
-                                                                     {"crash_to_capture_kernel", "#c98f4a"},
-                                                                     {"capture_to_vmcore_ready", "#8fb07a"},
-                                                                     {"vmcore_copy_out", "#9c7ab0"},
-                                                                     {"crash", "#b0a47a"},
-                                                                     {"gdb", "#7ab0aa"}};
-    std::string h;
-    h += "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>fadump scenario matrix</title>\n<style>\n"
-         "body{font-family:sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse}"
-         "th,td{border:1px solid #bbb;padding:4px 6px;vertical-align:top}th{background:#eee}"
-         "td.pass{background:#d8f0d0}td.fail{background:#f6c9c4}td.known{background:#f8e6b0}"
-         "td.na{background:#f4f4f4;color:#999}td.pending{background:#fff}"
-         "summary{cursor:pointer;font-weight:bold}.bar{display:flex;height:8px;margin-top:3px;background:#eee}"
-         ".bar span{display:block;height:8px}.why{font-size:85%;max-width:40em;white-space:pre-wrap}"
-         ".legend span{display:inline-block;width:1em;height:.7em;margin:0 .3em 0 1em}small{color:#555}\n"
-         "</style></head><body>\n<h1>fadump scenario matrix</h1>\n";
-    h += fmt::format(
-        "<p>Started {} UTC; {:.0f} s wall with {} job(s); capture: {}. Click a cell for its failed "
-        "checks and phase times; hover for a summary.</p>\n",
-        html_escape(m.value("started", "")), m.value("wall_s", 0.0), m.value("jobs", 1),
-        html_escape(m.value("capture", "")));
-    h += "<p class=\"legend\">";
-    for (const auto& [name, color] : phases) {
-        h += fmt::format("<span style=\"background:{}\"></span>{}", color, name);
-    }
-    h += "</p>\n<table>\n<tr><th>scenario</th>";
-    for (const auto& [mach, k] : cols) {
-        h += fmt::format("<th>{}<br><small>{}</small></th>", html_escape(mach), html_escape(k));
-    }
-    h += "</tr>\n";
-    for (const auto& s : m.value("scenarios", nlohmann::json::array())) {
-        const std::string name = s.value("name", "");
-        h += fmt::format("<tr><th title=\"{}\">{}</th>", html_escape(s.value("summary", "")), html_escape(name));
-        for (const auto& [mach, k] : cols) {
-            const auto it = at.find({name, mach, k});
-            if (it == at.end()) {
-                h += "<td class=\"pending\"></td>";
-                continue;
-            }
-            const auto& c = *it->second;
-            std::string status = c.value("status", "");
-            if (status.empty()) {
-                h += "<td class=\"pending\">running or queued</td>";
-                continue;
-            }
-            if (status == "n/a") {
-                h += "<td class=\"na\">n/a</td>";
-                continue;
-            }
-            std::string title = fmt::format("{} in {:.0f} s{}", status, c.value("wall_s", 0.0),
-                                            c.value("resumed", false) ? " (kept from an earlier run, --resume)" : "");
-            for (const auto& f : c.value("failed", nlohmann::json::array())) {
-                title += "\n" + f.get<std::string>().substr(0, 300);
-            }
-            if (!c.value("known_reason", "").empty()) {
-                title += "\nknown: " + c.value("known_reason", "");
-            }
-            h += fmt::format("<td class=\"{}\" title=\"{}\"><details><summary>{} {:.0f} s</summary>", status,
-                             html_escape(title), status, c.value("wall_s", 0.0));
-            const auto& report = c.value("report", nlohmann::json::object());
-            const auto& ph = report.value("phases_s", nlohmann::json::object());
-            h += "<div class=\"bar\">";
-            for (const auto& [p, color] : phases) {
-                const double v = ph.value(p, 0.0);
-                if (v > 0) {
-                    h += fmt::format("<span style=\"width:{:.1f}%;background:{}\" title=\"{} {:.1f} s\"></span>",
-                                     100.0 * v / longest, color, p, v);
-                }
-            }
-            h += "</div><div class=\"why\">";
-            for (const auto& [p, color] : phases) {
-                if (ph.contains(p)) {
-                    h += fmt::format("{} {:.1f} s\n", p, ph.value(p, 0.0));
-                }
-            }
-            for (const auto& f : c.value("failed", nlohmann::json::array())) {
-                h += "FAILED " + html_escape(f.get<std::string>()) + "\n";
-            }
-            if (!c.value("known_reason", "").empty()) {
-                h += "KNOWN: " + html_escape(c.value("known_reason", "")) + "\n";
-            }
-            if (std::string dir = c.value("run_dir", ""); !dir.empty()) {
-                // Relative when the run is under the matrix's directory, so
-                // the page can move with it.
-                const std::string base = m.value("out_dir", "") + "/";
-                const std::string href = dir.rfind(base, 0) == 0 ? dir.substr(base.size()) : "file://" + dir;
-                h += fmt::format("<a href=\"{}\">run directory</a>", html_escape(href));
-            }
-            h += "</div></details></td>";
-        }
-        h += "</tr>\n";
-    }
-    h += "</table>\n</body></html>\n";
-    return h;
 }
 
 }  // namespace lab

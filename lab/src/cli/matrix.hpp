@@ -11,6 +11,8 @@
 #include <variant>
 #include <vector>
 
+#include "matrix_report.hpp"
+
 namespace lab {
 
 struct MatrixOptions {
@@ -49,17 +51,6 @@ struct CellResult {  // NOLINT(bugprone-exception-escape)
     nlohmann::json report;            // the run's whole report
 };
 
-/// A failure that is not this project's, with the evidence: the cells it
-/// covers and the checks it explains.
-struct KnownReason {
-    std::string scenario;             // "" for any
-    std::string machine_prefix;       // "powernv", "pseries", "" for any
-    std::string kernel;               // "linux-source-7.2", "" for any
-    std::vector<std::string> checks;  // the failed checks it explains (all must be among them)
-    std::string detail_contains;      // and each of their details holds this, when set
-    std::string reason;
-};
-
 /// A matrix machine: the QEMU machine and the memory shape its cells run
 /// with (fadump-lab run --numa, --memory-backend).
 struct MatrixMachine {
@@ -73,15 +64,6 @@ struct MatrixMachine {
 /// PowerNV, which QEMU refuses, a part given twice).
 std::variant<MatrixMachine, std::string> parse_matrix_machine(const std::string& text);
 
-/// The known reasons the matrix applies (matrix.cpp).
-const std::vector<KnownReason>& known_reasons();
-
-/// The cell's status from its report's failed checks ("name: detail"):
-/// pass, fail, or known (every failed check explained by one known reason,
-/// set in `reason`).
-std::string cell_status(const std::string& scenario, const std::string& machine, const std::string& kernel,
-                        const std::vector<std::string>& failed_checks, std::string* reason);
-
 /// Runs the matrix; writes out_dir/matrix.json and out_dir/matrix.html.
 /// Returns 0 when every cell passed or is known, 1 otherwise, 2 for bad
 /// options, 128+signal when stopped.
@@ -93,8 +75,5 @@ int run_matrix(const MatrixOptions& opt);
 /// cell's report file.
 std::vector<std::string> cell_argv(const MatrixOptions& opt, const MatrixMachine& shape, const std::string& scenario,
                                    const std::string& kernel, const std::string& runs_dir, const std::string& report);
-
-/// The HTML page for a matrix JSON (as run_matrix writes it).
-std::string matrix_html(const nlohmann::json& matrix);
 
 }  // namespace lab

@@ -1,0 +1,67 @@
+// The matrix's report: verdicts (known reasons) and its HTML page.
+#include <gtest/gtest.h>
+
+#include "matrix_report.hpp"
+
+TEST(MatrixReport, CellStatus)
+{
+    std::string why;
+    EXPECT_EQ(lab::cell_status("sysrq", "pseries", "linux-source-6.12", {}, &why), "pass");
+    EXPECT_EQ(lab::cell_status("sysrq", "pseries", "linux-source-6.12", {"crash.bt_a: x"}, &why), "fail");
+    // Every known reason names its checks: a cell failing one of them, and
+    // nothing else, is known; with any other failure it is a failure.
+    for (const auto& k : lab::known_reasons()) {
+        ASSERT_FALSE(k.checks.empty());
+        EXPECT_FALSE(k.reason.empty());
+        const std::string machine =
+            k.machine_prefix.empty() ? "pseries" : k.machine_prefix + (k.machine_prefix == "powernv" ? "10" : "");
+        const std::string scenario = k.scenario.empty() ? "sysrq" : k.scenario;
+        const std::string kernel = k.kernel.empty() ? "linux-source-6.12" : k.kernel;
+        std::vector<std::string> failed;
+        for (const auto& c : k.checks) {
+            failed.push_back(c + ": detail" + k.detail_contains);
+        }
+        EXPECT_EQ(lab::cell_status(scenario, machine, kernel, failed, &why), "known");
+        EXPECT_EQ(why, k.reason);
+        auto more = failed;
+        more.push_back("registers.match_ground_truth: cpu1 r1 differs");
+        EXPECT_EQ(lab::cell_status(scenario, machine, kernel, more, &why), "fail");
+        if (!k.detail_contains.empty()) {
+            // The same check failing in another way is not explained.
+            std::vector<std::string> other;
+            for (const auto& c : k.checks) {
+                other.push_back(c + ": 7 differ (first at 0x10000)");
+            }
+            EXPECT_EQ(lab::cell_status(scenario, machine, kernel, other, &why), "fail");
+        }
+    }
+}
+
+TEST(MatrixReport, HtmlShowsEveryCellAndEscapes)
+{
+    const auto m = nlohmann::json::parse(R"json({
+      "started": "2026-12-02T03:00:00Z", "wall_s": 100.0, "jobs": 2, "capture": "raw", "out_dir": "/x",
+      "machines": ["pseries", "powernv10"], "kernels": ["linux-source-6.12"],
+      "scenarios": [{"name": "sysrq", "summary": "s"}, {"name": "bootargs-append", "summary": "b"}],
+      "cells": [
+        {"scenario": "sysrq", "machine": "pseries", "kernel": "linux-source-6.12", "status": "pass",
+         "wall_s": 50.0, "run_dir": "/x/runs/a", "failed": [],
+         "report": {"phases_s": {"boot_to_registered": 1.5, "crash": 20.0}}},
+        {"scenario": "sysrq", "machine": "powernv10", "kernel": "linux-source-6.12", "status": "fail",
+         "wall_s": 60.0, "run_dir": "/elsewhere/b", "failed": ["crash.bt_a: <pid> & \"x\""], "report": {}},
+        {"scenario": "bootargs-append", "machine": "powernv10", "kernel": "linux-source-6.12", "status": "n/a"}
+      ]})json");
+    const std::string h = lab::matrix_html(m);
+    EXPECT_NE(h.find("<td class=\"pass\""), std::string::npos);
+    EXPECT_NE(h.find("<td class=\"fail\""), std::string::npos);
+    EXPECT_NE(h.find("<td class=\"na\">n/a</td>"), std::string::npos);
+    EXPECT_NE(h.find("crash.bt_a: &lt;pid&gt; &amp; &quot;x&quot;"), std::string::npos);
+    EXPECT_EQ(h.find("<pid>"), std::string::npos);
+    EXPECT_NE(h.find("href=\"runs/a\""), std::string::npos);  // under the matrix: relative
+    EXPECT_NE(h.find("href=\"file:///elsewhere/b\""), std::string::npos);
+    EXPECT_NE(h.find("title=\"boot_to_registered 1.5 s\""), std::string::npos);
+    // bootargs-append x pseries has no cell yet: an empty one, not a crash.
+    EXPECT_NE(h.find("<td class=\"pending\"></td>"), std::string::npos);
+}
+
+// Matrix machines may carry a memory shape, which reaches each cell's run.

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,19 @@
 #include "vmcore_checks.hpp"
 
 namespace {
+
+// An enum option's parser: one of the names in `names`, shown as NAME|NAME.
+template <typename T>
+CLI::Validator one_of(const std::map<std::string, T>& names)
+{
+    std::string list;
+    for (const auto& [name, value] : names) {
+        list += (list.empty() ? "" : "|") + name;
+    }
+    CLI::Validator v = CLI::CheckedTransformer(names);
+    v.description(list);
+    return v;
+}
 
 std::vector<std::string> scenario_names()
 {
@@ -35,10 +49,10 @@ CLI::App* add_run(CLI::App& app, lab::RunOptions& opt, std::string& report_path)
     auto* run = app.add_subcommand("run", "run a whole fadump cycle and check the vmcore");
     run->add_option("--machine", opt.machine, "machine type")
         ->capture_default_str()
-        ->check(CLI::IsMember({"pseries", "powernv9", "powernv10"}));
+        ->transform(one_of(lab::machine_names()));
     run->add_option("--firmware", opt.firmware, "pseries firmware (PowerNV boots skiboot)")
         ->capture_default_str()
-        ->check(CLI::IsMember({"vof", "slof"}));
+        ->transform(one_of(lab::firmware_names()));
     run->add_option("--smp", opt.smp, "any QEMU -smp value")->capture_default_str();
     run->add_option("--mem", opt.mem, "guest RAM (QEMU -m)")->capture_default_str();
     run->add_option("--numa", opt.memory.numa,
@@ -59,7 +73,7 @@ CLI::App* add_run(CLI::App& app, lab::RunOptions& opt, std::string& report_path)
     run->add_option("--qemu-version", opt.qemu_version,
                     "our QEMU to build and run: 10.0 (Debian 13's, glue/qemu-10.0) or 11.1 (sid's, glue/qemu-11.1)")
         ->capture_default_str()
-        ->check(CLI::IsMember({"10.0", "11.1"}));
+        ->transform(one_of(lab::qemu_version_names()));
     run->add_flag("!--copy", opt.zero_copy,
                   "our QEMU copies every preserved range (x-fadump-zero-copy=off) instead of moving the pages of "
                   "those whose source is dead after the dump (its default)");
@@ -73,7 +87,7 @@ CLI::App* add_run(CLI::App& app, lab::RunOptions& opt, std::string& report_path)
                     "what the capture kernel does: raw (copy /proc/vmcore) or makedumpfile (-d 31, lzo/zlib/zstd, "
                     "--dump-dmesg, as kdump services do)")
         ->capture_default_str()
-        ->check(CLI::IsMember({"raw", "makedumpfile"}));
+        ->transform(one_of(lab::capture_names()));
     run->add_option("--scenario", opt.scenario,
                     "what to do to the guest and expect (fadump-lab scenarios lists them; its -smp/-m win)")
         ->capture_default_str()
@@ -201,10 +215,10 @@ CLI::App* add_matrix(CLI::App& app, MatrixCommand& m)
         ->capture_default_str();
     matrix->add_option("--capture", m.mx.capture, "raw or makedumpfile, for every cell")
         ->capture_default_str()
-        ->check(CLI::IsMember({"raw", "makedumpfile"}));
+        ->transform(one_of(lab::capture_names()));
     matrix->add_option("--qemu-version", m.mx.qemu_version, "our QEMU for every cell: 10.0 or 11.1")
         ->capture_default_str()
-        ->check(CLI::IsMember({"10.0", "11.1"}));
+        ->transform(one_of(lab::qemu_version_names()));
     matrix->add_option("--timeout", m.mx.timeout_s, "seconds allowed for each phase of each run")
         ->capture_default_str();
     matrix->add_flag("--resume", m.mx.resume,

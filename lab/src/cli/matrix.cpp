@@ -186,11 +186,11 @@ int prepare_artefacts(const MatrixOptions& opt, const std::map<std::pair<std::st
 {
     setenv("FADUMP_LIB", FADUMP_LIB_PATH, 0);
     std::vector<std::pair<std::string, std::vector<std::string>>> setup = {
-        {"build-qemu", {"--qemu-version", opt.qemu_version}},
+        {"build-qemu", {"--qemu-version", to_string(opt.qemu_version)}},
         {"fetch-firmware", {}},
         {"build-initramfs", {"base"}},
         {"fetch-crash", {}}};
-    if (opt.capture == "makedumpfile") {
+    if (opt.capture == Capture::Makedumpfile) {
         setup.push_back({"build-initramfs", {"makedumpfile"}});
     }
     for (const auto& [k, _] : kernels) {
@@ -261,7 +261,7 @@ void write_matrix(const MatrixOptions& opt, const fs::path& out, const std::stri
                         {"wall_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()},
                         {"jobs", opt.jobs},
                         {"out_dir", out.string()},
-                        {"capture", opt.capture},
+                        {"capture", to_string(opt.capture)},
                         {"machines", opt.machines},
                         {"kernels", opt.kernels},
                         {"cells", nlohmann::json::array()}};
@@ -286,8 +286,8 @@ std::vector<std::string> cell_argv(const MatrixOptions& opt, const MatrixMachine
                                      "--machine",       shape.machine,
                                      "--scenario",      scenario,
                                      "--kernel-source", kernel,
-                                     "--capture",       opt.capture,
-                                     "--qemu-version",  opt.qemu_version,
+                                     "--capture",       to_string(opt.capture),
+                                     "--qemu-version",  to_string(opt.qemu_version),
                                      "--timeout",       fmt::format("{}", opt.timeout_s),
                                      "--out-dir",       runs_dir,
                                      "--report",        report};

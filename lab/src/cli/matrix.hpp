@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "matrix_report.hpp"
+#include "run_options.hpp"
 
 namespace lab {
 
@@ -27,10 +28,10 @@ struct MatrixOptions {
     /// would pass it waits, unless nothing else runs.
     uint64_t mem_budget = 16ULL << 30;
     std::string out_dir = "lab-out/matrix";
-    std::string capture = "raw";
-    std::string qemu_version = "10.0";  // our QEMU (scripts/build-qemu --qemu-version)
-    double timeout_s = 180;             // per phase, for each run
-    std::string self;                   // the fadump-lab binary to run cells with
+    Capture capture = Capture::Raw;
+    QemuVersion qemu_version = QemuVersion::V10_0;  // our QEMU (scripts/build-qemu --qemu-version)
+    double timeout_s = 180;                         // per phase, for each run
+    std::string self;                               // the fadump-lab binary to run cells with
     /// Keep the cells out_dir/cells already holds a passing (or known)
     /// report for, from an earlier run of the same kernel set; run the rest.
     bool resume = false;

@@ -95,7 +95,7 @@ std::optional<int> Cycle::prepare()
     m_paths.dir = fs::absolute(fs::path(m_opt.out_dir) / fmt::format("{}-{}", m_plan.run_name, timestamp()));
     fs::create_directories(m_paths.dir);
     auto& facts = m_report.facts;
-    facts["machine"] = m_opt.machine;
+    facts["machine"] = m_plan.machine;
     facts["firmware"] = m_plan.firmware;
     facts["scenario"] = sc.name;
     facts["scenario_summary"] = sc.summary;
@@ -105,7 +105,7 @@ std::optional<int> Cycle::prepare()
     // --numa without a backend gives each node a memory-backend-ram.
     facts["memory_backend"] =
         !m_plan.memory.backend.empty() ? m_plan.memory.backend : (m_plan.memory.numa > 0 ? "ram" : "-m");
-    facts["capture"] = m_opt.capture;
+    facts["capture"] = to_string(m_opt.capture);
     facts["run_dir"] = m_paths.dir.string();
 
     // scripts/fetch-pinned records every download's origin here.
@@ -166,7 +166,7 @@ std::optional<int> Cycle::prepare_guest_and_qemu()
     }
     if (m_plan.ours) {
         setenv("FADUMP_LIB", FADUMP_LIB_PATH, 0);
-        auto q = run_script("build-qemu", &m_err, {"--qemu-version", m_opt.qemu_version});
+        auto q = run_script("build-qemu", &m_err, {"--qemu-version", to_string(m_opt.qemu_version)});
         if (!q) {
             return setup_failed(m_report, "setup.qemu", m_err);
         }
@@ -196,7 +196,7 @@ void Cycle::record_artifact_facts(const std::string& qemu_version)
     auto& facts = m_report.facts;
     facts["qemu_binary"] = m_art.qemu;
     facts["qemu_version"] = qemu_version;
-    facts["qemu_glue"] = m_plan.ours ? "glue/qemu-" + m_opt.qemu_version : "none (another QEMU)";
+    facts["qemu_glue"] = m_plan.ours ? "glue/qemu-" + to_string(m_opt.qemu_version) : "none (another QEMU)";
     facts["kernel_version"] = m_art.kernel_version;
     facts["vmlinux"] = m_art.vmlinux;
     facts["initramfs"] = m_art.initramfs;
@@ -253,10 +253,10 @@ std::optional<std::vector<std::string>> Cycle::qemu_argv()
 {
     const Scenario& sc = *m_plan.scenario;
     const auto shape =
-        std::get<MemoryArgs>(memory_args(m_plan.memory, m_plan.boot_ram_bytes, m_opt.machine, m_paths.dir.string()));
+        std::get<MemoryArgs>(memory_args(m_plan.memory, m_plan.boot_ram_bytes, m_plan.machine, m_paths.dir.string()));
     std::vector<std::string> argv = {m_art.qemu,
                                      "-M",
-                                     machine_option(m_opt.machine, m_plan.firmware, m_plan.ours, m_paths.truth,
+                                     machine_option(m_plan.machine, m_plan.firmware, m_plan.ours, m_paths.truth,
                                                     m_opt.zero_copy, shape.machine_suffix),
                                      "-smp",
                                      m_plan.smp,
@@ -491,11 +491,11 @@ void Cycle::judge_scenario()
         m_report.facts["platform_events"] = *trace;
         check_preservation(*trace, m_opt.zero_copy, m_report);
     }
-    check_scenario_console(sc, m_opt.machine, boot_lines, m_report, trace);
+    check_scenario_console(sc, m_plan.machine, boot_lines, m_report, trace);
     if (auto rep = scenario_reports(boot_lines.front()); !rep.empty()) {
         m_report.facts["scenario_report"] = std::move(rep);
     }
-    const auto& boots = sc.boots_after_crash(m_opt.machine);
+    const auto& boots = sc.boots_after_crash(m_plan.machine);
     if (m_times.plain && boots.size() == 1 && boots.back() == Boot::Plain) {
         // Nothing preserved: the engine dumped nothing, so wrote no ground
         // truth; the last kernel found no /proc/vmcore.

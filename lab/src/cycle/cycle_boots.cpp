@@ -253,7 +253,7 @@ void Cycle::trigger()
 // boot after the crash is a plain one or crashes again; else a failure.
 std::vector<std::string> Cycle::with_qemu_error(std::vector<std::string> v) const
 {
-    const auto& boots = m_plan.scenario->boots_after_crash(m_opt.machine);
+    const auto& boots = m_plan.scenario->boots_after_crash(m_plan.machine);
     const bool os_term_expected = boots.size() > 1 || boots.back() == Boot::Plain;
     if (!os_term_expected) {
         v.emplace_back("qemu-system-ppc64:");
@@ -265,7 +265,7 @@ std::vector<std::string> Cycle::with_qemu_error(std::vector<std::string> v) cons
 // core's copy on PowerNV.
 void Cycle::after_crash()
 {
-    const auto& boots = m_plan.scenario->boots_after_crash(m_opt.machine);
+    const auto& boots = m_plan.scenario->boots_after_crash(m_plan.machine);
     bool going = m_times.crash.has_value();
     for (size_t b = 0; going && b < boots.size(); ++b) {
         going = boots[b] == Boot::Capture ? capture_boot() : other_boot(b);
@@ -281,7 +281,7 @@ void Cycle::after_crash()
 // only, a capture kernel that crashes, or a plain boot with no dump.
 bool Cycle::other_boot(size_t index)
 {
-    const Boot kind = m_plan.scenario->boots_after_crash(m_opt.machine)[index];
+    const Boot kind = m_plan.scenario->boots_after_crash(m_plan.machine)[index];
     const std::string which = fmt::format("boot{}_{}", index + 2, to_string(kind));
     if (!phase(which + "_kernel", {"Linux version"}, with_qemu_error({"reboot: Power down"}))) {
         return false;

@@ -5,23 +5,15 @@
 namespace lab {
 namespace {
 
-// The options' platform, firmware and capture, or why they cannot be.
-std::string check_platform(const RunOptions& opt, CyclePlan& p)
+// The options' platform, firmware and capture (each an enum: any value
+// makes a run).
+void set_platform(const RunOptions& opt, CyclePlan& p)
 {
-    if (opt.machine != "pseries" && opt.machine != "powernv9" && opt.machine != "powernv10") {
-        return "--machine must be pseries, powernv9 or powernv10";
-    }
+    p.machine = to_string(opt.machine);
     p.ours = !opt.qemu.has_value();
-    p.pnv = opt.machine.rfind("powernv", 0) == 0;
-    p.firmware = p.pnv ? "skiboot" : opt.firmware;
-    p.makedumpfile = opt.capture == "makedumpfile";
-    if (!p.makedumpfile && opt.capture != "raw") {
-        return "--capture must be raw or makedumpfile";
-    }
-    if (!p.pnv && p.firmware != "vof" && p.firmware != "slof") {
-        return "--firmware must be vof or slof on pseries";
-    }
-    return {};
+    p.pnv = opt.machine != Machine::Pseries;
+    p.firmware = p.pnv ? "skiboot" : to_string(opt.firmware);
+    p.makedumpfile = opt.capture == Capture::Makedumpfile;
 }
 
 // The guest's CPUs, RAM and memory shape, or why they cannot be.
@@ -41,7 +33,7 @@ std::string check_size(const RunOptions& opt, const std::string& meminfo, CycleP
     if (p.memory.backend.empty() && !sc.memory_backend.empty()) {
         p.memory.backend = sc.memory_backend;
     }
-    const auto shape = memory_args(p.memory, *boot, opt.machine, "");
+    const auto shape = memory_args(p.memory, *boot, p.machine, "");
     if (const auto* why = std::get_if<std::string>(&shape)) {
         return "--numa/--memory-backend: " + *why;
     }
@@ -58,21 +50,19 @@ std::string check_size(const RunOptions& opt, const std::string& meminfo, CycleP
 std::variant<CyclePlan, std::string> plan_cycle(const RunOptions& opt, const std::string& meminfo)
 {
     CyclePlan p;
-    if (std::string why = check_platform(opt, p); !why.empty()) {
-        return why;
-    }
+    set_platform(opt, p);
     p.scenario = find_scenario(opt.scenario);
     if (p.scenario == nullptr) {
         return "no scenario " + opt.scenario + " (fadump-lab scenarios lists them)";
     }
-    if (!p.scenario->runs_on(opt.machine)) {
-        return "scenario " + p.scenario->name + " does not run on " + opt.machine;
+    if (!p.scenario->runs_on(p.machine)) {
+        return "scenario " + p.scenario->name + " does not run on " + p.machine;
     }
     if (std::string why = check_size(opt, meminfo, p); !why.empty()) {
         return why;
     }
-    p.run_name = p.scenario->name == "sysrq" ? fmt::format("{}-{}", opt.machine, p.firmware)
-                                             : fmt::format("{}-{}-{}", opt.machine, p.firmware, p.scenario->name);
+    p.run_name = p.scenario->name == "sysrq" ? fmt::format("{}-{}", p.machine, p.firmware)
+                                             : fmt::format("{}-{}-{}", p.machine, p.firmware, p.scenario->name);
     return p;
 }
 

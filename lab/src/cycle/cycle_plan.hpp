@@ -16,6 +16,7 @@ namespace lab {
 
 struct CyclePlan {
     const Scenario* scenario = nullptr;  ///< from scenarios(), never null in a plan
+    std::string machine;                 ///< QEMU's -M name (to_string of the run's Machine)
     bool ours = false;                   ///< our QEMU (built by scripts/build-qemu), not --qemu
     bool pnv = false;                    ///< a PowerNV machine (MPIPL), else pseries (fadump)
     bool makedumpfile = false;           ///< the makedumpfile capture, else the raw copy
@@ -29,8 +30,8 @@ struct CyclePlan {
     std::string run_name;                ///< machine-firmware[-scenario], the run directory's prefix
 };
 
-/// The plan for `opt`, or why there is none (an unknown machine, capture,
-/// firmware or scenario; a scenario that does not run on the machine; a -m
+/// The plan for `opt`, or why there is none (an unknown scenario; a
+/// scenario that does not run on the machine; a -m
 /// that cannot be read; a memory shape QEMU refuses; hugetlb RAM the host's
 /// free huge pages, read from /proc/meminfo's text `meminfo`, cannot hold).
 std::variant<CyclePlan, std::string> plan_cycle(const RunOptions& opt, const std::string& meminfo);

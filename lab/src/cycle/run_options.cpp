@@ -14,7 +14,79 @@ std::optional<unsigned> small_count(const std::string& digits)
     return v && *v <= UINT32_MAX ? std::optional<unsigned>(static_cast<unsigned>(*v)) : std::nullopt;
 }
 
+// The name of `v` in `names` (every value has one).
+template <typename T>
+std::string name_of(const std::map<std::string, T>& names, T v)
+{
+    for (const auto& [name, value] : names) {
+        if (value == v) {
+            return name;
+        }
+    }
+    return "?";
+}
+
 }  // namespace
+
+const std::map<std::string, Machine>& machine_names()
+{
+    static const std::map<std::string, Machine> names = {
+        {"pseries", Machine::Pseries}, {"powernv9", Machine::Powernv9}, {"powernv10", Machine::Powernv10}};
+    return names;
+}
+
+const std::map<std::string, Firmware>& firmware_names()
+{
+    static const std::map<std::string, Firmware> names = {{"vof", Firmware::Vof}, {"slof", Firmware::Slof}};
+    return names;
+}
+
+const std::map<std::string, Capture>& capture_names()
+{
+    static const std::map<std::string, Capture> names = {{"raw", Capture::Raw},
+                                                         {"makedumpfile", Capture::Makedumpfile}};
+    return names;
+}
+
+const std::map<std::string, QemuVersion>& qemu_version_names()
+{
+    static const std::map<std::string, QemuVersion> names = {{"10.0", QemuVersion::V10_0},
+                                                             {"11.1", QemuVersion::V11_1}};
+    return names;
+}
+
+std::string to_string(Machine m)
+{
+    return name_of(machine_names(), m);
+}
+std::string to_string(Firmware f)
+{
+    return name_of(firmware_names(), f);
+}
+std::string to_string(Capture c)
+{
+    return name_of(capture_names(), c);
+}
+std::string to_string(QemuVersion v)
+{
+    return name_of(qemu_version_names(), v);
+}
+std::ostream& operator<<(std::ostream& os, Machine m)
+{
+    return os << to_string(m);
+}
+std::ostream& operator<<(std::ostream& os, Firmware f)
+{
+    return os << to_string(f);
+}
+std::ostream& operator<<(std::ostream& os, Capture c)
+{
+    return os << to_string(c);
+}
+std::ostream& operator<<(std::ostream& os, QemuVersion v)
+{
+    return os << to_string(v);
+}
 
 std::optional<unsigned> smp_cpus(const std::string& spec)
 {

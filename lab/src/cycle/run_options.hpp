@@ -3,16 +3,47 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <ostream>
 #include <string>
 
 #include "memory_shape.hpp"
 
 namespace lab {
 
+/// The QEMU machine a run takes; to_string gives QEMU's -M name.
+enum class Machine { Pseries, Powernv9, Powernv10 };
+/// pseries' firmware: VOF (x-vof=on) or SLOF; PowerNV always boots skiboot.
+enum class Firmware { Vof, Slof };
+/// What the capture kernel does: copy /proc/vmcore whole to the host, or
+/// run makedumpfile -d 31 like a distribution's kdump service
+/// (makedumpfile_capture.hpp).
+enum class Capture { Raw, Makedumpfile };
+/// Our QEMU (scripts/build-qemu --qemu-version): Debian 13's 10.0
+/// (glue/qemu-10.0) or sid's 11.1 (glue/qemu-11.1).
+enum class QemuVersion { V10_0, V11_1 };
+
+/// The names the command line and the report use: "pseries", "powernv9",
+/// "powernv10"; "vof", "slof"; "raw", "makedumpfile"; "10.0", "11.1".
+std::string to_string(Machine m);
+std::string to_string(Firmware f);
+std::string to_string(Capture c);
+std::string to_string(QemuVersion v);
+/// Each value by its name, for the command line's parsers (CLI11's
+/// CheckedTransform); the streams print the names (CLI11's defaults).
+const std::map<std::string, Machine>& machine_names();
+const std::map<std::string, Firmware>& firmware_names();
+const std::map<std::string, Capture>& capture_names();
+const std::map<std::string, QemuVersion>& qemu_version_names();
+std::ostream& operator<<(std::ostream& os, Machine m);
+std::ostream& operator<<(std::ostream& os, Firmware f);
+std::ostream& operator<<(std::ostream& os, Capture c);
+std::ostream& operator<<(std::ostream& os, QemuVersion v);
+
 struct RunOptions {
-    std::string machine = "pseries";
-    std::string firmware = "vof";  // vof | slof
+    Machine machine = Machine::Pseries;
+    Firmware firmware = Firmware::Vof;
     std::string smp = "2";
     std::string mem = "2G";
     /// NUMA nodes and memory backend of the guest's RAM (memory_shape.hpp).
@@ -20,9 +51,8 @@ struct RunOptions {
     std::optional<std::string> kernel;                // vmlinux (with DWARF) to boot
     std::string kernel_source = "linux-source-6.12";  // Debian package scripts/build-kernel builds
     std::optional<std::string> qemu;                  // another QEMU, e.g. upstream's
-    /// Which of our QEMUs scripts/build-qemu builds when qemu is unset: 10.0
-    /// (trixie's, glue/qemu-10.0) or 11.1 (sid's, glue/qemu-11.1).
-    std::string qemu_version = "10.0";
+    /// Which of our QEMUs scripts/build-qemu builds when qemu is unset.
+    QemuVersion qemu_version = QemuVersion::V10_0;
     /// Our QEMU moves pages instead of copying where the platform allows
     /// (QEMU's default, x-fadump-zero-copy; false: =off, every range
     /// copied; docs/qemu.md "Zero-copy").
@@ -30,10 +60,7 @@ struct RunOptions {
     std::optional<std::string> initrd;        // initramfs to boot (default: scripts/build-initramfs)
     std::optional<std::string> firmware_dir;  // QEMU -L directory (default: scripts/fetch-firmware)
     std::string append;
-    /// raw: /init copies /proc/vmcore whole to the host; makedumpfile: it
-    /// runs makedumpfile -d 31 like a distribution's kdump service
-    /// (makedumpfile_capture.hpp).
-    std::string capture = "raw";
+    Capture capture = Capture::Raw;
     /// What to do to the guest and what to expect (scenarios.hpp); its
     /// -smp/-m, when it has them, replace `smp` and `mem`.
     std::string scenario = "sysrq";

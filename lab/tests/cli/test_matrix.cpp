@@ -40,8 +40,8 @@ TEST(Matrix, ACellRunsTheLabWithItsMachinesShape)
 {
     lab::MatrixOptions opt;
     opt.self = "/x/fadump-lab";
-    opt.capture = "raw";
-    opt.qemu_version = "11.1";
+    opt.capture = lab::Capture::Raw;
+    opt.qemu_version = lab::QemuVersion::V11_1;
     opt.timeout_s = 90;
     const auto shape = std::get<lab::MatrixMachine>(lab::parse_matrix_machine("pseries+numa2+memfd"));
     const std::vector<std::string> want = {"/x/fadump-lab",    "run",

@@ -34,6 +34,7 @@ TEST(CyclePlan, DefaultRunIsPseriesVofOnOurQemu)
     EXPECT_FALSE(p.pnv);
     EXPECT_FALSE(p.makedumpfile);
     EXPECT_EQ(p.firmware, "vof");
+    EXPECT_EQ(p.machine, "pseries");
     EXPECT_EQ(p.boot_ram_bytes, 2ULL << 30);
     EXPECT_EQ(p.ram_bytes, 2ULL << 30);
     EXPECT_EQ(p.cpus, 2u);
@@ -43,15 +44,16 @@ TEST(CyclePlan, DefaultRunIsPseriesVofOnOurQemu)
 TEST(CyclePlan, PowerNvBootsSkibootWhateverTheFirmwareOption)
 {
     lab::RunOptions opt;
-    opt.machine = "powernv10";
-    opt.firmware = "slof";
+    opt.machine = lab::Machine::Powernv10;
+    opt.firmware = lab::Firmware::Slof;
     opt.qemu = "/usr/bin/qemu-system-ppc64";
-    opt.capture = "makedumpfile";
+    opt.capture = lab::Capture::Makedumpfile;
     const auto p = plan(opt);
     EXPECT_TRUE(p.pnv);
     EXPECT_FALSE(p.ours);
     EXPECT_TRUE(p.makedumpfile);
     EXPECT_EQ(p.firmware, "skiboot");
+    EXPECT_EQ(p.machine, "powernv10");
     EXPECT_EQ(p.run_name, "powernv10-skiboot");
 }
 
@@ -80,22 +82,13 @@ TEST(CyclePlan, ScenarioSizeAndBackendWinOverTheRunsAndNameTheRun)
 TEST(CyclePlan, OptionsThatCannotMakeARunAreRefusedWithTheReason)
 {
     lab::RunOptions opt;
-    opt.machine = "powernv8";
-    EXPECT_EQ(refusal(opt), "--machine must be pseries, powernv9 or powernv10");
-    opt = lab::RunOptions{};
-    opt.capture = "kdump";
-    EXPECT_EQ(refusal(opt), "--capture must be raw or makedumpfile");
-    opt = lab::RunOptions{};
-    opt.firmware = "skiboot";
-    EXPECT_EQ(refusal(opt), "--firmware must be vof or slof on pseries");
-    opt = lab::RunOptions{};
     opt.scenario = "no-such";
     EXPECT_EQ(refusal(opt), "no scenario no-such (fadump-lab scenarios lists them)");
     opt = lab::RunOptions{};
     opt.mem = "lots";
     EXPECT_EQ(refusal(opt), "cannot read --mem lots");
     opt = lab::RunOptions{};
-    opt.machine = "powernv9";
+    opt.machine = lab::Machine::Powernv9;
     opt.memory.numa = 2;
     EXPECT_NE(refusal(opt).find("--numa/--memory-backend: "), std::string::npos) << refusal(opt);
 }
@@ -121,4 +114,22 @@ TEST(CyclePlan, HugetlbRamTheHostCannotHoldIsRefused)
     EXPECT_NE(refusal(opt, few).find("--memory-backend hugetlb: "), std::string::npos) << refusal(opt, few);
     const std::string plenty = "HugePages_Free:    2048\nHugepagesize:       2048 kB\n";
     EXPECT_EQ(refusal(opt, plenty), "");
+}
+
+TEST(RunOptionNames, EveryValueHasTheNameItIsParsedFrom)
+{
+    for (const auto& [name, m] : lab::machine_names()) {
+        EXPECT_EQ(lab::to_string(m), name);
+    }
+    for (const auto& [name, f] : lab::firmware_names()) {
+        EXPECT_EQ(lab::to_string(f), name);
+    }
+    for (const auto& [name, c] : lab::capture_names()) {
+        EXPECT_EQ(lab::to_string(c), name);
+    }
+    for (const auto& [name, v] : lab::qemu_version_names()) {
+        EXPECT_EQ(lab::to_string(v), name);
+    }
+    EXPECT_EQ(lab::machine_names().size(), 3u);
+    EXPECT_EQ(lab::to_string(lab::QemuVersion::V11_1), "11.1");
 }

@@ -79,4 +79,19 @@ put("fuzz_spapr_state", "registered", state(1, 0, []))
 put("fuzz_spapr_state", "dump-active", state(2, 0xC000, [(0, 0x27C0), (0, 0), (0, 0x1000000)]))
 put("fuzz_spapr_state", "dump-active-error", state(2, 0xE000, [(0, 0x27C0), (0, 0), (0x4000, 0x800000)]))
 
+# fuzz_crash_info (4 GiB): the crash info header as Linux lays it out
+# (fadump-internal.h, version 1) in both byte orders, NR_CPUS 2048 and 8192.
+
+
+def crash_info(order, mask_bytes, online):
+    hdr = struct.pack(order + "QIIQQII", 0x4641444D50534947, 1, 1, 0x2345000, 0x1000, 384, mask_bytes)
+    regs = b"".join(struct.pack(order + "Q", 0x1000 + i) for i in range(48))
+    mask = struct.pack(order + "Q", online) + bytes(mask_bytes - 8)
+    return hdr + regs + mask
+
+
+put("fuzz_crash_info", "le-2048", crash_info("<", 256, 0x3))
+put("fuzz_crash_info", "be-2048", crash_info(">", 256, 0x3))
+put("fuzz_crash_info", "le-8192", crash_info("<", 1024, 0xF))
+
 put("fuzz_selftest_crash", "crash", b"crash")

@@ -1,0 +1,124 @@
+#include "fadump/vmcore/crash_info.hpp"
+
+#include <bit>
+#include <cstring>
+#include <string>
+
+#include "fadump/endian.hpp"
+
+namespace fadump::vmcore {
+namespace {
+
+constexpr uint64_t MAGIC = 0x4641444D50534947;      // "FADMPSIG"
+constexpr uint64_t OLD_MAGIC = 0x4641444D50494E46;  // "FADMPINF": before version 1
+
+// Reads a T at `off` of `b` in the kernel's byte order (off + sizeof(T) is
+// within b: the callers check the length first).
+template <typename T>
+T read(std::span<const std::byte> b, size_t off, bool big_endian)
+{
+    T v{};
+    std::memcpy(&v, b.data() + off, sizeof v);
+    const bool host_big = std::endian::native == std::endian::big;
+    return big_endian == host_big ? v : byteswap(v);
+}
+
+std::string hex(uint64_t v)
+{
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+Error bad(const std::string& what)
+{
+    return fail(Errc::ParamError, "crash info header: " + what);
+}
+
+// The byte order the magic is written in, or an error naming what it is.
+Result<bool> byte_order(std::span<const std::byte> b)
+{
+    const auto as_le = read<uint64_t>(b, 0, false);
+    const auto as_be = read<uint64_t>(b, 0, true);
+    if (as_le == MAGIC || as_be == MAGIC) {
+        return as_be == MAGIC;
+    }
+    if (as_le == OLD_MAGIC || as_be == OLD_MAGIC) {
+        return bad("magic FADMPINF: a kernel older than header version 1");
+    }
+    return bad("magic " + hex(as_be) + " is not FADMPSIG");
+}
+
+// The sizes and version, checked; the CPU mask's bytes in `mask_bytes`.
+Result<void> check_shape(std::span<const std::byte> b, bool be, uint32_t* mask_bytes)
+{
+    const auto version = read<uint32_t>(b, 0x8, be);
+    if (version != 1) {
+        return bad("version " + std::to_string(version) + " (1 is known)");
+    }
+    const auto regs_sz = read<uint32_t>(b, 0x20, be);
+    if (regs_sz != CRASH_INFO_PT_REGS_BYTES) {
+        return bad("pt_regs_sz " + std::to_string(regs_sz) + " (ppc64's is 384)");
+    }
+    const auto mask_sz = read<uint32_t>(b, 0x24, be);
+    if (mask_sz == 0 || mask_sz % 8 != 0 || mask_sz > CRASH_INFO_MAX_CPU_MASK_BYTES) {
+        return bad("cpu_mask_sz " + std::to_string(mask_sz) + " (a multiple of 8, at most 1024)");
+    }
+    if (b.size() < CRASH_INFO_FIXED_BYTES + mask_sz) {
+        return bad(std::to_string(b.size()) + " bytes, the header with its CPU mask takes " +
+                   std::to_string(CRASH_INFO_FIXED_BYTES + mask_sz));
+    }
+    *mask_bytes = mask_sz;
+    return {};
+}
+
+// VMCOREINFO's range, inside RAM.
+Result<GuestRange> vmcoreinfo_range(std::span<const std::byte> b, bool be, const GuestRange& ram)
+{
+    const auto addr = read<uint64_t>(b, 0x10, be);
+    const auto size = read<uint64_t>(b, 0x18, be);
+    if (size == 0 || size > CRASH_INFO_MAX_VMCOREINFO_BYTES) {
+        return bad("vmcoreinfo_size " + std::to_string(size) + " (1 byte to 64 KiB)");
+    }
+    const auto r = GuestRange::make(GuestAddr{addr}, ByteLen{size});
+    if (!r || !ram.contains(*r)) {
+        return bad("VMCOREINFO at " + hex(addr) + " +" + hex(size) + " is not inside RAM [" + hex(ram.start().value) +
+                   ", " + hex(ram.end()) + ")");
+    }
+    return *r;
+}
+
+}  // namespace
+
+Result<CrashInfo> parse_crash_info(std::span<const std::byte> bytes, const GuestRange& ram)
+{
+    if (bytes.size() < CRASH_INFO_FIXED_BYTES) {
+        return bad(std::to_string(bytes.size()) + " bytes, fewer than the header's " +
+                   std::to_string(CRASH_INFO_FIXED_BYTES));
+    }
+    auto order = byte_order(bytes);
+    if (!order) {
+        return order.error();
+    }
+    CrashInfo ci;
+    ci.big_endian = order.value();
+    if (auto shape = check_shape(bytes, ci.big_endian, &ci.cpu_mask_bytes); !shape) {
+        return shape.error();
+    }
+    auto vmcoreinfo = vmcoreinfo_range(bytes, ci.big_endian, ram);
+    if (!vmcoreinfo) {
+        return vmcoreinfo.error();
+    }
+    ci.vmcoreinfo = vmcoreinfo.value();
+    ci.crashing_cpu = read<uint32_t>(bytes, 0xC, ci.big_endian);
+    for (size_t i = 0; i < ci.regs.size(); ++i) {
+        ci.regs[i] = read<uint64_t>(bytes, 0x28 + i * 8, ci.big_endian);
+    }
+    for (size_t i = 0; i < ci.cpu_mask_bytes / 8; ++i) {
+        ci.cpu_mask[i] = read<uint64_t>(bytes, CRASH_INFO_FIXED_BYTES + i * 8, ci.big_endian);
+        ci.online_cpus += static_cast<uint32_t>(std::popcount(ci.cpu_mask[i]));
+    }
+    return ci;
+}
+
+}  // namespace fadump::vmcore

@@ -93,5 +93,6 @@ def crash_info(order, mask_bytes, online):
 put("fuzz_crash_info", "le-2048", crash_info("<", 256, 0x3))
 put("fuzz_crash_info", "be-2048", crash_info(">", 256, 0x3))
 put("fuzz_crash_info", "le-8192", crash_info("<", 1024, 0xF))
+put("fuzz_crash_info", "linux-6.12-pseries-2G-smp2", (DATA / "linux-6.12-pseries-2G-smp2.crash-info").read_bytes())
 
 put("fuzz_selftest_crash", "crash", b"crash")

@@ -78,7 +78,7 @@ Result<GuestRange> vmcoreinfo_range(std::span<const std::byte> b, bool be, const
     const auto addr = read<uint64_t>(b, 0x10, be);
     const auto size = read<uint64_t>(b, 0x18, be);
     if (size == 0 || size > CRASH_INFO_MAX_VMCOREINFO_BYTES) {
-        return bad("vmcoreinfo_size " + std::to_string(size) + " (1 byte to 64 KiB)");
+        return bad("vmcoreinfo_size " + std::to_string(size) + " (1 byte to a 64 KiB page and its note's 36)");
     }
     const auto r = GuestRange::make(GuestAddr{addr}, ByteLen{size});
     if (!r || !ram.contains(*r)) {

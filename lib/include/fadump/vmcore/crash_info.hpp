@@ -9,8 +9,10 @@
 //   0x008 u32 version          1
 //   0x00C u32 crashing_cpu     logical CPU (pseries) or PIR (OPAL);
 //                              0xFFFFFFFF: not known
-//   0x010 u64 vmcoreinfo_raddr guest physical address of VMCOREINFO
-//   0x018 u64 vmcoreinfo_size  bytes
+//   0x010 u64 vmcoreinfo_raddr guest physical address of the VMCOREINFO ELF
+//                              note (paddr_vmcoreinfo_note())
+//   0x018 u64 vmcoreinfo_size  its bytes: VMCOREINFO_NOTE_SIZE, the note's
+//                              head and name (36 bytes) and one page of text
 //   0x020 u32 pt_regs_sz       sizeof(struct pt_regs) = 384 on ppc64
 //   0x024 u32 cpu_mask_sz      sizeof(struct cpumask) = NR_CPUS / 8
 //   0x028     pt_regs          the crashing CPU's registers (48 u64)
@@ -37,9 +39,11 @@ inline constexpr size_t CRASH_INFO_FIXED_BYTES = 0x1A8;
 inline constexpr uint32_t CRASH_INFO_PT_REGS_BYTES = 384;
 /// The largest CPU mask taken: NR_CPUS = 8192, Kconfig's ppc64 maximum.
 inline constexpr uint32_t CRASH_INFO_MAX_CPU_MASK_BYTES = 8192 / 8;
-/// The largest VMCOREINFO taken: Linux's VMCOREINFO_BYTES is one page (64 KiB
-/// at most on ppc64).
-inline constexpr uint64_t CRASH_INFO_MAX_VMCOREINFO_BYTES = uint64_t{64} * 1024;
+/// The largest VMCOREINFO note taken: Linux's VMCOREINFO_NOTE_SIZE, two
+/// 12-byte note heads and the 12-byte name "VMCOREINFO" (36 bytes) around
+/// VMCOREINFO_BYTES, one page (64 KiB at most on ppc64). A real 64 KiB-page
+/// kernel writes exactly this (lib/tests/data/*.crash-info).
+inline constexpr uint64_t CRASH_INFO_MAX_VMCOREINFO_BYTES = uint64_t{64} * 1024 + 36;
 /// Bytes of the largest header the kernel writes.
 inline constexpr size_t CRASH_INFO_MAX_BYTES = CRASH_INFO_FIXED_BYTES + CRASH_INFO_MAX_CPU_MASK_BYTES;
 /// crashing_cpu when the kernel did not know it.
@@ -49,7 +53,7 @@ inline constexpr uint32_t CRASH_INFO_CPU_UNKNOWN = 0xFFFFFFFF;
 struct CrashInfo {
     bool big_endian = false;          ///< the crashed kernel's byte order
     uint32_t crashing_cpu = 0;        ///< or CRASH_INFO_CPU_UNKNOWN
-    GuestRange vmcoreinfo;            ///< inside RAM, 1 byte to 64 KiB
+    GuestRange vmcoreinfo;            ///< the VMCOREINFO note, inside RAM, 1 byte to 64 KiB + 36
     std::array<uint64_t, 48> regs{};  ///< pt_regs words: gpr0-31, nip, msr, orig_gpr3, ctr, link, xer, ccr, ...
     uint32_t cpu_mask_bytes = 0;      ///< the kernel's sizeof(struct cpumask)
     /// CPUs online at the crash: bit n of u64 word n / 64 (the kernel's
@@ -71,7 +75,7 @@ struct CrashInfo {
 /// than the header says; a magic that is neither "FADMPSIG" in either byte
 /// order ("FADMPINF": a kernel older than version 1); a version other than
 /// 1; pt_regs_sz other than 384; cpu_mask_sz 0, not a multiple of 8 or over
-/// 1024; vmcoreinfo_size 0 or over 64 KiB; VMCOREINFO not inside `ram`
+/// 1024; vmcoreinfo_size 0 or over 64 KiB + 36; VMCOREINFO not inside `ram`
 /// (wrapping included). crashing_cpu is kept as written (a logical CPU on
 /// pseries, a PIR on OPAL: the mask cannot judge it). Reads nothing outside
 /// `bytes`, allocates nothing.

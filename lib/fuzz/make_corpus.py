@@ -95,4 +95,13 @@ put("fuzz_crash_info", "be-2048", crash_info(">", 256, 0x3))
 put("fuzz_crash_info", "le-8192", crash_info("<", 1024, 0xF))
 put("fuzz_crash_info", "linux-6.12-pseries-2G-smp2", (DATA / "linux-6.12-pseries-2G-smp2.crash-info").read_bytes())
 
+# fuzz_vmcore_sources: a real register save area and VMCOREINFO note
+# (Linux 6.12, pseries -smp 2: the first 4 KiB of the note hold all of its
+# text) after a byte-order byte and the save area's length.
+rsa = (DATA / "linux-6.12-pseries-2G-smp2.cpu-state").read_bytes()
+note = (DATA / "linux-6.12-pseries-2G-smp2.vmcoreinfo").read_bytes()[:4096]
+put("fuzz_vmcore_sources", "linux-6.12-pseries-2G-smp2", struct.pack(">BH", 0, len(rsa)) + rsa + note)
+put("fuzz_vmcore_sources", "big-endian-note", struct.pack(">BH", 1, len(rsa)) + rsa +
+    struct.pack(">III", 11, 8, 0) + b"VMCOREINFO\0\0" + b"PAGESIZ\n")
+
 put("fuzz_selftest_crash", "crash", b"crash")

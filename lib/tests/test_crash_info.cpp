@@ -164,7 +164,7 @@ TEST(CrashInfo, TheLargestMaskIsReadAndCounted)
 // What a real kernel wrote: Linux 6.12.117 (the lab's kernel, 64 KiB pages,
 // NR_CPUS 8), pseries VOF, -smp 2 -m 2G, crashed by sysrq; the 4 KiB at
 // fadumphdr_addr 0x28010000 saved in its capture kernel by
-// lib/tests/data/capture-crash-info.py from the default cycle's run directory.
+// lib/tests/data/capture-fadump-fixture.py from the default cycle's run directory.
 TEST(CrashInfo, TheHeaderARealKernelWroteIsRead)
 {
     std::ifstream f(std::string(FADUMP_TEST_DATA) + "/linux-6.12-pseries-2G-smp2.crash-info", std::ios::binary);

@@ -1,10 +1,9 @@
 #include "fadump/vmcore/crash_info.hpp"
 
 #include <bit>
-#include <cstring>
 #include <string>
 
-#include "fadump/endian.hpp"
+#include "kernel_order.hpp"
 
 namespace fadump::vmcore {
 namespace {
@@ -12,22 +11,12 @@ namespace {
 constexpr uint64_t MAGIC = 0x4641444D50534947;      // "FADMPSIG"
 constexpr uint64_t OLD_MAGIC = 0x4641444D50494E46;  // "FADMPINF": before version 1
 
-// Reads a T at `off` of `b` in the kernel's byte order (off + sizeof(T) is
-// within b: the callers check the length first).
+using detail::hex;
+
 template <typename T>
 T read(std::span<const std::byte> b, size_t off, bool big_endian)
 {
-    T v{};
-    std::memcpy(&v, b.data() + off, sizeof v);
-    const bool host_big = std::endian::native == std::endian::big;
-    return big_endian == host_big ? v : byteswap(v);
-}
-
-std::string hex(uint64_t v)
-{
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-    return buf;
+    return detail::load<T>(b, off, big_endian);
 }
 
 Error bad(const std::string& what)

@@ -1,0 +1,63 @@
+// The notes of the vmcore the capture kernel exports, built on the host:
+// one NT_PRSTATUS per CPU that was online at the crash, then the crashed
+// kernel's VMCOREINFO note (issue 23: the platform's own vmcore).
+//
+// Follows Linux arch/powerpc/platforms/pseries/rtas-fadump.c
+// (rtas_fadump_build_cpu_notes, rtas_fadump_set_regval), kernel/fadump.c
+// (fadump_regs_to_elf_notes), fs/proc/vmcore.c (merge_note_headers_elf64:
+// each PT_NOTE trimmed at its first empty note) and include/linux/elfcore.h
+// (struct elf_prstatus). All integers in the notes are in the crashed
+// kernel's byte order (CrashInfo::big_endian).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "fadump/result.hpp"
+#include "fadump/vmcore/crash_info.hpp"
+
+namespace fadump::vmcore {
+
+/// One CPU's registers as its NT_PRSTATUS note carries them: the 48 u64
+/// words of ppc64's elf_gregset_t (= struct pt_regs: gpr0-31, nip, msr,
+/// orig_gpr3, ctr, link, xer, ccr, softe, trap, dar, dsisr, result, ...).
+struct CpuRegs {
+    uint32_t cpu = 0;  ///< the logical CPU number (CPUSTRT's low 32 bits)
+    std::array<uint64_t, 48> regs{};
+};
+
+/// Bytes of ppc64's struct elf_prstatus (pr_reg at 112, 48 words, then
+/// pr_fpvalid and padding): 504.
+inline constexpr size_t PRSTATUS_BYTES = 504;
+inline constexpr size_t PRSTATUS_REG_OFFSET = 112;
+/// Bytes of one NT_PRSTATUS note: head (12), "CORE\0" padded (8), prstatus.
+inline constexpr size_t PRSTATUS_NOTE_BYTES = 12 + 8 + PRSTATUS_BYTES;
+
+/// The registers of every CPU the capture kernel would put in the vmcore,
+/// read from the register save area `rsa` (the CPU state data section's
+/// bytes as preserved at its destination, big-endian, register_save_area.hpp)
+/// the way rtas_fadump_build_cpu_notes reads it: CPUs in save-area order,
+/// those not online in `info`'s mask left out, the crashing CPU's registers
+/// taken whole from `info`, the others' from the entries the kernel knows
+/// (GPR00-GPR31, NIA, MSR, CTR, LR, XER, CR, DAR, DSISR; every other word 0).
+/// Writes at most out.size() CPUs (the VMM's thread count) and returns how
+/// many. Errors (ParamError, naming the byte offset): no REGSAVE magic, a
+/// NumCpusOffset or an entry outside `rsa`, more CPUs than `out` holds, a
+/// CPU not opened by CPUSTRT or not closed by CPUEND. Allocates nothing.
+[[nodiscard]] Result<size_t> pseries_cpu_regs(std::span<const std::byte> rsa, const CrashInfo& info,
+                                              std::span<CpuRegs> out);
+
+/// The vmcore's notes: one NT_PRSTATUS ("CORE", type 1, pr_reg = regs,
+/// every other field 0) per CPU in `cpus`' order, then the notes of
+/// `vmcoreinfo` (the bytes at the header's vmcoreinfo address, as preserved)
+/// up to its first empty note, as /proc/vmcore trims them. Errors
+/// (ParamError): a VMCOREINFO note that runs past its bytes or holds no
+/// note at all. The result's size is bounded by the inputs':
+/// PRSTATUS_NOTE_BYTES per CPU plus at most vmcoreinfo.size().
+[[nodiscard]] Result<std::vector<std::byte>> vmcore_notes(std::span<const CpuRegs> cpus,
+                                                          std::span<const std::byte> vmcoreinfo, bool big_endian);
+
+}  // namespace fadump::vmcore

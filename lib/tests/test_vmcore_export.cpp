@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -202,7 +201,7 @@ TEST(VmcoreExport, ACancelledOrFailedExportLeavesNoFile)
     auto pieces = host_pieces(d.mem, *plan, layout);
     ASSERT_TRUE(pieces.ok());
     TempDir dir;
-    std::atomic<bool> cancel{true};
+    const int cancel = 1;
     auto w = write_vmcore(dir.fd, "vmcore", *plan, layout, *pieces, &cancel);
     ASSERT_FALSE(w.ok());
     EXPECT_EQ(w.code(), Errc::Busy);

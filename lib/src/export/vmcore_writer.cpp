@@ -4,7 +4,6 @@
 #include <gelf.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -102,12 +101,12 @@ Result<void> pwrite_all(int fd, const std::byte* p, uint64_t n, uint64_t off)
 }
 
 // One piece of memory: its non-zero 4 KiB blocks, in runs of at most 1 MiB.
-Result<uint64_t> write_piece(int fd, const HostPiece& piece, const std::atomic<bool>* cancel)
+Result<uint64_t> write_piece(int fd, const HostPiece& piece, const int* cancel)
 {
     uint64_t written = 0;
     uint64_t pos = 0;
     while (pos < piece.bytes) {
-        if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+        if (cancel != nullptr && __atomic_load_n(cancel, __ATOMIC_RELAXED) != 0) {
             return fail(Errc::Busy, "vmcore export: cancelled");
         }
         const uint64_t n = std::min(BLOCK, piece.bytes - pos);
@@ -134,7 +133,7 @@ Result<uint64_t> write_piece(int fd, const HostPiece& piece, const std::atomic<b
 
 // Writes everything into `fd`; returns the bytes written.
 Result<uint64_t> fill(int fd, const VmcorePlan& plan, const FileLayout& layout, std::span<const HostPiece> pieces,
-                      const std::atomic<bool>* cancel)
+                      const int* cancel)
 {
     if (auto r = write_headers(fd, plan, layout); !r) {
         return r.error();
@@ -182,7 +181,7 @@ Result<void> publish(int dirfd, int fd, const std::string& tmp_name, const char*
 }  // namespace
 
 Result<WriteStats> write_vmcore(int dirfd, const char* name, const VmcorePlan& plan, const FileLayout& layout,
-                                std::span<const HostPiece> pieces, const std::atomic<bool>* cancel)
+                                std::span<const HostPiece> pieces, const int* cancel)
 {
     const auto t0 = std::chrono::steady_clock::now();
     std::string tmp_name;

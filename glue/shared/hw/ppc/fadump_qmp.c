@@ -18,6 +18,7 @@
 #include FADUMP_QEMU_HMP_HEADER
 #include "hw/ppc/fadump_platform.h"
 #include "hw/ppc/fadump_glue_common.h"
+#include "hw/ppc/fadump_export_glue.h"
 
 static const TypeInfo fadump_platform_info = {
     .name = TYPE_FADUMP_PLATFORM,
@@ -54,6 +55,7 @@ FadumpInfo *qmp_query_fadump(Error **errp)
     info = g_new0(FadumpInfo, 1);
     fpc->query(m, info);
     info->last_dump = fadump_glue_last_dump();
+    info->last_export = fadump_export_last();
     return info;
 }
 
@@ -119,6 +121,15 @@ void hmp_info_fadump(Monitor *mon, const QDict *qdict)
                        d->trigger, d->bytes, d->duration_ns, d->ok, d->failed,
                        d->cpus, d->preserving_boot ?
                        "kept for the next boot" : "not kept");
+    }
+    if (info->last_export) {
+        FadumpExport *e = info->last_export;
+
+        monitor_printf(mon, "last export: %s %s, %" PRIu64 " bytes (%" PRIu64
+                       " written) in %" PRIu64 " ns, %u CPUs%s%s\n",
+                       e->path, e->state, e->file_bytes, e->data_bytes,
+                       e->duration_ns, e->cpus, e->reason ? ": " : "",
+                       e->reason ? e->reason : "");
     }
     qapi_free_FadumpInfo(info);
 }

@@ -26,6 +26,7 @@
 #include "hw/ppc/spapr_fadump_glue.h"
 #include "hw/ppc/fadump_glue_common.h"
 #include "hw/ppc/fadump_platform.h"
+#include "hw/ppc/fadump_export_glue.h"
 #include "qapi/qapi-events-fadump-target.h"
 #include "fadump-engine.h"
 #include "fadump-truth.h"
@@ -146,6 +147,12 @@ static void rtas_configure_kernel_dump(PowerPCCPU *cpu,
     cmd = rtas_ld(args, 0);
     addr = rtas_ld(args, 1);
     len = rtas_ld(args, 2);
+    if (cmd == FADUMP_CMD_INVALIDATE && fadump_export_running()) {
+        /* The host still reads the dump: the guest retries (rtas_busy). */
+        trace_spapr_fadump_configure(cmd, addr, len, FADUMP_RTAS_BUSY);
+        rtas_st(rets, 0, FADUMP_RTAS_BUSY);
+        return;
+    }
     if (fadump_spapr_configure(spapr->fadump, &ops, cmd, addr, len, &status,
                                msg, sizeof(msg)) != FADUMP_OK) {
         qemu_log_mask(LOG_GUEST_ERROR, "fadump: %s (status %d)\n", msg,
@@ -328,6 +335,34 @@ static void spapr_fadump_set_reload(SpaprMachineState *spapr)
     }
 }
 
+/*
+ * The dump's vmcore on the host (fadump-export=DIR): planned here, once the
+ * moves ran and before the firmware runs, from the few KiB the kernel left
+ * (milliseconds); written by a thread while the guest boots its capture
+ * kernel. A refused plan changes nothing for the guest.
+ */
+static void spapr_fadump_export(SpaprMachineState *spapr)
+{
+    FadumpGuestOps ops = spapr_fadump_ops(spapr);
+    FadumpRange ram[MAX_NODES];
+    FadumpVmcoreSummary summary;
+    FadumpVmcore *vc = NULL;
+    char msg[FADUMP_MSG_LEN];
+    size_t n_ram;
+
+    if (!fadump_export_dir()) {
+        return;
+    }
+    n_ram = fadump_export_ram_ranges(MACHINE(spapr), ram, ARRAY_SIZE(ram));
+    if (fadump_spapr_vmcore_plan(spapr->fadump, &ops, ram, n_ram, &vc,
+                                 &summary, msg, sizeof(msg)) != FADUMP_OK) {
+        qemu_log_mask(LOG_GUEST_ERROR, "fadump: no vmcore export: %s\n", msg);
+        fadump_export_refused(msg);
+        return;
+    }
+    fadump_export_start(vc, &summary);
+}
+
 void spapr_fadump_machine_reset(SpaprMachineState *spapr)
 {
     FadumpGuestOps ops;
@@ -350,6 +385,12 @@ void spapr_fadump_machine_reset(SpaprMachineState *spapr)
     }
     spapr_fadump_apply_rma(spapr);
     trace_spapr_fadump_reset(dump_reboot, spapr->rma_size);
+    if (dump_reboot) {
+        spapr_fadump_export(spapr);
+    } else {
+        /* Another reset: what follows may change the memory being read. */
+        fadump_export_wait();
+    }
 }
 
 /*
@@ -537,6 +578,7 @@ void spapr_fadump_class_init(ObjectClass *oc)
     ObjectProperty *zero_copy;
 
     fpc->query = spapr_fadump_query;
+    fadump_export_class_init(oc);
 
     object_class_property_add_bool(oc, "fadump", spapr_fadump_get_enabled,
                                    spapr_fadump_set_enabled);

@@ -9,7 +9,6 @@
 // Runs on any thread: it reads only host memory the caller keeps mapped.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <span>
 
@@ -25,12 +24,13 @@ struct WriteStats {
 };
 
 /// Writes `plan` as `name` in the directory `dirfd`, with the PT_LOADs'
-/// bytes from `pieces` (host_pieces). `cancel`, when set while writing,
-/// stops it (Errc::Busy) and leaves no file. Errors (HardwareError, with
+/// bytes from `pieces` (host_pieces). `cancel` (may be null), read
+/// atomically, stops the write when it turns non-zero (Errc::Busy), leaving
+/// no file; another thread may set it. Errors (HardwareError, with
 /// the failing call and errno's text): the directory refuses a file, a
 /// write or the link fails; Busy: cancelled. No file is left on any error.
 [[nodiscard]] Result<WriteStats> write_vmcore(int dirfd, const char* name, const VmcorePlan& plan,
                                               const FileLayout& layout, std::span<const HostPiece> pieces,
-                                              const std::atomic<bool>* cancel);
+                                              const int* cancel);
 
 }  // namespace fadump::vmcore

@@ -74,6 +74,7 @@ public:
     bool reset();
 
     [[nodiscard]] uint64_t ram_size() const { return m_cfg.ram_size; }
+    [[nodiscard]] uint32_t max_threads() const { return m_cfg.max_threads; }
     [[nodiscard]] bool registered() const { return m_state == State::Registered; }
     [[nodiscard]] bool dump_active() const { return m_state == State::DumpActive; }
     [[nodiscard]] bool dumping() const { return m_state == State::Dumping; }

@@ -1,0 +1,44 @@
+/*
+ * The platform's own vmcore of a dump, written on the host off the guest's
+ * path (libfadump's fadump-export.h): machine property "fadump-export=DIR",
+ * events FADUMP_EXPORT_STARTED/COMPLETED, query-fadump's last-export.
+ *
+ * One export at a time per QEMU (one machine per process): the write runs in
+ * a thread of its own from host memory; the platform keeps the dump's memory
+ * unchanged until it ends (pseries: INVALIDATE answers busy meanwhile).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef HW_PPC_FADUMP_EXPORT_GLUE_H
+#define HW_PPC_FADUMP_EXPORT_GLUE_H
+
+#include "hw/ppc/fadump_qemu_api.h"
+#include "fadump-export.h"
+#include "qapi/qapi-types-fadump-target.h"
+
+/* Adds the machine class property "fadump-export" (a directory). */
+void fadump_export_class_init(ObjectClass *oc);
+/* The directory the property names, NULL when exports are off. */
+const char *fadump_export_dir(void);
+/*
+ * Starts writing `vc` (taken over) as DIR/vmcore in a thread;
+ * FADUMP_EXPORT_STARTED now, FADUMP_EXPORT_COMPLETED from the main loop
+ * when it ends.
+ */
+void fadump_export_start(FadumpVmcore *vc, const FadumpVmcoreSummary *s);
+/* A plan that was refused: FADUMP_EXPORT_COMPLETED "failed" with `why`. */
+void fadump_export_refused(const char *why);
+/* True while a write runs (the platform must keep the dump's memory). */
+bool fadump_export_running(void);
+/* Waits for a write under way to end (a reset that would change memory). */
+void fadump_export_wait(void);
+/*
+ * The guest's memory as the kernel's memblock holds it: each NUMA node's
+ * RAM in order from 0 ([0, ram_size) without NUMA); at most `max` ranges.
+ */
+size_t fadump_export_ram_ranges(MachineState *ms, FadumpRange *out,
+                                size_t max);
+/* The last export, copied for query-fadump (NULL when none). */
+FadumpExport *fadump_export_last(void);
+
+#endif

@@ -226,6 +226,7 @@ void Cycle::make_paths()
     Paths& p = m_paths;
     p.vmcore_disk = (p.dir / "vmcore").string();
     p.truth = (p.dir / "ground-truth.cbor").string();
+    p.export_dir = (p.dir / "export").string();
     p.state_disk = (p.dir / "state").string();
     p.opal_disk = (p.dir / "opalcore").string();
     p.pnor = (p.dir / "pnor.bin").string();
@@ -247,6 +248,18 @@ void Cycle::make_paths()
     }
 }
 
+// Our QEMU's properties (none for another QEMU); the export's directory
+// made here.
+std::optional<OurProperties> Cycle::our_properties() const
+{
+    if (!m_plan.ours) {
+        return std::nullopt;
+    }
+    std::error_code ec;
+    fs::create_directories(m_paths.export_dir, ec);
+    return OurProperties{.truth = m_paths.truth, .export_dir = m_paths.export_dir, .zero_copy = m_opt.zero_copy};
+}
+
 // The QEMU command line, the scenario's back-ends started for it; nullopt
 // when one cannot start (a failed check says why).
 std::optional<std::vector<std::string>> Cycle::qemu_argv()
@@ -254,18 +267,18 @@ std::optional<std::vector<std::string>> Cycle::qemu_argv()
     const Scenario& sc = *m_plan.scenario;
     const auto shape =
         std::get<MemoryArgs>(memory_args(m_plan.memory, m_plan.boot_ram_bytes, m_plan.machine, m_paths.dir.string()));
-    std::vector<std::string> argv = {m_art.qemu,
-                                     "-M",
-                                     machine_option(m_plan.machine, m_plan.firmware, m_plan.ours, m_paths.truth,
-                                                    m_opt.zero_copy, shape.machine_suffix),
-                                     "-smp",
-                                     m_plan.smp,
-                                     "-m",
-                                     m_plan.mem_spec,
-                                     "-display",
-                                     "none",
-                                     "-qmp",
-                                     "unix:" + m_paths.qmp + ",server=on,wait=off"};
+    std::vector<std::string> argv = {
+        m_art.qemu,
+        "-M",
+        machine_option(m_plan.machine, m_plan.firmware, our_properties(), shape.machine_suffix),
+        "-smp",
+        m_plan.smp,
+        "-m",
+        m_plan.mem_spec,
+        "-display",
+        "none",
+        "-qmp",
+        "unix:" + m_paths.qmp + ",server=on,wait=off"};
     argv.insert(argv.end(), shape.args.begin(), shape.args.end());
     const auto disks = disk_args(m_plan.pnv, m_paths.vmcore_disk, m_paths.state_disk, m_paths.pnor, m_paths.opal_disk);
     argv.insert(argv.end(), disks.begin(), disks.end());
@@ -288,7 +301,7 @@ std::optional<std::vector<std::string>> Cycle::qemu_argv()
     if (m_plan.ours) {
         // The platform's own account of the run, next to the guest errors.
         argv.insert(argv.end(), {"-trace", "spapr_fadump_*", "-trace", "pnv_mpipl_*", "-trace", "fadump_preserve",
-                                 "-trace", "fadump_moves"});
+                                 "-trace", "fadump_moves", "-trace", "fadump_export_*"});
     }
     m_qemu_logs = {m_paths.dir / "qemu-guest-errors.log"};
     argv.insert(argv.end(), {"-L", m_art.firmware_dir, "-kernel", m_art.boot_kernel, "-initrd", m_initrd, "-append",

@@ -32,10 +32,12 @@
 #include "dump_access.hpp"
 #include "net_flood.hpp"
 #include "process.hpp"
+#include "qemu_command_line.hpp"
 #include "qmp.hpp"
 #include "report.hpp"
 #include "run_options.hpp"
 #include "vhost_user_disk.hpp"
+#include "vmcore_checks.hpp"
 
 namespace lab {
 
@@ -67,7 +69,7 @@ private:
     // Files of the run, in its directory unless a socket path is too long.
     struct Paths {
         std::filesystem::path dir;
-        std::string downloads, vmcore_disk, truth, state_disk, opal_disk, pnor;
+        std::string downloads, vmcore_disk, truth, export_dir, state_disk, opal_disk, pnor;
         std::string qmp, dest_qmp, migration_socket, vhost_socket;
         std::vector<std::unique_ptr<RemoveOnExit>> removed_at_exit;
     };
@@ -92,6 +94,7 @@ private:
     void record_artifact_facts(const std::string& qemu_version);
     void make_paths();
     std::optional<std::vector<std::string>> qemu_argv();
+    [[nodiscard]] std::optional<OurProperties> our_properties() const;
     bool add_backends(std::vector<std::string>& argv);
     bool start_qemu();
     void first_boot();
@@ -109,7 +112,9 @@ private:
     void judge_scenario();
     void engine_numbers();
     void prove();
+    CheckInput vmcore_check_input(const std::string& path);
     void prove_vmcore();
+    void prove_export();
     void prove_makedumpfile();
     void prove_opal_core();
     int finish();

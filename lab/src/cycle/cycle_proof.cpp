@@ -12,6 +12,7 @@
 #include "cycle.hpp"
 #include "cycle_internal.hpp"
 #include "dump_access.hpp"
+#include "export_checks.hpp"
 #include "guest_errors.hpp"
 #include "makedumpfile_capture.hpp"
 #include "opalcore_checks.hpp"
@@ -100,6 +101,7 @@ void Cycle::prove()
     } else if (m_times.copied && m_console.vmcore_size.value_or(0) > 0) {
         prove_vmcore();
     }
+    prove_export();
     if (m_flood) {
         m_report.facts["net_flood_frames_sent"] = m_flood->sent();
         m_flood.reset();
@@ -149,15 +151,11 @@ void Cycle::prove_makedumpfile()
     check_makedumpfile_capture(m, m_report);
 }
 
-// The raw vmcore the capture kernel copied out.
-void Cycle::prove_vmcore()
+// What check_vmcore needs to prove the vmcore at `path`.
+CheckInput Cycle::vmcore_check_input(const std::string& path)
 {
-    const uint64_t size = *m_console.vmcore_size;
-    fs::resize_file(m_paths.vmcore_disk, size);
-    m_report.facts["vmcore_bytes"] = size;
-    progress("checking the vmcore");
     CheckInput in;
-    in.vmcore = m_paths.vmcore_disk;
+    in.vmcore = path;
     in.vmlinux = m_art.vmlinux;
     if (m_plan.ours) {
         in.ground_truth = m_paths.truth;
@@ -182,7 +180,45 @@ void Cycle::prove_vmcore()
         in.firmware_reserved = m_console.reserved.value_or(std::vector<std::pair<uint64_t, uint64_t>>{});
         m_report.facts["firmware_reserved"] = reserved_names(m_child->lines());
     }
-    check_vmcore(in, m_report);
+    return in;
+}
+
+// The raw vmcore the capture kernel copied out.
+void Cycle::prove_vmcore()
+{
+    const uint64_t size = *m_console.vmcore_size;
+    fs::resize_file(m_paths.vmcore_disk, size);
+    m_report.facts["vmcore_bytes"] = size;
+    progress("checking the vmcore");
+    check_vmcore(vmcore_check_input(m_paths.vmcore_disk), m_report);
+}
+
+// The platform's own vmcore (pseries, our QEMU): written whole, and equal
+// to the raw /proc/vmcore the capture kernel copied out, if it did.
+void Cycle::prove_export()
+{
+    if (!m_plan.ours || m_plan.pnv || !m_times.crash) {
+        return;
+    }
+    ExportInput in;
+    in.qemu_log = m_qemu_log;
+    in.export_path = (fs::path(m_paths.export_dir) / "vmcore").string();
+    if (m_times.copied && !m_plan.makedumpfile && m_console.vmcore_size.value_or(0) > 0) {
+        in.proc_vmcore = m_paths.vmcore_disk;
+        in.proc_vmcore_bytes = *m_console.vmcore_size;
+    }
+    check_export(in, m_report);
+    const auto written = export_trace(m_qemu_log);
+    if (!in.proc_vmcore && !m_plan.makedumpfile && written && written->ok) {
+        // No vmcore came out of the guest (its capture kernel crashed, say):
+        // the export is the dump that survives, proven like one.
+        progress("checking the export, the only vmcore");
+        Report of_export;
+        check_vmcore(vmcore_check_input(in.export_path), of_export);
+        for (const auto& c : of_export.checks()) {
+            m_report.add("export." + c.name, c.verdict, c.detail);
+        }
+    }
 }
 
 // The run's large files deleted unless --keep (the report says where the
@@ -193,6 +229,7 @@ int Cycle::finish()
     auto& facts = m_report.facts;
     if (!m_opt.keep) {
         std::error_code ec;
+        fs::remove_all(m_paths.export_dir, ec);
         for (const auto& f : {fs::path(m_paths.vmcore_disk), fs::path(m_paths.truth), m_paths.dir / "vmlinux.strip",
                               fs::path(m_paths.opal_disk), fs::path(m_paths.pnor)}) {
             fs::remove(f, ec);

@@ -4,19 +4,23 @@
 
 namespace lab {
 
-std::string machine_option(const std::string& machine, const std::string& firmware, bool ours, const std::string& truth,
-                           bool zero_copy, const std::string& shape_suffix)
+std::string machine_option(const std::string& machine, const std::string& firmware,
+                           const std::optional<OurProperties>& ours, const std::string& shape_suffix)
 {
     std::string m = machine;
-    if (machine.rfind("powernv", 0) != 0) {
+    const bool pnv = machine.rfind("powernv", 0) == 0;
+    if (!pnv) {
         m = "pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off";
         if (firmware == "vof") {
             m += ",x-vof=on";
         }
     }
     if (ours) {
-        m += ",x-fadump-ground-truth=" + truth;
-        if (!zero_copy) {
+        m += ",x-fadump-ground-truth=" + ours->truth;
+        if (!pnv && !ours->export_dir.empty()) {
+            m += ",fadump-export=" + ours->export_dir;
+        }
+        if (!ours->zero_copy) {
             m += ",x-fadump-zero-copy=off";  // on is QEMU's default: left to it
         }
     }

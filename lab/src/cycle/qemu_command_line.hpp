@@ -1,6 +1,7 @@
 // The QEMU command line of a run, in named pieces (the Cycle assembles them).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -8,12 +9,22 @@
 
 namespace lab {
 
+/// What our QEMU is told beyond the machine: the ground truth's file, the
+/// directory of the platform's own vmcore (fadump-export; pseries only,
+/// empty: none) and whether pages move (zero-copy).
+struct OurProperties {
+    std::string truth;
+    std::string export_dir;
+    bool zero_copy = true;
+};
+
 /// A run's -M value: PowerNV's machine as named, or pseries with the
 /// Spectre capabilities TCG cannot give off and, for `firmware` "vof",
-/// VOF; with our QEMU (`ours`) the ground-truth file and, unless
-/// `zero_copy`, x-fadump-zero-copy=off; then the memory shape's suffix.
-std::string machine_option(const std::string& machine, const std::string& firmware, bool ours, const std::string& truth,
-                           bool zero_copy, const std::string& shape_suffix);
+/// VOF; with our QEMU (`ours`) the ground-truth file, on pseries the
+/// export's directory and, unless zero_copy, x-fadump-zero-copy=off; then
+/// the memory shape's suffix.
+std::string machine_option(const std::string& machine, const std::string& firmware,
+                           const std::optional<OurProperties>& ours, const std::string& shape_suffix);
 
 /// The guest's kernel command line: console=hvc0, the scenario's fadump
 /// argument and arguments, the makedumpfile capture's marker when

@@ -34,14 +34,16 @@ TEST(OptionSpecs, HugeNumbersAreRejectedNotThrownOrWrapped)
 TEST(RunnerQemuLine, MachineOptionPerPlatformFirmwareAndQemu)
 {
     const std::string caps = "pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off";
-    EXPECT_EQ(lab::machine_option("pseries", "vof", true, "/r/gt.cbor", true, ""),
-              caps + ",x-vof=on,x-fadump-ground-truth=/r/gt.cbor");
-    EXPECT_EQ(lab::machine_option("pseries", "slof", true, "/r/gt.cbor", false, ",memory-backend=m0"),
+    const lab::OurProperties ours{.truth = "/r/gt.cbor", .export_dir = "/r/export", .zero_copy = true};
+    EXPECT_EQ(lab::machine_option("pseries", "vof", ours, ""),
+              caps + ",x-vof=on,x-fadump-ground-truth=/r/gt.cbor,fadump-export=/r/export");
+    const lab::OurProperties copying{.truth = "/r/gt.cbor", .export_dir = "", .zero_copy = false};
+    EXPECT_EQ(lab::machine_option("pseries", "slof", copying, ",memory-backend=m0"),
               caps + ",x-fadump-ground-truth=/r/gt.cbor,x-fadump-zero-copy=off,memory-backend=m0");
-    // Another QEMU has no ground truth or zero-copy switch.
-    EXPECT_EQ(lab::machine_option("pseries", "vof", false, "/r/gt.cbor", false, ""), caps + ",x-vof=on");
-    EXPECT_EQ(lab::machine_option("powernv10", "vof", true, "/r/gt.cbor", true, ""),
-              "powernv10,x-fadump-ground-truth=/r/gt.cbor");
+    // Another QEMU has no ground truth, export or zero-copy switch.
+    EXPECT_EQ(lab::machine_option("pseries", "vof", std::nullopt, ""), caps + ",x-vof=on");
+    // PowerNV exports nothing yet.
+    EXPECT_EQ(lab::machine_option("powernv10", "vof", ours, ""), "powernv10,x-fadump-ground-truth=/r/gt.cbor");
 }
 
 TEST(RunnerQemuLine, KernelCommandLineInOrder)

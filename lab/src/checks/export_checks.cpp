@@ -1,0 +1,148 @@
+#include "export_checks.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <gelf.h>
+#include <unistd.h>
+
+#include <array>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+namespace lab {
+
+std::optional<ExportTrace> export_trace(const std::string& qemu_log)
+{
+    static const std::regex done(R"(fadump_export_done ok (\d) (\S*): (\d+) bytes, (\d+) written in (\d+) ns ?(.*))");
+    std::optional<ExportTrace> last;
+    std::istringstream in(qemu_log);
+    for (std::string line; std::getline(in, line);) {
+        std::smatch m;
+        if (std::regex_search(line, m, done)) {
+            last = ExportTrace{.ok = m[1] == "1",
+                               .path = m[2],
+                               .file_bytes = std::stoull(m[3]),
+                               .data_bytes = std::stoull(m[4]),
+                               .ns = std::stoull(m[5]),
+                               .why = m[6]};
+        }
+    }
+    return last;
+}
+
+std::optional<uint64_t> first_difference(const std::string& a, const std::string& b, uint64_t bytes)
+{
+    std::ifstream fa(a, std::ios::binary);
+    std::ifstream fb(b, std::ios::binary);
+    if (!fa || !fb) {
+        throw std::runtime_error("cannot open " + std::string(!fa ? a : b));
+    }
+    constexpr size_t CHUNK = 1U << 20;
+    std::vector<char> ba(CHUNK);
+    std::vector<char> bb(CHUNK);
+    for (uint64_t off = 0; off < bytes; off += CHUNK) {
+        const auto want = static_cast<std::streamsize>(std::min<uint64_t>(CHUNK, bytes - off));
+        fa.read(ba.data(), want);
+        fb.read(bb.data(), want);
+        const auto got = std::min(fa.gcount(), fb.gcount());
+        for (std::streamsize i = 0; i < got; ++i) {
+            if (ba[static_cast<size_t>(i)] != bb[static_cast<size_t>(i)]) {
+                return off + static_cast<uint64_t>(i);
+            }
+        }
+        if (got < want) {
+            return off + static_cast<uint64_t>(got);
+        }
+    }
+    return std::nullopt;
+}
+
+std::string vmcore_part(const std::string& path, uint64_t offset)
+{
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    elf_version(EV_CURRENT);
+    Elf* e = fd < 0 ? nullptr : elf_begin(fd, ELF_C_READ, nullptr);
+    std::string part = "padding";
+    size_t n = 0;
+    GElf_Ehdr eh{};
+    if (e == nullptr || gelf_getehdr(e, &eh) == nullptr || elf_getphdrnum(e, &n) != 0) {
+        part = "an unreadable ELF file";
+    } else if (offset < eh.e_phoff + n * eh.e_phentsize) {
+        part = "ELF header and program headers";
+    }
+    for (size_t i = 0; e != nullptr && i < n; ++i) {
+        GElf_Phdr ph{};
+        if (gelf_getphdr(e, static_cast<int>(i), &ph) != nullptr && offset >= ph.p_offset &&
+            offset < ph.p_offset + ph.p_filesz) {
+            part = ph.p_type == PT_NOTE ? "notes"
+                                        : fmt::format("PT_LOAD {} (paddr {:#x})", i, ph.p_paddr + offset - ph.p_offset);
+        }
+    }
+    if (e != nullptr) {
+        elf_end(e);
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    return part;
+}
+
+namespace {
+
+void check_equal(const ExportInput& in, Report& report)
+{
+    if (!in.proc_vmcore) {
+        report.skip("export.equals_proc_vmcore", "the capture saved no raw /proc/vmcore to compare with");
+        return;
+    }
+    try {
+        const auto diff = first_difference(in.export_path, *in.proc_vmcore, in.proc_vmcore_bytes);
+        if (!diff) {
+            report.pass("export.equals_proc_vmcore",
+                        fmt::format("{} bytes equal to the capture kernel's /proc/vmcore", in.proc_vmcore_bytes));
+        } else {
+            report.fail("export.equals_proc_vmcore",
+                        fmt::format("first difference at byte {:#x} of {:#x}: {} of the export", *diff,
+                                    in.proc_vmcore_bytes, vmcore_part(in.export_path, *diff)));
+        }
+    } catch (const std::exception& e) {
+        report.fail("export.equals_proc_vmcore", e.what());
+    }
+}
+
+}  // namespace
+
+void check_export(const ExportInput& in, Report& report)
+{
+    const auto t = export_trace(in.qemu_log);
+    if (!t) {
+        report.fail("export.written", "no fadump_export_done in QEMU's log: the export never ended (QEMU quit first?)");
+        return;
+    }
+    if (!t->ok) {
+        report.fail("export.written", "the platform refused or failed the export: " + t->why);
+        return;
+    }
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(in.export_path, ec);
+    if (ec || size != t->file_bytes) {
+        report.fail("export.written", fmt::format("{}: {} (the trace says {} bytes)", in.export_path,
+                                                  ec ? ec.message() : std::to_string(size) + " bytes", t->file_bytes));
+        return;
+    }
+    auto& facts = report.facts;
+    facts["export_bytes"] = t->file_bytes;
+    facts["export_written_bytes"] = t->data_bytes;
+    facts["export_ms"] = static_cast<double>(t->ns) / 1e6;
+    facts["export_ms_per_gib"] =
+        static_cast<double>(t->ns) / 1e6 / (static_cast<double>(t->file_bytes) / static_cast<double>(1ULL << 30));
+    report.pass("export.written", fmt::format("{} bytes ({} written, the rest holes) in {:.1f} ms", t->file_bytes,
+                                              t->data_bytes, static_cast<double>(t->ns) / 1e6));
+    check_equal(in, report);
+}
+
+}  // namespace lab

@@ -1,0 +1,50 @@
+// The platform's own vmcore (QEMU's fadump-export, issue 23) judged against
+// what the capture kernel exported from the same dump: written, and equal
+// to /proc/vmcore byte for byte.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "report.hpp"
+
+namespace lab {
+
+/// The glue's account of an export (trace fadump_export_done).
+struct ExportTrace {
+    bool ok = false;
+    std::string path;
+    uint64_t file_bytes = 0;
+    uint64_t data_bytes = 0;
+    uint64_t ns = 0;
+    std::string why;  ///< when not ok
+};
+
+/// The last fadump_export_done line of QEMU's log, if any.
+[[nodiscard]] std::optional<ExportTrace> export_trace(const std::string& qemu_log);
+
+/// The first offset below `bytes` where files `a` and `b` differ (a file
+/// shorter than `bytes` differs where it ends); nullopt when equal.
+/// Throws std::runtime_error when one cannot be read.
+[[nodiscard]] std::optional<uint64_t> first_difference(const std::string& a, const std::string& b, uint64_t bytes);
+
+/// What lies at `offset` of the ELF vmcore `path`: "ELF header and program
+/// headers", "notes", "PT_LOAD i (paddr 0x...)" or "padding".
+[[nodiscard]] std::string vmcore_part(const std::string& path, uint64_t offset);
+
+struct ExportInput {
+    std::string qemu_log;
+    std::string export_path;  ///< where the export must be
+    /// The capture kernel's raw /proc/vmcore as copied out, and its size;
+    /// nullopt when the capture saved something else (makedumpfile's dump)
+    /// or nothing.
+    std::optional<std::string> proc_vmcore;
+    uint64_t proc_vmcore_bytes = 0;
+};
+
+/// export.written (facts export_bytes, export_written_bytes, export_ms,
+/// export_ms_per_gib) and export.equals_proc_vmcore.
+void check_export(const ExportInput& in, Report& report);
+
+}  // namespace lab

@@ -1,0 +1,88 @@
+// The export's checks: the glue's trace read as it prints it, two files
+// compared byte for byte (a mutated byte found where it is), and a
+// difference named by the part of the real vmcore it falls in.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "export_checks.hpp"
+
+namespace {
+
+const std::string HEAD =
+    std::string(FADUMP_LAB_TEST_DATA) + "/../../../lib/tests/data/linux-6.12-pseries-2G-smp2.vmcore-head";
+
+TEST(ExportChecks, TheGluesTraceIsRead)
+{
+    const std::string log =
+        "spapr_fadump_reset dump reboot 1 rma_size 0x14000000\n"
+        "fadump_export_start /r/export/vmcore: 1812004864 bytes, memory 1811873360 bytes, 2 cpus, 2 loads\n"
+        "fadump_export_done ok 1 /r/export/vmcore: 1812004864 bytes, 29901008 written in 68924201 ns \n";
+    const auto t = lab::export_trace(log);
+    ASSERT_TRUE(t);
+    EXPECT_TRUE(t->ok);
+    EXPECT_EQ(t->path, "/r/export/vmcore");
+    EXPECT_EQ(t->file_bytes, 1812004864u);
+    EXPECT_EQ(t->data_bytes, 29901008u);
+    EXPECT_EQ(t->ns, 68924201u);
+
+    const auto refused = lab::export_trace(
+        "fadump_export_done ok 0 /r/export/vmcore: 0 bytes, 0 written in 0 ns crash info header: magic 0x0 is not "
+        "FADMPSIG\n");
+    ASSERT_TRUE(refused);
+    EXPECT_FALSE(refused->ok);
+    EXPECT_EQ(refused->why, "crash info header: magic 0x0 is not FADMPSIG");
+    EXPECT_FALSE(lab::export_trace("fadump_moves moved 1 bytes in 2 ns\n"));
+}
+
+TEST(ExportChecks, AMutatedByteIsFoundWhereItIs)
+{
+    const auto dir = std::filesystem::temp_directory_path() / "lab-export-checks";
+    std::filesystem::create_directories(dir);
+    const auto a = (dir / "a").string();
+    const auto b = (dir / "b").string();
+    std::filesystem::copy_file(HEAD, a, std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(HEAD, b, std::filesystem::copy_options::overwrite_existing);
+    const uint64_t size = std::filesystem::file_size(a);
+    EXPECT_FALSE(lab::first_difference(a, b, size));
+    {
+        std::fstream f(b, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(0x10123);
+        f.put('\x7f');
+    }
+    const auto diff = lab::first_difference(a, b, size);
+    ASSERT_TRUE(diff);
+    EXPECT_EQ(*diff, 0x10123u);
+    EXPECT_EQ(lab::vmcore_part(a, *diff), "notes");
+    // A copy shorter than the vmcore differs where it ends.
+    std::filesystem::resize_file(b, 0x8000);
+    EXPECT_EQ(lab::first_difference(a, b, size).value_or(0), 0x8000u);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(ExportChecks, ADifferenceIsNamedByItsPart)
+{
+    EXPECT_EQ(lab::vmcore_part(HEAD, 0x30), "ELF header and program headers");
+    EXPECT_EQ(lab::vmcore_part(HEAD, 0x20005), "PT_LOAD 1 (paddr 0x5)");
+    EXPECT_EQ(lab::vmcore_part(HEAD, 0x140201b0), "PT_LOAD 2 (paddr 0x280101b0)");
+    EXPECT_EQ(lab::vmcore_part(HEAD, 0x18000), "padding");
+}
+
+TEST(ExportChecks, NoTraceOrARefusalFailsTheCheck)
+{
+    lab::Report r;
+    lab::check_export({.qemu_log = "", .export_path = "/nonexistent", .proc_vmcore = {}, .proc_vmcore_bytes = 0}, r);
+    ASSERT_FALSE(r.passed());
+    lab::Report refused;
+    lab::check_export({.qemu_log = "fadump_export_done ok 0 /x: 0 bytes, 0 written in 0 ns no dump is active\n",
+                       .export_path = "/x",
+                       .proc_vmcore = {},
+                       .proc_vmcore_bytes = 0},
+                      refused);
+    ASSERT_FALSE(refused.passed());
+}
+
+}  // namespace

@@ -67,7 +67,7 @@ papr::Registration registration()
 struct RealDump {
     test::FakeGuest mem{2 * GIB};
     papr::Registration reg = registration();
-    GuestRange ram = *GuestRange::make(GuestAddr{0}, ByteLen{2 * GIB});
+    NodeRange ram{*GuestRange::make(GuestAddr{0}, ByteLen{2 * GIB}), 0};
     RealDump()
     {
         EXPECT_TRUE(mem.write(GuestAddr{0x28010000}, fixture("crash-info")));
@@ -335,6 +335,26 @@ TEST(VmcoreExport, LoadsFollowMemblockAroundTheReservedArea)
     const std::array<BootRegion, 2> backwards{
         {{GuestAddr{0x1000}, ByteLen{0x1000}, GuestAddr{0x9000}}, {GuestAddr{0}, ByteLen{0x1000}, GuestAddr{0x8000}}}};
     EXPECT_FALSE(vmcore_loads({.boot = backwards, .ram = nodes, .reserved = reserved}).ok());
+}
+
+TEST(VmcoreExport, MemoryMergesAsMemblockDoes)
+{
+    const auto r = [](uint64_t a, uint64_t n) { return *GuestRange::make(GuestAddr{a}, ByteLen{n}); };
+    // Two QEMU NUMA nodes and a DIMM of node 1 right after them, given out
+    // of order.
+    const std::array<NodeRange, 3> nodes{{{r(GIB, GIB), 1}, {r(0, GIB), 0}, {r(2 * GIB, GIB), 1}}};
+    auto flat = memblock_ranges(nodes, false);  // no CONFIG_NUMA: all node 0
+    ASSERT_TRUE(flat.ok());
+    EXPECT_EQ(*flat, (std::vector<GuestRange>{r(0, 3 * GIB)}));
+    auto numa = memblock_ranges(nodes, true);
+    ASSERT_TRUE(numa.ok());
+    EXPECT_EQ(*numa, (std::vector<GuestRange>{r(0, GIB), r(GIB, 2 * GIB)}));
+    const std::array<NodeRange, 2> overlapping{{{r(0, GIB), 0}, {r(GIB / 2, GIB), 1}}};
+    EXPECT_FALSE(memblock_ranges(overlapping, true).ok());
+    // The lab's kernel has no NUMA (VMCOREINFO names contig_page_data).
+    EXPECT_FALSE(vmcoreinfo_numa(fixture("vmcoreinfo")));
+    const std::string numa_info = "OSRELEASE=6.12\nSYMBOL(node_data)=c000000001234567\n";
+    EXPECT_TRUE(vmcoreinfo_numa(std::as_bytes(std::span(numa_info))));
 }
 
 TEST(VmcoreExport, PageSizeComesFromVmcoreinfo)

@@ -200,6 +200,10 @@ void Cycle::prove_export()
     if (!m_plan.ours || m_plan.pnv || !m_times.crash) {
         return;
     }
+    if (m_qemu_log.find("spapr_fadump_dump ") == std::string::npos) {
+        m_report.skip("export.written", "no dump was taken (nothing registered at the crash)");
+        return;
+    }
     ExportInput in;
     in.qemu_log = m_qemu_log;
     in.export_path = (fs::path(m_paths.export_dir) / "vmcore").string();

@@ -51,10 +51,20 @@ typedef struct FadumpVmcoreStats {
     uint64_t ns;           /* wall time of the write, fdatasync included */
 } FadumpVmcoreStats;
 
+/* A range of guest memory (guest physical, bytes) and its NUMA node. */
+typedef struct FadumpNodeRange {
+    uint64_t addr;
+    uint64_t size;
+    uint32_t node;
+    uint32_t reserved;
+} FadumpNodeRange;
+
 /*
- * Plans the vmcore of fd's active dump. `ram` lists the guest's memory as
- * the kernel's memblock holds it, ascending (n_ram ranges: each NUMA node's
- * memory, then DIMMs). On FADUMP_OK, *out is the plan (free it with
+ * Plans the vmcore of fd's active dump. `ram` lists the guest's memory
+ * with its NUMA nodes, in any order (n_ram ranges, at most 256: each NUMA
+ * node's RAM, each DIMM); the library merges them as the kernel's memblock
+ * does (touching ranges of one node; all of them for a kernel without
+ * NUMA, which VMCOREINFO tells). On FADUMP_OK, *out is the plan (free it with
  * fadump_vmcore_free) and *summary what it holds. FADUMP_E_REFUSED: no dump
  * is active, or what the guest left is wrong (a crash info header with
  * another magic, version or sizes, addresses past RAM, a save area or note
@@ -64,7 +74,7 @@ typedef struct FadumpVmcoreStats {
  */
 FadumpStatus fadump_spapr_vmcore_plan(const FadumpSpapr *fd,
                                       const FadumpGuestOps *ops,
-                                      const FadumpRange *ram, size_t n_ram,
+                                      const FadumpNodeRange *ram, size_t n_ram,
                                       FadumpVmcore **out,
                                       FadumpVmcoreSummary *summary, char *msg,
                                       size_t msg_len) FADUMP_NOEXCEPT;

@@ -21,14 +21,14 @@ struct FadumpVmcore {
 namespace {
 
 // The memory ranges as the library's type; false for one that wraps.
-bool to_ranges(const FadumpRange* ram, size_t n, std::vector<fadump::GuestRange>& out)
+bool to_ranges(const FadumpNodeRange* ram, size_t n, std::vector<fadump::vmcore::NodeRange>& out)
 {
     for (size_t i = 0; i < n; ++i) {
         auto r = fadump::GuestRange::make(fadump::GuestAddr{ram[i].addr}, fadump::ByteLen{ram[i].size});
         if (!r) {
             return false;
         }
-        out.push_back(*r);
+        out.push_back({*r, ram[i].node});
     }
     return true;
 }
@@ -51,7 +51,7 @@ FadumpVmcoreSummary summary_of(const FadumpVmcore& vc)
 
 extern "C" {
 
-FadumpStatus fadump_spapr_vmcore_plan(const FadumpSpapr* fd, const FadumpGuestOps* ops, const FadumpRange* ram,
+FadumpStatus fadump_spapr_vmcore_plan(const FadumpSpapr* fd, const FadumpGuestOps* ops, const FadumpNodeRange* ram,
                                       size_t n_ram, FadumpVmcore** out, FadumpVmcoreSummary* summary, char* msg,
                                       size_t msg_len) noexcept
 {
@@ -62,7 +62,7 @@ FadumpStatus fadump_spapr_vmcore_plan(const FadumpSpapr* fd, const FadumpGuestOp
     *summary = FadumpVmcoreSummary{};
     return firewall(FADUMP_E_INTERNAL, msg, msg_len, [&] {
         const auto* reg = fd->engine.registration();
-        std::vector<fadump::GuestRange> ranges;
+        std::vector<fadump::vmcore::NodeRange> ranges;
         if (!fd->engine.dump_active() || reg == nullptr || n_ram > fadump::vmcore::MAX_LOADS ||
             !to_ranges(ram, n_ram, ranges)) {
             put_msg(msg, msg_len, !fd->engine.dump_active() ? "no dump is active" : "bad memory ranges");

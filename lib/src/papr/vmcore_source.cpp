@@ -88,8 +88,8 @@ Result<vmcore::CrashInfo> read_crash_info(GuestMemory& mem, GuestAddr at)
 
 }  // namespace
 
-Result<vmcore::VmcorePlan> plan_vmcore(GuestMemory& mem, const Registration& reg, std::span<const GuestRange> ram,
-                                       uint32_t max_threads)
+Result<vmcore::VmcorePlan> plan_vmcore(GuestMemory& mem, const Registration& reg,
+                                       std::span<const vmcore::NodeRange> ram, uint32_t max_threads)
 {
     auto layout = active_layout(reg);
     if (!layout) {
@@ -126,7 +126,12 @@ Result<vmcore::VmcorePlan> plan_vmcore(GuestMemory& mem, const Registration& reg
     if (ra_end < a.cpu_state.start().value || !reserved) {
         return bad("the CPU state data lies above the crash info header");
     }
-    auto loads = vmcore::vmcore_loads({.boot = {a.boot.data(), a.nboot}, .ram = ram, .reserved = *reserved});
+    auto memblock = vmcore::memblock_ranges(ram, vmcore::vmcoreinfo_numa(info_note));
+    if (!memblock) {
+        return memblock.error();
+    }
+    auto loads =
+        vmcore::vmcore_loads({.boot = {a.boot.data(), a.nboot}, .ram = memblock.value(), .reserved = *reserved});
     if (!loads) {
         return loads.error();
     }

@@ -76,6 +76,39 @@ constexpr uint64_t round_down(uint64_t v, uint64_t page)
 
 }  // namespace
 
+Result<std::vector<GuestRange>> memblock_ranges(std::span<const NodeRange> ranges, bool numa_kernel)
+{
+    if (ranges.size() > MAX_LOADS) {
+        return fail(Errc::ParamError, "more than " + std::to_string(MAX_LOADS) + " memory ranges");
+    }
+    std::vector<NodeRange> sorted(ranges.begin(), ranges.end());
+    std::sort(sorted.begin(), sorted.end(),
+              [](const NodeRange& a, const NodeRange& b) { return a.range.start().value < b.range.start().value; });
+    std::vector<GuestRange> out;
+    uint32_t last_node = 0;
+    for (const auto& r : sorted) {
+        if (r.range.empty()) {
+            continue;
+        }
+        const bool same_node = !numa_kernel || r.node == last_node;
+        if (!out.empty() && same_node && out.back().end() == r.range.start().value) {
+            out.back() = *GuestRange::make(out.back().start(), ByteLen{out.back().len().bytes + r.range.len().bytes});
+        } else if (!out.empty() && out.back().end() > r.range.start().value) {
+            return fail(Errc::ParamError, "memory ranges overlap");
+        } else {
+            out.push_back(r.range);
+        }
+        last_node = r.node;
+    }
+    return out;
+}
+
+bool vmcoreinfo_numa(std::span<const std::byte> note)
+{
+    const std::string_view text{reinterpret_cast<const char*>(note.data()), note.size()};
+    return text.find("\nSYMBOL(node_data)=") != std::string_view::npos;
+}
+
 uint64_t vmcoreinfo_page_size(std::span<const std::byte> note)
 {
     constexpr std::string_view KEY = "\nPAGESIZE=";

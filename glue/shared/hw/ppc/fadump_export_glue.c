@@ -16,6 +16,8 @@
 #include "qom/object.h"
 #include "system/system.h"
 #include "system/numa.h"
+#include "hw/mem/memory-device.h"
+#include "qapi/qapi-types-machine.h"
 #include "hw/ppc/fadump_export_glue.h"
 #include "trace.h"
 
@@ -127,23 +129,36 @@ void fadump_export_wait(void)
     }
 }
 
-size_t fadump_export_ram_ranges(MachineState *ms, FadumpRange *out,
+size_t fadump_export_ram_ranges(MachineState *ms, FadumpNodeRange *out,
                                 size_t max)
 {
+    g_autoptr(MemoryDeviceInfoList) devices = qmp_memory_device_list();
+    MemoryDeviceInfoList *d;
     uint64_t addr = 0;
     size_t n = 0;
     int i;
 
     if (!ms->numa_state || ms->numa_state->num_nodes == 0) {
-        out[0] = (FadumpRange){ 0, ms->ram_size };
-        return 1;
+        out[n++] = (FadumpNodeRange){ .addr = 0, .size = ms->ram_size };
     }
-    for (i = 0; i < ms->numa_state->num_nodes && n < max; i++) {
+    for (i = 0; ms->numa_state && i < ms->numa_state->num_nodes && n < max;
+         i++) {
         uint64_t size = ms->numa_state->nodes[i].node_mem;
 
         if (size) {
-            out[n++] = (FadumpRange){ addr, size };
-            addr += size;
+            out[n++] = (FadumpNodeRange){ .addr = addr, .size = size,
+                                          .node = i };
+        }
+        addr += size;
+    }
+    /* Plugged DIMMs: the capture kernel's memblock holds them too. */
+    for (d = devices; d && n < max; d = d->next) {
+        if (d->value->type == MEMORY_DEVICE_INFO_KIND_DIMM) {
+            PCDIMMDeviceInfo *dimm = d->value->u.dimm.data;
+
+            out[n++] = (FadumpNodeRange){ .addr = dimm->addr,
+                                          .size = dimm->size,
+                                          .node = dimm->node };
         }
     }
     return n;

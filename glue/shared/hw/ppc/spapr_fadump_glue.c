@@ -344,7 +344,7 @@ static void spapr_fadump_set_reload(SpaprMachineState *spapr)
 static void spapr_fadump_export(SpaprMachineState *spapr)
 {
     FadumpGuestOps ops = spapr_fadump_ops(spapr);
-    FadumpRange ram[MAX_NODES];
+    FadumpNodeRange ram[MAX_NODES + 32];
     FadumpVmcoreSummary summary;
     FadumpVmcore *vc = NULL;
     char msg[FADUMP_MSG_LEN];

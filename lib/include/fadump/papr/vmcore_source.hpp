@@ -26,14 +26,15 @@ namespace fadump::papr {
 /// (vmcore/crash_info.hpp) at the RMR destination plus the boot memory's
 /// size, the register save area (at most the size for `max_threads`
 /// threads: the platform wrote no more), VMCOREINFO (at most 64 KiB + 36).
-/// `ram` is the guest's memory as the kernel's memblock holds it
-/// (ascending: NUMA nodes, DIMMs). Host memory used is bounded by
+/// `ram` is the guest's memory with its NUMA nodes (each node's RAM, each
+/// DIMM), merged as the kernel's memblock would (memblock_ranges, NUMA or
+/// not as VMCOREINFO says). Host memory used is bounded by
 /// max_threads and constants, never by a guest value.
 /// Errors (ParamError, the message saying why): no RMR starting at 0, no
 /// CPU state data section, a section with error flags (the capture kernel
 /// would refuse the dump), any check of crash_info.hpp or cpu_notes.hpp;
 /// HardwareError: guest memory that could not be read.
 [[nodiscard]] Result<vmcore::VmcorePlan> plan_vmcore(GuestMemory& mem, const Registration& reg,
-                                                     std::span<const GuestRange> ram, uint32_t max_threads);
+                                                     std::span<const vmcore::NodeRange> ram, uint32_t max_threads);
 
 }  // namespace fadump::papr

@@ -35,6 +35,25 @@ struct BootRegion {
     GuestAddr dest;
 };
 
+/// A range of the guest's memory and the NUMA node the platform gives it
+/// (each NUMA node's RAM, each DIMM).
+struct NodeRange {
+    GuestRange range;
+    uint32_t node = 0;
+};
+
+/// The guest's memory as the capture kernel's memblock holds it: `ranges`
+/// sorted, and merged where they touch and, for a kernel built with NUMA,
+/// share a node (mm/memblock.c memblock_merge_regions merges neighbours of
+/// one node; a kernel without CONFIG_NUMA puts all memory in node 0, as the
+/// lab's does: one PT_LOAD over two QEMU NUMA nodes). At most MAX_LOADS
+/// ranges are taken (Errc::ParamError past that).
+[[nodiscard]] Result<std::vector<GuestRange>> memblock_ranges(std::span<const NodeRange> ranges, bool numa_kernel);
+
+/// Whether VMCOREINFO's text says the kernel was built with CONFIG_NUMA
+/// (kernel/vmcore_info.c writes SYMBOL(node_data) only then).
+[[nodiscard]] bool vmcoreinfo_numa(std::span<const std::byte> note);
+
 /// What the vmcore covers.
 struct DumpMemory {
     std::span<const BootRegion> boot;  ///< in the order the kernel registered them, ascending sources

@@ -33,10 +33,11 @@ bool fadump_export_running(void);
 /* Waits for a write under way to end (a reset that would change memory). */
 void fadump_export_wait(void);
 /*
- * The guest's memory as the kernel's memblock holds it: each NUMA node's
- * RAM in order from 0 ([0, ram_size) without NUMA); at most `max` ranges.
+ * The guest's memory with its NUMA nodes: each node's RAM in order from 0
+ * ([0, ram_size) without NUMA), then each plugged DIMM; at most `max`
+ * ranges (the library merges them as the kernel's memblock does).
  */
-size_t fadump_export_ram_ranges(MachineState *ms, FadumpRange *out,
+size_t fadump_export_ram_ranges(MachineState *ms, FadumpNodeRange *out,
                                 size_t max);
 /* The last export, copied for query-fadump (NULL when none). */
 FadumpExport *fadump_export_last(void);

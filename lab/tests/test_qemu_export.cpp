@@ -78,9 +78,23 @@ std::vector<std::byte> vmcoreinfo_note()
     return b;
 }
 
+// FADUMP_EXPORT_COMPLETED's "export", waiting about tries / 5 seconds
+// (null when none came).
+nlohmann::json export_completed(QtestQemu& q, int tries = 50)
+{
+    for (int i = 0; i < tries; ++i) {
+        for (const auto& e : q.events(0.2)) {
+            if (e.value("event", "") == "FADUMP_EXPORT_COMPLETED") {
+                return e["data"]["export"];
+            }
+        }
+    }
+    return {};
+}
+
 // Registers, leaves `header` and VMCOREINFO as a crashing kernel does and
 // dumps; returns FADUMP_EXPORT_COMPLETED's "export" (null when none came).
-nlohmann::json dump_and_export(QtestQemu& q, const std::vector<std::byte>& header)
+nlohmann::json dump_and_export(QtestQemu& q, const std::vector<std::byte>& header, int tries = 50)
 {
     auto fdm = linux_like(2);
     q.write(FDM, fdm);
@@ -89,14 +103,7 @@ nlohmann::json dump_and_export(QtestQemu& q, const std::vector<std::byte>& heade
     q.write(HEADER, header);
     EXPECT_EQ(q.configure(1, FDM, static_cast<uint32_t>(fdm.size())), FADUMP_RTAS_SUCCESS);
     EXPECT_TRUE(dump_through_os_term(q));
-    for (int i = 0; i < 50; ++i) {
-        for (const auto& e : q.events(0.2)) {
-            if (e.value("event", "") == "FADUMP_EXPORT_COMPLETED") {
-                return e["data"]["export"];
-            }
-        }
-    }
-    return {};
+    return export_completed(q, tries);
 }
 
 class QemuExport : public QemuRtas {};
@@ -188,6 +195,30 @@ TEST_F(QemuExport, HostileHeadersAreRefusedWithTheirReasonAndNoFile)
         ASSERT_EQ(q.configure(3, FDM, static_cast<uint32_t>(linux_like(2).size())), FADUMP_RTAS_SUCCESS) << c.name;
     }
     EXPECT_NE(q.stderr_text().find("no vmcore export"), std::string::npos) << "no LOG_GUEST_ERROR line";
+    fs::remove_all(dir);
+}
+
+TEST_F(QemuExport, QmpExportsTheActiveDumpOnDemand)
+{
+    const fs::path dir = fs::temp_directory_path() / ("fadump-export-qmp-" + std::to_string(getpid()));
+    fs::create_directories(dir);
+    QtestQemu q("");  // no fadump-export property: nothing is written at the dump
+    ASSERT_TRUE(q.ok());
+    q.cmd("readl 0x0");
+    ASSERT_NO_FATAL_FAILURE(q.listen());
+    const nlohmann::json args = {{"dir", dir.string()}};
+    EXPECT_FALSE(q.qmp({{{"execute", "fadump-export"}, {"arguments", args}}}, true));
+    EXPECT_NE(q.last_error().find("no firmware-assisted dump is active"), std::string::npos) << q.last_error();
+    EXPECT_TRUE(dump_and_export(q, Header{}.bytes(), 5).is_null()) << "an export without the property";
+    EXPECT_TRUE(fs::is_empty(dir));
+    ASSERT_TRUE(q.qmp({{{"execute", "fadump-export"}, {"arguments", args}}})) << q.last_error();
+    const auto done = export_completed(q);
+    EXPECT_EQ(done.value("state", ""), "done") << done.dump();
+    EXPECT_TRUE(fs::exists(dir / "vmcore"));
+    // A directory that is not there: an error naming it, no export.
+    const nlohmann::json missing = {{"dir", (dir / "missing").string()}};
+    EXPECT_FALSE(q.qmp({{{"execute", "fadump-export"}, {"arguments", missing}}}, true));
+    EXPECT_NE(q.last_error().find("cannot open"), std::string::npos) << q.last_error();
     fs::remove_all(dir);
 }
 

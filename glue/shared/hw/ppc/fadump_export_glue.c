@@ -53,7 +53,8 @@ bool fadump_export_running(void)
     return fadump_export.running;
 }
 
-static void fadump_export_set_last(const char *state, const char *reason,
+static void fadump_export_set_last(const char *dir, const char *state,
+                                   const char *reason,
                                    const FadumpVmcoreSummary *s)
 {
     FadumpExport *e = &fadump_export.last;
@@ -62,7 +63,7 @@ static void fadump_export_set_last(const char *state, const char *reason,
     g_free(e->state);
     g_free(e->reason);
     memset(e, 0, sizeof(*e));
-    e->path = g_build_filename(fadump_export.dir, FADUMP_EXPORT_NAME, NULL);
+    e->path = g_build_filename(dir, FADUMP_EXPORT_NAME, NULL);
     e->state = g_strdup(state);
     e->reason = g_strdup(reason);
     e->file_bytes = s ? s->file_bytes : 0;
@@ -84,9 +85,9 @@ FadumpExport *fadump_export_last(void)
     return e;
 }
 
-void fadump_export_refused(const char *why)
+void fadump_export_refused(const char *dir, const char *why)
 {
-    fadump_export_set_last("failed", why, NULL);
+    fadump_export_set_last(dir, "failed", why, NULL);
     trace_fadump_export_done(false, fadump_export.last.path, 0, 0, 0, why);
     qapi_event_send_fadump_export_completed(&fadump_export.last);
 }
@@ -188,30 +189,31 @@ static void fadump_export_at_exit(Notifier *n, void *data)
     }
 }
 
-void fadump_export_start(FadumpVmcore *vc, const FadumpVmcoreSummary *s)
+bool fadump_export_start(const char *dir, FadumpVmcore *vc,
+                         const FadumpVmcoreSummary *s, Error **errp)
 {
     if (fadump_export.running) {
         fadump_vmcore_free(vc);
-        fadump_export_refused("the previous dump's export is still being "
+        error_setg(errp, "an export of the dump is still being written");
+        fadump_export_refused(dir, "an export of the dump is still being "
                               "written");
-        return;
+        return false;
     }
-    fadump_export.dirfd = open(fadump_export.dir, O_RDONLY | O_DIRECTORY |
-                                                  O_CLOEXEC);
+    fadump_export.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fadump_export.dirfd < 0) {
-        g_autofree char *why = g_strdup_printf("cannot open %s: %s",
-                                               fadump_export.dir,
+        g_autofree char *why = g_strdup_printf("cannot open %s: %s", dir,
                                                strerror(errno));
         fadump_vmcore_free(vc);
-        fadump_export_refused(why);
-        return;
+        error_setg(errp, "%s", why);
+        fadump_export_refused(dir, why);
+        return false;
     }
     if (!fadump_export.exit_added) {
         fadump_export.exit.notify = fadump_export_at_exit;
         qemu_add_exit_notifier(&fadump_export.exit);
         fadump_export.exit_added = true;
     }
-    fadump_export_set_last("writing", NULL, s);
+    fadump_export_set_last(dir, "writing", NULL, s);
     fadump_export.vc = vc;
     fadump_export.cancel = 0;
     fadump_export.msg[0] = '\0';
@@ -224,6 +226,7 @@ void fadump_export_start(FadumpVmcore *vc, const FadumpVmcoreSummary *s)
                        fadump_export_thread,
                        (void *)(uintptr_t)fadump_export.seq,
                        QEMU_THREAD_JOINABLE);
+    return true;
 }
 
 static char *fadump_export_get_dir(Object *obj, Error **errp)

@@ -71,6 +71,18 @@ void qmp_inject_sbe_s0(bool has_chip, uint32_t chip, Error **errp)
     fpc->inject_s0(m, has_chip, chip, errp);
 }
 
+void qmp_fadump_export(const char *dir, Error **errp)
+{
+    Object *m = qdev_get_machine();
+    FadumpPlatformClass *fpc = fadump_platform_of(m);
+
+    if (!fpc || !fpc->export_vmcore) {
+        error_setg(errp, "exporting a dump's vmcore needs a pseries machine");
+        return;
+    }
+    fpc->export_vmcore(m, dir, errp);
+}
+
 void hmp_info_fadump(Monitor *mon, const QDict *qdict)
 {
     Error *err = NULL;

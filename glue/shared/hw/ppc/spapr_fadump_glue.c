@@ -336,12 +336,12 @@ static void spapr_fadump_set_reload(SpaprMachineState *spapr)
 }
 
 /*
- * The dump's vmcore on the host (fadump-export=DIR): planned here, once the
- * moves ran and before the firmware runs, from the few KiB the kernel left
- * (milliseconds); written by a thread while the guest boots its capture
- * kernel. A refused plan changes nothing for the guest.
+ * The active dump's vmcore on the host, into `dir`: planned now from the
+ * few KiB the kernel left (milliseconds), written by a thread. A refused
+ * plan changes nothing for the guest.
  */
-static void spapr_fadump_export(SpaprMachineState *spapr)
+static bool spapr_fadump_export_to(SpaprMachineState *spapr, const char *dir,
+                                   Error **errp)
 {
     FadumpGuestOps ops = spapr_fadump_ops(spapr);
     FadumpNodeRange ram[MAX_NODES + 32];
@@ -350,17 +350,40 @@ static void spapr_fadump_export(SpaprMachineState *spapr)
     char msg[FADUMP_MSG_LEN];
     size_t n_ram;
 
-    if (!fadump_export_dir()) {
-        return;
-    }
     n_ram = fadump_export_ram_ranges(MACHINE(spapr), ram, ARRAY_SIZE(ram));
     if (fadump_spapr_vmcore_plan(spapr->fadump, &ops, ram, n_ram, &vc,
                                  &summary, msg, sizeof(msg)) != FADUMP_OK) {
         qemu_log_mask(LOG_GUEST_ERROR, "fadump: no vmcore export: %s\n", msg);
-        fadump_export_refused(msg);
+        error_setg(errp, "no vmcore export: %s", msg);
+        fadump_export_refused(dir, msg);
+        return false;
+    }
+    return fadump_export_start(dir, vc, &summary, errp);
+}
+
+/* At the dump reboot, with fadump-export=DIR: once the moves ran. */
+static void spapr_fadump_export(SpaprMachineState *spapr)
+{
+    if (fadump_export_dir()) {
+        spapr_fadump_export_to(spapr, fadump_export_dir(), NULL);
+    }
+}
+
+/* QMP fadump-export. */
+static void spapr_fadump_export_now(Object *machine, const char *dir,
+                                    Error **errp)
+{
+    SpaprMachineState *spapr = SPAPR_MACHINE(machine);
+
+    if (!spapr->fadump || !fadump_spapr_dump_active(spapr->fadump)) {
+        error_setg(errp, "no firmware-assisted dump is active");
         return;
     }
-    fadump_export_start(vc, &summary);
+    if (fadump_export_running()) {
+        error_setg(errp, "an export of the dump is still being written");
+        return;
+    }
+    spapr_fadump_export_to(spapr, dir, errp);
 }
 
 void spapr_fadump_machine_reset(SpaprMachineState *spapr)
@@ -578,6 +601,7 @@ void spapr_fadump_class_init(ObjectClass *oc)
     ObjectProperty *zero_copy;
 
     fpc->query = spapr_fadump_query;
+    fpc->export_vmcore = spapr_fadump_export_now;
     fadump_export_class_init(oc);
 
     object_class_property_add_bool(oc, "fadump", spapr_fadump_get_enabled,

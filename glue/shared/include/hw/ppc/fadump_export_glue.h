@@ -13,6 +13,7 @@
 #define HW_PPC_FADUMP_EXPORT_GLUE_H
 
 #include "hw/ppc/fadump_qemu_api.h"
+#include "qapi/error.h"
 #include "fadump-export.h"
 #include "qapi/qapi-types-fadump-target.h"
 
@@ -21,13 +22,15 @@ void fadump_export_class_init(ObjectClass *oc);
 /* The directory the property names, NULL when exports are off. */
 const char *fadump_export_dir(void);
 /*
- * Starts writing `vc` (taken over) as DIR/vmcore in a thread;
+ * Starts writing `vc` (taken over) as dir/vmcore in a thread;
  * FADUMP_EXPORT_STARTED now, FADUMP_EXPORT_COMPLETED from the main loop
- * when it ends.
+ * when it ends. False (errp set, the failure reported as an event) when
+ * another export runs or the directory cannot be opened.
  */
-void fadump_export_start(FadumpVmcore *vc, const FadumpVmcoreSummary *s);
+bool fadump_export_start(const char *dir, FadumpVmcore *vc,
+                         const FadumpVmcoreSummary *s, Error **errp);
 /* A plan that was refused: FADUMP_EXPORT_COMPLETED "failed" with `why`. */
-void fadump_export_refused(const char *why);
+void fadump_export_refused(const char *dir, const char *why);
 /* True while a write runs (the platform must keep the dump's memory). */
 bool fadump_export_running(void);
 /* Waits for a write under way to end (a reset that would change memory). */

@@ -1,5 +1,6 @@
 /*
- * The machine interface behind QMP query-fadump and inject-sbe-s0: the
+ * The machine interface behind QMP query-fadump, inject-sbe-s0 and
+ * fadump-export: the
  * pseries machine (spapr_fadump_glue.c) and the PowerNV machine
  * (pnv_mpipl_glue.c) implement it, the way machines implement TYPE_NMI for
  * the monitor's nmi, so the QMP code (fadump_qmp.c) dispatches without
@@ -30,6 +31,11 @@ struct FadumpPlatformClass {
      */
     void (*inject_s0)(Object *machine, bool has_chip, uint32_t chip,
                       Error **errp);
+    /*
+     * QMP fadump-export: the active dump's vmcore written into `dir` now
+     * (in the background); NULL where the machine cannot export yet.
+     */
+    void (*export_vmcore)(Object *machine, const char *dir, Error **errp);
 };
 
 #endif

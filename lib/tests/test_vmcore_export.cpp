@@ -76,6 +76,25 @@ struct RealDump {
     }
 };
 
+// The real dump's plan, its file layout and its memory's pieces.
+struct Planned {
+    vmcore::VmcorePlan plan;
+    FileLayout layout;
+    std::vector<HostPiece> pieces;
+};
+
+Planned planned(RealDump& d)
+{
+    auto plan = papr::plan_vmcore(d.mem, d.reg, {&d.ram, 1}, 2);
+    EXPECT_TRUE(plan.ok()) << plan.error().message;
+    Planned p{.plan = std::move(plan.value()), .layout = {}, .pieces = {}};
+    p.layout = file_layout(p.plan);
+    auto pieces = host_pieces(d.mem, p.plan, p.layout);
+    EXPECT_TRUE(pieces.ok()) << pieces.error().message;
+    p.pieces = std::move(pieces.value());
+    return p;
+}
+
 struct TempDir {
     std::string path;
     int fd = -1;
@@ -195,21 +214,17 @@ TEST(VmcoreExport, MemoryIsReadFromWhereTheDumpLeftIt)
 TEST(VmcoreExport, ACancelledOrFailedExportLeavesNoFile)
 {
     RealDump d;
-    auto plan = papr::plan_vmcore(d.mem, d.reg, {&d.ram, 1}, 2);
-    ASSERT_TRUE(plan.ok());
-    const FileLayout layout = file_layout(*plan);
-    auto pieces = host_pieces(d.mem, *plan, layout);
-    ASSERT_TRUE(pieces.ok());
+    const Planned p = planned(d);
     TempDir dir;
     const int cancel = 1;
-    auto w = write_vmcore(dir.fd, "vmcore", *plan, layout, *pieces, &cancel);
+    auto w = write_vmcore(dir.fd, "vmcore", p.plan, p.layout, p.pieces, &cancel);
     ASSERT_FALSE(w.ok());
     EXPECT_EQ(w.code(), Errc::Busy);
     EXPECT_TRUE(dir.names().empty());
 
     // A directory that refuses the file: an error naming the call, no file.
     const int rdonly = open("/proc", O_RDONLY | O_DIRECTORY);
-    auto refused = write_vmcore(rdonly, "vmcore", *plan, layout, *pieces, nullptr);
+    auto refused = write_vmcore(rdonly, "vmcore", p.plan, p.layout, p.pieces, nullptr);
     close(rdonly);
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.code(), Errc::HardwareError);
@@ -219,14 +234,10 @@ TEST(VmcoreExport, ACancelledOrFailedExportLeavesNoFile)
 TEST(VmcoreExport, ANewExportReplacesTheOldWhole)
 {
     RealDump d;
-    auto plan = papr::plan_vmcore(d.mem, d.reg, {&d.ram, 1}, 2);
-    ASSERT_TRUE(plan.ok());
-    const FileLayout layout = file_layout(*plan);
-    auto pieces = host_pieces(d.mem, *plan, layout);
-    ASSERT_TRUE(pieces.ok());
+    const Planned p = planned(d);
     TempDir dir;
     std::ofstream(dir.path + "/vmcore") << "an older dump";
-    ASSERT_TRUE(write_vmcore(dir.fd, "vmcore", *plan, layout, *pieces, nullptr).ok());
+    ASSERT_TRUE(write_vmcore(dir.fd, "vmcore", p.plan, p.layout, p.pieces, nullptr).ok());
     EXPECT_EQ(read_file(dir.path + "/vmcore", 4)[1], std::byte{'E'});
     EXPECT_EQ(dir.names(), std::vector<std::string>{"vmcore"});
 }

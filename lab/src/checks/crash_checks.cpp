@@ -15,6 +15,7 @@
 #include "console_values.hpp"
 #include "elf_file.hpp"
 #include "process.hpp"
+#include "text_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -32,14 +33,6 @@ std::vector<std::string> split_lines(const std::string& text)
         out.push_back(l);
     }
     return out;
-}
-
-std::string read_text(const fs::path& p)
-{
-    std::ifstream f(p, std::ios::binary);
-    std::ostringstream s;
-    s << f.rdbuf();
-    return s.str();
 }
 
 std::string mib(uint64_t bytes)

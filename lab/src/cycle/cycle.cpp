@@ -18,6 +18,7 @@
 #include "qemu_command_line.hpp"
 #include "scenario_steps.hpp"
 #include "stop_signal.hpp"
+#include "text_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -48,12 +49,6 @@ int setup_failed(Report& r, const std::string& name, const std::string& error)
     return 1;
 }
 
-std::string read_file(const fs::path& path)
-{
-    std::ifstream f(path);
-    return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
 }  // namespace
 
 RemoveOnExit::~RemoveOnExit()
@@ -64,7 +59,7 @@ RemoveOnExit::~RemoveOnExit()
 
 int Cycle::run()
 {
-    const auto plan = plan_cycle(m_opt, read_file("/proc/meminfo"));
+    const auto plan = plan_cycle(m_opt, read_text("/proc/meminfo"));
     if (const auto* why = std::get_if<std::string>(&plan)) {
         std::cerr << "fadump-lab: " << *why << "\n";
         return 2;
@@ -447,7 +442,7 @@ void Cycle::read_console()
         c.expected_cpus = m_plan.cpus;
     }
     for (const auto& path : m_qemu_logs) {
-        m_qemu_log += read_file(path);
+        m_qemu_log += read_text(path);
     }
 }
 

@@ -127,6 +127,7 @@ std::vector<CrashBacktrace> parse_bt(const std::string& text)
     const std::regex head(R"re(^PID:\s+(\d+)\s+TASK:\s+[0-9a-f]+\s+CPU:\s+(\d+)\s+COMMAND:\s+"(.*)")re");
     const std::regex frame(R"(^\s*#\d+\s+\[[0-9a-f]+\]\s+(\S+)\s+at\s+[0-9a-f]+)");
     const std::regex nip(R"(^\s*NIP:\s+([0-9a-f]+)\s)");
+    const std::regex r1(R"(\sR1:\s+([0-9a-f]+)\s)");
     const std::regex nip_sym(R"(^\s*\[NIP\s*:\s*(\S+)\])");
     const std::regex lr_sym(R"(^\s*\[LR\s*:\s*(\S+)\])");
     for (const auto& l : split_lines(text)) {
@@ -142,6 +143,8 @@ std::vector<CrashBacktrace> parse_bt(const std::string& text)
             continue;
         } else if (std::regex_search(l, m, frame)) {
             out.back().frames.push_back(m[1]);
+        } else if (std::regex_search(l, m, r1)) {
+            out.back().r1 = parse_u64(m[1].str(), 16).value_or(UINT64_MAX);
         } else if (std::regex_search(l, m, nip)) {
             // An unreadable NIP is never taken for an address inside OPAL.
             out.back().nip = parse_u64(m[1].str(), 16).value_or(UINT64_MAX);
@@ -316,6 +319,21 @@ Judgement judge_bt(const std::vector<CrashBacktrace>& bts_in, const std::string&
         if (on_irq_stack) {
             where += fmt::format("(on an interrupt stack crash cannot unwind: NIP {}, LR {})", b.nip_symbol,
                                  b.lr_symbol.empty() ? "not named by crash" : b.lr_symbol);
+            continue;
+        }
+        // Stopped at an exception vector's first instructions, entered from
+        // user space (a system call's sc at 0x4c00, an interrupt): R1 is
+        // still the user's stack, so there is no kernel frame to unwind.
+        // The vectors are fixed at 0x100-0x7000 above the kernel's base
+        // (arch/powerpc/kernel/exceptions-64s.S OPEN_FIXED_SECTION).
+        const uint64_t kernel_base = 0xc000000000000000ULL;
+        const bool at_vector_from_user = b.nip >= kernel_base + 0x100 && b.nip < kernel_base + 0x7000 &&
+                                         (b.r1 >> 60) == 0 && b.r1 != 0 && b.pid != 0;
+        if (at_vector_from_user) {
+            where += fmt::format(
+                "(entering the kernel at vector {:#x} from user space, R1 {:#x} still the user's "
+                "stack: no kernel frame yet)",
+                b.nip - kernel_base, b.r1);
             continue;
         }
         if (!in_opal) {

@@ -71,6 +71,7 @@ struct CrashBacktrace {
     std::string command;
     std::vector<std::string> frames;  // function names, innermost first
     uint64_t nip = 0;                 // the saved registers crash shows
+    uint64_t r1 = 0;                  // the stack pointer crash shows
     std::string nip_symbol;           // "crash_fadump+552"; empty outside the kernel
     std::string lr_symbol;            // "opal_return"
     bool stack_unknown = false;       // crash said "cannot find the stack info."

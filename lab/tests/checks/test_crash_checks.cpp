@@ -355,6 +355,40 @@ TEST(CrashPowerNV, ACpuStoppedInOpal)
     EXPECT_FALSE(judge(mutate(bt, "[LR   : opal_return]", "[NIP  : pnv_idle+12]\n [LR   : opal_return]")));
 }
 
+// vhost-user-reads on powernv10 (CI, stop 29): the SBE stopped a reader on
+// the first instruction of the system call vector (0x4c00, entered by sc
+// from user space), so R1 and LR are still the user's and crash shows no
+// kernel frame. The registers are the dump's; the unwind has nothing to do.
+TEST(CrashPowerNV, ACpuStoppedAtASystemCallVector)
+{
+    const auto f = lab::guest_facts(lines(data("console.log", "powernv10")));
+    auto at = [](const std::string& nip, const std::string& r1, const std::string& pid) {
+        std::string bt = data("bt_a.txt", "powernv10");
+        bt = mutate(bt, "PID: 0        TASK: c0000000013a0000  CPU: 1    COMMAND: \"swapper/1\"",
+                    "PID: " + pid + "       TASK: c0000000013a0000  CPU: 1    COMMAND: \"reader\"");
+        bt = mutate(bt, "NIP: 00000000300037c4", "NIP: " + nip);
+        bt = mutate(bt, "R1:  c00000007bf57d50", "R1:  " + r1);
+        return drop_lines(bt, "[LR   : opal_return]");
+    };
+    auto judge = [&](const std::string& text) { return lab::judge_bt(lab::parse_bt(text), text, 2, f); };
+    const std::string bt = at("c000000000004c00", "00007fffe8a23800", "81");
+    const auto bts = lab::parse_bt(bt);
+    ASSERT_EQ(bts.size(), 2u);
+    EXPECT_EQ(bts[1].r1, 0x7fffe8a23800u);
+    EXPECT_EQ(bts[0].r1, 0xc000000001c5fa00u);
+    const auto j = judge(bt);
+    EXPECT_TRUE(j.ok) << j.detail;
+    EXPECT_NE(j.detail.find("vector 0x4c00 from user space"), std::string::npos) << j.detail;
+    // R1 on a kernel stack at a vector: crash should have unwound it.
+    EXPECT_FALSE(judge(at("c000000000004c00", "c00000007bf57d50", "81")).ok);
+    // Past the fixed vectors (0x7000) is kernel text, not a vector.
+    EXPECT_FALSE(judge(at("c000000000007000", "00007fffe8a23800", "81")).ok);
+    EXPECT_FALSE(judge(at("c000000000000000", "00007fffe8a23800", "81")).ok);
+    // The idle task never enters from user space.
+    EXPECT_FALSE(judge(at("c000000000004c00", "00007fffe8a23800", "0")).ok);
+    EXPECT_FALSE(judge(at("c000000000004c00", "0000000000000000", "81")).ok);
+}
+
 TEST(CrashPowerNV, TheOtherChecks)
 {
     const auto f = lab::guest_facts(lines(data("console.log", "powernv10")));

@@ -116,23 +116,23 @@ void check_equal(const ExportInput& in, Report& report)
 
 }  // namespace
 
-void check_export(const ExportInput& in, Report& report)
+bool check_export(const ExportInput& in, Report& report)
 {
     const auto t = export_trace(in.qemu_log);
     if (!t) {
         report.fail("export.written", "no fadump_export_done in QEMU's log: the export never ended (QEMU quit first?)");
-        return;
+        return false;
     }
     if (!t->ok) {
         report.fail("export.written", "the platform refused or failed the export: " + t->why);
-        return;
+        return false;
     }
     std::error_code ec;
     const auto size = std::filesystem::file_size(in.export_path, ec);
     if (ec || size != t->file_bytes) {
         report.fail("export.written", fmt::format("{}: {} (the trace says {} bytes)", in.export_path,
                                                   ec ? ec.message() : std::to_string(size) + " bytes", t->file_bytes));
-        return;
+        return false;
     }
     auto& facts = report.facts;
     facts["export_bytes"] = t->file_bytes;
@@ -143,6 +143,7 @@ void check_export(const ExportInput& in, Report& report)
     report.pass("export.written", fmt::format("{} bytes ({} written, the rest holes) in {:.1f} ms", t->file_bytes,
                                               t->data_bytes, static_cast<double>(t->ns) / 1e6));
     check_equal(in, report);
+    return true;
 }
 
 }  // namespace lab

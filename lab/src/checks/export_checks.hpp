@@ -44,7 +44,8 @@ struct ExportInput {
 };
 
 /// export.written (facts export_bytes, export_written_bytes, export_ms,
-/// export_ms_per_gib) and export.equals_proc_vmcore.
-void check_export(const ExportInput& in, Report& report);
+/// export_ms_per_gib) and export.equals_proc_vmcore; true when the export
+/// was written whole (export.written passed).
+bool check_export(const ExportInput& in, Report& report);
 
 }  // namespace lab

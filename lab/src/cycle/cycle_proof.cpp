@@ -211,9 +211,8 @@ void Cycle::prove_export()
         in.proc_vmcore = m_paths.vmcore_disk;
         in.proc_vmcore_bytes = *m_console.vmcore_size;
     }
-    check_export(in, m_report);
-    const auto written = export_trace(m_qemu_log);
-    if (!in.proc_vmcore && !m_plan.makedumpfile && written && written->ok) {
+    const bool written = check_export(in, m_report);
+    if (!in.proc_vmcore && !m_plan.makedumpfile && written) {
         // No vmcore came out of the guest (its capture kernel crashed, say):
         // the export is the dump that survives, proven like one.
         progress("checking the export, the only vmcore");

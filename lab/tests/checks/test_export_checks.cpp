@@ -1,6 +1,7 @@
 // The export's checks: the glue's trace read as it prints it, two files
 // compared byte for byte (a mutated byte found where it is), and a
 // difference named by the part of the real vmcore it falls in.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -74,15 +75,36 @@ TEST(ExportChecks, ADifferenceIsNamedByItsPart)
 TEST(ExportChecks, NoTraceOrARefusalFailsTheCheck)
 {
     lab::Report r;
-    lab::check_export({.qemu_log = "", .export_path = "/nonexistent", .proc_vmcore = {}, .proc_vmcore_bytes = 0}, r);
+    EXPECT_FALSE(lab::check_export(
+        {.qemu_log = "", .export_path = "/nonexistent", .proc_vmcore = {}, .proc_vmcore_bytes = 0}, r));
     ASSERT_FALSE(r.passed());
     lab::Report refused;
-    lab::check_export({.qemu_log = "fadump_export_done ok 0 /x: 0 bytes, 0 written in 0 ns no dump is active\n",
-                       .export_path = "/x",
-                       .proc_vmcore = {},
-                       .proc_vmcore_bytes = 0},
-                      refused);
+    EXPECT_FALSE(
+        lab::check_export({.qemu_log = "fadump_export_done ok 0 /x: 0 bytes, 0 written in 0 ns no dump is active\n",
+                           .export_path = "/x",
+                           .proc_vmcore = {},
+                           .proc_vmcore_bytes = 0},
+                          refused));
     ASSERT_FALSE(refused.passed());
+}
+
+// The real vmcore head taken for an export of its size: written, and equal
+// to itself as the raw copy; a trace that says another size fails it.
+TEST(ExportChecks, AWholeExportIsWrittenAndCompared)
+{
+    const auto bytes = std::filesystem::file_size(HEAD);
+    const auto trace = [](uint64_t n) {
+        return fmt::format("fadump_export_done ok 1 /r/export/vmcore: {} bytes, 4096 written in 1000 ns \n", n);
+    };
+    lab::Report r;
+    EXPECT_TRUE(lab::check_export(
+        {.qemu_log = trace(bytes), .export_path = HEAD, .proc_vmcore = HEAD, .proc_vmcore_bytes = bytes}, r));
+    EXPECT_TRUE(r.passed());
+    EXPECT_EQ(r.checks().size(), 2u);
+    lab::Report other_size;
+    EXPECT_FALSE(lab::check_export(
+        {.qemu_log = trace(bytes + 1), .export_path = HEAD, .proc_vmcore = {}, .proc_vmcore_bytes = 0}, other_size));
+    EXPECT_FALSE(other_size.passed());
 }
 
 }  // namespace

@@ -141,7 +141,9 @@ Result<uint64_t> fill(int fd, const VmcorePlan& plan, const FileLayout& layout, 
     if (auto r = pwrite_all(fd, plan.notes.data(), plan.notes.size(), layout.notes_offset); !r) {
         return r.error();
     }
-    uint64_t written = layout.notes_offset + plan.notes.size();
+    // libelf wrote the ELF header and the program headers only: the bytes
+    // between them and the notes stay a hole.
+    uint64_t written = sizeof(Elf64_Ehdr) + (plan.loads.size() + 1) * sizeof(Elf64_Phdr) + plan.notes.size();
     for (const auto& piece : pieces) {
         auto w = write_piece(fd, piece, cancel);
         if (!w) {

@@ -122,6 +122,9 @@ private:
     // Waiting on the console and QMP (cycle_boots.cpp).
     std::optional<double> phase(const std::string& name, const std::vector<std::string>& ok,
                                 const std::vector<std::string>& bad);
+    std::optional<double> phase_watched(const std::string& name, const std::vector<std::string>& ok,
+                                        const std::vector<std::string>& bad);
+    void save_stall(double silent_s);
     void wait_failed(const std::string& check, const WaitResult& w, const char* timeout_text, double at);
     std::optional<double> registered_by_event();
     bool ensure_qmp(double timeout_s);
@@ -155,6 +158,7 @@ private:
     Times m_times;
     std::vector<std::string> m_boots_seen = {"crash"};
     Console m_console;
+    std::vector<std::string> m_stalls;              // files save_stall wrote
     std::string m_qemu_log;                         // QEMU's -D logs (guest errors, our trace), read once
     std::optional<fadump::GroundTruthDoc> m_truth;  // the engine's, when our QEMU dumped
 };

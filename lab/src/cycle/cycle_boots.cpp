@@ -3,6 +3,8 @@
 // copy-out, plain boots, OPAL-core-only boots, a capture that crashes).
 #include <fmt/format.h>
 
+#include <fstream>
+
 #include "console_values.hpp"
 #include "cycle.hpp"
 #include "cycle_internal.hpp"
@@ -48,6 +50,63 @@ std::optional<double> Cycle::phase(const std::string& name, const std::vector<st
     }
     wait_failed("guest." + name, w, "timeout", w.at);
     return std::nullopt;
+}
+
+// As phase, and when the console stays silent for STALL_SILENCE_S while
+// waiting (firmware or a kernel hung before the next boot; a BMC watchdog
+// may reset it later and hide where), every vCPU's registers are saved once
+// beside the console (save_stall).
+std::optional<double> Cycle::phase_watched(const std::string& name, const std::vector<std::string>& ok,
+                                           const std::vector<std::string>& bad)
+{
+    constexpr double STALL_SILENCE_S = 15;
+    const double t0 = m_child->elapsed();
+    double last_line_at = t0;
+    size_t lines = m_child->lines().size();
+    bool saved = false;
+    while (true) {
+        const double left = m_opt.timeout_s - (m_child->elapsed() - t0);
+        WaitResult w = m_child->wait_for(ok, bad, std::max(0.0, std::min(left, 1.0)));
+        if (w.kind == WaitResult::Matched) {
+            return w.at;
+        }
+        if (w.kind != WaitResult::Timeout || left <= 1.0) {
+            wait_failed("guest." + name, w, "timeout", w.at);
+            return std::nullopt;
+        }
+        if (m_child->lines().size() != lines) {
+            lines = m_child->lines().size();
+            last_line_at = m_child->elapsed();
+        } else if (!saved && m_child->elapsed() - last_line_at >= STALL_SILENCE_S) {
+            save_stall(m_child->elapsed() - last_line_at);
+            saved = true;
+        }
+    }
+}
+
+// Every vCPU's registers (HMP `info registers -a`) and the interrupt
+// controllers' state (`info pic`), from a guest whose console has been
+// silent for `silent_s`, into stall-<seconds>.txt in the run directory.
+void Cycle::save_stall(double silent_s)
+{
+    const auto file = m_paths.dir / fmt::format("stall-{:.0f}s.txt", m_child->elapsed());
+    std::string text = fmt::format("console silent for {:.1f} s after: {}\n", silent_s,
+                                   m_child->lines().empty() ? "(nothing)" : m_child->lines().back());
+    for (const char* cmd : {"info registers -a", "info pic"}) {
+        std::string err;
+        const auto r =
+            ensure_qmp(5)
+                ? m_qmp->execute({{"execute", "human-monitor-command"}, {"arguments", {{"command-line", cmd}}}}, 30,
+                                 &err)
+                : std::nullopt;
+        text +=
+            fmt::format("\n=== {} ===\n{}", cmd,
+                        r && r->is_string() ? r->get<std::string>() : "not answered: " + (err.empty() ? m_err : err));
+    }
+    std::ofstream(file) << text;
+    m_stalls.push_back(file.string());
+    progress(fmt::format("the console has been silent for {:.0f} s: every vCPU's registers saved in {}", silent_s,
+                         file.string()));
 }
 
 // The QMP session, connected when there is none (false, the reason in
@@ -271,6 +330,9 @@ void Cycle::after_crash()
         going = boots[b] == Boot::Capture ? capture_boot() : other_boot(b);
     }
     m_report.facts["boots"] = m_boots_seen;
+    if (!m_stalls.empty()) {
+        m_report.facts["stalls"] = m_stalls;
+    }
     if (!m_plan.scenario->outcome_note.empty()) {
         m_report.facts["scenario_outcome"] = m_plan.scenario->outcome_note;
     }
@@ -283,7 +345,7 @@ bool Cycle::other_boot(size_t index)
 {
     const Boot kind = m_plan.scenario->boots_after_crash(m_plan.machine)[index];
     const std::string which = fmt::format("boot{}_{}", index + 2, to_string(kind));
-    if (!phase(which + "_kernel", {"Linux version"}, with_qemu_error({"reboot: Power down"}))) {
+    if (!phase_watched(which + "_kernel", {"Linux version"}, with_qemu_error({"reboot: Power down"}))) {
         return false;
     }
     const auto captured = with_qemu_error({"FADUMP-LAB: capture vmcore_size=", "FADUMP-LAB: plain boot"});
@@ -317,7 +379,7 @@ bool Cycle::other_boot(size_t index)
 // a migration with the dump active when the scenario asks, the copy-out.
 bool Cycle::capture_boot()
 {
-    m_times.capture = phase("capture_kernel_boot", {"Linux version"}, with_qemu_error({"reboot: Power down"}));
+    m_times.capture = phase_watched("capture_kernel_boot", {"Linux version"}, with_qemu_error({"reboot: Power down"}));
     if (!m_times.capture) {
         return false;
     }

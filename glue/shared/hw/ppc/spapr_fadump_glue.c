@@ -344,7 +344,7 @@ static bool spapr_fadump_export_to(SpaprMachineState *spapr, const char *dir,
                                    Error **errp)
 {
     FadumpGuestOps ops = spapr_fadump_ops(spapr);
-    FadumpNodeRange ram[MAX_NODES + 32];
+    FadumpNodeRange ram[MAX_NODES + SPAPR_MAX_RAM_SLOTS]; /* nodes, DIMMs */
     FadumpVmcoreSummary summary;
     FadumpVmcore *vc = NULL;
     char msg[FADUMP_MSG_LEN];

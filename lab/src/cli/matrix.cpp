@@ -103,8 +103,12 @@ std::variant<MatrixMachine, std::string> parse_matrix_machine(const std::string&
         start = plus + 1;
     }
     m.machine = parts[0];
-    if (m.machine != "pseries" && m.machine != "powernv9" && m.machine != "powernv10") {
-        return fmt::format("no machine {} (pseries, powernv9, powernv10, each with +numaN and +BACKEND)", text);
+    if (machine_names().count(m.machine) == 0) {
+        std::vector<std::string> known;
+        for (const auto& [name, value] : machine_names()) {
+            known.push_back(name);
+        }
+        return fmt::format("no machine {} ({}, each with +numaN and +BACKEND)", text, fmt::join(known, ", "));
     }
     const auto& backends = memory_backends();
     for (size_t i = 1; i < parts.size(); ++i) {

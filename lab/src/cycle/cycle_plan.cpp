@@ -55,6 +55,9 @@ std::variant<CyclePlan, std::string> plan_cycle(const RunOptions& opt, const std
     if (p.scenario == nullptr) {
         return "no scenario " + opt.scenario + " (fadump-lab scenarios lists them)";
     }
+    if (opt.machine == Machine::Powernv11 && p.ours && opt.qemu_version != QemuVersion::V11_1) {
+        return "powernv11 needs --qemu-version 11.1 (QEMU 10.0 has no Power11 machine)";
+    }
     if (!p.scenario->runs_on(p.machine)) {
         return "scenario " + p.scenario->name + " does not run on " + p.machine;
     }

@@ -30,8 +30,10 @@ std::string name_of(const std::map<std::string, T>& names, T v)
 
 const std::map<std::string, Machine>& machine_names()
 {
-    static const std::map<std::string, Machine> names = {
-        {"pseries", Machine::Pseries}, {"powernv9", Machine::Powernv9}, {"powernv10", Machine::Powernv10}};
+    static const std::map<std::string, Machine> names = {{"pseries", Machine::Pseries},
+                                                         {"powernv9", Machine::Powernv9},
+                                                         {"powernv10", Machine::Powernv10},
+                                                         {"powernv11", Machine::Powernv11}};
     return names;
 }
 

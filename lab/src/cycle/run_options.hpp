@@ -13,7 +13,8 @@
 namespace lab {
 
 /// The QEMU machine a run takes; to_string gives QEMU's -M name.
-enum class Machine { Pseries, Powernv9, Powernv10 };
+/// powernv11 needs QEMU 11.1 (10.0 has no Power11).
+enum class Machine { Pseries, Powernv9, Powernv10, Powernv11 };
 /// pseries' firmware: VOF (x-vof=on) or SLOF; PowerNV always boots skiboot.
 enum class Firmware { Vof, Slof };
 /// What the capture kernel does: copy /proc/vmcore whole to the host, or
@@ -25,7 +26,7 @@ enum class Capture { Raw, Makedumpfile };
 enum class QemuVersion { V10_0, V11_1 };
 
 /// The names the command line and the report use: "pseries", "powernv9",
-/// "powernv10"; "vof", "slof"; "raw", "makedumpfile"; "10.0", "11.1".
+/// "powernv10", "powernv11"; "vof", "slof"; "raw", "makedumpfile"; "10.0", "11.1".
 std::string to_string(Machine m);
 std::string to_string(Firmware f);
 std::string to_string(Capture c);

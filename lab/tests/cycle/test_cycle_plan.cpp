@@ -133,3 +133,17 @@ TEST(RunOptionNames, EveryValueHasTheNameItIsParsedFrom)
     EXPECT_EQ(lab::machine_names().size(), 3u);
     EXPECT_EQ(lab::to_string(lab::QemuVersion::V11_1), "11.1");
 }
+
+// Power11 is QEMU 11.1's: our 10.0 refuses it before anything starts.
+TEST(CyclePlan, Powernv11NeedsQemu11)
+{
+    lab::RunOptions opt;
+    opt.machine = lab::Machine::Powernv11;
+    EXPECT_NE(refusal(opt).find("powernv11 needs --qemu-version 11.1"), std::string::npos) << refusal(opt);
+    opt.qemu_version = lab::QemuVersion::V11_1;
+    const auto p = plan(opt);
+    EXPECT_TRUE(p.pnv);
+    EXPECT_EQ(p.machine, "powernv11");
+    EXPECT_EQ(p.firmware, "skiboot");
+    EXPECT_EQ(p.run_name, "powernv11-skiboot");
+}

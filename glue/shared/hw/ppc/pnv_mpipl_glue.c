@@ -68,34 +68,40 @@ static FadumpGuestOps pnv_mpipl_ops(PnvMachineState *pnv)
     return fadump_glue_guest_ops(MACHINE(pnv));
 }
 
-/* The SBE of chip `i` (POWER9 and POWER10 chips embed theirs). */
-static PnvSBE *pnv_mpipl_sbe(PnvMachineState *pnv, int i)
+/*
+ * The SBE a chip embeds: POWER9, POWER10 and, from QEMU 11.1, Power11
+ * (whose chip type is not a POWER10 one but holds the same SBE); NULL on
+ * POWER8, which has none.
+ */
+static PnvSBE *pnv_mpipl_chip_sbe(Object *chip)
 {
-    Object *chip = OBJECT(pnv->chips[i]);
-
     if (object_dynamic_cast(chip, TYPE_PNV9_CHIP)) {
         return &PNV9_CHIP(chip)->sbe;
     }
     if (object_dynamic_cast(chip, TYPE_PNV10_CHIP)) {
         return &PNV10_CHIP(chip)->sbe;
     }
+#ifdef TYPE_PNV11_CHIP
+    if (object_dynamic_cast(chip, TYPE_PNV11_CHIP)) {
+        return &PNV11_CHIP(chip)->sbe;
+    }
+#endif
     return NULL;
 }
 
-/* Chip index of an SBE (POWER9 and POWER10 chips embed theirs). */
+/* The SBE of chip `i`. */
+static PnvSBE *pnv_mpipl_sbe(PnvMachineState *pnv, int i)
+{
+    return pnv_mpipl_chip_sbe(OBJECT(pnv->chips[i]));
+}
+
+/* Chip index of an SBE, -1 when no chip holds it. */
 static int pnv_mpipl_chip_of(PnvMachineState *pnv, PnvSBE *sbe)
 {
     int i;
 
     for (i = 0; i < pnv->num_chips; i++) {
-        Object *chip = OBJECT(pnv->chips[i]);
-
-        if (object_dynamic_cast(chip, TYPE_PNV9_CHIP) &&
-            &PNV9_CHIP(chip)->sbe == sbe) {
-            return i;
-        }
-        if (object_dynamic_cast(chip, TYPE_PNV10_CHIP) &&
-            &PNV10_CHIP(chip)->sbe == sbe) {
+        if (pnv_mpipl_sbe(pnv, i) == sbe) {
             return i;
         }
     }
@@ -240,9 +246,7 @@ void pnv_mpipl_machine_init(PnvMachineState *pnv, long fw_size)
         .chips = pnv->num_chips,
     };
 
-    Object *chip0 = OBJECT(pnv->chips[0]);
-    bool has_sbe = object_dynamic_cast(chip0, TYPE_PNV9_CHIP) ||
-                   object_dynamic_cast(chip0, TYPE_PNV10_CHIP);
+    bool has_sbe = pnv_mpipl_sbe(pnv, 0) != NULL;
     long kernel_size = 0;
     PnvMpipl *mp;
 

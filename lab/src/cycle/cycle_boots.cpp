@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "console_values.hpp"
 #include "cycle.hpp"
@@ -105,8 +106,17 @@ void Cycle::save_stall(double silent_s)
     }
     std::ofstream(file) << text;
     m_stalls.push_back(file.string());
-    progress(fmt::format("the console has been silent for {:.0f} s: every vCPU's registers saved in {}", silent_s,
-                         file.string()));
+    // Where each vCPU is, on the lab's own output too (a CI log keeps it
+    // when the run directory is gone): QEMU's "NIP ... LR ... CPU#n" lines.
+    std::string where;
+    std::istringstream lines(text);
+    for (std::string l; std::getline(lines, l);) {
+        if (l.rfind("NIP ", 0) == 0) {
+            where += "\n  " + l;
+        }
+    }
+    progress(fmt::format("the console has been silent for {:.0f} s: every vCPU's registers saved in {}{}", silent_s,
+                         file.string(), where));
 }
 
 // The QMP session, connected when there is none (false, the reason in

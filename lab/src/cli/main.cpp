@@ -182,6 +182,9 @@ int run_check(CheckCommand& c, lab::Report& report)
 // `fadump-lab matrix`'s options, as given.
 struct MatrixCommand {
     lab::MatrixOptions mx;
+    lab::MergeOptions merge;
+    std::string shard = "1/1";
+    CLI::App* merge_cmd = nullptr;
     double mem_budget_gib = static_cast<double>(lab::MatrixOptions{}.mem_budget >> 30);
 };
 
@@ -223,12 +226,36 @@ CLI::App* add_matrix(CLI::App& app, MatrixCommand& m)
         ->capture_default_str();
     matrix->add_flag("--resume", m.mx.resume,
                      "keep the cells whose earlier report in --out-dir passed (or is known); run the others");
+    matrix
+        ->add_option("--shard", m.shard,
+                     "run only shard K of N (K/N): the cells split deterministically, balanced by --times")
+        ->capture_default_str()
+        ->check(CLI::Validator(
+            [](std::string& v) {
+                auto parsed = lab::parse_shard(v);
+                const auto* why = std::get_if<std::string>(&parsed);
+                return why != nullptr ? *why : std::string();
+            },
+            "K/N"));
+    matrix->add_option("--times", m.mx.times_file, "a matrix.json whose cells' wall_s balance the shards")
+        ->capture_default_str();
+    matrix->add_option("--junit", m.mx.junit, "also write the matrix as JUnit XML to this file");
+
+    m.merge_cmd = matrix->add_subcommand("merge", "merge shards' matrix.json into one matrix.json and matrix.html");
+    m.merge_cmd->add_option("shard_dirs", m.merge.shard_dirs, "each shard's --out-dir")->required();
+    m.merge_cmd->add_option("--out-dir", m.merge.out_dir, "where the merged matrix.json and matrix.html go")
+        ->capture_default_str();
+    m.merge_cmd->add_option("--junit", m.merge.junit, "also write the merged matrix as JUnit XML to this file");
 
     return matrix;
 }
 
 int run_matrix(MatrixCommand& m)
 {
+    if (*m.merge_cmd) {
+        return lab::merge_matrix(m.merge);
+    }
+    m.mx.shard = std::get<lab::Shard>(lab::parse_shard(m.shard));
     lab::install_stop_handlers();
     m.mx.mem_budget = static_cast<uint64_t>(m.mem_budget_gib * (1ULL << 30));
     std::error_code ec;

@@ -13,6 +13,7 @@
 #include <map>
 
 #include "artifacts.hpp"
+#include "matrix_junit.hpp"
 #include "memory_shape.hpp"
 #include "process.hpp"
 #include "run_options.hpp"
@@ -27,12 +28,6 @@ namespace {
 void progress(const std::string& msg)
 {
     std::cerr << "fadump-lab matrix: " << msg << std::endl;
-}
-
-std::string short_kernel(const std::string& pkg)
-{
-    const std::string prefix = "linux-source-";
-    return pkg.rfind(prefix, 0) == 0 ? pkg.substr(prefix.size()) : pkg;
 }
 
 std::string now_utc()
@@ -170,7 +165,7 @@ std::vector<Cell> plan_cells(const MatrixOptions& opt, const std::vector<const S
                 c.result.scenario = s->name;
                 c.result.machine = m;
                 c.result.kernel = k;
-                c.id = fmt::format("{}.{}.{}", s->name, m, short_kernel(k));
+                c.id = matrix_cell_id(s->name, m, k);
                 c.mem = cell_mem(*s);
                 if (!s->runs_on(shapes.at(m).machine)) {
                     c.result.status = "n/a";
@@ -223,17 +218,8 @@ int prepare_artefacts(const MatrixOptions& opt, const std::map<std::pair<std::st
 // matrix.json. Returns how many were kept.
 size_t resume_cells(const fs::path& out, std::vector<Cell>& cells)
 {
-    std::map<std::string, double> earlier_wall;  // cell id -> seconds
     std::ifstream f(out / "matrix.json");
-    const auto j = nlohmann::json::parse(f, nullptr, false);
-    if (j.is_object()) {
-        for (const auto& c : j.value("cells", nlohmann::json::array())) {
-            if (c.is_object() && c.value("wall_s", 0.0) > 0) {
-                earlier_wall[fmt::format("{}.{}.{}", c.value("scenario", ""), c.value("machine", ""),
-                                         short_kernel(c.value("kernel", "")))] = c.value("wall_s", 0.0);
-            }
-        }
-    }
+    const auto earlier_wall = cell_times(nlohmann::json::parse(f, nullptr, false));  // cell id -> seconds
     size_t resumed = 0;
     for (auto& c : cells) {
         const fs::path report = out / "cells" / (c.id + ".json");
@@ -256,6 +242,59 @@ size_t resume_cells(const fs::path& out, std::vector<Cell>& cells)
     return resumed;
 }
 
+// matrix.json, its page and, when asked, its JUnit XML.
+void write_outputs(const nlohmann::json& j, const fs::path& out, const std::string& junit)
+{
+    std::ofstream(out / "matrix.json") << j.dump(1) << "\n";
+    std::ofstream(out / "matrix.html") << matrix_html(j);
+    if (!junit.empty()) {
+        std::ofstream(junit) << matrix_junit(j);
+    }
+}
+
+// Keeps this shard's cells (all of them for 1/1) and says which kernels
+// they need; false when the times file is unreadable JSON.
+bool keep_shard(const MatrixOptions& opt, std::vector<Cell>& cells,
+                std::map<std::pair<std::string, std::string>, bool>& kernels)
+{
+    if (opt.shard.count <= 1) {
+        return true;
+    }
+    std::map<std::string, double> times;
+    if (std::ifstream f(opt.times_file); f) {
+        const auto j = nlohmann::json::parse(f, nullptr, false);
+        if (j.is_discarded()) {
+            std::cerr << "fadump-lab matrix: --times " << opt.times_file << " is not JSON\n";
+            return false;
+        }
+        times = cell_times(j);
+    }
+    std::vector<std::string> ids;
+    std::vector<bool> runs;
+    for (const auto& c : cells) {
+        ids.push_back(c.id);
+        runs.push_back(c.result.status != "n/a");
+    }
+    const auto shard = assign_shards(ids, runs, times, opt.shard.count);
+    std::vector<Cell> mine;
+    for (size_t i = 0; i < cells.size(); ++i) {
+        if (shard[i] + 1 == opt.shard.index) {
+            mine.push_back(std::move(cells[i]));
+        }
+    }
+    cells = std::move(mine);
+    progress(fmt::format("shard {}/{}: {} cell(s), balanced by {} measured time(s) from {}", opt.shard.index,
+                         opt.shard.count, cells.size(), times.size(), opt.times_file));
+    std::map<std::pair<std::string, std::string>, bool> needed;
+    for (const auto& c : cells) {
+        if (c.result.status != "n/a") {
+            needed[{c.result.kernel, find_scenario(c.result.scenario)->page_size}] = true;
+        }
+    }
+    kernels = std::move(needed);
+    return true;
+}
+
 // The matrix so far: matrix.json and its page.
 void write_matrix(const MatrixOptions& opt, const fs::path& out, const std::string& started,
                   std::chrono::steady_clock::time_point t0, const std::vector<const Scenario*>& chosen,
@@ -268,6 +307,7 @@ void write_matrix(const MatrixOptions& opt, const fs::path& out, const std::stri
                         {"capture", to_string(opt.capture)},
                         {"machines", opt.machines},
                         {"kernels", opt.kernels},
+                        {"shard", {{"index", opt.shard.index}, {"count", opt.shard.count}}},
                         {"cells", nlohmann::json::array()}};
     nlohmann::json names = nlohmann::json::array();
     for (const auto* s : chosen) {
@@ -277,8 +317,7 @@ void write_matrix(const MatrixOptions& opt, const fs::path& out, const std::stri
     for (const auto& c : cells) {
         j["cells"].push_back(to_json(c.result));
     }
-    std::ofstream(out / "matrix.json") << j.dump(1) << "\n";
-    std::ofstream(out / "matrix.html") << matrix_html(j);
+    write_outputs(j, out, opt.junit);
 }
 
 }  // namespace
@@ -325,6 +364,9 @@ int run_matrix(const MatrixOptions& opt)
     const std::string started = now_utc();
     std::map<std::pair<std::string, std::string>, bool> kernels;  // (package, page size)
     std::vector<Cell> cells = plan_cells(opt, *chosen, shapes, kernels);
+    if (!keep_shard(opt, cells, kernels)) {
+        return 2;
+    }
     if (const int rc = prepare_artefacts(opt, kernels); rc != 0) {
         return rc;
     }
@@ -405,6 +447,40 @@ int run_matrix(const MatrixOptions& opt)
                          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
                          (out / "matrix.html").string()));
     return ok ? 0 : 1;
+}
+
+int merge_matrix(const MergeOptions& opt)
+{
+    std::vector<nlohmann::json> shards;
+    for (const auto& d : opt.shard_dirs) {
+        std::ifstream f(fs::path(d) / "matrix.json");
+        auto j = nlohmann::json::parse(f, nullptr, false);
+        if (!f || j.is_discarded()) {
+            std::cerr << "fadump-lab matrix merge: no readable matrix.json in " << d << "\n";
+            return 2;
+        }
+        shards.push_back(std::move(j));
+    }
+    auto merged = merge_matrices(shards);
+    if (const auto* why = std::get_if<std::string>(&merged)) {
+        std::cerr << "fadump-lab matrix merge: " << *why << "\n";
+        return 2;
+    }
+    auto& j = std::get<nlohmann::json>(merged);
+    const fs::path out = fs::absolute(opt.out_dir);
+    fs::create_directories(out);
+    j["out_dir"] = out.string();
+    write_outputs(j, out, opt.junit);
+    size_t counts[3] = {0, 0, 0};
+    for (const auto& c : j["cells"]) {
+        const std::string status = c.value("status", "");
+        counts[0] += status == "pass";
+        counts[1] += status == "known";
+        counts[2] += status != "pass" && status != "known" && status != "n/a";
+    }
+    std::cerr << fmt::format("fadump-lab matrix merge: {} shard(s), {} passed, {} known, {} failed: {}\n",
+                             shards.size(), counts[0], counts[1], counts[2], (out / "matrix.html").string());
+    return counts[2] == 0 ? 0 : 1;
 }
 
 }  // namespace lab

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "matrix_report.hpp"
+#include "matrix_shards.hpp"
 #include "run_options.hpp"
 
 namespace lab {
@@ -35,6 +36,21 @@ struct MatrixOptions {
     /// Keep the cells out_dir/cells already holds a passing (or known)
     /// report for, from an earlier run of the same kernel set; run the rest.
     bool resume = false;
+    /// Run only this shard's share of the cells (matrix_shards.hpp), balanced
+    /// by the cells' times in `times_file` (a matrix.json of an earlier run).
+    Shard shard;
+    std::string times_file = FADUMP_SOURCE_DIR "/lab/data/matrix-times.json";
+    /// Also write the matrix as JUnit XML here (matrix_junit.hpp).
+    std::string junit;
+};
+
+/// `fadump-lab matrix merge`: the shards' directories (each holding the
+/// matrix.json its shard wrote), where the merged matrix.json and
+/// matrix.html go, and the JUnit file to write, if any.
+struct MergeOptions {
+    std::vector<std::string> shard_dirs;
+    std::string out_dir = "lab-out/matrix";
+    std::string junit;
 };
 
 /// One cell's outcome, from its report.
@@ -69,6 +85,11 @@ std::variant<MatrixMachine, std::string> parse_matrix_machine(const std::string&
 /// Returns 0 when every cell passed or is known, 1 otherwise, 2 for bad
 /// options, 128+signal when stopped.
 int run_matrix(const MatrixOptions& opt);
+
+/// Merges the shards (merge_matrices) into out_dir/matrix.json and
+/// matrix.html (and the JUnit file). Returns 0 when every cell passed, is
+/// known or n/a, 1 otherwise, 2 when the shards cannot be merged.
+int merge_matrix(const MergeOptions& opt);
 
 /// The `fadump-lab run` command line of one cell: the machine's shape
 /// (its --numa and --memory-backend), the scenario and kernel, the

@@ -276,6 +276,47 @@ std::vector<std::string> offline_no_note_lines(const std::vector<CrashBacktrace>
     return out;
 }
 
+namespace {
+
+// Why a CPU crash shows without frames is the dump's truth and not a failed
+// unwind ("(...)" for the summary), or nullopt when it is a failed unwind.
+std::optional<std::string> frameless_reason(const CrashBacktrace& b)
+{
+    // Stopped inside OPAL: the NIP is skiboot's (real mode, no kernel
+    // symbol) and the kernel's return point from OPAL is in LR.
+    const bool in_opal = b.nip_symbol.empty() && (b.nip >> 60) == 0 && (b.lr_symbol == "opal_return" || b.opal_context);
+    if (in_opal) {
+        return b.lr_symbol == "opal_return"
+                   ? fmt::format("(stopped in OPAL: NIP {:#x}, LR opal_return, no kernel frames)", b.nip)
+                   : fmt::format("(stopped in OPAL: NIP {:#x}, crash: running in OPAL context)", b.nip);
+    }
+    // On an IRQ/softirq stack: crash's ppc64 unwinder knows IRQ stacks
+    // only through `struct irq_ctx`, which ppc64 kernels no longer have,
+    // and says "cannot find the stack info." (ppc64.c). The registers
+    // are still the dump's (registers.match_ground_truth compares them).
+    // Stopped at an interrupt handler's first instructions (__do_irq+8,
+    // the stack just switched by call_do_irq) crash names no LR either.
+    if (b.stack_unknown && (b.nip >> 60) == 0xc && !b.nip_symbol.empty()) {
+        return fmt::format("(on an interrupt stack crash cannot unwind: NIP {}, LR {})", b.nip_symbol,
+                           b.lr_symbol.empty() ? "not named by crash" : b.lr_symbol);
+    }
+    // Stopped at an exception vector's first instructions, entered from
+    // user space (a system call's sc at 0x4c00, an interrupt): R1 is
+    // still the user's stack, so there is no kernel frame to unwind.
+    // The vectors are fixed at 0x100-0x7000 above the kernel's base
+    // (arch/powerpc/kernel/exceptions-64s.S OPEN_FIXED_SECTION).
+    const uint64_t kernel_base = 0xc000000000000000ULL;
+    if (b.nip >= kernel_base + 0x100 && b.nip < kernel_base + 0x7000 && (b.r1 >> 60) == 0 && b.r1 != 0 && b.pid != 0) {
+        return fmt::format(
+            "(entering the kernel at vector {:#x} from user space, R1 {:#x} still the user's stack: no kernel "
+            "frame yet)",
+            b.nip - kernel_base, b.r1);
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
 Judgement judge_bt(const std::vector<CrashBacktrace>& bts_in, const std::string& bt_text, unsigned cpus,
                    const GuestFacts& facts, const Downfall& how, const std::vector<unsigned>& online)
 {
@@ -305,45 +346,13 @@ Judgement judge_bt(const std::vector<CrashBacktrace>& bts_in, const std::string&
             where += fmt::format("({} frames)", b.frames.size());
             continue;
         }
-        // Stopped inside OPAL: the NIP is skiboot's (real mode, no kernel
-        // symbol) and the kernel's return point from OPAL is in LR.
-        const bool in_opal =
-            b.nip_symbol.empty() && (b.nip >> 60) == 0 && (b.lr_symbol == "opal_return" || b.opal_context);
-        // On an IRQ/softirq stack: crash's ppc64 unwinder knows IRQ stacks
-        // only through `struct irq_ctx`, which ppc64 kernels no longer have,
-        // and says "cannot find the stack info." (ppc64.c). The registers
-        // are still the dump's (registers.match_ground_truth compares them).
-        // Stopped at an interrupt handler's first instructions (__do_irq+8,
-        // the stack just switched by call_do_irq) crash names no LR either.
-        const bool on_irq_stack = b.stack_unknown && (b.nip >> 60) == 0xc && !b.nip_symbol.empty();
-        if (on_irq_stack) {
-            where += fmt::format("(on an interrupt stack crash cannot unwind: NIP {}, LR {})", b.nip_symbol,
-                                 b.lr_symbol.empty() ? "not named by crash" : b.lr_symbol);
-            continue;
-        }
-        // Stopped at an exception vector's first instructions, entered from
-        // user space (a system call's sc at 0x4c00, an interrupt): R1 is
-        // still the user's stack, so there is no kernel frame to unwind.
-        // The vectors are fixed at 0x100-0x7000 above the kernel's base
-        // (arch/powerpc/kernel/exceptions-64s.S OPEN_FIXED_SECTION).
-        const uint64_t kernel_base = 0xc000000000000000ULL;
-        const bool at_vector_from_user = b.nip >= kernel_base + 0x100 && b.nip < kernel_base + 0x7000 &&
-                                         (b.r1 >> 60) == 0 && b.r1 != 0 && b.pid != 0;
-        if (at_vector_from_user) {
-            where += fmt::format(
-                "(entering the kernel at vector {:#x} from user space, R1 {:#x} still the user's "
-                "stack: no kernel frame yet)",
-                b.nip - kernel_base, b.r1);
-            continue;
-        }
-        if (!in_opal) {
+        const auto why = frameless_reason(b);
+        if (!why) {
             return {false,
                     fmt::format("pid {} on CPU {}: no frames (NIP {:#x} {}, LR {})", b.pid, b.cpu, b.nip,
                                 b.nip_symbol.empty() ? "?" : b.nip_symbol, b.lr_symbol.empty() ? "?" : b.lr_symbol)};
         }
-        where += b.lr_symbol == "opal_return"
-                     ? fmt::format("(stopped in OPAL: NIP {:#x}, LR opal_return, no kernel frames)", b.nip)
-                     : fmt::format("(stopped in OPAL: NIP {:#x}, crash: running in OPAL context)", b.nip);
+        where += *why;
     }
     if (bts.size() != cpus || on.size() != cpus) {
         return {false, fmt::format("{} backtraces on {} distinct CPUs for {} online CPUs: {}", bts.size(), on.size(),

@@ -98,7 +98,7 @@ std::variant<MatrixMachine, std::string> parse_matrix_machine(const std::string&
         start = plus + 1;
     }
     m.machine = parts[0];
-    if (machine_names().count(m.machine) == 0) {
+    if (!machine_names().contains(m.machine)) {
         std::vector<std::string> known;
         for (const auto& [name, value] : machine_names()) {
             known.push_back(name);

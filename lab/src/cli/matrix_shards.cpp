@@ -94,6 +94,7 @@ std::vector<unsigned> assign_shards(const std::vector<std::string>& ids, const s
                                     const std::map<std::string, double>& times, unsigned count)
 {
     std::vector<double> measured;
+    measured.reserve(times.size());
     for (const auto& [id, t] : times) {
         measured.push_back(t);
     }

@@ -130,7 +130,8 @@ TEST(RunOptionNames, EveryValueHasTheNameItIsParsedFrom)
     for (const auto& [name, v] : lab::qemu_version_names()) {
         EXPECT_EQ(lab::to_string(v), name);
     }
-    EXPECT_EQ(lab::machine_names().size(), 3u);
+    EXPECT_EQ(lab::machine_names().size(), 4u);
+    EXPECT_EQ(lab::to_string(lab::Machine::Powernv11), "powernv11");
     EXPECT_EQ(lab::to_string(lab::QemuVersion::V11_1), "11.1");
 }
 

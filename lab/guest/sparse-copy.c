@@ -22,12 +22,12 @@
 
 static char buf[CHUNK];
 
-static int all_zero(const char *p, size_t n)
+static int all_zero(const char* p, size_t n)
 {
     return p[0] == 0 && memcmp(p, p + 1, n - 1) == 0;
 }
 
-static int write_all(int fd, const char *p, size_t n, off_t off)
+static int write_all(int fd, const char* p, size_t n, off_t off)
 {
     while (n > 0) {
         ssize_t w = pwrite(fd, p, n, off);
@@ -45,7 +45,7 @@ static int write_all(int fd, const char *p, size_t n, off_t off)
     return 0;
 }
 
-int main(int argc, char **argv)
+int main(int argc, char** argv)
 {
     unsigned long long read_bytes = 0, written = 0;
     off_t off = 0;

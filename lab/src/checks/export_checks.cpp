@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <gelf.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <fstream>
 #include <memory>
@@ -34,29 +36,75 @@ std::optional<ExportTrace> export_trace(const std::string& qemu_log)
     return last;
 }
 
+namespace {
+
+// The first offset at or after `off` that may hold data in `fd` (a hole
+// reads as zeros), `size` when none does. A file system without holes
+// answers `off` itself: every byte is then read.
+uint64_t next_data(int fd, uint64_t off, uint64_t size)
+{
+    const off_t d = lseek(fd, static_cast<off_t>(off), SEEK_DATA);
+    return d < 0 ? size : std::min(size, static_cast<uint64_t>(d));
+}
+
+// Closes a descriptor at scope exit.
+struct Fd {
+    int fd;
+    explicit Fd(const std::string& path) : fd(open(path.c_str(), O_RDONLY | O_CLOEXEC)) {}
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd()
+    {
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
+};
+
+}  // namespace
+
+// Both files are read only where one of them holds data: a range that is a
+// hole in both is zeros in both (the export and the sparse copy-out are
+// mostly holes, 1.8 GB of which 30-40 MB hold data).
 std::optional<uint64_t> first_difference(const std::string& a, const std::string& b, uint64_t bytes)
 {
-    std::ifstream fa(a, std::ios::binary);
-    std::ifstream fb(b, std::ios::binary);
-    if (!fa || !fb) {
-        throw std::runtime_error("cannot open " + std::string(!fa ? a : b));
+    const Fd fa(a);
+    const Fd fb(b);
+    struct stat sa {};
+    struct stat sb {};
+    if (fa.fd < 0 || fb.fd < 0 || fstat(fa.fd, &sa) != 0 || fstat(fb.fd, &sb) != 0) {
+        throw std::runtime_error("cannot open " + std::string(fa.fd < 0 ? a : b));
     }
+    const auto size_a = static_cast<uint64_t>(sa.st_size);
+    const auto size_b = static_cast<uint64_t>(sb.st_size);
+    const uint64_t limit = std::min({bytes, size_a, size_b});
     constexpr size_t CHUNK = 1U << 20;
     std::vector<char> ba(CHUNK);
     std::vector<char> bb(CHUNK);
-    for (uint64_t off = 0; off < bytes; off += CHUNK) {
-        const auto want = static_cast<std::streamsize>(std::min<uint64_t>(CHUNK, bytes - off));
-        fa.read(ba.data(), want);
-        fb.read(bb.data(), want);
-        const auto got = std::min(fa.gcount(), fb.gcount());
-        for (std::streamsize i = 0; i < got; ++i) {
-            if (ba[static_cast<size_t>(i)] != bb[static_cast<size_t>(i)]) {
-                return off + static_cast<uint64_t>(i);
-            }
+    uint64_t off = 0;
+    while (off < limit) {
+        off = std::min({next_data(fa.fd, off, size_a), next_data(fb.fd, off, size_b), limit});
+        if (off >= limit) {
+            break;
+        }
+        const auto want = static_cast<size_t>(std::min<uint64_t>(CHUNK, limit - off));
+        const ssize_t ra = pread(fa.fd, ba.data(), want, static_cast<off_t>(off));
+        const ssize_t rb = pread(fb.fd, bb.data(), want, static_cast<off_t>(off));
+        if (ra < 0 || rb < 0) {
+            throw std::runtime_error("cannot read " + std::string(ra < 0 ? a : b));
+        }
+        const auto got = static_cast<size_t>(std::min(ra, rb));
+        const auto m = std::mismatch(ba.begin(), ba.begin() + static_cast<std::ptrdiff_t>(got), bb.begin());
+        if (m.first != ba.begin() + static_cast<std::ptrdiff_t>(got)) {
+            return off + static_cast<uint64_t>(m.first - ba.begin());
         }
         if (got < want) {
-            return off + static_cast<uint64_t>(got);
+            return off + got;
         }
+        off += want;
+    }
+    if (limit < bytes) {
+        return limit;  // one of them ends before `bytes`
     }
     return std::nullopt;
 }

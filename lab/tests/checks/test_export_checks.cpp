@@ -64,6 +64,45 @@ TEST(ExportChecks, AMutatedByteIsFoundWhereItIs)
     std::filesystem::remove_all(dir);
 }
 
+// Sparse files, as the export and the copy-out are: a hole equals written
+// zeros, and a byte in a range that is a hole in the other file is found.
+TEST(ExportChecks, HolesAreZerosAndDataInAHoleIsFound)
+{
+    const auto dir = std::filesystem::temp_directory_path() / "lab-export-holes";
+    std::filesystem::create_directories(dir);
+    const auto a = (dir / "a").string();
+    const auto b = (dir / "b").string();
+    constexpr uint64_t SIZE = 64ULL << 20;
+    auto write_at = [](const std::string& path, uint64_t off, const std::string& bytes) {
+        std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(static_cast<std::streamoff>(off));
+        f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    };
+    for (const auto& p : {a, b}) {
+        std::ofstream(p).close();
+        std::filesystem::resize_file(p, SIZE);
+        write_at(p, 0, "ELF");
+        write_at(p, 40ULL << 20, "page");
+    }
+    // Zeros written into b where a has a hole: still equal.
+    write_at(b, 20ULL << 20, std::string(1 << 20, '\0'));
+    EXPECT_FALSE(lab::first_difference(a, b, SIZE));
+    // A byte deep in a's hole, b's zeros there: found, either way round.
+    write_at(a, (20ULL << 20) + 12345, "x");
+    EXPECT_EQ(lab::first_difference(a, b, SIZE).value_or(0), (20ULL << 20) + 12345);
+    EXPECT_EQ(lab::first_difference(b, a, SIZE).value_or(0), (20ULL << 20) + 12345);
+    // In a range that is a hole in both but for one byte of b.
+    write_at(a, (20ULL << 20) + 12345, std::string(1, '\0'));
+    write_at(b, (50ULL << 20) + 7, "y");
+    EXPECT_EQ(lab::first_difference(a, b, SIZE).value_or(0), (50ULL << 20) + 7);
+    // The last byte.
+    write_at(b, (50ULL << 20) + 7, std::string(1, '\0'));
+    write_at(a, SIZE - 1, "z");
+    EXPECT_EQ(lab::first_difference(a, b, SIZE).value_or(0), SIZE - 1);
+    EXPECT_FALSE(lab::first_difference(a, b, SIZE - 1));
+    std::filesystem::remove_all(dir);
+}
+
 TEST(ExportChecks, ADifferenceIsNamedByItsPart)
 {
     EXPECT_EQ(lab::vmcore_part(HEAD, 0x30), "ELF header and program headers");

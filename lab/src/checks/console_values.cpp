@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <regex>
 
 namespace lab {
 namespace {
@@ -136,6 +138,36 @@ std::string reserved_names(const std::vector<std::string>& lines)
         }
     }
     return names;
+}
+
+std::vector<std::string> skiboot_log_tail(const std::string& bytes, size_t n)
+{
+    std::vector<std::pair<double, std::string>> stamped;
+    const std::regex stamp(R"(^\[\s*(\d{1,9})\.(\d{1,9}),\d\])");
+    std::string line;
+    auto end_line = [&] {
+        std::smatch m;
+        if (std::regex_search(line, m, stamp)) {
+            stamped.emplace_back(std::stod(m[1].str() + "." + m[2].str()), line.substr(0, 200));
+        }
+        line.clear();
+    };
+    for (const char c : bytes) {
+        if (c >= ' ' && c <= '~') {
+            if (line.size() < 200) {
+                line += c;
+            }
+        } else {
+            end_line();
+        }
+    }
+    end_line();
+    std::stable_sort(stamped.begin(), stamped.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::string> out;
+    for (size_t i = stamped.size() > n ? stamped.size() - n : 0; i < stamped.size(); ++i) {
+        out.push_back(stamped[i].second);
+    }
+    return out;
 }
 
 }  // namespace lab

@@ -46,4 +46,13 @@ ConsoleValue<std::vector<std::pair<uint64_t, uint64_t>>> reserved_ranges(const s
 /// The last "FADUMP-LAB: reserved-names ..." list ("" when none).
 std::string reserved_names(const std::vector<std::string>& lines);
 
+/// skiboot's in-memory console (INMEM_CON_START, 1 MiB, skiboot
+/// include/mem-map.h; it keeps the debug lines the serial console leaves
+/// out) as raw guest bytes: the `n` lines stamped "[ SECONDS.FRACTION,LEVEL]"
+/// with the greatest timestamps, oldest first (the ring may still hold a
+/// previous boot's lines; the timebase goes on across an MPIPL, so the
+/// newest lines are the last boot's). Bytes that are not printable end a
+/// line; a line is cut at 200 characters. Hostile input: never throws.
+std::vector<std::string> skiboot_log_tail(const std::string& bytes, size_t n);
+
 }  // namespace lab

@@ -125,6 +125,7 @@ private:
     std::optional<double> phase_watched(const std::string& name, const std::vector<std::string>& ok,
                                         const std::vector<std::string>& bad);
     void save_stall(double silent_s);
+    std::vector<std::string> skiboot_log(const std::string& path);
     void wait_failed(const std::string& check, const WaitResult& w, const char* timeout_text, double at);
     std::optional<double> registered_by_event();
     bool ensure_qmp(double timeout_s);

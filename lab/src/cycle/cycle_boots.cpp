@@ -12,6 +12,7 @@
 #include "device_tree.hpp"
 #include "makedumpfile_capture.hpp"
 #include "stop_signal.hpp"
+#include "text_file.hpp"
 
 namespace lab {
 
@@ -104,6 +105,14 @@ void Cycle::save_stall(double silent_s)
             fmt::format("\n=== {} ===\n{}", cmd,
                         r && r->is_string() ? r->get<std::string>() : "not answered: " + (err.empty() ? m_err : err));
     }
+    std::vector<std::string> skiboot;
+    if (m_plan.pnv) {
+        skiboot = skiboot_log(file.string() + ".memcons");
+        text += "\n=== skiboot's memory console, newest lines ===\n";
+        for (const auto& l : skiboot) {
+            text += l + "\n";
+        }
+    }
     std::ofstream(file) << text;
     m_stalls.push_back(file.string());
     // Where each vCPU is, on the lab's own output too (a CI log keeps it
@@ -115,8 +124,29 @@ void Cycle::save_stall(double silent_s)
             where += "\n  " + l;
         }
     }
+    for (size_t i = skiboot.size() > 5 ? skiboot.size() - 5 : 0; i < skiboot.size(); ++i) {
+        where += "\n  skiboot: " + skiboot[i];
+    }
     progress(fmt::format("the console has been silent for {:.0f} s: every vCPU's registers saved in {}{}", silent_s,
                          file.string(), where));
+}
+
+// PowerNV: skiboot's in-memory console (INMEM_CON_START, skiboot
+// include/mem-map.h, at its relocated base 0x30000000), which keeps the
+// debug lines the serial console does not print, saved by QMP pmemsave
+// into `path`; its newest 40 stamped lines.
+std::vector<std::string> Cycle::skiboot_log(const std::string& path)
+{
+    constexpr uint64_t INMEM_CON_START = 0x30000000 + 0x01000000;
+    constexpr uint64_t INMEM_CON_LEN = 0x100000;
+    std::string err;
+    if (!ensure_qmp(5) ||
+        !m_qmp->execute({{"execute", "pmemsave"},
+                         {"arguments", {{"val", INMEM_CON_START}, {"size", INMEM_CON_LEN}, {"filename", path}}}},
+                        30, &err)) {
+        return {"not saved: " + (err.empty() ? m_err : err)};
+    }
+    return skiboot_log_tail(read_text(path), 40);
 }
 
 // The QMP session, connected when there is none (false, the reason in

@@ -138,7 +138,10 @@ bool Qmp::poll_events(double timeout_s, std::string* error)
 
 std::optional<nlohmann::json> Qmp::execute(const nlohmann::json& command, double timeout_s, std::string* error)
 {
-    const std::string text = command.dump() + "\n";
+    nlohmann::json tagged = command;
+    const uint64_t id = ++m_next_id;
+    tagged["id"] = id;
+    const std::string text = tagged.dump() + "\n";
     size_t sent = 0;
     while (sent < text.size()) {
         const ssize_t n = ::send(m_fd, text.data() + sent, text.size() - sent, MSG_NOSIGNAL);
@@ -160,6 +163,9 @@ std::optional<nlohmann::json> Qmp::execute(const nlohmann::json& command, double
         if (m->contains("event")) {
             m_events.push_back(std::move(*m));
             continue;
+        }
+        if (m->contains("id") && (*m)["id"] != nlohmann::json(id)) {
+            continue;  // the answer to an earlier command that timed out
         }
         if (m->contains("return")) {
             return (*m)["return"];

@@ -39,6 +39,7 @@ private:
     explicit Qmp(int fd) : m_fd(fd) {}
     std::optional<nlohmann::json> read_message(double timeout_s, std::string* error);
     int m_fd = -1;
+    uint64_t m_next_id = 0;  // each command's "id": a late answer to an earlier one is not taken for it
     std::string m_buffer;
     std::vector<nlohmann::json> m_events;
 };

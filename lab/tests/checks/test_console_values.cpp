@@ -81,3 +81,25 @@ TEST(ReservedNames, TheLastList)
 }
 
 }  // namespace
+
+// skiboot's memory console as QEMU's pmemsave leaves it: NULs, an earlier
+// boot's lines after the ring's write position, binary noise.
+TEST(SkibootLog, TheNewestStampedLinesOldestFirst)
+{
+    std::string mem = "[    6.393834963,5] OPAL v7.1 starting...\n";
+    mem += "[    7.179296297,3] STB: container NOT VERIFIED\n";
+    mem += "[    7.193177279,3] IMC: IMC Catalog load failed\n";
+    mem += "[    7.193300000,7] FLASH: Queueing preload of 3/200d1\n";
+    mem += std::string(100, '\0');
+    mem += "[    5.100000000,5] an earlier boot's line\n[    6.348440665,5] Reboot: OS reported error\n";
+    mem += "\x01\x02garbage [   no stamp\n";
+    mem += "[    7.2,7] " + std::string(500, 'x') + "\n";
+    const auto tail = lab::skiboot_log_tail(mem, 3);
+    ASSERT_EQ(tail.size(), 3u);
+    EXPECT_EQ(tail[0], "[    7.193177279,3] IMC: IMC Catalog load failed");
+    EXPECT_EQ(tail[1], "[    7.193300000,7] FLASH: Queueing preload of 3/200d1");
+    EXPECT_EQ(tail[2].size(), 200u);
+    EXPECT_EQ(lab::skiboot_log_tail(mem, 100).size(), 7u);
+    EXPECT_TRUE(lab::skiboot_log_tail(std::string(4096, '\xff'), 5).empty());
+    EXPECT_TRUE(lab::skiboot_log_tail("", 5).empty());
+}

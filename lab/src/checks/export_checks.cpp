@@ -111,9 +111,9 @@ std::optional<uint64_t> first_difference(const std::string& a, const std::string
 
 std::string vmcore_part(const std::string& path, uint64_t offset)
 {
-    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    const Fd fd(path);
     elf_version(EV_CURRENT);
-    Elf* e = fd < 0 ? nullptr : elf_begin(fd, ELF_C_READ, nullptr);
+    Elf* e = fd.fd < 0 ? nullptr : elf_begin(fd.fd, ELF_C_READ, nullptr);
     std::string part = "padding";
     size_t n = 0;
     GElf_Ehdr eh{};
@@ -132,9 +132,6 @@ std::string vmcore_part(const std::string& path, uint64_t offset)
     }
     if (e != nullptr) {
         elf_end(e);
-    }
-    if (fd >= 0) {
-        close(fd);
     }
     return part;
 }

@@ -34,6 +34,20 @@ CLI::Validator one_of(const std::map<std::string, T>& names)
     return v;
 }
 
+// A text option's check by a parser that returns the value or why it
+// refuses the text (a std::variant<T, std::string>), shown as `shape`.
+template <typename Parse>
+CLI::Validator refused_by(Parse parse, const std::string& shape)
+{
+    return CLI::Validator(
+        [parse](std::string& v) {
+            auto parsed = parse(v);
+            const auto* why = std::get_if<std::string>(&parsed);
+            return why != nullptr ? *why : std::string();
+        },
+        shape);
+}
+
 std::vector<std::string> scenario_names()
 {
     std::vector<std::string> names;
@@ -198,13 +212,7 @@ CLI::App* add_matrix(CLI::App& app, MatrixCommand& m)
                      "MACHINE[+numaN][+ram|memfd|file|hugetlb], e.g. pseries+numa2")
         ->delimiter(',')
         ->capture_default_str()
-        ->check(CLI::Validator(
-            [](std::string& v) {
-                auto parsed = lab::parse_matrix_machine(v);
-                const auto* why = std::get_if<std::string>(&parsed);
-                return why != nullptr ? *why : std::string();
-            },
-            "MACHINE[+numaN][+BACKEND]"));
+        ->check(refused_by(lab::parse_matrix_machine, "MACHINE[+numaN][+BACKEND]"));
     matrix->add_option("--scenarios", m.mx.scenarios, "scenarios (comma-separated; default: all)")
         ->delimiter(',')
         ->check(CLI::IsMember(scenario_names()));
@@ -230,13 +238,7 @@ CLI::App* add_matrix(CLI::App& app, MatrixCommand& m)
         ->add_option("--shard", m.shard,
                      "run only shard K of N (K/N): the cells split deterministically, balanced by --times")
         ->capture_default_str()
-        ->check(CLI::Validator(
-            [](std::string& v) {
-                auto parsed = lab::parse_shard(v);
-                const auto* why = std::get_if<std::string>(&parsed);
-                return why != nullptr ? *why : std::string();
-            },
-            "K/N"));
+        ->check(refused_by(lab::parse_shard, "K/N"));
     matrix->add_option("--times", m.mx.times_file, "a matrix.json whose cells' wall_s balance the shards")
         ->capture_default_str();
     matrix->add_option("--junit", m.mx.junit, "also write the matrix as JUnit XML to this file");

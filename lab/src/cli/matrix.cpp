@@ -151,11 +151,9 @@ std::optional<std::vector<const Scenario*>> choose_scenarios(const MatrixOptions
 }
 
 // Every cell, kernel by machine by scenario ("n/a" where the scenario does
-// not run on the machine), and the (kernel package, page size) pairs the
-// runnable ones need built.
+// not run on the machine).
 std::vector<Cell> plan_cells(const MatrixOptions& opt, const std::vector<const Scenario*>& chosen,
-                             const std::map<std::string, MatrixMachine>& shapes,
-                             std::map<std::pair<std::string, std::string>, bool>& kernels)
+                             const std::map<std::string, MatrixMachine>& shapes)
 {
     std::vector<Cell> cells;
     for (const auto& k : opt.kernels) {
@@ -169,8 +167,6 @@ std::vector<Cell> plan_cells(const MatrixOptions& opt, const std::vector<const S
                 c.mem = cell_mem(*s);
                 if (!s->runs_on(shapes.at(m).machine)) {
                     c.result.status = "n/a";
-                } else {
-                    kernels[{k, s->page_size}] = true;
                 }
                 cells.push_back(std::move(c));
             }
@@ -178,6 +174,30 @@ std::vector<Cell> plan_cells(const MatrixOptions& opt, const std::vector<const S
     }
     return cells;
 }
+
+// The (kernel package, page size) pairs the cells that run need built.
+std::map<std::pair<std::string, std::string>, bool> needed_kernels(const std::vector<Cell>& cells)
+{
+    std::map<std::pair<std::string, std::string>, bool> kernels;
+    for (const auto& c : cells) {
+        if (c.result.status != "n/a") {
+            kernels[{c.result.kernel, find_scenario(c.result.scenario)->page_size}] = true;
+        }
+    }
+    return kernels;
+}
+
+// Passed, known and failed cells; failed is any status but pass, known and
+// n/a (a cell that never finished included).
+struct Tally {
+    size_t passed = 0, known = 0, failed = 0;
+    void add(const std::string& status)
+    {
+        passed += status == "pass";
+        known += status == "known";
+        failed += status != "pass" && status != "known" && status != "n/a";
+    }
+};
 
 // The artefacts every cell shares, made once and one at a time (two cells
 // must not build the same kernel at once). 0, or the matrix's exit code.
@@ -252,10 +272,9 @@ void write_outputs(const nlohmann::json& j, const fs::path& out, const std::stri
     }
 }
 
-// Keeps this shard's cells (all of them for 1/1) and says which kernels
-// they need; false when the times file is unreadable JSON.
-bool keep_shard(const MatrixOptions& opt, std::vector<Cell>& cells,
-                std::map<std::pair<std::string, std::string>, bool>& kernels)
+// Keeps this shard's cells (all of them for 1/1); false when the times
+// file is unreadable JSON.
+bool keep_shard(const MatrixOptions& opt, std::vector<Cell>& cells)
 {
     if (opt.shard.count <= 1) {
         return true;
@@ -285,13 +304,6 @@ bool keep_shard(const MatrixOptions& opt, std::vector<Cell>& cells,
     cells = std::move(mine);
     progress(fmt::format("shard {}/{}: {} cell(s), balanced by {} measured time(s) from {}", opt.shard.index,
                          opt.shard.count, cells.size(), times.size(), opt.times_file));
-    std::map<std::pair<std::string, std::string>, bool> needed;
-    for (const auto& c : cells) {
-        if (c.result.status != "n/a") {
-            needed[{c.result.kernel, find_scenario(c.result.scenario)->page_size}] = true;
-        }
-    }
-    kernels = std::move(needed);
     return true;
 }
 
@@ -362,12 +374,11 @@ int run_matrix(const MatrixOptions& opt)
     fs::create_directories(out / "cells");
     const auto t0 = std::chrono::steady_clock::now();
     const std::string started = now_utc();
-    std::map<std::pair<std::string, std::string>, bool> kernels;  // (package, page size)
-    std::vector<Cell> cells = plan_cells(opt, *chosen, shapes, kernels);
-    if (!keep_shard(opt, cells, kernels)) {
+    std::vector<Cell> cells = plan_cells(opt, *chosen, shapes);
+    if (!keep_shard(opt, cells)) {
         return 2;
     }
-    if (const int rc = prepare_artefacts(opt, kernels); rc != 0) {
+    if (const int rc = prepare_artefacts(opt, needed_kernels(cells)); rc != 0) {
         return rc;
     }
     if (opt.resume) {
@@ -435,18 +446,14 @@ int run_matrix(const MatrixOptions& opt)
         return 128 + stop_signal();
     }
     write();
-    bool ok = true;
-    size_t counts[3] = {0, 0, 0};
+    Tally tally;
     for (const auto& c : cells) {
-        ok = ok && (c.result.status == "pass" || c.result.status == "known" || c.result.status == "n/a");
-        counts[0] += c.result.status == "pass";
-        counts[1] += c.result.status == "known";
-        counts[2] += c.result.status == "fail";
+        tally.add(c.result.status);
     }
-    progress(fmt::format("{} passed, {} known, {} failed in {:.0f} s: {}", counts[0], counts[1], counts[2],
+    progress(fmt::format("{} passed, {} known, {} failed in {:.0f} s: {}", tally.passed, tally.known, tally.failed,
                          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
                          (out / "matrix.html").string()));
-    return ok ? 0 : 1;
+    return tally.failed == 0 ? 0 : 1;
 }
 
 int merge_matrix(const MergeOptions& opt)
@@ -471,16 +478,13 @@ int merge_matrix(const MergeOptions& opt)
     fs::create_directories(out);
     j["out_dir"] = out.string();
     write_outputs(j, out, opt.junit);
-    size_t counts[3] = {0, 0, 0};
+    Tally tally;
     for (const auto& c : j["cells"]) {
-        const std::string status = c.value("status", "");
-        counts[0] += status == "pass";
-        counts[1] += status == "known";
-        counts[2] += status != "pass" && status != "known" && status != "n/a";
+        tally.add(c.value("status", ""));
     }
     std::cerr << fmt::format("fadump-lab matrix merge: {} shard(s), {} passed, {} known, {} failed: {}\n",
-                             shards.size(), counts[0], counts[1], counts[2], (out / "matrix.html").string());
-    return counts[2] == 0 ? 0 : 1;
+                             shards.size(), tally.passed, tally.known, tally.failed, (out / "matrix.html").string());
+    return tally.failed == 0 ? 0 : 1;
 }
 
 }  // namespace lab

@@ -6,6 +6,7 @@
 namespace {
 
 using lab::test::SyntheticCore;
+namespace fs = std::filesystem;
 
 class LabCli : public lab::test::LabBinary {};
 
@@ -62,6 +63,32 @@ TEST_F(LabCli, AReportThatCannotBeWrittenIsAnError)
         EXPECT_EQ(WEXITSTATUS(*status), 3) << target << "\n" << log();
         EXPECT_NE(log().find("cannot write the report " + target), std::string::npos) << log();
     }
+}
+
+// git bisect run: a kernel tree that does not build is skipped (125), not
+// called bad; when the report cannot be written the bisection stops (255).
+TEST_F(LabCli, AKernelTreeThatDoesNotBuildIsSkippedByBisect)
+{
+    fs::create_directories(m_dir / "tree");  // not a Linux tree: scripts/build-kernel-tree refuses it
+    const auto qemu = fake_qemu("exit 0\n");
+    for (const auto& [report, code] :
+         {std::pair{report_path().string(), 125}, std::pair{std::string("/dev/full"), 255}}) {
+        m_lab = spawn({FADUMP_LAB_BINARY, "run",
+                       "--machine",       "pseries",
+                       "--mem",           "64M",
+                       "--qemu",          qemu.string(),
+                       "--kernel-tree",   (m_dir / "tree").string(),
+                       "--initrd",        (m_dir / "initrd.cpio").string(),
+                       "--firmware-dir",  (m_dir / "fw").string(),
+                       "--out-dir",       (m_dir / "out").string(),
+                       "--report",        report,
+                       "--timeout",       "60"});
+        const auto status = wait_lab(60);
+        ASSERT_TRUE(status) << log();
+        EXPECT_TRUE(WIFEXITED(*status)) << log();
+        EXPECT_EQ(WEXITSTATUS(*status), code) << report << "\n" << log();
+    }
+    EXPECT_EQ(check_result("setup.kernel"), "fail") << log();
 }
 
 }  // namespace

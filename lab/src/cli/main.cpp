@@ -83,6 +83,16 @@ CLI::App* add_run(CLI::App& app, lab::RunOptions& opt, std::string& report_path)
                     "Debian linux-source-X.Y package to build the kernel from (pinned in scripts/downloads.manifest; "
                     "linux-source-7.2 is sid's newest)")
         ->capture_default_str();
+    auto* tree = run->add_option("--kernel-tree", opt.kernel_tree,
+                                 "your Linux tree, built out of tree with the lab's fragment merged in "
+                                 "(scripts/build-kernel-tree; cached by commit and config); exit codes for git "
+                                 "bisect run: 0 good, 1 a dump check failed, 125 did not build or boot")
+                     ->check(CLI::ExistingDirectory)
+                     ->excludes("--kernel");
+    run->add_option("--kernel-config", opt.kernel_config,
+                    "with --kernel-tree: the .config to start from (default: the tree's ppc64le_defconfig)")
+        ->check(CLI::ExistingFile)
+        ->needs(tree);
     run->add_option("--qemu", opt.qemu, "another qemu-system-ppc64 (ground-truth checks are then skipped)");
     run->add_option("--qemu-version", opt.qemu_version,
                     "our QEMU to build and run: 10.0 (Debian 13's, glue/qemu-10.0) or 11.1 (sid's, glue/qemu-11.1)")
@@ -282,6 +292,7 @@ int main(int argc, char** argv)  // NOLINT(bugprone-exception-escape)
 {
     CLI::App app{"fadump-lab: boot a real Linux guest with CONFIG_FA_DUMP, crash it, and prove the dump"};
     app.require_subcommand(1);
+    app.set_version_flag("--version", std::string("fadump-lab ") + FADUMP_VERSION);
     lab::RunOptions opt;
     std::string report_path;
     CheckCommand check_cmd;
@@ -300,7 +311,9 @@ int main(int argc, char** argv)  // NOLINT(bugprone-exception-escape)
     }
     lab::install_stop_handlers();
     lab::Report report;
-    return lab::run_guarded(
+    const int rc = lab::run_guarded(
         report, report_path, [&] { return *run ? lab::Cycle(opt, report).run() : run_check(check_cmd, report); },
         std::cout, std::cerr);
+    // git bisect run must stop, not call the commit bad, when no report is written.
+    return *run && opt.kernel_tree && rc == lab::EXIT_REPORT_NOT_WRITTEN ? 255 : rc;
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
@@ -58,6 +59,21 @@ RemoveOnExit::~RemoveOnExit()
 }
 
 int Cycle::run()
+{
+    const int rc = run_phases();
+    if (!m_opt.kernel_tree) {
+        return rc;
+    }
+    // The lab's init says "FADUMP-LAB: boot 1" first thing on the first boot.
+    const bool booted = m_child && std::any_of(m_child->lines().begin(), m_child->lines().end(), [](const auto& l) {
+                            return l.find("FADUMP-LAB: boot 1 ") != std::string::npos;
+                        });
+    const int code = bisect_exit_code(rc, booted);
+    m_report.facts["bisect_exit_code"] = code;
+    return code;
+}
+
+int Cycle::run_phases()
 {
     const auto plan = plan_cycle(m_opt, read_text("/proc/meminfo"));
     if (const auto* why = std::get_if<std::string>(&plan)) {
@@ -132,8 +148,17 @@ std::optional<int> Cycle::prepare_kernel()
         m_art.kernel_version = "custom";
         return std::nullopt;
     }
-    auto k = run_script("build-kernel", &m_err, {m_opt.kernel_source, m_plan.scenario->page_size});
-    m_report.facts["kernel_source"] = m_opt.kernel_source;
+    std::optional<std::string> k;
+    if (m_opt.kernel_tree) {
+        k = run_script("build-kernel-tree", &m_err,
+                       {fs::absolute(*m_opt.kernel_tree).string(), m_plan.scenario->page_size,
+                        m_opt.kernel_config ? fs::absolute(*m_opt.kernel_config).string() : ""});
+        m_report.facts["kernel_tree"] = fs::absolute(*m_opt.kernel_tree).string();
+        m_report.facts["kernel_config"] = m_opt.kernel_config.value_or("ppc64le_defconfig");
+    } else {
+        k = run_script("build-kernel", &m_err, {m_opt.kernel_source, m_plan.scenario->page_size});
+        m_report.facts["kernel_source"] = m_opt.kernel_source;
+    }
     m_report.facts["kernel_page_size"] = m_plan.scenario->page_size;
     if (!k) {
         return setup_failed(m_report, "setup.kernel", m_err);
@@ -159,18 +184,26 @@ std::optional<int> Cycle::prepare_guest_and_qemu()
     if (m_initrd.empty()) {
         return setup_failed(m_report, "setup.scenario", m_err);
     }
-    if (m_plan.ours) {
+    if (!m_plan.ours) {
+        m_art.qemu = *m_opt.qemu;
+    } else if (auto installed = installed_qemu(to_string(m_opt.qemu_version))) {
+        if (access(installed->c_str(), X_OK) != 0) {
+            return setup_failed(m_report, "setup.qemu",
+                                *installed + " is not installed (package fadump-qemu; --qemu runs another QEMU)");
+        }
+        m_art.qemu = *installed;
+    } else {
         setenv("FADUMP_LIB", FADUMP_LIB_PATH, 0);
         auto q = run_script("build-qemu", &m_err, {"--qemu-version", to_string(m_opt.qemu_version)});
         if (!q) {
             return setup_failed(m_report, "setup.qemu", m_err);
         }
         m_art.qemu = *q;
-    } else {
-        m_art.qemu = *m_opt.qemu;
     }
-    auto fw = m_opt.firmware_dir ? std::optional(fs::absolute(*m_opt.firmware_dir).string())
-                                 : run_script("fetch-firmware", &m_err);
+    auto fw = m_opt.firmware_dir ? std::optional(fs::absolute(*m_opt.firmware_dir).string()) : installed_firmware_dir();
+    if (!fw) {
+        fw = run_script("fetch-firmware", &m_err);
+    }
     if (!fw) {
         return setup_failed(m_report, "setup.firmware", m_err);
     }
@@ -197,7 +230,12 @@ void Cycle::record_artifact_facts(const std::string& qemu_version)
     facts["initramfs"] = m_art.initramfs;
     // Debian package versions actually used (pins may have fallen back).
     std::string v;
-    if (m_plan.ours && (std::ifstream(fs::path(m_art.qemu).parent_path() / "fadump-qemu-version") >> v)) {
+    // Beside a source build's binary; for the packages, under /usr/share/fadump/qemu/.
+    const auto version_file =
+        installed_qemu(to_string(m_opt.qemu_version))
+            ? fs::path(source_root()) / "qemu" / (fs::path(m_art.qemu).filename().string() + ".version")
+            : fs::path(m_art.qemu).parent_path() / "fadump-qemu-version";
+    if (m_plan.ours && (std::ifstream(version_file) >> v)) {
         facts["qemu_debian_version"] = v;
     }
     if (std::ifstream(fs::path(m_art.firmware_dir) / "version") >> v) {

@@ -62,10 +62,13 @@ public:
     /// Runs every phase; the report says what passed. Returns the exit code:
     /// 0 when every check passed, 1 when one failed, 2 for bad options,
     /// 128+signal when SIGINT/SIGTERM stopped it (QEMU stopped, a failed
-    /// "lab.stopped" check).
+    /// "lab.stopped" check). With --kernel-tree, git bisect run's codes
+    /// instead (bisect_exit_code, run_options.hpp).
     int run();
 
 private:
+    int run_phases();
+
     // Files of the run, in its directory unless a socket path is too long.
     struct Paths {
         std::filesystem::path dir;

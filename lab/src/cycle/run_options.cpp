@@ -131,4 +131,15 @@ std::optional<uint64_t> mem_bytes(const std::string& spec)
     return *v << shift;
 }
 
+int bisect_exit_code(int rc, bool guest_booted)
+{
+    if (rc == 0 || rc >= 128) {
+        return rc;
+    }
+    if (rc == 1) {
+        return guest_booted ? 1 : 125;
+    }
+    return 255;
+}
+
 }  // namespace lab

@@ -51,7 +51,12 @@ struct RunOptions {
     MemoryShape memory;
     std::optional<std::string> kernel;                // vmlinux (with DWARF) to boot
     std::string kernel_source = "linux-source-6.12";  // Debian package scripts/build-kernel builds
-    std::optional<std::string> qemu;                  // another QEMU, e.g. upstream's
+    /// A Linux tree of the user's, built by scripts/build-kernel-tree (from
+    /// kernel_config, else its ppc64le_defconfig, with the lab's fragment);
+    /// the run's exit code then suits git bisect run (bisect_exit_code).
+    std::optional<std::string> kernel_tree;
+    std::optional<std::string> kernel_config;
+    std::optional<std::string> qemu;  // another QEMU, e.g. upstream's
     /// Which of our QEMUs scripts/build-qemu builds when qemu is unset.
     QemuVersion qemu_version = QemuVersion::V10_0;
     /// Our QEMU moves pages instead of copying where the platform allows
@@ -72,6 +77,14 @@ struct RunOptions {
     double stop_grace_s = 5;  // SIGTERM to SIGKILL when stopping QEMU
     bool verbose = false;
 };
+
+/// The exit code of a `run --kernel-tree` for `git bisect run`: 0 (good) and
+/// 1 (a dump check failed: bad) as they are; a run that failed before the
+/// guest's first boot reached the lab's init (the tree did not build or boot,
+/// QEMU did not start) is 125 (skip this commit); any other code (2: bad
+/// options, 3: the report could not be written) is 255, which stops the
+/// bisection; 128 + signal stays (git bisect run stops on it too).
+int bisect_exit_code(int rc, bool guest_booted);
 
 /// Number of CPUs a QEMU -smp value starts with ("4", "cpus=4,...",
 /// "sockets=1,cores=2,threads=2"); nullopt when it cannot tell.

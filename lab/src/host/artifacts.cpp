@@ -15,6 +15,21 @@ std::string source_root()
     return env != nullptr && *env != '\0' ? env : FADUMP_SOURCE_DIR;
 }
 
+std::optional<std::string> installed_qemu(const std::string& qemu_version)
+{
+    constexpr const char* prefix = FADUMP_INSTALLED_QEMU;  // "" for a source build
+    if (*prefix == '\0') {
+        return std::nullopt;
+    }
+    return std::string(prefix) + (qemu_version == "10.0" ? "" : "-" + qemu_version);
+}
+
+std::optional<std::string> installed_firmware_dir()
+{
+    constexpr const char* dir = FADUMP_INSTALLED_FIRMWARE;  // "" for a source build
+    return *dir == '\0' ? std::nullopt : std::optional<std::string>(dir);
+}
+
 nlohmann::json read_downloads(const std::string& file)
 {
     nlohmann::json out = nlohmann::json::array();

@@ -19,8 +19,23 @@ struct Artifacts {
     std::string qemu;
 };
 
-/// Root of the source tree (FADUMP_ROOT, else the configured source dir).
+/// Root of the source tree (FADUMP_ROOT, else the configured source dir):
+/// the checkout for a source build, /usr/share/fadump for the fadump-lab
+/// package (scripts/, lab/guest/, lab/data/ below it).
 std::string source_root();
+
+/// The installed QEMU with our glue for `qemu_version` ("10.0", "11.1") when
+/// fadump-lab was built for the packages (CMake FADUMP_INSTALLED_QEMU, e.g.
+/// /usr/bin/qemu-system-ppc64-fadump: that path for 10.0, the path with
+/// "-<version>" appended for the others); nullopt for a source build, whose
+/// QEMU scripts/build-qemu builds. The path may not exist (fadump-qemu not
+/// installed): the caller says so.
+std::optional<std::string> installed_qemu(const std::string& qemu_version);
+
+/// The firmware directory (for -L) of a packaged build (CMake
+/// FADUMP_INSTALLED_FIRMWARE: Debian's qemu-system-data, /usr/share/qemu);
+/// nullopt for a source build, which uses scripts/fetch-firmware.
+std::optional<std::string> installed_firmware_dir();
 
 /// The downloads scripts/fetch-pinned recorded in `file` (lines "NAME:ARCH
 /// VERSION ORIGIN PINNED_VERSION", ORIGIN pinned or fallback:SUITE/ARCH), one

@@ -148,3 +148,16 @@ TEST(CyclePlan, Powernv11NeedsQemu11)
     EXPECT_EQ(p.firmware, "skiboot");
     EXPECT_EQ(p.run_name, "powernv11-skiboot");
 }
+
+// git bisect run reads 0 good, 1-127 bad except 125 (skip), and stops on
+// anything above 127: a tree that did not boot is skipped, not called bad,
+// and the lab's own trouble stops the bisection.
+TEST(BisectExitCode, GoodBadSkipAndStop)
+{
+    EXPECT_EQ(lab::bisect_exit_code(0, true), 0);
+    EXPECT_EQ(lab::bisect_exit_code(1, true), 1);      // booted, a dump check failed
+    EXPECT_EQ(lab::bisect_exit_code(1, false), 125);   // did not build, start or boot
+    EXPECT_EQ(lab::bisect_exit_code(2, false), 255);   // bad options
+    EXPECT_EQ(lab::bisect_exit_code(3, true), 255);    // report not written
+    EXPECT_EQ(lab::bisect_exit_code(130, true), 130);  // SIGINT
+}

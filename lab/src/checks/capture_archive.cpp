@@ -45,19 +45,31 @@ UnpackedCapture unpack_capture(const std::string& disk, const fs::path& root, do
     if (u.tar_output.size() > 4096) {
         u.tar_output.resize(4096);
     }
+    u.removed = keep_plain_entries(root);
+    return u;
+}
+
+std::vector<std::string> keep_plain_entries(const fs::path& root)
+{
+    std::error_code ec;
     std::vector<std::pair<fs::path, fs::file_type>> odd;
     for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
          it.increment(ec)) {
         const fs::file_type t = it->symlink_status(ec).type();
-        if (t != fs::file_type::regular && t != fs::file_type::directory) {
+        if (t == fs::file_type::regular || t == fs::file_type::directory) {
+            const bool dir = t == fs::file_type::directory;
+            fs::permissions(it->path(), dir ? fs::perms(0755) : fs::perms(0644), fs::perm_options::replace, ec);
+            (void)::lchown(it->path().c_str(), ::getuid(), ::getgid());
+        } else {
             odd.emplace_back(it->path(), t);
         }
     }
+    std::vector<std::string> removed;
     for (const auto& [p, t] : odd) {
         fs::remove(p, ec);
-        u.removed.push_back(fs::relative(p, root, ec).string() + " (" + kind_of(t) + ")");
+        removed.push_back(fs::relative(p, root, ec).string() + " (" + kind_of(t) + ")");
     }
-    return u;
+    return removed;
 }
 
 std::string read_capped(const fs::path& path, size_t max_bytes)

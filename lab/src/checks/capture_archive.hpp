@@ -26,6 +26,12 @@ struct UnpackedCapture {
 /// a directory, without following symlinks. Bounded: tar gets `timeout_s`.
 UnpackedCapture unpack_capture(const std::string& disk, const std::filesystem::path& root, double timeout_s = 300);
 
+/// Removes every entry below `root` that is not a regular file or a
+/// directory, without following symlinks; makes what stays owned by the lab
+/// with plain modes (0644 files, 0755 directories: no set-id bit a guest
+/// gave survives). Returns what was removed, as UnpackedCapture::removed.
+std::vector<std::string> keep_plain_entries(const std::filesystem::path& root);
+
 /// At most `max_bytes` of the regular file `path`, never following a
 /// symlink and never blocking on a FIFO or device ("" when it is not a
 /// regular file or cannot be read).

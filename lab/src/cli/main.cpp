@@ -112,6 +112,11 @@ CLI::App* add_run(CLI::App& app, lab::RunOptions& opt, std::string& report_path)
                     "--dump-dmesg, as kdump services do)")
         ->capture_default_str()
         ->transform(one_of(lab::capture_names()));
+    run->add_option("--guest", opt.guest,
+                    "busybox (the lab's initramfs) or debian (a Debian system image, scripts/build-guest: its "
+                    "kdump-tools registers fadump and saves the dump, read back from its disk)")
+        ->capture_default_str()
+        ->transform(one_of(lab::guest_names()));
     run->add_option("--scenario", opt.scenario,
                     "what to do to the guest and expect (fadump-lab scenarios lists them; its -smp/-m win)")
         ->capture_default_str()

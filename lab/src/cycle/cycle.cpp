@@ -156,7 +156,8 @@ std::optional<int> Cycle::prepare_kernel()
         m_report.facts["kernel_tree"] = fs::absolute(*m_opt.kernel_tree).string();
         m_report.facts["kernel_config"] = m_opt.kernel_config.value_or("ppc64le_defconfig");
     } else {
-        k = run_script("build-kernel", &m_err, {m_opt.kernel_source, m_plan.scenario->page_size});
+        k = run_script("build-kernel", &m_err,
+                       {m_opt.kernel_source, m_plan.scenario->page_size, m_plan.debian ? "distro" : "lab"});
         m_report.facts["kernel_source"] = m_opt.kernel_source;
     }
     m_report.facts["kernel_page_size"] = m_plan.scenario->page_size;
@@ -170,8 +171,17 @@ std::optional<int> Cycle::prepare_kernel()
     return std::nullopt;
 }
 
-// The initramfs with the scenario's archive, QEMU, the firmware directory.
+// The guest (the initramfs with the scenario's archive, or the Debian
+// image), QEMU, the firmware directory.
 std::optional<int> Cycle::prepare_guest_and_qemu()
+{
+    if (auto rc = m_plan.debian ? prepare_debian_guest() : prepare_guest()) {
+        return rc;
+    }
+    return prepare_qemu();
+}
+
+std::optional<int> Cycle::prepare_guest()
 {
     auto initramfs = m_opt.initrd
                          ? std::optional(fs::absolute(*m_opt.initrd).string())
@@ -184,6 +194,41 @@ std::optional<int> Cycle::prepare_guest_and_qemu()
     if (m_initrd.empty()) {
         return setup_failed(m_report, "setup.scenario", m_err);
     }
+    return std::nullopt;
+}
+
+// The Debian image (built once, cached) and the run's own copy of it, which
+// the guest writes and the lab reads back after the run.
+std::optional<int> Cycle::prepare_debian_guest()
+{
+    progress("preparing the Debian guest image (scripts/build-guest; about 15 minutes the first time)");
+    auto dir = run_script("build-guest", &m_err, {"debian", DEBIAN_GUEST_SUITE});
+    if (!dir) {
+        return setup_failed(m_report, "setup.guest", m_err);
+    }
+    m_art.guest_image = *dir;
+    m_paths.root_disk = (m_paths.dir / "rootfs.img").string();
+    std::string out;
+    if (run_command({"cp", "--sparse=always", *dir + "/rootfs.img", m_paths.root_disk}, &out, 300) != 0) {
+        return setup_failed(m_report, "setup.guest", "cannot copy the image: " + out);
+    }
+    nlohmann::json versions = nlohmann::json::object();
+    std::ifstream pkgs(*dir + "/packages.txt");
+    for (std::string name, version, arch; pkgs >> name >> version >> arch;) {
+        if (name == "kdump-tools" || name == "makedumpfile" || name == "systemd" || name == "crash") {
+            versions[name] = version;
+        }
+    }
+    m_report.facts["guest"] = std::string("debian ") + DEBIAN_GUEST_SUITE;
+    m_report.facts["guest_image"] = *dir;
+    m_report.facts["guest_packages"] = versions;
+    m_report.facts["capture"] = "kdump-tools";
+    return std::nullopt;
+}
+
+// QEMU (ours, built or installed, or --qemu) and the firmware directory.
+std::optional<int> Cycle::prepare_qemu()
+{
     if (!m_plan.ours) {
         m_art.qemu = *m_opt.qemu;
     } else if (auto installed = installed_qemu(to_string(m_opt.qemu_version))) {
@@ -227,7 +272,7 @@ void Cycle::record_artifact_facts(const std::string& qemu_version)
     facts["qemu_glue"] = m_plan.ours ? "glue/qemu-" + to_string(m_opt.qemu_version) : "none (another QEMU)";
     facts["kernel_version"] = m_art.kernel_version;
     facts["vmlinux"] = m_art.vmlinux;
-    facts["initramfs"] = m_art.initramfs;
+    facts["initramfs"] = m_plan.debian ? "none (the guest boots its own disk)" : m_art.initramfs;
     // Debian package versions actually used (pins may have fallen back).
     std::string v;
     // Beside a source build's binary; for the packages, under /usr/share/fadump/qemu/.
@@ -313,7 +358,9 @@ std::optional<std::vector<std::string>> Cycle::qemu_argv()
         "-qmp",
         "unix:" + m_paths.qmp + ",server=on,wait=off"};
     argv.insert(argv.end(), shape.args.begin(), shape.args.end());
-    const auto disks = disk_args(m_plan.pnv, m_paths.vmcore_disk, m_paths.state_disk, m_paths.pnor, m_paths.opal_disk);
+    const auto disks =
+        m_plan.debian ? root_disk_args(m_paths.root_disk)
+                      : disk_args(m_plan.pnv, m_paths.vmcore_disk, m_paths.state_disk, m_paths.pnor, m_paths.opal_disk);
     argv.insert(argv.end(), disks.begin(), disks.end());
     if (!add_backends(argv)) {
         return std::nullopt;
@@ -337,8 +384,12 @@ std::optional<std::vector<std::string>> Cycle::qemu_argv()
                                  "-trace", "fadump_moves", "-trace", "fadump_export_*"});
     }
     m_qemu_logs = {m_paths.dir / "qemu-guest-errors.log"};
-    argv.insert(argv.end(), {"-L", m_art.firmware_dir, "-kernel", m_art.boot_kernel, "-initrd", m_initrd, "-append",
-                             kernel_append(sc, m_plan.makedumpfile, m_opt.append), "-d", "guest_errors", "-D",
+    argv.insert(argv.end(), {"-L", m_art.firmware_dir, "-kernel", m_art.boot_kernel});
+    if (!m_plan.debian) {
+        argv.insert(argv.end(), {"-initrd", m_initrd});
+    }
+    const std::string extra = m_plan.debian ? join_words(DEBIAN_ROOT_ARGS, m_opt.append) : m_opt.append;
+    argv.insert(argv.end(), {"-append", kernel_append(sc, m_plan.makedumpfile, extra), "-d", "guest_errors", "-D",
                              m_qemu_logs.front().string()});
     return argv;
 }
@@ -500,11 +551,11 @@ void Cycle::judge_guest()
                         dump_active ? "capture kernel: \"Firmware-assisted dump is active\""
                                     : "capture kernel did not see the dump");
     }
-    if (t.copied && !m_plan.makedumpfile) {
+    if (t.copied && !m_plan.makedumpfile && !m_plan.debian) {
         m_report.pass("guest.vmcore_copied",
                       fmt::format("{} bytes copied to the host", m_console.vmcore_size.value_or(0)));
     }
-    if (t.copied) {
+    if (t.copied && !m_plan.debian) {  // kdump-tools reboots instead: the plain boot proves the invalidation
         m_report.expect("guest.release_mem", released,
                         released ? "preserved memory released (INVALIDATE)" : "release_mem failed");
     }
@@ -518,7 +569,7 @@ void Cycle::judge_guest()
     if (t.capture && t.ready) {
         m_report.phases["capture_to_vmcore_ready"] = *t.ready - *t.capture;
     }
-    if (t.ready && t.copied && !m_plan.makedumpfile) {
+    if (t.ready && t.copied && !m_plan.makedumpfile && !m_plan.debian) {
         m_report.phases["vmcore_copy_out"] = *t.copied - *t.ready;
     }
     m_report.phases["total"] = m_child->elapsed();
@@ -541,7 +592,7 @@ void Cycle::judge_scenario()
     if (auto rep = scenario_reports(boot_lines.front()); !rep.empty()) {
         m_report.facts["scenario_report"] = std::move(rep);
     }
-    const auto& boots = sc.boots_after_crash(m_plan.machine);
+    const auto& boots = boots_after_crash();
     if (m_times.plain && boots.size() == 1 && boots.back() == Boot::Plain) {
         // Nothing preserved: the engine dumped nothing, so wrote no ground
         // truth; the last kernel found no /proc/vmcore.

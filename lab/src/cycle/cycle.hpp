@@ -41,6 +41,11 @@
 
 namespace lab {
 
+/// The Debian release --guest debian installs (scripts/build-guest debian
+/// SUITE). bookworm: the archive this lab reaches serves trixie's ppc64el
+/// index ahead of its pool (libc6 2.41-12+deb13u5 listed, its .deb 404).
+inline constexpr const char* DEBIAN_GUEST_SUITE = "bookworm";
+
 /// Removes a file when the run ends, however it ends (a socket QEMU leaves
 /// behind outside the run directory).
 class RemoveOnExit {
@@ -73,6 +78,7 @@ private:
     struct Paths {
         std::filesystem::path dir;
         std::string downloads, vmcore_disk, truth, export_dir, state_disk, opal_disk, pnor;
+        std::string root_disk;  // --guest debian: the run's copy of the image
         std::string qmp, dest_qmp, migration_socket, vhost_socket;
         std::vector<std::unique_ptr<RemoveOnExit>> removed_at_exit;
     };
@@ -94,6 +100,10 @@ private:
     std::optional<int> prepare();
     std::optional<int> prepare_kernel();
     std::optional<int> prepare_guest_and_qemu();
+    std::optional<int> prepare_guest();
+    std::optional<int> prepare_debian_guest();
+    std::optional<int> prepare_qemu();
+    [[nodiscard]] const std::vector<Boot>& boots_after_crash() const;
     void record_artifact_facts(const std::string& qemu_version);
     void make_paths();
     std::optional<std::vector<std::string>> qemu_argv();
@@ -108,6 +118,7 @@ private:
     bool capture_boot();
     void check_capture_query();
     void copy_out();
+    void service_saved();
     void opal_core();
     std::optional<int> end_qemu();
     void read_console();
@@ -119,6 +130,7 @@ private:
     void prove_vmcore();
     void prove_export();
     void prove_makedumpfile();
+    void prove_service_capture();
     void prove_opal_core();
     int finish();
 

@@ -362,9 +362,18 @@ std::vector<std::string> Cycle::with_qemu_error(std::vector<std::string> v) cons
 
 // The boots after the crash, as the scenario expects them; then the OPAL
 // core's copy on PowerNV.
+// The boots after the crash: the scenario's; with --guest debian the
+// capture boot, where kdump-tools saves the dump and reboots (which
+// invalidates it: arch/powerpc fadump_cleanup), then a plain boot.
+const std::vector<Boot>& Cycle::boots_after_crash() const
+{
+    static const std::vector<Boot> debian = {Boot::Capture, Boot::Plain};
+    return m_plan.debian ? debian : m_plan.scenario->boots_after_crash(m_plan.machine);
+}
+
 void Cycle::after_crash()
 {
-    const auto& boots = m_plan.scenario->boots_after_crash(m_plan.machine);
+    const auto& boots = boots_after_crash();
     bool going = m_times.crash.has_value();
     for (size_t b = 0; going && b < boots.size(); ++b) {
         going = boots[b] == Boot::Capture ? capture_boot() : other_boot(b);
@@ -383,7 +392,7 @@ void Cycle::after_crash()
 // only, a capture kernel that crashes, or a plain boot with no dump.
 bool Cycle::other_boot(size_t index)
 {
-    const Boot kind = m_plan.scenario->boots_after_crash(m_plan.machine)[index];
+    const Boot kind = boots_after_crash()[index];
     const std::string which = fmt::format("boot{}_{}", index + 2, to_string(kind));
     if (!phase_watched(which + "_kernel", {"Linux version"}, with_qemu_error({"reboot: Power down"}))) {
         return false;
@@ -487,6 +496,11 @@ void Cycle::check_capture_query()
 void Cycle::copy_out()
 {
     const uint64_t vmcore_size = last_value(m_child->lines(), "vmcore_size=").value.value_or(0);
+    if (m_plan.debian) {
+        progress(fmt::format("/proc/vmcore ready ({} bytes); the guest's kdump-tools saves it", vmcore_size));
+        service_saved();
+        return;
+    }
     if (!m_plan.makedumpfile) {
         progress(fmt::format("/proc/vmcore ready ({} bytes); copying it out", vmcore_size));
         m_times.copied = phase("vmcore_copied", {"FADUMP-LAB: copied"}, {"FADUMP-LAB: copy-failed", "Kernel panic"});
@@ -507,6 +521,19 @@ void Cycle::copy_out()
     m_times.copied = phase("saved", {"FADUMP-LAB: saved"}, {"FADUMP-LAB: save-failed", "Kernel panic"});
     if (m_times.copied) {
         m_report.phases["save_to_disk"] = *m_times.copied - at;
+    }
+}
+
+// --guest debian: kdump-tools' own account on the console (its
+// kdump-config: "kdump-tools: saved vmcore in /var/crash/<stamp>", or
+// "failed to save vmcore"), then its reboot.
+void Cycle::service_saved()
+{
+    const double at = *m_times.ready;
+    m_times.copied = phase("saved", {"saved vmcore in"}, {"failed to save vmcore", "Kernel panic"});
+    if (m_times.copied) {
+        m_report.pass("guest.kdump_tools_saved", first_line(last_line_with(m_child->lines(), "saved vmcore in")));
+        m_report.phases["kdump_tools_save"] = *m_times.copied - at;
     }
 }
 

@@ -14,6 +14,29 @@ void set_platform(const RunOptions& opt, CyclePlan& p)
     p.pnv = opt.machine != Machine::Pseries;
     p.firmware = p.pnv ? "skiboot" : to_string(opt.firmware);
     p.makedumpfile = opt.capture == Capture::Makedumpfile;
+    p.debian = opt.guest == Guest::Debian;
+}
+
+// What --guest debian cannot be combined with: the guest's image drives
+// one sysrq crash on pseries, and its kdump-tools makes the capture.
+std::string check_guest(const RunOptions& opt, const CyclePlan& p)
+{
+    if (!p.debian) {
+        return {};
+    }
+    if (p.scenario->name != "sysrq") {
+        return "--guest debian runs the sysrq scenario only (its image crashes the kernel itself)";
+    }
+    if (opt.capture != Capture::Raw) {
+        return "--guest debian captures with the image's kdump-tools: no --capture";
+    }
+    if (opt.initrd) {
+        return "--guest debian boots its disk, not an initramfs: no --initrd";
+    }
+    if (p.pnv) {
+        return "--guest debian runs on pseries only";
+    }
+    return {};
 }
 
 // The guest's CPUs, RAM and memory shape, or why they cannot be.
@@ -61,11 +84,17 @@ std::variant<CyclePlan, std::string> plan_cycle(const RunOptions& opt, const std
     if (!p.scenario->runs_on(p.machine)) {
         return "scenario " + p.scenario->name + " does not run on " + p.machine;
     }
+    if (std::string why = check_guest(opt, p); !why.empty()) {
+        return why;
+    }
     if (std::string why = check_size(opt, meminfo, p); !why.empty()) {
         return why;
     }
     p.run_name = p.scenario->name == "sysrq" ? fmt::format("{}-{}", p.machine, p.firmware)
                                              : fmt::format("{}-{}-{}", p.machine, p.firmware, p.scenario->name);
+    if (p.debian) {
+        p.run_name += "-debian";
+    }
     return p;
 }
 

@@ -20,6 +20,7 @@ struct CyclePlan {
     bool ours = false;                   ///< our QEMU (built by scripts/build-qemu), not --qemu
     bool pnv = false;                    ///< a PowerNV machine (MPIPL), else pseries (fadump)
     bool makedumpfile = false;           ///< the makedumpfile capture, else the raw copy
+    bool debian = false;                 ///< --guest debian: its kdump-tools captures (no initramfs)
     std::string firmware;                ///< vof, slof, or skiboot on PowerNV
     std::string smp;                     ///< QEMU's -smp: the scenario's, else the run's
     std::string mem_spec;                ///< QEMU's -m: the scenario's, else the run's

@@ -17,6 +17,7 @@
 #include "makedumpfile_capture.hpp"
 #include "opalcore_checks.hpp"
 #include "scenario_steps.hpp"
+#include "service_capture.hpp"
 #include "stop_signal.hpp"
 #include "vmcore_checks.hpp"
 
@@ -96,7 +97,9 @@ void Cycle::engine_numbers()
 void Cycle::prove()
 {
     prove_opal_core();
-    if (m_times.copied && m_plan.makedumpfile) {
+    if (m_times.copied && m_plan.debian) {
+        prove_service_capture();
+    } else if (m_times.copied && m_plan.makedumpfile) {
         prove_makedumpfile();
     } else if (m_times.copied && m_console.vmcore_size.value_or(0) > 0) {
         prove_vmcore();
@@ -149,6 +152,20 @@ void Cycle::prove_makedumpfile()
     }
     m.crash = run_script("fetch-crash", &m.crash_error);
     check_makedumpfile_capture(m, m_report);
+}
+
+// --guest debian: what kdump-tools saved on the guest's disk, read back.
+void Cycle::prove_service_capture()
+{
+    progress("reading kdump-tools' dump back from the guest's disk and checking it");
+    m_report.facts["vmcore_bytes"] = m_console.vmcore_size.value_or(0);
+    ServiceCaptureInput s;
+    s.image = m_paths.root_disk;
+    s.out_dir = m_paths.dir.string();
+    s.check = vmcore_check_input("");
+    s.service_log = kdump_tools_lines(m_child->lines());
+    m_report.facts["kdump_tools_log"] = s.service_log;
+    check_service_capture(s, m_report);
 }
 
 // What check_vmcore needs to prove the vmcore at `path`.
@@ -207,14 +224,18 @@ void Cycle::prove_export()
     ExportInput in;
     in.qemu_log = m_qemu_log;
     in.export_path = (fs::path(m_paths.export_dir) / "vmcore").string();
-    if (m_times.copied && !m_plan.makedumpfile && m_console.vmcore_size.value_or(0) > 0) {
+    // The guest's services filter the dump (makedumpfile -d 31): only the
+    // raw copy can equal the export byte for byte.
+    const bool filtered = m_plan.makedumpfile || m_plan.debian;
+    if (m_times.copied && !filtered && m_console.vmcore_size.value_or(0) > 0) {
         in.proc_vmcore = m_paths.vmcore_disk;
         in.proc_vmcore_bytes = *m_console.vmcore_size;
     }
     const bool written = check_export(in, m_report);
-    if (!in.proc_vmcore && !m_plan.makedumpfile && written) {
+    if (!in.proc_vmcore && (!filtered || m_plan.debian) && written) {
         // No vmcore came out of the guest (its capture kernel crashed, say):
-        // the export is the dump that survives, proven like one.
+        // the export is the dump that survives, proven like one. Beside
+        // kdump-tools' filtered dump it is the whole memory, proven too.
         progress("checking the export, the only vmcore");
         Report of_export;
         check_vmcore(vmcore_check_input(in.export_path), of_export);
@@ -234,7 +255,7 @@ int Cycle::finish()
         std::error_code ec;
         fs::remove_all(m_paths.export_dir, ec);
         for (const auto& f : {fs::path(m_paths.vmcore_disk), fs::path(m_paths.truth), m_paths.dir / "vmlinux.strip",
-                              fs::path(m_paths.opal_disk), fs::path(m_paths.pnor)}) {
+                              fs::path(m_paths.opal_disk), fs::path(m_paths.pnor), fs::path(m_paths.root_disk)}) {
             fs::remove(f, ec);
         }
         facts["vmcore"] = "deleted (use --keep)";

@@ -74,4 +74,20 @@ std::vector<std::string> disk_args(bool pnv, const std::string& vmcore, const st
             "-device",  "virtio-blk-pci,drive=d2,bus=pcie.2,addr=0x0,serial=state"};
 }
 
+std::vector<std::string> root_disk_args(const std::string& image)
+{
+    return {"-nodefaults",
+            "-serial",
+            "stdio",
+            "-drive",
+            "file=" + image + ",format=raw,if=none,id=d0",
+            "-device",
+            "virtio-blk-pci,drive=d0,serial=root"};
+}
+
+std::string join_words(const std::string& a, const std::string& b)
+{
+    return a.empty() ? b : b.empty() ? a : a + " " + b;
+}
+
 }  // namespace lab

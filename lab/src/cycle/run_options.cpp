@@ -50,6 +50,12 @@ const std::map<std::string, Capture>& capture_names()
     return names;
 }
 
+const std::map<std::string, Guest>& guest_names()
+{
+    static const std::map<std::string, Guest> names = {{"busybox", Guest::Busybox}, {"debian", Guest::Debian}};
+    return names;
+}
+
 const std::map<std::string, QemuVersion>& qemu_version_names()
 {
     static const std::map<std::string, QemuVersion> names = {{"10.0", QemuVersion::V10_0},
@@ -69,6 +75,10 @@ std::string to_string(Capture c)
 {
     return name_of(capture_names(), c);
 }
+std::string to_string(Guest g)
+{
+    return name_of(guest_names(), g);
+}
 std::string to_string(QemuVersion v)
 {
     return name_of(qemu_version_names(), v);
@@ -84,6 +94,10 @@ std::ostream& operator<<(std::ostream& os, Firmware f)
 std::ostream& operator<<(std::ostream& os, Capture c)
 {
     return os << to_string(c);
+}
+std::ostream& operator<<(std::ostream& os, Guest g)
+{
+    return os << to_string(g);
 }
 std::ostream& operator<<(std::ostream& os, QemuVersion v)
 {

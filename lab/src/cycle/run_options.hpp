@@ -21,6 +21,11 @@ enum class Firmware { Vof, Slof };
 /// run makedumpfile -d 31 like a distribution's kdump service
 /// (makedumpfile_capture.hpp).
 enum class Capture { Raw, Makedumpfile };
+/// What the guest runs: the lab's busybox initramfs (lab/guest/init: the
+/// capture as --capture says), or a Debian system on its own disk
+/// (scripts/build-guest debian) whose kdump-tools registers fadump and saves
+/// the dump, as on any Debian machine.
+enum class Guest { Busybox, Debian };
 /// Our QEMU (scripts/build-qemu --qemu-version): Debian 13's 10.0
 /// (glue/qemu-10.0) or sid's 11.1 (glue/qemu-11.1).
 enum class QemuVersion { V10_0, V11_1 };
@@ -30,16 +35,19 @@ enum class QemuVersion { V10_0, V11_1 };
 std::string to_string(Machine m);
 std::string to_string(Firmware f);
 std::string to_string(Capture c);
+std::string to_string(Guest g);
 std::string to_string(QemuVersion v);
 /// Each value by its name, for the command line's parsers (CLI11's
 /// CheckedTransform); the streams print the names (CLI11's defaults).
 const std::map<std::string, Machine>& machine_names();
 const std::map<std::string, Firmware>& firmware_names();
 const std::map<std::string, Capture>& capture_names();
+const std::map<std::string, Guest>& guest_names();
 const std::map<std::string, QemuVersion>& qemu_version_names();
 std::ostream& operator<<(std::ostream& os, Machine m);
 std::ostream& operator<<(std::ostream& os, Firmware f);
 std::ostream& operator<<(std::ostream& os, Capture c);
+std::ostream& operator<<(std::ostream& os, Guest g);
 std::ostream& operator<<(std::ostream& os, QemuVersion v);
 
 struct RunOptions {
@@ -67,6 +75,7 @@ struct RunOptions {
     std::optional<std::string> firmware_dir;  // QEMU -L directory (default: scripts/fetch-firmware)
     std::string append;
     Capture capture = Capture::Raw;
+    Guest guest = Guest::Busybox;
     /// What to do to the guest and what to expect (scenarios.hpp); its
     /// -smp/-m, when it has them, replace `smp` and `mem`.
     std::string scenario = "sysrq";

@@ -161,3 +161,30 @@ TEST(BisectExitCode, GoodBadSkipAndStop)
     EXPECT_EQ(lab::bisect_exit_code(3, true), 255);    // report not written
     EXPECT_EQ(lab::bisect_exit_code(130, true), 130);  // SIGINT
 }
+
+TEST(CyclePlan, DebianGuestRunsTheSysrqCycleOnPseriesWithItsOwnCapture)
+{
+    lab::RunOptions opt;
+    opt.guest = lab::Guest::Debian;
+    const auto p = plan(opt);
+    EXPECT_TRUE(p.debian);
+    EXPECT_FALSE(p.makedumpfile);
+    EXPECT_EQ(p.run_name, "pseries-vof-debian");
+    opt.firmware = lab::Firmware::Slof;
+    EXPECT_EQ(plan(opt).run_name, "pseries-slof-debian");
+
+    auto o = opt;
+    o.scenario = "reregister";
+    EXPECT_NE(refusal(o).find("sysrq scenario only"), std::string::npos) << refusal(o);
+    o = opt;
+    o.capture = lab::Capture::Makedumpfile;
+    EXPECT_NE(refusal(o).find("no --capture"), std::string::npos) << refusal(o);
+    o = opt;
+    o.initrd = "/tmp/initramfs";
+    EXPECT_NE(refusal(o).find("no --initrd"), std::string::npos) << refusal(o);
+    o = opt;
+    o.machine = lab::Machine::Powernv10;
+    EXPECT_NE(refusal(o).find("pseries only"), std::string::npos) << refusal(o);
+    EXPECT_EQ(lab::to_string(lab::Guest::Debian), "debian");
+    EXPECT_EQ(lab::guest_names().at("busybox"), lab::Guest::Busybox);
+}

@@ -70,3 +70,14 @@ TEST(RunnerQemuLine, DisksPerPlatform)
     EXPECT_NE(std::find(nv.begin(), nv.end(), "file=/r/pnor.bin,format=raw,if=mtd"), nv.end());
     EXPECT_NE(std::find(nv.begin(), nv.end(), "virtio-blk-pci,drive=d1,bus=pcie.1,addr=0x0,serial=opalcore"), nv.end());
 }
+
+TEST(RunnerQemuLine, AGuestOnItsOwnDiskHasThatDiskOnly)
+{
+    const auto d = lab::root_disk_args("/r/rootfs.img");
+    EXPECT_EQ(d.front(), "-nodefaults");
+    EXPECT_NE(std::find(d.begin(), d.end(), "file=/r/rootfs.img,format=raw,if=none,id=d0"), d.end());
+    EXPECT_EQ(std::count_if(d.begin(), d.end(), [](const std::string& a) { return a == "-drive"; }), 1);
+    EXPECT_EQ(lab::join_words(lab::DEBIAN_ROOT_ARGS, ""), "root=/dev/vda rw rootwait");
+    EXPECT_EQ(lab::join_words("", "quiet"), "quiet");
+    EXPECT_EQ(lab::join_words("a", "b"), "a b");
+}

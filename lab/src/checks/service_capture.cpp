@@ -101,7 +101,7 @@ std::string makedumpfile_evidence(const std::vector<std::string>& log)
     std::vector<std::string> lines;
     for (const auto& l : log) {
         if (l.find("makedumpfile") != std::string::npos || l.find("not supported") != std::string::npos ||
-            l.find("rror") != std::string::npos) {
+            l.find("Can't") != std::string::npos || l.find("rror") != std::string::npos) {
             lines.push_back(l);
         }
     }
@@ -148,20 +148,34 @@ void check_service_capture(const ServiceCaptureInput& in, Report& r)
              : dump.empty()  ? "kdump-tools saved the raw vmcore (makedumpfile failed): " + raw.filename().string()
                              : fmt::format("/var/crash/{}/: {} and {}", dir.filename().string(),
                                            dump.filename().string(), dmesg.filename().string()));
+    // makedumpfile's output starts with its flattened header or the
+    // kdump-compressed signature; kdump-tools pipes it through its
+    // compressor (cat by default) and judges the pipe by the last command,
+    // so a failed makedumpfile can leave an empty dump.* it calls saved.
+    const bool from_makedumpfile =
+        !dump.empty() && (starts_with_bytes(dump, "makedumpfile") || starts_with_bytes(dump, "KDUMP   "));
     if (!saved.empty()) {
-        r.expect("service.makedumpfile", !dump.empty(),
-                 !dump.empty() ? "kdump-tools saved makedumpfile's dump (" + dump.filename().string() + ")"
-                               : "makedumpfile failed and kdump-tools copied the raw vmcore instead: " +
-                                     makedumpfile_evidence(in.service_log));
+        r.expect(
+            "service.makedumpfile", from_makedumpfile,
+            from_makedumpfile ? "kdump-tools saved makedumpfile's dump (" + dump.filename().string() + ")"
+            : !dump.empty()
+                ? fmt::format("{} is {} bytes and not makedumpfile's output, yet kdump-tools said it saved "
+                              "it: {}",
+                              dump.filename().string(), fs::file_size(dump, ec), makedumpfile_evidence(in.service_log))
+                : "makedumpfile failed and kdump-tools copied the raw vmcore instead: " +
+                      makedumpfile_evidence(in.service_log));
     }
     if (!dmesg.empty() && in.check.guest) {
         const auto j = judge_dmesg(read_capped(dmesg, 64U << 20), *in.check.guest, in.check.how);
         r.expect("service.dmesg", j.ok, j.detail);
     }
-    if (saved.empty()) {
+    // Only makedumpfile's dump, or the raw copy kdump-tools falls back to,
+    // is a dump to read.
+    const fs::path readable = from_makedumpfile ? dump : dump.empty() ? raw : fs::path();
+    if (readable.empty()) {
         return;
     }
-    const auto file = rearranged_dump(saved, in.out_dir, r);
+    const auto file = rearranged_dump(readable, in.out_dir, r);
     if (!file) {
         return;
     }

@@ -242,6 +242,11 @@ CLI::App* add_matrix(CLI::App& app, MatrixCommand& m)
     matrix->add_option("--capture", m.mx.capture, "raw or makedumpfile, for every cell")
         ->capture_default_str()
         ->transform(one_of(lab::capture_names()));
+    matrix
+        ->add_option("--guest", m.mx.guest,
+                     "busybox or debian, for every cell (debian: sysrq on pseries only, the rest n/a)")
+        ->capture_default_str()
+        ->transform(one_of(lab::guest_names()));
     matrix->add_option("--qemu-version", m.mx.qemu_version, "our QEMU for every cell: 10.0 or 11.1")
         ->capture_default_str()
         ->transform(one_of(lab::qemu_version_names()));

@@ -165,7 +165,9 @@ std::vector<Cell> plan_cells(const MatrixOptions& opt, const std::vector<const S
                 c.result.kernel = k;
                 c.id = matrix_cell_id(s->name, m, k);
                 c.mem = cell_mem(*s);
-                if (!s->runs_on(shapes.at(m).machine)) {
+                const bool debian_cell =
+                    s->name == "sysrq" && shapes.at(m).machine == "pseries";  // what --guest debian runs
+                if (!s->runs_on(shapes.at(m).machine) || (opt.guest == Guest::Debian && !debian_cell)) {
                     c.result.status = "n/a";
                 }
                 cells.push_back(std::move(c));
@@ -212,8 +214,12 @@ int prepare_artefacts(const MatrixOptions& opt, const std::map<std::pair<std::st
     if (opt.capture == Capture::Makedumpfile) {
         setup.push_back({"build-initramfs", {"makedumpfile"}});
     }
+    const bool debian = opt.guest == Guest::Debian;
+    if (debian) {
+        setup.push_back({"build-guest", {"debian", DEBIAN_GUEST_SUITE}});
+    }
     for (const auto& [k, _] : kernels) {
-        setup.push_back({"build-kernel", {k.first, k.second}});
+        setup.push_back({"build-kernel", {k.first, k.second, debian ? "distro" : "lab"}});
     }
     for (const auto& [script, args] : setup) {
         std::string what = script;
@@ -317,6 +323,7 @@ void write_matrix(const MatrixOptions& opt, const fs::path& out, const std::stri
                         {"jobs", opt.jobs},
                         {"out_dir", out.string()},
                         {"capture", to_string(opt.capture)},
+                        {"guest", to_string(opt.guest)},
                         {"machines", opt.machines},
                         {"kernels", opt.kernels},
                         {"shard", {{"index", opt.shard.index}, {"count", opt.shard.count}}},
@@ -342,6 +349,7 @@ std::vector<std::string> cell_argv(const MatrixOptions& opt, const MatrixMachine
                                      "--scenario",      scenario,
                                      "--kernel-source", kernel,
                                      "--capture",       to_string(opt.capture),
+                                     "--guest",         to_string(opt.guest),
                                      "--qemu-version",  to_string(opt.qemu_version),
                                      "--timeout",       fmt::format("{}", opt.timeout_s),
                                      "--out-dir",       runs_dir,

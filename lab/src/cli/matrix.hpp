@@ -30,6 +30,9 @@ struct MatrixOptions {
     uint64_t mem_budget = 16ULL << 30;
     std::string out_dir = "lab-out/matrix";
     Capture capture = Capture::Raw;
+    /// Every cell's guest: the lab's busybox, or the Debian system whose
+    /// kdump-tools captures (then only sysrq on pseries runs; other cells n/a).
+    Guest guest = Guest::Busybox;
     QemuVersion qemu_version = QemuVersion::V10_0;  // our QEMU (scripts/build-qemu --qemu-version)
     double timeout_s = 180;                         // per phase, for each run
     std::string self;                               // the fadump-lab binary to run cells with
@@ -93,7 +96,7 @@ int merge_matrix(const MergeOptions& opt);
 
 /// The `fadump-lab run` command line of one cell: the machine's shape
 /// (its --numa and --memory-backend), the scenario and kernel, the
-/// matrix's capture, QEMU version and timeout, its runs directory and the
+/// matrix's capture, guest, QEMU version and timeout, its runs directory and the
 /// cell's report file.
 std::vector<std::string> cell_argv(const MatrixOptions& opt, const MatrixMachine& shape, const std::string& scenario,
                                    const std::string& kernel, const std::string& runs_dir, const std::string& report);

@@ -31,6 +31,20 @@ using cycle_internal::stopped;
 
 namespace {
 
+// `base`, or base-2, base-3...: the first that did not exist, made here.
+// Two runs started in the same second into one directory (a matrix's cells
+// of two kernels) would share disks and a QMP socket.
+fs::path new_run_dir(const fs::path& base)
+{
+    std::error_code ec;
+    fs::create_directories(base.parent_path(), ec);
+    fs::path dir = base;
+    for (unsigned n = 2; !fs::create_directory(dir, ec) && n < 1000; ++n) {
+        dir = base.string() + "-" + std::to_string(n);
+    }
+    return dir;
+}
+
 std::string timestamp()
 {
     char buf[32];
@@ -103,8 +117,8 @@ int Cycle::run_phases()
 std::optional<int> Cycle::prepare()
 {
     const Scenario& sc = *m_plan.scenario;
-    m_paths.dir = fs::absolute(fs::path(m_opt.out_dir) / fmt::format("{}-{}", m_plan.run_name, timestamp()));
-    fs::create_directories(m_paths.dir);
+    m_paths.dir =
+        new_run_dir(fs::absolute(fs::path(m_opt.out_dir) / fmt::format("{}-{}", m_plan.run_name, timestamp())));
     auto& facts = m_report.facts;
     facts["machine"] = m_plan.machine;
     facts["firmware"] = m_plan.firmware;

@@ -41,11 +41,6 @@
 
 namespace lab {
 
-/// The Debian release --guest debian installs (scripts/build-guest debian
-/// SUITE). bookworm: the archive this lab reaches serves trixie's ppc64el
-/// index ahead of its pool (libc6 2.41-12+deb13u5 listed, its .deb 404).
-inline constexpr const char* DEBIAN_GUEST_SUITE = "bookworm";
-
 /// Removes a file when the run ends, however it ends (a socket QEMU leaves
 /// behind outside the run directory).
 class RemoveOnExit {

@@ -26,6 +26,11 @@ enum class Capture { Raw, Makedumpfile };
 /// (scripts/build-guest debian) whose kdump-tools registers fadump and saves
 /// the dump, as on any Debian machine.
 enum class Guest { Busybox, Debian };
+
+/// The Debian release --guest debian installs (scripts/build-guest debian
+/// SUITE). bookworm: the archive this lab reaches serves trixie's ppc64el
+/// index ahead of its pool (libc6 2.41-12+deb13u5 listed, its .deb 404).
+inline constexpr const char* DEBIAN_GUEST_SUITE = "bookworm";
 /// Our QEMU (scripts/build-qemu --qemu-version): Debian 13's 10.0
 /// (glue/qemu-10.0) or sid's 11.1 (glue/qemu-11.1).
 enum class QemuVersion { V10_0, V11_1 };

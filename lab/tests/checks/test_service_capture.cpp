@@ -45,9 +45,10 @@ protected:
         return img.string();
     }
 
-    lab::Report check(const std::string& img)
+    lab::Report check(const std::string& img, const std::vector<std::string>& log = {})
     {
         lab::ServiceCaptureInput in;
+        in.service_log = log;
         in.image = img;
         in.out_dir = (m_dir / "run").string();
         lab::Report r;
@@ -112,6 +113,32 @@ TEST_F(ServiceCapture, GuestSymlinksAndSetIdModesDoNotReachTheHost)
     ASSERT_NE(saved, nullptr);
     EXPECT_EQ(saved->verdict, lab::Verdict::Fail);
     EXPECT_NE(saved->detail.find("no dmesg.*"), std::string::npos) << saved->detail;
+}
+
+// kdump-tools 1:1.8.1 on Linux 7.2: makedumpfile 1.7.2 fails, the pipe into
+// the compressor succeeds, and an empty dump.<stamp> is "saved".
+TEST_F(ServiceCapture, AnEmptyDumpKdumpToolsCalledSavedFailsWithMakedumpfilesWords)
+{
+    std::ofstream(m_stamp / "dump.202612060100").close();
+    std::ofstream(m_stamp / "dmesg.202612060100") << "log\n";
+    const auto r =
+        check(image(), {"kdump-tools[165]: __exclude_unnecessary_pages: Can't read the buffer of struct page.",
+                        "kdump-tools[165]: makedumpfile Failed.",
+                        "kdump-tools[117]: kdump-tools: saved vmcore in /var/crash/202612060100."});
+    const auto* saved = find(r, "service.saved");
+    ASSERT_NE(saved, nullptr);
+    EXPECT_EQ(saved->verdict, lab::Verdict::Pass) << saved->detail;
+    const auto* m = find(r, "service.makedumpfile");
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(m->verdict, lab::Verdict::Fail);
+    EXPECT_NE(m->detail.find("dump.202612060100 is 0 bytes and not makedumpfile's output"), std::string::npos)
+        << m->detail;
+    EXPECT_NE(m->detail.find("makedumpfile Failed."), std::string::npos) << m->detail;
+    EXPECT_NE(m->detail.find("Can't read the buffer of struct page"), std::string::npos) << m->detail;
+    EXPECT_EQ(m->detail.find("saved vmcore"), std::string::npos) << m->detail;
+    // Nothing reads the empty file as a dump.
+    EXPECT_EQ(find(r, "service.rearranged"), nullptr);
+    EXPECT_EQ(find(r, "vmcore.elf_header"), nullptr);
 }
 
 TEST_F(ServiceCapture, AnIncompleteDumpIsNamed)

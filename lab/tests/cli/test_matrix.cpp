@@ -1,6 +1,8 @@
 // The matrix's machines and the command line of a cell.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "matrix.hpp"
 
 TEST(Matrix, MachinesWithMemoryShapes)
@@ -44,21 +46,19 @@ TEST(Matrix, ACellRunsTheLabWithItsMachinesShape)
     opt.qemu_version = lab::QemuVersion::V11_1;
     opt.timeout_s = 90;
     const auto shape = std::get<lab::MatrixMachine>(lab::parse_matrix_machine("pseries+numa2+memfd"));
-    const std::vector<std::string> want = {"/x/fadump-lab",    "run",
-                                           "--machine",        "pseries",
-                                           "--scenario",       "sysrq",
-                                           "--kernel-source",  "linux-source-6.12",
-                                           "--capture",        "raw",
-                                           "--qemu-version",   "11.1",
-                                           "--timeout",        "90",
-                                           "--out-dir",        "/o/runs",
-                                           "--report",         "/o/cells/c.json",
-                                           "--numa",           "2",
-                                           "--memory-backend", "memfd"};
+    const std::vector<std::string> want = {"/x/fadump-lab",  "run",     "--machine",        "pseries",
+                                           "--scenario",     "sysrq",   "--kernel-source",  "linux-source-6.12",
+                                           "--capture",      "raw",     "--guest",          "busybox",
+                                           "--qemu-version", "11.1",    "--timeout",        "90",
+                                           "--out-dir",      "/o/runs", "--report",         "/o/cells/c.json",
+                                           "--numa",         "2",       "--memory-backend", "memfd"};
     EXPECT_EQ(lab::cell_argv(opt, shape, "sysrq", "linux-source-6.12", "/o/runs", "/o/cells/c.json"), want);
     // A plain machine adds neither.
     const auto plain = std::get<lab::MatrixMachine>(lab::parse_matrix_machine("powernv10"));
     const auto argv = lab::cell_argv(opt, plain, "sysrq", "linux-source-6.12", "/o/runs", "/o/cells/c.json");
-    EXPECT_EQ(argv.size(), 18u);
+    EXPECT_EQ(argv.size(), 20u);
     EXPECT_EQ(argv[3], "powernv10");
+    opt.guest = lab::Guest::Debian;
+    const auto deb = lab::cell_argv(opt, shape, "sysrq", "linux-source-7.2", "/o/runs", "/o/cells/c.json");
+    EXPECT_EQ(std::find(deb.begin(), deb.end(), "--guest")[1], "debian");
 }

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "capture_archive.hpp"
+#include "disk_image.hpp"
 #include "makedumpfile_capture.hpp"
 #include "process.hpp"
 
@@ -58,10 +59,11 @@ bool read_back(const ServiceCaptureInput& in, const fs::path& root, Report& r)
     fs::remove_all(root, ec);
     fs::create_directories(root, ec);
     std::string out;
-    const int rc = run_command({"debugfs", "-R", "rdump /var/crash " + root.string(), in.image}, &out, 300);
+    const std::string device = debugfs_device(in.image, in.offset);
+    const int rc = run_command({"debugfs", "-R", "rdump /var/crash " + root.string(), device}, &out, 300);
     std::string headers_out;
     run_command(
-        {"debugfs", "-R", "dump /var/lib/fadump-lab/vmcore-headers " + (root / "vmcore-headers").string(), in.image},
+        {"debugfs", "-R", "dump /var/lib/fadump-lab/vmcore-headers " + (root / "vmcore-headers").string(), device},
         &headers_out, 60);
     const auto removed = keep_plain_entries(root);
     const bool ok = rc == 0 && fs::is_directory(root / "crash") && removed.empty();

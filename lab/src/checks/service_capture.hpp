@@ -7,6 +7,7 @@
 // from the guest's disk image after QEMU is gone.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,8 @@ struct ServiceCaptureInput {
     /// The run's copy of the guest's raw ext4 image (the guest wrote it:
     /// hostile). Read with e2fsprogs' debugfs, never mounted.
     std::string image;
+    /// Where its root file system starts in it (bytes; a partition's start).
+    uint64_t offset = 0;
     /// The run directory: var-crash/ (what was read back) and
     /// vmcore.kdump (the dump rearranged) go there.
     std::string out_dir;

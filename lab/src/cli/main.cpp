@@ -117,6 +117,10 @@ CLI::App* add_run(CLI::App& app, lab::RunOptions& opt, std::string& report_path)
                     "kdump-tools registers fadump and saves the dump, read back from its disk)")
         ->capture_default_str()
         ->transform(one_of(lab::guest_names()));
+    run->add_option("--disk", opt.disk,
+                    "your own system image (raw or qcow2, ext2/3/4 root, systemd and kdump-tools) instead of the "
+                    "initramfs: a copy gets the lab's driver, its kdump-tools captures, the dump is read back")
+        ->check(CLI::ExistingFile);
     run->add_option("--scenario", opt.scenario,
                     "what to do to the guest and expect (fadump-lab scenarios lists them; its -smp/-m win)")
         ->capture_default_str()

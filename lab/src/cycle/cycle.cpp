@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <regex>
 #include <sstream>
 #include <variant>
 
@@ -171,7 +172,7 @@ std::optional<int> Cycle::prepare_kernel()
         m_report.facts["kernel_config"] = m_opt.kernel_config.value_or("ppc64le_defconfig");
     } else {
         k = run_script("build-kernel", &m_err,
-                       {m_opt.kernel_source, m_plan.scenario->page_size, m_plan.debian ? "distro" : "lab"});
+                       {m_opt.kernel_source, m_plan.scenario->page_size, m_plan.own_disk ? "distro" : "lab"});
         m_report.facts["kernel_source"] = m_opt.kernel_source;
     }
     m_report.facts["kernel_page_size"] = m_plan.scenario->page_size;
@@ -189,7 +190,7 @@ std::optional<int> Cycle::prepare_kernel()
 // image), QEMU, the firmware directory.
 std::optional<int> Cycle::prepare_guest_and_qemu()
 {
-    if (auto rc = m_plan.debian ? prepare_debian_guest() : prepare_guest()) {
+    if (auto rc = m_plan.own_disk ? prepare_disk_guest() : prepare_guest()) {
         return rc;
     }
     return prepare_qemu();
@@ -211,33 +212,85 @@ std::optional<int> Cycle::prepare_guest()
     return std::nullopt;
 }
 
-// The Debian image (built once, cached) and the run's own copy of it, which
-// the guest writes and the lab reads back after the run.
-std::optional<int> Cycle::prepare_debian_guest()
+// The guest's disk: the Debian image (built once, cached) or the user's,
+// copied raw into the run directory (the guest writes the copy, the lab
+// reads the dump back from it), its root file system found, the lab's
+// driver written into a user's image.
+std::optional<int> Cycle::prepare_disk_guest()
 {
-    progress("preparing the Debian guest image (scripts/build-guest; about 15 minutes the first time)");
-    auto dir = run_script("build-guest", &m_err, {"debian", DEBIAN_GUEST_SUITE});
-    if (!dir) {
+    std::string source;
+    if (m_plan.user_disk) {
+        source = fs::absolute(*m_opt.disk).string();
+        m_report.facts["guest"] = "disk " + source;
+    } else {
+        progress("preparing the Debian guest image (scripts/build-guest; about 2 minutes the first time)");
+        auto dir = run_script("build-guest", &m_err, {"debian", DEBIAN_GUEST_SUITE});
+        if (!dir) {
+            return setup_failed(m_report, "setup.guest", m_err);
+        }
+        m_art.guest_image = *dir;
+        source = *dir + "/rootfs.img";
+        m_report.facts["guest"] = std::string("debian ") + DEBIAN_GUEST_SUITE;
+        m_report.facts["guest_image"] = *dir;
+    }
+    m_paths.root_disk = (m_paths.dir / "rootfs.img").string();
+    auto root = raw_copy(source, m_paths.root_disk, &m_err) ? find_root_fs(m_paths.root_disk, &m_err) : std::nullopt;
+    if (!root) {
         return setup_failed(m_report, "setup.guest", m_err);
     }
-    m_art.guest_image = *dir;
-    m_paths.root_disk = (m_paths.dir / "rootfs.img").string();
-    std::string out;
-    if (run_command({"cp", "--sparse=always", *dir + "/rootfs.img", m_paths.root_disk}, &out, 300) != 0) {
-        return setup_failed(m_report, "setup.guest", "cannot copy the image: " + out);
+    m_root_fs = *root;
+    m_report.facts["guest_root"] = fmt::format("{} (offset {} in the image)", root->device, root->offset);
+    if (m_plan.user_disk) {
+        if (auto rc = install_driver()) {
+            return rc;
+        }
+    }
+    record_guest_facts();
+    m_report.facts["capture"] = "kdump-tools";
+    return std::nullopt;
+}
+
+// A user's image: it must have kdump-tools; the lab's driver and its two
+// units are written in and enabled (lab/guest/debian/).
+std::optional<int> Cycle::install_driver()
+{
+    const std::string raw = m_paths.root_disk;
+    if (!read_guest_file(m_root_fs, raw, "/usr/sbin/kdump-config", 1U << 20)) {
+        return setup_failed(m_report, "setup.guest",
+                            "the image has no kdump-tools (/usr/sbin/kdump-config): install it in the image");
+    }
+    const fs::path guest = fs::path(source_root()) / "lab/guest/debian";
+    const std::string units = "/etc/systemd/system/";
+    const std::vector<std::pair<std::string, std::string>> files = {
+        {"/usr/local/sbin/fadump-lab-guest", (guest / "fadump-lab-guest").string()},
+        {units + "fadump-lab-guest.service", (guest / "fadump-lab-guest.service").string()},
+        {units + "fadump-lab-capture.service", (guest / "fadump-lab-capture.service").string()}};
+    const std::vector<std::pair<std::string, std::string>> links = {
+        {units + "multi-user.target.wants/fadump-lab-guest.service", units + "fadump-lab-guest.service"},
+        {units + "basic.target.wants/fadump-lab-capture.service", units + "fadump-lab-capture.service"}};
+    if (!install_guest_files(m_root_fs, raw, {units + "multi-user.target.wants", units + "basic.target.wants"}, files,
+                             links, &m_err)) {
+        return setup_failed(m_report, "setup.guest", "cannot write the lab's driver into the image: " + m_err);
+    }
+    return std::nullopt;
+}
+
+// What the guest's disk holds: its release and the dump path's packages.
+void Cycle::record_guest_facts()
+{
+    const auto os = read_guest_file(m_root_fs, m_paths.root_disk, "/usr/lib/os-release", 64U << 10);
+    std::smatch m;
+    if (os && std::regex_search(*os, m, std::regex("PRETTY_NAME=\"?([^\"\n]*)"))) {
+        m_report.facts["guest_os"] = m[1].str();
     }
     nlohmann::json versions = nlohmann::json::object();
-    std::ifstream pkgs(*dir + "/packages.txt");
-    for (std::string name, version, arch; pkgs >> name >> version >> arch;) {
-        if (name == "kdump-tools" || name == "makedumpfile" || name == "systemd" || name == "crash") {
+    if (const auto status = read_guest_file(m_root_fs, m_paths.root_disk, "/var/lib/dpkg/status", 64U << 20)) {
+        for (const auto& [name, version] :
+             dpkg_versions(*status, {"kdump-tools", "makedumpfile", "systemd", "crash", "kexec-tools"})) {
             versions[name] = version;
         }
     }
-    m_report.facts["guest"] = std::string("debian ") + DEBIAN_GUEST_SUITE;
-    m_report.facts["guest_image"] = *dir;
     m_report.facts["guest_packages"] = versions;
-    m_report.facts["capture"] = "kdump-tools";
-    return std::nullopt;
 }
 
 // QEMU (ours, built or installed, or --qemu) and the firmware directory.
@@ -286,7 +339,7 @@ void Cycle::record_artifact_facts(const std::string& qemu_version)
     facts["qemu_glue"] = m_plan.ours ? "glue/qemu-" + to_string(m_opt.qemu_version) : "none (another QEMU)";
     facts["kernel_version"] = m_art.kernel_version;
     facts["vmlinux"] = m_art.vmlinux;
-    facts["initramfs"] = m_plan.debian ? "none (the guest boots its own disk)" : m_art.initramfs;
+    facts["initramfs"] = m_plan.own_disk ? "none (the guest boots its own disk)" : m_art.initramfs;
     // Debian package versions actually used (pins may have fallen back).
     std::string v;
     // Beside a source build's binary; for the packages, under /usr/share/fadump/qemu/.
@@ -372,9 +425,9 @@ std::optional<std::vector<std::string>> Cycle::qemu_argv()
         "-qmp",
         "unix:" + m_paths.qmp + ",server=on,wait=off"};
     argv.insert(argv.end(), shape.args.begin(), shape.args.end());
-    const auto disks =
-        m_plan.debian ? root_disk_args(m_paths.root_disk)
-                      : disk_args(m_plan.pnv, m_paths.vmcore_disk, m_paths.state_disk, m_paths.pnor, m_paths.opal_disk);
+    const auto disks = m_plan.own_disk ? root_disk_args(m_paths.root_disk)
+                                       : disk_args(m_plan.pnv, m_paths.vmcore_disk, m_paths.state_disk, m_paths.pnor,
+                                                   m_paths.opal_disk);
     argv.insert(argv.end(), disks.begin(), disks.end());
     if (!add_backends(argv)) {
         return std::nullopt;
@@ -399,10 +452,11 @@ std::optional<std::vector<std::string>> Cycle::qemu_argv()
     }
     m_qemu_logs = {m_paths.dir / "qemu-guest-errors.log"};
     argv.insert(argv.end(), {"-L", m_art.firmware_dir, "-kernel", m_art.boot_kernel});
-    if (!m_plan.debian) {
+    if (!m_plan.own_disk) {
         argv.insert(argv.end(), {"-initrd", m_initrd});
     }
-    const std::string extra = m_plan.debian ? join_words(DEBIAN_ROOT_ARGS, m_opt.append) : m_opt.append;
+    const std::string extra =
+        m_plan.own_disk ? join_words(disk_root_args(m_root_fs.device), m_opt.append) : m_opt.append;
     argv.insert(argv.end(), {"-append", kernel_append(sc, m_plan.makedumpfile, extra), "-d", "guest_errors", "-D",
                              m_qemu_logs.front().string()});
     return argv;
@@ -565,11 +619,11 @@ void Cycle::judge_guest()
                         dump_active ? "capture kernel: \"Firmware-assisted dump is active\""
                                     : "capture kernel did not see the dump");
     }
-    if (t.copied && !m_plan.makedumpfile && !m_plan.debian) {
+    if (t.copied && !m_plan.makedumpfile && !m_plan.own_disk) {
         m_report.pass("guest.vmcore_copied",
                       fmt::format("{} bytes copied to the host", m_console.vmcore_size.value_or(0)));
     }
-    if (t.copied && !m_plan.debian) {  // kdump-tools reboots instead: the plain boot proves the invalidation
+    if (t.copied && !m_plan.own_disk) {  // kdump-tools reboots instead: the plain boot proves the invalidation
         m_report.expect("guest.release_mem", released,
                         released ? "preserved memory released (INVALIDATE)" : "release_mem failed");
     }
@@ -583,7 +637,7 @@ void Cycle::judge_guest()
     if (t.capture && t.ready) {
         m_report.phases["capture_to_vmcore_ready"] = *t.ready - *t.capture;
     }
-    if (t.ready && t.copied && !m_plan.makedumpfile && !m_plan.debian) {
+    if (t.ready && t.copied && !m_plan.makedumpfile && !m_plan.own_disk) {
         m_report.phases["vmcore_copy_out"] = *t.copied - *t.ready;
     }
     m_report.phases["total"] = m_child->elapsed();

@@ -29,6 +29,7 @@
 #include "artifacts.hpp"
 #include "crash_checks.hpp"
 #include "cycle_plan.hpp"
+#include "disk_image.hpp"
 #include "dump_access.hpp"
 #include "net_flood.hpp"
 #include "process.hpp"
@@ -96,7 +97,9 @@ private:
     std::optional<int> prepare_kernel();
     std::optional<int> prepare_guest_and_qemu();
     std::optional<int> prepare_guest();
-    std::optional<int> prepare_debian_guest();
+    std::optional<int> prepare_disk_guest();
+    std::optional<int> install_driver();
+    void record_guest_facts();
     std::optional<int> prepare_qemu();
     [[nodiscard]] const std::vector<Boot>& boots_after_crash() const;
     void record_artifact_facts(const std::string& qemu_version);
@@ -158,6 +161,7 @@ private:
     Paths m_paths;
     Artifacts m_art;
     std::string m_initrd;   // the initramfs with the scenario's archive
+    RootFs m_root_fs;       // --guest debian, --disk: the root file system in the run's copy of the disk
     std::string m_version;  // QEMU's first --version line
     std::string m_err;      // the last helper's error
     std::vector<std::string> m_argv;

@@ -368,7 +368,7 @@ std::vector<std::string> Cycle::with_qemu_error(std::vector<std::string> v) cons
 const std::vector<Boot>& Cycle::boots_after_crash() const
 {
     static const std::vector<Boot> debian = {Boot::Capture, Boot::Plain};
-    return m_plan.debian ? debian : m_plan.scenario->boots_after_crash(m_plan.machine);
+    return m_plan.own_disk ? debian : m_plan.scenario->boots_after_crash(m_plan.machine);
 }
 
 void Cycle::after_crash()
@@ -496,7 +496,7 @@ void Cycle::check_capture_query()
 void Cycle::copy_out()
 {
     const uint64_t vmcore_size = last_value(m_child->lines(), "vmcore_size=").value.value_or(0);
-    if (m_plan.debian) {
+    if (m_plan.own_disk) {
         progress(fmt::format("/proc/vmcore ready ({} bytes); the guest's kdump-tools saves it", vmcore_size));
         service_saved();
         return;

@@ -14,27 +14,33 @@ void set_platform(const RunOptions& opt, CyclePlan& p)
     p.pnv = opt.machine != Machine::Pseries;
     p.firmware = p.pnv ? "skiboot" : to_string(opt.firmware);
     p.makedumpfile = opt.capture == Capture::Makedumpfile;
-    p.debian = opt.guest == Guest::Debian;
+    p.user_disk = opt.disk.has_value();
+    p.own_disk = opt.guest == Guest::Debian || p.user_disk;
 }
 
-// What --guest debian cannot be combined with: the guest's image drives
-// one sysrq crash on pseries, and its kdump-tools makes the capture.
+// What --guest debian and --disk cannot be combined with: the lab's driver
+// in the image drives one sysrq crash on pseries, and the image's
+// kdump-tools makes the capture.
 std::string check_guest(const RunOptions& opt, const CyclePlan& p)
 {
-    if (!p.debian) {
+    if (!p.own_disk) {
         return {};
     }
+    const std::string which = p.user_disk ? "--disk" : "--guest debian";
+    if (p.user_disk && opt.guest == Guest::Debian) {
+        return "--disk boots your image, --guest debian the lab's: one of them";
+    }
     if (p.scenario->name != "sysrq") {
-        return "--guest debian runs the sysrq scenario only (its image crashes the kernel itself)";
+        return which + " runs the sysrq scenario only (the lab's driver in the image crashes the kernel)";
     }
     if (opt.capture != Capture::Raw) {
-        return "--guest debian captures with the image's kdump-tools: no --capture";
+        return which + " captures with the image's kdump-tools: no --capture";
     }
     if (opt.initrd) {
-        return "--guest debian boots its disk, not an initramfs: no --initrd";
+        return which + " boots its disk, not an initramfs: no --initrd";
     }
     if (p.pnv) {
-        return "--guest debian runs on pseries only";
+        return which + " runs on pseries only";
     }
     return {};
 }
@@ -92,8 +98,8 @@ std::variant<CyclePlan, std::string> plan_cycle(const RunOptions& opt, const std
     }
     p.run_name = p.scenario->name == "sysrq" ? fmt::format("{}-{}", p.machine, p.firmware)
                                              : fmt::format("{}-{}-{}", p.machine, p.firmware, p.scenario->name);
-    if (p.debian) {
-        p.run_name += "-debian";
+    if (p.own_disk) {
+        p.run_name += p.user_disk ? "-disk" : "-debian";
     }
     return p;
 }

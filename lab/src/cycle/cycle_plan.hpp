@@ -20,15 +20,16 @@ struct CyclePlan {
     bool ours = false;                   ///< our QEMU (built by scripts/build-qemu), not --qemu
     bool pnv = false;                    ///< a PowerNV machine (MPIPL), else pseries (fadump)
     bool makedumpfile = false;           ///< the makedumpfile capture, else the raw copy
-    bool debian = false;                 ///< --guest debian: its kdump-tools captures (no initramfs)
-    std::string firmware;                ///< vof, slof, or skiboot on PowerNV
-    std::string smp;                     ///< QEMU's -smp: the scenario's, else the run's
-    std::string mem_spec;                ///< QEMU's -m: the scenario's, else the run's
-    uint64_t boot_ram_bytes = 0;         ///< RAM at boot (bytes), from mem_spec
-    uint64_t ram_bytes = 0;              ///< RAM at the crash: boot RAM plus what the scenario plugs in
-    std::optional<unsigned> cpus;        ///< CPUs -smp starts, when it can be told
-    MemoryShape memory;                  ///< the run's shape, the scenario's backend when the run names none
-    std::string run_name;                ///< machine-firmware[-scenario], the run directory's prefix
+    bool own_disk = false;         ///< --guest debian or --disk: a system on its own disk, its kdump-tools captures
+    bool user_disk = false;        ///< --disk: the user's image (the lab's driver written into a copy)
+    std::string firmware;          ///< vof, slof, or skiboot on PowerNV
+    std::string smp;               ///< QEMU's -smp: the scenario's, else the run's
+    std::string mem_spec;          ///< QEMU's -m: the scenario's, else the run's
+    uint64_t boot_ram_bytes = 0;   ///< RAM at boot (bytes), from mem_spec
+    uint64_t ram_bytes = 0;        ///< RAM at the crash: boot RAM plus what the scenario plugs in
+    std::optional<unsigned> cpus;  ///< CPUs -smp starts, when it can be told
+    MemoryShape memory;            ///< the run's shape, the scenario's backend when the run names none
+    std::string run_name;          ///< machine-firmware[-scenario], the run directory's prefix
 };
 
 /// The plan for `opt`, or why there is none (an unknown scenario; a

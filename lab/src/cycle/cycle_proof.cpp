@@ -97,7 +97,7 @@ void Cycle::engine_numbers()
 void Cycle::prove()
 {
     prove_opal_core();
-    if (m_times.copied && m_plan.debian) {
+    if (m_times.copied && m_plan.own_disk) {
         prove_service_capture();
     } else if (m_times.copied && m_plan.makedumpfile) {
         prove_makedumpfile();
@@ -161,6 +161,7 @@ void Cycle::prove_service_capture()
     m_report.facts["vmcore_bytes"] = m_console.vmcore_size.value_or(0);
     ServiceCaptureInput s;
     s.image = m_paths.root_disk;
+    s.offset = m_root_fs.offset;
     s.out_dir = m_paths.dir.string();
     s.check = vmcore_check_input("");
     s.service_log = kdump_tools_lines(m_child->lines());
@@ -226,13 +227,13 @@ void Cycle::prove_export()
     in.export_path = (fs::path(m_paths.export_dir) / "vmcore").string();
     // The guest's services filter the dump (makedumpfile -d 31): only the
     // raw copy can equal the export byte for byte.
-    const bool filtered = m_plan.makedumpfile || m_plan.debian;
+    const bool filtered = m_plan.makedumpfile || m_plan.own_disk;
     if (m_times.copied && !filtered && m_console.vmcore_size.value_or(0) > 0) {
         in.proc_vmcore = m_paths.vmcore_disk;
         in.proc_vmcore_bytes = *m_console.vmcore_size;
     }
     const bool written = check_export(in, m_report);
-    if (!in.proc_vmcore && (!filtered || m_plan.debian) && written) {
+    if (!in.proc_vmcore && (!filtered || m_plan.own_disk) && written) {
         // No vmcore came out of the guest (its capture kernel crashed, say):
         // the export is the dump that survives, proven like one. Beside
         // kdump-tools' filtered dump it is the whole memory, proven too.

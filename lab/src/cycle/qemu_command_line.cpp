@@ -85,6 +85,11 @@ std::vector<std::string> root_disk_args(const std::string& image)
             "virtio-blk-pci,drive=d0,serial=root"};
 }
 
+std::string disk_root_args(const std::string& device)
+{
+    return "root=" + device + " rw rootwait";
+}
+
 std::string join_words(const std::string& a, const std::string& b)
 {
     return a.empty() ? b : b.empty() ? a : a + " " + b;

@@ -38,10 +38,10 @@ std::string kernel_append(const Scenario& sc, bool makedumpfile, const std::stri
 std::vector<std::string> disk_args(bool pnv, const std::string& vmcore, const std::string& state,
                                    const std::string& pnor, const std::string& opalcore);
 
-/// The kernel arguments of a guest on its own disk (--guest debian, pseries):
-/// the root on the first virtio disk, mounted read-write (so systemd does
-/// not fsck it), waited for.
-inline constexpr const char* DEBIAN_ROOT_ARGS = "root=/dev/vda rw rootwait";
+/// The kernel arguments of a guest on its own disk (--guest debian, --disk;
+/// pseries): the root at `device` (/dev/vda or a partition of it), mounted
+/// read-write (so systemd does not fsck it), waited for.
+std::string disk_root_args(const std::string& device);
 
 /// A guest on its own disk (pseries): no default devices, the serial
 /// console, the raw image `image` as the only virtio disk (/dev/vda).

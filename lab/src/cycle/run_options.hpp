@@ -76,7 +76,11 @@ struct RunOptions {
     /// (QEMU's default, x-fadump-zero-copy; false: =off, every range
     /// copied; docs/qemu.md "Zero-copy").
     bool zero_copy = true;
-    std::optional<std::string> initrd;        // initramfs to boot (default: scripts/build-initramfs)
+    std::optional<std::string> initrd;  // initramfs to boot (default: scripts/build-initramfs)
+    /// A disk image of the user's (raw or qcow2; an ext2/3/4 root with
+    /// kdump-tools) booted instead of the initramfs, like --guest debian:
+    /// the lab writes its driver into a copy and reads the dump back from it.
+    std::optional<std::string> disk;
     std::optional<std::string> firmware_dir;  // QEMU -L directory (default: scripts/fetch-firmware)
     std::string append;
     Capture capture = Capture::Raw;

@@ -167,7 +167,7 @@ TEST(CyclePlan, DebianGuestRunsTheSysrqCycleOnPseriesWithItsOwnCapture)
     lab::RunOptions opt;
     opt.guest = lab::Guest::Debian;
     const auto p = plan(opt);
-    EXPECT_TRUE(p.debian);
+    EXPECT_TRUE(p.own_disk);
     EXPECT_FALSE(p.makedumpfile);
     EXPECT_EQ(p.run_name, "pseries-vof-debian");
     opt.firmware = lab::Firmware::Slof;
@@ -186,5 +186,17 @@ TEST(CyclePlan, DebianGuestRunsTheSysrqCycleOnPseriesWithItsOwnCapture)
     o.machine = lab::Machine::Powernv10;
     EXPECT_NE(refusal(o).find("pseries only"), std::string::npos) << refusal(o);
     EXPECT_EQ(lab::to_string(lab::Guest::Debian), "debian");
+
+    lab::RunOptions d;
+    d.disk = "/images/user.qcow2";
+    const auto pd = plan(d);
+    EXPECT_TRUE(pd.own_disk);
+    EXPECT_TRUE(pd.user_disk);
+    EXPECT_EQ(pd.run_name, "pseries-vof-disk");
+    d.guest = lab::Guest::Debian;
+    EXPECT_NE(refusal(d).find("one of them"), std::string::npos) << refusal(d);
+    d.guest = lab::Guest::Busybox;
+    d.scenario = "reregister";
+    EXPECT_NE(refusal(d).find("--disk runs the sysrq scenario only"), std::string::npos) << refusal(d);
     EXPECT_EQ(lab::guest_names().at("busybox"), lab::Guest::Busybox);
 }

@@ -77,7 +77,7 @@ TEST(RunnerQemuLine, AGuestOnItsOwnDiskHasThatDiskOnly)
     EXPECT_EQ(d.front(), "-nodefaults");
     EXPECT_NE(std::find(d.begin(), d.end(), "file=/r/rootfs.img,format=raw,if=none,id=d0"), d.end());
     EXPECT_EQ(std::count_if(d.begin(), d.end(), [](const std::string& a) { return a == "-drive"; }), 1);
-    EXPECT_EQ(lab::join_words(lab::DEBIAN_ROOT_ARGS, ""), "root=/dev/vda rw rootwait");
+    EXPECT_EQ(lab::join_words(lab::disk_root_args("/dev/vda2"), ""), "root=/dev/vda2 rw rootwait");
     EXPECT_EQ(lab::join_words("", "quiet"), "quiet");
     EXPECT_EQ(lab::join_words("a", "b"), "a b");
 }

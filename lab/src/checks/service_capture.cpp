@@ -59,35 +59,32 @@ bool read_back(const ServiceCaptureInput& in, const fs::path& root, Report& r)
     fs::remove_all(root, ec);
     fs::create_directories(root, ec);
     std::string out;
-    const std::string device = debugfs_device(in.image, in.offset);
-    const int rc = run_command({"debugfs", "-R", "rdump /var/crash " + root.string(), device}, &out, 300);
-    std::string headers_out;
-    run_command(
-        {"debugfs", "-R", "dump /var/lib/fadump-lab/vmcore-headers " + (root / "vmcore-headers").string(), device},
-        &headers_out, 60);
+    const bool finished = copy_guest_dir(in.root, in.image, "/var/crash", root.string(), &out);
+    copy_guest_file(in.root, in.image, "/var/lib/fadump-lab/vmcore-headers", (root / "vmcore-headers").string(),
+                    1U << 20);
     const auto removed = keep_plain_entries(root);
-    const bool ok = rc == 0 && fs::is_directory(root / "crash") && removed.empty();
-    r.expect("service.read_back", ok,
-             rc != 0                             ? fmt::format("debugfs exit {}: {}", rc, out.substr(0, 300))
-             : !fs::is_directory(root / "crash") ? "the image holds no /var/crash: " + out.substr(0, 300)
+    const bool read = finished && fs::is_directory(root / "crash");
+    r.expect("service.read_back", read && removed.empty(),
+             !finished                           ? "debugfs did not finish: " + out
+             : !fs::is_directory(root / "crash") ? "the image holds no /var/crash: " + out
              : removed.empty()                   ? "/var/crash read from the guest's disk image (debugfs rdump)"
                                                  : fmt::format("removed unread: {}", fmt::join(removed, ", ")));
-    return rc == 0 && fs::is_directory(root / "crash");
+    return read;
 }
 
-// kdump-tools' dump: dump.<stamp> from makedumpfile (flattened by its -F,
-// rearranged here by makedumpfile -R), else vmcore.<stamp>, the raw copy
-// kdump-tools falls back to when makedumpfile fails.
-std::optional<fs::path> rearranged_dump(const fs::path& dump, const fs::path& out_dir, Report& r)
+// kdump-tools' dump: dump.<stamp> from makedumpfile (`flattened` by its
+// -F, rearranged here by makedumpfile -R), else vmcore.<stamp>, the raw
+// copy kdump-tools falls back to when makedumpfile fails.
+std::optional<fs::path> rearranged_dump(const fs::path& dump, bool flattened, const fs::path& out_dir, Report& r)
 {
-    if (!starts_with_bytes(dump, "makedumpfile")) {
+    if (!flattened) {
         return dump;
     }
     const fs::path kdump = out_dir / "vmcore.kdump";
     std::string out;
     const int rc = run_command(
         {"sh", "-c", "exec makedumpfile -R \"$1\" < \"$2\"", "sh", kdump.string(), dump.string()}, &out, 600);
-    const bool ok = rc == 0 && starts_with_bytes(kdump, "KDUMP   ");
+    const bool ok = rc == 0 && is_kdump_compressed(kdump.string());
     r.expect("service.rearranged", ok,
              ok ? fmt::format("makedumpfile -R: the flattened {} as a kdump-compressed file", dump.filename().string())
                 : fmt::format("makedumpfile -R exit {}: {}", rc, out.substr(0, 300)));
@@ -154,8 +151,8 @@ void check_service_capture(const ServiceCaptureInput& in, Report& r)
     // kdump-compressed signature; kdump-tools pipes it through its
     // compressor (cat by default) and judges the pipe by the last command,
     // so a failed makedumpfile can leave an empty dump.* it calls saved.
-    const bool from_makedumpfile =
-        !dump.empty() && (starts_with_bytes(dump, "makedumpfile") || starts_with_bytes(dump, "KDUMP   "));
+    const bool flattened = !dump.empty() && starts_with_bytes(dump, "makedumpfile");
+    const bool from_makedumpfile = flattened || (!dump.empty() && is_kdump_compressed(dump.string()));
     if (!saved.empty()) {
         r.expect(
             "service.makedumpfile", from_makedumpfile,
@@ -177,7 +174,7 @@ void check_service_capture(const ServiceCaptureInput& in, Report& r)
     if (readable.empty()) {
         return;
     }
-    const auto file = rearranged_dump(readable, in.out_dir, r);
+    const auto file = rearranged_dump(readable, flattened, in.out_dir, r);
     if (!file) {
         return;
     }

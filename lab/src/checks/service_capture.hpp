@@ -7,11 +7,11 @@
 // from the guest's disk image after QEMU is gone.
 #pragma once
 
-#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "crash_checks.hpp"
+#include "disk_image.hpp"
 #include "report.hpp"
 #include "vmcore_checks.hpp"
 
@@ -21,8 +21,8 @@ struct ServiceCaptureInput {
     /// The run's copy of the guest's raw ext4 image (the guest wrote it:
     /// hostile). Read with e2fsprogs' debugfs, never mounted.
     std::string image;
-    /// Where its root file system starts in it (bytes; a partition's start).
-    uint64_t offset = 0;
+    /// Its root file system (the whole image by default, or a partition).
+    RootFs root;
     /// The run directory: var-crash/ (what was read back) and
     /// vmcore.kdump (the dump rearranged) go there.
     std::string out_dir;

@@ -228,7 +228,6 @@ std::optional<int> Cycle::prepare_disk_guest()
         if (!dir) {
             return setup_failed(m_report, "setup.guest", m_err);
         }
-        m_art.guest_image = *dir;
         source = *dir + "/rootfs.img";
         m_report.facts["guest"] = std::string("debian ") + DEBIAN_GUEST_SUITE;
         m_report.facts["guest_image"] = *dir;

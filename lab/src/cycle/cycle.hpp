@@ -74,7 +74,7 @@ private:
     struct Paths {
         std::filesystem::path dir;
         std::string downloads, vmcore_disk, truth, export_dir, state_disk, opal_disk, pnor;
-        std::string root_disk;  // --guest debian: the run's copy of the image
+        std::string root_disk;  // --guest debian, --disk: the run's raw copy of the image
         std::string qmp, dest_qmp, migration_socket, vhost_socket;
         std::vector<std::unique_ptr<RemoveOnExit>> removed_at_exit;
     };

@@ -161,7 +161,7 @@ void Cycle::prove_service_capture()
     m_report.facts["vmcore_bytes"] = m_console.vmcore_size.value_or(0);
     ServiceCaptureInput s;
     s.image = m_paths.root_disk;
-    s.offset = m_root_fs.offset;
+    s.root = m_root_fs;
     s.out_dir = m_paths.dir.string();
     s.check = vmcore_check_input("");
     s.service_log = kdump_tools_lines(m_child->lines());

@@ -15,7 +15,6 @@ struct Artifacts {
     std::string boot_kernel;  // stripped, booted
     std::string kernel_version;
     std::string initramfs;
-    std::string guest_image;   // --guest debian: scripts/build-guest's directory (rootfs.img, packages.txt)
     std::string firmware_dir;  // for -L
     std::string qemu;
 };

@@ -114,23 +114,44 @@ std::optional<RootFs> find_root_fs(const std::string& raw, std::string* error)
     return std::nullopt;
 }
 
-std::optional<std::string> read_guest_file(const RootFs& root, const std::string& raw, const std::string& guest_path,
-                                           size_t max_bytes)
+bool copy_guest_file(const RootFs& root, const std::string& raw, const std::string& guest_path,
+                     const std::string& host_path, size_t max_bytes)
 {
     const std::string dev = debugfs_device(raw, root.offset);
     const InodeStat st = inode_stat(dev, guest_path);
     if (st.type != "regular" || st.size > max_bytes) {  // never a host file sized by the guest
-        return std::nullopt;
+        return false;
     }
+    std::error_code ec;
+    fs::remove(host_path, ec);  // debugfs' dump makes the file itself
+    debugfs(dev, fmt::format("dump \"{}\" {}", guest_path, host_path));
+    return fs::is_regular_file(host_path, ec);
+}
+
+bool copy_guest_dir(const RootFs& root, const std::string& raw, const std::string& guest_dir,
+                    const std::string& host_dir, std::string* said)
+{
+    std::string out;
+    const int rc = run_command(
+        {"debugfs", "-R", fmt::format("rdump \"{}\" {}", guest_dir, host_dir), debugfs_device(raw, root.offset)}, &out,
+        300);
+    *said = out.substr(0, 300);
+    return rc == 0;
+}
+
+std::optional<std::string> read_guest_file(const RootFs& root, const std::string& raw, const std::string& guest_path,
+                                           size_t max_bytes)
+{
     char tmpl[] = "/tmp/fadump-guest-file-XXXXXX";
     const int fd = mkstemp(tmpl);
     if (fd < 0) {
         return std::nullopt;
     }
     close(fd);
-    fs::remove(tmpl);  // debugfs' dump makes the file itself
-    debugfs(dev, "dump \"" + guest_path + "\" " + tmpl);
-    std::string text = read_text(tmpl);
+    std::optional<std::string> text;
+    if (copy_guest_file(root, raw, guest_path, tmpl, max_bytes)) {
+        text = read_text(tmpl);
+    }
     std::error_code ec;
     fs::remove(tmpl, ec);
     return text;

@@ -36,6 +36,19 @@ std::optional<RootFs> find_root_fs(const std::string& raw, std::string* error);
 /// ("raw?offset=N": e2fsprogs' unix I/O option).
 std::string debugfs_device(const std::string& raw, uint64_t offset);
 
+/// Copies the regular file `guest_path` of the file system to `host_path`;
+/// false (nothing written) when it is not there, is not a regular file or
+/// is larger than `max_bytes`.
+bool copy_guest_file(const RootFs& root, const std::string& raw, const std::string& guest_path,
+                     const std::string& host_path, size_t max_bytes);
+
+/// Copies the directory `guest_dir` of the file system, recursively, into
+/// the host directory `host_dir` (debugfs rdump: it lands as
+/// host_dir/<its name>, entries as the guest made them: the caller makes
+/// them plain). `said` gets debugfs' words; false when debugfs did not finish.
+bool copy_guest_dir(const RootFs& root, const std::string& raw, const std::string& guest_dir,
+                    const std::string& host_dir, std::string* said);
+
 /// The content of `guest_path` in the file system, nullopt when it is not
 /// there, is not a regular file or is larger than `max_bytes`.
 std::optional<std::string> read_guest_file(const RootFs& root, const std::string& raw, const std::string& guest_path,

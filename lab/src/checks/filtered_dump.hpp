@@ -74,10 +74,24 @@ struct PageVerdict {
     bool in_vmcore = true;  // some of it lies in a PT_LOAD of /proc/vmcore
 };
 
-/// makedumpfile.*.left_out: every page left out is outside /proc/vmcore,
-/// zero, or one -d 31 may drop by `classes`, and no non-zero PG_reserved page was left out (the
-/// kernel image and struct pages crash needs). Counts per reason in detail.
-Judgement judge_left_out(const std::vector<PageVerdict>& pages, const PageClasses& classes);
+/// makedumpfile's dump level bits (makedumpfile(8) -d): which pages it may leave out.
+inline constexpr unsigned DL_ZERO = 1, DL_CACHE = 2, DL_CACHE_PRIVATE = 4, DL_USER = 8, DL_FREE = 16;
+
+/// The dump level a kdump-compressed file was written with (-d N, 0..31):
+/// the 32-bit dump_level after the 64-bit phys_base at the start of the
+/// kdump sub-header, which starts at the main header's block_size (byte
+/// 428 of the "KDUMP   " header; makedumpfile's diskdump_mod.h, 64-bit
+/// layout). The byte order is the one in which header_version (byte 8)
+/// reads 1..99. nullopt for another file, a block size that is not a power
+/// of two in [512, 1 MiB], or a level above 31; reads 12 bytes past it at most.
+std::optional<unsigned> kdump_dump_level(const std::string& path);
+
+/// makedumpfile.*.left_out: every page left out is outside /proc/vmcore, or
+/// one dump level `level` may drop (zero: DL_ZERO; by `classes`: free
+/// DL_FREE, user DL_USER, page cache DL_CACHE or DL_CACHE_PRIVATE), and no
+/// non-zero PG_reserved page was left out (the kernel image and struct
+/// pages crash needs). Counts per reason in detail.
+Judgement judge_left_out(const std::vector<PageVerdict>& pages, const PageClasses& classes, unsigned level = 31);
 
 /// makedumpfile.*.free_left_out: -d 16 worked: no page on the buddy
 /// allocator's free lists (crash's kmem -F) was kept unless it is all zero
@@ -102,9 +116,11 @@ struct FilteredDumpInput {
 };
 
 /// Records NAME.open (libkdumpfile opens it as a diskdump of a ppc64 kernel
-/// with one register set per CPU), NAME.kept_pages (every page it holds
-/// equals the ground truth, 4 KiB by 4 KiB), NAME.left_out and
-/// NAME.free_left_out.
+/// with one register set per CPU; its dump level read), NAME.kept_pages
+/// (every page it holds equals the ground truth, 4 KiB by 4 KiB),
+/// NAME.left_out (judged by the file's own dump level, as the user's
+/// MAKEDUMP_ARGS chose it) and NAME.free_left_out (skipped when the level
+/// keeps free pages).
 void check_filtered_dump(const FilteredDumpInput& in, Report& report);
 
 }  // namespace lab

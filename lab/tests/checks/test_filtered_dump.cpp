@@ -160,6 +160,72 @@ TEST(JudgeFreeLeftOut, FailsWhenMakedumpfileKeepsFreePages)
     EXPECT_FALSE(lab::judge_free_left_out(correct_dump(no_free), no_free).ok);
 }
 
+TEST(JudgeLeftOut, TheDumpLevelDecidesWhatMayGo)
+{
+    const auto c = classes();
+    // -d 1 (zero pages only): the pages -d 31 drops must be kept...
+    auto v = correct_dump(c);
+    const auto j = lab::judge_left_out(v, c, lab::DL_ZERO);
+    EXPECT_FALSE(j.ok);
+    EXPECT_NE(j.detail.find("-d 1 must keep"), std::string::npos) << j.detail;
+    // ...and a dump that kept everything but zero pages passes at -d 1.
+    for (auto& p : v) {
+        p.kept = true;
+    }
+    frame(v, 0x520000) = {0x520000, false, true, true};
+    EXPECT_TRUE(lab::judge_left_out(v, c, lab::DL_ZERO).ok);
+    // -d 0 keeps even zero pages.
+    EXPECT_FALSE(lab::judge_left_out(v, c, 0).ok);
+}
+
+// A kdump-compressed header with `level` in its sub-header, in either
+// byte order, with block size `block`.
+std::string kdump_file(uint32_t level, bool le, uint32_t block = 4096, uint32_t version = 6)
+{
+    std::string f(block + 64, '\0');
+    f.replace(0, 8, "KDUMP   ");
+    const auto put = [&](size_t at, uint32_t v) {
+        for (int i = 0; i < 4; ++i) {
+            f[at + (le ? i : 3 - i)] = static_cast<char>((v >> (8 * i)) & 0xff);
+        }
+    };
+    put(8, version);
+    put(428, block);
+    if (block + 12 <= f.size()) {
+        put(block + 8, level);
+    }
+    return f;
+}
+
+std::string write_temp(const std::string& name, const std::string& bytes)
+{
+    const std::string path = ::testing::TempDir() + name;
+    std::ofstream(path, std::ios::binary) << bytes;
+    return path;
+}
+
+TEST(KdumpDumpLevel, ReadsTheSubHeaderInTheFilesByteOrder)
+{
+    EXPECT_EQ(lab::kdump_dump_level(write_temp("le31", kdump_file(31, true))), 31U);
+    EXPECT_EQ(lab::kdump_dump_level(write_temp("be1", kdump_file(1, false))), 1U);
+    EXPECT_EQ(lab::kdump_dump_level(write_temp("le0-64k", kdump_file(0, true, 65536))), 0U);
+    // Hostile or other files: no level, never a read past what is checked.
+    EXPECT_EQ(lab::kdump_dump_level(write_temp("lvl32", kdump_file(32, true))), std::nullopt);
+    EXPECT_EQ(lab::kdump_dump_level(write_temp("block3000", kdump_file(1, true, 3000))), std::nullopt);
+    EXPECT_EQ(lab::kdump_dump_level(write_temp("block0", kdump_file(1, true, 0))), std::nullopt);
+    EXPECT_EQ(lab::kdump_dump_level(write_temp("block2g", kdump_file(1, true, 1U << 31))), std::nullopt);
+    EXPECT_EQ(lab::kdump_dump_level(write_temp("version0", kdump_file(1, true, 4096, 0))), std::nullopt);
+    auto cut = kdump_file(1, true);
+    cut.resize(4100);
+    EXPECT_EQ(lab::kdump_dump_level(write_temp("cut", cut)), std::nullopt);
+    auto elf = kdump_file(1, true);
+    elf.replace(0, 8,
+                "\x7f"
+                "ELF\2\1\1\0");
+    EXPECT_EQ(lab::kdump_dump_level(write_temp("elf", elf)), std::nullopt);
+    EXPECT_EQ(lab::kdump_dump_level(write_temp("short", "KDUMP   ")), std::nullopt);
+}
+
 TEST(JudgeDmesg, FindsThePanicLineAndItsCaller)
 {
     const auto f = facts();

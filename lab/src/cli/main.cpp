@@ -121,6 +121,17 @@ CLI::App* add_run(CLI::App& app, lab::RunOptions& opt, std::string& report_path)
                     "your own system image (raw or qcow2, ext2/3/4 root, systemd and kdump-tools) instead of the "
                     "initramfs: a copy gets the lab's driver, its kdump-tools captures, the dump is read back")
         ->check(CLI::ExistingFile);
+    run->add_option_function<std::vector<std::string>>(
+           "--guest-file",
+           [&opt](const std::vector<std::string>& specs) {
+               for (const auto& spec : specs) {
+                   opt.guest_files.push_back(std::get<lab::GuestFile>(lab::parse_guest_file(spec)));
+               }
+           },
+           "with --guest debian or --disk: write FILE into the guest's disk at GUEST_PATH before its first boot "
+           "(repeatable), e.g. /etc/default/kdump-tools=my-kdump-tools")
+        ->type_name("GUEST_PATH=FILE")
+        ->check(refused_by(lab::parse_guest_file, "GUEST_PATH=FILE"));
     run->add_option("--scenario", opt.scenario,
                     "what to do to the guest and expect (fadump-lab scenarios lists them; its -smp/-m win)")
         ->capture_default_str()

@@ -231,6 +231,12 @@ std::optional<int> Cycle::prepare_disk_guest()
         source = *dir + "/rootfs.img";
         m_report.facts["guest"] = std::string("debian ") + DEBIAN_GUEST_SUITE;
         m_report.facts["guest_image"] = *dir;
+        // "pinned: lab/guest/debian/SUITE.lock", or "archive: why not".
+        const std::string origin = first_line(read_text(*dir + "/origin"));
+        m_report.facts["guest_origin"] = origin.empty() ? "unknown (no origin file)" : origin;
+        if (origin.rfind("pinned:", 0) != 0) {
+            progress("the Debian guest is NOT pinned by content: " + origin);
+        }
     }
     m_paths.root_disk = (m_paths.dir / "rootfs.img").string();
     auto root = raw_copy(source, m_paths.root_disk, &m_err) ? find_root_fs(m_paths.root_disk, &m_err) : std::nullopt;
@@ -243,6 +249,9 @@ std::optional<int> Cycle::prepare_disk_guest()
         if (auto rc = install_driver()) {
             return rc;
         }
+    }
+    if (auto rc = install_user_files()) {
+        return rc;
     }
     record_guest_facts();
     m_report.facts["capture"] = "kdump-tools";
@@ -271,6 +280,34 @@ std::optional<int> Cycle::install_driver()
                              links, &m_err)) {
         return setup_failed(m_report, "setup.guest", "cannot write the lab's driver into the image: " + m_err);
     }
+    return std::nullopt;
+}
+
+// The user's --guest-file files, written over the image's after the lab's
+// driver; each named in the report with its SHA-256.
+std::optional<int> Cycle::install_user_files()
+{
+    if (m_opt.guest_files.empty()) {
+        return std::nullopt;
+    }
+    std::vector<std::pair<std::string, std::string>> files;
+    nlohmann::json written = nlohmann::json::object();
+    for (const auto& f : m_opt.guest_files) {
+        std::error_code ec;
+        if (!fs::is_regular_file(f.host, ec)) {
+            return setup_failed(m_report, "setup.guest",
+                                "--guest-file " + f.guest + ": " + f.host + " is not a regular file");
+        }
+        files.emplace_back(f.guest, fs::absolute(f.host).string());
+        std::string sum;
+        run_command({"sha256sum", "--", f.host}, &sum, 60, false);
+        written[f.guest] = {{"file", f.host}, {"sha256", sum.substr(0, sum.find(' '))}};
+    }
+    if (!install_guest_files(m_root_fs, m_paths.root_disk, {}, files, {}, &m_err)) {
+        return setup_failed(m_report, "setup.guest",
+                            "--guest-file: " + m_err + " (its directory must be in the image)");
+    }
+    m_report.facts["guest_files"] = written;
     return std::nullopt;
 }
 

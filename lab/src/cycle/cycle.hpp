@@ -99,6 +99,7 @@ private:
     std::optional<int> prepare_guest();
     std::optional<int> prepare_disk_guest();
     std::optional<int> install_driver();
+    std::optional<int> install_user_files();
     void record_guest_facts();
     std::optional<int> prepare_qemu();
     [[nodiscard]] const std::vector<Boot>& boots_after_crash() const;

@@ -24,7 +24,8 @@ void set_platform(const RunOptions& opt, CyclePlan& p)
 std::string check_guest(const RunOptions& opt, const CyclePlan& p)
 {
     if (!p.own_disk) {
-        return {};
+        return opt.guest_files.empty() ? std::string()
+                                       : "--guest-file writes into a guest's disk: with --guest debian or --disk";
     }
     const std::string which = p.user_disk ? "--disk" : "--guest debian";
     if (p.user_disk && opt.guest == Guest::Debian) {

@@ -1,7 +1,9 @@
 #include "run_options.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <regex>
+#include <sstream>
 
 #include "console_values.hpp"
 
@@ -154,6 +156,35 @@ int bisect_exit_code(int rc, bool guest_booted)
         return guest_booted ? 1 : 125;
     }
     return 255;
+}
+
+std::variant<GuestFile, std::string> parse_guest_file(const std::string& spec)
+{
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos) {
+        return "GUEST_PATH=FILE, not '" + spec + "'";
+    }
+    GuestFile f{spec.substr(0, eq), spec.substr(eq + 1)};
+    const auto unquotable = [](const std::string& s) {
+        return std::any_of(s.begin(), s.end(),
+                           [](char c) { return c == '"' || std::iscntrl(static_cast<unsigned char>(c)); });
+    };
+    if (unquotable(f.guest) || unquotable(f.host)) {
+        return "no double quote or control character in '" + spec + "'";
+    }
+    if (f.host.empty()) {
+        return "'" + spec + "' names no host file";
+    }
+    if (f.guest.size() < 2 || f.guest[0] != '/' || f.guest.back() == '/') {
+        return "'" + f.guest + "' is not an absolute path to a file in the guest";
+    }
+    std::istringstream parts(f.guest.substr(1));
+    for (std::string part; std::getline(parts, part, '/');) {
+        if (part.empty() || part == "." || part == "..") {
+            return "'" + f.guest + "' has an empty, '.' or '..' component";
+        }
+    }
+    return f;
 }
 
 }  // namespace lab

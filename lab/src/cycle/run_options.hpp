@@ -7,6 +7,8 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "memory_shape.hpp"
 
@@ -55,6 +57,23 @@ std::ostream& operator<<(std::ostream& os, Capture c);
 std::ostream& operator<<(std::ostream& os, Guest g);
 std::ostream& operator<<(std::ostream& os, QemuVersion v);
 
+/// One --guest-file GUEST_PATH=FILE: the host's regular file `host` lands
+/// at the absolute path `guest` of the guest's root file system (its
+/// directory must be there), replacing what was there, with the host
+/// file's mode.
+struct GuestFile {
+    std::string guest;
+    std::string host;
+};
+
+/// Reads a --guest-file value "GUEST_PATH=FILE" (split at the first '=').
+/// The guest path must be absolute, name a file (not "/" nor a path ending
+/// in '/'), have no "." or ".." component and no empty one; neither side
+/// may hold a double quote or a control character (debugfs takes them
+/// quoted). The host file is not looked at here. The reason in words when
+/// the value is refused.
+std::variant<GuestFile, std::string> parse_guest_file(const std::string& spec);
+
 struct RunOptions {
     Machine machine = Machine::Pseries;
     Firmware firmware = Firmware::Vof;
@@ -81,6 +100,10 @@ struct RunOptions {
     /// kdump-tools) booted instead of the initramfs, like --guest debian:
     /// the lab writes its driver into a copy and reads the dump back from it.
     std::optional<std::string> disk;
+    /// Files written into the guest's disk (a copy of it) before its first
+    /// boot, with --guest debian or --disk: its configuration as the user
+    /// keeps it (/etc/default/kdump-tools, a udev rule), parse_guest_file.
+    std::vector<GuestFile> guest_files;
     std::optional<std::string> firmware_dir;  // QEMU -L directory (default: scripts/fetch-firmware)
     std::string append;
     Capture capture = Capture::Raw;

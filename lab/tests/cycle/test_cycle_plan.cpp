@@ -200,3 +200,29 @@ TEST(CyclePlan, DebianGuestRunsTheSysrqCycleOnPseriesWithItsOwnCapture)
     EXPECT_NE(refusal(d).find("--disk runs the sysrq scenario only"), std::string::npos) << refusal(d);
     EXPECT_EQ(lab::guest_names().at("busybox"), lab::Guest::Busybox);
 }
+
+TEST(GuestFileOption, AbsoluteGuestPathAndAHostFile)
+{
+    const auto ok = lab::parse_guest_file("/etc/default/kdump-tools=conf/kdump=tools");
+    ASSERT_TRUE(std::holds_alternative<lab::GuestFile>(ok)) << std::get<std::string>(ok);
+    EXPECT_EQ(std::get<lab::GuestFile>(ok).guest, "/etc/default/kdump-tools");
+    EXPECT_EQ(std::get<lab::GuestFile>(ok).host, "conf/kdump=tools");  // split at the first '='
+
+    for (const char* bad : {"/etc/default/kdump-tools", "etc/x=f", "/=f", "/etc/=f", "/etc//x=f", "/etc/../x=f",
+                            "/etc/./x=f", "/etc/x=", "/etc/\"x=f", "/etc/x=f\"", "/etc/x\n=f", "=f"}) {
+        const auto r = lab::parse_guest_file(bad);
+        EXPECT_TRUE(std::holds_alternative<std::string>(r)) << bad;
+    }
+}
+
+TEST(CyclePlan, GuestFilesNeedAGuestDisk)
+{
+    lab::RunOptions opt;
+    opt.guest_files.push_back({"/etc/default/kdump-tools", "/tmp/kdump-tools"});
+    EXPECT_NE(refusal(opt).find("with --guest debian or --disk"), std::string::npos) << refusal(opt);
+    opt.guest = lab::Guest::Debian;
+    EXPECT_TRUE(plan(opt).own_disk);
+    opt.guest = lab::Guest::Busybox;
+    opt.disk = "/images/user.qcow2";
+    EXPECT_TRUE(plan(opt).user_disk);
+}

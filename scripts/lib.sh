@@ -32,3 +32,49 @@ fetch_pinned() { "$REPO_ROOT/scripts/fetch-pinned" "$1"; }
 deb_version() { dpkg-deb -f "$1" Version; }
 
 hash_files() { cat "$@" | sha256sum | cut -c1-16; }
+
+# The content-addressed download store: $DOWNLOAD_STORE/SHA256/FILE.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+DOWNLOAD_STORE="$FADUMP_CACHE/downloads/sha256"
+
+# store_cached SHA FILE -> prints the verified stored path; discards a file
+# whose SHA-256 is not SHA.
+store_cached() {
+  f="$DOWNLOAD_STORE/$1/$2"
+  [ -e "$f" ] || return 1
+  if [ "$(sha256sum < "$f" | cut -d' ' -f1)" = "$1" ]; then echo "$f"; return 0; fi
+  say "discarding $f: its SHA-256 is not the pinned $1"
+  rm -f "$f"
+  return 1
+}
+
+# store_download SIZE SHA POOLPATH -> fetches the archive's POOLPATH into the
+# store with apt's own downloader (the machine's proxies apply), verified
+# against SHA. Returns 0 fetched and verified, 3 gone from the pool, 4 hash
+# mismatch (printed), 5 any other failure (printed).
+store_download() {
+  base=${3##*/}
+  mkdir -p "$DOWNLOAD_STORE/$2"
+  tmp="$DOWNLOAD_STORE/$2/.$base.part"
+  rm -f "$tmp"
+  url="$(archive_url)/$3"
+  say "fetching $url ($1 bytes)"
+  log=$(/usr/lib/apt/apt-helper -o APT::Sandbox::User=root -o Acquire::Retries=3 \
+        download-file "$url" "$tmp" "SHA256:$2" 2>&1) && { mv "$tmp" "$DOWNLOAD_STORE/$2/$base"; return 0; }
+  rm -f "$tmp"
+  case "$log" in
+    *"Hash Sum mismatch"* | *"Size mismatch"*)
+      say "error: SHA-256 mismatch for $url"
+      printf '%s\n' "$log" | grep -E '^ +- (SHA256|Filesize)' | sed 's/^ */    /' | sort -u >&2
+      say "the archive (or a proxy on the way) served a file that is not the pinned one; it was not used."
+      say "If the archive really replaced it, refresh the pin (scripts/refresh-manifest; a guest's lock: docs/lab.md)"
+      return 4 ;;
+    *"404"* | *"Not Found"* | *"No such file"* | *"File not found"*)
+      say "$url is gone from the pool"
+      return 3 ;;
+    *)
+      say "cannot fetch $url:"
+      printf '%s\n' "$log" | grep -E '^(E|Err|W):' | sed 's/^/    /' | head -n 4 >&2
+      return 5 ;;
+  esac
+}

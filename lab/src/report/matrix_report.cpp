@@ -69,7 +69,9 @@ const std::vector<KnownReason>& known_reasons()
                    "compressor's (cat's) exit status: it renames the empty file dump.<stamp>, says \"saved vmcore\" "
                    "and never falls back to copying the raw vmcore. The platform's dump is whole: the capture "
                    "kernel's /proc/vmcore held it (vmcore_size), and the export of the same dump passes every "
-                   "check (export.*)."},
+                   "check (export.*). The configuration that works: MAKEDUMP_ARGS=\"-c -d 1\" (zero pages only, "
+                   "no struct page read), --guest-file /etc/default/kdump-tools="
+                   "lab/guest/debian/examples/kdump-tools-d1: every check passes (docs/lab.md)."},
     };
     return reasons;
 }

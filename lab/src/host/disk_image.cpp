@@ -106,6 +106,19 @@ std::optional<RootFs> find_root_fs(const std::string& raw, std::string* error)
     for (const auto& c : candidates) {
         const std::string dev = debugfs_device(raw, c.offset);
         if (!inode_type(dev, "/etc/os-release").empty() || !inode_type(dev, "/usr/lib/os-release").empty()) {
+            // Written with debugfs, a file system whose journal still holds
+            // writes would have them replayed over the lab's at the guest's
+            // next mount (and read back stale).
+            std::istringstream stats(debugfs(dev, "stats"));
+            for (std::string line; std::getline(stats, line);) {
+                if (line.rfind("Filesystem features:", 0) == 0 && line.find(" needs_recovery") != std::string::npos) {
+                    *error = fmt::format(
+                        "the file system of {} ({} in the guest) needs journal recovery: it was not "
+                        "shut down cleanly; run e2fsck -fy on it (or shut its guest down) first",
+                        raw, c.device);
+                    return std::nullopt;
+                }
+            }
             return c;
         }
         seen += fmt::format(" {} (offset {})", c.device, c.offset);

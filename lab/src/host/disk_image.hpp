@@ -29,7 +29,9 @@ struct RootFs {
 
 /// The first ext2/3/4 file system holding /etc/os-release: the whole disk
 /// when it has no partition table (partx), else the first such partition,
-/// in partition order. nullopt with `error` saying what was looked at.
+/// in partition order. nullopt with `error` saying what was looked at, or
+/// that the file system needs journal recovery (needs_recovery: debugfs
+/// writes would be undone by the guest's replay of its journal).
 std::optional<RootFs> find_root_fs(const std::string& raw, std::string* error);
 
 /// debugfs's name for the file system at `offset` bytes into `raw`

@@ -86,6 +86,20 @@ TEST_F(DiskImage, AWholeDiskFileSystemIsVda)
     EXPECT_EQ(root->offset, 0U);
 }
 
+TEST_F(DiskImage, AFileSystemThatNeedsJournalRecoveryIsRefused)
+{
+    const std::string img = (m_dir / "dirty.img").string();
+    run({"truncate", "-s", "40M", img});
+    run({"mkfs.ext4", "-q", "-F", "-d", (m_dir / "root").string(), img});
+    run({"debugfs", "-w", "-R", "feature needs_recovery", img});
+    std::string err;
+    EXPECT_FALSE(lab::find_root_fs(img, &err));
+    EXPECT_NE(err.find("needs journal recovery"), std::string::npos) << err;
+    std::string out;  // what the message asks for (0 or 1: the journal replayed)
+    EXPECT_LE(lab::run_command({"e2fsck", "-fy", img}, &out, 120), 1) << out;
+    EXPECT_TRUE(lab::find_root_fs(img, &err)) << err;
+}
+
 TEST_F(DiskImage, NoRootFileSystemIsSaidWithWhatWasLookedAt)
 {
     fs::remove(m_dir / "root/usr/lib/os-release");

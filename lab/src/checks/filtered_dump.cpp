@@ -160,9 +160,7 @@ std::optional<unsigned> kdump_dump_level(const std::string& path)
 {
     std::ifstream f(path, std::ios::binary);
     std::array<unsigned char, 432> head{};
-    if (!f.read(reinterpret_cast<char*>(head.data()),
-                head.size()) ||  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
-        std::memcmp(head.data(), "KDUMP   ", 8) != 0) {
+    if (!f.read(reinterpret_cast<char*>(head.data()), head.size()) || std::memcmp(head.data(), "KDUMP   ", 8) != 0) {
         return std::nullopt;
     }
     const auto u32 = [](const unsigned char* p, bool le) {
@@ -180,8 +178,7 @@ std::optional<unsigned> kdump_dump_level(const std::string& path)
         const uint32_t block = u32(&head[428], le);
         std::array<unsigned char, 12> sub{};
         if (block < 512 || block > (1U << 20) || (block & (block - 1)) != 0 || !f.seekg(block) ||
-            !f.read(reinterpret_cast<char*>(sub.data()),
-                    sub.size())) {  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+            !f.read(reinterpret_cast<char*>(sub.data()), sub.size())) {
             return std::nullopt;
         }
         const uint32_t level = u32(&sub[8], le);

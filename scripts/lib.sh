@@ -78,3 +78,49 @@ store_download() {
       return 5 ;;
   esac
 }
+
+# ppc64el_tool NAME PROGRAM PKG... -> prints a wrapper that runs the ppc64el
+# PROGRAM (a path inside the packages, /usr/bin/crash) under qemu-user, its
+# arguments passed on. The pinned .debs PKG... (scripts/downloads.manifest)
+# are unpacked into a sysroot under $FADUMP_CACHE/tools/NAME/KEY, KEY the
+# hash of the pinned files (their cache paths hold each SHA-256), so this
+# keys by content. The wrapper's comment names the first package's version.
+# A sysroot whose PROGRAM does not answer --version is not published.
+ppc64el_tool() {
+  t_name=$1 t_prog=$2
+  shift 2
+  t_qemu=$(command -v qemu-ppc64le) ||
+    die "qemu-ppc64le is not installed (Debian package qemu-user; scripts/install-host-deps installs it)"
+  t_debs=""
+  for p in "$@"; do
+    d=$(fetch_pinned "$p:ppc64el") || die "cannot get $p:ppc64el"
+    t_debs="$t_debs $d"
+  done
+  # shellcheck disable=SC2086 # the list of .debs, paths without spaces
+  t_key=$(printf '%s\n' $t_debs | sha256sum | cut -c1-16)
+  t_out="$FADUMP_CACHE/tools/$t_name/$t_key"
+  if [ -x "$t_out/$t_name" ] && [ -x "$t_out/sysroot$t_prog" ]; then echo "$t_out/$t_name"; return 0; fi
+  t_tmp="$t_out.tmp" && rm -rf "$t_tmp" && mkdir -p "$t_tmp/sysroot"
+  for d in $t_debs; do
+    dpkg-deb -x "$d" "$t_tmp/sysroot"
+  done
+  # trixie's packages install into /usr only; the ELF interpreter is
+  # /lib64/ld64.so.2 (usr-merge links, made by base-files on a real system).
+  for l in lib lib64 bin sbin; do
+    [ -e "$t_tmp/sysroot/$l" ] || ln -s "usr/$l" "$t_tmp/sysroot/$l"
+  done
+  # shellcheck disable=SC2086
+  t_first=$(printf '%s\n' $t_debs | head -n 1)
+  cat > "$t_tmp/$t_name" <<WRAPPER
+#!/bin/sh
+# $t_name $(dpkg-deb -f "$t_first" Version) (ppc64el) under $("$t_qemu" --version | head -n 1)
+exec "$t_qemu" -L "$t_out/sysroot" "$t_out/sysroot$t_prog" "\$@"
+WRAPPER
+  chmod 755 "$t_tmp/$t_name"
+  rm -rf "$t_out" && mv "$t_tmp" "$t_out"
+  if ! t_v=$("$t_out/$t_name" --version 2>&1 | head -n 2) || [ -z "$t_v" ]; then
+    rm -rf "$t_out"
+    die "$t_name does not run under $t_qemu: $t_v"
+  fi
+  echo "$t_out/$t_name"
+}

@@ -8,12 +8,17 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
+
+#include "makedumpfile_capture.hpp"
+#include "process.hpp"
 
 namespace lab {
 
@@ -189,6 +194,30 @@ bool check_export(const ExportInput& in, Report& report)
                                               t->data_bytes, static_cast<double>(t->ns) / 1e6));
     check_equal(in, report);
     return true;
+}
+
+bool filter_export(const ExportFilterInput& in, Report& r)
+{
+    std::error_code ec;
+    std::filesystem::remove(in.out, ec);
+    std::string log;
+    const auto t0 = std::chrono::steady_clock::now();
+    const int rc = run_command({in.makedumpfile, "-c", "-d", "31", in.export_path, in.out}, &log, in.timeout_s);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    std::ofstream(in.out + ".log") << log;
+    const bool kdump = rc == 0 && is_kdump_compressed(in.out);
+    const uint64_t bytes = kdump ? std::filesystem::file_size(in.out, ec) : 0;
+    r.facts["export_kdump_bytes"] = bytes;
+    r.facts["export_kdump_ms"] = ms.count();
+    r.facts["export_kdump_warnings"] = makedumpfile_warnings(log);
+    // The last line makedumpfile printed says why it failed.
+    std::string last = log.substr(0, log.find_last_not_of(" \n") + 1);
+    last = last.substr(last.find_last_of('\n') + 1);
+    r.expect("export.kdump.written", kdump,
+             kdump     ? fmt::format("makedumpfile -c -d 31 wrote {} bytes in {} ms", bytes, ms.count())
+             : rc == 0 ? in.out + " is not kdump-compressed"
+                       : fmt::format("makedumpfile exit {}: {}", rc, last));
+    return kdump;
 }
 
 }  // namespace lab

@@ -48,4 +48,19 @@ struct ExportInput {
 /// was written whole (export.written passed).
 bool check_export(const ExportInput& in, Report& report);
 
+/// makedumpfile over the export on the host (issue 23: the kdump-compressed
+/// copy distributions keep, made by makedumpfile itself, not by us).
+struct ExportFilterInput {
+    std::string makedumpfile;  ///< scripts/fetch-makedumpfile's wrapper
+    std::string export_path;   ///< the export (ELF)
+    std::string out;           ///< the kdump-compressed file to write (replaced)
+    double timeout_s = 900;
+};
+
+/// Runs `makedumpfile -c -d 31 EXPORT OUT` (zlib, dump level 31, as
+/// Debian's kdump-tools does), its log in OUT.log; records export.kdump.written
+/// (exit 0 and a file that starts "KDUMP   "; facts export_kdump_bytes,
+/// export_kdump_ms, export_kdump_warnings). True when it passed.
+bool filter_export(const ExportFilterInput& in, Report& report);
+
 }  // namespace lab

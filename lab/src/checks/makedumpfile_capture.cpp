@@ -244,7 +244,8 @@ bool is_kdump_compressed(const std::string& path)
     return f.read(sig, sizeof sig) && std::string(sig, sizeof sig) == "KDUMP   ";
 }
 
-void check_filtered_file(const CheckInput& in, const std::optional<std::string>& vmcore_headers, Report& r)
+void check_filtered_file(const CheckInput& in, const std::optional<std::string>& vmcore_headers, Report& r,
+                         const std::string& prefix)
 {
     std::optional<GroundTruthDoc> truth;
     if (in.ground_truth) {
@@ -264,10 +265,12 @@ void check_filtered_file(const CheckInput& in, const std::optional<std::string>&
     }
     const CrashOutDir out(in.scratch_dir);
     if (out.path().empty()) {
-        r.fail("crash.open", "cannot make a scratch directory");
+        r.fail(prefix + "crash.open", "cannot make a scratch directory");
         return;
     }
     CrashInput ci;
+    ci.name = prefix + "crash";
+    ci.how = in.how;
     ci.vmcore = in.vmcore;
     ci.vmlinux = in.vmlinux;
     ci.cpus = in.expected_cpus.value_or(0);
@@ -277,11 +280,11 @@ void check_filtered_file(const CheckInput& in, const std::optional<std::string>&
     const auto classes = crash_page_view(ci, in.crash, in.crash_error, r);
     std::optional<std::vector<std::pair<uint64_t, uint64_t>>> ranges;
     if (vmcore_headers) {
-        ranges = read_vmcore_ranges(*vmcore_headers, "makedumpfile.vmcore_headers", r);
+        ranges = read_vmcore_ranges(*vmcore_headers, prefix + "makedumpfile.vmcore_headers", r);
     }
     FilteredDumpInput f;
     f.dump = in.vmcore;
-    f.name = "makedumpfile";
+    f.name = prefix + "makedumpfile";
     f.truth = truth ? &*truth : nullptr;
     f.ram_bytes = ram;
     f.cpus = in.expected_cpus;

@@ -89,9 +89,11 @@ void check_makedumpfile_capture(const MakedumpfileInput& in, Report& report);
 /// crash.* (with the page view) and makedumpfile.{open,kept_pages,left_out,
 /// free_left_out}; `in.ram_bytes` (else the console's memory) bounds the
 /// frames read; `vmcore_headers` (/proc/vmcore's headers) limits the page
-/// comparison to what /proc/vmcore held.
+/// comparison to what /proc/vmcore held. `prefix` goes before every check's
+/// name ("export.kdump." for makedumpfile's filtering of the platform's export).
 struct CheckInput;
-void check_filtered_file(const CheckInput& in, const std::optional<std::string>& vmcore_headers, Report& report);
+void check_filtered_file(const CheckInput& in, const std::optional<std::string>& vmcore_headers, Report& report,
+                         const std::string& prefix = "");
 
 /// Whether `path` starts with the kdump-compressed signature "KDUMP   ".
 bool is_kdump_compressed(const std::string& path);

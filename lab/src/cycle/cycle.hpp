@@ -128,6 +128,7 @@ private:
     CheckInput vmcore_check_input(const std::string& path);
     void prove_vmcore();
     void prove_export();
+    void prove_export_filtered(const std::string& export_path);
     void prove_makedumpfile();
     void prove_service_capture();
     void prove_opal_core();

@@ -244,6 +244,32 @@ void Cycle::prove_export()
             m_report.add("export." + c.name, c.verdict, c.detail);
         }
     }
+    if (written) {
+        prove_export_filtered(in.export_path);
+    }
+}
+
+// makedumpfile -d 31 over the export on the host, and its dump proven
+// like the capture kernel's filtered ones (export.kdump.*): what
+// distributions keep, made when the capture kernel could not.
+void Cycle::prove_export_filtered(const std::string& export_path)
+{
+    std::string error;
+    const auto makedumpfile = run_script("fetch-makedumpfile", &error);
+    if (!makedumpfile) {
+        m_report.fail("export.kdump.written", "no makedumpfile: " + error);
+        return;
+    }
+    progress("makedumpfile -d 31 over the export");
+    ExportFilterInput f;
+    f.makedumpfile = *makedumpfile;
+    f.export_path = export_path;
+    f.out = export_path + ".kdump";
+    if (!filter_export(f, m_report)) {
+        return;
+    }
+    progress("checking the export's filtered dump");
+    check_filtered_file(vmcore_check_input(f.out), export_path, m_report, "export.kdump.");
 }
 
 // The run's large files deleted unless --keep (the report says where the

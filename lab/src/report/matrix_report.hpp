@@ -25,8 +25,9 @@ struct KnownReason {
 const std::vector<KnownReason>& known_reasons();
 
 /// The cell's status from its report's failed checks ("name: detail"):
-/// pass, fail, or known (every failed check explained by one known reason,
-/// set in `reason`).
+/// pass, fail, or known (every failed check explained by a known reason
+/// that applies to the cell; `reason` holds each reason used once, one per
+/// line, in the table's order).
 std::string cell_status(const std::string& scenario, const std::string& machine, const std::string& kernel,
                         const std::vector<std::string>& failed_checks, std::string* reason);
 

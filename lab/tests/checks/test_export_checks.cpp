@@ -147,3 +147,44 @@ TEST(ExportChecks, AWholeExportIsWrittenAndCompared)
 }
 
 }  // namespace
+
+namespace {
+
+// A stand-in makedumpfile (a shell script): the check must tell its exit
+// status and whether what it wrote is kdump-compressed.
+std::string fake_makedumpfile(const std::filesystem::path& dir, const std::string& body)
+{
+    const auto p = dir / "makedumpfile";
+    std::ofstream(p) << "#!/bin/sh\n" << body << "\n";
+    std::filesystem::permissions(p, std::filesystem::perms::owner_all);
+    return p.string();
+}
+
+}  // namespace
+
+TEST(ExportChecks, MakedumpfileOverTheExportMustWriteAKdumpFile)
+{
+    const auto dir = std::filesystem::temp_directory_path() / fmt::format("export-filter-{}", getpid());
+    std::filesystem::create_directories(dir);
+    lab::ExportFilterInput in;
+    in.export_path = HEAD;
+    in.out = (dir / "vmcore.kdump").string();
+    // Arguments as makedumpfile takes them: the output file is the last.
+    in.makedumpfile = fake_makedumpfile(dir, "for a; do out=$a; done; printf 'KDUMP   rest' > \"$out\"");
+    lab::Report ok;
+    EXPECT_TRUE(lab::filter_export(in, ok));
+    EXPECT_EQ(ok.checks().at(0).verdict, lab::Verdict::Pass) << ok.checks().at(0).detail;
+    EXPECT_EQ(ok.facts["export_kdump_bytes"], 12);
+
+    in.makedumpfile = fake_makedumpfile(dir, "for a; do out=$a; done; printf 'ELF' > \"$out\"");
+    lab::Report not_kdump;
+    EXPECT_FALSE(lab::filter_export(in, not_kdump));
+    EXPECT_NE(not_kdump.checks().at(0).detail.find("is not kdump-compressed"), std::string::npos);
+
+    in.makedumpfile = fake_makedumpfile(dir, "echo 'Excluding unnecessary pages'; echo 'get_mem_map: Cannot'; exit 1");
+    lab::Report failed;
+    EXPECT_FALSE(lab::filter_export(in, failed));
+    EXPECT_EQ(failed.checks().at(0).detail, "makedumpfile exit 1: get_mem_map: Cannot");
+    EXPECT_FALSE(std::filesystem::exists(in.out));
+    std::filesystem::remove_all(dir);
+}

@@ -5,10 +5,12 @@
 // reason, no file and QEMU still up, the guest's dump untouched. Needs
 // FADUMP_QEMU and FADUMP_FIRMWARE, as test_qemu_rtas.cpp.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gelf.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <filesystem>
@@ -219,6 +221,66 @@ TEST_F(QemuExport, QmpExportsTheActiveDumpOnDemand)
     const nlohmann::json missing = {{"dir", (dir / "missing").string()}};
     EXPECT_FALSE(q.qmp({{{"execute", "fadump-export"}, {"arguments", missing}}}, true));
     EXPECT_NE(q.last_error().find("cannot open"), std::string::npos) << q.last_error();
+    fs::remove_all(dir);
+}
+
+TEST_F(QemuExport, InvalidateWhileTheExportIsWrittenAnswersBusyAndTheFileStaysWhole)
+{
+    // 512 MiB of RAM above the reserved area hold data (qtest's memset), so
+    // the export writes about 540 MB and takes far longer than the RTAS
+    // call made as soon as FADUMP_EXPORT_STARTED arrives.
+    constexpr uint64_t FILLED = 0x20000000;
+    constexpr uint64_t FILLED_BYTES = 0x20000000;
+    const fs::path dir = fs::temp_directory_path() / ("fadump-export-busy-" + std::to_string(getpid()));
+    fs::create_directories(dir);
+    QtestQemu q(",fadump-export=" + dir.string());
+    ASSERT_TRUE(q.ok());
+    q.cmd("readl 0x0");
+    ASSERT_EQ(q.cmd(fmt::format("memset {:#x} {} 0x5a", FILLED, FILLED_BYTES)), "OK");
+    ASSERT_NO_FATAL_FAILURE(q.listen());
+    auto fdm = linux_like(2);
+    q.write(FDM, fdm);
+    q.write(NOTE_SRC, vmcoreinfo_note());
+    q.write(HEADER, Header{}.bytes());
+    ASSERT_EQ(q.configure(1, FDM, static_cast<uint32_t>(fdm.size())), FADUMP_RTAS_SUCCESS);
+    ASSERT_TRUE(dump_through_os_term(q));
+    bool started = false;
+    bool completed_early = false;
+    for (int i = 0; i < 50 && !started; ++i) {
+        for (const auto& e : q.events(0.1)) {
+            started = started || e.value("event", "") == "FADUMP_EXPORT_STARTED";
+            completed_early = completed_early || e.value("event", "") == "FADUMP_EXPORT_COMPLETED";
+        }
+    }
+    ASSERT_TRUE(started) << q.stderr_text();
+    ASSERT_FALSE(completed_early) << "the export finished before the INVALIDATE could race it";
+    const auto len = static_cast<uint32_t>(fdm.size());
+    EXPECT_EQ(q.configure(3, FDM, len), FADUMP_RTAS_BUSY) << "INVALIDATE while the export reads the dump";
+    const auto info = q.qmp({{{"execute", "query-fadump"}}});
+    ASSERT_TRUE(info);
+    EXPECT_EQ((*info)[0].value("state", ""), "dump-active") << "a refused INVALIDATE changes nothing";
+    const auto done = export_completed(q, 300);
+    ASSERT_EQ(done.value("state", ""), "done") << done.dump();
+    EXPECT_GE(done.value("data-bytes", uint64_t{0}), FILLED_BYTES);
+    // Every filled byte is in the file: the last page of the filled range.
+    const std::string path = (dir / "vmcore").string();
+    const int fd = open(path.c_str(), O_RDONLY);
+    ASSERT_GE(fd, 0);
+    elf_version(EV_CURRENT);
+    Elf* elf = elf_begin(fd, ELF_C_READ, nullptr);
+    size_t n = 0;
+    ASSERT_EQ(elf_getphdrnum(elf, &n), 0);
+    GElf_Phdr high{};
+    ASSERT_NE(gelf_getphdr(elf, static_cast<int>(n - 1), &high), nullptr);
+    ASSERT_LE(high.p_paddr, FILLED);
+    std::vector<std::byte> last(4096);
+    const uint64_t off = high.p_offset + (FILLED + FILLED_BYTES - last.size() - high.p_paddr);
+    EXPECT_EQ(pread(fd, last.data(), last.size(), static_cast<off_t>(off)), static_cast<ssize_t>(last.size()));
+    EXPECT_EQ(std::count(last.begin(), last.end(), std::byte{0x5a}), static_cast<long>(last.size()));
+    elf_end(elf);
+    close(fd);
+    // Once written, the guest's INVALIDATE goes through.
+    EXPECT_EQ(q.configure(3, FDM, len), FADUMP_RTAS_SUCCESS);
     fs::remove_all(dir);
 }
 

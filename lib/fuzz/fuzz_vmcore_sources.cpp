@@ -1,7 +1,9 @@
 // Fuzzer bytes are what the crashed kernel and the dump left in guest memory
-// for the vmcore: a register save area and a VMCOREINFO note (byte 0: the
-// kernel's byte order, bit 0 set for big-endian; bytes 1-2: the save area's
-// length, big-endian; then the save area, then VMCOREINFO). The
+// for the vmcore: a register save area (pseries) or the architected register
+// data (PowerNV, the same bytes read as such with a thread size of bytes 1-2)
+// and a VMCOREINFO note (byte 0: the kernel's byte order, bit 0 set for
+// big-endian; bytes 1-2: the save area's length, big-endian; then the save
+// area, then VMCOREINFO). The
 // readers must never crash, read past the bytes or return more than they
 // promise: at most as many CPUs as the caller has room for, each online,
 // notes no longer than the NT_PRSTATUS notes plus the VMCOREINFO bytes.
@@ -33,6 +35,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     std::array<CpuRegs, 4> out{};
     const auto n = pseries_cpu_regs(rsa, ci, out);
     if (n.ok() && (n.value() > out.size() || !ci.online(out[0].cpu))) {
+        std::abort();
+    }
+    // PowerNV: every thread in at most `out`, the crashing one named.
+    const auto thread_size = static_cast<uint32_t>((size_t{data[1]} << 8) | data[2]);
+    std::array<CpuRegs, 4> threads{};
+    const auto t = opal_cpu_regs(rest, thread_size, ci, threads);
+    if (t.ok() && (t.value() == 0 || t.value() > threads.size())) {
         std::abort();
     }
     const size_t cpus = n.ok() ? n.value() : 0;

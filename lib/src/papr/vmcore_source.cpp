@@ -63,29 +63,6 @@ Result<ActiveLayout> active_layout(const Registration& reg)
     return a;
 }
 
-// Reads [addr, addr + out.size()) or fails naming `what`.
-Result<void> read(GuestMemory& mem, uint64_t addr, std::span<std::byte> out, const char* what)
-{
-    if (!mem.read(GuestAddr{addr}, out)) {
-        return fail(Errc::HardwareError, std::string("vmcore: cannot read the ") + what);
-    }
-    return {};
-}
-
-Result<vmcore::CrashInfo> read_crash_info(GuestMemory& mem, GuestAddr at)
-{
-    const GuestRange ram = mem.ram();
-    if (at.value >= ram.end()) {
-        return bad("the crash info header's address is past RAM");
-    }
-    std::array<std::byte, vmcore::CRASH_INFO_MAX_BYTES> buf{};
-    const auto n = static_cast<size_t>(std::min<uint64_t>(buf.size(), ram.end() - at.value));
-    if (auto r = read(mem, at.value, {buf.data(), n}, "crash info header"); !r) {
-        return r.error();
-    }
-    return vmcore::parse_crash_info({buf.data(), n}, ram);
-}
-
 }  // namespace
 
 Result<vmcore::VmcorePlan> plan_vmcore(GuestMemory& mem, const Registration& reg,
@@ -97,14 +74,14 @@ Result<vmcore::VmcorePlan> plan_vmcore(GuestMemory& mem, const Registration& reg
     }
     const ActiveLayout& a = layout.value();
     const GuestAddr hdr{a.boot_dest.value + a.boot_size};
-    auto info = read_crash_info(mem, hdr);
+    auto info = vmcore::read_crash_info(mem, hdr);
     if (!info) {
         return info.error();
     }
     const vmcore::CrashInfo& ci = info.value();
 
     std::vector<std::byte> rsa(std::min(a.cpu_state.len().bytes, cpu_state_size(max_threads)));
-    if (auto r = read(mem, a.cpu_state.start().value, rsa, "register save area"); !r) {
+    if (auto r = vmcore::read_dump_bytes(mem, a.cpu_state.start().value, rsa, "register save area"); !r) {
         return r.error();
     }
     std::vector<vmcore::CpuRegs> cpus(max_threads);
@@ -113,7 +90,7 @@ Result<vmcore::VmcorePlan> plan_vmcore(GuestMemory& mem, const Registration& reg
         return ncpus.error();
     }
     std::vector<std::byte> info_note(ci.vmcoreinfo.len().bytes);  // at most 64 KiB + 36
-    if (auto r = read(mem, ci.vmcoreinfo.start().value, info_note, "VMCOREINFO note"); !r) {
+    if (auto r = vmcore::read_dump_bytes(mem, ci.vmcoreinfo.start().value, info_note, "VMCOREINFO note"); !r) {
         return r.error();
     }
     vmcore::VmcorePlan plan;

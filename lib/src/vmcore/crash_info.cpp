@@ -1,5 +1,7 @@
 #include "fadump/vmcore/crash_info.hpp"
 
+#include <algorithm>
+#include <array>
 #include <bit>
 #include <string>
 
@@ -108,6 +110,28 @@ Result<CrashInfo> parse_crash_info(std::span<const std::byte> bytes, const Guest
         ci.online_cpus += static_cast<uint32_t>(std::popcount(ci.cpu_mask[i]));
     }
     return ci;
+}
+
+Result<void> read_dump_bytes(GuestMemory& mem, uint64_t addr, std::span<std::byte> out, const char* what)
+{
+    if (!mem.read(GuestAddr{addr}, out)) {
+        return fail(Errc::HardwareError, std::string("vmcore: cannot read the ") + what);
+    }
+    return {};
+}
+
+Result<CrashInfo> read_crash_info(GuestMemory& mem, GuestAddr at)
+{
+    const GuestRange ram = mem.ram();
+    if (at.value >= ram.end()) {
+        return fail(Errc::ParamError, "vmcore: the crash info header's address is past RAM");
+    }
+    std::array<std::byte, CRASH_INFO_MAX_BYTES> buf{};
+    const auto n = static_cast<size_t>(std::min<uint64_t>(buf.size(), ram.end() - at.value));
+    if (auto r = read_dump_bytes(mem, at.value, {buf.data(), n}, "crash info header"); !r) {
+        return r.error();
+    }
+    return parse_crash_info({buf.data(), n}, ram);
 }
 
 }  // namespace fadump::vmcore

@@ -50,6 +50,32 @@ inline constexpr size_t PRSTATUS_NOTE_BYTES = 12 + 8 + PRSTATUS_BYTES;
 [[nodiscard]] Result<size_t> pseries_cpu_regs(std::span<const std::byte> rsa, const CrashInfo& info,
                                               std::span<CpuRegs> out);
 
+/// The HDAT thread header's core_state for a core that is not active
+/// (Linux opal-fadump.h HDAT_FADUMP_CORE_INACTIVE): its threads get no note.
+inline constexpr uint8_t OPAL_CORE_INACTIVE = 0x0F;
+
+/// The registers of every CPU the capture kernel would put in the vmcore on
+/// PowerNV, read from the CPU state data `data` (the architected register
+/// data the SBE/hostboot wrote, `thread_size` bytes per thread, big-endian:
+/// opal/mpipl_tables.hpp ThreadHeader, ThreadRegEntry) the way
+/// arch/powerpc/platforms/powernv/opal-fadump.c opal_fadump_build_cpu_notes
+/// reads it: threads in data order, each named by its PIR (`cpu`); the
+/// thread whose PIR is `info`'s crashing_cpu gets `info`'s registers whole;
+/// threads of inactive cores are left out (offline threads of active cores
+/// are not: the kernel keeps them); the others get GPR0-31 and the SPRs the
+/// kernel knows (CTR, LR, XER, DAR, DSISR, NIP 0x7D0, MSR 0x7D1, CR 0x7D2;
+/// every other word 0). The entries' offset, size and count come from the
+/// first thread's header, as the kernel takes them. CPU state data the
+/// kernel would call invalid (thread_size 0 or larger than `data`) gives
+/// the crashing CPU's registers alone, as does data that yields no note.
+/// Writes at most out.size() CPUs and returns how many. Errors (ParamError,
+/// naming the field): more threads than `out` holds; entries smaller than
+/// 16 bytes (overlapping) or running past a thread's bytes; no note at all
+/// and crashing_cpu unknown (the kernel then refuses the dump). Allocates
+/// nothing.
+[[nodiscard]] Result<size_t> opal_cpu_regs(std::span<const std::byte> data, uint32_t thread_size, const CrashInfo& info,
+                                           std::span<CpuRegs> out);
+
 /// The vmcore's notes: one NT_PRSTATUS ("CORE", type 1, pr_reg = regs,
 /// every other field 0) per CPU in `cpus`' order, then the notes of
 /// `vmcoreinfo` (the bytes at the header's vmcoreinfo address, as preserved)

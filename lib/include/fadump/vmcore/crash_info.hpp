@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <span>
 
+#include "fadump/guest_memory.hpp"
 #include "fadump/result.hpp"
 #include "fadump/types.hpp"
 
@@ -80,5 +81,15 @@ struct CrashInfo {
 /// pseries, a PIR on OPAL: the mask cannot judge it). Reads nothing outside
 /// `bytes`, allocates nothing.
 Result<CrashInfo> parse_crash_info(std::span<const std::byte> bytes, const GuestRange& ram);
+
+/// Reads guest memory [addr, addr + out.size()) for the vmcore; Errc::HardwareError
+/// ("vmcore: cannot read the <what>") when the VMM cannot.
+[[nodiscard]] Result<void> read_dump_bytes(GuestMemory& mem, uint64_t addr, std::span<std::byte> out, const char* what);
+
+/// Reads the header the crashed kernel left at guest physical `at` (at most
+/// CRASH_INFO_MAX_BYTES, never past RAM's end) and parses it
+/// (parse_crash_info). Errors: ParamError for an address past RAM and each
+/// of parse_crash_info's; HardwareError from read_dump_bytes.
+[[nodiscard]] Result<CrashInfo> read_crash_info(GuestMemory& mem, GuestAddr at);
 
 }  // namespace fadump::vmcore

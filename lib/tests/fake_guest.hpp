@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <new>
 #include <string>
 #include <vector>
@@ -199,5 +201,21 @@ struct FdmBuilder {
         return out;
     }
 };
+
+/// The bytes of lib/tests/data/linux-6.12-pseries-2G-smp2.EXT, what a real
+/// 6.12 kernel left (lib/tests/data/capture-fadump-fixture.py); empty when
+/// the file is missing.
+inline std::vector<std::byte> fixture(const std::string& ext)
+{
+#ifdef FADUMP_TEST_DATA
+    std::ifstream f(std::string(FADUMP_TEST_DATA) + "/linux-6.12-pseries-2G-smp2." + ext, std::ios::binary);
+    const std::vector<char> raw((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    std::vector<std::byte> out(raw.size());
+    std::memcpy(out.data(), raw.data(), raw.size());
+    return out;
+#else
+    return {};
+#endif
+}
 
 }  // namespace fadump::test

@@ -8,6 +8,7 @@
 #include "fadump/fadump.h"
 #include "fadump/opal/mpipl.hpp"
 #include "fadump/opal/thread_regs.hpp"
+#include "fadump/opal/vmcore_source.hpp"
 #include "fake_guest.hpp"
 
 using namespace fadump;
@@ -418,4 +419,54 @@ TEST_F(MpiplTest, RegisterDataTheResetReloadsIsRefused)
 {
     expect_refused_over_reload(*this, *GuestRange::make(GuestAddr{REGS + 0x100}, ByteLen{0x100}),
                                "the register data area");
+}
+
+TEST_F(MpiplTest, TheVmcoreIsPlannedFromWhatTheDumpPreservedAsTheCaptureKernelBuildsIt)
+{
+    skiboot_like();
+    // What a crashing 6.12 kernel left (a real crash info header, NR_CPUS
+    // 64, crashing CPU 0, and its VMCOREINFO at the address the header
+    // names): the header right after the boot memory's destinations.
+    constexpr uint64_t BOOT_BYTES = 0x1000000 + 0x800000;
+    ASSERT_TRUE(g.write(GuestAddr{KDEST + BOOT_BYTES}, test::fixture("crash-info")));
+    ASSERT_TRUE(g.write(GuestAddr{0x15790000}, test::fixture("vmcoreinfo")));
+    ASSERT_TRUE(start());
+    const auto t = threads(4);
+    ASSERT_TRUE(mp.dump(g, t, {}).mpipl_boot);
+    const auto& rec = mp.last_dump();
+    ASSERT_TRUE(rec);
+    ASSERT_EQ(rec->kernel.size(), 2u);  // skiboot's own range is no boot memory
+    EXPECT_EQ(rec->kernel[1].dest.value, KDEST + 0x1000000);
+    EXPECT_EQ(rec->cpu_data.value, REGS);
+    EXPECT_EQ(rec->threads, 4u);
+
+    const vmcore::NodeRange ram{*GuestRange::make(GuestAddr{0}, ByteLen{RAM}), 0};
+    auto plan = plan_vmcore(g, *rec, {&ram, 1}, 4);
+    ASSERT_TRUE(plan.ok()) << plan.error().message;
+    EXPECT_EQ(plan->cpus, 4u);
+    EXPECT_EQ(plan->crashing_cpu, 0u);
+    EXPECT_EQ(plan->page_size, 65536u);
+    // Boot memory from its destinations; the hole between the regions is
+    // not in the vmcore; the rest of RAM in place, less the reserved area:
+    // the boot memory's copy, the 0x1B0-byte header and one 64 KiB page of
+    // kernel metadata.
+    using vmcore::Load;
+    const uint64_t ra_end = KDEST + BOOT_BYTES + 0x1B0 + 0x10000;
+    ASSERT_EQ(plan->loads.size(), 4u);
+    EXPECT_EQ(plan->loads[0], (Load{.paddr = 0, .bytes = 0x1000000, .from = GuestAddr{KDEST}}));
+    EXPECT_EQ(plan->loads[1], (Load{.paddr = 0x2000000, .bytes = 0x800000, .from = GuestAddr{KDEST + 0x1000000}}));
+    EXPECT_EQ(plan->loads[2], (Load{.paddr = 0x2800000, .bytes = KDEST - 0x2800000, .from = GuestAddr{0x2800000}}));
+    EXPECT_EQ(plan->loads[3], (Load{.paddr = ra_end, .bytes = RAM - ra_end, .from = GuestAddr{ra_end}}));
+
+    // Destinations not laid end to end are not what Linux registered.
+    auto moved = *rec;
+    moved.kernel[1].dest = GuestAddr{KDEST + 0x2000000};
+    const auto refused = plan_vmcore(g, moved, {&ram, 1}, 4);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message.find("right after the previous one"), std::string::npos);
+    // The next S0 forgets the record.
+    ASSERT_TRUE(mp.reset(g, 0));
+    EXPECT_TRUE(mp.last_dump());
+    ASSERT_TRUE(start());
+    EXPECT_FALSE(mp.last_dump());
 }

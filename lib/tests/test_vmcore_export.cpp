@@ -34,14 +34,7 @@ namespace {
 
 constexpr uint64_t GIB = 1ULL << 30;
 
-std::vector<std::byte> fixture(const std::string& ext)
-{
-    std::ifstream f(std::string(FADUMP_TEST_DATA) + "/linux-6.12-pseries-2G-smp2." + ext, std::ios::binary);
-    std::vector<char> raw((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    std::vector<std::byte> out(raw.size());
-    std::memcpy(out.data(), raw.data(), raw.size());
-    return out;
-}
+using test::fixture;
 
 // The registration as QMP showed it after the dump: sections with the
 // platform's results.

@@ -382,6 +382,7 @@ Result<void> Mpipl::s0(uint32_t chip)
     }
     m_dump_base = *base;
     m_state = State::Dumping;
+    m_last.reset();
     return {};
 }
 
@@ -439,6 +440,17 @@ MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, s
         m_proc_area.version = CPU_DATA_VERSION;
         m_proc_area.dest_addr = fixed.alloc_addr | HRMOR_BIT;
         m_proc_area.act_size = static_cast<uint32_t>(uint64_t{tsize} * threads.size());
+        m_last = DumpRecord{.kernel = {},
+                            .cpu_data = GuestAddr{fixed.alloc_addr},
+                            .thread_size = tsize,
+                            .threads = static_cast<uint32_t>(threads.size())};
+        for (size_t i = 0; i < records.n; ++i) {
+            const MdrtEntry& r = records.entries[i];
+            if (r.data_region >= REGION_KERNEL_FIRST) {
+                m_last->kernel.push_back(
+                    {GuestAddr{r.src_addr.get()}, ByteLen{r.size.get()}, GuestAddr{r.dest_addr.get()}});
+            }
+        }
     }
     out.preserve_ns = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());

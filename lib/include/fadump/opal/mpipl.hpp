@@ -21,6 +21,7 @@
 
 #include "fadump/guest_memory.hpp"
 #include "fadump/opal/mpipl_tables.hpp"
+#include "fadump/opal/vmcore_source.hpp"
 #include "fadump/preserve.hpp"
 #include "fadump/result.hpp"
 #include "fadump/vcpu.hpp"
@@ -101,6 +102,10 @@ public:
     /// content is preserved through the OPAL ranges, not in place.
     [[nodiscard]] const std::vector<GuestRange>& firmware_ranges() const { return m_firmware; }
     [[nodiscard]] std::optional<uint64_t> stashed_base() const;
+    /// What the last dump that leads to an MPIPL boot preserved for the
+    /// kernel (its MDRT kernel entries, the register data), for the
+    /// host-side vmcore (vmcore_source.hpp); kept until the next S0.
+    [[nodiscard]] const std::optional<DumpRecord>& last_dump() const { return m_last; }
 
 private:
     enum class State { Idle, Dumping, Done };
@@ -112,6 +117,7 @@ private:
     ProcDumpArea m_proc_area{};  // what the next boot must find
     std::vector<GuestRange> m_firmware;
     DeferredMoves m_moves;
+    std::optional<DumpRecord> m_last;
 };
 
 }  // namespace fadump::opal

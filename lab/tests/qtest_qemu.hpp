@@ -107,7 +107,11 @@ public:
             return *answer;
         }
         m_silent = true;
-        ADD_FAILURE() << "QEMU did not answer within " << timeout << " s (or closed its output): " << line;
+        // Why, when QEMU exited: its status and what it printed.
+        const auto status = m_child->wait_exit(0.5);
+        ADD_FAILURE() << "QEMU did not answer within " << timeout << " s (or closed its output): " << line
+                      << (status ? "; QEMU exited with status " + std::to_string(*status) : std::string())
+                      << "; its stderr: " << stderr_text().substr(0, 2000);
         return "TIMEOUT";
     }
     /// Several qtest commands in one write (QtestChild::cmds): their

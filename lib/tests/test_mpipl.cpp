@@ -280,6 +280,7 @@ TEST_F(MpiplTest, OnlySkibootsOwnRangeIsStillAnMpiplBoot)
     auto t = threads(1);
     const MpiplOutcome out = mp.dump(g, t, {});
     EXPECT_TRUE(out.mpipl_boot) << out.problems;
+    EXPECT_FALSE(mp.last_dump()) << "no kernel range: nothing for a vmcore";
     EXPECT_EQ(out.ranges_ok, 1u);
     EXPECT_TRUE(out.problems.empty()) << out.problems;
     EXPECT_EQ(std::memcmp(g.at(OPAL_DEST), opal.data(), opal.size()), 0);

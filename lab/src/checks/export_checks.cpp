@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "dump_access.hpp"
 #include "makedumpfile_capture.hpp"
 #include "process.hpp"
 
@@ -71,7 +72,7 @@ struct Fd {
 // Both files are read only where one of them holds data: a range that is a
 // hole in both is zeros in both (the export and the sparse copy-out are
 // mostly holes, 1.8 GB of which 30-40 MB hold data).
-std::optional<uint64_t> first_difference(const std::string& a, const std::string& b, uint64_t bytes)
+std::optional<uint64_t> first_difference(const std::string& a, const std::string& b, uint64_t bytes, uint64_t from)
 {
     const Fd fa(a);
     const Fd fb(b);
@@ -86,7 +87,7 @@ std::optional<uint64_t> first_difference(const std::string& a, const std::string
     constexpr size_t CHUNK = 1U << 20;
     std::vector<char> ba(CHUNK);
     std::vector<char> bb(CHUNK);
-    uint64_t off = 0;
+    uint64_t off = from;
     while (off < limit) {
         off = std::min({next_data(fa.fd, off, size_a), next_data(fb.fd, off, size_b), limit});
         if (off >= limit) {
@@ -141,7 +142,115 @@ std::string vmcore_part(const std::string& path, uint64_t offset)
     return part;
 }
 
+std::vector<std::pair<uint64_t, uint64_t>> file_ranges_of(const std::string& path,
+                                                          const std::vector<std::pair<uint64_t, uint64_t>>& phys)
+{
+    std::vector<std::pair<uint64_t, uint64_t>> out;
+    const Fd fd(path);
+    elf_version(EV_CURRENT);
+    Elf* e = fd.fd < 0 || phys.empty() ? nullptr : elf_begin(fd.fd, ELF_C_READ, nullptr);
+    size_t n = 0;
+    if (e == nullptr || elf_getphdrnum(e, &n) != 0) {
+        n = 0;
+    }
+    for (size_t i = 0; i < n; ++i) {
+        GElf_Phdr ph{};
+        if (gelf_getphdr(e, static_cast<int>(i), &ph) == nullptr || ph.p_type != PT_LOAD) {
+            continue;
+        }
+        for (const auto& [s, end] : phys) {
+            const uint64_t lo = std::max<uint64_t>(s, ph.p_paddr);
+            const uint64_t hi = std::min<uint64_t>(end, ph.p_paddr + ph.p_filesz);
+            if (lo < hi) {
+                out.emplace_back(ph.p_offset + (lo - ph.p_paddr), ph.p_offset + (hi - ph.p_paddr));
+            }
+        }
+    }
+    if (e != nullptr) {
+        elf_end(e);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
 namespace {
+
+// Where firmware-owned memory lies in the file, and whether `off` is in it.
+struct FirmwareBytes {
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;  // file offsets, sorted
+    [[nodiscard]] std::optional<std::pair<uint64_t, uint64_t>> at(uint64_t off) const
+    {
+        for (const auto& r : ranges) {
+            if (off >= r.first && off < r.second) {
+                return r;
+            }
+        }
+        return std::nullopt;
+    }
+};
+
+// The physical address file offset `off` of the ELF vmcore `path` holds,
+// with the file offset where its PT_LOAD starts and ends.
+struct LoadAt {
+    uint64_t paddr = 0, file_start = 0, file_end = 0, load_paddr = 0;
+};
+std::optional<LoadAt> load_at(const std::string& path, uint64_t off)
+{
+    const Fd fd(path);
+    elf_version(EV_CURRENT);
+    Elf* e = fd.fd < 0 ? nullptr : elf_begin(fd.fd, ELF_C_READ, nullptr);
+    size_t n = 0;
+    std::optional<LoadAt> at;
+    for (size_t i = 0; e != nullptr && elf_getphdrnum(e, &n) == 0 && i < n && !at; ++i) {
+        GElf_Phdr ph{};
+        if (gelf_getphdr(e, static_cast<int>(i), &ph) != nullptr && ph.p_type == PT_LOAD && off >= ph.p_offset &&
+            off < ph.p_offset + ph.p_filesz) {
+            at = LoadAt{ph.p_paddr + (off - ph.p_offset), ph.p_offset, ph.p_offset + ph.p_filesz, ph.p_paddr};
+        }
+    }
+    if (e != nullptr) {
+        elf_end(e);
+    }
+    return at;
+}
+
+// How the export's page around file offset `off` of `path` stands to the
+// ground truth: equal to the crash-time page, or that page but for
+// skiboot's free-region footer in the last 8 bytes of RAM (written on
+// every boot: both files hold one, maybe not the same). With the end of
+// that page in the file; nullopt when neither (or a page not wholly in
+// one PT_LOAD).
+struct PageJudgement {
+    bool footer = false;  // only the footer differs
+    uint64_t end = 0;
+};
+std::optional<PageJudgement> judge_page(const std::string& path, uint64_t off, const fadump::GroundTruthDoc& truth)
+{
+    const auto at = load_at(path, off);
+    const uint64_t ps = truth.page_size;
+    if (!at || ps == 0) {
+        return std::nullopt;
+    }
+    const uint64_t page = at->paddr / ps * ps;
+    if (page < at->load_paddr || page + ps > at->load_paddr + (at->file_end - at->file_start) ||
+        page / ps >= truth.pages()) {
+        return std::nullopt;
+    }
+    const uint64_t file_off = at->file_start + (page - at->load_paddr);
+    std::vector<unsigned char> buf(ps);
+    const Fd fd(path);
+    if (fd.fd < 0 || pread(fd.fd, buf.data(), ps, static_cast<off_t>(file_off)) != static_cast<ssize_t>(ps)) {
+        return std::nullopt;
+    }
+    std::string detail;
+    if (TruthPages(truth).matches(page / ps, buf.data(), buf.size())) {
+        return PageJudgement{.footer = false, .end = file_off + ps};
+    }
+    if (at->paddr + 8 >= truth.ram_size && only_skiboot_footer_differs(truth, page, ps, buf.data(), &detail)) {
+        return PageJudgement{.footer = true, .end = file_off + ps};
+    }
+    return std::nullopt;
+}
 
 void check_equal(const ExportInput& in, Report& report)
 {
@@ -150,14 +259,54 @@ void check_equal(const ExportInput& in, Report& report)
         return;
     }
     try {
-        const auto diff = first_difference(in.export_path, *in.proc_vmcore, in.proc_vmcore_bytes);
-        if (!diff) {
-            report.pass("export.equals_proc_vmcore",
-                        fmt::format("{} bytes equal to the capture kernel's /proc/vmcore", in.proc_vmcore_bytes));
-        } else {
+        const FirmwareBytes fw{file_ranges_of(in.export_path, in.firmware_reserved)};
+        uint64_t from = 0;
+        uint64_t fw_ranges = 0;     // firmware ranges (in the file) holding a difference
+        uint64_t fw_differ = 0;     // and their bytes
+        uint64_t export_right = 0;  // pages where only the export equals the ground truth
+        uint64_t footers = 0;       // the last page of RAM, differing in skiboot's footer only
+        std::optional<uint64_t> diff;
+        while ((diff = first_difference(in.export_path, *in.proc_vmcore, in.proc_vmcore_bytes, from))) {
+            if (const auto range = fw.at(*diff)) {
+                ++fw_ranges;
+                fw_differ += range->second - range->first;
+                from = range->second;
+                continue;
+            }
+            const auto judged = in.truth ? judge_page(in.export_path, *diff, *in.truth) : std::nullopt;
+            if (!judged) {
+                break;
+            }
+            export_right += judged->footer ? 0 : 1;
+            footers += judged->footer ? 1 : 0;
+            from = judged->end;
+        }
+        report.facts["export_firmware_bytes_differ"] = fw_differ;
+        report.facts["export_pages_right_proc_wrong"] = export_right;
+        if (diff) {
             report.fail("export.equals_proc_vmcore",
                         fmt::format("first difference at byte {:#x} of {:#x}: {} of the export", *diff,
                                     in.proc_vmcore_bytes, vmcore_part(in.export_path, *diff)));
+        } else if (fw_differ == 0 && export_right == 0 && footers == 0) {
+            report.pass("export.equals_proc_vmcore",
+                        fmt::format("{} bytes equal to the capture kernel's /proc/vmcore", in.proc_vmcore_bytes));
+        } else if (export_right != 0 || footers != 0) {
+            report.pass("export.equals_proc_vmcore",
+                        fmt::format("{} bytes equal to the capture kernel's /proc/vmcore but in {} range(s) of "
+                                    "firmware-owned memory ({} bytes), {} page(s) where the export equals the "
+                                    "ground truth and /proc/vmcore does not (skiboot wrote them after the MPIPL "
+                                    "boot, after the export read them){}",
+                                    in.proc_vmcore_bytes, fw_ranges, fw_differ, export_right,
+                                    footers != 0 ? " and skiboot's free-region footer in the last 8 bytes of RAM, "
+                                                   "written on every boot"
+                                                 : ""));
+        } else {
+            report.pass("export.equals_proc_vmcore",
+                        fmt::format("{} bytes equal to the capture kernel's /proc/vmcore but in {} range(s) of "
+                                    "firmware-owned memory ({} bytes), which skiboot rewrote after the MPIPL boot "
+                                    "between the export's read and the capture kernel's (neither copy is the "
+                                    "crash-time content there: skiboot's own MDST range preserved that)",
+                                    in.proc_vmcore_bytes, fw_ranges, fw_differ));
         }
     } catch (const std::exception& e) {
         report.fail("export.equals_proc_vmcore", e.what());

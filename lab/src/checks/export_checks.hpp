@@ -6,7 +6,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "fadump/ground_truth.hpp"
 #include "report.hpp"
 
 namespace lab {
@@ -24,10 +27,16 @@ struct ExportTrace {
 /// The last fadump_export_done line of QEMU's log, if any.
 [[nodiscard]] std::optional<ExportTrace> export_trace(const std::string& qemu_log);
 
-/// The first offset below `bytes` where files `a` and `b` differ (a file
-/// shorter than `bytes` differs where it ends); nullopt when equal.
+/// The first offset in [from, bytes) where files `a` and `b` differ (a
+/// file shorter than `bytes` differs where it ends); nullopt when equal.
 /// Throws std::runtime_error when one cannot be read.
-[[nodiscard]] std::optional<uint64_t> first_difference(const std::string& a, const std::string& b, uint64_t bytes);
+[[nodiscard]] std::optional<uint64_t> first_difference(const std::string& a, const std::string& b, uint64_t bytes,
+                                                       uint64_t from = 0);
+
+/// The file offsets ([start, end)) of the ELF vmcore `path` that hold the
+/// physical ranges `phys` ([start, end)), through its PT_LOADs, sorted.
+[[nodiscard]] std::vector<std::pair<uint64_t, uint64_t>> file_ranges_of(
+    const std::string& path, const std::vector<std::pair<uint64_t, uint64_t>>& phys);
 
 /// What lies at `offset` of the ELF vmcore `path`: "ELF header and program
 /// headers", "notes", "PT_LOAD i (paddr 0x...)" or "padding".
@@ -41,11 +50,23 @@ struct ExportInput {
     /// or nothing.
     std::optional<std::string> proc_vmcore;
     uint64_t proc_vmcore_bytes = 0;
+    /// PowerNV: the firmware's memory ([start, end), physical), which
+    /// skiboot rewrites after the MPIPL boot: the export reads it at the
+    /// reset, /proc/vmcore when the capture kernel copies it, so they may
+    /// differ there (and neither is the crash-time content).
+    std::vector<std::pair<uint64_t, uint64_t>> firmware_reserved;
+    /// The engine's ground truth: a difference outside `firmware_reserved`
+    /// passes when the export's page equals the crash-time page there (and
+    /// /proc/vmcore's does not: skiboot wrote it after the MPIPL boot).
+    const fadump::GroundTruthDoc* truth = nullptr;
 };
 
 /// export.written (facts export_bytes, export_written_bytes, export_ms,
-/// export_ms_per_gib) and export.equals_proc_vmcore; true when the export
-/// was written whole (export.written passed).
+/// export_ms_per_gib) and export.equals_proc_vmcore (byte for byte, but in
+/// `firmware_reserved`, whose differing ranges it counts: fact
+/// export_firmware_bytes_differ, and pages where the ground truth says the
+/// export is right: fact export_pages_right_proc_wrong); true when the
+/// export was written whole (export.written passed).
 bool check_export(const ExportInput& in, Report& report);
 
 /// makedumpfile over the export on the host (issue 23: the kdump-compressed

@@ -211,19 +211,25 @@ void Cycle::prove_vmcore()
     check_vmcore(vmcore_check_input(m_paths.vmcore_disk), m_report);
 }
 
-// The platform's own vmcore (pseries, our QEMU): written whole, and equal
-// to the raw /proc/vmcore the capture kernel copied out, if it did.
+// The platform's own vmcore (our QEMU): written whole, and equal to the raw
+// /proc/vmcore the capture kernel copied out, if it did (on PowerNV but in
+// the firmware's memory, which skiboot rewrites after the MPIPL boot).
 void Cycle::prove_export()
 {
-    if (!m_plan.ours || m_plan.pnv || !m_times.crash) {
+    if (!m_plan.ours || !m_times.crash) {
         return;
     }
-    if (m_qemu_log.find("spapr_fadump_dump ") == std::string::npos) {
+    if (m_plan.pnv ? !m_times.registered || m_qemu_log.find("pnv_mpipl_reset mpipl-boot 1") == std::string::npos
+                   : m_qemu_log.find("spapr_fadump_dump ") == std::string::npos) {
         m_report.skip("export.written", "no dump was taken (nothing registered at the crash)");
         return;
     }
     ExportInput in;
     in.qemu_log = m_qemu_log;
+    if (m_plan.pnv) {
+        in.firmware_reserved = m_console.reserved.value_or(std::vector<std::pair<uint64_t, uint64_t>>{});
+        in.truth = m_truth ? &*m_truth : nullptr;
+    }
     in.export_path = (fs::path(m_paths.export_dir) / "vmcore").string();
     // The guest's services filter the dump (makedumpfile -d 31): only the
     // raw copy can equal the export byte for byte.

@@ -17,7 +17,7 @@ std::string machine_option(const std::string& machine, const std::string& firmwa
     }
     if (ours) {
         m += ",x-fadump-ground-truth=" + ours->truth;
-        if (!pnv && !ours->export_dir.empty()) {
+        if (!ours->export_dir.empty()) {
             m += ",fadump-export=" + ours->export_dir;
         }
         if (!ours->zero_copy) {

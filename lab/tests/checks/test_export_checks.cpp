@@ -9,7 +9,9 @@
 #include <fstream>
 #include <string>
 
+#include "dump_access.hpp"
 #include "export_checks.hpp"
+#include "synthetic_core.hpp"
 
 namespace {
 
@@ -186,5 +188,94 @@ TEST(ExportChecks, MakedumpfileOverTheExportMustWriteAKdumpFile)
     EXPECT_FALSE(lab::filter_export(in, failed));
     EXPECT_EQ(failed.checks().at(0).detail, "makedumpfile exit 1: get_mem_map: Cannot");
     EXPECT_FALSE(std::filesystem::exists(in.out));
+    std::filesystem::remove_all(dir);
+}
+
+TEST(ExportChecks, OnPowerNvTheGroundTruthJudgesADifference)
+{
+    // Two copies of a 4-page core: /proc/vmcore's page 2 rewritten (as
+    // skiboot rewrites its free-region header after the MPIPL boot), and
+    // page 3 inside firmware-owned memory differing too.
+    const auto dir = std::filesystem::temp_directory_path() / fmt::format("export-truth-{}", getpid());
+    std::filesystem::create_directories(dir);
+    lab::test::SyntheticCore core;
+    core.load_paddr = 0x100000;
+    core.load_pages = 4;
+    const auto exported = core.bytes();
+    auto proc = exported;
+    // The PT_LOAD's offset, from the program header after the PT_NOTE's.
+    Elf64_Phdr load{};
+    std::memcpy(&load, exported.data() + sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr), sizeof load);
+    const uint64_t page = lab::test::SyntheticCore::PAGE;
+    proc[load.p_offset + 2 * page + 16] ^= 0xff;
+    proc[load.p_offset + 3 * page + 8] ^= 0xff;
+    const auto write = [&](const std::string& name, const std::vector<unsigned char>& b) {
+        std::ofstream(dir / name, std::ios::binary)
+            .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+        return (dir / name).string();
+    };
+    // The crash-time pages are the export's.
+    fadump::GroundTruthDoc truth;
+    truth.page_size = page;
+    truth.ram_size = 0x100000 + 4 * page;
+    truth.page_hashes.resize(truth.ram_size / page * fadump::PAGE_HASH_BYTES);
+    for (uint64_t p = 0; p < 4; ++p) {
+        const auto h = lab::page_hash(exported.data() + load.p_offset + p * page, page);
+        std::copy(h.begin(), h.end(), truth.page_hashes.begin() + static_cast<long>((0x100 + p) * h.size()));
+    }
+    lab::ExportInput in;
+    in.qemu_log = "fadump_export_done ok 1 x: " + std::to_string(exported.size()) + " bytes, 1 written in 1 ns \n";
+    in.export_path = write("export", exported);
+    in.proc_vmcore = write("proc", proc);
+    in.proc_vmcore_bytes = proc.size();
+    in.firmware_reserved = {{0x100000 + 3 * page, 0x100000 + 4 * page}};
+    in.truth = &truth;
+    lab::Report judged;
+    ASSERT_TRUE(lab::check_export(in, judged));
+    const auto& c = judged.checks().back();
+    EXPECT_EQ(c.verdict, lab::Verdict::Pass) << c.detail;
+    EXPECT_NE(c.detail.find("1 range(s) of firmware-owned memory"), std::string::npos) << c.detail;
+    EXPECT_NE(c.detail.find("1 page(s) where the export equals the ground truth"), std::string::npos) << c.detail;
+
+    // Without the ground truth, or with one the export's page does not
+    // match, the difference outside firmware memory fails.
+    in.truth = nullptr;
+    lab::Report blind;
+    lab::check_export(in, blind);
+    EXPECT_EQ(blind.checks().back().verdict, lab::Verdict::Fail);
+    truth.page_hashes[(0x100 + 2) * fadump::PAGE_HASH_BYTES] ^= 1;
+    in.truth = &truth;
+    lab::Report wrong;
+    lab::check_export(in, wrong);
+    EXPECT_EQ(wrong.checks().back().verdict, lab::Verdict::Fail) << wrong.checks().back().detail;
+    EXPECT_NE(wrong.checks().back().detail.find("PT_LOAD 1 (paddr 0x102010)"), std::string::npos)
+        << wrong.checks().back().detail;
+
+    // The last page of RAM: both files hold skiboot's free-region footer in
+    // its last 8 bytes, not the same one, and the crash-time page had none.
+    auto footer = exported;
+    auto proc_footer = exported;
+    const uint64_t last = load.p_offset + 3 * page;
+    footer[last + page - 1] = 0x11;
+    proc_footer[last + page - 1] = 0x22;
+    fadump::GroundTruthDoc tail = truth;
+    tail.page_hashes[(0x100 + 2) * fadump::PAGE_HASH_BYTES] ^= 1;  // undo the mutation above
+    tail.ram_tail_page.assign(exported.begin() + static_cast<long>(last),
+                              exported.begin() + static_cast<long>(last + page));
+    in.export_path = write("export-footer", footer);
+    in.proc_vmcore = write("proc-footer", proc_footer);
+    in.firmware_reserved.clear();
+    in.truth = &tail;
+    lab::Report footers;
+    lab::check_export(in, footers);
+    EXPECT_EQ(footers.checks().back().verdict, lab::Verdict::Pass) << footers.checks().back().detail;
+    EXPECT_NE(footers.checks().back().detail.find("free-region footer"), std::string::npos)
+        << footers.checks().back().detail;
+    // Anything else in that page differing is no footer.
+    footer[last] ^= 0xff;
+    in.export_path = write("export-footer", footer);
+    lab::Report not_footer;
+    lab::check_export(in, not_footer);
+    EXPECT_EQ(not_footer.checks().back().verdict, lab::Verdict::Fail) << not_footer.checks().back().detail;
     std::filesystem::remove_all(dir);
 }

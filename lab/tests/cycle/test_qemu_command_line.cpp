@@ -42,8 +42,9 @@ TEST(RunnerQemuLine, MachineOptionPerPlatformFirmwareAndQemu)
               caps + ",x-fadump-ground-truth=/r/gt.cbor,x-fadump-zero-copy=off,memory-backend=m0");
     // Another QEMU has no ground truth, export or zero-copy switch.
     EXPECT_EQ(lab::machine_option("pseries", "vof", std::nullopt, ""), caps + ",x-vof=on");
-    // PowerNV exports nothing yet.
-    EXPECT_EQ(lab::machine_option("powernv10", "vof", ours, ""), "powernv10,x-fadump-ground-truth=/r/gt.cbor");
+    // PowerNV exports the MPIPL's vmcore too.
+    EXPECT_EQ(lab::machine_option("powernv10", "vof", ours, ""),
+              "powernv10,x-fadump-ground-truth=/r/gt.cbor,fadump-export=/r/export");
 }
 
 TEST(RunnerQemuLine, KernelCommandLineInOrder)

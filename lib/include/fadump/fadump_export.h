@@ -80,6 +80,30 @@ FadumpStatus fadump_spapr_vmcore_plan(const FadumpSpapr *fd,
                                       size_t msg_len) FADUMP_NOEXCEPT;
 
 /*
+ * PowerNV: plans the vmcore of the last MPIPL that preserved a kernel's
+ * dump (opal/vmcore_source.hpp: the MDRT's kernel entries, the
+ * architected register data, the crash info header and VMCOREINFO), on
+ * the VMM's main thread at the MPIPL boot's reset once the moves ran and
+ * before the vCPUs run. `ram` as for fadump_spapr_vmcore_plan. The VMM
+ * keeps the memory unchanged while fadump_vmcore_write runs; unlike
+ * pseries, the platform does not see the capture kernel release it (an
+ * OPAL call skiboot serves), so the write must end before then.
+ * FADUMP_E_REFUSED: no MPIPL preserved a kernel's dump, or what the kernel
+ * left is wrong (`msg` says which); nothing changes for the guest.
+ */
+/* Whether the last MPIPL preserved a kernel's dump (kernel ranges in its
+ * MDRT), which fadump_mpipl_vmcore_plan can export; false for an MPIPL of
+ * skiboot's own region alone (no kernel registered) or none. */
+bool fadump_mpipl_kernel_dump(const FadumpMpipl *mp) FADUMP_NOEXCEPT;
+
+FadumpStatus fadump_mpipl_vmcore_plan(const FadumpMpipl *mp,
+                                      const FadumpGuestOps *ops,
+                                      const FadumpNodeRange *ram, size_t n_ram,
+                                      FadumpVmcore **out,
+                                      FadumpVmcoreSummary *summary, char *msg,
+                                      size_t msg_len) FADUMP_NOEXCEPT;
+
+/*
  * Writes the planned vmcore as `name` in the directory `dirfd`: whole or
  * not at all (an older file of that name is replaced only by a complete
  * one). `cancel` (may be NULL), read atomically, stops the write when

@@ -7,6 +7,7 @@
 #include "../capi_internal.hpp"
 #include "fadump/export/vmcore_writer.hpp"
 #include "fadump/fadump_export.h"
+#include "fadump/opal/vmcore_source.hpp"
 #include "fadump/papr/vmcore_source.hpp"
 
 using fadump::capi::firewall;
@@ -47,6 +48,28 @@ FadumpVmcoreSummary summary_of(const FadumpVmcore& vc)
     return s;
 }
 
+// The file's layout and host pieces of `plan`, handed out as *out.
+FadumpStatus finish_plan(fadump::GuestMemory& mem, fadump::Result<fadump::vmcore::VmcorePlan> plan,
+                         FadumpVmcore** out, FadumpVmcoreSummary* summary, char* msg, size_t msg_len)
+{
+    if (!plan) {
+        put_msg(msg, msg_len, plan.error().message);
+        return FADUMP_E_REFUSED;
+    }
+    auto vc = std::make_unique<FadumpVmcore>();
+    vc->plan = std::move(plan.value());
+    vc->layout = fadump::vmcore::file_layout(vc->plan);
+    auto pieces = fadump::vmcore::host_pieces(mem, vc->plan, vc->layout);
+    if (!pieces) {
+        put_msg(msg, msg_len, pieces.error().message);
+        return FADUMP_E_REFUSED;
+    }
+    vc->pieces = std::move(pieces.value());
+    *summary = summary_of(*vc);
+    *out = vc.release();
+    return FADUMP_OK;
+}
+
 }  // namespace
 
 extern "C" {
@@ -69,23 +92,35 @@ FadumpStatus fadump_spapr_vmcore_plan(const FadumpSpapr* fd, const FadumpGuestOp
             return FADUMP_E_REFUSED;
         }
         fadump::CallbackGuestMemory mem(*ops, fd->engine.ram_size());
-        auto plan = fadump::papr::plan_vmcore(mem, *reg, ranges, fd->engine.max_threads());
-        if (!plan) {
-            put_msg(msg, msg_len, plan.error().message);
+        return finish_plan(mem, fadump::papr::plan_vmcore(mem, *reg, ranges, fd->engine.max_threads()), out, summary,
+                           msg, msg_len);
+    });
+}
+
+bool fadump_mpipl_kernel_dump(const FadumpMpipl* mp) noexcept
+{
+    return mp != nullptr && mp->engine.last_dump().has_value();
+}
+
+FadumpStatus fadump_mpipl_vmcore_plan(const FadumpMpipl* mp, const FadumpGuestOps* ops, const FadumpNodeRange* ram,
+                                      size_t n_ram, FadumpVmcore** out, FadumpVmcoreSummary* summary, char* msg,
+                                      size_t msg_len) noexcept
+{
+    if (mp == nullptr || ops == nullptr || out == nullptr || summary == nullptr || (ram == nullptr && n_ram != 0)) {
+        return FADUMP_E_INTERNAL;
+    }
+    *out = nullptr;
+    *summary = FadumpVmcoreSummary{};
+    return firewall(FADUMP_E_INTERNAL, msg, msg_len, [&] {
+        const auto& rec = mp->engine.last_dump();
+        std::vector<fadump::vmcore::NodeRange> ranges;
+        if (!rec || n_ram > fadump::vmcore::MAX_LOADS || !to_ranges(ram, n_ram, ranges)) {
+            put_msg(msg, msg_len, !rec ? "no MPIPL preserved a kernel's dump" : "bad memory ranges");
             return FADUMP_E_REFUSED;
         }
-        auto vc = std::make_unique<FadumpVmcore>();
-        vc->plan = std::move(plan.value());
-        vc->layout = fadump::vmcore::file_layout(vc->plan);
-        auto pieces = fadump::vmcore::host_pieces(mem, vc->plan, vc->layout);
-        if (!pieces) {
-            put_msg(msg, msg_len, pieces.error().message);
-            return FADUMP_E_REFUSED;
-        }
-        vc->pieces = std::move(pieces.value());
-        *summary = summary_of(*vc);
-        *out = vc.release();
-        return FADUMP_OK;
+        fadump::CallbackGuestMemory mem(*ops, mp->engine.ram_size());
+        return finish_plan(mem, fadump::opal::plan_vmcore(mem, *rec, ranges, rec->threads), out, summary, msg,
+                           msg_len);
     });
 }
 

@@ -451,6 +451,9 @@ MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, s
                     {GuestAddr{r.src_addr.get()}, ByteLen{r.size.get()}, GuestAddr{r.dest_addr.get()}});
             }
         }
+        if (m_last->kernel.empty()) {
+            m_last.reset();  // skiboot's own region alone: no kernel's dump
+        }
     }
     out.preserve_ns = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());

@@ -28,6 +28,7 @@
 #include "hw/ppc/pnv_mpipl_glue.h"
 #include "hw/ppc/fadump_glue_common.h"
 #include "hw/ppc/fadump_platform.h"
+#include "hw/ppc/fadump_export_glue.h"
 #include "target/ppc/cpu.h"
 #include "fadump-engine.h"
 #include "fadump-truth.h"
@@ -169,6 +170,8 @@ static void pnv_mpipl_work(void *machine, int caller)
         return;
     }
     restart = fadump_glue_stop_machine();
+    /* The last MPIPL's export reads what this dump will move. */
+    fadump_export_wait();
     regs = fadump_glue_snapshot(pnv_mpipl_thread_id, &n);
     if (pnv->mpipl_ground_truth) {
         truth = fadump_ground_truth_take(&ops, MACHINE(pnv)->ram_size, regs, n,
@@ -357,9 +360,40 @@ void pnv_mpipl_pre_reset(PnvMachineState *pnv)
     if (!pnv->mpipl) {
         return;
     }
+    /* Every reset moves pages or reloads firmware: no export reads then. */
+    fadump_export_wait();
     ops = pnv_mpipl_ops(pnv);
     t0 = get_clock();
     fadump_glue_moved(fadump_mpipl_finish_moves(pnv->mpipl->engine, &ops), t0);
+}
+
+/*
+ * The MPIPL's vmcore on the host, into the fadump-export directory: planned
+ * at the MPIPL boot's reset from the few KiB the kernel left and the
+ * register data the SBE wrote (milliseconds, before the vCPUs run), written
+ * by a thread. A refused plan changes nothing for the guest.
+ */
+static void pnv_mpipl_export(PnvMachineState *pnv)
+{
+    const char *dir = fadump_export_dir();
+    FadumpGuestOps ops = pnv_mpipl_ops(pnv);
+    FadumpNodeRange ram[MAX_NODES];
+    FadumpVmcoreSummary summary;
+    FadumpVmcore *vc = NULL;
+    char msg[MPIPL_MSG_LEN];
+    size_t n_ram;
+
+    if (!dir || !fadump_mpipl_kernel_dump(pnv->mpipl->engine)) {
+        return;  /* skiboot's own region alone: the OPAL core, no vmcore */
+    }
+    n_ram = fadump_export_ram_ranges(MACHINE(pnv), ram, ARRAY_SIZE(ram));
+    if (fadump_mpipl_vmcore_plan(pnv->mpipl->engine, &ops, ram, n_ram, &vc,
+                                 &summary, msg, sizeof(msg)) != FADUMP_OK) {
+        qemu_log_mask(LOG_GUEST_ERROR, "mpipl: no vmcore export: %s\n", msg);
+        fadump_export_refused(dir, msg);
+        return;
+    }
+    fadump_export_start(dir, vc, &summary, NULL);
 }
 
 void pnv_mpipl_reset(PnvMachineState *pnv, void *fdt)
@@ -405,6 +439,7 @@ void pnv_mpipl_reset(PnvMachineState *pnv, void *fdt)
     }
     mp->boot_fdt = copy;
     ms->fdt = copy;
+    pnv_mpipl_export(pnv);
 }
 
 /*
@@ -540,6 +575,7 @@ void pnv_mpipl_class_init(ObjectClass *oc)
 
     fpc->query = pnv_mpipl_query;
     fpc->inject_s0 = pnv_mpipl_inject_s0;
+    fadump_export_class_init(oc);
 
     object_class_property_add_bool(oc, "mpipl", pnv_mpipl_get_enabled,
                                    pnv_mpipl_set_enabled);

@@ -104,7 +104,8 @@ public:
     [[nodiscard]] std::optional<uint64_t> stashed_base() const;
     /// What the last dump that leads to an MPIPL boot preserved for the
     /// kernel (its MDRT kernel entries, the register data), for the
-    /// host-side vmcore (vmcore_source.hpp); kept until the next S0.
+    /// host-side vmcore (vmcore_source.hpp); kept until the next S0. None
+    /// when no kernel range was registered (skiboot's own region alone).
     [[nodiscard]] const std::optional<DumpRecord>& last_dump() const { return m_last; }
 
 private:

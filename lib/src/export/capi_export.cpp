@@ -49,8 +49,8 @@ FadumpVmcoreSummary summary_of(const FadumpVmcore& vc)
 }
 
 // The file's layout and host pieces of `plan`, handed out as *out.
-FadumpStatus finish_plan(fadump::GuestMemory& mem, fadump::Result<fadump::vmcore::VmcorePlan> plan,
-                         FadumpVmcore** out, FadumpVmcoreSummary* summary, char* msg, size_t msg_len)
+FadumpStatus finish_plan(fadump::GuestMemory& mem, fadump::Result<fadump::vmcore::VmcorePlan> plan, FadumpVmcore** out,
+                         FadumpVmcoreSummary* summary, char* msg, size_t msg_len)
 {
     if (!plan) {
         put_msg(msg, msg_len, plan.error().message);
@@ -119,8 +119,7 @@ FadumpStatus fadump_mpipl_vmcore_plan(const FadumpMpipl* mp, const FadumpGuestOp
             return FADUMP_E_REFUSED;
         }
         fadump::CallbackGuestMemory mem(*ops, mp->engine.ram_size());
-        return finish_plan(mem, fadump::opal::plan_vmcore(mem, *rec, ranges, rec->threads), out, summary, msg,
-                           msg_len);
+        return finish_plan(mem, fadump::opal::plan_vmcore(mem, *rec, ranges, rec->threads), out, summary, msg, msg_len);
     });
 }
 

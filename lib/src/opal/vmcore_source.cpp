@@ -75,34 +75,15 @@ Result<vmcore::VmcorePlan> plan_vmcore(GuestMemory& mem, const DumpRecord& rec, 
     if (auto r = vmcore::read_dump_bytes(mem, ci.vmcoreinfo.start().value, info_note, "VMCOREINFO note"); !r) {
         return r.error();
     }
-    auto notes = vmcore::vmcore_notes({cpus.data(), ncpus.value()}, info_note, ci.big_endian);
-    if (!notes) {
-        return notes.error();
-    }
-    vmcore::VmcorePlan plan;
-    plan.page_size = vmcore::vmcoreinfo_page_size(info_note);
     // get_fadump_area_size on OPAL: no CPU state data or HPT in it.
+    const uint64_t page = vmcore::vmcoreinfo_page_size(info_note);
     const uint64_t ra_bytes = boot_size.value() + vmcore::CRASH_INFO_FIXED_BYTES + ci.cpu_mask_bytes +
-                              page_align(KERNEL_METADATA_BYTES, plan.page_size);
+                              page_align(KERNEL_METADATA_BYTES, page);
     const auto reserved = GuestRange::make(GuestAddr{dest0}, ByteLen{ra_bytes});
     if (!reserved) {
         return bad("the reserved area wraps");
     }
-    auto memblock = vmcore::memblock_ranges(ram, vmcore::vmcoreinfo_numa(info_note));
-    if (!memblock) {
-        return memblock.error();
-    }
-    auto loads = vmcore::vmcore_loads({.boot = rec.kernel, .ram = memblock.value(), .reserved = *reserved});
-    if (!loads) {
-        return loads.error();
-    }
-    plan.big_endian = ci.big_endian;
-    plan.elf_flags = ci.big_endian ? 1 : 2;
-    plan.notes = std::move(notes.value());
-    plan.loads = std::move(loads.value());
-    plan.cpus = static_cast<uint32_t>(ncpus.value());
-    plan.crashing_cpu = ci.crashing_cpu;
-    return plan;
+    return vmcore::make_plan(ci, {cpus.data(), ncpus.value()}, info_note, rec.kernel, ram, *reserved);
 }
 
 }  // namespace fadump::opal

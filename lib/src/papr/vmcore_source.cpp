@@ -93,33 +93,12 @@ Result<vmcore::VmcorePlan> plan_vmcore(GuestMemory& mem, const Registration& reg
     if (auto r = vmcore::read_dump_bytes(mem, ci.vmcoreinfo.start().value, info_note, "VMCOREINFO note"); !r) {
         return r.error();
     }
-    vmcore::VmcorePlan plan;
-    auto notes = vmcore::vmcore_notes({cpus.data(), ncpus.value()}, info_note, ci.big_endian);
-    if (!notes) {
-        return notes.error();
-    }
     const uint64_t ra_end = hdr.value + vmcore::CRASH_INFO_FIXED_BYTES + ci.cpu_mask_bytes;
     const auto reserved = GuestRange::make(a.cpu_state.start(), ByteLen{ra_end - a.cpu_state.start().value});
     if (ra_end < a.cpu_state.start().value || !reserved) {
         return bad("the CPU state data lies above the crash info header");
     }
-    auto memblock = vmcore::memblock_ranges(ram, vmcore::vmcoreinfo_numa(info_note));
-    if (!memblock) {
-        return memblock.error();
-    }
-    auto loads =
-        vmcore::vmcore_loads({.boot = {a.boot.data(), a.nboot}, .ram = memblock.value(), .reserved = *reserved});
-    if (!loads) {
-        return loads.error();
-    }
-    plan.big_endian = ci.big_endian;
-    plan.elf_flags = ci.big_endian ? 1 : 2;
-    plan.notes = std::move(notes.value());
-    plan.loads = std::move(loads.value());
-    plan.cpus = static_cast<uint32_t>(ncpus.value());
-    plan.crashing_cpu = ci.crashing_cpu;
-    plan.page_size = vmcore::vmcoreinfo_page_size(info_note);
-    return plan;
+    return vmcore::make_plan(ci, {cpus.data(), ncpus.value()}, info_note, {a.boot.data(), a.nboot}, ram, *reserved);
 }
 
 }  // namespace fadump::papr

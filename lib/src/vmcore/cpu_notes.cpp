@@ -193,4 +193,31 @@ Result<std::vector<std::byte>> vmcore_notes(std::span<const CpuRegs> cpus, std::
     return out;
 }
 
+Result<VmcorePlan> make_plan(const CrashInfo& ci, std::span<const CpuRegs> cpus, std::span<const std::byte> vmcoreinfo,
+                             std::span<const BootRegion> boot, std::span<const NodeRange> ram,
+                             const GuestRange& reserved)
+{
+    auto notes = vmcore_notes(cpus, vmcoreinfo, ci.big_endian);
+    if (!notes) {
+        return notes.error();
+    }
+    auto memblock = memblock_ranges(ram, vmcoreinfo_numa(vmcoreinfo));
+    if (!memblock) {
+        return memblock.error();
+    }
+    auto loads = vmcore_loads({.boot = boot, .ram = memblock.value(), .reserved = reserved});
+    if (!loads) {
+        return loads.error();
+    }
+    VmcorePlan plan;
+    plan.big_endian = ci.big_endian;
+    plan.elf_flags = ci.big_endian ? 1 : 2;
+    plan.notes = std::move(notes.value());
+    plan.loads = std::move(loads.value());
+    plan.cpus = static_cast<uint32_t>(cpus.size());
+    plan.crashing_cpu = ci.crashing_cpu;
+    plan.page_size = vmcoreinfo_page_size(vmcoreinfo);
+    return plan;
+}
+
 }  // namespace fadump::vmcore

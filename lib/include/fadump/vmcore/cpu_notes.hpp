@@ -18,6 +18,7 @@
 
 #include "fadump/result.hpp"
 #include "fadump/vmcore/crash_info.hpp"
+#include "fadump/vmcore/vmcore_layout.hpp"
 
 namespace fadump::vmcore {
 
@@ -85,5 +86,15 @@ inline constexpr uint8_t OPAL_CORE_INACTIVE = 0x0F;
 /// PRSTATUS_NOTE_BYTES per CPU plus at most vmcoreinfo.size().
 [[nodiscard]] Result<std::vector<std::byte>> vmcore_notes(std::span<const CpuRegs> cpus,
                                                           std::span<const std::byte> vmcoreinfo, bool big_endian);
+
+/// The plan both platforms end with, once they read what the crashed
+/// kernel left: the notes (vmcore_notes: `cpus`, then `vmcoreinfo`), the
+/// PT_LOADs (vmcore_loads: `boot`, the guest's memory `ram` merged as
+/// memblock would, NUMA or not as VMCOREINFO says, less `reserved`), the
+/// page size VMCOREINFO names, and the header's byte order and crashing
+/// CPU. Errors: those of vmcore_notes, memblock_ranges and vmcore_loads.
+[[nodiscard]] Result<VmcorePlan> make_plan(const CrashInfo& ci, std::span<const CpuRegs> cpus,
+                                           std::span<const std::byte> vmcoreinfo, std::span<const BootRegion> boot,
+                                           std::span<const NodeRange> ram, const GuestRange& reserved);
 
 }  // namespace fadump::vmcore

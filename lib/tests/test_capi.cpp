@@ -12,6 +12,7 @@
 #include "../src/capi_internal.hpp"
 #include "alloc_fail.hpp"
 #include "fadump/fadump.h"
+#include "fadump/fadump_export.h"
 #include "fadump/fadump_truth.h"
 #include "fadump/ground_truth.hpp"
 #include "fadump/papr/fdm.hpp"
@@ -694,4 +695,25 @@ TEST(CApi, SectionsInHotPluggedDimmsRegister)
     fadump_spapr_free(no_dimm);
     fadump_spapr_free(there);
     fadump_spapr_free(fd);
+}
+
+TEST(CApiExport, MpiplVmcorePlanNeedsAKernelsDumpAndRefusesOtherwise)
+{
+    FakeGuest g{1ULL << 30};
+    const FadumpGuestOps ops = ops_for(g);
+    const FadumpMpiplConfig cfg{.ram_size = 1ULL << 30, .chips = 1};
+    FadumpMpipl* mp = fadump_mpipl_new(&cfg);
+    ASSERT_NE(mp, nullptr);
+    const FadumpNodeRange ram{.addr = 0, .size = 1ULL << 30, .node = 0, .reserved = 0};
+    FadumpVmcore* vc = reinterpret_cast<FadumpVmcore*>(0x1);  // must be cleared
+    FadumpVmcoreSummary summary{};
+    char msg[128] = {};
+    EXPECT_FALSE(fadump_mpipl_kernel_dump(mp));
+    EXPECT_FALSE(fadump_mpipl_kernel_dump(nullptr));
+    EXPECT_EQ(fadump_mpipl_vmcore_plan(mp, &ops, &ram, 1, &vc, &summary, msg, sizeof msg), FADUMP_E_REFUSED);
+    EXPECT_EQ(vc, nullptr);
+    EXPECT_STREQ(msg, "no MPIPL preserved a kernel's dump");
+    EXPECT_EQ(fadump_mpipl_vmcore_plan(nullptr, &ops, &ram, 1, &vc, &summary, msg, sizeof msg), FADUMP_E_INTERNAL);
+    EXPECT_EQ(fadump_mpipl_vmcore_plan(mp, &ops, nullptr, 1, &vc, &summary, msg, sizeof msg), FADUMP_E_INTERNAL);
+    fadump_mpipl_free(mp);
 }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "dump_access.hpp"
+#include "elf_file.hpp"
 #include "makedumpfile_capture.hpp"
 #include "process.hpp"
 
@@ -142,111 +143,71 @@ std::string vmcore_part(const std::string& path, uint64_t offset)
     return part;
 }
 
-std::vector<std::pair<uint64_t, uint64_t>> file_ranges_of(const std::string& path,
+namespace {
+
+// The file offsets ([start, end)) of the vmcore's PT_LOADs `segs` that hold
+// the physical ranges `phys` ([start, end)).
+std::vector<std::pair<uint64_t, uint64_t>> file_ranges_of(const std::vector<Segment>& segs,
                                                           const std::vector<std::pair<uint64_t, uint64_t>>& phys)
 {
     std::vector<std::pair<uint64_t, uint64_t>> out;
-    const Fd fd(path);
-    elf_version(EV_CURRENT);
-    Elf* e = fd.fd < 0 || phys.empty() ? nullptr : elf_begin(fd.fd, ELF_C_READ, nullptr);
-    size_t n = 0;
-    if (e == nullptr || elf_getphdrnum(e, &n) != 0) {
-        n = 0;
-    }
-    for (size_t i = 0; i < n; ++i) {
-        GElf_Phdr ph{};
-        if (gelf_getphdr(e, static_cast<int>(i), &ph) == nullptr || ph.p_type != PT_LOAD) {
-            continue;
-        }
+    for (const auto& seg : segs) {
         for (const auto& [s, end] : phys) {
-            const uint64_t lo = std::max<uint64_t>(s, ph.p_paddr);
-            const uint64_t hi = std::min<uint64_t>(end, ph.p_paddr + ph.p_filesz);
-            if (lo < hi) {
-                out.emplace_back(ph.p_offset + (lo - ph.p_paddr), ph.p_offset + (hi - ph.p_paddr));
+            const uint64_t lo = std::max<uint64_t>(s, seg.paddr);
+            const uint64_t hi = std::min<uint64_t>(end, seg.paddr + seg.filesz);
+            if (seg.type == PT_LOAD && lo < hi) {
+                out.emplace_back(seg.offset + (lo - seg.paddr), seg.offset + (hi - seg.paddr));
             }
         }
     }
-    if (e != nullptr) {
-        elf_end(e);
-    }
-    std::sort(out.begin(), out.end());
     return out;
 }
 
-namespace {
-
-// Where firmware-owned memory lies in the file, and whether `off` is in it.
-struct FirmwareBytes {
-    std::vector<std::pair<uint64_t, uint64_t>> ranges;  // file offsets, sorted
-    [[nodiscard]] std::optional<std::pair<uint64_t, uint64_t>> at(uint64_t off) const
-    {
-        for (const auto& r : ranges) {
-            if (off >= r.first && off < r.second) {
-                return r;
-            }
-        }
-        return std::nullopt;
-    }
-};
-
-// The physical address file offset `off` of the ELF vmcore `path` holds,
-// with the file offset where its PT_LOAD starts and ends.
-struct LoadAt {
-    uint64_t paddr = 0, file_start = 0, file_end = 0, load_paddr = 0;
-};
-std::optional<LoadAt> load_at(const std::string& path, uint64_t off)
+// The range of `ranges` holding `off`, if any.
+std::optional<std::pair<uint64_t, uint64_t>> range_at(const std::vector<std::pair<uint64_t, uint64_t>>& ranges,
+                                                      uint64_t off)
 {
-    const Fd fd(path);
-    elf_version(EV_CURRENT);
-    Elf* e = fd.fd < 0 ? nullptr : elf_begin(fd.fd, ELF_C_READ, nullptr);
-    size_t n = 0;
-    std::optional<LoadAt> at;
-    for (size_t i = 0; e != nullptr && elf_getphdrnum(e, &n) == 0 && i < n && !at; ++i) {
-        GElf_Phdr ph{};
-        if (gelf_getphdr(e, static_cast<int>(i), &ph) != nullptr && ph.p_type == PT_LOAD && off >= ph.p_offset &&
-            off < ph.p_offset + ph.p_filesz) {
-            at = LoadAt{ph.p_paddr + (off - ph.p_offset), ph.p_offset, ph.p_offset + ph.p_filesz, ph.p_paddr};
+    for (const auto& r : ranges) {
+        if (off >= r.first && off < r.second) {
+            return r;
         }
     }
-    if (e != nullptr) {
-        elf_end(e);
-    }
-    return at;
+    return std::nullopt;
 }
 
-// How the export's page around file offset `off` of `path` stands to the
-// ground truth: equal to the crash-time page, or that page but for
-// skiboot's free-region footer in the last 8 bytes of RAM (written on
-// every boot: both files hold one, maybe not the same). With the end of
-// that page in the file; nullopt when neither (or a page not wholly in
-// one PT_LOAD).
+// How the export's page around file offset `off` stands to the ground
+// truth: equal to the crash-time page, or that page but for skiboot's
+// free-region footer in the last 8 bytes of RAM (written on every boot:
+// both files hold one, maybe not the same). With the end of that page in
+// the file; nullopt when neither (or a page not wholly in one PT_LOAD).
 struct PageJudgement {
     bool footer = false;  // only the footer differs
     uint64_t end = 0;
 };
-std::optional<PageJudgement> judge_page(const std::string& path, uint64_t off, const fadump::GroundTruthDoc& truth)
+std::optional<PageJudgement> judge_page(const ElfFile& elf, uint64_t off, const fadump::GroundTruthDoc& truth)
 {
-    const auto at = load_at(path, off);
     const uint64_t ps = truth.page_size;
-    if (!at || ps == 0) {
+    const auto seg = std::find_if(elf.segments().begin(), elf.segments().end(), [&](const Segment& s) {
+        return s.type == PT_LOAD && off >= s.offset && off < s.offset + s.filesz;
+    });
+    if (seg == elf.segments().end() || ps == 0) {
         return std::nullopt;
     }
-    const uint64_t page = at->paddr / ps * ps;
-    if (page < at->load_paddr || page + ps > at->load_paddr + (at->file_end - at->file_start) ||
-        page / ps >= truth.pages()) {
+    const uint64_t paddr = seg->paddr + (off - seg->offset);
+    const uint64_t page = paddr / ps * ps;
+    if (page < seg->paddr || page + ps > seg->paddr + seg->filesz || page / ps >= truth.pages()) {
         return std::nullopt;
     }
-    const uint64_t file_off = at->file_start + (page - at->load_paddr);
-    std::vector<unsigned char> buf(ps);
-    const Fd fd(path);
-    if (fd.fd < 0 || pread(fd.fd, buf.data(), ps, static_cast<off_t>(file_off)) != static_cast<ssize_t>(ps)) {
+    const uint64_t file_off = seg->offset + (page - seg->paddr);
+    if (file_off + ps > elf.size()) {
         return std::nullopt;
     }
+    const unsigned char* bytes = elf.data() + file_off;
     std::string detail;
-    if (TruthPages(truth).matches(page / ps, buf.data(), buf.size())) {
+    if (TruthPages(truth).matches(page / ps, bytes, ps)) {
         return PageJudgement{.footer = false, .end = file_off + ps};
     }
-    if (at->paddr + 8 >= truth.ram_size && only_skiboot_footer_differs(truth, page, ps, buf.data(), &detail)) {
+    if (paddr + 8 >= truth.ram_size && only_skiboot_footer_differs(truth, page, ps, bytes, &detail)) {
         return PageJudgement{.footer = true, .end = file_off + ps};
     }
     return std::nullopt;
@@ -259,7 +220,12 @@ void check_equal(const ExportInput& in, Report& report)
         return;
     }
     try {
-        const FirmwareBytes fw{file_ranges_of(in.export_path, in.firmware_reserved)};
+        // The export's program headers, read once (the mapping costs nothing
+        // until a page is judged). Unreadable: no difference is excused.
+        std::string err;
+        const auto elf = ElfFile::open(in.export_path, &err);
+        const auto fw =
+            elf ? file_ranges_of(elf->segments(), in.firmware_reserved) : std::vector<std::pair<uint64_t, uint64_t>>{};
         uint64_t from = 0;
         uint64_t fw_ranges = 0;     // firmware ranges (in the file) holding a difference
         uint64_t fw_differ = 0;     // and their bytes
@@ -267,13 +233,13 @@ void check_equal(const ExportInput& in, Report& report)
         uint64_t footers = 0;       // the last page of RAM, differing in skiboot's footer only
         std::optional<uint64_t> diff;
         while ((diff = first_difference(in.export_path, *in.proc_vmcore, in.proc_vmcore_bytes, from))) {
-            if (const auto range = fw.at(*diff)) {
+            if (const auto range = range_at(fw, *diff)) {
                 ++fw_ranges;
                 fw_differ += range->second - range->first;
                 from = range->second;
                 continue;
             }
-            const auto judged = in.truth ? judge_page(in.export_path, *diff, *in.truth) : std::nullopt;
+            const auto judged = elf && in.truth ? judge_page(*elf, *diff, *in.truth) : std::nullopt;
             if (!judged) {
                 break;
             }
@@ -287,27 +253,30 @@ void check_equal(const ExportInput& in, Report& report)
             report.fail("export.equals_proc_vmcore",
                         fmt::format("first difference at byte {:#x} of {:#x}: {} of the export", *diff,
                                     in.proc_vmcore_bytes, vmcore_part(in.export_path, *diff)));
-        } else if (fw_differ == 0 && export_right == 0 && footers == 0) {
-            report.pass("export.equals_proc_vmcore",
-                        fmt::format("{} bytes equal to the capture kernel's /proc/vmcore", in.proc_vmcore_bytes));
-        } else if (export_right != 0 || footers != 0) {
-            report.pass("export.equals_proc_vmcore",
-                        fmt::format("{} bytes equal to the capture kernel's /proc/vmcore but in {} range(s) of "
-                                    "firmware-owned memory ({} bytes), {} page(s) where the export equals the "
-                                    "ground truth and /proc/vmcore does not (skiboot wrote them after the MPIPL "
-                                    "boot, after the export read them){}",
-                                    in.proc_vmcore_bytes, fw_ranges, fw_differ, export_right,
-                                    footers != 0 ? " and skiboot's free-region footer in the last 8 bytes of RAM, "
-                                                   "written on every boot"
-                                                 : ""));
-        } else {
-            report.pass("export.equals_proc_vmcore",
-                        fmt::format("{} bytes equal to the capture kernel's /proc/vmcore but in {} range(s) of "
-                                    "firmware-owned memory ({} bytes), which skiboot rewrote after the MPIPL boot "
-                                    "between the export's read and the capture kernel's (neither copy is the "
-                                    "crash-time content there: skiboot's own MDST range preserved that)",
-                                    in.proc_vmcore_bytes, fw_ranges, fw_differ));
+            return;
         }
+        // What differs, each part said once (PowerNV: skiboot writes after
+        // the MPIPL boot, between the export's read and the capture kernel's).
+        std::vector<std::string> but;
+        if (fw_ranges != 0) {
+            but.push_back(
+                fmt::format("{} range(s) of firmware-owned memory ({} bytes), which skiboot rewrote after "
+                            "the MPIPL boot (neither copy is the crash-time content there: skiboot's own "
+                            "MDST range preserved that)",
+                            fw_ranges, fw_differ));
+        }
+        if (export_right != 0) {
+            but.push_back(
+                fmt::format("{} page(s) where the export equals the ground truth and /proc/vmcore does not "
+                            "(skiboot wrote them after the export read them)",
+                            export_right));
+        }
+        if (footers != 0) {
+            but.emplace_back("skiboot's free-region footer in the last 8 bytes of RAM, written on every boot");
+        }
+        report.pass("export.equals_proc_vmcore",
+                    fmt::format("{} bytes equal to the capture kernel's /proc/vmcore{}{}", in.proc_vmcore_bytes,
+                                but.empty() ? "" : " but in ", fmt::join(but, "; ")));
     } catch (const std::exception& e) {
         report.fail("export.equals_proc_vmcore", e.what());
     }

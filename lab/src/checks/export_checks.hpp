@@ -33,11 +33,6 @@ struct ExportTrace {
 [[nodiscard]] std::optional<uint64_t> first_difference(const std::string& a, const std::string& b, uint64_t bytes,
                                                        uint64_t from = 0);
 
-/// The file offsets ([start, end)) of the ELF vmcore `path` that hold the
-/// physical ranges `phys` ([start, end)), through its PT_LOADs, sorted.
-[[nodiscard]] std::vector<std::pair<uint64_t, uint64_t>> file_ranges_of(
-    const std::string& path, const std::vector<std::pair<uint64_t, uint64_t>>& phys);
-
 /// What lies at `offset` of the ELF vmcore `path`: "ELF header and program
 /// headers", "notes", "PT_LOAD i (paddr 0x...)" or "padding".
 [[nodiscard]] std::string vmcore_part(const std::string& path, uint64_t offset);

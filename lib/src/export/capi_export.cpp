@@ -21,9 +21,13 @@ struct FadumpVmcore {
 
 namespace {
 
-// The memory ranges as the library's type; false for one that wraps.
+// The memory ranges as the library's type; false for more than MAX_LOADS
+// or one that wraps.
 bool to_ranges(const FadumpNodeRange* ram, size_t n, std::vector<fadump::vmcore::NodeRange>& out)
 {
+    if (n > fadump::vmcore::MAX_LOADS) {
+        return false;
+    }
     for (size_t i = 0; i < n; ++i) {
         auto r = fadump::GuestRange::make(fadump::GuestAddr{ram[i].addr}, fadump::ByteLen{ram[i].size});
         if (!r) {
@@ -86,8 +90,7 @@ FadumpStatus fadump_spapr_vmcore_plan(const FadumpSpapr* fd, const FadumpGuestOp
     return firewall(FADUMP_E_INTERNAL, msg, msg_len, [&] {
         const auto* reg = fd->engine.registration();
         std::vector<fadump::vmcore::NodeRange> ranges;
-        if (!fd->engine.dump_active() || reg == nullptr || n_ram > fadump::vmcore::MAX_LOADS ||
-            !to_ranges(ram, n_ram, ranges)) {
+        if (!fd->engine.dump_active() || reg == nullptr || !to_ranges(ram, n_ram, ranges)) {
             put_msg(msg, msg_len, !fd->engine.dump_active() ? "no dump is active" : "bad memory ranges");
             return FADUMP_E_REFUSED;
         }
@@ -114,7 +117,7 @@ FadumpStatus fadump_mpipl_vmcore_plan(const FadumpMpipl* mp, const FadumpGuestOp
     return firewall(FADUMP_E_INTERNAL, msg, msg_len, [&] {
         const auto& rec = mp->engine.last_dump();
         std::vector<fadump::vmcore::NodeRange> ranges;
-        if (!rec || n_ram > fadump::vmcore::MAX_LOADS || !to_ranges(ram, n_ram, ranges)) {
+        if (!rec || !to_ranges(ram, n_ram, ranges)) {
             put_msg(msg, msg_len, !rec ? "no MPIPL preserved a kernel's dump" : "bad memory ranges");
             return FADUMP_E_REFUSED;
         }

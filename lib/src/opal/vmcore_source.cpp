@@ -71,10 +71,11 @@ Result<vmcore::VmcorePlan> plan_vmcore(GuestMemory& mem, const DumpRecord& rec, 
     if (!ncpus) {
         return ncpus.error();
     }
-    std::vector<std::byte> info_note(ci.vmcoreinfo.len().bytes);  // at most 64 KiB + 36
-    if (auto r = vmcore::read_dump_bytes(mem, ci.vmcoreinfo.start().value, info_note, "VMCOREINFO note"); !r) {
-        return r.error();
+    auto vmcoreinfo = vmcore::read_vmcoreinfo(mem, ci);
+    if (!vmcoreinfo) {
+        return vmcoreinfo.error();
     }
+    const std::vector<std::byte>& info_note = vmcoreinfo.value();
     // get_fadump_area_size on OPAL: no CPU state data or HPT in it.
     const uint64_t page = vmcore::vmcoreinfo_page_size(info_note);
     const uint64_t ra_bytes = boot_size.value() + vmcore::CRASH_INFO_FIXED_BYTES + ci.cpu_mask_bytes +

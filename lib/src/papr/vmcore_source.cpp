@@ -89,10 +89,11 @@ Result<vmcore::VmcorePlan> plan_vmcore(GuestMemory& mem, const Registration& reg
     if (!ncpus) {
         return ncpus.error();
     }
-    std::vector<std::byte> info_note(ci.vmcoreinfo.len().bytes);  // at most 64 KiB + 36
-    if (auto r = vmcore::read_dump_bytes(mem, ci.vmcoreinfo.start().value, info_note, "VMCOREINFO note"); !r) {
-        return r.error();
+    auto vmcoreinfo = vmcore::read_vmcoreinfo(mem, ci);
+    if (!vmcoreinfo) {
+        return vmcoreinfo.error();
     }
+    const std::vector<std::byte>& info_note = vmcoreinfo.value();
     const uint64_t ra_end = hdr.value + vmcore::CRASH_INFO_FIXED_BYTES + ci.cpu_mask_bytes;
     const auto reserved = GuestRange::make(a.cpu_state.start(), ByteLen{ra_end - a.cpu_state.start().value});
     if (ra_end < a.cpu_state.start().value || !reserved) {

@@ -4,6 +4,7 @@
 #include <array>
 #include <bit>
 #include <string>
+#include <vector>
 
 #include "kernel_order.hpp"
 
@@ -132,6 +133,15 @@ Result<CrashInfo> read_crash_info(GuestMemory& mem, GuestAddr at)
         return r.error();
     }
     return parse_crash_info({buf.data(), n}, ram);
+}
+
+Result<std::vector<std::byte>> read_vmcoreinfo(GuestMemory& mem, const CrashInfo& ci)
+{
+    std::vector<std::byte> note(ci.vmcoreinfo.len().bytes);  // at most 64 KiB + 36
+    if (auto r = read_dump_bytes(mem, ci.vmcoreinfo.start().value, note, "VMCOREINFO note"); !r) {
+        return r.error();
+    }
+    return note;
 }
 
 }  // namespace fadump::vmcore

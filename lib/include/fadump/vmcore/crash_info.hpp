@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "fadump/guest_memory.hpp"
 #include "fadump/result.hpp"
@@ -91,5 +92,10 @@ Result<CrashInfo> parse_crash_info(std::span<const std::byte> bytes, const Guest
 /// (parse_crash_info). Errors: ParamError for an address past RAM and each
 /// of parse_crash_info's; HardwareError from read_dump_bytes.
 [[nodiscard]] Result<CrashInfo> read_crash_info(GuestMemory& mem, GuestAddr at);
+
+/// The VMCOREINFO note `ci` names, read from guest memory (at most
+/// CRASH_INFO_MAX_VMCOREINFO_BYTES: parse_crash_info bounded it).
+/// Errors: HardwareError from read_dump_bytes.
+[[nodiscard]] Result<std::vector<std::byte>> read_vmcoreinfo(GuestMemory& mem, const CrashInfo& ci);
 
 }  // namespace fadump::vmcore

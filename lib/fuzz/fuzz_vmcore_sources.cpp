@@ -6,7 +6,8 @@
 // area, then VMCOREINFO). The
 // readers must never crash, read past the bytes or return more than they
 // promise: at most as many CPUs as the caller has room for, each online,
-// notes no longer than the NT_PRSTATUS notes plus the VMCOREINFO bytes.
+// notes no longer than the NT_PRSTATUS notes plus the VMCOREINFO bytes; the
+// same data read as the OPAL core's notes (crashing PIR byte 0).
 #include <array>
 #include <cstdint>
 #include <cstdlib>
@@ -43,6 +44,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     const auto t = opal_cpu_regs(rest, thread_size, ci, threads);
     if (t.ok() && (t.value() == 0 || t.value() > threads.size())) {
         std::abort();
+    }
+    // The OPAL core's notes: room for every thread and NT_AUXV, one note
+    // more at most, no more notes than threads.
+    const auto core = opal_core_notes(rest, thread_size, {.crashing_pir = data[0], .kernel_initiated = big_endian});
+    if (core.ok()) {
+        const size_t all = rest.size() / thread_size;
+        if (core->pt_note_bytes != all * PRSTATUS_NOTE_BYTES + OPAL_CORE_AUXV_NOTE_BYTES || core->prstatus > all ||
+            core->bytes.size() > core->pt_note_bytes + PRSTATUS_NOTE_BYTES) {
+            std::abort();
+        }
     }
     const size_t cpus = n.ok() ? n.value() : 0;
     const auto notes = vmcore_notes({out.data(), cpus}, note, big_endian);

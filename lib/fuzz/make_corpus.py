@@ -63,6 +63,12 @@ proc = struct.pack(">IB11xQIIQII", 0, 0, 0x1F80000 | HRMOR, 0, 0x80000, 0, 0, 0)
 assert len(proc) == 0x30
 put("fuzz_mpipl", "skiboot-and-kernel", mdst + mddt + proc)
 put("fuzz_mpipl", "empty-tables", bytes(0x830))
+# Then skiboot's crashing PIR (1) and its fdt_entry path (asm/head.S): tdi,
+# b +0x2c, mr r27,r3, b to "boot_entry" (mfspr r28,PVR), within 0x80 bytes.
+head = bytearray(0x80)
+for off, insn in ((0x0, 0x08000048), (0x4, 0x4800002C), (0x30, 0x7C7B1B78), (0x34, 0x48000020), (0x54, 0x7F9F42A6)):
+    head[off:off + 4] = struct.pack(">I", insn)
+put("fuzz_mpipl", "skiboot-head-opal-core", mdst + mddt + proc + struct.pack(">I", 1) + bytes(head))
 
 # fuzz_spapr_state (64 MiB, 2 threads): the state of a registration and of
 # an active dump (papr/migration_state.hpp), fdm at 0x100000.

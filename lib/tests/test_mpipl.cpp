@@ -280,7 +280,10 @@ TEST_F(MpiplTest, OnlySkibootsOwnRangeIsStillAnMpiplBoot)
     auto t = threads(1);
     const MpiplOutcome out = mp.dump(g, t, {});
     EXPECT_TRUE(out.mpipl_boot) << out.problems;
-    EXPECT_FALSE(mp.last_dump()) << "no kernel range: nothing for a vmcore";
+    ASSERT_TRUE(mp.last_dump()) << "skiboot's region: the OPAL core";
+    EXPECT_TRUE(mp.last_dump()->kernel.empty()) << "no kernel range: nothing for a vmcore";
+    ASSERT_EQ(mp.last_dump()->opal.size(), 1u);
+    EXPECT_EQ(mp.last_dump()->opal[0].dest.value, OPAL_DEST);
     EXPECT_EQ(out.ranges_ok, 1u);
     EXPECT_TRUE(out.problems.empty()) << out.problems;
     EXPECT_EQ(std::memcmp(g.at(OPAL_DEST), opal.data(), opal.size()), 0);

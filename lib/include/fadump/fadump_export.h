@@ -104,6 +104,24 @@ FadumpStatus fadump_mpipl_vmcore_plan(const FadumpMpipl *mp,
                                       size_t msg_len) FADUMP_NOEXCEPT;
 
 /*
+ * PowerNV: plans skiboot's OPAL core of the last MPIPL (opal/opal_core.hpp:
+ * the file the capture kernel exports as /sys/firmware/opal/mpipl/core,
+ * Linux opal-core.c: its OPAL memory regions, every thread's registers,
+ * the crashing PIR and boot entry skiboot had at S0), at the same point
+ * as fadump_mpipl_vmcore_plan; written with fadump_vmcore_write. The
+ * summary's crashing_cpu is the crashing PIR, big_endian 1.
+ * FADUMP_E_REFUSED: no MPIPL was taken, or it preserved no OPAL region,
+ * skiboot's boot entry was not found, or the register data is invalid
+ * (`msg` says which); nothing changes for the guest.
+ */
+FadumpStatus fadump_mpipl_opal_core_plan(const FadumpMpipl *mp,
+                                         const FadumpGuestOps *ops,
+                                         FadumpVmcore **out,
+                                         FadumpVmcoreSummary *summary,
+                                         char *msg,
+                                         size_t msg_len) FADUMP_NOEXCEPT;
+
+/*
  * Writes the planned vmcore as `name` in the directory `dirfd`: whole or
  * not at all (an older file of that name is replaced only by a complete
  * one). `cancel` (may be NULL), read atomically, stops the write when

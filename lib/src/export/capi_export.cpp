@@ -7,6 +7,7 @@
 #include "../capi_internal.hpp"
 #include "fadump/export/vmcore_writer.hpp"
 #include "fadump/fadump_export.h"
+#include "fadump/opal/opal_core.hpp"
 #include "fadump/opal/vmcore_source.hpp"
 #include "fadump/papr/vmcore_source.hpp"
 
@@ -102,7 +103,7 @@ FadumpStatus fadump_spapr_vmcore_plan(const FadumpSpapr* fd, const FadumpGuestOp
 
 bool fadump_mpipl_kernel_dump(const FadumpMpipl* mp) noexcept
 {
-    return mp != nullptr && mp->engine.last_dump().has_value();
+    return mp != nullptr && mp->engine.last_dump().has_value() && !mp->engine.last_dump()->kernel.empty();
 }
 
 FadumpStatus fadump_mpipl_vmcore_plan(const FadumpMpipl* mp, const FadumpGuestOps* ops, const FadumpNodeRange* ram,
@@ -123,6 +124,25 @@ FadumpStatus fadump_mpipl_vmcore_plan(const FadumpMpipl* mp, const FadumpGuestOp
         }
         fadump::CallbackGuestMemory mem(*ops, mp->engine.ram_size());
         return finish_plan(mem, fadump::opal::plan_vmcore(mem, *rec, ranges, rec->threads), out, summary, msg, msg_len);
+    });
+}
+
+FadumpStatus fadump_mpipl_opal_core_plan(const FadumpMpipl* mp, const FadumpGuestOps* ops, FadumpVmcore** out,
+                                         FadumpVmcoreSummary* summary, char* msg, size_t msg_len) noexcept
+{
+    if (mp == nullptr || ops == nullptr || out == nullptr || summary == nullptr) {
+        return FADUMP_E_INTERNAL;
+    }
+    *out = nullptr;
+    *summary = FadumpVmcoreSummary{};
+    return firewall(FADUMP_E_INTERNAL, msg, msg_len, [&] {
+        const auto& rec = mp->engine.last_dump();
+        if (!rec) {
+            put_msg(msg, msg_len, "no MPIPL was taken");
+            return FADUMP_E_REFUSED;
+        }
+        fadump::CallbackGuestMemory mem(*ops, mp->engine.ram_size());
+        return finish_plan(mem, fadump::opal::plan_opal_core(mem, *rec), out, summary, msg, msg_len);
     });
 }
 

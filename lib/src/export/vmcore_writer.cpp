@@ -55,8 +55,8 @@ Result<void> write_headers(int fd, const VmcorePlan& plan, const FileLayout& lay
     GElf_Phdr note{};
     note.p_type = PT_NOTE;
     note.p_offset = layout.notes_offset;
-    note.p_filesz = note.p_memsz = plan.notes.size();
-    note.p_align = PHDR_ALIGN_NOTE;
+    note.p_filesz = note.p_memsz = plan.pt_note_bytes != 0 ? plan.pt_note_bytes : plan.notes.size();
+    note.p_align = plan.shape == CoreShape::OpalCore ? 0 : PHDR_ALIGN_NOTE;
     ok = ok && gelf_update_phdr(e, 0, &note) != 0;
     for (size_t i = 0; ok && i < plan.loads.size(); ++i) {
         const Load& l = plan.loads[i];
@@ -64,7 +64,7 @@ Result<void> write_headers(int fd, const VmcorePlan& plan, const FileLayout& lay
         ph.p_type = PT_LOAD;
         ph.p_flags = PF_R | PF_W | PF_X;
         ph.p_offset = layout.load_offsets[i];
-        ph.p_vaddr = PPC64_PAGE_OFFSET + l.paddr;
+        ph.p_vaddr = plan.vaddr_base + l.paddr;
         ph.p_paddr = l.paddr;
         ph.p_filesz = ph.p_memsz = l.bytes;
         ok = gelf_update_phdr(e, static_cast<int>(i + 1), &ph) != 0;

@@ -386,6 +386,54 @@ Result<void> Mpipl::s0(uint32_t chip)
     return {};
 }
 
+namespace {
+
+// skiboot as it was at S0, for the OPAL core.
+struct SkibootAtS0 {
+    uint32_t crashing_pir = 0;
+    std::optional<uint64_t> boot_entry;
+};
+
+SkibootAtS0 read_skiboot(GuestMemory& mem, uint64_t base)
+{
+    SkibootAtS0 s;
+    MpiplMetadata meta{};
+    if (mem.read(GuestAddr{base + DUMP_METADATA_OFF}, std::as_writable_bytes(std::span(&meta, 1)))) {
+        s.crashing_pir = (uint32_t{meta.crashing_pir[0]} << 24) | (uint32_t{meta.crashing_pir[1]} << 16) |
+                         (uint32_t{meta.crashing_pir[2]} << 8) | meta.crashing_pir[3];
+    }
+    s.boot_entry = skiboot_boot_entry(mem, base);
+    return s;
+}
+
+// What the next kernel finds: the MDRT's kernel and OPAL memory entries in
+// table order, the register data, skiboot's metadata.
+DumpRecord dump_record(const Records& records, const FixedAreas& fixed, uint32_t tsize, size_t threads,
+                       const SkibootAtS0& skiboot, uint64_t base)
+{
+    DumpRecord rec{.kernel = {},
+                   .opal = {},
+                   .cpu_data = GuestAddr{fixed.alloc_addr},
+                   .thread_size = tsize,
+                   .threads = static_cast<uint32_t>(threads),
+                   .crashing_pir = skiboot.crashing_pir,
+                   .opal_base = base,
+                   .opal_boot = skiboot.boot_entry};
+    for (size_t i = 0; i < records.n; ++i) {
+        const MdrtEntry& r = records.entries[i];
+        const vmcore::BootRegion region{GuestAddr{r.src_addr.get()}, ByteLen{r.size.get()},
+                                        GuestAddr{r.dest_addr.get()}};
+        if (r.data_region >= REGION_KERNEL_FIRST) {
+            rec.kernel.push_back(region);
+        } else if (r.data_region == REGION_OPAL_MEMORY) {
+            rec.opal.push_back(region);
+        }
+    }
+    return rec;
+}
+
+}  // namespace
+
 MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, std::span<const GuestRange> reload)
 {
     MpiplOutcome out;
@@ -407,6 +455,9 @@ MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, s
     }
     const FixedAreas fixed = fixed_areas(t, m_dump_base);
     m_firmware = firmware_owned(t, fixed);
+    // What the OPAL core needs from skiboot as it was at S0, read before
+    // anything is preserved: its metadata and its image's boot entry.
+    const SkibootAtS0 skiboot = read_skiboot(mem, m_dump_base);
     std::array<Pair, MDST_ENTRIES> pairs = pair_entries(t, mem.ram(), fixed, reload, note);
     refuse_overlapping(pairs, note);
     // A destination may lie in another entry's source: a kernel whose boot
@@ -440,20 +491,7 @@ MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, s
         m_proc_area.version = CPU_DATA_VERSION;
         m_proc_area.dest_addr = fixed.alloc_addr | HRMOR_BIT;
         m_proc_area.act_size = static_cast<uint32_t>(uint64_t{tsize} * threads.size());
-        m_last = DumpRecord{.kernel = {},
-                            .cpu_data = GuestAddr{fixed.alloc_addr},
-                            .thread_size = tsize,
-                            .threads = static_cast<uint32_t>(threads.size())};
-        for (size_t i = 0; i < records.n; ++i) {
-            const MdrtEntry& r = records.entries[i];
-            if (r.data_region >= REGION_KERNEL_FIRST) {
-                m_last->kernel.push_back(
-                    {GuestAddr{r.src_addr.get()}, ByteLen{r.size.get()}, GuestAddr{r.dest_addr.get()}});
-            }
-        }
-        if (m_last->kernel.empty()) {
-            m_last.reset();  // skiboot's own region alone: no kernel's dump
-        }
+        m_last = dump_record(records, fixed, tsize, threads.size(), skiboot, m_dump_base);
     }
     out.preserve_ns = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());

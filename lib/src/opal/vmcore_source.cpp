@@ -46,6 +46,15 @@ uint64_t page_align(uint64_t v, uint64_t page)
 
 }  // namespace
 
+Result<GuestAddr> crash_info_address(const DumpRecord& rec)
+{
+    auto boot_size = boot_memory_size(rec);
+    if (!boot_size) {
+        return boot_size.error();
+    }
+    return GuestAddr{rec.kernel.front().dest.value + boot_size.value()};  // boot_memory_size checked the sum
+}
+
 Result<vmcore::VmcorePlan> plan_vmcore(GuestMemory& mem, const DumpRecord& rec, std::span<const vmcore::NodeRange> ram,
                                        uint32_t max_threads)
 {

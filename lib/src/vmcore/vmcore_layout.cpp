@@ -125,8 +125,32 @@ uint64_t vmcoreinfo_page_size(std::span<const std::byte> note)
     return ok ? v : 65536;
 }
 
+namespace {
+
+// create_opalcore: notes after the headers, PT_LOADs end to end from the
+// page after the PT_NOTE.
+FileLayout opal_core_layout(const VmcorePlan& plan)
+{
+    FileLayout f;
+    f.notes_offset = EHDR_BYTES + PHDR_BYTES * (1 + plan.loads.size());
+    uint64_t off = round_up(f.notes_offset + plan.pt_note_bytes, plan.page_size);
+    f.load_offsets.reserve(plan.loads.size());
+    for (const auto& l : plan.loads) {
+        f.load_offsets.push_back(off);
+        off += l.bytes;
+    }
+    f.bytes = off;
+    f.granule = 1;
+    return f;
+}
+
+}  // namespace
+
 FileLayout file_layout(const VmcorePlan& plan)
 {
+    if (plan.shape == CoreShape::OpalCore) {
+        return opal_core_layout(plan);
+    }
     const uint64_t page = plan.page_size;
     FileLayout f;
     f.notes_offset = round_up(EHDR_BYTES + PHDR_BYTES * (1 + plan.loads.size()), page);
@@ -139,12 +163,13 @@ FileLayout file_layout(const VmcorePlan& plan)
         off += end - start;
     }
     f.bytes = off;
+    f.granule = page;
     return f;
 }
 
 Result<std::vector<HostPiece>> host_pieces(GuestMemory& mem, const VmcorePlan& plan, const FileLayout& layout)
 {
-    const uint64_t page = plan.page_size;
+    const uint64_t page = layout.granule;
     std::vector<HostPiece> out;
     for (size_t i = 0; i < plan.loads.size(); ++i) {
         const Load& l = plan.loads[i];

@@ -1,5 +1,6 @@
 // Writes the platform's own vmcore on the host (issue 23): an ELF core file
-// laid out as the capture kernel's /proc/vmcore (vmcore/vmcore_layout.hpp),
+// laid out as the capture kernel's /proc/vmcore or, on PowerNV, as its OPAL
+// core (vmcore/vmcore_layout.hpp CoreShape),
 // its ELF header and program headers written by libelf in the crashed
 // kernel's byte order, its notes and memory from host memory.
 //

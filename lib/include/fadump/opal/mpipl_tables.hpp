@@ -15,6 +15,9 @@ inline constexpr uint64_t PROC_DUMP_AREA_OFF = 0x10300;  // SPIRAH_OFF 0x10000 +
 inline constexpr uint64_t MDST_OFF = 0x10C00;
 inline constexpr uint64_t MDDT_OFF = 0x11000;
 inline constexpr uint64_t MDRT_OFF = 0x1C00000;
+inline constexpr uint64_t DUMP_METADATA_OFF = 0x1C08000;  // DUMP_METADATA_AREA_BASE
+/// The entry QEMU starts skiboot at (fdt_entry, asm/head.S).
+inline constexpr uint64_t FDT_ENTRY_OFF = 0x10;
 inline constexpr uint64_t SKIBOOT_SIZE = 0x1C10000;  // image, heap, MDRT and metadata
 inline constexpr size_t MDST_ENTRIES = 64;           // 0x400 bytes each table
 inline constexpr size_t MDRT_ENTRIES = 1024;         // 0x8000 bytes
@@ -69,6 +72,17 @@ static_assert(offsetof(ProcDumpArea, alloc_addr) == 0x10);
 static_assert(offsetof(ProcDumpArea, alloc_size) == 0x1C);
 static_assert(offsetof(ProcDumpArea, dest_addr) == 0x20);
 static_assert(offsetof(ProcDumpArea, act_size) == 0x2C);
+
+/// skiboot's own MPIPL metadata, 20 bytes packed at DUMP_METADATA_OFF
+/// (struct mpipl_metadata): written before S0 (opal_mpipl_save_crashing_pir,
+/// opal_mpipl_register_tag), read again by the MPIPL boot's skiboot, which
+/// hands crashing_pir to the next kernel for the OPAL core.
+struct MpiplMetadata {
+    uint8_t crashing_pir[4];   // big-endian
+    uint8_t kernel_tag[8];     // big-endian
+    uint8_t boot_mem_size[8];  // big-endian
+};
+static_assert(sizeof(MpiplMetadata) == 20);
 
 /// HDAT architected register data: thread header, 24 bytes
 /// (Linux arch/powerpc/platforms/powernv/opal-fadump.h hdat_fadump_thread_hdr).

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -25,17 +26,44 @@
 
 namespace fadump::opal {
 
-/// What one MPIPL preserved for the crashed kernel, as the next kernel
-/// finds it: the MDRT's kernel entries (data_region 0x80 and above) in
-/// table order, and the architected register data (`threads` blocks of
-/// `thread_size` bytes at `cpu_data`, guest physical). Host-owned, small:
-/// at most MDST_ENTRIES regions.
+/// What one MPIPL preserved, as the next kernel finds it: for the crashed
+/// kernel, the MDRT's kernel entries (data_region 0x80 and above) in table
+/// order (none when no kernel registered); for skiboot's OPAL core, its
+/// OPAL memory entries (data_region 0x03) in table order and what its
+/// metadata and image said at S0; the architected register data
+/// (`threads` blocks of `thread_size` bytes at `cpu_data`, guest physical).
+/// Host-owned, small: at most MDST_ENTRIES regions of each kind.
 struct DumpRecord {
     std::vector<vmcore::BootRegion> kernel;
+    std::vector<vmcore::BootRegion> opal;
     GuestAddr cpu_data;
     uint32_t thread_size = 0;
     uint32_t threads = 0;
+    /// skiboot's struct mpipl_metadata crashing_pir at S0: the thread that
+    /// asked for the MPIPL (opal_mpipl_save_crashing_pir).
+    uint32_t crashing_pir = 0;
+    /// opal-base-address: the base skiboot stashed in the SBE.
+    uint64_t opal_base = 0;
+    /// opal-boot-address: skiboot's boot_entry, as its image at the base
+    /// branches there from fdt_entry (skiboot_boot_entry); nullopt when it
+    /// does not.
+    std::optional<uint64_t> opal_boot;
 };
+
+/// Where skiboot's image at `base` (its relocated copy, guest physical)
+/// enters boot_entry from fdt_entry (base + 0x10, asm/head.S): following
+/// its big-endian instructions, past FIXUP_ENDIAN's tdi, `mr r27,r3` and
+/// unconditional relative branches, the first other instruction is
+/// boot_entry, which skiboot names opal-boot-address in the device tree.
+/// At most 16 instructions within skiboot's SKIBOOT_SIZE bytes are read;
+/// nullopt when the walk leaves them or does not end (not skiboot's head,
+/// a little-endian build), or memory cannot be read.
+[[nodiscard]] std::optional<uint64_t> skiboot_boot_entry(GuestMemory& mem, uint64_t base);
+
+/// The crash info header's address for the kernel ranges of `rec`: right
+/// after the boot memory's destinations. Errors (ParamError): no kernel
+/// range, destinations not laid end to end from the first, a wrapping size.
+[[nodiscard]] Result<GuestAddr> crash_info_address(const DumpRecord& rec);
 
 /// Bytes of Linux's struct opal_fadump_mem_struct (packed: 16 bytes of
 /// header and 128 regions of 24): the kernel metadata at the end of the

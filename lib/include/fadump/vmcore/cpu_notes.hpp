@@ -77,6 +77,44 @@ inline constexpr uint8_t OPAL_CORE_INACTIVE = 0x0F;
 [[nodiscard]] Result<size_t> opal_cpu_regs(std::span<const std::byte> data, uint32_t thread_size, const CrashInfo& info,
                                            std::span<CpuRegs> out);
 
+/// Bytes of the OPAL core's NT_AUXV note: head, "CORE\0" padded, and
+/// AT_ENTRY, its value, AT_NULL (three u64).
+inline constexpr size_t OPAL_CORE_AUXV_NOTE_BYTES = 12 + 8 + 24;
+
+/// Who the OPAL core's notes name: skiboot's crashing PIR (its metadata at
+/// S0), whether a kernel asked for the MPIPL (its crash info header names a
+/// crashing CPU: the thread's pr_cursig is SIGUSR1, else SIGTERM), and
+/// skiboot's boot entry (opal-boot-address, NT_AUXV's AT_ENTRY).
+struct OpalCoreCpus {
+    uint32_t crashing_pir = 0;
+    bool kernel_initiated = false;
+    uint64_t boot_entry = 0;
+};
+
+/// The OPAL core's notes as Linux arch/powerpc/platforms/powernv/opal-core.c
+/// (opalcore_append_cpu_notes, auxv_to_elf64_notes) builds them, big-endian:
+/// the PT_NOTE holds room for one NT_PRSTATUS per thread of the CPU state
+/// data and the NT_AUXV note; the first note is the crashing PIR's thread,
+/// then every other thread of an active core in data order, then NT_AUXV,
+/// then zeros. Each prstatus: pr_pid 100 + PIR, pr_ppid 1, pr_reg the
+/// registers as opal_cpu_regs reads them (no fall-backs), pr_cursig on the
+/// crashing thread alone.
+struct OpalCoreNotes {
+    /// What goes to the file at the PT_NOTE's offset: pt_note_bytes, or
+    /// one note more when no active thread has the crashing PIR (Linux then
+    /// leaves the first note empty and writes the rest past the PT_NOTE).
+    std::vector<std::byte> bytes;
+    uint64_t pt_note_bytes = 0;   ///< the PT_NOTE's p_filesz
+    uint32_t prstatus = 0;        ///< NT_PRSTATUS notes written
+    bool crashing_found = false;  ///< the first note is filled
+};
+
+/// Errors (ParamError, naming the field): CPU state data Linux calls
+/// invalid (thread_size 0 or larger than `data`: no OPAL core), and those
+/// of opal_cpu_regs' entry checks. Host memory: bounded by data.size().
+[[nodiscard]] Result<OpalCoreNotes> opal_core_notes(std::span<const std::byte> data, uint32_t thread_size,
+                                                    const OpalCoreCpus& who);
+
 /// The vmcore's notes: one NT_PRSTATUS ("CORE", type 1, pr_reg = regs,
 /// every other field 0) per CPU in `cpus`' order, then the notes of
 /// `vmcoreinfo` (the bytes at the header's vmcoreinfo address, as preserved)

@@ -78,18 +78,35 @@ struct Load {
 
 namespace fadump::vmcore {
 
+/// How a core file is laid out (file_layout).
+enum class CoreShape {
+    /// fs/proc/vmcore.c's /proc/vmcore: headers, notes and each PT_LOAD's
+    /// pages page-aligned; p_vaddr = PAGE_OFFSET + p_paddr.
+    ProcVmcore,
+    /// arch/powerpc/platforms/powernv/opal-core.c's OPAL core: notes right
+    /// after the program headers, the PT_LOADs end to end from the next
+    /// page; p_paddr counts from 0 over the PT_LOADs, p_vaddr = vaddr_base
+    /// + p_paddr (opal-base-address), e_flags 0, PT_NOTE p_align 0.
+    OpalCore,
+};
+
 /// Everything of the vmcore but the memory's bytes: what the platform read
 /// and checked at the dump reboot, small and host-owned.
 struct VmcorePlan {
-    bool big_endian = false;  ///< the crashed kernel's byte order (EI_DATA)
+    CoreShape shape = CoreShape::ProcVmcore;
+    uint64_t vaddr_base = PPC64_PAGE_OFFSET;  ///< p_vaddr = vaddr_base + p_paddr
+    bool big_endian = false;                  ///< the crashed kernel's byte order (EI_DATA)
     /// e_flags as the capture kernel sets it: 2 (ELF ABI v2) for a
     /// little-endian kernel, 1 (v1) for a big-endian one (a big-endian
     /// kernel built for ABI v2 writes 2; its vmcore differs in this field).
     uint32_t elf_flags = 2;
     std::vector<std::byte> notes;  ///< the PT_NOTE's bytes (cpu_notes.hpp)
-    std::vector<Load> loads;       ///< the PT_LOADs
-    uint32_t cpus = 0;             ///< NT_PRSTATUS notes in `notes`
-    uint32_t crashing_cpu = 0;     ///< as the crash info header says
+    /// The PT_NOTE's p_filesz when it is not notes.size() (the OPAL core's
+    /// notes may run past it: OpalCoreNotes); 0 otherwise.
+    uint64_t pt_note_bytes = 0;
+    std::vector<Load> loads;    ///< the PT_LOADs
+    uint32_t cpus = 0;          ///< NT_PRSTATUS notes in `notes`
+    uint32_t crashing_cpu = 0;  ///< as the crash info header says
     /// The capture kernel's page size in bytes: VMCOREINFO's PAGESIZE
     /// (the crashed kernel's, which a fadump capture kernel shares), 64 KiB
     /// when it names none or an odd one.
@@ -103,11 +120,15 @@ struct VmcorePlan {
 /// bytes)), so p_offset = the page's file offset + (from - rounddown(from)).
 /// The bytes around a PT_LOAD within its first and last page are memory's
 /// too. Byte for byte the capture kernel's /proc/vmcore, given the same
-/// notes and PT_LOADs.
+/// notes and PT_LOADs. A CoreShape::OpalCore plan is laid out as
+/// create_opalcore does: the notes right after the program headers, the
+/// PT_LOADs' bytes end to end from the first page boundary after the
+/// PT_NOTE (granule 1: no byte around them).
 struct FileLayout {
     uint64_t notes_offset = 0;
     std::vector<uint64_t> load_offsets;  ///< p_offset of each PT_LOAD
     uint64_t bytes = 0;                  ///< the file's size
+    uint64_t granule = 1;                ///< PT_LOAD bytes go out in whole granules
 };
 [[nodiscard]] FileLayout file_layout(const VmcorePlan& plan);
 

@@ -10,6 +10,7 @@
 #include "fadump/opal/thread_regs.hpp"
 #include "fadump/opal/vmcore_source.hpp"
 #include "fake_guest.hpp"
+#include "mpipl_guest.hpp"
 
 using namespace fadump;
 using namespace fadump::opal;
@@ -17,12 +18,7 @@ using fadump::test::FakeGuest;
 
 namespace {
 
-constexpr uint64_t RAM = 1ULL << 30;
-constexpr uint64_t BASE = 0x30000000;
-constexpr uint64_t OPAL_DEST = 0x32000000;
-constexpr uint64_t OPAL_SIZE = 0x1C10000 + 0x20000;
-constexpr uint64_t REGS = 0x34000000;
-constexpr uint64_t KDEST = 0x38000000;
+using namespace fadump::test::mpipl;
 
 struct MpiplTest : ::testing::Test {
     FakeGuest g{RAM};
@@ -30,11 +26,7 @@ struct MpiplTest : ::testing::Test {
 
     void entry(uint64_t table, size_t i, uint64_t addr, uint8_t region, uint32_t size)
     {
-        MdstEntry e{};
-        e.addr = addr | HRMOR_BIT;
-        e.data_region = region;
-        e.size = size;
-        g.put(BASE + table + i * sizeof(MdstEntry), e);
+        test::mpipl::entry(g, table, i, addr, region, size);
     }
     // What skiboot and a Linux kernel register: OPAL's own memory plus two
     // kernel boot-memory regions.

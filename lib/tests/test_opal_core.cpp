@@ -16,6 +16,7 @@
 #include "fadump/opal/thread_regs.hpp"
 #include "fadump/vmcore/cpu_notes.hpp"
 #include "fake_guest.hpp"
+#include "mpipl_guest.hpp"
 
 using namespace fadump;
 using namespace fadump::opal;
@@ -23,12 +24,7 @@ using fadump::test::FakeGuest;
 
 namespace {
 
-constexpr uint64_t RAM = 1ULL << 30;
-constexpr uint64_t BASE = 0x30000000;
-constexpr uint64_t OPAL_DEST = 0x32000000;
-constexpr uint64_t OPAL_SIZE = 0x1C10000 + 0x20000;
-constexpr uint64_t REGS = 0x34000000;
-constexpr uint64_t KDEST = 0x38000000;
+using namespace fadump::test::mpipl;
 constexpr uint64_t BOOT_ENTRY = BASE + 0x3008;
 
 // Power ISA encodings of skiboot's fdt_entry path (asm/head.S): tdi 0,0,0x48
@@ -66,11 +62,7 @@ struct OpalCoreTest : ::testing::Test {
     }
     void entry(uint64_t table, size_t i, uint64_t addr, uint8_t region, uint32_t size)
     {
-        MdstEntry e{};
-        e.addr = addr | HRMOR_BIT;
-        e.data_region = region;
-        e.size = size;
-        g.put(BASE + table + i * sizeof(MdstEntry), e);
+        test::mpipl::entry(g, table, i, addr, region, size);
     }
     // skiboot's own memory, and a kernel's boot memory when `kernel`, its
     // real 6.12 crash info header and VMCOREINFO after it.

@@ -24,14 +24,14 @@
 
 namespace lab {
 
-std::optional<ExportTrace> export_trace(const std::string& qemu_log)
+std::optional<ExportTrace> export_trace(const std::string& qemu_log, const std::string& file)
 {
     static const std::regex done(R"(fadump_export_done ok (\d) (\S*): (\d+) bytes, (\d+) written in (\d+) ns ?(.*))");
     std::optional<ExportTrace> last;
     std::istringstream in(qemu_log);
     for (std::string line; std::getline(in, line);) {
         std::smatch m;
-        if (std::regex_search(line, m, done)) {
+        if (std::regex_search(line, m, done) && std::filesystem::path(m[2].str()).filename() == file) {
             last = ExportTrace{.ok = m[1] == "1",
                                .path = m[2],
                                .file_bytes = std::stoull(m[3]),
@@ -286,7 +286,7 @@ void check_equal(const ExportInput& in, Report& report)
 
 bool check_export(const ExportInput& in, Report& report)
 {
-    const auto t = export_trace(in.qemu_log);
+    const auto t = export_trace(in.qemu_log, std::filesystem::path(in.export_path).filename());
     if (!t) {
         report.fail("export.written", "no fadump_export_done in QEMU's log: the export never ended (QEMU quit first?)");
         return false;
@@ -311,6 +311,47 @@ bool check_export(const ExportInput& in, Report& report)
     report.pass("export.written", fmt::format("{} bytes ({} written, the rest holes) in {:.1f} ms", t->file_bytes,
                                               t->data_bytes, static_cast<double>(t->ns) / 1e6));
     check_equal(in, report);
+    return true;
+}
+
+bool check_export_opalcore(const OpalCoreExportInput& in, Report& report)
+{
+    const auto t = export_trace(in.qemu_log, "opalcore");
+    if (!t || !t->ok) {
+        report.fail("export.opalcore.written", t ? "the platform refused or failed the OPAL core: " + t->why
+                                                 : "no fadump_export_done for the OPAL core in QEMU's log");
+        return false;
+    }
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(in.export_path, ec);
+    if (ec || size != t->file_bytes) {
+        report.fail("export.opalcore.written",
+                    fmt::format("{}: {} (the trace says {} bytes)", in.export_path,
+                                ec ? ec.message() : std::to_string(size) + " bytes", t->file_bytes));
+        return false;
+    }
+    report.facts["export_opalcore_bytes"] = t->file_bytes;
+    report.facts["export_opalcore_ms"] = static_cast<double>(t->ns) / 1e6;
+    report.pass("export.opalcore.written", fmt::format("{} bytes ({} written) in {:.1f} ms", t->file_bytes,
+                                                       t->data_bytes, static_cast<double>(t->ns) / 1e6));
+    if (!in.capture) {
+        return true;
+    }
+    try {
+        if (in.capture_bytes != size) {
+            report.fail("export.opalcore.equals_capture",
+                        fmt::format("{} bytes; the capture kernel's OPAL core has {}", size, in.capture_bytes));
+        } else if (const auto at = first_difference(in.export_path, *in.capture, size)) {
+            report.fail("export.opalcore.equals_capture", fmt::format("first difference at byte {:#x}, in the {}", *at,
+                                                                      vmcore_part(in.export_path, *at)));
+        } else {
+            report.pass(
+                "export.opalcore.equals_capture",
+                fmt::format("byte for byte the capture kernel's /sys/firmware/opal/mpipl/core ({} bytes)", size));
+        }
+    } catch (const std::exception& e) {
+        report.fail("export.opalcore.equals_capture", e.what());
+    }
     return true;
 }
 

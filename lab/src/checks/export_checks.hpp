@@ -24,8 +24,9 @@ struct ExportTrace {
     std::string why;  ///< when not ok
 };
 
-/// The last fadump_export_done line of QEMU's log, if any.
-[[nodiscard]] std::optional<ExportTrace> export_trace(const std::string& qemu_log);
+/// The last fadump_export_done line of QEMU's log for the file named
+/// `file` (its path's last component: "vmcore", "opalcore"), if any.
+[[nodiscard]] std::optional<ExportTrace> export_trace(const std::string& qemu_log, const std::string& file = "vmcore");
 
 /// The first offset in [from, bytes) where files `a` and `b` differ (a
 /// file shorter than `bytes` differs where it ends); nullopt when equal.
@@ -63,6 +64,23 @@ struct ExportInput {
 /// export is right: fact export_pages_right_proc_wrong); true when the
 /// export was written whole (export.written passed).
 bool check_export(const ExportInput& in, Report& report);
+
+/// PowerNV: skiboot's OPAL core as the platform wrote it beside the vmcore.
+struct OpalCoreExportInput {
+    std::string qemu_log;
+    std::string export_path;  ///< where it must be (DIR/opalcore)
+    /// The capture kernel's /sys/firmware/opal/mpipl/core as copied out, and
+    /// its size; nullopt when it copied none.
+    std::optional<std::string> capture;
+    uint64_t capture_bytes = 0;
+};
+
+/// export.opalcore.written (the trace's file, whole; facts
+/// export_opalcore_bytes, export_opalcore_ms) and, with the capture's copy,
+/// export.opalcore.equals_capture (byte for byte; else the first offset
+/// that differs and which part of the ELF file it is in). True when
+/// written.
+bool check_export_opalcore(const OpalCoreExportInput& in, Report& report);
 
 /// makedumpfile over the export on the host (issue 23: the kdump-compressed
 /// copy distributions keep, made by makedumpfile itself, not by us).

@@ -129,6 +129,7 @@ private:
     void prove_vmcore();
     void prove_export();
     void prove_export_filtered(const std::string& export_path);
+    void prove_export_opalcore();
     void prove_makedumpfile();
     void prove_service_capture();
     void prove_opal_core();

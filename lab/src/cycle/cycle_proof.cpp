@@ -105,6 +105,7 @@ void Cycle::prove()
         prove_vmcore();
     }
     prove_export();
+    prove_export_opalcore();
     if (m_flood) {
         m_report.facts["net_flood_frames_sent"] = m_flood->sent();
         m_flood.reset();
@@ -252,6 +253,38 @@ void Cycle::prove_export()
     }
     if (written) {
         prove_export_filtered(in.export_path);
+    }
+}
+
+// PowerNV: skiboot's OPAL core as the platform wrote it at the MPIPL boot:
+// equal to the capture kernel's copy when it made one, else (its capture
+// kernel died) proven like one against the ground truth.
+void Cycle::prove_export_opalcore()
+{
+    if (!m_plan.ours || !m_plan.pnv || m_qemu_log.find("pnv_mpipl_reset mpipl-boot 1") == std::string::npos) {
+        return;
+    }
+    OpalCoreExportInput in;
+    in.qemu_log = m_qemu_log;
+    in.export_path = (fs::path(m_paths.export_dir) / "opalcore").string();
+    const uint64_t copied = m_times.opal ? m_console.opal_size.value_or(0) : 0;
+    if (copied > 0) {
+        in.capture = m_paths.opal_disk;
+        in.capture_bytes = copied;
+    }
+    if (!check_export_opalcore(in, m_report) || in.capture) {
+        return;
+    }
+    progress("checking the exported OPAL core, the only one");
+    CheckInput oc;
+    oc.vmcore = in.export_path;
+    oc.vmlinux = m_art.vmlinux;
+    oc.scratch_dir = m_paths.dir.string();
+    oc.ground_truth = m_paths.truth;
+    Report of_export;
+    check_opalcore(oc, of_export);
+    for (const auto& c : of_export.checks()) {
+        m_report.add("export." + c.name, c.verdict, c.detail);
     }
 }
 

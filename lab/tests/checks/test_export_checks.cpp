@@ -23,7 +23,8 @@ TEST(ExportChecks, TheGluesTraceIsRead)
     const std::string log =
         "spapr_fadump_reset dump reboot 1 rma_size 0x14000000\n"
         "fadump_export_start /r/export/vmcore: 1812004864 bytes, memory 1811873360 bytes, 2 cpus, 2 loads\n"
-        "fadump_export_done ok 1 /r/export/vmcore: 1812004864 bytes, 29901008 written in 68924201 ns \n";
+        "fadump_export_done ok 1 /r/export/vmcore: 1812004864 bytes, 29901008 written in 68924201 ns \n"
+        "fadump_export_done ok 1 /r/export/opalcore: 29557052 bytes, 2163056 written in 4000000 ns \n";
     const auto t = lab::export_trace(log);
     ASSERT_TRUE(t);
     EXPECT_TRUE(t->ok);
@@ -31,6 +32,10 @@ TEST(ExportChecks, TheGluesTraceIsRead)
     EXPECT_EQ(t->file_bytes, 1812004864u);
     EXPECT_EQ(t->data_bytes, 29901008u);
     EXPECT_EQ(t->ns, 68924201u);
+    const auto opal = lab::export_trace(log, "opalcore");
+    ASSERT_TRUE(opal);
+    EXPECT_EQ(opal->path, "/r/export/opalcore");
+    EXPECT_EQ(opal->file_bytes, 29557052u);
 
     const auto refused = lab::export_trace(
         "fadump_export_done ok 0 /r/export/vmcore: 0 bytes, 0 written in 0 ns crash info header: magic 0x0 is not "
@@ -135,7 +140,7 @@ TEST(ExportChecks, AWholeExportIsWrittenAndCompared)
 {
     const auto bytes = std::filesystem::file_size(HEAD);
     const auto trace = [](uint64_t n) {
-        return fmt::format("fadump_export_done ok 1 /r/export/vmcore: {} bytes, 4096 written in 1000 ns \n", n);
+        return fmt::format("fadump_export_done ok 1 {}: {} bytes, 4096 written in 1000 ns \n", HEAD, n);
     };
     lab::Report r;
     EXPECT_TRUE(lab::check_export(
@@ -224,8 +229,9 @@ TEST(ExportChecks, OnPowerNvTheGroundTruthJudgesADifference)
         std::copy(h.begin(), h.end(), truth.page_hashes.begin() + static_cast<long>((0x100 + p) * h.size()));
     }
     lab::ExportInput in;
-    in.qemu_log = "fadump_export_done ok 1 x: " + std::to_string(exported.size()) + " bytes, 1 written in 1 ns \n";
     in.export_path = write("export", exported);
+    in.qemu_log = "fadump_export_done ok 1 " + in.export_path + ": " + std::to_string(exported.size()) +
+                  " bytes, 1 written in 1 ns \n";
     in.proc_vmcore = write("proc", proc);
     in.proc_vmcore_bytes = proc.size();
     in.firmware_reserved = {{0x100000 + 3 * page, 0x100000 + 4 * page}};
@@ -263,6 +269,8 @@ TEST(ExportChecks, OnPowerNvTheGroundTruthJudgesADifference)
     tail.ram_tail_page.assign(exported.begin() + static_cast<long>(last),
                               exported.begin() + static_cast<long>(last + page));
     in.export_path = write("export-footer", footer);
+    in.qemu_log = "fadump_export_done ok 1 " + in.export_path + ": " + std::to_string(footer.size()) +
+                  " bytes, 1 written in 1 ns \n";
     in.proc_vmcore = write("proc-footer", proc_footer);
     in.firmware_reserved.clear();
     in.truth = &tail;
@@ -277,5 +285,55 @@ TEST(ExportChecks, OnPowerNvTheGroundTruthJudgesADifference)
     lab::Report not_footer;
     lab::check_export(in, not_footer);
     EXPECT_EQ(not_footer.checks().back().verdict, lab::Verdict::Fail) << not_footer.checks().back().detail;
+    std::filesystem::remove_all(dir);
+}
+
+// PowerNV's OPAL core beside the vmcore: written whole and equal to the
+// capture kernel's copy; a changed byte is named by where it is.
+TEST(ExportChecks, TheOpalCoreIsWrittenAndComparedWithTheCapturesCopy)
+{
+    const auto dir = std::filesystem::temp_directory_path() / fmt::format("export-opalcore-{}", getpid());
+    std::filesystem::create_directories(dir);
+    const auto core = lab::test::SyntheticCore{}.bytes();
+    const auto put = [&](const std::string& name, const std::vector<unsigned char>& b) {
+        const auto path = (dir / name).string();
+        std::ofstream(path, std::ios::binary)
+            .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+        return path;
+    };
+    lab::OpalCoreExportInput in;
+    in.export_path = put("opalcore", core);
+    in.qemu_log =
+        "fadump_export_done ok 1 /r/export/vmcore: 1 bytes, 1 written in 1 ns \n"
+        "fadump_export_done ok 1 " +
+        in.export_path + ": " + std::to_string(core.size()) + " bytes, 4096 written in 2000000 ns \n";
+    in.capture = put("capture", core);
+    in.capture_bytes = core.size();
+    lab::Report equal;
+    EXPECT_TRUE(lab::check_export_opalcore(in, equal));
+    EXPECT_TRUE(equal.passed());
+    EXPECT_EQ(equal.checks().size(), 2u);
+
+    auto changed = core;
+    changed[0x2000] ^= 0x40;  // in the PT_LOAD
+    in.capture = put("capture-changed", changed);
+    lab::Report differs;
+    EXPECT_TRUE(lab::check_export_opalcore(in, differs));
+    ASSERT_EQ(differs.checks().back().verdict, lab::Verdict::Fail);
+    EXPECT_NE(differs.checks().back().detail.find("PT_LOAD"), std::string::npos) << differs.checks().back().detail;
+
+    in.capture_bytes = core.size() - 1;
+    lab::Report shorter;
+    lab::check_export_opalcore(in, shorter);
+    EXPECT_EQ(shorter.checks().back().verdict, lab::Verdict::Fail);
+
+    // Only the vmcore's trace, or a refusal: not written.
+    lab::Report none;
+    in.qemu_log = "fadump_export_done ok 1 /r/export/vmcore: 1 bytes, 1 written in 1 ns \n";
+    EXPECT_FALSE(lab::check_export_opalcore(in, none));
+    lab::Report refused;
+    in.qemu_log = "fadump_export_done ok 0 /r/export/opalcore: 0 bytes, 0 written in 0 ns OPAL core: no boot_entry\n";
+    EXPECT_FALSE(lab::check_export_opalcore(in, refused));
+    EXPECT_NE(refused.checks().back().detail.find("no boot_entry"), std::string::npos);
     std::filesystem::remove_all(dir);
 }

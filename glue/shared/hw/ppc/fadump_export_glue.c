@@ -10,6 +10,7 @@
 #include "qemu/thread.h"
 #include "qemu/main-loop.h"
 #include "qemu/error-report.h"
+#include "qemu/log.h"
 #include "qemu/timer.h"
 #include "qapi/error.h"
 #include "qapi/qapi-events-fadump-target.h"
@@ -21,7 +22,13 @@
 #include "hw/ppc/fadump_export_glue.h"
 #include "trace.h"
 
-#define FADUMP_EXPORT_NAME "vmcore"
+/* A file waiting for the one being written (PowerNV: the OPAL core). */
+typedef struct FadumpExportNext {
+    char *dir;
+    char *name;
+    FadumpVmcore *vc;
+    FadumpVmcoreSummary summary;
+} FadumpExportNext;
 
 /* The machine's export (one machine per QEMU process). */
 static struct {
@@ -30,7 +37,9 @@ static struct {
     bool running;           /* main thread's view: a write is under way */
     int cancel;             /* set atomically: stop the write */
     int dirfd;
+    char *name;             /* the file being written */
     FadumpVmcore *vc;
+    FadumpExportNext next;  /* vc NULL: none */
     /* written by the thread, read by the main loop after the join */
     FadumpStatus rc;
     FadumpVmcoreStats stats;
@@ -53,8 +62,8 @@ bool fadump_export_running(void)
     return fadump_export.running;
 }
 
-static void fadump_export_set_last(const char *dir, const char *state,
-                                   const char *reason,
+static void fadump_export_set_last(const char *dir, const char *name,
+                                   const char *state, const char *reason,
                                    const FadumpVmcoreSummary *s)
 {
     FadumpExport *e = &fadump_export.last;
@@ -63,7 +72,7 @@ static void fadump_export_set_last(const char *dir, const char *state,
     g_free(e->state);
     g_free(e->reason);
     memset(e, 0, sizeof(*e));
-    e->path = g_build_filename(dir, FADUMP_EXPORT_NAME, NULL);
+    e->path = g_build_filename(dir, name, NULL);
     e->state = g_strdup(state);
     e->reason = g_strdup(reason);
     e->file_bytes = s ? s->file_bytes : 0;
@@ -85,9 +94,10 @@ FadumpExport *fadump_export_last(void)
     return e;
 }
 
-void fadump_export_refused(const char *dir, const char *why)
+void fadump_export_refused(const char *dir, const char *name,
+                           const char *why)
 {
-    fadump_export_set_last(dir, "failed", why, NULL);
+    fadump_export_set_last(dir, name, "failed", why, NULL);
     trace_fadump_export_done(false, fadump_export.last.path, 0, 0, 0, why);
     qapi_event_send_fadump_export_completed(&fadump_export.last);
 }
@@ -112,6 +122,16 @@ static void fadump_export_join(void)
     trace_fadump_export_done(ok, e->path, e->file_bytes, e->data_bytes,
                              e->duration_ns, ok ? "" : fadump_export.msg);
     qapi_event_send_fadump_export_completed(e);
+    g_clear_pointer(&fadump_export.name, g_free);
+    if (fadump_export.next.vc) {
+        FadumpExportNext next = fadump_export.next;
+
+        memset(&fadump_export.next, 0, sizeof(fadump_export.next));
+        fadump_export_start(next.dir, next.name, next.vc, &next.summary,
+                            NULL);
+        g_free(next.dir);
+        g_free(next.name);
+    }
 }
 
 /* The main loop's side: the write `opaque` ended, unless already joined. */
@@ -125,7 +145,8 @@ static void fadump_export_finished(void *opaque)
 
 void fadump_export_wait(void)
 {
-    if (fadump_export.running) {
+    /* Each join may start the file waiting behind it. */
+    while (fadump_export.running) {
         fadump_export_join();
     }
 }
@@ -169,7 +190,7 @@ static void *fadump_export_thread(void *opaque)
 {
     fadump_export.rc = fadump_vmcore_write(fadump_export.vc,
                                            fadump_export.dirfd,
-                                           FADUMP_EXPORT_NAME,
+                                           fadump_export.name,
                                            &fadump_export.cancel,
                                            &fadump_export.stats,
                                            fadump_export.msg,
@@ -187,16 +208,25 @@ static void fadump_export_at_exit(Notifier *n, void *data)
         qemu_thread_join(&fadump_export.thread);
         fadump_export.running = false;
     }
+    g_clear_pointer(&fadump_export.next.vc, fadump_vmcore_free);
+    g_clear_pointer(&fadump_export.next.dir, g_free);
+    g_clear_pointer(&fadump_export.next.name, g_free);
 }
 
-bool fadump_export_start(const char *dir, FadumpVmcore *vc,
+bool fadump_export_start(const char *dir, const char *name, FadumpVmcore *vc,
                          const FadumpVmcoreSummary *s, Error **errp)
 {
+    if (fadump_export.running && !fadump_export.next.vc) {
+        fadump_export.next = (FadumpExportNext){ .dir = g_strdup(dir),
+                                                 .name = g_strdup(name),
+                                                 .vc = vc, .summary = *s };
+        return true;
+    }
     if (fadump_export.running) {
         fadump_vmcore_free(vc);
         error_setg(errp, "an export of the dump is still being written");
-        fadump_export_refused(dir, "an export of the dump is still being "
-                              "written");
+        fadump_export_refused(dir, name, "an export of the dump is still "
+                              "being written");
         return false;
     }
     fadump_export.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -205,7 +235,7 @@ bool fadump_export_start(const char *dir, FadumpVmcore *vc,
                                                strerror(errno));
         fadump_vmcore_free(vc);
         error_setg(errp, "%s", why);
-        fadump_export_refused(dir, why);
+        fadump_export_refused(dir, name, why);
         return false;
     }
     if (!fadump_export.exit_added) {
@@ -213,7 +243,8 @@ bool fadump_export_start(const char *dir, FadumpVmcore *vc,
         qemu_add_exit_notifier(&fadump_export.exit);
         fadump_export.exit_added = true;
     }
-    fadump_export_set_last(dir, "writing", NULL, s);
+    fadump_export_set_last(dir, name, "writing", NULL, s);
+    fadump_export.name = g_strdup(name);
     fadump_export.vc = vc;
     fadump_export.cancel = 0;
     fadump_export.msg[0] = '\0';
@@ -227,6 +258,21 @@ bool fadump_export_start(const char *dir, FadumpVmcore *vc,
                        (void *)(uintptr_t)fadump_export.seq,
                        QEMU_THREAD_JOINABLE);
     return true;
+}
+
+bool fadump_export_planned(const char *dir, const char *name,
+                           FadumpStatus rc, FadumpVmcore *vc,
+                           const FadumpVmcoreSummary *s, const char *msg,
+                           Error **errp)
+{
+    if (rc != FADUMP_OK) {
+        qemu_log_mask(LOG_GUEST_ERROR, "fadump: no %s export: %s\n", name,
+                      msg);
+        error_setg(errp, "no %s export: %s", name, msg);
+        fadump_export_refused(dir, name, msg);
+        return false;
+    }
+    return fadump_export_start(dir, name, vc, s, errp);
 }
 
 static char *fadump_export_get_dir(Object *obj, Error **errp)
@@ -247,5 +293,6 @@ void fadump_export_class_init(ObjectClass *oc)
                                   fadump_export_set_dir);
     object_class_property_set_description(oc, "fadump-export",
         "Directory receiving each dump's vmcore, written on the host as "
-        "the capture kernel would export it (DIR/vmcore)");
+        "the capture kernel would export it (DIR/vmcore; on PowerNV also "
+        "skiboot's OPAL core, DIR/opalcore)");
 }

@@ -368,10 +368,11 @@ void pnv_mpipl_pre_reset(PnvMachineState *pnv)
 }
 
 /*
- * The MPIPL's vmcore on the host, into the fadump-export directory: planned
- * at the MPIPL boot's reset from the few KiB the kernel left and the
- * register data the SBE wrote (milliseconds, before the vCPUs run), written
- * by a thread. A refused plan changes nothing for the guest.
+ * The MPIPL's vmcore and skiboot's OPAL core on the host, into the
+ * fadump-export directory: planned at the MPIPL boot's reset from the few
+ * KiB the kernel and skiboot left and the register data the SBE wrote
+ * (milliseconds, before the vCPUs run), written by a thread one after the
+ * other. A refused plan changes nothing for the guest.
  */
 static void pnv_mpipl_export(PnvMachineState *pnv)
 {
@@ -381,19 +382,23 @@ static void pnv_mpipl_export(PnvMachineState *pnv)
     FadumpVmcoreSummary summary;
     FadumpVmcore *vc = NULL;
     char msg[MPIPL_MSG_LEN];
+    FadumpStatus rc;
     size_t n_ram;
 
-    if (!dir || !fadump_mpipl_kernel_dump(pnv->mpipl->engine)) {
-        return;  /* skiboot's own region alone: the OPAL core, no vmcore */
-    }
-    n_ram = fadump_export_ram_ranges(MACHINE(pnv), ram, ARRAY_SIZE(ram));
-    if (fadump_mpipl_vmcore_plan(pnv->mpipl->engine, &ops, ram, n_ram, &vc,
-                                 &summary, msg, sizeof(msg)) != FADUMP_OK) {
-        qemu_log_mask(LOG_GUEST_ERROR, "mpipl: no vmcore export: %s\n", msg);
-        fadump_export_refused(dir, msg);
+    if (!dir) {
         return;
     }
-    fadump_export_start(dir, vc, &summary, NULL);
+    /* skiboot's own region alone (no kernel registered): no vmcore. */
+    if (fadump_mpipl_kernel_dump(pnv->mpipl->engine)) {
+        n_ram = fadump_export_ram_ranges(MACHINE(pnv), ram, ARRAY_SIZE(ram));
+        rc = fadump_mpipl_vmcore_plan(pnv->mpipl->engine, &ops, ram, n_ram,
+                                      &vc, &summary, msg, sizeof(msg));
+        fadump_export_planned(dir, "vmcore", rc, vc, &summary, msg, NULL);
+    }
+    vc = NULL;
+    rc = fadump_mpipl_opal_core_plan(pnv->mpipl->engine, &ops, &vc, &summary,
+                                     msg, sizeof(msg));
+    fadump_export_planned(dir, "opalcore", rc, vc, &summary, msg, NULL);
 }
 
 void pnv_mpipl_reset(PnvMachineState *pnv, void *fdt)

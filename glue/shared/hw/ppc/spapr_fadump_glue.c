@@ -348,17 +348,13 @@ static bool spapr_fadump_export_to(SpaprMachineState *spapr, const char *dir,
     FadumpVmcoreSummary summary;
     FadumpVmcore *vc = NULL;
     char msg[FADUMP_MSG_LEN];
+    FadumpStatus rc;
     size_t n_ram;
 
     n_ram = fadump_export_ram_ranges(MACHINE(spapr), ram, ARRAY_SIZE(ram));
-    if (fadump_spapr_vmcore_plan(spapr->fadump, &ops, ram, n_ram, &vc,
-                                 &summary, msg, sizeof(msg)) != FADUMP_OK) {
-        qemu_log_mask(LOG_GUEST_ERROR, "fadump: no vmcore export: %s\n", msg);
-        error_setg(errp, "no vmcore export: %s", msg);
-        fadump_export_refused(dir, msg);
-        return false;
-    }
-    return fadump_export_start(dir, vc, &summary, errp);
+    rc = fadump_spapr_vmcore_plan(spapr->fadump, &ops, ram, n_ram, &vc,
+                                  &summary, msg, sizeof(msg));
+    return fadump_export_planned(dir, "vmcore", rc, vc, &summary, msg, errp);
 }
 
 /* At the dump reboot, with fadump-export=DIR: once the moves ran. */

@@ -102,10 +102,11 @@ public:
     /// content is preserved through the OPAL ranges, not in place.
     [[nodiscard]] const std::vector<GuestRange>& firmware_ranges() const { return m_firmware; }
     [[nodiscard]] std::optional<uint64_t> stashed_base() const;
-    /// What the last dump that leads to an MPIPL boot preserved for the
-    /// kernel (its MDRT kernel entries, the register data), for the
-    /// host-side vmcore (vmcore_source.hpp); kept until the next S0. None
-    /// when no kernel range was registered (skiboot's own region alone).
+    /// What the last dump that leads to an MPIPL boot preserved (its MDRT
+    /// kernel and OPAL memory entries, the register data, skiboot's
+    /// crashing PIR and boot entry at S0), for the host-side vmcore
+    /// (vmcore_source.hpp: none when `kernel` is empty, skiboot's own region
+    /// alone) and OPAL core (opal_core.hpp); kept until the next S0.
     [[nodiscard]] const std::optional<DumpRecord>& last_dump() const { return m_last; }
 
 private:

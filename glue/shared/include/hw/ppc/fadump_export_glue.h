@@ -22,15 +22,27 @@ void fadump_export_class_init(ObjectClass *oc);
 /* The directory the property names, NULL when exports are off. */
 const char *fadump_export_dir(void);
 /*
- * Starts writing `vc` (taken over) as dir/vmcore in a thread;
+ * Starts writing `vc` (taken over) as dir/name in a thread;
  * FADUMP_EXPORT_STARTED now, FADUMP_EXPORT_COMPLETED from the main loop
- * when it ends. False (errp set, the failure reported as an event) when
- * another export runs or the directory cannot be opened.
+ * when it ends. While a write runs, one more file waits and starts when it
+ * ends (PowerNV: the OPAL core after the vmcore). False (errp set, the
+ * failure reported as an event) when a file already waits or the
+ * directory cannot be opened.
  */
-bool fadump_export_start(const char *dir, FadumpVmcore *vc,
+bool fadump_export_start(const char *dir, const char *name, FadumpVmcore *vc,
                          const FadumpVmcoreSummary *s, Error **errp);
+/*
+ * A plan's outcome: on FADUMP_OK starts it (fadump_export_start); else logs
+ * `msg` as a guest error, sets errp and reports the refusal. False when
+ * refused or not started.
+ */
+bool fadump_export_planned(const char *dir, const char *name,
+                           FadumpStatus rc, FadumpVmcore *vc,
+                           const FadumpVmcoreSummary *s, const char *msg,
+                           Error **errp);
 /* A plan that was refused: FADUMP_EXPORT_COMPLETED "failed" with `why`. */
-void fadump_export_refused(const char *dir, const char *why);
+void fadump_export_refused(const char *dir, const char *name,
+                           const char *why);
 /* True while a write runs (the platform must keep the dump's memory). */
 bool fadump_export_running(void);
 /* Waits for a write under way to end (a reset that would change memory). */

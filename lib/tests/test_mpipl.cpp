@@ -466,3 +466,29 @@ TEST_F(MpiplTest, TheVmcoreIsPlannedFromWhatTheDumpPreservedAsTheCaptureKernelBu
     ASSERT_TRUE(start());
     EXPECT_FALSE(mp.last_dump());
 }
+
+// The dump stays preserved through its MPIPL boot until skiboot clears the
+// MDRT (the capture kernel released the memory) or the machine resets.
+TEST_F(MpiplTest, TheDumpIsPreservedUntilReleasedOrReset)
+{
+    skiboot_like();
+    EXPECT_FALSE(mp.dump_preserved(g)) << "no dump yet";
+    ASSERT_TRUE(start());
+    const auto t = threads(2);
+    ASSERT_TRUE(mp.dump(g, t, {}).mpipl_boot);
+    EXPECT_FALSE(mp.dump_preserved(g)) << "its MPIPL boot has not begun";
+    ASSERT_TRUE(mp.reset(g, 0));
+    EXPECT_TRUE(mp.dump_preserved(g));
+    // OPAL_MPIPL_FREE_PRESERVED_MEMORY: skiboot zeroes the MDRT.
+    const auto mdrt = g.get<std::array<std::byte, 4 * sizeof(MdrtEntry)>>(BASE + MDRT_OFF);
+    std::memset(g.at(BASE + MDRT_OFF), 0, mdrt.size());
+    EXPECT_FALSE(mp.dump_preserved(g)) << "released";
+    g.put(BASE + MDRT_OFF, mdrt);
+    EXPECT_TRUE(mp.dump_preserved(g));
+    g.at(BASE + MDRT_OFF + sizeof(MdrtEntry) + 8)[0] ^= std::byte{1};  // one destination changed
+    EXPECT_FALSE(mp.dump_preserved(g));
+    g.put(BASE + MDRT_OFF, mdrt);
+    EXPECT_FALSE(mp.reset(g, 0)) << "the capture kernel reboots";
+    EXPECT_FALSE(mp.dump_preserved(g)) << "memory is the next kernel's";
+    EXPECT_TRUE(mp.last_dump()) << "the record stays until the next S0";
+}

@@ -491,8 +491,12 @@ std::optional<std::vector<std::string>> Cycle::qemu_argv()
     if (!m_plan.own_disk) {
         argv.insert(argv.end(), {"-initrd", m_initrd});
     }
-    const std::string extra =
-        m_plan.own_disk ? join_words(disk_root_args(m_root_fs.device), m_opt.append) : m_opt.append;
+    std::string extra = m_plan.own_disk ? join_words(disk_root_args(m_root_fs.device), m_opt.append) : m_opt.append;
+    if (on_demand_export_applies()) {
+        // The capture kernel waits after release_mem while the host asks
+        // QMP fadump-export about the released dump (cycle_export.cpp).
+        extra = join_words(extra, "fadump_lab_linger=2");
+    }
     argv.insert(argv.end(), {"-append", kernel_append(sc, m_plan.makedumpfile, extra), "-d", "guest_errors", "-D",
                              m_qemu_logs.front().string()});
     return argv;

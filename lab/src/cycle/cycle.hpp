@@ -130,6 +130,10 @@ private:
     void prove_export();
     void prove_export_filtered(const std::string& export_path);
     void prove_export_opalcore();
+    // QMP fadump-export on PowerNV (cycle_export.cpp).
+    [[nodiscard]] bool on_demand_export_applies() const;
+    void export_on_demand();
+    void export_after_release();
     void prove_makedumpfile();
     void prove_service_capture();
     void prove_opal_core();

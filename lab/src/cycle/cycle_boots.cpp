@@ -386,6 +386,7 @@ void Cycle::after_crash()
         m_report.facts["scenario_outcome"] = m_plan.scenario->outcome_note;
     }
     opal_core();
+    export_after_release();
 }
 
 // Boot `index` after the crash, one that is not a capture: an OPAL core
@@ -441,6 +442,7 @@ bool Cycle::capture_boot()
         return false;
     }
     check_capture_query();
+    export_on_demand();
     if (m_plan.scenario->migrate == Migrate::DumpActive &&
         !(phase("migrate_request", {"FADUMP-LAB: migrate"}, {"Kernel panic", "FADUMP-LAB: copied"}) &&
           migrate_guest())) {

@@ -96,6 +96,14 @@ FadumpStatus fadump_spapr_vmcore_plan(const FadumpSpapr *fd,
  * skiboot's own region alone (no kernel registered) or none. */
 bool fadump_mpipl_kernel_dump(const FadumpMpipl *mp) FADUMP_NOEXCEPT;
 
+/* Whether the last MPIPL's memory is still preserved: the machine runs its
+ * MPIPL boot (no reset or S0 since) and the MDRT is as the dump wrote it
+ * (skiboot clears it when the capture kernel releases the memory, an OPAL
+ * call the platform does not see). An export on demand needs it, and a
+ * write that ends without it is not a dump. */
+bool fadump_mpipl_dump_preserved(const FadumpMpipl *mp,
+                                 const FadumpGuestOps *ops) FADUMP_NOEXCEPT;
+
 FadumpStatus fadump_mpipl_vmcore_plan(const FadumpMpipl *mp,
                                       const FadumpGuestOps *ops,
                                       const FadumpNodeRange *ram, size_t n_ram,

@@ -106,6 +106,19 @@ bool fadump_mpipl_kernel_dump(const FadumpMpipl* mp) noexcept
     return mp != nullptr && mp->engine.last_dump().has_value() && !mp->engine.last_dump()->kernel.empty();
 }
 
+bool fadump_mpipl_dump_preserved(const FadumpMpipl* mp, const FadumpGuestOps* ops) noexcept
+{
+    if (mp == nullptr || ops == nullptr) {
+        return false;
+    }
+    try {
+        fadump::CallbackGuestMemory mem(*ops, mp->engine.ram_size());
+        return mp->engine.dump_preserved(mem);
+    } catch (...) {
+        return false;
+    }
+}
+
 FadumpStatus fadump_mpipl_vmcore_plan(const FadumpMpipl* mp, const FadumpGuestOps* ops, const FadumpNodeRange* ram,
                                       size_t n_ram, FadumpVmcore** out, FadumpVmcoreSummary* summary, char* msg,
                                       size_t msg_len) noexcept

@@ -383,6 +383,7 @@ Result<void> Mpipl::s0(uint32_t chip)
     m_dump_base = *base;
     m_state = State::Dumping;
     m_last.reset();
+    m_live = false;
     return {};
 }
 
@@ -492,15 +493,28 @@ MpiplOutcome Mpipl::dump(GuestMemory& mem, std::span<const VcpuState> threads, s
         m_proc_area.dest_addr = fixed.alloc_addr | HRMOR_BIT;
         m_proc_area.act_size = static_cast<uint32_t>(uint64_t{tsize} * threads.size());
         m_last = dump_record(records, fixed, tsize, threads.size(), skiboot, m_dump_base);
+        m_mdrt.assign(records.entries.begin(), records.entries.begin() + static_cast<ptrdiff_t>(records.n));
+        m_mdrt_at = fixed.mdrt.start();
     }
     out.preserve_ns = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
     return out;
 }
 
+bool Mpipl::dump_preserved(GuestMemory& mem) const
+{
+    if (!m_live || !m_last || m_mdrt.empty()) {
+        return false;
+    }
+    std::vector<MdrtEntry> now(m_mdrt.size());  // at most MDST_ENTRIES
+    return mem.read(m_mdrt_at, std::as_writable_bytes(std::span(now))) &&
+           std::memcmp(now.data(), m_mdrt.data(), m_mdrt.size() * sizeof(MdrtEntry)) == 0;
+}
+
 bool Mpipl::reset(GuestMemory& mem, uint64_t fw_load_addr)
 {
     const bool mpipl = m_next_boot_mpipl;
+    m_live = mpipl;  // the MPIPL boot reads the dump; any later reset ends it
     bool ok = true;
     if (mpipl) {
         // skiboot relocates its image from the load address to its base on

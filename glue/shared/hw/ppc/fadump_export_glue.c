@@ -50,7 +50,13 @@ static struct {
     unsigned seq;           /* which write the main loop's BH belongs to */
     Notifier exit;
     bool exit_added;
+    bool (*preserved)(void);  /* the platform's: the dump still preserved */
 } fadump_export;
+
+void fadump_export_set_preserved_check(bool (*preserved)(void))
+{
+    fadump_export.preserved = preserved;
+}
 
 const char *fadump_export_dir(void)
 {
@@ -110,6 +116,14 @@ static void fadump_export_join(void)
 
     qemu_thread_join(&fadump_export.thread);
     ok = fadump_export.rc == FADUMP_OK;
+    if (ok && fadump_export.preserved && !fadump_export.preserved()) {
+        /* Released while written: what the file holds may not be the dump. */
+        unlinkat(fadump_export.dirfd, fadump_export.name, 0);
+        snprintf(fadump_export.msg, sizeof(fadump_export.msg),
+                 "the guest released the dump's memory while it was "
+                 "written; the file was removed");
+        ok = false;
+    }
     fadump_export.running = false;
     fadump_vmcore_free(fadump_export.vc);
     fadump_export.vc = NULL;

@@ -77,7 +77,8 @@ void qmp_fadump_export(const char *dir, Error **errp)
     FadumpPlatformClass *fpc = fadump_platform_of(m);
 
     if (!fpc || !fpc->export_vmcore) {
-        error_setg(errp, "exporting a dump's vmcore needs a pseries machine");
+        error_setg(errp, "exporting a dump needs a pseries or PowerNV "
+                   "machine");
         return;
     }
     fpc->export_vmcore(m, dir, errp);

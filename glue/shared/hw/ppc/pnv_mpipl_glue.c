@@ -241,6 +241,8 @@ void pnv_mpipl_sbe_ctrl_write(PnvSBE *sbe, uint64_t val)
                               current_cpu->cpu_index : first_cpu->cpu_index);
 }
 
+static bool pnv_mpipl_export_preserved(void);
+
 void pnv_mpipl_machine_init(PnvMachineState *pnv, long fw_size)
 {
     MachineState *ms = MACHINE(pnv);
@@ -277,6 +279,8 @@ void pnv_mpipl_machine_init(PnvMachineState *pnv, long fw_size)
     }
     mp->reload[mp->n_reload++] = (FadumpRange) { PNV_FDT_ADDR, MPIPL_FDT_MAX };
     pnv->mpipl = mp;
+    /* This machine's exports read what the MPIPL preserved. */
+    fadump_export_set_preserved_check(pnv_mpipl_export_preserved);
 }
 
 void pnv_mpipl_dt(PnvMachineState *pnv, void *fdt)
@@ -368,15 +372,15 @@ void pnv_mpipl_pre_reset(PnvMachineState *pnv)
 }
 
 /*
- * The MPIPL's vmcore and skiboot's OPAL core on the host, into the
- * fadump-export directory: planned at the MPIPL boot's reset from the few
- * KiB the kernel and skiboot left and the register data the SBE wrote
- * (milliseconds, before the vCPUs run), written by a thread one after the
- * other. A refused plan changes nothing for the guest.
+ * The MPIPL's vmcore and skiboot's OPAL core on the host, into `dir`:
+ * planned from the few KiB the kernel and skiboot left and the register
+ * data the SBE wrote (milliseconds), written by a thread one after the
+ * other. A refused plan changes nothing for the guest. False (errp set)
+ * when the first file could not be started.
  */
-static void pnv_mpipl_export(PnvMachineState *pnv)
+static bool pnv_mpipl_export_to(PnvMachineState *pnv, const char *dir,
+                                Error **errp)
 {
-    const char *dir = fadump_export_dir();
     FadumpGuestOps ops = pnv_mpipl_ops(pnv);
     FadumpNodeRange ram[MAX_NODES];
     FadumpVmcoreSummary summary;
@@ -384,21 +388,64 @@ static void pnv_mpipl_export(PnvMachineState *pnv)
     char msg[MPIPL_MSG_LEN];
     FadumpStatus rc;
     size_t n_ram;
+    bool ok = true;
 
-    if (!dir) {
-        return;
-    }
     /* skiboot's own region alone (no kernel registered): no vmcore. */
     if (fadump_mpipl_kernel_dump(pnv->mpipl->engine)) {
         n_ram = fadump_export_ram_ranges(MACHINE(pnv), ram, ARRAY_SIZE(ram));
         rc = fadump_mpipl_vmcore_plan(pnv->mpipl->engine, &ops, ram, n_ram,
                                       &vc, &summary, msg, sizeof(msg));
-        fadump_export_planned(dir, "vmcore", rc, vc, &summary, msg, NULL);
+        ok = fadump_export_planned(dir, "vmcore", rc, vc, &summary, msg,
+                                   errp);
     }
     vc = NULL;
     rc = fadump_mpipl_opal_core_plan(pnv->mpipl->engine, &ops, &vc, &summary,
                                      msg, sizeof(msg));
-    fadump_export_planned(dir, "opalcore", rc, vc, &summary, msg, NULL);
+    fadump_export_planned(dir, "opalcore", rc, vc, &summary, msg,
+                          ok ? errp : NULL);
+    return ok;
+}
+
+/* At the MPIPL boot's reset, with fadump-export=DIR: once the moves ran. */
+static void pnv_mpipl_export(PnvMachineState *pnv)
+{
+    if (fadump_export_dir()) {
+        pnv_mpipl_export_to(pnv, fadump_export_dir(), NULL);
+    }
+}
+
+/* Whether the dump an export reads is still preserved (see fadump_export). */
+static bool pnv_mpipl_export_preserved(void)
+{
+    PnvMachineState *pnv = PNV_MACHINE(qdev_get_machine());
+    FadumpGuestOps ops;
+
+    if (!pnv->mpipl) {
+        return false;
+    }
+    ops = pnv_mpipl_ops(pnv);
+    return fadump_mpipl_dump_preserved(pnv->mpipl->engine, &ops);
+}
+
+/*
+ * QMP fadump-export: the MPIPL's files while its memory is preserved (the
+ * MPIPL boot runs and the capture kernel has not released it).
+ */
+static void pnv_mpipl_export_now(Object *machine, const char *dir,
+                                 Error **errp)
+{
+    PnvMachineState *pnv = PNV_MACHINE(machine);
+
+    if (!pnv->mpipl || !pnv_mpipl_export_preserved()) {
+        error_setg(errp, "no MPIPL dump is preserved (none was taken, the "
+                   "capture kernel released it, or the machine reset since)");
+        return;
+    }
+    if (fadump_export_running()) {
+        error_setg(errp, "an export of the dump is still being written");
+        return;
+    }
+    pnv_mpipl_export_to(pnv, dir, errp);
 }
 
 void pnv_mpipl_reset(PnvMachineState *pnv, void *fdt)
@@ -580,6 +627,7 @@ void pnv_mpipl_class_init(ObjectClass *oc)
 
     fpc->query = pnv_mpipl_query;
     fpc->inject_s0 = pnv_mpipl_inject_s0;
+    fpc->export_vmcore = pnv_mpipl_export_now;
     fadump_export_class_init(oc);
 
     object_class_property_add_bool(oc, "mpipl", pnv_mpipl_get_enabled,

@@ -108,6 +108,13 @@ public:
     /// (vmcore_source.hpp: none when `kernel` is empty, skiboot's own region
     /// alone) and OPAL core (opal_core.hpp); kept until the next S0.
     [[nodiscard]] const std::optional<DumpRecord>& last_dump() const { return m_last; }
+    /// Whether last_dump()'s memory is still preserved for the guest: this
+    /// boot is the MPIPL boot (no reset and no S0 since), and the MDRT the
+    /// dump wrote is still there as written: skiboot clears it when the
+    /// capture kernel releases the preserved memory
+    /// (OPAL_MPIPL_FREE_PRESERVED_MEMORY, core/opal-dump.c), a call the
+    /// platform does not see. False when memory cannot be read.
+    [[nodiscard]] bool dump_preserved(GuestMemory& mem) const;
 
 private:
     enum class State { Idle, Dumping, Done };
@@ -120,6 +127,9 @@ private:
     std::vector<GuestRange> m_firmware;
     DeferredMoves m_moves;
     std::optional<DumpRecord> m_last;
+    std::vector<MdrtEntry> m_mdrt;  // as the last dump wrote it
+    GuestAddr m_mdrt_at;
+    bool m_live = false;  // the MPIPL boot of m_last runs
 };
 
 }  // namespace fadump::opal

@@ -54,6 +54,12 @@ void fadump_export_wait(void);
  */
 size_t fadump_export_ram_ranges(MachineState *ms, FadumpNodeRange *out,
                                 size_t max);
+/*
+ * The platform's check that the dump is still preserved (PowerNV: the
+ * capture kernel releases it through OPAL, which the platform does not
+ * see): a file whose write ends without it is removed and reported failed.
+ */
+void fadump_export_set_preserved_check(bool (*preserved)(void));
 /* The last export, copied for query-fadump (NULL when none). */
 FadumpExport *fadump_export_last(void);
 

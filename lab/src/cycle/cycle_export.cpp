@@ -76,7 +76,9 @@ void Cycle::export_on_demand()
 void Cycle::export_after_release()
 {
     const std::string name = "qmp.fadump_export_released";
-    if (!on_demand_export_applies() || !m_times.opal ||
+    // The capture kernel released a kernel's dump (an MPIPL of skiboot's
+    // region alone releases only the OPAL core, and does not linger).
+    if (!on_demand_export_applies() || !m_times.opal || m_times.opal_only ||
         !phase("released", {"FADUMP-LAB: lingering"}, {"FADUMP-LAB: release-failed", "reboot: Power down"}) ||
         !ensure_qmp(10)) {
         return;

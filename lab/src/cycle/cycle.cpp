@@ -484,7 +484,7 @@ std::optional<std::vector<std::string>> Cycle::qemu_argv()
     if (m_plan.ours) {
         // The platform's own account of the run, next to the guest errors.
         argv.insert(argv.end(), {"-trace", "spapr_fadump_*", "-trace", "pnv_mpipl_*", "-trace", "fadump_preserve",
-                                 "-trace", "fadump_moves", "-trace", "fadump_export_*"});
+                                 "-trace", "fadump_moves", "-trace", "fadump_export_*", "-trace", "fadump_ksm"});
     }
     m_qemu_logs = {m_paths.dir / "qemu-guest-errors.log"};
     argv.insert(argv.end(), {"-L", m_art.firmware_dir, "-kernel", m_art.boot_kernel});

@@ -138,7 +138,8 @@ std::vector<std::string> platform_events(std::istream& qemu_log)
     for (std::string l; std::getline(qemu_log, l);) {
         if (l.find("spapr_fadump_") != std::string::npos || l.find("pnv_mpipl_") != std::string::npos ||
             l.find("fadump_preserve") != std::string::npos || l.find("fadump_moves") != std::string::npos ||
-            l.find("fadump_export_") != std::string::npos || l.find("vhost_dev_st") != std::string::npos) {
+            l.find("fadump_export_") != std::string::npos || l.find("fadump_ksm") != std::string::npos ||
+            l.find("vhost_dev_st") != std::string::npos) {
             out.push_back(l);
         }
     }

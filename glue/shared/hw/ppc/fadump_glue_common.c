@@ -16,6 +16,7 @@
 #include "qemu/timer.h"
 #include "qemu/main-loop.h"
 #include "qemu/cutils.h"
+#include "qemu/madvise.h"
 #include "qapi/qapi-events-fadump-target.h"
 #include "hw/ppc/fdt.h"
 #include "hw/virtio/virtio.h"
@@ -234,6 +235,46 @@ static void fadump_before_moves(void *opaque)
     object_child_foreach_recursive(object_get_root(),
                                    fadump_stop_virtio_ioeventfd, NULL);
     bdrv_drain_all();
+}
+
+/* Offers one private anonymous RAM block's pages to KSM no more. */
+static int fadump_unmerge_block(RAMBlock *rb, void *opaque)
+{
+    uint64_t *bytes = opaque;
+
+    if (qemu_ram_is_shared(rb) || qemu_ram_get_fd(rb) >= 0) {
+        return 0;  /* never moved (fadump_movable_page_size) */
+    }
+    if (qemu_madvise(qemu_ram_get_host_addr(rb), qemu_ram_get_used_length(rb),
+                     QEMU_MADV_UNMERGEABLE) == 0) {
+        *bytes += qemu_ram_get_used_length(rb);
+    }
+    return 0;
+}
+
+/*
+ * QEMU offers guest RAM to KSM (mem-merge, a memory backend's merge: on by
+ * default), and an mremap of a mergeable range first walks it page by page
+ * to break KSM pages (Linux mm/mremap.c, move_vma: ksm_madvise
+ * MADV_UNMERGEABLE), even on a host that never ran KSM: 50 to 90 ms a GiB,
+ * several times the move. When the host does not run KSM, sharing guest
+ * RAM does nothing, and before the guest has touched its RAM taking it out
+ * costs nothing: so zero-copy dumps take it out at machine init. With KSM
+ * running the host chose sharing: RAM stays mergeable, moves pay the walk.
+ */
+void fadump_glue_ram_leaves_ksm(void)
+{
+    g_autofree char *run = NULL;
+    uint64_t bytes = 0;
+
+    if (g_file_get_contents("/sys/kernel/mm/ksm/run", &run, NULL, NULL) &&
+        run[0] == '1') {
+        trace_fadump_ksm(0, "stays mergeable: the host runs KSM");
+        return;
+    }
+    qemu_ram_foreach_block(fadump_unmerge_block, &bytes);
+    trace_fadump_ksm(bytes, "no longer mergeable: the host does not run KSM, "
+                     "and moving mergeable pages walks them first");
 }
 
 void fadump_glue_moved(uint64_t bytes, int64_t since)

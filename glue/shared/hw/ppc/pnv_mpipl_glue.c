@@ -281,6 +281,9 @@ void pnv_mpipl_machine_init(PnvMachineState *pnv, long fw_size)
     pnv->mpipl = mp;
     /* This machine's exports read what the MPIPL preserved. */
     fadump_export_set_preserved_check(pnv_mpipl_export_preserved);
+    if (pnv->mpipl_zero_copy) {
+        fadump_glue_ram_leaves_ksm();
+    }
 }
 
 void pnv_mpipl_dt(PnvMachineState *pnv, void *fdt)

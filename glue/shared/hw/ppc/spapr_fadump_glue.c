@@ -555,6 +555,9 @@ void spapr_fadump_machine_init(SpaprMachineState *spapr)
         error_report("fadump: cannot create the dump engine");
         exit(1);
     }
+    if (spapr->fadump_zero_copy) {
+        fadump_glue_ram_leaves_ksm();
+    }
 }
 
 static bool spapr_fadump_get_enabled(Object *obj, Error **errp)

@@ -22,6 +22,13 @@
 FadumpGuestOps fadump_glue_guest_ops(MachineState *ms);
 
 /*
+ * At machine init, for a machine whose dumps move pages (zero-copy): guest
+ * RAM is no longer offered to KSM when the host does not run it (moving a
+ * mergeable range walks it page by page first). Trace fadump_ksm.
+ */
+void fadump_glue_ram_leaves_ksm(void);
+
+/*
  * Traces the page moves a reset ran (fadump_*_finish_moves): `bytes`, and
  * the time since `since` (get_clock()). Nothing when there were none.
  */

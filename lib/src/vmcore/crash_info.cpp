@@ -115,6 +115,9 @@ Result<CrashInfo> parse_crash_info(std::span<const std::byte> bytes, const Guest
 
 Result<void> read_dump_bytes(GuestMemory& mem, uint64_t addr, std::span<std::byte> out, const char* what)
 {
+    if (out.empty()) {
+        return {};  // nothing to read (no thread's data): no call with a null buffer
+    }
     if (!mem.read(GuestAddr{addr}, out)) {
         return fail(Errc::HardwareError, std::string("vmcore: cannot read the ") + what);
     }

@@ -400,8 +400,7 @@ SkibootAtS0 read_skiboot(GuestMemory& mem, uint64_t base)
     SkibootAtS0 s;
     MpiplMetadata meta{};
     if (mem.read(GuestAddr{base + DUMP_METADATA_OFF}, std::as_writable_bytes(std::span(&meta, 1)))) {
-        s.crashing_pir = (uint32_t{meta.crashing_pir[0]} << 24) | (uint32_t{meta.crashing_pir[1]} << 16) |
-                         (uint32_t{meta.crashing_pir[2]} << 8) | meta.crashing_pir[3];
+        s.crashing_pir = meta.crashing_pir;
     }
     s.boot_entry = skiboot_boot_entry(mem, base);
     return s;

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
+#include <span>
 #include <string>
 
 #include "fadump/opal/mpipl_tables.hpp"
@@ -95,12 +95,11 @@ std::optional<uint64_t> skiboot_boot_entry(GuestMemory& mem, uint64_t base)
         if (pc < base || pc - base + 4 > SKIBOOT_SIZE || (pc & 3) != 0) {
             return std::nullopt;
         }
-        std::array<std::byte, 4> word{};
-        if (!mem.read(GuestAddr{pc}, word)) {
+        Be32 word;  // Power ISA instructions are big-endian in skiboot's image
+        if (!mem.read(GuestAddr{pc}, std::as_writable_bytes(std::span(&word, 1)))) {
             return std::nullopt;
         }
-        const uint32_t insn = (std::to_integer<uint32_t>(word[0]) << 24) | (std::to_integer<uint32_t>(word[1]) << 16) |
-                              (std::to_integer<uint32_t>(word[2]) << 8) | std::to_integer<uint32_t>(word[3]);
+        const uint32_t insn = word;
         if (is_branch(insn)) {
             pc += static_cast<uint64_t>(branch_offset(insn));  // wraps below base: refused above
             branched = true;

@@ -78,11 +78,12 @@ static_assert(offsetof(ProcDumpArea, act_size) == 0x2C);
 /// opal_mpipl_register_tag), read again by the MPIPL boot's skiboot, which
 /// hands crashing_pir to the next kernel for the OPAL core.
 struct MpiplMetadata {
-    uint8_t crashing_pir[4];   // big-endian
-    uint8_t kernel_tag[8];     // big-endian
-    uint8_t boot_mem_size[8];  // big-endian
+    Be32 crashing_pir;
+    uint8_t kernel_tag[8];     // big-endian; unaligned in the packed struct
+    uint8_t boot_mem_size[8];  // big-endian; unaligned in the packed struct
 };
 static_assert(sizeof(MpiplMetadata) == 20);
+static_assert(offsetof(MpiplMetadata, kernel_tag) == 4);
 
 /// HDAT architected register data: thread header, 24 bytes
 /// (Linux arch/powerpc/platforms/powernv/opal-fadump.h hdat_fadump_thread_hdr).

@@ -54,9 +54,38 @@ ConsoleValue<uint64_t> last_value(const std::vector<std::string>& lines, const s
     return out;
 }
 
+namespace {
+
+// The CPU list after "FADUMP-LAB: cpus-online " in `l` ("0-3,6"), or why
+// it is not one.
+ConsoleValue<std::vector<unsigned>> parse_cpu_list(const std::string& l, std::string_view list)
+{
+    std::vector<unsigned> ids;
+    size_t pos = 0;
+    while (pos <= list.size()) {
+        const size_t comma = std::min(list.find(',', pos), list.size());
+        const std::string_view part = list.substr(pos, comma - pos);
+        const size_t dash = part.find('-');
+        const auto lo = parse_u64(part.substr(0, dash));
+        const auto hi = dash == std::string_view::npos ? lo : parse_u64(part.substr(dash + 1));
+        if (!lo || !hi || *hi < *lo || *hi >= MAX_CPUS || ids.size() + (*hi - *lo + 1) > MAX_CPUS ||
+            (!ids.empty() && *lo <= ids.back())) {
+            return {std::nullopt, "not a CPU list: " + quote(l)};
+        }
+        for (uint64_t c = *lo; c <= *hi; ++c) {
+            ids.push_back(static_cast<unsigned>(c));
+        }
+        pos = comma + 1;
+    }
+    return {std::move(ids), ""};
+}
+
+const std::string CPUS_TAG = "FADUMP-LAB: cpus-online ";
+
+}  // namespace
+
 ConsoleValue<std::vector<unsigned>> cpus_online_list(const std::vector<std::string>& lines)
 {
-    const std::string tag = "FADUMP-LAB: cpus-online ";
     ConsoleValue<std::vector<unsigned>> out;
     for (const auto& l : lines) {
         if (out.value && (l.find("FADUMP-LAB: crashing") != std::string::npos ||
@@ -64,31 +93,31 @@ ConsoleValue<std::vector<unsigned>> cpus_online_list(const std::vector<std::stri
                           l.find("FADUMP-LAB: raising S0") != std::string::npos)) {
             break;  // the first kernel goes down with this set online
         }
-        const auto p = l.find(tag);
+        const auto p = l.find(CPUS_TAG);
         if (p == std::string::npos) {
             continue;
         }
-        const std::string_view list = std::string_view(l).substr(p + tag.size());
-        std::vector<unsigned> ids;
-        size_t pos = 0;
-        while (pos <= list.size()) {
-            const size_t comma = std::min(list.find(',', pos), list.size());
-            const std::string_view part = list.substr(pos, comma - pos);
-            const size_t dash = part.find('-');
-            const auto lo = parse_u64(part.substr(0, dash));
-            const auto hi = dash == std::string_view::npos ? lo : parse_u64(part.substr(dash + 1));
-            if (!lo || !hi || *hi < *lo || *hi >= MAX_CPUS || ids.size() + (*hi - *lo + 1) > MAX_CPUS ||
-                (!ids.empty() && *lo <= ids.back())) {
-                return {std::nullopt, "not a CPU list: " + quote(l)};
-            }
-            for (uint64_t c = *lo; c <= *hi; ++c) {
-                ids.push_back(static_cast<unsigned>(c));
-            }
-            pos = comma + 1;
+        auto list = parse_cpu_list(l, std::string_view(l).substr(p + CPUS_TAG.size()));
+        if (!list.value) {
+            return list;
         }
-        out.value = std::move(ids);
+        out = std::move(list);
     }
     return out;
+}
+
+ConsoleValue<unsigned> cpus_at_boot(const std::vector<std::string>& lines)
+{
+    for (const auto& l : lines) {
+        if (const auto p = l.find(CPUS_TAG); p != std::string::npos) {
+            const auto list = parse_cpu_list(l, std::string_view(l).substr(p + CPUS_TAG.size()));
+            if (!list.value) {
+                return {std::nullopt, list.error};
+            }
+            return {static_cast<unsigned>(list.value->size()), ""};
+        }
+    }
+    return {};
 }
 
 ConsoleValue<unsigned> cpus_online(const std::vector<std::string>& lines)

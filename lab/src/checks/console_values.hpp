@@ -38,6 +38,10 @@ ConsoleValue<unsigned> cpus_online(const std::vector<std::string>& lines);
 /// The same CPUs as a list of logical ids, in ascending order.
 ConsoleValue<std::vector<unsigned>> cpus_online_list(const std::vector<std::string>& lines);
 
+/// CPUs the first kernel had online when its init started: the first
+/// "FADUMP-LAB: cpus-online" line (nothing when there is none).
+ConsoleValue<unsigned> cpus_at_boot(const std::vector<std::string>& lines);
+
 /// "FADUMP-LAB: reserved-ranges <hex>": big-endian (u64 address, u64 size)
 /// pairs from each boot's device tree, as [start, end); the union of every
 /// such line.

@@ -91,7 +91,9 @@ int Cycle::run()
 
 int Cycle::run_phases()
 {
-    const auto plan = plan_cycle(m_opt, read_text("/proc/meminfo"));
+    int overcommit = 0;  // Linux's default, heuristic
+    std::istringstream(read_text("/proc/sys/vm/overcommit_memory")) >> overcommit;
+    const auto plan = plan_cycle(m_opt, read_text("/proc/meminfo"), overcommit);
     if (const auto* why = std::get_if<std::string>(&plan)) {
         std::cerr << "fadump-lab: " << *why << "\n";
         return 2;
@@ -135,8 +137,19 @@ std::optional<int> Cycle::prepare()
     facts["mem"] = m_plan.mem_spec;
     facts["numa_nodes"] = m_plan.memory.numa;
     // --numa without a backend gives each node a memory-backend-ram.
-    facts["memory_backend"] =
-        !m_plan.memory.backend.empty() ? m_plan.memory.backend : (m_plan.memory.numa > 0 ? "ram" : "-m");
+    // So does RAM the host would not commit (reserve=off).
+    const MemoryShape& shape = m_plan.memory;
+    std::string backend = shape.backend;
+    if (backend.empty()) {
+        backend = shape.numa > 0 || shape.noreserve ? "ram" : "-m";
+    }
+    facts["memory_backend"] = backend + (shape.noreserve ? ",reserve=off" : "");
+    if (m_plan.memory.noreserve) {
+        progress(
+            fmt::format("the host would not commit {} of RAM in one mapping: backing it with reserve=off "
+                        "(only the pages the guest touches are used)",
+                        m_plan.mem_spec));
+    }
     facts["capture"] = to_string(m_opt.capture);
     facts["run_dir"] = m_paths.dir.string();
 
@@ -676,6 +689,7 @@ void Cycle::judge_guest()
     if (t.registered) {
         m_report.phases["boot_to_registered"] = *t.registered;
     }
+    judge_cpus_up();
     judge_scenario();
     if (t.crash && t.capture) {
         m_report.phases["crash_to_capture_kernel"] = *t.capture - *t.crash;
@@ -687,6 +701,30 @@ void Cycle::judge_guest()
         m_report.phases["vmcore_copy_out"] = *t.copied - *t.ready;
     }
     m_report.phases["total"] = m_child->elapsed();
+}
+
+// Every CPU -smp starts came up in the first kernel: fewer (its NR_CPUS,
+// which Linux names in "Partition configured for N cpus, operating system
+// maximum is M") would leave the dump's CPU state data for many CPUs unproven.
+void Cycle::judge_cpus_up()
+{
+    const auto up = cpus_at_boot(m_child->lines());
+    if (!up.value || !m_plan.cpus) {
+        return;  // a guest without the lab's init (its own disk) prints no list
+    }
+    if (*up.value == *m_plan.cpus) {
+        m_report.pass("guest.cpus_up", fmt::format("{} CPUs online at boot, as -smp {}", *up.value, m_plan.smp));
+        return;
+    }
+    std::string why;
+    for (const auto& l : m_child->lines()) {
+        if (const auto p = l.find("Partition configured for"); p != std::string::npos) {
+            why = ": the kernel says \"" + l.substr(p) + "\" (its CONFIG_NR_CPUS)";
+            break;
+        }
+    }
+    m_report.fail("guest.cpus_up",
+                  fmt::format("{} CPUs online at boot, -smp {} starts {}{}", *up.value, m_plan.smp, *m_plan.cpus, why));
 }
 
 // The scenario's own expectations, boot by boot, what it reported, and the

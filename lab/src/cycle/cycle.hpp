@@ -122,6 +122,7 @@ private:
     std::optional<int> end_qemu();
     void read_console();
     void judge_guest();
+    void judge_cpus_up();
     void judge_scenario();
     void engine_numbers();
     void prove();

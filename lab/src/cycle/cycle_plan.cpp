@@ -47,7 +47,7 @@ std::string check_guest(const RunOptions& opt, const CyclePlan& p)
 }
 
 // The guest's CPUs, RAM and memory shape, or why they cannot be.
-std::string check_size(const RunOptions& opt, const std::string& meminfo, CyclePlan& p)
+std::string check_size(const RunOptions& opt, const std::string& meminfo, int overcommit, CyclePlan& p)
 {
     const Scenario& sc = *p.scenario;
     p.smp = sc.smp.empty() ? opt.smp : sc.smp;
@@ -63,6 +63,12 @@ std::string check_size(const RunOptions& opt, const std::string& meminfo, CycleP
     if (p.memory.backend.empty() && !sc.memory_backend.empty()) {
         p.memory.backend = sc.memory_backend;
     }
+    if (const std::string why = host_cannot_commit(meminfo, overcommit, *boot); !why.empty()) {
+        if (overcommit == 2) {
+            return "--mem " + p.mem_spec + ": " + why;
+        }
+        p.memory.noreserve = true;  // TCG touches only the pages the guest uses
+    }
     const auto shape = memory_args(p.memory, *boot, p.machine, "");
     if (const auto* why = std::get_if<std::string>(&shape)) {
         return "--numa/--memory-backend: " + *why;
@@ -77,7 +83,7 @@ std::string check_size(const RunOptions& opt, const std::string& meminfo, CycleP
 
 }  // namespace
 
-std::variant<CyclePlan, std::string> plan_cycle(const RunOptions& opt, const std::string& meminfo)
+std::variant<CyclePlan, std::string> plan_cycle(const RunOptions& opt, const std::string& meminfo, int overcommit)
 {
     CyclePlan p;
     set_platform(opt, p);
@@ -94,7 +100,7 @@ std::variant<CyclePlan, std::string> plan_cycle(const RunOptions& opt, const std
     if (std::string why = check_guest(opt, p); !why.empty()) {
         return why;
     }
-    if (std::string why = check_size(opt, meminfo, p); !why.empty()) {
+    if (std::string why = check_size(opt, meminfo, overcommit, p); !why.empty()) {
         return why;
     }
     p.run_name = p.scenario->name == "sysrq" ? fmt::format("{}-{}", p.machine, p.firmware)

@@ -35,7 +35,10 @@ struct CyclePlan {
 /// The plan for `opt`, or why there is none (an unknown scenario; a
 /// scenario that does not run on the machine; a -m
 /// that cannot be read; a memory shape QEMU refuses; hugetlb RAM the host's
-/// free huge pages, read from /proc/meminfo's text `meminfo`, cannot hold).
-std::variant<CyclePlan, std::string> plan_cycle(const RunOptions& opt, const std::string& meminfo);
+/// free huge pages, read from /proc/meminfo's text `meminfo`, cannot hold;
+/// RAM the host cannot commit even with reserve=off). RAM the host would
+/// not commit in one mapping (host_cannot_commit with /proc/sys/vm/
+/// overcommit_memory's `overcommit`) is mapped with reserve=off.
+std::variant<CyclePlan, std::string> plan_cycle(const RunOptions& opt, const std::string& meminfo, int overcommit);
 
 }  // namespace lab

@@ -10,9 +10,11 @@ namespace {
 
 constexpr uint64_t MiB = 1ULL << 20;
 
-std::string backend_object(const std::string& kind, const std::string& id, uint64_t bytes, const std::string& dir)
+std::string backend_object(const std::string& kind, const std::string& id, uint64_t bytes, const std::string& dir,
+                           bool noreserve)
 {
-    const std::string size = fmt::format("id={},size={}M", id, bytes / MiB);
+    const std::string size =
+        fmt::format("id={},size={}M", id, bytes / MiB) + (noreserve ? std::string(",reserve=off") : std::string());
     if (kind == "ram") {
         return "memory-backend-ram," + size;
     }
@@ -23,6 +25,21 @@ std::string backend_object(const std::string& kind, const std::string& id, uint6
         return "memory-backend-file," + size + ",share=off,mem-path=" + dir;
     }
     return "memory-backend-memfd," + size + ",hugetlb=on";  // hugetlb
+}
+
+// A "Key: value kB" line of /proc/meminfo, in bytes (0 when absent).
+uint64_t meminfo_bytes(const std::string& meminfo, const std::string& key)
+{
+    std::istringstream in(meminfo);
+    std::string k;
+    uint64_t value = 0;
+    while (in >> k >> value) {
+        if (k == key + ":") {
+            return value * 1024;
+        }
+        in.ignore(256, '\n');
+    }
+    return 0;
 }
 
 }  // namespace
@@ -37,7 +54,7 @@ std::variant<MemoryArgs, std::string> memory_args(const MemoryShape& shape, uint
                                                   const std::string& machine, const std::string& dir)
 {
     MemoryArgs out;
-    if (shape.numa == 0 && shape.backend.empty()) {
+    if (shape.numa == 0 && shape.backend.empty() && !shape.noreserve) {
         return out;
     }
     const std::string kind = shape.backend.empty() ? "ram" : shape.backend;
@@ -50,7 +67,7 @@ std::variant<MemoryArgs, std::string> memory_args(const MemoryShape& shape, uint
             return fmt::format("{} bytes of RAM are not whole MiB", ram_bytes);
         }
         out.machine_suffix = ",memory-backend=ram0";
-        out.args = {"-object", backend_object(kind, "ram0", ram_bytes, dir)};
+        out.args = {"-object", backend_object(kind, "ram0", ram_bytes, dir, shape.noreserve)};
         return out;
     }
     if (machine != "pseries") {
@@ -62,10 +79,36 @@ std::variant<MemoryArgs, std::string> memory_args(const MemoryShape& shape, uint
     const uint64_t node = ram_bytes / shape.numa;
     for (unsigned i = 0; i < shape.numa; ++i) {
         const std::string id = fmt::format("m{}", i);
-        out.args.insert(out.args.end(), {"-object", backend_object(kind, id, node, dir), "-numa",
+        out.args.insert(out.args.end(), {"-object", backend_object(kind, id, node, dir, shape.noreserve), "-numa",
                                          fmt::format("node,nodeid={},memdev={}", i, id)});
     }
     return out;
+}
+
+std::string host_cannot_commit(const std::string& meminfo, int overcommit, uint64_t ram_bytes)
+{
+    if (overcommit == 1) {
+        return "";
+    }
+    if (overcommit == 2) {
+        const uint64_t limit = meminfo_bytes(meminfo, "CommitLimit");
+        const uint64_t used = meminfo_bytes(meminfo, "Committed_AS");
+        if (used <= limit && ram_bytes <= limit - used) {
+            return "";
+        }
+        return fmt::format(
+            "strict overcommit (vm.overcommit_memory=2) leaves {} MiB to commit; the guest's {} MiB do not fit "
+            "and reserve=off does not help there",
+            used <= limit ? (limit - used) / MiB : 0, ram_bytes / MiB);
+    }
+    const uint64_t host = meminfo_bytes(meminfo, "MemTotal") + meminfo_bytes(meminfo, "SwapTotal");
+    if (host == 0 || ram_bytes <= host) {  // 0: meminfo unread; QEMU will say
+        return "";
+    }
+    return fmt::format(
+        "the guest's {} MiB are more than the host's RAM and swap ({} MiB), which Linux's "
+        "heuristic overcommit refuses in one mapping",
+        ram_bytes / MiB, host / MiB);
 }
 
 std::string hugetlb_shortfall(const std::string& meminfo, uint64_t ram_bytes)

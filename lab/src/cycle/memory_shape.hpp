@@ -14,6 +14,11 @@ namespace lab {
 struct MemoryShape {
     unsigned numa = 0;    ///< NUMA nodes (0: none), RAM split evenly, a backend each
     std::string backend;  ///< "" (-m alone), ram, memfd, file, hugetlb
+    /// Map RAM without reserving swap space (reserve=off, MAP_NORESERVE):
+    /// the host cannot commit all of it (host_cannot_commit) though TCG
+    /// touches only what the guest uses. Without a backend: a
+    /// memory-backend-ram, as -m cannot say it.
+    bool noreserve = false;
 };
 
 /// What QEMU gets for a shape: appended to -M's value, and more arguments.
@@ -33,6 +38,15 @@ const std::vector<std::string>& memory_backends();
 /// not split into whole MiB per node; an unknown backend).
 std::variant<MemoryArgs, std::string> memory_args(const MemoryShape& shape, uint64_t ram_bytes,
                                                   const std::string& machine, const std::string& dir);
+
+/// Why the host refuses to commit `ram_bytes` of private RAM in one
+/// mapping, from /proc/meminfo's text `meminfo` and
+/// /proc/sys/vm/overcommit_memory's value `overcommit`, or "" when it
+/// commits it. Heuristic overcommit (0) refuses a mapping larger than the
+/// host's RAM and swap (Linux mm/util.c __vm_enough_memory); strict (2)
+/// refuses past CommitLimit, and MAP_NORESERVE does not help there; 1 never
+/// refuses.
+std::string host_cannot_commit(const std::string& meminfo, int overcommit, uint64_t ram_bytes);
 
 /// Why the host cannot back `ram_bytes` with huge pages (free huge pages
 /// from /proc/meminfo's text `meminfo`), or "" when it can.

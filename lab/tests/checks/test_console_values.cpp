@@ -57,6 +57,16 @@ TEST(CpusOnline, ListsAndGarbage)
     }
 }
 
+TEST(CpusAtBoot, TheFirstListWhateverTheScenarioDidLater)
+{
+    EXPECT_EQ(lab::cpus_at_boot({"x", "FADUMP-LAB: cpus-online 0-7", "FADUMP-LAB: cpus-online 0,2"}).value, 8u);
+    EXPECT_FALSE(lab::cpus_at_boot({"no list"}).value);
+    EXPECT_TRUE(lab::cpus_at_boot({"no list"}).error.empty());
+    const auto bad = lab::cpus_at_boot({"FADUMP-LAB: cpus-online 3-1", "FADUMP-LAB: cpus-online 0"});
+    EXPECT_FALSE(bad.value);
+    EXPECT_NE(bad.error.find("not a CPU list"), std::string::npos);
+}
+
 TEST(ReservedRanges, PairsAndGarbage)
 {
     const std::string tag = "FADUMP-LAB: reserved-ranges ";

@@ -11,14 +11,14 @@ namespace {
 // The refusal for `opt`, or "" when plan_cycle makes a plan.
 std::string refusal(const lab::RunOptions& opt, const std::string& meminfo = "")
 {
-    const auto p = lab::plan_cycle(opt, meminfo);
+    const auto p = lab::plan_cycle(opt, meminfo, 0);
     const auto* why = std::get_if<std::string>(&p);
     return why != nullptr ? *why : "";
 }
 
 lab::CyclePlan plan(const lab::RunOptions& opt)
 {
-    const auto p = lab::plan_cycle(opt, "");
+    const auto p = lab::plan_cycle(opt, "", 0);
     EXPECT_TRUE(std::holds_alternative<lab::CyclePlan>(p)) << refusal(opt);
     return std::holds_alternative<lab::CyclePlan>(p) ? std::get<lab::CyclePlan>(p) : lab::CyclePlan{};
 }
@@ -225,4 +225,24 @@ TEST(CyclePlan, GuestFilesNeedAGuestDisk)
     opt.guest = lab::Guest::Busybox;
     opt.disk = "/images/user.qcow2";
     EXPECT_TRUE(plan(opt).user_disk);
+}
+
+TEST(CyclePlan, RamPastTheHostsIsMappedWithoutReserveUnlessStrict)
+{
+    const std::string meminfo =
+        "MemTotal:       24000000 kB\nSwapTotal:             0 kB\nCommitLimit:    12000000 kB\n"
+        "Committed_AS:      60000 kB\n";
+    lab::RunOptions opt;
+    opt.mem = "64G";
+    auto p = lab::plan_cycle(opt, meminfo, 0);
+    ASSERT_TRUE(std::holds_alternative<lab::CyclePlan>(p));
+    EXPECT_TRUE(std::get<lab::CyclePlan>(p).memory.noreserve);
+    opt.mem = "16G";
+    p = lab::plan_cycle(opt, meminfo, 0);
+    ASSERT_TRUE(std::holds_alternative<lab::CyclePlan>(p));
+    EXPECT_FALSE(std::get<lab::CyclePlan>(p).memory.noreserve);
+    opt.mem = "64G";
+    p = lab::plan_cycle(opt, meminfo, 2);
+    ASSERT_TRUE(std::holds_alternative<std::string>(p));
+    EXPECT_NE(std::get<std::string>(p).find("strict overcommit"), std::string::npos) << std::get<std::string>(p);
 }

@@ -72,3 +72,34 @@ TEST(MemoryShape, HugePagesMustHoldAllOfRam)
     EXPECT_NE(why.find("need 1024"), std::string::npos) << why;
     EXPECT_NE(lab::hugetlb_shortfall("MemTotal: 1 kB\n", 1 << 20).find("no huge pages"), std::string::npos);
 }
+
+TEST(MemoryShape, RamTheHostWouldNotCommitIsMappedWithoutReserve)
+{
+    MemoryShape s;
+    s.noreserve = true;
+    const MemoryArgs a = ok(s, 64ULL << 30);
+    EXPECT_EQ(a.machine_suffix, ",memory-backend=ram0");
+    EXPECT_EQ(a.args, (std::vector<std::string>{"-object", "memory-backend-ram,id=ram0,size=65536M,reserve=off"}));
+    s.numa = 2;
+    s.backend = "memfd";
+    EXPECT_EQ(ok(s, 64ULL << 30).args[1], "memory-backend-memfd,id=m0,size=32768M,reserve=off,share=on");
+}
+
+TEST(MemoryShape, WhatTheHostCommitsFollowsItsOvercommitMode)
+{
+    const std::string meminfo =
+        "MemTotal:       24000000 kB\nSwapTotal:       1000000 kB\nCommitLimit:    13000000 kB\n"
+        "Committed_AS:    3000000 kB\n";
+    // Heuristic: more than RAM and swap in one mapping is refused.
+    EXPECT_EQ(lab::host_cannot_commit(meminfo, 0, 25000000ULL * 1024), "");
+    const std::string over = lab::host_cannot_commit(meminfo, 0, 25000001ULL * 1024);
+    EXPECT_NE(over.find("more than the host's RAM and swap (24414 MiB)"), std::string::npos) << over;
+    // Always: nothing is refused.
+    EXPECT_EQ(lab::host_cannot_commit(meminfo, 1, 1ULL << 40), "");
+    // Strict: CommitLimit less what is committed.
+    EXPECT_EQ(lab::host_cannot_commit(meminfo, 2, 10000000ULL * 1024), "");
+    const std::string strict = lab::host_cannot_commit(meminfo, 2, 10000001ULL * 1024);
+    EXPECT_NE(strict.find("leaves 9765 MiB"), std::string::npos) << strict;
+    // An unread meminfo leaves it to QEMU.
+    EXPECT_EQ(lab::host_cannot_commit("", 0, 1ULL << 40), "");
+}

@@ -230,6 +230,7 @@ struct MatrixCommand {
     std::string shard = "1/1";
     CLI::App* merge_cmd = nullptr;
     double mem_budget_gib = static_cast<double>(lab::MatrixOptions{}.mem_budget >> 30);
+    bool scale = false;
 };
 
 CLI::App* add_matrix(CLI::App& app, MatrixCommand& m)
@@ -239,10 +240,13 @@ CLI::App* add_matrix(CLI::App& app, MatrixCommand& m)
     matrix
         ->add_option("--machines", m.mx.machines,
                      "machines (comma-separated), each optionally with a memory shape: "
-                     "MACHINE[+numaN][+ram|memfd|file|hugetlb], e.g. pseries+numa2")
+                     "MACHINE[+numaN][+ram|memfd|file|hugetlb][+scale], e.g. pseries+numa2")
         ->delimiter(',')
         ->capture_default_str()
-        ->check(refused_by(lab::parse_matrix_machine, "MACHINE[+numaN][+BACKEND]"));
+        ->check(refused_by(lab::parse_matrix_machine, "MACHINE[+numaN][+BACKEND][+scale]"));
+    matrix->add_flag("--scale", m.scale,
+                     "also run the scale cells: sysrq on pseries+scale (-m 64G -smp 32) and powernv10+scale "
+                     "(-m 32G, two chips), captured with makedumpfile, each alone");
     matrix->add_option("--scenarios", m.mx.scenarios, "scenarios (comma-separated; default: all)")
         ->delimiter(',')
         ->check(CLI::IsMember(scenario_names()));
@@ -293,6 +297,13 @@ int run_matrix(MatrixCommand& m)
         return lab::merge_matrix(m.merge);
     }
     m.mx.shard = std::get<lab::Shard>(lab::parse_shard(m.shard));
+    if (m.scale) {
+        for (const auto& machine : lab::scale_machines()) {
+            if (std::find(m.mx.machines.begin(), m.mx.machines.end(), machine) == m.mx.machines.end()) {
+                m.mx.machines.push_back(machine);
+            }
+        }
+    }
     lab::install_stop_handlers();
     m.mx.mem_budget = static_cast<uint64_t>(m.mem_budget_gib * (1ULL << 30));
     std::error_code ec;

@@ -85,6 +85,20 @@ void finish(Cell& c, const std::string& report_path, int status, double wall)
 
 }  // namespace
 
+ScaleSize scale_size(const std::string& machine)
+{
+    if (machine == "pseries") {
+        return {"64G", "32"};
+    }
+    return {"32G", "8,sockets=2,cores=2,threads=2"};
+}
+
+const std::vector<std::string>& scale_machines()
+{
+    static const std::vector<std::string> machines = {"pseries+scale", "powernv10+scale"};
+    return machines;
+}
+
 std::variant<MatrixMachine, std::string> parse_matrix_machine(const std::string& text)
 {
     MatrixMachine m;
@@ -103,7 +117,7 @@ std::variant<MatrixMachine, std::string> parse_matrix_machine(const std::string&
         for (const auto& [name, value] : machine_names()) {
             known.push_back(name);
         }
-        return fmt::format("no machine {} ({}, each with +numaN and +BACKEND)", text, fmt::join(known, ", "));
+        return fmt::format("no machine {} ({}, each with +numaN, +BACKEND and +scale)", text, fmt::join(known, ", "));
     }
     const auto& backends = memory_backends();
     for (size_t i = 1; i < parts.size(); ++i) {
@@ -116,8 +130,10 @@ std::variant<MatrixMachine, std::string> parse_matrix_machine(const std::string&
             m.numa = static_cast<unsigned>(n[0] - '0');
         } else if (m.backend.empty() && std::find(backends.begin(), backends.end(), p) != backends.end()) {
             m.backend = p;
+        } else if (p == "scale" && !m.scale) {
+            m.scale = true;
         } else {
-            return fmt::format("{}: {} is not +numaN (2 to 8) or a backend ({}), or is given twice", text, p,
+            return fmt::format("{}: {} is not +numaN (2 to 8), a backend ({}) or +scale, or is given twice", text, p,
                                fmt::join(backends, ", "));
         }
     }
@@ -164,10 +180,11 @@ std::vector<Cell> plan_cells(const MatrixOptions& opt, const std::vector<const S
                 c.result.machine = m;
                 c.result.kernel = k;
                 c.id = matrix_cell_id(s->name, m, k);
-                c.mem = cell_mem(*s);
-                const bool debian_cell =
-                    s->name == "sysrq" && shapes.at(m).machine == "pseries";  // what --guest debian runs
-                if (!s->runs_on(shapes.at(m).machine) || (opt.guest == Guest::Debian && !debian_cell)) {
+                const MatrixMachine& shape = shapes.at(m);
+                c.mem = shape.scale ? mem_bytes(scale_size(shape.machine).mem).value_or(0) : cell_mem(*s);
+                const bool debian_cell = s->name == "sysrq" && shape.machine == "pseries";  // what --guest debian runs
+                if (!s->runs_on(shape.machine) || (opt.guest == Guest::Debian && (!debian_cell || shape.scale)) ||
+                    (shape.scale && s->name != "sysrq")) {
                     c.result.status = "n/a";
                 }
                 cells.push_back(std::move(c));
@@ -203,7 +220,8 @@ struct Tally {
 
 // The artefacts every cell shares, made once and one at a time (two cells
 // must not build the same kernel at once). 0, or the matrix's exit code.
-int prepare_artefacts(const MatrixOptions& opt, const std::map<std::pair<std::string, std::string>, bool>& kernels)
+int prepare_artefacts(const MatrixOptions& opt, const std::map<std::pair<std::string, std::string>, bool>& kernels,
+                      bool scale)
 {
     setenv("FADUMP_LIB", FADUMP_LIB_PATH, 0);
     std::vector<std::pair<std::string, std::vector<std::string>>> setup = {
@@ -211,7 +229,7 @@ int prepare_artefacts(const MatrixOptions& opt, const std::map<std::pair<std::st
         {"fetch-firmware", {}},
         {"build-initramfs", {"base"}},
         {"fetch-crash", {}}};
-    if (opt.capture == Capture::Makedumpfile) {
+    if (opt.capture == Capture::Makedumpfile || scale) {  // scale cells capture with it
         setup.push_back({"build-initramfs", {"makedumpfile"}});
     }
     const bool debian = opt.guest == Guest::Debian;
@@ -348,7 +366,7 @@ std::vector<std::string> cell_argv(const MatrixOptions& opt, const MatrixMachine
                                      "--machine",       shape.machine,
                                      "--scenario",      scenario,
                                      "--kernel-source", kernel,
-                                     "--capture",       to_string(opt.capture),
+                                     "--capture",       to_string(shape.scale ? Capture::Makedumpfile : opt.capture),
                                      "--guest",         to_string(opt.guest),
                                      "--qemu-version",  to_string(opt.qemu_version),
                                      "--timeout",       fmt::format("{}", opt.timeout_s),
@@ -359,6 +377,10 @@ std::vector<std::string> cell_argv(const MatrixOptions& opt, const MatrixMachine
     }
     if (!shape.backend.empty()) {
         argv.insert(argv.end(), {"--memory-backend", shape.backend});
+    }
+    if (shape.scale) {
+        const ScaleSize size = scale_size(shape.machine);
+        argv.insert(argv.end(), {"--mem", size.mem, "--smp", size.smp});
     }
     return argv;
 }
@@ -386,7 +408,8 @@ int run_matrix(const MatrixOptions& opt)
     if (!keep_shard(opt, cells)) {
         return 2;
     }
-    if (const int rc = prepare_artefacts(opt, needed_kernels(cells)); rc != 0) {
+    const bool scale = std::any_of(shapes.begin(), shapes.end(), [](const auto& s) { return s.second.scale; });
+    if (const int rc = prepare_artefacts(opt, needed_kernels(cells), scale); rc != 0) {
         return rc;
     }
     if (opt.resume) {

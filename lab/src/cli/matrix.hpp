@@ -77,11 +77,30 @@ struct MatrixMachine {
     std::string machine;  // pseries, powernv9, powernv10
     unsigned numa = 0;
     std::string backend;  // "" or one of memory_backends()
+    /// +scale: a guest the size of a real partition (scale_size), captured
+    /// with makedumpfile as kdump services do; only sysrq runs (the other
+    /// scenarios set their own size), alone (its RAM passes any budget).
+    bool scale = false;
 };
 
-/// Parses MACHINE[+numaN][+BACKEND] ("pseries+numa2+memfd"), or says why it
-/// is not one (an unknown machine or backend, N outside 2..8, NUMA on
-/// PowerNV, which QEMU refuses, a part given twice).
+/// A scale cell's guest (issue 22 part 3): QEMU's -m and -smp.
+struct ScaleSize {
+    std::string mem;
+    std::string smp;
+};
+
+/// pseries: 64 GiB and 32 CPUs; PowerNV: 32 GiB on two chips (-smp
+/// 8,sockets=2,cores=2,threads=2: QEMU makes a chip of each socket and
+/// splits RAM between them).
+ScaleSize scale_size(const std::string& machine);
+
+/// The machines `fadump-lab matrix --scale` adds: pseries+scale,
+/// powernv10+scale.
+const std::vector<std::string>& scale_machines();
+
+/// Parses MACHINE[+numaN][+BACKEND][+scale] ("pseries+numa2+memfd"), or
+/// says why it is not one (an unknown machine or backend, N outside 2..8,
+/// NUMA on PowerNV, which QEMU refuses, a part given twice).
 std::variant<MatrixMachine, std::string> parse_matrix_machine(const std::string& text);
 
 /// Runs the matrix; writes out_dir/matrix.json and out_dir/matrix.html.

@@ -62,3 +62,29 @@ TEST(Matrix, ACellRunsTheLabWithItsMachinesShape)
     const auto deb = lab::cell_argv(opt, shape, "sysrq", "linux-source-7.2", "/o/runs", "/o/cells/c.json");
     EXPECT_EQ(std::find(deb.begin(), deb.end(), "--guest")[1], "debian");
 }
+
+TEST(Matrix, AScaleCellRunsAPartitionSizedGuestWithMakedumpfile)
+{
+    lab::MatrixOptions opt;
+    opt.self = "/x/fadump-lab";
+    opt.capture = lab::Capture::Raw;
+    auto after = [](const std::vector<std::string>& argv, const std::string& flag) {
+        const auto it = std::find(argv.begin(), argv.end(), flag);
+        return it == argv.end() ? std::string("absent") : it[1];
+    };
+    const auto ps = std::get<lab::MatrixMachine>(lab::parse_matrix_machine("pseries+scale"));
+    EXPECT_TRUE(ps.scale);
+    auto argv = lab::cell_argv(opt, ps, "sysrq", "linux-source-6.12", "/o/runs", "/o/cells/c.json");
+    EXPECT_EQ(after(argv, "--mem"), "64G");
+    EXPECT_EQ(after(argv, "--smp"), "32");
+    EXPECT_EQ(after(argv, "--capture"), "makedumpfile");
+    const auto pnv = std::get<lab::MatrixMachine>(lab::parse_matrix_machine("powernv10+memfd+scale"));
+    argv = lab::cell_argv(opt, pnv, "sysrq", "linux-source-6.12", "/o/runs", "/o/cells/c.json");
+    EXPECT_EQ(after(argv, "--mem"), "32G");
+    EXPECT_EQ(after(argv, "--smp"), "8,sockets=2,cores=2,threads=2");
+    EXPECT_EQ(after(argv, "--memory-backend"), "memfd");
+    EXPECT_TRUE(std::holds_alternative<std::string>(lab::parse_matrix_machine("pseries+scale+scale")));
+    // A plain cell has neither.
+    const auto plain = std::get<lab::MatrixMachine>(lab::parse_matrix_machine("pseries"));
+    EXPECT_EQ(after(lab::cell_argv(opt, plain, "sysrq", "k", "/r", "/c"), "--mem"), "absent");
+}

@@ -39,6 +39,7 @@
 
 #include "fadump/fadump.h"
 #include "fake_guest.hpp"
+#include "proc_status.hpp"
 #include "qmp.hpp"
 #include "qtest_child.hpp"
 
@@ -67,13 +68,8 @@ double now_s()
 // QEMU's resident memory in bytes (/proc/PID/status VmRSS).
 double rss_bytes(pid_t pid)
 {
-    std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-    for (std::string l; std::getline(f, l);) {
-        if (l.rfind("VmRSS:", 0) == 0) {
-            return std::stod(l.substr(6)) * 1024;
-        }
-    }
-    return 0;
+    const auto r = lab::resident(pid);
+    return r ? static_cast<double>(r->rss) : 0;
 }
 
 // One QEMU under qtest (stdin/stdout), with a QMP socket.

@@ -32,6 +32,7 @@
 #include "disk_image.hpp"
 #include "dump_access.hpp"
 #include "net_flood.hpp"
+#include "proc_status.hpp"
 #include "process.hpp"
 #include "qemu_command_line.hpp"
 #include "qmp.hpp"
@@ -125,6 +126,7 @@ private:
     void judge_cpus_up();
     void judge_scenario();
     void engine_numbers();
+    void resident_growth();
     void prove();
     CheckInput vmcore_check_input(const std::string& path);
     void prove_vmcore();
@@ -184,6 +186,9 @@ private:
     std::vector<std::string> m_stalls;              // files save_stall wrote
     std::string m_qemu_log;                         // QEMU's -D logs (guest errors, our trace), read once
     std::optional<fadump::GroundTruthDoc> m_truth;  // the engine's, when our QEMU dumped
+    /// QEMU's resident memory when the kernel registered and when the
+    /// capture kernel's /proc/vmcore was ready: what the dump cost the host.
+    std::optional<Resident> m_rss_registered, m_rss_ready;
 };
 
 }  // namespace lab

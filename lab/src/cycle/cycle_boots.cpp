@@ -270,6 +270,7 @@ void Cycle::wait_registered()
     if (!m_times.registered) {
         return;
     }
+    m_rss_registered = resident(m_child->pid());
     m_report.pass("guest.fadump_registered",
                   fmt::format("kernel registered fadump {:.2f} s after QEMU start ({})", *m_times.registered,
                               by_event ? "QMP FADUMP_STATE_CHANGED" : "console"));
@@ -441,6 +442,7 @@ bool Cycle::capture_boot()
     if (!m_times.ready) {
         return false;
     }
+    m_rss_ready = resident(m_child->pid());
     check_capture_query();
     export_on_demand();
     if (m_plan.scenario->migrate == Migrate::DumpActive &&

@@ -14,6 +14,7 @@
 #include "dump_access.hpp"
 #include "export_checks.hpp"
 #include "guest_errors.hpp"
+#include "host_cost.hpp"
 #include "makedumpfile_capture.hpp"
 #include "opalcore_checks.hpp"
 #include "scenario_steps.hpp"
@@ -88,10 +89,34 @@ void Cycle::engine_numbers()
         const double gib = static_cast<double>(m_truth->dump->bytes_preserved) / (1ULL << 30);
         facts["engine_gib_per_s"] = gib / (ns / 1e9);
     }
+    resident_growth();
     std::istringstream gl(m_qemu_log);
     const std::string glue_errors = glue_guest_errors(gl);
     m_report.expect("qemu.no_fadump_guest_errors", glue_errors.empty(),
                     glue_errors.empty() ? "no fadump:/mpipl: LOG_GUEST_ERROR lines" : glue_errors);
+}
+
+// QEMU's resident memory from registration to the capture kernel's
+// /proc/vmcore (facts), judged for a zero-copy dump (host_cost.hpp).
+void Cycle::resident_growth()
+{
+    if (!m_rss_registered || !m_rss_ready) {
+        return;
+    }
+    const auto mib = [](double b) { return b / (1 << 20); };
+    const Resident& before = *m_rss_registered;
+    const Resident& after = *m_rss_ready;
+    m_report.facts["qemu_rss_mib"] = {
+        {"registered", mib(static_cast<double>(before.rss))},
+        {"vmcore_ready", mib(static_cast<double>(after.rss))},
+        {"growth", mib(static_cast<double>(after.rss) - static_cast<double>(before.rss))},
+        {"anon_growth", mib(static_cast<double>(after.anon) - static_cast<double>(before.anon))}};
+    if (!m_opt.zero_copy || !m_truth || !m_truth->dump) {
+        return;  // a copying dump grows by what it copies, by design
+    }
+    if (const auto j = judge_rss_growth(before, after, m_plan.ram_bytes, m_truth->dump->bytes_preserved)) {
+        m_report.expect("qemu.rss_growth", j->ok, j->detail);
+    }
 }
 
 void Cycle::prove()

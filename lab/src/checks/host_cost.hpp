@@ -1,0 +1,26 @@
+// What a dump costs the host: QEMU's resident memory from the kernel's
+// registration to the capture kernel's /proc/vmcore (qemu.rss_growth).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "crash_checks.hpp"
+#include "proc_status.hpp"
+
+namespace lab {
+
+/// Guest RAM (bytes) from which a guest counts as partition-sized: its
+/// dump is judged by qemu.rss_growth.
+inline constexpr uint64_t SCALE_RAM_BYTES = 16ULL << 30;
+
+/// qemu.rss_growth for a zero-copy dump of a partition-sized guest: QEMU's
+/// resident memory may grow by at most 1% of `ram_bytes` from `registered`
+/// to `ready` (the dump, the reset and the capture kernel's boot; the
+/// preserved pages keep their frames). nullopt when it does not apply: a
+/// guest under SCALE_RAM_BYTES, where the capture kernel's own boot passes
+/// 1% (issue 22). `preserved_bytes` goes into the detail.
+std::optional<Judgement> judge_rss_growth(const Resident& registered, const Resident& ready, uint64_t ram_bytes,
+                                          uint64_t preserved_bytes);
+
+}  // namespace lab

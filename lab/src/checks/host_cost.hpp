@@ -1,5 +1,5 @@
 // What a dump costs the host: QEMU's resident memory from the kernel's
-// registration to the capture kernel's /proc/vmcore (qemu.rss_growth).
+// registration to the reboot after the dump (qemu.rss_growth).
 #pragma once
 
 #include <cstdint>
@@ -16,11 +16,11 @@ inline constexpr uint64_t SCALE_RAM_BYTES = 16ULL << 30;
 
 /// qemu.rss_growth for a zero-copy dump of a partition-sized guest: QEMU's
 /// resident memory may grow by at most 1% of `ram_bytes` from `registered`
-/// to `ready` (the dump, the reset and the capture kernel's boot; the
-/// preserved pages keep their frames). nullopt when it does not apply: a
-/// guest under SCALE_RAM_BYTES, where the capture kernel's own boot passes
-/// 1% (issue 22). `preserved_bytes` goes into the detail.
-std::optional<Judgement> judge_rss_growth(const Resident& registered, const Resident& ready, uint64_t ram_bytes,
+/// to `reboot` (the dump and the reset: moved pages keep their frames, only
+/// what must be copied is new; issue 22). The capture kernel's boot after
+/// that is the guest's own use of its memory and is not judged. nullopt for
+/// a guest under SCALE_RAM_BYTES. `preserved_bytes` goes into the detail.
+std::optional<Judgement> judge_rss_growth(const Resident& registered, const Resident& reboot, uint64_t ram_bytes,
                                           uint64_t preserved_bytes);
 
 }  // namespace lab

@@ -116,6 +116,7 @@ private:
     void after_crash();
     bool other_boot(size_t index);
     bool capture_boot();
+    void sample_rss_at_reboot();
     void check_capture_query();
     void copy_out();
     void service_saved();
@@ -186,9 +187,11 @@ private:
     std::vector<std::string> m_stalls;              // files save_stall wrote
     std::string m_qemu_log;                         // QEMU's -D logs (guest errors, our trace), read once
     std::optional<fadump::GroundTruthDoc> m_truth;  // the engine's, when our QEMU dumped
-    /// QEMU's resident memory when the kernel registered and when the
-    /// capture kernel's /proc/vmcore was ready: what the dump cost the host.
-    std::optional<Resident> m_rss_registered, m_rss_ready;
+    /// QEMU's resident memory when the kernel registered, when the machine
+    /// rebooted after the dump (sample_rss_at_reboot) and when the capture
+    /// kernel's /proc/vmcore was ready: what the dump, and then the capture
+    /// boot, cost the host.
+    std::optional<Resident> m_rss_registered, m_rss_reboot, m_rss_ready;
 };
 
 }  // namespace lab

@@ -426,13 +426,36 @@ bool Cycle::other_boot(size_t index)
     return ok;
 }
 
+// QEMU's resident memory once the dump is taken and the machine reset,
+// before the capture boot touches memory: on PowerNV at skiboot's banner
+// (Linux prints its first line only once its console is up, after the
+// early boot that maps all RAM); on pseries the capture kernel prints
+// first and capture_boot samples there. Looks ahead only: the capture
+// kernel's phase reads the same lines.
+void Cycle::sample_rss_at_reboot()
+{
+    if (!m_plan.pnv) {
+        return;
+    }
+    const size_t at = m_child->cursor();
+    const WaitResult w = m_child->wait_for({"OPAL v"}, {"Linux version", "reboot: Power down"}, m_opt.timeout_s);
+    if (w.kind == WaitResult::Matched) {
+        m_rss_reboot = resident(m_child->pid());
+    }
+    m_child->rewind(at);
+}
+
 // The capture kernel: its boot, /proc/vmcore ready, the platform's account,
 // a migration with the dump active when the scenario asks, the copy-out.
 bool Cycle::capture_boot()
 {
+    sample_rss_at_reboot();
     m_times.capture = phase_watched("capture_kernel_boot", {"Linux version"}, with_qemu_error({"reboot: Power down"}));
     if (!m_times.capture) {
         return false;
+    }
+    if (!m_rss_reboot) {
+        m_rss_reboot = resident(m_child->pid());  // pseries: the capture kernel's first line
     }
     m_boots_seen.emplace_back(to_string(Boot::Capture));
     progress("capture kernel booting");

@@ -96,25 +96,31 @@ void Cycle::engine_numbers()
                     glue_errors.empty() ? "no fadump:/mpipl: LOG_GUEST_ERROR lines" : glue_errors);
 }
 
-// QEMU's resident memory from registration to the capture kernel's
-// /proc/vmcore (facts), judged for a zero-copy dump (host_cost.hpp).
+// QEMU's resident memory at registration, at the reboot after the dump and
+// at the capture kernel's /proc/vmcore (facts); the dump's own growth,
+// registration to reboot, judged for a zero-copy dump (host_cost.hpp).
 void Cycle::resident_growth()
 {
-    if (!m_rss_registered || !m_rss_ready) {
+    if (!m_rss_registered || !m_rss_reboot) {
         return;
     }
     const auto mib = [](double b) { return b / (1 << 20); };
+    const auto rss = [](const Resident& r) { return static_cast<double>(r.rss); };
     const Resident& before = *m_rss_registered;
-    const Resident& after = *m_rss_ready;
-    m_report.facts["qemu_rss_mib"] = {
-        {"registered", mib(static_cast<double>(before.rss))},
-        {"vmcore_ready", mib(static_cast<double>(after.rss))},
-        {"growth", mib(static_cast<double>(after.rss) - static_cast<double>(before.rss))},
-        {"anon_growth", mib(static_cast<double>(after.anon) - static_cast<double>(before.anon))}};
+    const Resident& reboot = *m_rss_reboot;
+    auto& facts = m_report.facts["qemu_rss_mib"];
+    facts = {{"registered", mib(rss(before))},
+             {"reboot", mib(rss(reboot))},
+             {"dump_growth", mib(rss(reboot) - rss(before))},
+             {"dump_anon_growth", mib(static_cast<double>(reboot.anon) - static_cast<double>(before.anon))}};
+    if (m_rss_ready) {
+        facts["vmcore_ready"] = mib(rss(*m_rss_ready));
+        facts["capture_boot_growth"] = mib(rss(*m_rss_ready) - rss(reboot));
+    }
     if (!m_opt.zero_copy || !m_truth || !m_truth->dump) {
         return;  // a copying dump grows by what it copies, by design
     }
-    if (const auto j = judge_rss_growth(before, after, m_plan.ram_bytes, m_truth->dump->bytes_preserved)) {
+    if (const auto j = judge_rss_growth(before, reboot, m_plan.ram_bytes, m_truth->dump->bytes_preserved)) {
         m_report.expect("qemu.rss_growth", j->ok, j->detail);
     }
 }

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -69,6 +70,11 @@ public:
     /// (Stopped), or `timeout_s` passes.
     WaitResult wait_for(const std::vector<std::string>& success, const std::vector<std::string>& failure,
                         double timeout_s);
+    /// The first line the next wait_for examines, and a return to it: a
+    /// wait that only looks ahead (for a sample, not a phase) leaves the
+    /// lines it read to the phase after it.
+    [[nodiscard]] size_t cursor() const { return m_next; }
+    void rewind(size_t cursor) { m_next = std::min(cursor, m_lines.size()); }
     /// Drains output until the child has exited and reaps it; false when it
     /// is still running after `timeout_s` or a stop was requested.
     bool wait_exit(double timeout_s, int* status);

@@ -236,3 +236,19 @@ TEST_F(Process, AConsoleFloodIsCountedNotKept)
     EXPECT_GE(kept + c->dropped_bytes(), flood + 5);  // every byte kept or counted (+ "\n", "END\n")
     EXPECT_LE(fs::file_size(m_dir / "log"), 2 * lab::Child::MAX_CONSOLE_BYTES);
 }
+
+TEST_F(Process, ALookAheadRewindsForThePhaseAfterIt)
+{
+    auto c = lab::Child::spawn({"sh", "-c", "echo 'OPAL v7 starting'; echo 'Linux version 6'; echo end"},
+                               (m_dir / "log").string(), false);
+    ASSERT_TRUE(c);
+    const size_t at = c->cursor();
+    // Looks for a banner that does not come first: stops at Linux's line.
+    const auto miss = c->wait_for({"SLOF"}, {"Linux version"}, 10);
+    EXPECT_EQ(miss.kind, lab::WaitResult::Failed);
+    c->rewind(at);
+    EXPECT_EQ(c->wait_for({"OPAL v"}, {}, 10).kind, lab::WaitResult::Matched);
+    EXPECT_EQ(c->wait_for({"Linux version"}, {}, 10).kind, lab::WaitResult::Matched);
+    c->rewind(1000);  // past the end: to the end
+    EXPECT_EQ(c->cursor(), 3u);
+}

@@ -201,30 +201,88 @@ void refuse_overlapping(std::array<Pair, MDST_ENTRIES>& pairs, const Note& note)
     }
 }
 
-// Whether entry i's source may move instead of being copied (preserve.hpp):
-// a kernel range whose source holds nothing anyone reads after the MPIPL.
-// skiboot reads its own region again on the MPIPL boot (the metadata area
-// with the kernel's tag, core/opal-dump.c post_mpipl_get_preserved_tags),
-// so firmware ranges, and kernel sources that cover firmware data or
-// another range, are copied.
-MovePolicy move_policy(const std::array<Pair, MDST_ENTRIES>& pairs, size_t i, const std::vector<GuestRange>& firmware)
+// A piece of a source that stays as it is after the MPIPL: copied, never
+// moved (a move leaves the source reading zeros), and why.
+struct Pinned {
+    GuestRange piece;
+    const char* why;
+};
+
+// Where entry i's source must stay intact, ascending and merged: skiboot
+// reads its own region again on the MPIPL boot (the metadata area with the
+// kernel's tag, core/opal-dump.c post_mpipl_get_preserved_tags), so a
+// firmware range is pinned whole, and a kernel range where it covers
+// firmware data or another range's source or destination (which table
+// order preserves). The rest of a kernel range moves (preserve.hpp): on a
+// large guest Linux's boot memory covers skiboot, and copying all of it
+// cost seconds. At most 2 * MDST_ENTRIES + |firmware| pieces.
+std::vector<Pinned> pinned_pieces(const std::array<Pair, MDST_ENTRIES>& pairs, size_t i,
+                                  const std::vector<GuestRange>& firmware)
 {
     const Pair& p = pairs[i];
+    std::vector<Pinned> out;
     if (p.region < REGION_KERNEL_FIRST) {
-        return MovePolicy::copy("a firmware range: skiboot reads its source again on the MPIPL boot");
+        out.push_back({p.src, "a firmware range: skiboot reads its source again on the MPIPL boot"});
+        return out;
     }
-    for (const auto& f : firmware) {
-        if (p.src.overlaps(f)) {
-            return MovePolicy::copy("the source covers firmware data the MPIPL boot reads");
+    auto pin = [&](const GuestRange& r, const char* why) {
+        const uint64_t lo = std::max(r.start().value, p.src.start().value);
+        const uint64_t hi = std::min(r.end(), p.src.end());
+        if (lo < hi) {
+            out.push_back({*GuestRange::make(GuestAddr{lo}, ByteLen{hi - lo}), why});
         }
+    };
+    for (const auto& f : firmware) {
+        pin(f, "the source covers firmware data the MPIPL boot reads");
     }
     for (size_t j = 0; j < MDST_ENTRIES; ++j) {
-        if (j != i && pairs[j].valid &&
-            (p.src.overlaps(pairs[j].src) || (!pairs[j].dst.empty() && p.src.overlaps(pairs[j].dst)))) {
-            return MovePolicy::copy("the source covers another range's source or destination");
+        if (j != i && pairs[j].valid) {
+            pin(pairs[j].src, "the source covers another range's source");
+            pin(pairs[j].dst, "the source covers another range's destination");
         }
     }
-    return MovePolicy::allow();
+    std::sort(out.begin(), out.end(),
+              [](const Pinned& a, const Pinned& b) { return a.piece.start().value < b.piece.start().value; });
+    std::vector<Pinned> merged;
+    for (const auto& k : out) {
+        if (!merged.empty() && k.piece.start().value <= merged.back().piece.end()) {
+            Pinned& last = merged.back();
+            const uint64_t end = std::max(last.piece.end(), k.piece.end());
+            last.piece = *GuestRange::make(last.piece.start(), ByteLen{end - last.piece.start().value});
+        } else {
+            merged.push_back(k);
+        }
+    }
+    return merged;
+}
+
+// Preserves pair `p`: its pinned pieces copied, the pieces between them
+// moved where the VMM allows (preserve_range decides each). Returns the
+// bytes preserved, stopping at the first piece guest memory failed.
+uint64_t preserve_pair(GuestMemory& mem, const Pair& p, const std::vector<Pinned>& pinned, DeferredMoves* moves)
+{
+    uint64_t done = 0;
+    auto piece = [&](uint64_t from, uint64_t to, MovePolicy policy) {
+        const uint64_t n = to - from;
+        const GuestAddr dst{p.dst.start().value + (from - p.src.start().value)};
+        const uint64_t got = preserve_range(mem, GuestAddr{from}, dst, ByteLen{n}, policy, moves);
+        done += got;
+        return got == n;
+    };
+    uint64_t at = p.src.start().value;
+    for (const auto& k : pinned) {
+        if (k.piece.start().value > at && !piece(at, k.piece.start().value, MovePolicy::allow())) {
+            return done;
+        }
+        if (!piece(k.piece.start().value, k.piece.end(), MovePolicy::copy(k.why))) {
+            return done;
+        }
+        at = k.piece.end();
+    }
+    if (at < p.src.end()) {
+        piece(at, p.src.end(), MovePolicy::allow());
+    }
+    return done;
 }
 
 // The MDRT's records: what was preserved, in table order.
@@ -246,9 +304,7 @@ Records preserve_pairs(GuestMemory& mem, const Tables& t, const std::array<Pair,
         }
         const bool kernel = t.mdst[i].data_region >= REGION_KERNEL_FIRST;
         const Pair& p = pairs[i];
-        const uint64_t done = p.valid ? preserve_range(mem, p.src.start(), p.dst.start(), p.src.len(),
-                                                       move_policy(pairs, i, firmware), moves)
-                                      : 0;
+        const uint64_t done = p.valid ? preserve_pair(mem, p, pinned_pieces(pairs, i, firmware), moves) : 0;
         if (!p.valid || done != p.src.len().bytes) {
             if (p.valid) {
                 note(fmt::format("entry {}: copied 0x{:x} of 0x{:x} bytes", i, done, p.src.len().bytes));

@@ -6,9 +6,69 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace lab {
+namespace {
+
+// The data extents of `fd` ([start, end), ascending), or the whole file as
+// one when the file system cannot say (SEEK_DATA unsupported).
+std::vector<std::pair<uint64_t, uint64_t>> data_extents(int fd, uint64_t size)
+{
+    std::vector<std::pair<uint64_t, uint64_t>> out;
+    off_t at = 0;
+    while (static_cast<uint64_t>(at) < size) {
+        const off_t data = lseek(fd, at, SEEK_DATA);
+        if (data < 0) {
+            if (errno != ENXIO) {  // ENXIO: only a hole is left
+                return {{static_cast<uint64_t>(at), size}};
+            }
+            break;
+        }
+        off_t hole = lseek(fd, data, SEEK_HOLE);
+        if (hole < 0) {
+            hole = static_cast<off_t>(size);
+        }
+        out.emplace_back(static_cast<uint64_t>(data), static_cast<uint64_t>(hole));
+        at = hole;
+    }
+    return out;
+}
+
+}  // namespace
+
+bool ElfFile::in_hole(uint64_t offset, uint64_t len) const
+{
+    // The first extent that ends past `offset`: a hole when it starts at or
+    // after the range's end.
+    const auto it = std::upper_bound(m_data.begin(), m_data.end(), offset,
+                                     [](uint64_t off, const auto& extent) { return off < extent.second; });
+    return offset <= m_size && len <= m_size - offset && (it == m_data.end() || it->first >= offset + len);
+}
+
+bool ElfFile::copy_sparse(const std::string& path, std::string* error) const
+{
+    const int out = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0) {
+        *error = "cannot create " + path + ": " + std::strerror(errno);
+        return false;
+    }
+    bool ok = ftruncate(out, static_cast<off_t>(m_size)) == 0;
+    for (const auto& [start, end] : m_data) {
+        auto in_off = static_cast<off_t>(start);
+        auto out_off = static_cast<off_t>(start);
+        while (ok && static_cast<uint64_t>(in_off) < end) {
+            const ssize_t n = copy_file_range(m_fd, &in_off, out, &out_off, end - static_cast<uint64_t>(in_off), 0);
+            ok = n > 0;
+        }
+    }
+    if (!ok) {
+        *error = "cannot copy to " + path + ": " + std::strerror(errno);
+    }
+    ::close(out);
+    return ok;
+}
 
 std::optional<ElfFile> ElfFile::open(const std::string& path, std::string* error)
 {
@@ -28,6 +88,7 @@ std::optional<ElfFile> ElfFile::open(const std::string& path, std::string* error
         return std::nullopt;
     }
     f.m_map = static_cast<unsigned char*>(m);
+    f.m_data = data_extents(f.m_fd, f.m_size);
     f.m_elf = elf_memory(reinterpret_cast<char*>(f.m_map), f.m_size);
     if (f.m_elf == nullptr || elf_kind(f.m_elf) != ELF_K_ELF || gelf_getehdr(f.m_elf, &f.m_ehdr) == nullptr) {
         *error = path + " is not an ELF file: " + elf_errmsg(-1);
@@ -50,7 +111,8 @@ ElfFile::ElfFile(ElfFile&& o) noexcept
       m_map(o.m_map),
       m_size(o.m_size),
       m_ehdr(o.m_ehdr),
-      m_segments(std::move(o.m_segments))
+      m_segments(std::move(o.m_segments)),
+      m_data(std::move(o.m_data))
 {
     o.m_fd = -1;
     o.m_elf = nullptr;

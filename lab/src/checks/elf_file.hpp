@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lab {
@@ -47,6 +48,16 @@ public:
     [[nodiscard]] std::vector<Symbol> symbols(int type) const;
     [[nodiscard]] const unsigned char* data() const { return m_map; }
     [[nodiscard]] uint64_t size() const { return m_size; }
+    /// Whether file bytes [offset, offset + len) all lie in a hole of the
+    /// file (lseek SEEK_DATA/SEEK_HOLE at open), so they read as zeros
+    /// without being read: a sparse vmcore's holes would otherwise fill the
+    /// page cache with zero pages as they are read through the mapping.
+    /// False where the file system cannot tell.
+    [[nodiscard]] bool in_hole(uint64_t offset, uint64_t len) const;
+    /// Copies the file to `path` as sparse as it is: its data extents
+    /// (copy_file_range), holes left holes, the same size. False with
+    /// `error` set when it cannot.
+    [[nodiscard]] bool copy_sparse(const std::string& path, std::string* error) const;
 
 private:
     ElfFile() = default;
@@ -56,6 +67,8 @@ private:
     uint64_t m_size = 0;
     GElf_Ehdr m_ehdr{};
     std::vector<Segment> m_segments;
+    /// The file's data extents [start, end), ascending (in_hole).
+    std::vector<std::pair<uint64_t, uint64_t>> m_data;
 };
 
 /// Name of the function containing `addr` ("?" when none).

@@ -4,6 +4,7 @@
 // deleted.
 #include <fmt/format.h>
 
+#include <chrono>
 #include <regex>
 #include <sstream>
 
@@ -127,16 +128,25 @@ void Cycle::resident_growth()
 
 void Cycle::prove()
 {
-    prove_opal_core();
-    if (m_times.copied && m_plan.own_disk) {
-        prove_service_capture();
-    } else if (m_times.copied && m_plan.makedumpfile) {
-        prove_makedumpfile();
-    } else if (m_times.copied && m_console.vmcore_size.value_or(0) > 0) {
-        prove_vmcore();
-    }
-    prove_export();
-    prove_export_opalcore();
+    // Each proof's wall time (report fact proof_s): where a verified
+    // cycle's time goes after QEMU exits (issue 22).
+    auto timed = [this](const char* name, auto&& proof) {
+        const auto t0 = std::chrono::steady_clock::now();
+        proof();
+        m_report.facts["proof_s"][name] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
+    timed("opal_core", [this] { prove_opal_core(); });
+    timed("capture", [this] {
+        if (m_times.copied && m_plan.own_disk) {
+            prove_service_capture();
+        } else if (m_times.copied && m_plan.makedumpfile) {
+            prove_makedumpfile();
+        } else if (m_times.copied && m_console.vmcore_size.value_or(0) > 0) {
+            prove_vmcore();
+        }
+    });
+    timed("export", [this] { prove_export(); });
+    timed("export_opalcore", [this] { prove_export_opalcore(); });
     if (m_flood) {
         m_report.facts["net_flood_frames_sent"] = m_flood->sent();
         m_flood.reset();

@@ -1,13 +1,16 @@
 // check_vmcore on vmcores a hostile capture kernel could have written and on
 // malformed ground truth: every case is a failed named check, never a crash,
 // an exception or a read outside the mapped file.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "dump_access.hpp"
+#include "elf_file.hpp"
 #include "synthetic_core.hpp"
 #include "vmcore_checks.hpp"
 
@@ -181,3 +184,69 @@ TEST_F(VmcoreHostile, AGroundTruthThatIsNotCborIsAFailedLoad)
 }
 
 }  // namespace
+
+// A sparse vmcore (the capture kernel copies /proc/vmcore with holes for
+// zero pages): a page in a hole is compared as zeros without being read,
+// and a hole where the engine saw data is a difference.
+TEST_F(VmcoreHostile, PagesInAHoleOfTheFileAreZerosUnread)
+{
+    SyntheticCore core;
+    core.load_pages = 4;
+    core.write(m_in.vmcore);
+    // The PT_LOAD's file offset: the first page filled with 1s.
+    const auto bytes = core.bytes();
+    uint64_t load_off = 0;
+    while (load_off < bytes.size() && !(bytes[load_off] == 1 && bytes[load_off + 4095] == 1)) {
+        load_off += 4096;
+    }
+    ASSERT_LT(load_off, bytes.size());
+    const int fd = ::open(m_in.vmcore.c_str(), O_RDWR);
+    ASSERT_GE(fd, 0);
+    const bool punched =
+        fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(load_off + 4096), 4096) == 0;
+    ::close(fd);
+    if (!punched) {
+        GTEST_SKIP() << "the temporary directory's file system cannot punch holes";
+    }
+    std::string err;
+    const auto elf = lab::ElfFile::open(m_in.vmcore, &err);
+    ASSERT_TRUE(elf) << err;
+    EXPECT_TRUE(elf->in_hole(load_off + 4096, 4096));
+    EXPECT_FALSE(elf->in_hole(load_off, 4096));
+    EXPECT_FALSE(elf->in_hole(load_off + 4096, 8192));
+    EXPECT_FALSE(elf->in_hole(elf->size() - 1, 2));
+    // gdb's scratch copy keeps the hole and every byte.
+    const std::string copy = (m_dir / "copy").string();
+    ASSERT_TRUE(elf->copy_sparse(copy, &err)) << err;
+    const auto copied = lab::ElfFile::open(copy, &err);
+    ASSERT_TRUE(copied) << err;
+    ASSERT_EQ(copied->size(), elf->size());
+    EXPECT_EQ(std::memcmp(copied->data(), elf->data(), elf->size()), 0);
+    EXPECT_TRUE(copied->in_hole(load_off + 4096, 4096));
+    EXPECT_FALSE(copied->in_hole(load_off, 4096));
+
+    auto hashes_with_page1 = [](unsigned char fill) {
+        std::vector<uint8_t> h;
+        for (unsigned p = 0; p < 4; ++p) {
+            const std::vector<unsigned char> page(4096, p == 1 ? fill : static_cast<unsigned char>(p + 1));
+            const lab::PageHash ph = lab::page_hash(page.data(), page.size());
+            h.insert(h.end(), ph.begin(), ph.end());
+        }
+        return h;
+    };
+    for (const unsigned char fill : {0, 2}) {
+        auto d = doc(R"({"page_size": 4096, "trigger_cpu_index": 0, "cpus": []})");
+        d[lab::PAGE_HASH_KEY] = nlohmann::json::binary(hashes_with_page1(fill));
+        d["ram_size"] = 4 * 4096;
+        truth(d);
+        lab::Report r;
+        check_vmcore(m_in, r);
+        if (fill == 0) {
+            EXPECT_EQ(verdict(r, "memory.pt_load_hashes"), lab::Verdict::Pass) << detail(r, "memory.pt_load_hashes");
+        } else {
+            EXPECT_EQ(verdict(r, "memory.pt_load_hashes"), lab::Verdict::Fail);
+            EXPECT_NE(detail(r, "memory.pt_load_hashes").find("1 differ (first at 0x1000)"), std::string::npos)
+                << detail(r, "memory.pt_load_hashes");
+        }
+    }
+}

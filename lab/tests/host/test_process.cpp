@@ -249,6 +249,7 @@ TEST_F(Process, ALookAheadRewindsForThePhaseAfterIt)
     c->rewind(at);
     EXPECT_EQ(c->wait_for({"OPAL v"}, {}, 10).kind, lab::WaitResult::Matched);
     EXPECT_EQ(c->wait_for({"Linux version"}, {}, 10).kind, lab::WaitResult::Matched);
-    c->rewind(1000);  // past the end: to the end
+    EXPECT_EQ(c->wait_for({"end"}, {}, 10).kind, lab::WaitResult::Matched);  // all three lines read
+    c->rewind(1000);                                                         // past the end: to the end
     EXPECT_EQ(c->cursor(), 3u);
 }

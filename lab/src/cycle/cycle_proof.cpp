@@ -345,11 +345,17 @@ void Cycle::prove_export_filtered(const std::string& export_path)
     f.makedumpfile = *makedumpfile;
     f.export_path = export_path;
     f.out = export_path + ".kdump";
-    if (!filter_export(f, m_report)) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const bool filtered = filter_export(f, m_report);
+    const auto t1 = std::chrono::steady_clock::now();
+    m_report.facts["proof_s"]["export_filter"] = std::chrono::duration<double>(t1 - t0).count();
+    if (!filtered) {
         return;
     }
     progress("checking the export's filtered dump");
     check_filtered_file(vmcore_check_input(f.out), export_path, m_report, "export.kdump.");
+    m_report.facts["proof_s"]["export_filtered_checks"] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
 }
 
 // The run's large files deleted unless --keep (the report says where the

@@ -129,10 +129,10 @@ private:
     void engine_numbers();
     void resident_growth();
     void prove();
-    CheckInput vmcore_check_input(const std::string& path);
+    CheckInput vmcore_check_input(const std::string& path, const std::string& scratch_dir) const;
     void prove_vmcore();
-    void prove_export();
-    void prove_export_filtered(const std::string& export_path);
+    void prove_export(Report& r) const;
+    void prove_export_filtered(const std::string& export_path, Report& r) const;
     void prove_export_opalcore();
     // QMP fadump-export on PowerNV (cycle_export.cpp).
     [[nodiscard]] bool on_demand_export_applies() const;
@@ -187,6 +187,8 @@ private:
     std::vector<std::string> m_stalls;              // files save_stall wrote
     std::string m_qemu_log;                         // QEMU's -D logs (guest errors, our trace), read once
     std::optional<fadump::GroundTruthDoc> m_truth;  // the engine's, when our QEMU dumped
+    std::optional<std::string> m_crash;             // the crash utility (prove fetches it once)
+    std::string m_crash_error;                      // why there is none
     /// QEMU's resident memory when the kernel registered, when the machine
     /// rebooted after the dump (sample_rss_at_reboot) and when the capture
     /// kernel's /proc/vmcore was ready: what the dump, and then the capture

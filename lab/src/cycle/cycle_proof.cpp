@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <future>
 #include <regex>
 #include <sstream>
 
@@ -135,17 +136,42 @@ void Cycle::prove()
         proof();
         m_report.facts["proof_s"][name] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     };
+    // What both proofs below share, made once before they run: the crash
+    // utility, the raw vmcore cut to its size, the firmware's ranges.
+    m_crash = run_script("fetch-crash", &m_crash_error);
+    const bool raw =
+        m_times.copied && !m_plan.own_disk && !m_plan.makedumpfile && m_console.vmcore_size.value_or(0) > 0;
+    if (raw) {
+        fs::resize_file(m_paths.vmcore_disk, *m_console.vmcore_size);
+    }
+    if (m_plan.pnv) {
+        m_report.facts["firmware_reserved"] = reserved_names(m_child->lines());
+    }
     timed("opal_core", [this] { prove_opal_core(); });
-    timed("capture", [this] {
+    // The capture's proof and the export's (the platform's own file) read
+    // different files with different tools: side by side, on the host's
+    // cores, each into its own report and scratch directory.
+    const auto t0 = std::chrono::steady_clock::now();
+    Report exported;
+    auto export_proof = std::async(std::launch::async, [this, &exported] {
+        const auto t = std::chrono::steady_clock::now();
+        prove_export(exported);
+        exported.facts["proof_s"]["export"] =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+    });
+    timed("capture", [this, raw] {
         if (m_times.copied && m_plan.own_disk) {
             prove_service_capture();
         } else if (m_times.copied && m_plan.makedumpfile) {
             prove_makedumpfile();
-        } else if (m_times.copied && m_console.vmcore_size.value_or(0) > 0) {
+        } else if (raw) {
             prove_vmcore();
         }
     });
-    timed("export", [this] { prove_export(); });
+    export_proof.get();
+    m_report.merge(exported);
+    m_report.facts["proof_s"]["capture_and_export"] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     timed("export_opalcore", [this] { prove_export_opalcore(); });
     if (m_flood) {
         m_report.facts["net_flood_frames_sent"] = m_flood->sent();
@@ -169,7 +195,8 @@ void Cycle::prove_opal_core()
     if (m_plan.ours) {
         oc.ground_truth = m_paths.truth;
     }
-    oc.crash = run_script("fetch-crash", &oc.crash_error);
+    oc.crash = m_crash;
+    oc.crash_error = m_crash_error;
     check_opalcore(oc, m_report);
 }
 
@@ -192,7 +219,8 @@ void Cycle::prove_makedumpfile()
     if (m_plan.pnv) {
         m.firmware_reserved = m_console.reserved.value_or(std::vector<std::pair<uint64_t, uint64_t>>{});
     }
-    m.crash = run_script("fetch-crash", &m.crash_error);
+    m.crash = m_crash;
+    m.crash_error = m_crash_error;
     check_makedumpfile_capture(m, m_report);
 }
 
@@ -205,14 +233,14 @@ void Cycle::prove_service_capture()
     s.image = m_paths.root_disk;
     s.root = m_root_fs;
     s.out_dir = m_paths.dir.string();
-    s.check = vmcore_check_input("");
+    s.check = vmcore_check_input("", m_paths.dir.string());
     s.service_log = kdump_tools_lines(m_child->lines());
     m_report.facts["kdump_tools_log"] = s.service_log;
     check_service_capture(s, m_report);
 }
 
 // What check_vmcore needs to prove the vmcore at `path`.
-CheckInput Cycle::vmcore_check_input(const std::string& path)
+CheckInput Cycle::vmcore_check_input(const std::string& path, const std::string& scratch_dir) const
 {
     CheckInput in;
     in.vmcore = path;
@@ -223,10 +251,11 @@ CheckInput Cycle::vmcore_check_input(const std::string& path)
     in.expected_cpus = m_console.expected_cpus;
     in.online_cpus = m_console.online_cpus;
     in.notes_per_thread = m_plan.pnv;
-    in.scratch_dir = m_paths.dir.string();
-    // The crash utility, fetched only when there is a vmcore to open: its
-    // checks fail without it, the others still run.
-    in.crash = run_script("fetch-crash", &in.crash_error);
+    in.scratch_dir = scratch_dir;
+    // The crash utility (prove fetched it): its checks fail without it, the
+    // others still run.
+    in.crash = m_crash;
+    in.crash_error = m_crash_error;
     in.guest = guest_facts(m_child->lines());
     in.ram_bytes = m_plan.ram_bytes;
     in.how = m_console.how;
@@ -238,7 +267,6 @@ CheckInput Cycle::vmcore_check_input(const std::string& path)
     }
     if (m_plan.pnv) {
         in.firmware_reserved = m_console.reserved.value_or(std::vector<std::pair<uint64_t, uint64_t>>{});
-        m_report.facts["firmware_reserved"] = reserved_names(m_child->lines());
     }
     return in;
 }
@@ -246,24 +274,22 @@ CheckInput Cycle::vmcore_check_input(const std::string& path)
 // The raw vmcore the capture kernel copied out.
 void Cycle::prove_vmcore()
 {
-    const uint64_t size = *m_console.vmcore_size;
-    fs::resize_file(m_paths.vmcore_disk, size);
-    m_report.facts["vmcore_bytes"] = size;
+    m_report.facts["vmcore_bytes"] = *m_console.vmcore_size;  // the file cut to it (prove)
     progress("checking the vmcore");
-    check_vmcore(vmcore_check_input(m_paths.vmcore_disk), m_report);
+    check_vmcore(vmcore_check_input(m_paths.vmcore_disk, m_paths.dir.string()), m_report);
 }
 
 // The platform's own vmcore (our QEMU): written whole, and equal to the raw
 // /proc/vmcore the capture kernel copied out, if it did (on PowerNV but in
 // the firmware's memory, which skiboot rewrites after the MPIPL boot).
-void Cycle::prove_export()
+void Cycle::prove_export(Report& r) const
 {
     if (!m_plan.ours || !m_times.crash) {
         return;
     }
     if (m_plan.pnv ? !m_times.registered || m_qemu_log.find("pnv_mpipl_reset mpipl-boot 1") == std::string::npos
                    : m_qemu_log.find("spapr_fadump_dump ") == std::string::npos) {
-        m_report.skip("export.written", "no dump was taken (nothing registered at the crash)");
+        r.skip("export.written", "no dump was taken (nothing registered at the crash)");
         return;
     }
     ExportInput in;
@@ -280,20 +306,20 @@ void Cycle::prove_export()
         in.proc_vmcore = m_paths.vmcore_disk;
         in.proc_vmcore_bytes = *m_console.vmcore_size;
     }
-    const bool written = check_export(in, m_report);
+    const bool written = check_export(in, r);
     if (!in.proc_vmcore && (!filtered || m_plan.own_disk) && written) {
         // No vmcore came out of the guest (its capture kernel crashed, say):
         // the export is the dump that survives, proven like one. Beside
         // kdump-tools' filtered dump it is the whole memory, proven too.
         progress("checking the export, the only vmcore");
         Report of_export;
-        check_vmcore(vmcore_check_input(in.export_path), of_export);
+        check_vmcore(vmcore_check_input(in.export_path, m_paths.export_dir), of_export);
         for (const auto& c : of_export.checks()) {
-            m_report.add("export." + c.name, c.verdict, c.detail);
+            r.add("export." + c.name, c.verdict, c.detail);
         }
     }
     if (written) {
-        prove_export_filtered(in.export_path);
+        prove_export_filtered(in.export_path, r);
     }
 }
 
@@ -332,12 +358,12 @@ void Cycle::prove_export_opalcore()
 // makedumpfile -d 31 over the export on the host, and its dump proven
 // like the capture kernel's filtered ones (export.kdump.*): what
 // distributions keep, made when the capture kernel could not.
-void Cycle::prove_export_filtered(const std::string& export_path)
+void Cycle::prove_export_filtered(const std::string& export_path, Report& r) const
 {
     std::string error;
     const auto makedumpfile = run_script("fetch-makedumpfile", &error);
     if (!makedumpfile) {
-        m_report.fail("export.kdump.written", "no makedumpfile: " + error);
+        r.fail("export.kdump.written", "no makedumpfile: " + error);
         return;
     }
     progress("makedumpfile -d 31 over the export");
@@ -346,15 +372,15 @@ void Cycle::prove_export_filtered(const std::string& export_path)
     f.export_path = export_path;
     f.out = export_path + ".kdump";
     const auto t0 = std::chrono::steady_clock::now();
-    const bool filtered = filter_export(f, m_report);
+    const bool filtered = filter_export(f, r);
     const auto t1 = std::chrono::steady_clock::now();
-    m_report.facts["proof_s"]["export_filter"] = std::chrono::duration<double>(t1 - t0).count();
+    r.facts["proof_s"]["export_filter"] = std::chrono::duration<double>(t1 - t0).count();
     if (!filtered) {
         return;
     }
     progress("checking the export's filtered dump");
-    check_filtered_file(vmcore_check_input(f.out), export_path, m_report, "export.kdump.");
-    m_report.facts["proof_s"]["export_filtered_checks"] =
+    check_filtered_file(vmcore_check_input(f.out, m_paths.export_dir), export_path, r, "export.kdump.");
+    r.facts["proof_s"]["export_filtered_checks"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
 }
 

@@ -27,6 +27,15 @@ void Report::add(std::string name, Verdict v, std::string detail)
     m_checks.push_back(Check{std::move(name), v, std::move(detail)});
 }
 
+void Report::merge(const Report& other)
+{
+    m_checks.insert(m_checks.end(), other.m_checks.begin(), other.m_checks.end());
+    facts.merge_patch(other.facts);
+    for (const auto& [name, s] : other.phases) {
+        phases[name] = s;
+    }
+}
+
 bool Report::passed() const
 {
     bool any = false;

@@ -28,6 +28,10 @@ public:
         add(std::move(name), ok ? Verdict::Pass : Verdict::Fail, std::move(detail));
     }
 
+    /// Appends `other`'s checks after this report's, and merges its facts
+    /// (objects key by key, RFC 7396) and phases.
+    void merge(const Report& other);
+
     /// True when at least one check ran and none failed.
     [[nodiscard]] bool passed() const;
     [[nodiscard]] const std::vector<Check>& checks() const { return m_checks; }

@@ -234,7 +234,7 @@ TEST_F(VmcoreHostile, PagesInAHoleOfTheFileAreZerosUnread)
         }
         return h;
     };
-    for (const unsigned char fill : {0, 2}) {
+    for (const unsigned char fill : std::initializer_list<unsigned char>{0, 2}) {
         auto d = doc(R"({"page_size": 4096, "trigger_cpu_index": 0, "cpus": []})");
         d[lab::PAGE_HASH_KEY] = nlohmann::json::binary(hashes_with_page1(fill));
         d["ram_size"] = 4 * 4096;

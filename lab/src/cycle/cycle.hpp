@@ -129,7 +129,7 @@ private:
     void engine_numbers();
     void resident_growth();
     void prove();
-    CheckInput vmcore_check_input(const std::string& path, const std::string& scratch_dir) const;
+    [[nodiscard]] CheckInput vmcore_check_input(const std::string& path, const std::string& scratch_dir) const;
     void prove_vmcore();
     void prove_export(Report& r) const;
     void prove_export_filtered(const std::string& export_path, Report& r) const;

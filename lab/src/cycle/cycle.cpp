@@ -589,6 +589,10 @@ bool Cycle::start_qemu()
 // here.
 std::optional<int> Cycle::end_qemu()
 {
+    struct Gone {
+        std::atomic<bool>& gone;
+        ~Gone() { gone = true; }  // QEMU exited or was stopped: its logs are whole
+    } gone{m_qemu_gone};
     if (stop_signal() != 0) {
         progress(fmt::format("{}: stopping QEMU (SIGTERM, SIGKILL after {} s)", signal_name(stop_signal()),
                              m_opt.stop_grace_s));
@@ -618,9 +622,10 @@ std::optional<int> Cycle::end_qemu()
     return std::nullopt;
 }
 
-// What the guest printed: hostile input, each value its own check; the CPUs
-// the dump must hold notes for and how the kernel went down.
-void Cycle::read_console()
+// What the guest printed so far: hostile input, each value its own check
+// (into `errors` when given); the CPUs the dump must hold notes for and how
+// the kernel went down.
+Cycle::Console Cycle::console_now(Report* errors) const
 {
     const auto& lines = m_child->lines();
     const auto vmcore_size = last_value(lines, "vmcore_size=");
@@ -630,11 +635,11 @@ void Cycle::read_console()
     for (const auto& [name, error] :
          {std::pair{"console.vmcore_size", vmcore_size.error}, std::pair{"console.opalcore_size", opal_size.error},
           std::pair{"console.cpus_online", online.error}, std::pair{"console.reserved_ranges", reserved.error}}) {
-        if (!error.empty()) {
-            m_report.fail(name, error);
+        if (!error.empty() && errors != nullptr) {
+            errors->fail(name, error);
         }
     }
-    Console& c = m_console;
+    Console c;
     c.vmcore_size = m_times.ready ? vmcore_size.value : std::nullopt;
     c.opal_size = opal_size.value;
     c.online_cpus = online.value.value_or(std::vector<unsigned>{});
@@ -657,6 +662,13 @@ void Cycle::read_console()
     if (!c.expected_cpus) {
         c.expected_cpus = m_plan.cpus;
     }
+    return c;
+}
+
+// The whole console once QEMU exited, and QEMU's logs.
+void Cycle::read_console()
+{
+    m_console = console_now(&m_report);
     for (const auto& path : m_qemu_logs) {
         m_qemu_log += read_text(path);
     }

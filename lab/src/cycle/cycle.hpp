@@ -20,7 +20,9 @@
 // The migrations a scenario asks for are in cycle_migration.cpp.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,6 +62,11 @@ class Cycle {
 public:
     /// A cycle of `opt`, its checks and facts going to `report`.
     Cycle(const RunOptions& opt, Report& report) : m_opt(opt), m_report(report) {}
+    Cycle(const Cycle&) = delete;
+    Cycle& operator=(const Cycle&) = delete;
+    /// Tells a proof still waiting for QEMU's export to stop; each early
+    /// proof's thread is joined.
+    ~Cycle() { m_qemu_gone = true; }
 
     /// Runs every phase; the report says what passed. Returns the exit code:
     /// 0 when every check passed, 1 when one failed, 2 for bad options,
@@ -122,6 +129,7 @@ private:
     void service_saved();
     void opal_core();
     std::optional<int> end_qemu();
+    [[nodiscard]] Console console_now(Report* errors) const;
     void read_console();
     void judge_guest();
     void judge_cpus_up();
@@ -130,9 +138,21 @@ private:
     void resident_growth();
     void prove();
     [[nodiscard]] CheckInput vmcore_check_input(const std::string& path, const std::string& scratch_dir) const;
+    [[nodiscard]] CheckInput vmcore_check_input(const std::string& path, const std::string& scratch_dir,
+                                                const Console& console) const;
     void prove_vmcore();
-    void prove_export(Report& r) const;
-    void prove_export_filtered(const std::string& export_path, Report& r) const;
+    /// A proof started while QEMU runs (cycle_early_proofs.cpp): `ran` when
+    /// its input was whole and it proved it into `report`.
+    struct EarlyProof {
+        bool ran = false;
+        Report report;
+    };
+    void ensure_crash();
+    [[nodiscard]] bool export_done(const std::string& path, double timeout_s) const;
+    void start_export_proof();
+    void start_capture_proof();
+    void prove_export(Report& r, std::future<EarlyProof>& early) const;
+    static void prove_export_filtered(const std::string& export_path, CheckInput in, Report& r);
     void prove_export_opalcore();
     // QMP fadump-export on PowerNV (cycle_export.cpp).
     [[nodiscard]] bool on_demand_export_applies() const;
@@ -187,13 +207,20 @@ private:
     std::vector<std::string> m_stalls;              // files save_stall wrote
     std::string m_qemu_log;                         // QEMU's -D logs (guest errors, our trace), read once
     std::optional<fadump::GroundTruthDoc> m_truth;  // the engine's, when our QEMU dumped
-    std::optional<std::string> m_crash;             // the crash utility (prove fetches it once)
+    std::optional<std::string> m_crash;             // the crash utility (ensure_crash fetches it once)
     std::string m_crash_error;                      // why there is none
+    bool m_crash_fetched = false;
     /// QEMU's resident memory when the kernel registered, when the machine
     /// rebooted after the dump (sample_rss_at_reboot) and when the capture
     /// kernel's /proc/vmcore was ready: what the dump, and then the capture
     /// boot, cost the host.
     std::optional<Resident> m_rss_registered, m_rss_reboot, m_rss_ready;
+    /// Proofs under way while QEMU runs; QEMU gone (end_qemu, or the run
+    /// ended): an early proof still waiting for its input stops waiting.
+    /// Declared last: destroyed first, each waits for its thread.
+    std::atomic<bool> m_qemu_gone{false};
+    std::future<EarlyProof> m_early_export;
+    std::future<EarlyProof> m_early_capture;
 };
 
 }  // namespace lab

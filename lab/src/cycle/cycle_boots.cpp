@@ -466,6 +466,7 @@ bool Cycle::capture_boot()
         return false;
     }
     m_rss_ready = resident(m_child->pid());
+    start_export_proof();
     check_capture_query();
     export_on_demand();
     if (m_plan.scenario->migrate == Migrate::DumpActive &&
@@ -531,6 +532,7 @@ void Cycle::copy_out()
     if (!m_plan.makedumpfile) {
         progress(fmt::format("/proc/vmcore ready ({} bytes); copying it out", vmcore_size));
         m_times.copied = phase("vmcore_copied", {"FADUMP-LAB: copied"}, {"FADUMP-LAB: copy-failed", "Kernel panic"});
+        start_capture_proof();
         return;
     }
     progress(fmt::format("/proc/vmcore ready ({} bytes); makedumpfile -d 31 in the capture kernel", vmcore_size));

@@ -137,11 +137,14 @@ void Cycle::prove()
         m_report.facts["proof_s"][name] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     };
     // What both proofs below share, made once before they run: the crash
-    // utility, the raw vmcore cut to its size, the firmware's ranges.
-    m_crash = run_script("fetch-crash", &m_crash_error);
+    // utility when a dump is there to open, the raw vmcore cut to its size
+    // (unless its proof started before QEMU exited), the firmware's ranges.
     const bool raw =
         m_times.copied && !m_plan.own_disk && !m_plan.makedumpfile && m_console.vmcore_size.value_or(0) > 0;
-    if (raw) {
+    if (m_times.copied || m_times.opal || (m_plan.ours && m_times.crash)) {
+        ensure_crash();
+    }
+    if (raw && !m_early_capture.valid()) {
         fs::resize_file(m_paths.vmcore_disk, *m_console.vmcore_size);
     }
     if (m_plan.pnv) {
@@ -155,11 +158,11 @@ void Cycle::prove()
     Report exported;
     auto export_proof = std::async(std::launch::async, [this, &exported] {
         const auto t = std::chrono::steady_clock::now();
-        prove_export(exported);
-        exported.facts["proof_s"]["export"] =
+        prove_export(exported, m_early_export);
+        exported.facts["proof_s"]["export_after_qemu"] =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
     });
-    timed("capture", [this, raw] {
+    timed("capture_after_qemu", [this, raw] {
         if (m_times.copied && m_plan.own_disk) {
             prove_service_capture();
         } else if (m_times.copied && m_plan.makedumpfile) {
@@ -170,7 +173,7 @@ void Cycle::prove()
     });
     export_proof.get();
     m_report.merge(exported);
-    m_report.facts["proof_s"]["capture_and_export"] =
+    m_report.facts["proof_s"]["capture_and_export_after_qemu"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     timed("export_opalcore", [this] { prove_export_opalcore(); });
     if (m_flood) {
@@ -242,14 +245,22 @@ void Cycle::prove_service_capture()
 // What check_vmcore needs to prove the vmcore at `path`.
 CheckInput Cycle::vmcore_check_input(const std::string& path, const std::string& scratch_dir) const
 {
+    return vmcore_check_input(path, scratch_dir, m_console);
+}
+
+// The same from the console's values `console` (console_now while QEMU
+// runs). Reads the console: the main thread's.
+CheckInput Cycle::vmcore_check_input(const std::string& path, const std::string& scratch_dir,
+                                     const Console& console) const
+{
     CheckInput in;
     in.vmcore = path;
     in.vmlinux = m_art.vmlinux;
     if (m_plan.ours) {
         in.ground_truth = m_paths.truth;
     }
-    in.expected_cpus = m_console.expected_cpus;
-    in.online_cpus = m_console.online_cpus;
+    in.expected_cpus = console.expected_cpus;
+    in.online_cpus = console.online_cpus;
     in.notes_per_thread = m_plan.pnv;
     in.scratch_dir = scratch_dir;
     // The crash utility (prove fetched it): its checks fail without it, the
@@ -258,7 +269,7 @@ CheckInput Cycle::vmcore_check_input(const std::string& path, const std::string&
     in.crash_error = m_crash_error;
     in.guest = guest_facts(m_child->lines());
     in.ram_bytes = m_plan.ram_bytes;
-    in.how = m_console.how;
+    in.how = console.how;
     if (m_plan.scenario->added_ram_bytes != 0) {
         // QEMU places DIMMs at the device memory base: on pseries the
         // first DIMM right after the boot RAM (spapr's device memory
@@ -266,24 +277,34 @@ CheckInput Cycle::vmcore_check_input(const std::string& path, const std::string&
         in.hotplugged_ram = {{m_plan.boot_ram_bytes, m_plan.ram_bytes}};
     }
     if (m_plan.pnv) {
-        in.firmware_reserved = m_console.reserved.value_or(std::vector<std::pair<uint64_t, uint64_t>>{});
+        in.firmware_reserved = console.reserved.value_or(std::vector<std::pair<uint64_t, uint64_t>>{});
     }
     return in;
 }
 
-// The raw vmcore the capture kernel copied out.
+// The raw vmcore the capture kernel copied out: its proof's report when it
+// started while QEMU ran, else proven now.
 void Cycle::prove_vmcore()
 {
-    m_report.facts["vmcore_bytes"] = *m_console.vmcore_size;  // the file cut to it (prove)
+    m_report.facts["vmcore_bytes"] = *m_console.vmcore_size;  // the file cut to it
+    if (m_early_capture.valid()) {
+        m_report.merge(m_early_capture.get().report);
+        return;
+    }
     progress("checking the vmcore");
+    const auto t0 = std::chrono::steady_clock::now();
     check_vmcore(vmcore_check_input(m_paths.vmcore_disk, m_paths.dir.string()), m_report);
+    m_report.facts["proof_s"]["capture"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 // The platform's own vmcore (our QEMU): written whole, and equal to the raw
 // /proc/vmcore the capture kernel copied out, if it did (on PowerNV but in
 // the firmware's memory, which skiboot rewrites after the MPIPL boot).
-void Cycle::prove_export(Report& r) const
+void Cycle::prove_export(Report& r, std::future<EarlyProof>& early) const
 {
+    // The filtered dump, proven while QEMU ran if the export was done by
+    // then (start_export_proof): waited for first, whatever follows.
+    EarlyProof early_filtered = early.valid() ? early.get() : EarlyProof{};
     if (!m_plan.ours || !m_times.crash) {
         return;
     }
@@ -318,8 +339,10 @@ void Cycle::prove_export(Report& r) const
             r.add("export." + c.name, c.verdict, c.detail);
         }
     }
-    if (written) {
-        prove_export_filtered(in.export_path, r);
+    if (written && early_filtered.ran) {
+        r.merge(early_filtered.report);
+    } else if (written) {
+        prove_export_filtered(in.export_path, vmcore_check_input("", m_paths.export_dir), r);
     }
 }
 
@@ -358,8 +381,9 @@ void Cycle::prove_export_opalcore()
 // makedumpfile -d 31 over the export on the host, and its dump proven
 // like the capture kernel's filtered ones (export.kdump.*): what
 // distributions keep, made when the capture kernel could not.
-void Cycle::prove_export_filtered(const std::string& export_path, Report& r) const
+void Cycle::prove_export_filtered(const std::string& export_path, CheckInput in, Report& r)
 {
+    const auto t0 = std::chrono::steady_clock::now();
     std::string error;
     const auto makedumpfile = run_script("fetch-makedumpfile", &error);
     if (!makedumpfile) {
@@ -371,7 +395,6 @@ void Cycle::prove_export_filtered(const std::string& export_path, Report& r) con
     f.makedumpfile = *makedumpfile;
     f.export_path = export_path;
     f.out = export_path + ".kdump";
-    const auto t0 = std::chrono::steady_clock::now();
     const bool filtered = filter_export(f, r);
     const auto t1 = std::chrono::steady_clock::now();
     r.facts["proof_s"]["export_filter"] = std::chrono::duration<double>(t1 - t0).count();
@@ -379,7 +402,8 @@ void Cycle::prove_export_filtered(const std::string& export_path, Report& r) con
         return;
     }
     progress("checking the export's filtered dump");
-    check_filtered_file(vmcore_check_input(f.out, m_paths.export_dir), export_path, r, "export.kdump.");
+    in.vmcore = f.out;
+    check_filtered_file(in, export_path, r, "export.kdump.");
     r.facts["proof_s"]["export_filtered_checks"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
 }

@@ -1,0 +1,126 @@
+// Proofs that start while QEMU still runs (issue 22: a verified cycle no
+// slower than an unverified one): each reads a file that is whole when it
+// starts, from inputs the main thread copied in, into its own Report that
+// prove() merges where the proof used to run.
+//   the export's filtered dump  once QEMU's trace says the export (written
+//                               at the reset after the dump) is done:
+//                               during the capture kernel's boot and copy
+//   the raw vmcore              once the guest said "copied" (after its
+//                               fsync): during the release, the OPAL core's
+//                               copy, PowerNV's linger and the power-off
+#include <fmt/format.h>
+
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+#include "artifacts.hpp"
+#include "cycle.hpp"
+#include "cycle_internal.hpp"
+#include "export_checks.hpp"
+#include "text_file.hpp"
+
+namespace fs = std::filesystem;
+
+namespace lab {
+
+using cycle_internal::progress;
+
+namespace {
+
+// The fadump_export_done line of QEMU's logs `logs` for exactly `path` (a
+// QMP export on demand writes another file of the same name).
+std::optional<ExportTrace> trace_of(const std::vector<fs::path>& logs, const std::string& path)
+{
+    std::string mine;
+    for (const auto& log : logs) {
+        std::istringstream in(read_text(log));
+        for (std::string line; std::getline(in, line);) {
+            if (line.find("fadump_export_done ") != std::string::npos &&
+                line.find(" " + path + ":") != std::string::npos) {
+                mine += line + "\n";
+            }
+        }
+    }
+    return export_trace(mine, fs::path(path).filename());
+}
+
+}  // namespace
+
+// Waits (polling QEMU's logs) until the export at `path` is done, QEMU is
+// gone or `timeout_s` passed: true when it was written whole, as far as its
+// trace and size tell (export.written judges it again after QEMU exits).
+bool Cycle::export_done(const std::string& path, double timeout_s) const
+{
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+    for (;;) {
+        const bool gone = m_qemu_gone.load();  // read before the logs: their last state counts
+        if (const auto t = trace_of(m_qemu_logs, path)) {
+            std::error_code ec;
+            return t->ok && fs::file_size(path, ec) == t->file_bytes && !ec;
+        }
+        if (gone || std::chrono::steady_clock::now() > until) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+// The crash utility, fetched once, when a proof is about to open a dump.
+void Cycle::ensure_crash()
+{
+    if (!m_crash_fetched) {
+        m_crash = run_script("fetch-crash", &m_crash_error);
+        m_crash_fetched = true;
+    }
+}
+
+// At /proc/vmcore ready (the console holds the first boot's account and
+// the capture kernel's reserved ranges): makedumpfile over the export and
+// its dump proven, once QEMU says the export is done.
+void Cycle::start_export_proof()
+{
+    if (!m_plan.ours || !m_times.crash || m_early_export.valid()) {
+        return;
+    }
+    ensure_crash();
+    const std::string path = (fs::path(m_paths.export_dir) / "vmcore").string();
+    CheckInput filtered = vmcore_check_input("", m_paths.export_dir, console_now(nullptr));
+    const double timeout_s = m_opt.timeout_s;
+    m_early_export = std::async(std::launch::async, [this, path, filtered = std::move(filtered), timeout_s] {
+        EarlyProof p;
+        if (export_done(path, timeout_s)) {
+            p.ran = true;
+            prove_export_filtered(path, filtered, p.report);
+        }
+        return p;
+    });
+}
+
+// At "copied": the raw vmcore, cut to its size, proven while the guest
+// releases the memory and powers off.
+void Cycle::start_capture_proof()
+{
+    if (!m_times.copied || m_plan.own_disk || m_plan.makedumpfile || m_early_capture.valid()) {
+        return;
+    }
+    const Console console = console_now(nullptr);
+    if (console.vmcore_size.value_or(0) == 0) {
+        return;  // prove() says why there is nothing to prove
+    }
+    ensure_crash();
+    fs::resize_file(m_paths.vmcore_disk, *console.vmcore_size);
+    CheckInput in = vmcore_check_input(m_paths.vmcore_disk, m_paths.dir.string(), console);
+    m_early_capture = std::async(std::launch::async, [in = std::move(in)] {
+        EarlyProof p;
+        p.ran = true;
+        progress("checking the vmcore (while the guest finishes)");
+        const auto t0 = std::chrono::steady_clock::now();
+        check_vmcore(in, p.report);
+        p.report.facts["proof_s"]["capture"] =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return p;
+    });
+}
+
+}  // namespace lab

@@ -1,6 +1,7 @@
 #include "elf_file.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,33 +11,6 @@
 #include <cstring>
 
 namespace lab {
-namespace {
-
-// The data extents of `fd` ([start, end), ascending), or the whole file as
-// one when the file system cannot say (SEEK_DATA unsupported).
-std::vector<std::pair<uint64_t, uint64_t>> data_extents(int fd, uint64_t size)
-{
-    std::vector<std::pair<uint64_t, uint64_t>> out;
-    off_t at = 0;
-    while (static_cast<uint64_t>(at) < size) {
-        const off_t data = lseek(fd, at, SEEK_DATA);
-        if (data < 0) {
-            if (errno != ENXIO) {  // ENXIO: only a hole is left
-                return {{static_cast<uint64_t>(at), size}};
-            }
-            break;
-        }
-        off_t hole = lseek(fd, data, SEEK_HOLE);
-        if (hole < 0) {
-            hole = static_cast<off_t>(size);
-        }
-        out.emplace_back(static_cast<uint64_t>(data), static_cast<uint64_t>(hole));
-        at = hole;
-    }
-    return out;
-}
-
-}  // namespace
 
 bool ElfFile::in_hole(uint64_t offset, uint64_t len) const
 {
@@ -55,16 +29,24 @@ bool ElfFile::copy_sparse(const std::string& path, std::string* error) const
         return false;
     }
     bool ok = ftruncate(out, static_cast<off_t>(m_size)) == 0;
+    std::string why = ok ? "" : std::strerror(errno);
     for (const auto& [start, end] : m_data) {
         auto in_off = static_cast<off_t>(start);
         auto out_off = static_cast<off_t>(start);
         while (ok && static_cast<uint64_t>(in_off) < end) {
             const ssize_t n = copy_file_range(m_fd, &in_off, out, &out_off, end - static_cast<uint64_t>(in_off), 0);
             ok = n > 0;
+            if (!ok) {
+                // 0: the file ended before its data extent did (it shrank
+                // since it was opened); errno holds nothing of it.
+                why = n == 0 ? fmt::format("short copy: the file ends at {:#x}, inside data it had when opened",
+                                           static_cast<uint64_t>(in_off))
+                             : std::strerror(errno);
+            }
         }
     }
     if (!ok) {
-        *error = "cannot copy to " + path + ": " + std::strerror(errno);
+        *error = "cannot copy to " + path + ": " + why;
     }
     ::close(out);
     return ok;

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "data_extents.hpp"
+
 namespace lab {
 
 struct Note {
@@ -68,7 +70,7 @@ private:
     GElf_Ehdr m_ehdr{};
     std::vector<Segment> m_segments;
     /// The file's data extents [start, end), ascending (in_hole).
-    std::vector<std::pair<uint64_t, uint64_t>> m_data;
+    DataExtents m_data;
 };
 
 /// Name of the function containing `addr` ("?" when none).

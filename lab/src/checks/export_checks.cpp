@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "data_extents.hpp"
 #include "dump_access.hpp"
 #include "elf_file.hpp"
 #include "makedumpfile_capture.hpp"
@@ -44,15 +45,6 @@ std::optional<ExportTrace> export_trace(const std::string& qemu_log, const std::
 }
 
 namespace {
-
-// The first offset at or after `off` that may hold data in `fd` (a hole
-// reads as zeros), `size` when none does. A file system without holes
-// answers `off` itself: every byte is then read.
-uint64_t next_data(int fd, uint64_t off, uint64_t size)
-{
-    const off_t d = lseek(fd, static_cast<off_t>(off), SEEK_DATA);
-    return d < 0 ? size : std::min(size, static_cast<uint64_t>(d));
-}
 
 // Closes a descriptor at scope exit.
 struct Fd {
@@ -85,12 +77,14 @@ std::optional<uint64_t> first_difference(const std::string& a, const std::string
     const auto size_a = static_cast<uint64_t>(sa.st_size);
     const auto size_b = static_cast<uint64_t>(sb.st_size);
     const uint64_t limit = std::min({bytes, size_a, size_b});
+    const DataExtents data_a = data_extents(fa.fd, size_a);
+    const DataExtents data_b = data_extents(fb.fd, size_b);
     constexpr size_t CHUNK = 1U << 20;
     std::vector<char> ba(CHUNK);
     std::vector<char> bb(CHUNK);
     uint64_t off = from;
     while (off < limit) {
-        off = std::min({next_data(fa.fd, off, size_a), next_data(fb.fd, off, size_b), limit});
+        off = std::min(next_data(data_a, off, limit), next_data(data_b, off, limit));
         if (off >= limit) {
             break;
         }

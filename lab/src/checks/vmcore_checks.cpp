@@ -21,6 +21,7 @@
 #include "elf_file.hpp"
 #include "opalcore_checks.hpp"
 #include "process.hpp"
+#include "stopwatch.hpp"
 
 namespace lab {
 namespace {
@@ -642,12 +643,8 @@ void check_vmcore(const CheckInput& in, Report& r)
 {
     // Each step's wall time (report fact vmcore_check_s), to see where a
     // verified cycle's time goes (issue 22).
-    auto t0 = std::chrono::steady_clock::now();
-    auto lap = [&r, &t0](const char* step) {
-        const auto now = std::chrono::steady_clock::now();
-        r.facts["vmcore_check_s"][step] = std::chrono::duration<double>(now - t0).count();
-        t0 = now;
-    };
+    Stopwatch t;
+    auto lap = [&r, &t](const char* step) { r.facts["vmcore_check_s"][step] = t.lap(); };
     std::string err;
     auto core = ElfFile::open(in.vmcore, &err);
     if (!core) {
@@ -691,12 +688,11 @@ void check_vmcore(const CheckInput& in, Report& r)
     }
     // gdb and crash read the same file with separate processes: side by
     // side, each timed from here, crash's checks after gdb's in the report.
-    const auto both = t0;
+    const Stopwatch both;
     Report by_crash;
-    auto crash = std::async(std::launch::async, [&in, &notes, &by_crash, both] {
+    auto crash = std::async(std::launch::async, [&in, &notes, &by_crash, &both] {
         run_crash_checks(in, notes, by_crash);
-        by_crash.facts["vmcore_check_s"]["crash"] =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - both).count();
+        by_crash.facts["vmcore_check_s"]["crash"] = both.seconds();
     });
     if (!in.scratch_dir.empty()) {
         check_gdb(in, *core, notes.prstatus, r);
@@ -704,8 +700,7 @@ void check_vmcore(const CheckInput& in, Report& r)
     lap("gdb");
     crash.get();
     r.merge(by_crash);
-    r.facts["vmcore_check_s"]["gdb_and_crash"] =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - both).count();
+    r.facts["vmcore_check_s"]["gdb_and_crash"] = both.seconds();
 }
 
 }  // namespace lab

@@ -21,6 +21,7 @@
 #include "qemu_command_line.hpp"
 #include "scenario_steps.hpp"
 #include "stop_signal.hpp"
+#include "stopwatch.hpp"
 #include "text_file.hpp"
 
 namespace fs = std::filesystem;
@@ -105,7 +106,7 @@ int Cycle::run_phases()
     make_paths();
     // The cycle with every check, from QEMU's start (the artefacts are
     // built and cached before): what a user of the lab waits for.
-    const auto t0 = std::chrono::steady_clock::now();
+    const Stopwatch t;
     if (!start_qemu()) {
         return 1;
     }
@@ -118,8 +119,7 @@ int Cycle::run_phases()
     judge_guest();
     engine_numbers();
     prove();
-    m_report.facts["cycle_with_checks_s"] =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    m_report.facts["cycle_with_checks_s"] = t.seconds();
     return finish();
 }
 
@@ -135,16 +135,16 @@ std::optional<int> Cycle::prepare()
     facts["scenario_summary"] = sc.summary;
     facts["smp"] = m_plan.smp;
     facts["mem"] = m_plan.mem_spec;
-    facts["numa_nodes"] = m_plan.memory.numa;
+    const MemoryShape& shape = m_plan.memory;
+    facts["numa_nodes"] = shape.numa;
     // --numa without a backend gives each node a memory-backend-ram.
     // So does RAM the host would not commit (reserve=off).
-    const MemoryShape& shape = m_plan.memory;
     std::string backend = shape.backend;
     if (backend.empty()) {
         backend = shape.numa > 0 || shape.noreserve ? "ram" : "-m";
     }
     facts["memory_backend"] = backend + (shape.noreserve ? ",reserve=off" : "");
-    if (m_plan.memory.noreserve) {
+    if (shape.noreserve) {
         progress(
             fmt::format("the host would not commit {} of RAM in one mapping: backing it with reserve=off "
                         "(only the pages the guest touches are used)",

@@ -18,6 +18,7 @@
 #include "cycle.hpp"
 #include "cycle_internal.hpp"
 #include "export_checks.hpp"
+#include "stopwatch.hpp"
 #include "text_file.hpp"
 
 namespace fs = std::filesystem;
@@ -115,10 +116,9 @@ void Cycle::start_capture_proof()
         EarlyProof p;
         p.ran = true;
         progress("checking the vmcore (while the guest finishes)");
-        const auto t0 = std::chrono::steady_clock::now();
+        const Stopwatch t;
         check_vmcore(in, p.report);
-        p.report.facts["proof_s"]["capture"] =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        p.report.facts["proof_s"]["capture"] = t.seconds();
         return p;
     });
 }

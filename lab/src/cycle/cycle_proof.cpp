@@ -4,7 +4,6 @@
 // deleted.
 #include <fmt/format.h>
 
-#include <chrono>
 #include <future>
 #include <regex>
 #include <sstream>
@@ -22,6 +21,7 @@
 #include "scenario_steps.hpp"
 #include "service_capture.hpp"
 #include "stop_signal.hpp"
+#include "stopwatch.hpp"
 #include "vmcore_checks.hpp"
 
 namespace fs = std::filesystem;
@@ -132,9 +132,9 @@ void Cycle::prove()
     // Each proof's wall time (report fact proof_s): where a verified
     // cycle's time goes after QEMU exits (issue 22).
     auto timed = [this](const char* name, auto&& proof) {
-        const auto t0 = std::chrono::steady_clock::now();
+        const Stopwatch t;
         proof();
-        m_report.facts["proof_s"][name] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        m_report.facts["proof_s"][name] = t.seconds();
     };
     // What both proofs below share, made once before they run: the crash
     // utility when a dump is there to open, the raw vmcore cut to its size
@@ -154,13 +154,12 @@ void Cycle::prove()
     // The capture's proof and the export's (the platform's own file) read
     // different files with different tools: side by side, on the host's
     // cores, each into its own report and scratch directory.
-    const auto t0 = std::chrono::steady_clock::now();
+    const Stopwatch both;
     Report exported;
     auto export_proof = std::async(std::launch::async, [this, &exported] {
-        const auto t = std::chrono::steady_clock::now();
+        const Stopwatch t;
         prove_export(exported, m_early_export);
-        exported.facts["proof_s"]["export_after_qemu"] =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+        exported.facts["proof_s"]["export_after_qemu"] = t.seconds();
     });
     timed("capture_after_qemu", [this, raw] {
         if (m_times.copied && m_plan.own_disk) {
@@ -173,8 +172,7 @@ void Cycle::prove()
     });
     export_proof.get();
     m_report.merge(exported);
-    m_report.facts["proof_s"]["capture_and_export_after_qemu"] =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    m_report.facts["proof_s"]["capture_and_export_after_qemu"] = both.seconds();
     timed("export_opalcore", [this] { prove_export_opalcore(); });
     if (m_flood) {
         m_report.facts["net_flood_frames_sent"] = m_flood->sent();
@@ -292,9 +290,9 @@ void Cycle::prove_vmcore()
         return;
     }
     progress("checking the vmcore");
-    const auto t0 = std::chrono::steady_clock::now();
+    const Stopwatch t;
     check_vmcore(vmcore_check_input(m_paths.vmcore_disk, m_paths.dir.string()), m_report);
-    m_report.facts["proof_s"]["capture"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    m_report.facts["proof_s"]["capture"] = t.seconds();
 }
 
 // The platform's own vmcore (our QEMU): written whole, and equal to the raw
@@ -383,7 +381,7 @@ void Cycle::prove_export_opalcore()
 // distributions keep, made when the capture kernel could not.
 void Cycle::prove_export_filtered(const std::string& export_path, CheckInput in, Report& r)
 {
-    const auto t0 = std::chrono::steady_clock::now();
+    Stopwatch t;
     std::string error;
     const auto makedumpfile = run_script("fetch-makedumpfile", &error);
     if (!makedumpfile) {
@@ -396,16 +394,14 @@ void Cycle::prove_export_filtered(const std::string& export_path, CheckInput in,
     f.export_path = export_path;
     f.out = export_path + ".kdump";
     const bool filtered = filter_export(f, r);
-    const auto t1 = std::chrono::steady_clock::now();
-    r.facts["proof_s"]["export_filter"] = std::chrono::duration<double>(t1 - t0).count();
+    r.facts["proof_s"]["export_filter"] = t.lap();
     if (!filtered) {
         return;
     }
     progress("checking the export's filtered dump");
     in.vmcore = f.out;
     check_filtered_file(in, export_path, r, "export.kdump.");
-    r.facts["proof_s"]["export_filtered_checks"] =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+    r.facts["proof_s"]["export_filtered_checks"] = t.lap();
 }
 
 // The run's large files deleted unless --keep (the report says where the

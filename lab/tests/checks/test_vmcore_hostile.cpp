@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -249,4 +250,23 @@ TEST_F(VmcoreHostile, PagesInAHoleOfTheFileAreZerosUnread)
                 << detail(r, "memory.pt_load_hashes");
         }
     }
+}
+
+// A vmcore that shrinks after it was opened (a capture still being cut, a
+// disk replaced): gdb's scratch copy stops where the file ends and says
+// so, not with whatever errno held.
+TEST_F(VmcoreHostile, AScratchCopyOfAFileThatShrankSaysShortCopy)
+{
+    SyntheticCore core;
+    core.load_pages = 4;
+    core.write(m_in.vmcore);
+    std::string err;
+    const auto elf = lab::ElfFile::open(m_in.vmcore, &err);
+    ASSERT_TRUE(elf) << err;
+    const uint64_t half = elf->size() / 2;
+    fs::resize_file(m_in.vmcore, half);
+    errno = EACCES;  // a stale error the message must not name
+    EXPECT_FALSE(elf->copy_sparse((m_dir / "copy").string(), &err));
+    EXPECT_NE(err.find("short copy"), std::string::npos) << err;
+    EXPECT_EQ(err.find(std::strerror(EACCES)), std::string::npos) << err;
 }

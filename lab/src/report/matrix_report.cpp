@@ -47,6 +47,21 @@ const char* const MAKEDUMPFILE_7_2_USER_PAGES =
     "/proc/vmcore byte for byte and passes every check. On 6.12 -d 31 passes. powernv10 on 7.2 fails the "
     "same check the same way (20 pages; its export equals /proc/vmcore but in skiboot's memory).";
 
+// The same makedumpfile on a 4 KiB-page Linux 7.2, seen here on
+// 2026-12-06 (4k-pages.pseries.7.2, 4k-pages.powernv10.7.2).
+const char* const MAKEDUMPFILE_7_2_CACHE_PAGES =
+    "makedumpfile 1.7.8 on a 4 KiB-page Linux 7.2 leaves out the kernel data page holding __cpu_online_mask "
+    "(physical 0xa08000 on pseries, value 3 in the export): the struct page it reads for that page holds no page "
+    "state (crash's kmem -p shows mapping fb610048fb410040, flags lru/active/writeback), so -d 2 and -d 4 drop it "
+    "as page cache. crash then cannot start on the -d 31 dump (\"cannot read cpu_online_map\"); in the same "
+    "export -d 1, -d 8 and -d 16 keep the page (crash rd reads 3), and the export itself passes every check.";
+
+// crash could not start on the export's filtered dump: the checks that
+// read crash's view of it did not run. Known only where that start is.
+const char* const CRASH_DID_NOT_START =
+    "crash could not start on the export's filtered dump (export.kdump.crash.open, explained by its own reason), "
+    "so the checks that read crash's view of that dump did not run.";
+
 // crash 9.0.2 on a kdump-compressed fadump dump with offline CPUs, seen
 // here on 2026-12-06 (smt.pseries.6.12).
 const char* const CRASH_KDUMP_OFFLINE_CPUS =
@@ -116,6 +131,20 @@ const std::vector<KnownReason>& known_reasons()
          .checks = {"export.kdump.crash.open", "export.kdump.crash.bt_a"},
          .detail_contains = "read of stack at",
          .reason = MAKEDUMPFILE_7_2_USER_PAGES},
+        {.scenario = "4k-pages",
+         .kernel = "linux-source-7.2",
+         .checks = {"export.kdump.crash.open"},
+         .detail_contains = "cannot read cpu_online_map",
+         .reason = MAKEDUMPFILE_7_2_CACHE_PAGES},
+        {.kernel = "linux-source-7.2",
+         .checks = {"export.kdump.crash.bt_a", "export.kdump.crash.log", "export.kdump.crash.ps",
+                    "export.kdump.crash.kmem"},
+         .detail_contains = "crash did not run (see export.kdump.crash.open)",
+         .reason = CRASH_DID_NOT_START},
+        {.kernel = "linux-source-7.2",
+         .checks = {"export.kdump.makedumpfile.left_out", "export.kdump.makedumpfile.free_left_out"},
+         .detail_contains = "no crash view of the pages",
+         .reason = CRASH_DID_NOT_START},
     };
     return reasons;
 }

@@ -15,7 +15,9 @@
 //   read_console    what the guest printed, as hostile values
 //   judge_guest     the guest's and scenario's own account, the phases' times
 //   engine_numbers  the platform's ground truth and trace (cycle_proof.cpp)
-//   prove           the vmcore or makedumpfile's dumps, the OPAL core
+//   prove           the vmcore or makedumpfile's dumps, the OPAL core; the
+//                   proofs that started while QEMU ran (cycle_early_proofs.cpp)
+//                   waited for and merged
 //   finish          keep or delete the dump, the exit code
 // The migrations a scenario asks for are in cycle_migration.cpp.
 #pragma once

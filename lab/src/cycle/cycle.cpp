@@ -104,6 +104,13 @@ int Cycle::run_phases()
         return *rc;
     }
     make_paths();
+    // The crash utility when a dump will be there to open: fetched (built
+    // natively the first time: minutes) before QEMU starts, as the other
+    // artefacts are, never while the guest runs and the lab must follow it.
+    const auto& boots = boots_after_crash();
+    if (std::any_of(boots.begin(), boots.end(), [](Boot b) { return b != Boot::Plain; })) {
+        ensure_crash();
+    }
     // The cycle with every check, from QEMU's start (the artefacts are
     // built and cached before): what a user of the lab waits for.
     const Stopwatch t;

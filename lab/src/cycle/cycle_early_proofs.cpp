@@ -67,7 +67,8 @@ bool Cycle::export_done(const std::string& path, double timeout_s) const
     }
 }
 
-// The crash utility, fetched once, when a proof is about to open a dump.
+// The crash utility, fetched once: before QEMU starts when the scenario
+// expects a dump (run_phases), else when a proof is about to open one.
 void Cycle::ensure_crash()
 {
     if (!m_crash_fetched) {

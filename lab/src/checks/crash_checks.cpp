@@ -155,6 +155,9 @@ std::vector<CrashBacktrace> parse_bt(const std::string& text)
         } else if (const std::string_view ctx = ": Task is running in OPAL (firmware) context";
                    l.size() > ctx.size() && l.compare(l.size() - ctx.size(), ctx.size(), ctx) == 0) {
             out.back().opal_context = true;
+        } else if (const std::string_view user = ": Task is running in user space";
+                   l.size() > user.size() && l.compare(l.size() - user.size(), user.size(), user) == 0) {
+            out.back().user_space = true;
         } else if (l == "cannot find the stack info.") {
             out.back().stack_unknown = true;
         } else if (l.rfind("bt: cannot determine NT_PRSTATUS ELF note for active task: ", 0) == 0) {
@@ -299,6 +302,13 @@ std::optional<std::string> frameless_reason(const CrashBacktrace& b)
     if (b.stack_unknown && (b.nip >> 60) == 0xc && !b.nip_symbol.empty()) {
         return fmt::format("(on an interrupt stack crash cannot unwind: NIP {}, LR {})", b.nip_symbol,
                            b.lr_symbol.empty() ? "not named by crash" : b.lr_symbol);
+    }
+    // Stopped in user space (the firmware saved the registers of a task
+    // running its own code: MSR PR, crash says so): a user NIP and stack,
+    // no kernel frame to unwind. Never the task that panicked (judged
+    // below: its backtrace must reach the panic).
+    if (b.user_space && (b.nip >> 60) == 0 && (b.r1 >> 60) == 0 && b.pid != 0) {
+        return fmt::format("(running in user space: NIP {:#x}, R1 {:#x}, the task's own code and stack)", b.nip, b.r1);
     }
     // Stopped at an exception vector's first instructions, entered from
     // user space (a system call's sc at 0x4c00, an interrupt): R1 is

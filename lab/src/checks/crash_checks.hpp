@@ -78,6 +78,9 @@ struct CrashBacktrace {
     /// crash said "ADDR: Task is running in OPAL (firmware) context" (its
     /// NIP lies in OPAL's image).
     bool opal_context = false;
+    /// crash said "ADDR: Task is running in user space" (the saved MSR has
+    /// PR set: the CPU was stopped in the task's own code).
+    bool user_space = false;
     /// crash's "bt: cannot determine NT_PRSTATUS ELF note for active task:
     /// ADDR" in this block (the CPU has no note), verbatim.
     std::string no_note_line;

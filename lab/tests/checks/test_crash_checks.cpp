@@ -233,6 +233,26 @@ TEST(CrashBt, CpuAtAnInterruptHandlersEntry)
     EXPECT_FALSE(judge2(drop_lines(bt, "[NIP  : __do_irq+8]"), f).ok);
 }
 
+// crash 9.0.2 on a pseries dump (vhost-user-reads, the full matrix of
+// 2026-12-06) whose CPU 0 was stopped in init's own code (MSR PR: crash
+// says "Task is running in user space", NIP 0x10131460, R1 the user's
+// stack): no kernel frame, which failed the judge until it knew the case.
+TEST(CrashBt, CpuStoppedInUserSpace)
+{
+    const std::string bt = data("bt_a.txt", "pseries-userspace");
+    const auto bts = lab::parse_bt(bt);
+    ASSERT_EQ(bts.size(), 2u);
+    EXPECT_TRUE(bts[0].user_space);
+    EXPECT_FALSE(bts[1].user_space);
+    const auto f = crashed_from(463);
+    const auto j = judge2(bt, f);
+    EXPECT_TRUE(j.ok) << j.detail;
+    EXPECT_NE(j.detail.find("running in user space: NIP 0x10131460"), std::string::npos) << j.detail;
+    // Without crash's word, or with a kernel NIP, it is no user task.
+    EXPECT_FALSE(judge2(drop_lines(bt, "Task is running in user space"), f).ok);
+    EXPECT_FALSE(judge2(mutate(bt, "NIP: 0000000010131460", "NIP: c000000000131460"), f).ok);
+}
+
 // crash 9.0.2 on a pseries dump (-smp 4,cores=2,threads=2) whose CPUs 1
 // and 3 were offline: the kernel wrote notes for CPUs 0 and 2 only and
 // crash still shows CPU 1's idle task, without a note.

@@ -14,13 +14,16 @@ namespace lab {
 /// dump is judged by qemu.rss_growth.
 inline constexpr uint64_t SCALE_RAM_BYTES = 16ULL << 30;
 
-/// qemu.rss_growth for a zero-copy dump of a partition-sized guest: QEMU's
-/// resident memory may grow by at most 1% of `ram_bytes` from `registered`
-/// to `reboot` (the dump and the reset: moved pages keep their frames, only
-/// what must be copied is new; issue 22). The capture kernel's boot after
-/// that is the guest's own use of its memory and is not judged. nullopt for
-/// a guest under SCALE_RAM_BYTES. `preserved_bytes` goes into the detail.
+/// qemu.rss_growth for a zero-copy dump of a partition-sized guest, from
+/// `registered` to `reboot` (the dump and the reset; issue 22): moved pages
+/// keep their frames, so QEMU's resident memory may grow by at most 1% of
+/// `ram_bytes` beyond the `copied_bytes` the engine copied (those land in
+/// new pages by design: on PowerNV skiboot's pieces, which the firmware
+/// reads again), and a zero-copy dump copies at most 1% of `ram_bytes`
+/// itself. The capture kernel's boot after that is the guest's own use of
+/// its memory and is not judged. nullopt for a guest under SCALE_RAM_BYTES.
+/// `preserved_bytes` goes into the detail.
 std::optional<Judgement> judge_rss_growth(const Resident& registered, const Resident& reboot, uint64_t ram_bytes,
-                                          uint64_t preserved_bytes);
+                                          uint64_t preserved_bytes, uint64_t copied_bytes);
 
 }  // namespace lab

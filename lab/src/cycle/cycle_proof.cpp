@@ -122,7 +122,9 @@ void Cycle::resident_growth()
     if (!m_opt.zero_copy || !m_truth || !m_truth->dump) {
         return;  // a copying dump grows by what it copies, by design
     }
-    if (const auto j = judge_rss_growth(before, reboot, m_plan.ram_bytes, m_truth->dump->bytes_preserved)) {
+    const auto& p = m_report.facts.value("preservation", nlohmann::json::object());
+    const uint64_t copied = p.value("copied_bytes", uint64_t{0});
+    if (const auto j = judge_rss_growth(before, reboot, m_plan.ram_bytes, m_truth->dump->bytes_preserved, copied)) {
         m_report.expect("qemu.rss_growth", j->ok, j->detail);
     }
 }

@@ -150,7 +150,8 @@ private:
         Report report;
     };
     void ensure_crash();
-    [[nodiscard]] bool export_done(const std::string& path, double timeout_s) const;
+    [[nodiscard]] bool export_done(const std::vector<std::filesystem::path>& logs, const std::string& path,
+                                   double timeout_s) const;
     void start_export_proof();
     void start_capture_proof();
     void prove_export(Report& r, std::future<EarlyProof>& early) const;

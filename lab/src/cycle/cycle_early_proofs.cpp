@@ -48,15 +48,16 @@ std::optional<ExportTrace> trace_of(const std::vector<fs::path>& logs, const std
 
 }  // namespace
 
-// Waits (polling QEMU's logs) until the export at `path` is done, QEMU is
-// gone or `timeout_s` passed: true when it was written whole, as far as its
-// trace and size tell (export.written judges it again after QEMU exits).
-bool Cycle::export_done(const std::string& path, double timeout_s) const
+// Waits (polling QEMU's logs `logs`) until the export at `path` is done,
+// QEMU is gone or `timeout_s` passed: true when it was written whole, as far
+// as its trace and size tell (export.written judges it again after QEMU
+// exits).
+bool Cycle::export_done(const std::vector<fs::path>& logs, const std::string& path, double timeout_s) const
 {
     const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
     for (;;) {
         const bool gone = m_qemu_gone.load();  // read before the logs: their last state counts
-        if (const auto t = trace_of(m_qemu_logs, path)) {
+        if (const auto t = trace_of(logs, path)) {
             std::error_code ec;
             return t->ok && fs::file_size(path, ec) == t->file_bytes && !ec;
         }
@@ -89,14 +90,18 @@ void Cycle::start_export_proof()
     const std::string path = (fs::path(m_paths.export_dir) / "vmcore").string();
     CheckInput filtered = vmcore_check_input("", m_paths.export_dir, console_now(nullptr));
     const double timeout_s = m_opt.timeout_s;
-    m_early_export = std::async(std::launch::async, [this, path, filtered = std::move(filtered), timeout_s] {
-        EarlyProof p;
-        if (export_done(path, timeout_s)) {
-            p.ran = true;
-            prove_export_filtered(path, filtered, p.report);
-        }
-        return p;
-    });
+    // The logs as they are now, copied: the QEMU that took the dump writes
+    // the export, and the main thread adds a destination's log when a
+    // migration with the dump active follows.
+    m_early_export =
+        std::async(std::launch::async, [this, logs = m_qemu_logs, path, filtered = std::move(filtered), timeout_s] {
+            EarlyProof p;
+            if (export_done(logs, path, timeout_s)) {
+                p.ran = true;
+                prove_export_filtered(path, filtered, p.report);
+            }
+            return p;
+        });
 }
 
 // At "copied": the raw vmcore, cut to its size, proven while the guest

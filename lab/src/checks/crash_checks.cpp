@@ -50,6 +50,13 @@ const char* const NO_MODULE_WARNINGS[] = {
     "WARNING: no kernel module access",
 };
 
+// crash's "<address>: Task is running in ..." lines: `tail` at the end of
+// `line`, with something (the address) before it.
+bool says_after_something(std::string_view line, std::string_view tail)
+{
+    return line.size() > tail.size() && line.ends_with(tail);
+}
+
 }  // namespace
 
 const GuestFacts::Task* GuestFacts::task(const std::string& role) const
@@ -152,11 +159,9 @@ std::vector<CrashBacktrace> parse_bt(const std::string& text)
             out.back().nip_symbol = m[1];
         } else if (std::regex_search(l, m, lr_sym)) {
             out.back().lr_symbol = m[1];
-        } else if (const std::string_view ctx = ": Task is running in OPAL (firmware) context";
-                   l.size() > ctx.size() && l.compare(l.size() - ctx.size(), ctx.size(), ctx) == 0) {
+        } else if (says_after_something(l, ": Task is running in OPAL (firmware) context")) {
             out.back().opal_context = true;
-        } else if (const std::string_view user = ": Task is running in user space";
-                   l.size() > user.size() && l.compare(l.size() - user.size(), user.size(), user) == 0) {
+        } else if (says_after_something(l, ": Task is running in user space")) {
             out.back().user_space = true;
         } else if (l == "cannot find the stack info.") {
             out.back().stack_unknown = true;

@@ -25,14 +25,14 @@
 
 namespace lab {
 
-std::optional<ExportTrace> export_trace(const std::string& qemu_log, const std::string& file)
+std::optional<ExportTrace> export_trace(const std::string& qemu_log, const std::string& path)
 {
     static const std::regex done(R"(fadump_export_done ok (\d) (\S*): (\d+) bytes, (\d+) written in (\d+) ns ?(.*))");
     std::optional<ExportTrace> last;
     std::istringstream in(qemu_log);
     for (std::string line; std::getline(in, line);) {
         std::smatch m;
-        if (std::regex_search(line, m, done) && std::filesystem::path(m[2].str()).filename() == file) {
+        if (std::regex_search(line, m, done) && m[2] == path) {
             last = ExportTrace{.ok = m[1] == "1",
                                .path = m[2],
                                .file_bytes = std::stoull(m[3]),
@@ -280,7 +280,7 @@ void check_equal(const ExportInput& in, Report& report)
 
 bool check_export(const ExportInput& in, Report& report)
 {
-    const auto t = export_trace(in.qemu_log, std::filesystem::path(in.export_path).filename());
+    const auto t = export_trace(in.qemu_log, in.export_path);
     if (!t) {
         report.fail("export.written", "no fadump_export_done in QEMU's log: the export never ended (QEMU quit first?)");
         return false;
@@ -310,7 +310,7 @@ bool check_export(const ExportInput& in, Report& report)
 
 bool check_export_opalcore(const OpalCoreExportInput& in, Report& report)
 {
-    const auto t = export_trace(in.qemu_log, "opalcore");
+    const auto t = export_trace(in.qemu_log, in.export_path);
     if (!t || !t->ok) {
         report.fail("export.opalcore.written", t ? "the platform refused or failed the OPAL core: " + t->why
                                                  : "no fadump_export_done for the OPAL core in QEMU's log");

@@ -24,9 +24,10 @@ struct ExportTrace {
     std::string why;  ///< when not ok
 };
 
-/// The last fadump_export_done line of QEMU's log for the file named
-/// `file` (its path's last component: "vmcore", "opalcore"), if any.
-[[nodiscard]] std::optional<ExportTrace> export_trace(const std::string& qemu_log, const std::string& file = "vmcore");
+/// The last fadump_export_done line of QEMU's log for exactly `path`, as
+/// the platform was given it (DIR/vmcore, DIR/opalcore; a QMP export on
+/// demand writes a file of the same name elsewhere), if any.
+[[nodiscard]] std::optional<ExportTrace> export_trace(const std::string& qemu_log, const std::string& path);
 
 /// The first offset in [from, bytes) where files `a` and `b` differ (a
 /// file shorter than `bytes` differs where it ends); nullopt when equal.

@@ -233,7 +233,9 @@ std::optional<double> Cycle::registered_by_event()
     size_t seen = 0;
     bool asked = false;
     for (;;) {
-        if (!m_qmp->poll_events(0.05, &m_err)) {
+        // Short turns, QMP then the console: the event is seen within about
+        // 50 ms (boot_to_registered is read off it), the console still drained.
+        if (!m_qmp->poll_events(0.03, &m_err)) {
             m_report.fail("guest.fadump_registered", "QMP: " + m_err);
             return std::nullopt;
         }
@@ -251,7 +253,7 @@ std::optional<double> Cycle::registered_by_event()
                 return m_child->elapsed();
             }
         }
-        WaitResult w = m_child->wait_for({}, BOOT_FAIL, 0.15);
+        WaitResult w = m_child->wait_for({}, BOOT_FAIL, 0.02);
         if (w.kind != WaitResult::Timeout || m_child->elapsed() >= deadline) {
             wait_failed("guest.fadump_registered", w, "timeout (no FADUMP_STATE_CHANGED to registered)",
                         m_child->elapsed());

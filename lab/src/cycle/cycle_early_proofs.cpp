@@ -37,13 +37,12 @@ std::optional<ExportTrace> trace_of(const std::vector<fs::path>& logs, const std
     for (const auto& log : logs) {
         std::istringstream in(read_text(log));
         for (std::string line; std::getline(in, line);) {
-            if (line.find("fadump_export_done ") != std::string::npos &&
-                line.find(" " + path + ":") != std::string::npos) {
+            if (line.find("fadump_export_done ") != std::string::npos) {
                 mine += line + "\n";
             }
         }
     }
-    return export_trace(mine, fs::path(path).filename());
+    return export_trace(mine, path);
 }
 
 }  // namespace

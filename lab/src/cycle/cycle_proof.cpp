@@ -390,6 +390,7 @@ void Cycle::prove_export_filtered(const std::string& export_path, CheckInput in,
         r.fail("export.kdump.written", "no makedumpfile: " + error);
         return;
     }
+    r.facts["proof_s"]["fetch_makedumpfile"] = t.lap();  // a download on a fresh machine
     progress("makedumpfile -d 31 over the export");
     ExportFilterInput f;
     f.makedumpfile = *makedumpfile;

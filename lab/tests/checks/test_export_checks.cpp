@@ -25,25 +25,29 @@ TEST(ExportChecks, TheGluesTraceIsRead)
         "fadump_export_start /r/export/vmcore: 1812004864 bytes, memory 1811873360 bytes, 2 cpus, 2 loads\n"
         "fadump_export_done ok 1 /r/export/vmcore: 1812004864 bytes, 29901008 written in 68924201 ns \n"
         "fadump_export_done ok 1 /r/export/opalcore: 29557052 bytes, 2163056 written in 4000000 ns \n";
-    const auto t = lab::export_trace(log);
+    const auto t = lab::export_trace(log, "/r/export/vmcore");
     ASSERT_TRUE(t);
     EXPECT_TRUE(t->ok);
     EXPECT_EQ(t->path, "/r/export/vmcore");
     EXPECT_EQ(t->file_bytes, 1812004864u);
     EXPECT_EQ(t->data_bytes, 29901008u);
     EXPECT_EQ(t->ns, 68924201u);
-    const auto opal = lab::export_trace(log, "opalcore");
+    const auto opal = lab::export_trace(log, "/r/export/opalcore");
     ASSERT_TRUE(opal);
     EXPECT_EQ(opal->path, "/r/export/opalcore");
     EXPECT_EQ(opal->file_bytes, 29557052u);
 
     const auto refused = lab::export_trace(
         "fadump_export_done ok 0 /r/export/vmcore: 0 bytes, 0 written in 0 ns crash info header: magic 0x0 is not "
-        "FADMPSIG\n");
+        "FADMPSIG\n",
+        "/r/export/vmcore");
     ASSERT_TRUE(refused);
     EXPECT_FALSE(refused->ok);
     EXPECT_EQ(refused->why, "crash info header: magic 0x0 is not FADMPSIG");
-    EXPECT_FALSE(lab::export_trace("fadump_moves moved 1 bytes in 2 ns\n"));
+    EXPECT_FALSE(lab::export_trace("fadump_moves moved 1 bytes in 2 ns\n", "/r/export/vmcore"));
+    // Another file of the same name (a QMP export on demand) is not this one.
+    EXPECT_FALSE(lab::export_trace(log, "/elsewhere/vmcore"));
+    EXPECT_FALSE(lab::export_trace(log, "vmcore"));
 }
 
 TEST(ExportChecks, AMutatedByteIsFoundWhereItIs)
@@ -332,8 +336,14 @@ TEST(ExportChecks, TheOpalCoreIsWrittenAndComparedWithTheCapturesCopy)
     in.qemu_log = "fadump_export_done ok 1 /r/export/vmcore: 1 bytes, 1 written in 1 ns \n";
     EXPECT_FALSE(lab::check_export_opalcore(in, none));
     lab::Report refused;
-    in.qemu_log = "fadump_export_done ok 0 /r/export/opalcore: 0 bytes, 0 written in 0 ns OPAL core: no boot_entry\n";
+    in.qemu_log =
+        "fadump_export_done ok 0 " + in.export_path + ": 0 bytes, 0 written in 0 ns OPAL core: no boot_entry\n";
     EXPECT_FALSE(lab::check_export_opalcore(in, refused));
     EXPECT_NE(refused.checks().back().detail.find("no boot_entry"), std::string::npos);
+    // Another OPAL core's trace (elsewhere, same name) is not this one's.
+    lab::Report elsewhere;
+    in.qemu_log = "fadump_export_done ok 1 /r/export/opalcore: 1 bytes, 1 written in 1 ns \n";
+    EXPECT_FALSE(lab::check_export_opalcore(in, elsewhere));
+    EXPECT_NE(elsewhere.checks().back().detail.find("no fadump_export_done"), std::string::npos);
     std::filesystem::remove_all(dir);
 }

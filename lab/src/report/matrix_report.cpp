@@ -56,6 +56,17 @@ const char* const MAKEDUMPFILE_7_2_CACHE_PAGES =
     "as page cache. crash then cannot start on the -d 31 dump (\"cannot read cpu_online_map\"); in the same "
     "export -d 1, -d 8 and -d 16 keep the page (crash rd reads 3), and the export itself passes every check.";
 
+// The same makedumpfile's -d 8 on an S0 dump of Linux 7.2 (no panic task:
+// crash looks for one among every task), seen here on 2026-12-06
+// (sbe-s0.powernv10.7.2 and host-s0.powernv10.7.2, in two full matrices).
+const char* const MAKEDUMPFILE_7_2_USER_PAGES_S0 =
+    "makedumpfile 1.7.8 on Linux 7.2 (\"The kernel version is not supported.\") over an S0 dump: crash 9.0.2 stops "
+    "while \"determining panic task\" (an S0 dump has none) and exits 1 from main.c's setjmp(pc->main_loop_env) "
+    "without a message, only its SLUB warning printed. On the same export, makedumpfile -c -d 1, -d 2, -d 4 and "
+    "-d 16 each give a dump crash starts on; -d 8 (user pages) alone does not: the pages -d 8 wrongly leaves out "
+    "on 7.2 (MAKEDUMPFILE_7_2_USER_PAGES: task stacks among them). The export equals the capture kernel's "
+    "/proc/vmcore and passes every check; crash reads the raw vmcore of the same run.";
+
 // crash could not start on the export's filtered dump: the checks that
 // read crash's view of it did not run. Known only where that start is.
 const char* const CRASH_DID_NOT_START =
@@ -136,6 +147,18 @@ const std::vector<KnownReason>& known_reasons()
          .checks = {"export.kdump.crash.open"},
          .detail_contains = "cannot read cpu_online_map",
          .reason = MAKEDUMPFILE_7_2_CACHE_PAGES},
+        {.scenario = "sbe-s0",
+         .machine_prefix = "powernv",
+         .kernel = "linux-source-7.2",
+         .checks = {"export.kdump.crash.open"},
+         .detail_contains = "crash exited 1: WARNING: SLUB: cannot determine how compound pages are linked\n\n",
+         .reason = MAKEDUMPFILE_7_2_USER_PAGES_S0},
+        {.scenario = "host-s0",
+         .machine_prefix = "powernv",
+         .kernel = "linux-source-7.2",
+         .checks = {"export.kdump.crash.open"},
+         .detail_contains = "crash exited 1: WARNING: SLUB: cannot determine how compound pages are linked\n\n",
+         .reason = MAKEDUMPFILE_7_2_USER_PAGES_S0},
         {.kernel = "linux-source-7.2",
          .checks = {"export.kdump.crash.bt_a", "export.kdump.crash.log", "export.kdump.crash.ps",
                     "export.kdump.crash.kmem"},

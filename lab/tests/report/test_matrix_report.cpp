@@ -118,4 +118,12 @@ TEST(MatrixReport, ChecksCrashNeverRanAreKnownOnlyWithItsStartExplained)
     EXPECT_EQ(lab::cell_status("hotplug-cpu", "pseries", "linux-source-7.2",
                                with("crash exited 139: Segmentation fault"), &why),
               "fail");
+    // An S0 dump: crash stops looking for the panic task, saying nothing.
+    const auto s0 = with("crash exited 1: WARNING: SLUB: cannot determine how compound pages are linked\n\n");
+    for (const char* scenario : {"sbe-s0", "host-s0"}) {
+        EXPECT_EQ(lab::cell_status(scenario, "powernv10", "linux-source-7.2", s0, &why), "known");
+        EXPECT_NE(why.find("determining panic task"), std::string::npos) << why;
+        EXPECT_EQ(lab::cell_status(scenario, "powernv10", "linux-source-6.12", s0, &why), "fail");
+    }
+    EXPECT_EQ(lab::cell_status("sysrq", "powernv10", "linux-source-7.2", s0, &why), "fail");
 }

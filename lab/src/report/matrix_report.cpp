@@ -88,7 +88,7 @@ const char* const CRASH_KDUMP_OFFLINE_CPUS =
 const std::vector<KnownReason>& known_reasons()
 {
     static const std::vector<KnownReason> reasons = {
-        {.scenario = "smt",
+        {.scenarios = {"smt"},
          .machine_prefix = "powernv",
          .checks = {"crash.open", "crash.bt_a", "crash.log", "crash.ps", "crash.kmem", "export.kdump.crash.open",
                     "export.kdump.crash.bt_a", "export.kdump.crash.log", "export.kdump.crash.ps",
@@ -99,7 +99,7 @@ const std::vector<KnownReason>& known_reasons()
                    "and 3 offline crash shows CPU 2 with CPU 1's registers, and when the panic ran on CPU 2 it "
                    "stops with 'cannot determine NT_PRSTATUS ELF note for panic task'. The dump itself is right: "
                    "4 notes, each equal to the engine's registers (registers.match_ground_truth passes)."},
-        {.scenario = "4k-pages",
+        {.scenarios = {"4k-pages"},
          .machine_prefix = "powernv",
          .checks = {"memory.pt_load_hashes"},
          .detail_contains = " 1 differ (first at 0x0)",
@@ -109,7 +109,7 @@ const std::vector<KnownReason>& known_reasons()
                    "dump destination exactly there (64 KiB kernels align past it), so skiboot overwrites the "
                    "first destination page, the copy of physical page 0, after the dump: the vmcore's page 0 "
                    "starts with that header. Only this one page differs."},
-        {.scenario = "sysrq",
+        {.scenarios = {"sysrq"},
          .machine_prefix = "pseries",
          .kernel = "linux-source-7.2",
          .checks = {"service.makedumpfile"},
@@ -124,12 +124,12 @@ const std::vector<KnownReason>& known_reasons()
                    "check (export.*). The configuration that works: MAKEDUMP_ARGS=\"-c -d 1\" (zero pages only, "
                    "no struct page read), --guest-file /etc/default/kdump-tools="
                    "lab/guest/debian/examples/kdump-tools-d1: every check passes (docs/lab.md)."},
-        {.scenario = "smt",
+        {.scenarios = {"smt"},
          .machine_prefix = "pseries",
          .checks = {"export.kdump.crash.open"},
          .detail_contains = "pt_regs not available for cpu",
          .reason = CRASH_KDUMP_OFFLINE_CPUS},
-        {.scenario = "smt",
+        {.scenarios = {"smt"},
          .machine_prefix = "pseries",
          .checks = {"export.kdump.crash.bt_a"},
          .detail_contains = "distinct CPUs for 2 online CPUs",
@@ -142,18 +142,12 @@ const std::vector<KnownReason>& known_reasons()
          .checks = {"export.kdump.crash.open", "export.kdump.crash.bt_a"},
          .detail_contains = "read of stack at",
          .reason = MAKEDUMPFILE_7_2_USER_PAGES},
-        {.scenario = "4k-pages",
+        {.scenarios = {"4k-pages"},
          .kernel = "linux-source-7.2",
          .checks = {"export.kdump.crash.open"},
          .detail_contains = "cannot read cpu_online_map",
          .reason = MAKEDUMPFILE_7_2_CACHE_PAGES},
-        {.scenario = "sbe-s0",
-         .machine_prefix = "powernv",
-         .kernel = "linux-source-7.2",
-         .checks = {"export.kdump.crash.open"},
-         .detail_contains = "crash exited 1: WARNING: SLUB: cannot determine how compound pages are linked\n\n",
-         .reason = MAKEDUMPFILE_7_2_USER_PAGES_S0},
-        {.scenario = "host-s0",
+        {.scenarios = {"sbe-s0", "host-s0"},
          .machine_prefix = "powernv",
          .kernel = "linux-source-7.2",
          .checks = {"export.kdump.crash.open"},
@@ -187,7 +181,9 @@ std::string cell_status(const std::string& scenario, const std::string& machine,
         const std::string detail = colon == std::string::npos ? "" : f.substr(colon + 2);
         const KnownReason* why = nullptr;
         for (const auto& k : known_reasons()) {
-            if ((!k.scenario.empty() && k.scenario != scenario) || machine.rfind(k.machine_prefix, 0) != 0 ||
+            const bool covers_scenario =
+                k.scenarios.empty() || std::find(k.scenarios.begin(), k.scenarios.end(), scenario) != k.scenarios.end();
+            if (!covers_scenario || machine.rfind(k.machine_prefix, 0) != 0 ||
                 (!k.kernel.empty() && k.kernel != kernel)) {
                 continue;
             }

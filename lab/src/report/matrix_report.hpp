@@ -13,11 +13,11 @@ namespace lab {
 /// A failure that is not this project's, with the evidence: the cells it
 /// covers and the checks it explains.
 struct KnownReason {
-    std::string scenario;             // "" for any
-    std::string machine_prefix;       // "powernv", "pseries", "" for any
-    std::string kernel;               // "linux-source-7.2", "" for any
-    std::vector<std::string> checks;  // the failed checks it explains (all must be among them)
-    std::string detail_contains;      // and each of their details holds this, when set
+    std::vector<std::string> scenarios;  // the scenarios it covers; empty for any
+    std::string machine_prefix;          // "powernv", "pseries", "" for any
+    std::string kernel;                  // "linux-source-7.2", "" for any
+    std::vector<std::string> checks;     // the failed checks it explains (all must be among them)
+    std::string detail_contains;         // and each of their details holds this, when set
     std::string reason;
 };
 

@@ -46,8 +46,7 @@ DOWNLOAD_STORE="$FADUMP_CACHE/downloads/sha256"
 store_cached() {
   f="$DOWNLOAD_STORE/$1/$2"
   [ -e "$f" ] || return 1
-  if [ -e "$DOWNLOAD_STORE/$1/.$2.verified" ] &&
-    [ "$(cat "$DOWNLOAD_STORE/$1/.$2.verified")" = "$(file_stamp "$f")" ]; then
+  if [ -e "$(seal_path "$1" "$2")" ] && [ "$(cat "$(seal_path "$1" "$2")")" = "$(file_stamp "$f")" ]; then
     echo "$f"
     return 0
   fi
@@ -57,15 +56,18 @@ store_cached() {
     return 0
   fi
   say "discarding $f: its SHA-256 is not the pinned $1"
-  rm -f "$f" "$DOWNLOAD_STORE/$1/.$2.verified"
+  rm -f "$f" "$(seal_path "$1" "$2")"
   return 1
 }
 
 # file_stamp FILE -> what a seal keeps: size, inode, mtime, ctime.
 file_stamp() { stat -L -c '%s %i %Y %Z' "$1"; }
 
+# seal_path SHA FILE -> where the stored FILE's seal lives.
+seal_path() { echo "$DOWNLOAD_STORE/$1/.$2.verified"; }
+
 # seal SHA FILE: the stored FILE was just verified against SHA.
-seal() { file_stamp "$DOWNLOAD_STORE/$1/$2" > "$DOWNLOAD_STORE/$1/.$2.verified"; }
+seal() { file_stamp "$DOWNLOAD_STORE/$1/$2" > "$(seal_path "$1" "$2")"; }
 
 # store_download SIZE SHA POOLPATH -> fetches the archive's POOLPATH into the
 # store with apt's own downloader (the machine's proxies apply), verified

@@ -328,7 +328,7 @@ int main(int argc, char** argv)  // NOLINT(bugprone-exception-escape)
 {
     CLI::App app{"fadump-lab: boot a real Linux guest with CONFIG_FA_DUMP, crash it, and prove the dump"};
     app.require_subcommand(1);
-    app.set_version_flag("--version", std::string("fadump-lab ") + FADUMP_VERSION);
+    app.set_version_flag("--version", "fadump-lab " + lab::lab_version());
     lab::RunOptions opt;
     std::string report_path;
     CheckCommand check_cmd;

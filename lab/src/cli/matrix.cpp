@@ -223,7 +223,7 @@ struct Tally {
 int prepare_artefacts(const MatrixOptions& opt, const std::map<std::pair<std::string, std::string>, bool>& kernels,
                       bool scale)
 {
-    setenv("FADUMP_LIB", FADUMP_LIB_PATH, 0);
+    setenv("FADUMP_LIB", engine_library().c_str(), 0);
     std::vector<std::pair<std::string, std::vector<std::string>>> setup = {
         {"build-qemu", {"--qemu-version", to_string(opt.qemu_version)}},
         {"fetch-firmware", {}},

@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "artifacts.hpp"
 #include "matrix_report.hpp"
 #include "matrix_shards.hpp"
 #include "run_options.hpp"
@@ -42,7 +43,7 @@ struct MatrixOptions {
     /// Run only this shard's share of the cells (matrix_shards.hpp), balanced
     /// by the cells' times in `times_file` (a matrix.json of an earlier run).
     Shard shard;
-    std::string times_file = FADUMP_SOURCE_DIR "/lab/data/matrix-times.json";
+    std::string times_file = built_source_dir() + "/lab/data/matrix-times.json";
     /// Also write the matrix as JUnit XML here (matrix_junit.hpp).
     std::string junit;
 };

@@ -367,7 +367,7 @@ std::optional<int> Cycle::prepare_qemu()
         }
         m_art.qemu = *installed;
     } else {
-        setenv("FADUMP_LIB", FADUMP_LIB_PATH, 0);
+        setenv("FADUMP_LIB", engine_library().c_str(), 0);
         auto q = run_script("build-qemu", &m_err, {"--qemu-version", to_string(m_opt.qemu_version)});
         if (!q) {
             return setup_failed(m_report, "setup.qemu", m_err);

@@ -9,6 +9,21 @@
 
 namespace lab {
 
+std::string built_source_dir()
+{
+    return FADUMP_SOURCE_DIR;
+}
+
+std::string engine_library()
+{
+    return FADUMP_LIB_PATH;
+}
+
+std::string lab_version()
+{
+    return FADUMP_VERSION;
+}
+
 std::string source_root()
 {
     const char* env = std::getenv("FADUMP_ROOT");

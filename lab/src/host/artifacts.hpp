@@ -19,6 +19,18 @@ struct Artifacts {
     std::string qemu;
 };
 
+/// The configured source dir (CMake FADUMP_DATA_DIR): the checkout for a
+/// source build, /usr/share/fadump for the package. FADUMP_ROOT does not
+/// move it (source_root() below does).
+std::string built_source_dir();
+
+/// The libfadump.a this lab was built with (scripts/build-qemu links it).
+std::string engine_library();
+
+/// What `fadump-lab --version` prints after the name (CMake FADUMP_VERSION:
+/// the package version, "(source build)" otherwise).
+std::string lab_version();
+
 /// Root of the source tree (FADUMP_ROOT, else the configured source dir):
 /// the checkout for a source build, /usr/share/fadump for the fadump-lab
 /// package (scripts/, lab/guest/, lab/data/ below it).

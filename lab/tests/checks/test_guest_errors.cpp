@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "artifacts.hpp"
 #include "guest_errors.hpp"
 
 namespace {
@@ -19,7 +20,7 @@ std::set<std::string> glue_prefixes()
 {
     std::set<std::string> out;
     const std::regex re(R"re(LOG_GUEST_ERROR,\s*"([A-Za-z_-]+):)re");
-    for (const auto& e : fs::recursive_directory_iterator(fs::path(FADUMP_SOURCE_DIR) / "glue/shared")) {
+    for (const auto& e : fs::recursive_directory_iterator(fs::path(lab::built_source_dir()) / "glue/shared")) {
         if (e.path().extension() != ".c") {
             continue;
         }

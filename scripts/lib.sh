@@ -33,6 +33,17 @@ deb_version() { dpkg-deb -f "$1" Version; }
 
 hash_files() { cat "$@" | sha256sum | cut -c1-16; }
 
+# use_ccache: the project's own CMake builds (build/, build-asan/, the
+# package's fadump-lab) compile through ccache, in the cache QEMU's builds
+# use, so a clean clone recompiles only what changed since this machine's
+# last build. Paths are taken relative to the clone (CCACHE_BASEDIR): a clone
+# elsewhere hits too. Sets CCACHE_LAUNCHER to the flags cmake takes.
+use_ccache() {
+  export CCACHE_DIR="${CCACHE_DIR:-$FADUMP_CACHE/ccache}" CCACHE_BASEDIR="$REPO_ROOT" CCACHE_NOHASHDIR=1
+  # shellcheck disable=SC2034 # used by the scripts that call this
+  CCACHE_LAUNCHER="-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache"
+}
+
 # The content-addressed download store: $DOWNLOAD_STORE/SHA256/FILE.
 # shellcheck disable=SC2034 # used by the scripts that source this file
 DOWNLOAD_STORE="$FADUMP_CACHE/downloads/sha256"

@@ -77,8 +77,15 @@ file_stamp() { stat -L -c '%s %i %Y %Z' "$1"; }
 # seal_path SHA FILE -> where the stored FILE's seal lives.
 seal_path() { echo "$DOWNLOAD_STORE/$1/.$2.verified"; }
 
-# seal SHA FILE: the stored FILE was just verified against SHA.
-seal() { file_stamp "$DOWNLOAD_STORE/$1/$2" > "$(seal_path "$1" "$2")"; }
+# seal SHA FILE: the stored FILE was just verified against SHA. A stamp
+# holds whole seconds: a file changed in the last 2 s is not sealed yet (a
+# second change within the same second, same size, would keep its stamp);
+# its next use hashes it again and seals it then.
+seal() {
+  seal_f="$DOWNLOAD_STORE/$1/$2"
+  [ $(($(date +%s) - $(stat -L -c %Z "$seal_f"))) -ge 2 ] || return 0
+  file_stamp "$seal_f" > "$(seal_path "$1" "$2")"
+}
 
 # store_download SIZE SHA POOLPATH -> fetches the archive's POOLPATH into the
 # store with apt's own downloader (the machine's proxies apply), verified
@@ -92,7 +99,7 @@ store_download() {
   url="$(archive_url)/$3"
   say "fetching $url ($1 bytes)"
   log=$(/usr/lib/apt/apt-helper -o APT::Sandbox::User=root -o Acquire::Retries=3 \
-        download-file "$url" "$tmp" "SHA256:$2" 2>&1) && { mv "$tmp" "$DOWNLOAD_STORE/$2/$base" && seal "$2" "$base"; return 0; }
+        download-file "$url" "$tmp" "SHA256:$2" 2>&1) && { mv "$tmp" "$DOWNLOAD_STORE/$2/$base"; return 0; }
   rm -f "$tmp"
   case "$log" in
     *"Hash Sum mismatch"* | *"Size mismatch"*)

@@ -33,12 +33,16 @@ deb_version() { dpkg-deb -f "$1" Version; }
 
 hash_files() { cat "$@" | sha256sum | cut -c1-16; }
 
-# use_ccache: the project's own CMake builds (build/, build-asan/, the
-# package's fadump-lab) compile through ccache, in the cache QEMU's builds
-# use, so a clean clone recompiles only what changed since this machine's
-# last build. Paths are taken relative to the clone (CCACHE_BASEDIR): a clone
-# elsewhere hits too. Sets CCACHE_LAUNCHER to the flags cmake takes.
+# use_ccache: the project's own CMake builds (build/, build-asan/,
+# build-fuzz/, the package's fadump-lab) compile through ccache, in the cache
+# QEMU's builds use, so a clean clone recompiles only what changed since this
+# machine's last build. Paths are taken relative to the clone
+# (CCACHE_BASEDIR): a build directory inside the clone hits from a clone
+# elsewhere too, one outside it (the package's) only from the same clone
+# path. Sets CCACHE_LAUNCHER to the flags cmake takes; empty without ccache.
 use_ccache() {
+  CCACHE_LAUNCHER=
+  command -v ccache > /dev/null || return 0
   export CCACHE_DIR="${CCACHE_DIR:-$FADUMP_CACHE/ccache}" CCACHE_BASEDIR="$REPO_ROOT" CCACHE_NOHASHDIR=1
   # shellcheck disable=SC2034 # used by the scripts that call this
   CCACHE_LAUNCHER="-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache"
@@ -49,8 +53,8 @@ use_ccache() {
 DOWNLOAD_STORE="$FADUMP_CACHE/downloads/sha256"
 
 # store_cached SHA FILE -> prints the verified stored path; discards a file
-# whose SHA-256 is not SHA. A file is hashed once: its seal (.FILE.verified
-# beside it) keeps the size, inode, mtime and ctime it was verified with, and
+# whose SHA-256 is not SHA. A file verified once it is 2 s old is sealed
+# (seal, below): its seal (.FILE.verified beside it) keeps the size, inode, mtime and ctime it was verified with, and
 # while they hold it is not hashed again (a write, a copy over it, a restored
 # mtime all change the ctime; hashing linux-source's 147 MB .deb took each
 # matrix cell 0.5-0.9 s).

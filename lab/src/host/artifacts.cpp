@@ -27,7 +27,7 @@ std::string lab_version()
 std::string source_root()
 {
     const char* env = std::getenv("FADUMP_ROOT");
-    return env != nullptr && *env != '\0' ? env : FADUMP_SOURCE_DIR;
+    return env != nullptr && *env != '\0' ? env : built_source_dir();
 }
 
 std::optional<std::string> installed_qemu(const std::string& qemu_version)

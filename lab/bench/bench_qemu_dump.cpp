@@ -8,7 +8,7 @@
 // qemu-system-ppc64 with a pseries fadump works (ours, upstream's).
 //
 // Time: os-term sent (host clock) to the RESET event's timestamp (QEMU's,
-// the same clock), manual time, median of the iterations. Counters:
+// the same clock), manual time, the mean of the iterations. Counters:
 // rss_before_mib (QEMU's resident memory once the section is filled, before
 // the dump) and rss_growth_mib (after the reset, minus before); and, for a
 // QEMU with our glue (its fadump_moves trace), moves_ms (the engine's moves

@@ -110,6 +110,28 @@ std::optional<uint64_t> first_difference(const std::string& a, const std::string
     return std::nullopt;
 }
 
+std::optional<std::string> not_the_same_file(const std::string& a, const std::string& b, uint64_t bytes)
+{
+    std::error_code ea;
+    std::error_code eb;
+    const uint64_t sa = std::filesystem::file_size(a, ea);
+    const uint64_t sb = std::filesystem::file_size(b, eb);
+    if (ea || eb) {
+        return "cannot read the size of " + (ea ? a : b);
+    }
+    if (sa != bytes || sb != bytes) {
+        return fmt::format("{} bytes against {}, {} expected", sa, sb, bytes);
+    }
+    try {
+        if (const auto at = first_difference(a, b, bytes)) {
+            return fmt::format("first difference at byte {:#x}", *at);
+        }
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return std::nullopt;
+}
+
 std::string vmcore_part(const std::string& path, uint64_t offset)
 {
     const Fd fd(path);

@@ -35,6 +35,13 @@ struct ExportTrace {
 [[nodiscard]] std::optional<uint64_t> first_difference(const std::string& a, const std::string& b, uint64_t bytes,
                                                        uint64_t from = 0);
 
+/// Why files `a` and `b` are not both exactly `bytes` bytes long and equal
+/// byte for byte ("N bytes against M, B expected", "first difference at
+/// byte 0x..", or why one cannot be read); nullopt when they are. The
+/// lab's proof of a vmcore stands for another file only when this is
+/// nullopt (the raw vmcore proven on QEMU's export, cycle_early_proofs.cpp).
+[[nodiscard]] std::optional<std::string> not_the_same_file(const std::string& a, const std::string& b, uint64_t bytes);
+
 /// What lies at `offset` of the ELF vmcore `path`: "ELF header and program
 /// headers", "notes", "PT_LOAD i (paddr 0x...)" or "padding".
 [[nodiscard]] std::string vmcore_part(const std::string& path, uint64_t offset);

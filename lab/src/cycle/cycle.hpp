@@ -153,6 +153,7 @@ private:
     [[nodiscard]] bool export_done(const std::vector<std::filesystem::path>& logs, const std::string& path,
                                    double timeout_s) const;
     void start_export_proof();
+    void start_proof_on_export();
     void start_capture_proof();
     void prove_export(Report& r, std::future<EarlyProof>& early) const;
     static void prove_export_filtered(const std::string& export_path, CheckInput in, Report& r);
@@ -223,6 +224,7 @@ private:
     /// Declared last: destroyed first, each waits for its thread.
     std::atomic<bool> m_qemu_gone{false};
     std::future<EarlyProof> m_early_export;
+    std::future<EarlyProof> m_early_on_export;  // taken by m_early_capture's thread
     std::future<EarlyProof> m_early_capture;
 };
 

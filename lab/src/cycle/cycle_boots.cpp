@@ -461,6 +461,13 @@ bool Cycle::capture_boot()
     }
     m_boots_seen.emplace_back(to_string(Boot::Capture));
     progress("capture kernel booting");
+    if (!m_plan.pnv) {
+        // The proofs need nothing of the capture kernel's console on pseries
+        // (PowerNV's need the firmware's ranges it prints): under way from
+        // here, yielding to the guest's boot and copy.
+        start_export_proof();
+        start_proof_on_export();
+    }
     m_times.ready = phase("vmcore_ready", {"FADUMP-LAB: capture vmcore_size="},
                           {"Kernel panic", "not valid", "incomplete", "FADUMP-LAB: crashing",
                            "FADUMP-LAB: not-registered", "FADUMP-LAB: plain boot"});
@@ -469,6 +476,7 @@ bool Cycle::capture_boot()
     }
     m_rss_ready = resident(m_child->pid());
     start_export_proof();
+    start_proof_on_export();
     check_capture_query();
     export_on_demand();
     if (m_plan.scenario->migrate == Migrate::DumpActive &&

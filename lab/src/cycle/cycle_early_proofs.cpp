@@ -1,14 +1,26 @@
 // Proofs that start while QEMU still runs (issue 22: a verified cycle no
 // slower than an unverified one): each reads a file that is whole when it
 // starts, from inputs the main thread copied in, into its own Report that
-// prove() merges where the proof used to run.
+// prove() merges where the proof used to run. Each runs at nice 10 (its
+// tools too): the guest's boot and copy-out keep the host's cores first.
 //   the export's filtered dump  once QEMU's trace says the export (written
 //                               at the reset after the dump) is done:
 //                               during the capture kernel's boot and copy
+//                               (pseries from the capture kernel's first
+//                               line, PowerNV from /proc/vmcore ready)
+//   the vmcore's proof, run on  pseries with the raw capture, the same
+//   QEMU's export               time: the raw vmcore takes its results at
+//                               "copied" when the two files are equal byte
+//                               for byte (the guest's copy-out is its last
+//                               act: nothing of it is left after QEMU exits)
 //   the raw vmcore              once the guest said "copied" (after its
-//                               fsync): during the release, the OPAL core's
-//                               copy, PowerNV's linger and the power-off
+//                               fsync), when it differs from the export or
+//                               none was proven: during the release, the
+//                               OPAL core's copy, PowerNV's linger and the
+//                               power-off
 #include <fmt/format.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <sstream>
@@ -28,6 +40,14 @@ namespace lab {
 using cycle_internal::progress;
 
 namespace {
+
+// An early proof's thread, and the tools it starts (a child inherits its
+// thread's nice value), yield the host's cores to QEMU's vCPUs: the guest
+// still boots and copies, and a proof only fills the time it leaves idle.
+void yield_to_the_guest()
+{
+    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
+}
 
 // The fadump_export_done line of QEMU's logs `logs` for exactly `path` (a
 // QMP export on demand writes another file of the same name).
@@ -94,6 +114,7 @@ void Cycle::start_export_proof()
     // migration with the dump active follows.
     m_early_export =
         std::async(std::launch::async, [this, logs = m_qemu_logs, path, filtered = std::move(filtered), timeout_s] {
+            yield_to_the_guest();
             EarlyProof p;
             if (export_done(logs, path, timeout_s)) {
                 p.ran = true;
@@ -103,8 +124,40 @@ void Cycle::start_export_proof()
         });
 }
 
+// At /proc/vmcore ready, pseries with the raw capture: the vmcore's proof
+// run on QEMU's export (the same dump, written at the reset), once QEMU says
+// it is done, while the capture kernel copies /proc/vmcore out. The raw
+// copy takes these results only where it equals the export byte for byte
+// (start_capture_proof); PowerNV's may differ in the firmware's memory.
+void Cycle::start_proof_on_export()
+{
+    if (!m_plan.ours || m_plan.pnv || m_plan.own_disk || m_plan.makedumpfile || !m_times.crash ||
+        m_early_on_export.valid()) {
+        return;
+    }
+    ensure_crash();
+    const std::string path = (fs::path(m_paths.export_dir) / "vmcore").string();
+    const fs::path scratch = m_paths.dir / "proof-on-export";
+    std::error_code ec;
+    fs::create_directories(scratch, ec);
+    CheckInput in = vmcore_check_input(path, scratch.string(), console_now(nullptr));
+    const double timeout_s = m_opt.timeout_s;
+    m_early_on_export = std::async(std::launch::async, [this, logs = m_qemu_logs, path, in = std::move(in), timeout_s] {
+        yield_to_the_guest();
+        EarlyProof p;
+        if (export_done(logs, path, timeout_s)) {
+            p.ran = true;
+            const Stopwatch t;
+            check_vmcore(in, p.report);
+            p.report.facts["proof_s"]["capture_on_export"] = t.seconds();
+        }
+        return p;
+    });
+}
+
 // At "copied": the raw vmcore, cut to its size, proven while the guest
-// releases the memory and powers off.
+// releases the memory and powers off: by the proof on the export when the
+// two files are equal byte for byte, else on its own.
 void Cycle::start_capture_proof()
 {
     if (!m_times.copied || m_plan.own_disk || m_plan.makedumpfile || m_early_capture.valid()) {
@@ -117,15 +170,29 @@ void Cycle::start_capture_proof()
     ensure_crash();
     fs::resize_file(m_paths.vmcore_disk, *console.vmcore_size);
     CheckInput in = vmcore_check_input(m_paths.vmcore_disk, m_paths.dir.string(), console);
-    m_early_capture = std::async(std::launch::async, [in = std::move(in)] {
-        EarlyProof p;
-        p.ran = true;
-        progress("checking the vmcore (while the guest finishes)");
-        const Stopwatch t;
-        check_vmcore(in, p.report);
-        p.report.facts["proof_s"]["capture"] = t.seconds();
-        return p;
-    });
+    const std::string exported = (fs::path(m_paths.export_dir) / "vmcore").string();
+    m_early_capture =
+        std::async(std::launch::async, [this, in = std::move(in), exported, bytes = *console.vmcore_size] {
+            yield_to_the_guest();
+            EarlyProof on_export = m_early_on_export.valid() ? m_early_on_export.get() : EarlyProof{};
+            if (on_export.ran) {
+                const auto why = not_the_same_file(exported, in.vmcore, bytes);
+                if (!why) {
+                    progress("the vmcore is the export byte for byte: its proof is the export's");
+                    on_export.report.facts["vmcore_proven_on"] =
+                        fmt::format("{} (equal to this vmcore byte for byte: {} bytes compared)", exported, bytes);
+                    return on_export;
+                }
+                progress("the vmcore differs from the export (" + *why + "): proving it on its own");
+            }
+            EarlyProof p;
+            p.ran = true;
+            progress("checking the vmcore (while the guest finishes)");
+            const Stopwatch t;
+            check_vmcore(in, p.report);
+            p.report.facts["proof_s"]["capture"] = t.seconds();
+            return p;
+        });
 }
 
 }  // namespace lab

@@ -75,6 +75,38 @@ TEST(ExportChecks, AMutatedByteIsFoundWhereItIs)
     std::filesystem::remove_all(dir);
 }
 
+// The raw vmcore takes the proof run on QEMU's export only when the two are
+// the same file: every byte, and the same length.
+TEST(ExportChecks, OnlyTheSameFileStandsForAnother)
+{
+    const auto dir = std::filesystem::temp_directory_path() / "lab-export-same";
+    std::filesystem::create_directories(dir);
+    const auto a = (dir / "a").string();
+    const auto b = (dir / "b").string();
+    std::filesystem::copy_file(HEAD, a, std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(HEAD, b, std::filesystem::copy_options::overwrite_existing);
+    const uint64_t size = std::filesystem::file_size(a);
+    EXPECT_EQ(lab::not_the_same_file(a, b, size), std::nullopt);
+    // The last byte flipped.
+    {
+        std::fstream f(b, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekg(static_cast<std::streamoff>(size - 1));
+        const char c = static_cast<char>(f.get());
+        f.seekp(static_cast<std::streamoff>(size - 1));
+        f.put(static_cast<char>(c ^ 1));
+    }
+    EXPECT_EQ(lab::not_the_same_file(a, b, size).value_or(""), fmt::format("first difference at byte {:#x}", size - 1));
+    // Equal bytes, but one file longer (a zero byte appended, which a
+    // comparison of `bytes` bytes alone would not see).
+    std::filesystem::copy_file(a, b, std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::resize_file(b, size + 1);
+    EXPECT_EQ(lab::not_the_same_file(a, b, size).value_or(""),
+              fmt::format("{} bytes against {}, {} expected", size, size + 1, size));
+    std::filesystem::remove(b);
+    EXPECT_EQ(lab::not_the_same_file(a, b, size).value_or(""), "cannot read the size of " + b);
+    std::filesystem::remove_all(dir);
+}
+
 // Sparse files, as the export and the copy-out are: a hole equals written
 // zeros, and a byte in a range that is a hole in the other file is found.
 TEST(ExportChecks, HolesAreZerosAndDataInAHoleIsFound)

@@ -94,11 +94,13 @@ seal() {
 # store_download SIZE SHA POOLPATH -> fetches the archive's POOLPATH into the
 # store with apt's own downloader (the machine's proxies apply), verified
 # against SHA. Returns 0 fetched and verified, 3 gone from the pool, 4 hash
-# mismatch (printed), 5 any other failure (printed).
+# mismatch (printed), 5 any other failure (printed). Two builds may fetch the
+# same file at once (scripts/test builds two guests side by side): each
+# writes its own part file and renames it over the other's, the same bytes.
 store_download() {
   base=${3##*/}
   mkdir -p "$DOWNLOAD_STORE/$2"
-  tmp="$DOWNLOAD_STORE/$2/.$base.part"
+  tmp="$DOWNLOAD_STORE/$2/.$base.$$.part"
   rm -f "$tmp"
   url="$(archive_url)/$3"
   say "fetching $url ($1 bytes)"

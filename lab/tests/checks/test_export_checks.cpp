@@ -18,6 +18,27 @@ namespace {
 const std::string HEAD =
     std::string(FADUMP_LAB_TEST_DATA) + "/../../../lib/tests/data/linux-6.12-pseries-2G-smp2.vmcore-head";
 
+// Two copies of a real vmcore's head, a and b, in a directory of their own
+// under the temporary directory, removed with it.
+struct TwoCopies {
+    explicit TwoCopies(const char* name) : dir(std::filesystem::temp_directory_path() / name)
+    {
+        std::filesystem::create_directories(dir);
+        std::filesystem::copy_file(HEAD, a, std::filesystem::copy_options::overwrite_existing);
+        std::filesystem::copy_file(HEAD, b, std::filesystem::copy_options::overwrite_existing);
+    }
+    ~TwoCopies()
+    {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+    }
+    TwoCopies(const TwoCopies&) = delete;
+    TwoCopies& operator=(const TwoCopies&) = delete;
+    std::filesystem::path dir;
+    std::string a = (dir / "a").string();
+    std::string b = (dir / "b").string();
+};
+
 TEST(ExportChecks, TheGluesTraceIsRead)
 {
     const std::string log =
@@ -52,12 +73,9 @@ TEST(ExportChecks, TheGluesTraceIsRead)
 
 TEST(ExportChecks, AMutatedByteIsFoundWhereItIs)
 {
-    const auto dir = std::filesystem::temp_directory_path() / "lab-export-checks";
-    std::filesystem::create_directories(dir);
-    const auto a = (dir / "a").string();
-    const auto b = (dir / "b").string();
-    std::filesystem::copy_file(HEAD, a, std::filesystem::copy_options::overwrite_existing);
-    std::filesystem::copy_file(HEAD, b, std::filesystem::copy_options::overwrite_existing);
+    const TwoCopies copies("lab-export-checks");
+    const std::string& a = copies.a;
+    const std::string& b = copies.b;
     const uint64_t size = std::filesystem::file_size(a);
     EXPECT_FALSE(lab::first_difference(a, b, size));
     {
@@ -72,19 +90,15 @@ TEST(ExportChecks, AMutatedByteIsFoundWhereItIs)
     // A copy shorter than the vmcore differs where it ends.
     std::filesystem::resize_file(b, 0x8000);
     EXPECT_EQ(lab::first_difference(a, b, size).value_or(0), 0x8000u);
-    std::filesystem::remove_all(dir);
 }
 
 // The raw vmcore takes the proof run on QEMU's export only when the two are
 // the same file: every byte, and the same length.
 TEST(ExportChecks, OnlyTheSameFileStandsForAnother)
 {
-    const auto dir = std::filesystem::temp_directory_path() / "lab-export-same";
-    std::filesystem::create_directories(dir);
-    const auto a = (dir / "a").string();
-    const auto b = (dir / "b").string();
-    std::filesystem::copy_file(HEAD, a, std::filesystem::copy_options::overwrite_existing);
-    std::filesystem::copy_file(HEAD, b, std::filesystem::copy_options::overwrite_existing);
+    const TwoCopies copies("lab-export-same");
+    const std::string& a = copies.a;
+    const std::string& b = copies.b;
     const uint64_t size = std::filesystem::file_size(a);
     EXPECT_EQ(lab::not_the_same_file(a, b, size), std::nullopt);
     // The last byte flipped.
@@ -104,7 +118,6 @@ TEST(ExportChecks, OnlyTheSameFileStandsForAnother)
               fmt::format("{} bytes against {}, {} expected", size, size + 1, size));
     std::filesystem::remove(b);
     EXPECT_EQ(lab::not_the_same_file(a, b, size).value_or(""), "cannot read the size of " + b);
-    std::filesystem::remove_all(dir);
 }
 
 // Sparse files, as the export and the copy-out are: a hole equals written

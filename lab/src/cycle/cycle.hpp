@@ -153,6 +153,8 @@ private:
     [[nodiscard]] bool export_done(const std::vector<std::filesystem::path>& logs, const std::string& path,
                                    double timeout_s) const;
     void start_export_proof();
+    /// QEMU's export of the dump, the vmcore the platform wrote (DIR/vmcore).
+    [[nodiscard]] std::string exported_vmcore() const;
     void start_proof_on_export();
     void start_capture_proof();
     void prove_export(Report& r, std::future<EarlyProof>& early) const;

@@ -106,7 +106,7 @@ void Cycle::start_export_proof()
         return;
     }
     ensure_crash();
-    const std::string path = (fs::path(m_paths.export_dir) / "vmcore").string();
+    const std::string path = exported_vmcore();
     CheckInput filtered = vmcore_check_input("", m_paths.export_dir, console_now(nullptr));
     const double timeout_s = m_opt.timeout_s;
     // The logs as they are now, copied: the QEMU that took the dump writes
@@ -124,9 +124,15 @@ void Cycle::start_export_proof()
         });
 }
 
-// At /proc/vmcore ready, pseries with the raw capture: the vmcore's proof
-// run on QEMU's export (the same dump, written at the reset), once QEMU says
-// it is done, while the capture kernel copies /proc/vmcore out. The raw
+std::string Cycle::exported_vmcore() const
+{
+    return (fs::path(m_paths.export_dir) / "vmcore").string();
+}
+
+// From the capture kernel's first line, pseries with the raw capture: the
+// vmcore's proof run on QEMU's export (the same dump, written at the reset),
+// once QEMU says it is done, while the capture kernel boots and copies
+// /proc/vmcore out. The raw
 // copy takes these results only where it equals the export byte for byte
 // (start_capture_proof); PowerNV's may differ in the firmware's memory.
 void Cycle::start_proof_on_export()
@@ -136,7 +142,7 @@ void Cycle::start_proof_on_export()
         return;
     }
     ensure_crash();
-    const std::string path = (fs::path(m_paths.export_dir) / "vmcore").string();
+    const std::string path = exported_vmcore();
     const fs::path scratch = m_paths.dir / "proof-on-export";
     std::error_code ec;
     fs::create_directories(scratch, ec);
@@ -170,7 +176,7 @@ void Cycle::start_capture_proof()
     ensure_crash();
     fs::resize_file(m_paths.vmcore_disk, *console.vmcore_size);
     CheckInput in = vmcore_check_input(m_paths.vmcore_disk, m_paths.dir.string(), console);
-    const std::string exported = (fs::path(m_paths.export_dir) / "vmcore").string();
+    const std::string exported = exported_vmcore();
     m_early_capture =
         std::async(std::launch::async, [this, in = std::move(in), exported, bytes = *console.vmcore_size] {
             yield_to_the_guest();

@@ -319,7 +319,7 @@ void Cycle::prove_export(Report& r, std::future<EarlyProof>& early) const
         in.firmware_reserved = m_console.reserved.value_or(std::vector<std::pair<uint64_t, uint64_t>>{});
         in.truth = m_truth ? &*m_truth : nullptr;
     }
-    in.export_path = (fs::path(m_paths.export_dir) / "vmcore").string();
+    in.export_path = exported_vmcore();
     // The guest's services filter the dump (makedumpfile -d 31): only the
     // raw copy can equal the export byte for byte.
     const bool filtered = m_plan.makedumpfile || m_plan.own_disk;

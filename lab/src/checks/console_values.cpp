@@ -199,4 +199,51 @@ std::vector<std::string> skiboot_log_tail(const std::string& bytes, size_t n)
     return out;
 }
 
+namespace {
+
+// Console lines on the dump's path (dump_path_excerpt).
+bool on_dump_path(const std::string& l)
+{
+    static const char* const MARKS[] = {
+        "FADUMP-LAB:",  "DUMP:", "MPIPL", "SBE",     "fadump",  "Falling back", "OPAL v",      "Linux version",
+        "Kernel panic", "Oops",  "BUG:",  "reboot:", "Reboot:", "ibm,os-term",  "qemu-system", "watchdog"};
+    // skiboot's errors: "[   97.1,3] hiomap_reset failed: 1" (log levels 0-3).
+    static const std::regex SKIBOOT_ERROR(R"(\[\s*\d+\.\d+,[0-3]\])");
+    return std::any_of(std::begin(MARKS), std::end(MARKS),
+                       [&l](const char* m) { return l.find(m) != std::string::npos; }) ||
+           std::regex_search(l, SKIBOOT_ERROR);
+}
+
+bool is_trigger(const std::string& l)
+{
+    return l.find("FADUMP-LAB: crashing") != std::string::npos || l.find("FADUMP-LAB: hanging") != std::string::npos ||
+           l.find("FADUMP-LAB: raising S0") != std::string::npos;
+}
+
+}  // namespace
+
+std::vector<std::string> dump_path_excerpt(const std::vector<std::string>& lines, size_t max)
+{
+    constexpr size_t TAIL = 8;
+    const auto trigger = std::find_if(lines.begin(), lines.end(), is_trigger);
+    const size_t from = trigger == lines.end() ? 0 : static_cast<size_t>(trigger - lines.begin());
+    const size_t tail = lines.size() > TAIL ? lines.size() - TAIL : 0;
+    std::vector<std::string> picked;
+    for (size_t i = std::min(from, tail); i < lines.size(); ++i) {
+        if (i >= tail || (i >= from && on_dump_path(lines[i]))) {
+            picked.push_back(lines[i].substr(0, 200));
+        }
+    }
+    const size_t cap = std::max<size_t>(max, 3);
+    if (picked.size() <= cap) {
+        return picked;
+    }
+    const size_t head = cap / 2;
+    const size_t last = cap - head - 1;  // one line says what was left out
+    std::vector<std::string> out(picked.begin(), picked.begin() + static_cast<std::ptrdiff_t>(head));
+    out.push_back(fmt::format("... {} lines left out ...", picked.size() - head - last));
+    out.insert(out.end(), picked.end() - static_cast<std::ptrdiff_t>(last), picked.end());
+    return out;
+}
+
 }  // namespace lab

@@ -59,4 +59,16 @@ std::string reserved_names(const std::vector<std::string>& lines);
 /// line; a line is cut at 200 characters. Hostile input: never throws.
 std::vector<std::string> skiboot_log_tail(const std::string& bytes, size_t n);
 
+/// What the console said about the dump's path, for a failed run's report
+/// (a CI log shows it; the console file may be gone with the machine):
+/// from the first crash trigger ("FADUMP-LAB: crashing", "hanging",
+/// "raising S0"; the whole console when there is none) the lab's guest's
+/// lines, skiboot's dump and MPIPL steps ("DUMP:", "SBE", "Performing
+/// MPIPL", "Falling back") and its errors (log levels 0-3), each boot's
+/// first line, panics, oopses and QEMU's errors; then the console's last 8
+/// lines. At most `max` lines (3 or more): beyond it the first and last
+/// halves, with a line saying how many were left out between them. Lines
+/// are cut at 200 characters.
+std::vector<std::string> dump_path_excerpt(const std::vector<std::string>& lines, size_t max);
+
 }  // namespace lab

@@ -83,6 +83,18 @@ void finish(Cell& c, const std::string& report_path, int status, double wall)
     r.status = cell_status(r.scenario, r.machine, r.kernel, r.failed, &r.known_reason);
 }
 
+// A failed cell's console on the dump's path (its report's
+// console_excerpt), under its line: a CI log keeps it when the run's
+// directory is gone with the machine.
+void print_excerpt(const CellResult& r)
+{
+    const auto excerpt = r.report.value("console_excerpt", nlohmann::json::array());
+    for (const auto& l : excerpt) {
+        std::cerr << "    | " << (l.is_string() ? l.get<std::string>() : l.dump()) << "\n";
+    }
+    std::cerr << std::flush;
+}
+
 }  // namespace
 
 ScaleSize scale_size(const std::string& machine)
@@ -466,6 +478,9 @@ int run_matrix(const MatrixOptions& opt)
             finish(c, (out / "cells" / (c.id + ".json")).string(), status, wall);
             progress(fmt::format("{}: {} in {:.0f} s{}", c.id, c.result.status, wall,
                                  c.result.failed.empty() ? "" : " (" + c.result.failed.front().substr(0, 120) + ")"));
+            if (c.result.status == "fail") {
+                print_excerpt(c.result);
+            }
             mem_in_use -= c.mem;
             it = running.erase(it);
             write();

@@ -78,6 +78,10 @@ RemoveOnExit::~RemoveOnExit()
 int Cycle::run()
 {
     const int rc = run_phases();
+    if (m_child && !m_report.passed()) {
+        // What the CI log shows of a failed run whose directory it loses.
+        m_report.console_excerpt = dump_path_excerpt(m_child->lines(), 60);
+    }
     if (!m_opt.kernel_tree) {
         return rc;
     }

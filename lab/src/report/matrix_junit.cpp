@@ -39,6 +39,15 @@ std::string matrix_junit(const nlohmann::json& matrix)
             for (const auto& f : failed) {
                 all += (f.is_string() ? f.get<std::string>() : f.dump()) + "\n";
             }
+            const nlohmann::json report = c.value("report", nlohmann::json::object());
+            const nlohmann::json excerpt =
+                report.is_object() ? report.value("console_excerpt", nlohmann::json::array()) : nlohmann::json::array();
+            if (!excerpt.empty()) {
+                all += "console on the dump's path:\n";
+                for (const auto& l : excerpt) {
+                    all += "| " + (l.is_string() ? l.get<std::string>() : l.dump()) + "\n";
+                }
+            }
             auto fl = tc.append_child("failure");
             fl.append_attribute("message") =
                 failed.empty() || !failed[0].is_string() ? "failed" : failed[0].get<std::string>().c_str();

@@ -308,6 +308,9 @@ std::string matrix_html(const nlohmann::json& m)
             if (!c.value("known_reason", "").empty()) {
                 h += "KNOWN: " + html_escape(c.value("known_reason", "")) + "\n";
             }
+            for (const auto& l : report.value("console_excerpt", nlohmann::json::array())) {
+                h += "| " + html_escape(l.is_string() ? l.get<std::string>() : l.dump()) + "\n";
+            }
             if (std::string dir = c.value("run_dir", ""); !dir.empty()) {
                 // Relative when the run is under the matrix's directory, so
                 // the page can move with it.

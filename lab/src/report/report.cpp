@@ -34,6 +34,7 @@ void Report::merge(const Report& other)
     for (const auto& [name, s] : other.phases) {
         phases[name] = s;
     }
+    console_excerpt.insert(console_excerpt.end(), other.console_excerpt.begin(), other.console_excerpt.end());
 }
 
 bool Report::passed() const
@@ -56,6 +57,9 @@ nlohmann::json Report::to_json() const
     auto& arr = j["checks"] = nlohmann::json::array();
     for (const auto& c : m_checks) {
         arr.push_back({{"name", c.name}, {"result", to_string(c.verdict)}, {"detail", c.detail}});
+    }
+    if (!console_excerpt.empty()) {
+        j["console_excerpt"] = console_excerpt;
     }
     return j;
 }
@@ -81,6 +85,12 @@ void Report::print(std::ostream& out) const
         n_pass += c.verdict == Verdict::Pass;
         n_fail += c.verdict == Verdict::Fail;
         n_skip += c.verdict == Verdict::Skip;
+    }
+    if (!console_excerpt.empty()) {
+        out << "  console on the dump's path:\n";
+        for (const auto& l : console_excerpt) {
+            out << "    | " << l << "\n";
+        }
     }
     out << fmt::format("  verdict: {} ({} passed, {} failed, {} skipped)\n", passed() ? "PASS" : "FAIL", n_pass, n_fail,
                        n_skip);

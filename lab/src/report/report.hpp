@@ -38,6 +38,10 @@ public:
 
     nlohmann::json facts = nlohmann::json::object();  // machine, versions, paths...
     std::map<std::string, double> phases;             // seconds
+    /// A failed run's console lines on the dump's path (dump_path_excerpt,
+    /// checks/console_values.hpp): printed after the checks, saved as
+    /// "console_excerpt"; empty when the run passed.
+    std::vector<std::string> console_excerpt;
 
     [[nodiscard]] nlohmann::json to_json() const;
     void print(std::ostream& out) const;

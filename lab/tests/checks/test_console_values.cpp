@@ -2,6 +2,9 @@
 // line, never an exception.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <fstream>
+
 #include "console_values.hpp"
 
 namespace {
@@ -113,3 +116,88 @@ TEST(SkibootLog, TheNewestStampedLinesOldestFirst)
     EXPECT_TRUE(lab::skiboot_log_tail(std::string(4096, '\xff'), 5).empty());
     EXPECT_TRUE(lab::skiboot_log_tail("", 5).empty());
 }
+
+namespace {
+
+// A real powernv10 console (lab/tests/data/console-powernv10): the
+// reads-in-flight scenario's crash, MPIPL, capture and copy, as lines.
+Lines recorded_console()
+{
+    std::ifstream f(std::string(FADUMP_LAB_TEST_DATA) + "/console-powernv10/reads-in-flight.log");
+    Lines lines;
+    for (std::string l; std::getline(f, l);) {
+        lines.push_back(l);
+    }
+    return lines;
+}
+
+bool has(const Lines& v, const std::string& part)
+{
+    return std::any_of(v.begin(), v.end(), [&](const auto& l) { return l.find(part) != std::string::npos; });
+}
+
+TEST(DumpPathExcerpt, FromTheTriggerTheFirmwaresStepsAndEachBoot)
+{
+    const Lines console = recorded_console();
+    ASSERT_GT(console.size(), 1000u);
+    const Lines e = lab::dump_path_excerpt(console, 60);
+    ASSERT_LE(e.size(), 60u);
+    EXPECT_NE(e.front().find("FADUMP-LAB: crashing"), std::string::npos) << e.front();
+    for (const char* step : {"Kernel panic - not syncing", "Performing MPIPL", "DUMP: Crashing PIR", "OPAL v7.1",
+                             "Fast reboot disabled: MPIPL Boot", "Linux version",
+                             "capture vmcore_size=", "FADUMP-LAB: copied", "OPAL: Shutdown request"}) {
+        EXPECT_TRUE(has(e, step)) << step;
+    }
+    // Not the first boot's lines, nor the capture kernel's ordinary ones.
+    EXPECT_FALSE(has(e, "FADUMP-LAB: boot 1 "));
+    EXPECT_FALSE(has(e, "PCI: Probing slots"));
+    EXPECT_TRUE(has(e, "SLW: Failed to set HRMOR"));  // skiboot's errors (level 3)
+    EXPECT_EQ(e.back(), console.back());
+}
+
+// The failure CI saw once: the machine came back up without the dump. The
+// excerpt names the plain boot and what skiboot said before it.
+TEST(DumpPathExcerpt, APlainBootAfterTheCrashShowsWhy)
+{
+    Lines console = recorded_console();
+    const auto mpipl = std::find_if(console.begin(), console.end(),
+                                    [](const auto& l) { return l.find("Performing MPIPL") != std::string::npos; });
+    ASSERT_NE(mpipl, console.end());
+    console.erase(mpipl + 1, console.end());
+    for (const char* l :
+         {"[    7.6] [    7.2,3] hiomap_reset failed: 1",
+          "[   97.5] [   97.1,3] SBE did not respond within timeout period (90 secs).",
+          "[   97.5] [   97.1,3] Falling back to normal reboot", "[   98.0] [   97.9,5] OPAL v7.1 starting...",
+          "[   99.1] [    0.000000] Linux version 6.12.117-fadump"}) {
+        console.emplace_back(l);
+        // Each boot's ordinary lines: more than the excerpt's tail.
+        console.insert(console.end(), 20, "[   99.2] [    0.100000] ordinary boot output");
+    }
+    console.emplace_back("[  101.2] FADUMP-LAB: boot 2");
+    console.emplace_back("[  101.3] FADUMP-LAB: plain boot: no dump");
+    const Lines e = lab::dump_path_excerpt(console, 40);
+    for (const char* step : {"Performing MPIPL", "hiomap_reset failed", "SBE did not respond",
+                             "Falling back to normal reboot", "plain boot: no dump"}) {
+        EXPECT_TRUE(has(e, step)) << step;
+    }
+}
+
+TEST(DumpPathExcerpt, NoTriggerTheWholeConsoleAndACapWithWhatItLeftOut)
+{
+    Lines console;
+    for (int i = 0; i < 100; ++i) {
+        console.push_back("FADUMP-LAB: line " + std::to_string(i));
+        console.emplace_back("ordinary output");
+    }
+    const Lines e = lab::dump_path_excerpt(console, 10);
+    ASSERT_EQ(e.size(), 10u);
+    EXPECT_EQ(e.front(), "FADUMP-LAB: line 0");
+    // 100 marked lines and the last 8 (4 of them ordinary): 104 picked, 9 kept.
+    EXPECT_EQ(e[5], "... 95 lines left out ...");
+    EXPECT_EQ(e.back(), "ordinary output");
+    EXPECT_EQ(lab::dump_path_excerpt({}, 10).size(), 0u);
+    EXPECT_EQ(lab::dump_path_excerpt(console, 0).size(), 3u);
+    EXPECT_EQ(lab::dump_path_excerpt({std::string(500, 'x')}, 10).front().size(), 200u);
+}
+
+}  // namespace

@@ -58,3 +58,26 @@ TEST(MatrixJunit, EachCellATestcase)
     EXPECT_STREQ(cases[3].child("skipped").attribute("message").value(), "n/a: the scenario does not run on pseries");
     EXPECT_TRUE(cases[4].child("failure"));
 }
+
+// A failed cell's console on the dump's path follows its checks, so a CI
+// engine's test page shows why without the run's directory.
+TEST(MatrixJunit, AFailureCarriesTheConsoleExcerpt)
+{
+    const nlohmann::json m = {
+        {"cells",
+         {{{"scenario", "reads-in-flight"},
+           {"machine", "powernv10"},
+           {"kernel", "linux-source-6.12"},
+           {"status", "fail"},
+           {"failed", {"guest.vmcore_ready: failure seen after 88.2 s: FADUMP-LAB: plain boot: no dump"}},
+           {"report",
+            {{"console_excerpt",
+              {"Reboot: OS reported error. Performing MPIPL", "FADUMP-LAB: plain boot: no dump"}}}}}}}};
+    pugi::xml_document doc;
+    ASSERT_TRUE(doc.load_string(lab::matrix_junit(m).c_str()));
+    EXPECT_STREQ(doc.child("testsuites").child("testsuite").child("testcase").child("failure").text().get(),
+                 "guest.vmcore_ready: failure seen after 88.2 s: FADUMP-LAB: plain boot: no dump\n"
+                 "console on the dump's path:\n"
+                 "| Reboot: OS reported error. Performing MPIPL\n"
+                 "| FADUMP-LAB: plain boot: no dump\n");
+}

@@ -1,5 +1,8 @@
-// Report::merge: a proof run beside another into its own report.
+// Report::merge: a proof run beside another into its own report; a failed
+// run's console excerpt in the printed report and the JSON.
 #include <gtest/gtest.h>
+
+#include <sstream>
 
 #include "report.hpp"
 
@@ -26,4 +29,22 @@ TEST(Report, MergeAppendsChecksAndMergesFactsKeyByKey)
     EXPECT_EQ(main.facts["export_ms"], 12);
     EXPECT_EQ(main.phases.at("crash"), 1.5);
     EXPECT_EQ(main.phases.at("export.kdump.crash"), 1.6);
+}
+
+TEST(Report, AConsoleExcerptIsPrintedBeforeTheVerdictAndSaved)
+{
+    lab::Report r;
+    r.fail("guest.vmcore_ready", "failure seen after 88.2 s: FADUMP-LAB: plain boot: no dump");
+    std::ostringstream none;
+    r.print(none);
+    EXPECT_EQ(none.str().find("console on the dump's path"), std::string::npos);
+    EXPECT_FALSE(r.to_json().contains("console_excerpt"));
+    r.console_excerpt = {"Performing MPIPL", "FADUMP-LAB: plain boot: no dump"};
+    std::ostringstream out;
+    r.print(out);
+    const std::string text = out.str();
+    const auto at = text.find("  console on the dump's path:\n    | Performing MPIPL\n    | FADUMP-LAB: plain boot");
+    ASSERT_NE(at, std::string::npos) << text;
+    EXPECT_LT(at, text.find("  verdict: FAIL"));
+    EXPECT_EQ(r.to_json()["console_excerpt"], nlohmann::json(r.console_excerpt));
 }

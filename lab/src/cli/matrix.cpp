@@ -83,11 +83,16 @@ void finish(Cell& c, const std::string& report_path, int status, double wall)
     r.status = cell_status(r.scenario, r.machine, r.kernel, r.failed, &r.known_reason);
 }
 
-// A failed cell's console on the dump's path (its report's
-// console_excerpt), under its line: a CI log keeps it when the run's
-// directory is gone with the machine.
+// A failed cell's other failed checks (its line shows the first; QEMU's
+// guest errors are among them) and its console on the dump's path (its
+// report's console_excerpt), under its line: a CI log keeps them when the
+// run's directory is gone with the machine.
 void print_excerpt(const CellResult& r)
 {
+    constexpr size_t MORE_CHECKS = 10;
+    for (size_t i = 1; i < r.failed.size() && i <= MORE_CHECKS; ++i) {
+        std::cerr << "    also failed: " << r.failed[i].substr(0, 300) << "\n";
+    }
     const auto excerpt = r.report.value("console_excerpt", nlohmann::json::array());
     for (const auto& l : excerpt) {
         std::cerr << "    | " << (l.is_string() ? l.get<std::string>() : l.dump()) << "\n";

@@ -81,6 +81,7 @@ int Cycle::run()
     if (m_child && !m_report.passed()) {
         // What the CI log shows of a failed run whose directory it loses.
         m_report.console_excerpt = dump_path_excerpt(m_child->lines(), 60);
+        m_report.console_excerpt.insert(m_report.console_excerpt.end(), m_stall_notes.begin(), m_stall_notes.end());
     }
     if (!m_opt.kernel_tree) {
         return rc;

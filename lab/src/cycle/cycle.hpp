@@ -176,6 +176,7 @@ private:
                                         const std::vector<std::string>& bad);
     void save_stall(double silent_s);
     std::vector<std::string> skiboot_log(const std::string& path);
+    std::string save_firmware_memory(const std::string& path);
     void wait_failed(const std::string& check, const WaitResult& w, const char* timeout_text, double at);
     std::optional<double> registered_by_event();
     bool ensure_qmp(double timeout_s);
@@ -211,6 +212,7 @@ private:
     std::vector<std::string> m_boots_seen = {"crash"};
     Console m_console;
     std::vector<std::string> m_stalls;              // files save_stall wrote
+    std::vector<std::string> m_stall_notes;         // what save_stall said, for a failed run's excerpt
     std::string m_qemu_log;                         // QEMU's -D logs (guest errors, our trace), read once
     std::optional<fadump::GroundTruthDoc> m_truth;  // the engine's, when our QEMU dumped
     std::optional<std::string> m_crash;             // the crash utility (ensure_crash fetches it once)

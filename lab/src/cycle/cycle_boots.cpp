@@ -112,6 +112,8 @@ void Cycle::save_stall(double silent_s)
         for (const auto& l : skiboot) {
             text += l + "\n";
         }
+        text +=
+            "\n=== skiboot's image, heap and stacks ===\n" + save_firmware_memory(file.string() + ".firmware") + "\n";
     }
     std::ofstream(file) << text;
     m_stalls.push_back(file.string());
@@ -127,8 +129,33 @@ void Cycle::save_stall(double silent_s)
     for (size_t i = skiboot.size() > 5 ? skiboot.size() - 5 : 0; i < skiboot.size(); ++i) {
         where += "\n  skiboot: " + skiboot[i];
     }
-    progress(fmt::format("the console has been silent for {:.0f} s: every vCPU's registers saved in {}{}", silent_s,
-                         file.string(), where));
+    const std::string said =
+        fmt::format("the console has been silent for {:.0f} s: every vCPU's registers saved in {}{}", silent_s,
+                    file.string(), where);
+    progress(said);
+    // A failed run's report carries it under its console excerpt.
+    std::istringstream said_lines(said);
+    for (std::string l; std::getline(said_lines, l);) {
+        m_stall_notes.push_back("lab: " + l);
+    }
+}
+
+// PowerNV: skiboot's own memory as a stall leaves it (image, heap, stacks:
+// its first MDST range, SKIBOOT_BASE 0x30000000 up to the dump area at
+// 0x31c38000, skiboot include/mem-map.h) by QMP pmemsave into `path`, for a
+// look at its locks and data offline; what was done, in words.
+std::string Cycle::save_firmware_memory(const std::string& path)
+{
+    constexpr uint64_t SKIBOOT_BASE = 0x30000000;
+    constexpr uint64_t SKIBOOT_BYTES = 0x1c38000;
+    std::string err;
+    if (!ensure_qmp(5) ||
+        !m_qmp->execute({{"execute", "pmemsave"},
+                         {"arguments", {{"val", SKIBOOT_BASE}, {"size", SKIBOOT_BYTES}, {"filename", path}}}},
+                        30, &err)) {
+        return "not saved: " + (err.empty() ? m_err : err);
+    }
+    return fmt::format("{:#x} bytes from {:#x} saved in {}", SKIBOOT_BYTES, SKIBOOT_BASE, path);
 }
 
 // PowerNV: skiboot's in-memory console (INMEM_CON_START, skiboot

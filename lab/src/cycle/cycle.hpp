@@ -177,6 +177,7 @@ private:
     void save_stall(double silent_s);
     std::vector<std::string> skiboot_log(const std::string& path);
     std::string save_firmware_memory(const std::string& path);
+    std::optional<std::string> save_guest_memory(uint64_t addr, uint64_t size, const std::string& path);
     void wait_failed(const std::string& check, const WaitResult& w, const char* timeout_text, double at);
     std::optional<double> registered_by_event();
     bool ensure_qmp(double timeout_s);

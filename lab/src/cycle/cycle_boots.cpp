@@ -142,20 +142,29 @@ void Cycle::save_stall(double silent_s)
 
 // PowerNV: skiboot's own memory as a stall leaves it (image, heap, stacks:
 // its first MDST range, SKIBOOT_BASE 0x30000000 up to the dump area at
-// 0x31c38000, skiboot include/mem-map.h) by QMP pmemsave into `path`, for a
-// look at its locks and data offline; what was done, in words.
+// 0x31c38000, skiboot include/mem-map.h) into `path`, for a look at its
+// locks and data offline; what was done, in words.
 std::string Cycle::save_firmware_memory(const std::string& path)
 {
     constexpr uint64_t SKIBOOT_BASE = 0x30000000;
     constexpr uint64_t SKIBOOT_BYTES = 0x1c38000;
-    std::string err;
-    if (!ensure_qmp(5) ||
-        !m_qmp->execute({{"execute", "pmemsave"},
-                         {"arguments", {{"val", SKIBOOT_BASE}, {"size", SKIBOOT_BYTES}, {"filename", path}}}},
-                        30, &err)) {
-        return "not saved: " + (err.empty() ? m_err : err);
+    if (const auto why = save_guest_memory(SKIBOOT_BASE, SKIBOOT_BYTES, path)) {
+        return "not saved: " + *why;
     }
     return fmt::format("{:#x} bytes from {:#x} saved in {}", SKIBOOT_BYTES, SKIBOOT_BASE, path);
+}
+
+// `size` bytes of guest memory from guest physical address `addr` into
+// `path` by QMP pmemsave; nullopt when saved, else why not.
+std::optional<std::string> Cycle::save_guest_memory(uint64_t addr, uint64_t size, const std::string& path)
+{
+    std::string err;
+    if (!ensure_qmp(5) ||
+        !m_qmp->execute({{"execute", "pmemsave"}, {"arguments", {{"val", addr}, {"size", size}, {"filename", path}}}},
+                        30, &err)) {
+        return err.empty() ? m_err : err;
+    }
+    return std::nullopt;
 }
 
 // PowerNV: skiboot's in-memory console (INMEM_CON_START, skiboot
@@ -166,12 +175,8 @@ std::vector<std::string> Cycle::skiboot_log(const std::string& path)
 {
     constexpr uint64_t INMEM_CON_START = 0x30000000 + 0x01000000;
     constexpr uint64_t INMEM_CON_LEN = 0x100000;
-    std::string err;
-    if (!ensure_qmp(5) ||
-        !m_qmp->execute({{"execute", "pmemsave"},
-                         {"arguments", {{"val", INMEM_CON_START}, {"size", INMEM_CON_LEN}, {"filename", path}}}},
-                        30, &err)) {
-        return {"not saved: " + (err.empty() ? m_err : err)};
+    if (const auto why = save_guest_memory(INMEM_CON_START, INMEM_CON_LEN, path)) {
+        return {"not saved: " + *why};
     }
     return skiboot_log_tail(read_text(path), 40);
 }

@@ -14,6 +14,7 @@
 
 #include "artifacts.hpp"
 #include "matrix_junit.hpp"
+#include "matrix_report.hpp"
 #include "memory_shape.hpp"
 #include "process.hpp"
 #include "run_options.hpp"
@@ -93,9 +94,8 @@ void print_excerpt(const CellResult& r)
     for (size_t i = 1; i < r.failed.size() && i <= MORE_CHECKS; ++i) {
         std::cerr << "    also failed: " << r.failed[i].substr(0, 300) << "\n";
     }
-    const auto excerpt = r.report.value("console_excerpt", nlohmann::json::array());
-    for (const auto& l : excerpt) {
-        std::cerr << "    | " << (l.is_string() ? l.get<std::string>() : l.dump()) << "\n";
+    for (const auto& l : console_excerpt_of(r.report)) {
+        std::cerr << "    | " << l << "\n";
     }
     std::cerr << std::flush;
 }

@@ -5,6 +5,8 @@
 #include <pugixml.hpp>
 #include <sstream>
 
+#include "matrix_report.hpp"
+
 namespace lab {
 
 std::string matrix_junit(const nlohmann::json& matrix)
@@ -39,13 +41,11 @@ std::string matrix_junit(const nlohmann::json& matrix)
             for (const auto& f : failed) {
                 all += (f.is_string() ? f.get<std::string>() : f.dump()) + "\n";
             }
-            const nlohmann::json report = c.value("report", nlohmann::json::object());
-            const nlohmann::json excerpt =
-                report.is_object() ? report.value("console_excerpt", nlohmann::json::array()) : nlohmann::json::array();
+            const auto excerpt = console_excerpt_of(c.value("report", nlohmann::json::object()));
             if (!excerpt.empty()) {
                 all += "console on the dump's path:\n";
                 for (const auto& l : excerpt) {
-                    all += "| " + (l.is_string() ? l.get<std::string>() : l.dump()) + "\n";
+                    all += "| " + l + "\n";
                 }
             }
             auto fl = tc.append_child("failure");

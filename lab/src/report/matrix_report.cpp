@@ -210,6 +210,18 @@ std::string cell_status(const std::string& scenario, const std::string& machine,
     return "known";
 }
 
+std::vector<std::string> console_excerpt_of(const nlohmann::json& report)
+{
+    std::vector<std::string> lines;
+    if (!report.is_object()) {
+        return lines;
+    }
+    for (const auto& l : report.value("console_excerpt", nlohmann::json::array())) {
+        lines.push_back(l.is_string() ? l.get<std::string>() : l.dump());
+    }
+    return lines;
+}
+
 std::string matrix_html(const nlohmann::json& m)
 {
     // Columns: machine x kernel; rows: scenarios.
@@ -308,8 +320,8 @@ std::string matrix_html(const nlohmann::json& m)
             if (!c.value("known_reason", "").empty()) {
                 h += "KNOWN: " + html_escape(c.value("known_reason", "")) + "\n";
             }
-            for (const auto& l : report.value("console_excerpt", nlohmann::json::array())) {
-                h += "| " + html_escape(l.is_string() ? l.get<std::string>() : l.dump()) + "\n";
+            for (const auto& l : console_excerpt_of(report)) {
+                h += "| " + html_escape(l) + "\n";
             }
             if (std::string dir = c.value("run_dir", ""); !dir.empty()) {
                 // Relative when the run is under the matrix's directory, so

@@ -31,6 +31,11 @@ const std::vector<KnownReason>& known_reasons();
 std::string cell_status(const std::string& scenario, const std::string& machine, const std::string& kernel,
                         const std::vector<std::string>& failed_checks, std::string* reason);
 
+/// A run report's console_excerpt (Report::console_excerpt) as text lines;
+/// empty when the report is not an object or has none. Hostile input
+/// (a shard's matrix.json): a line that is not a string is its JSON text.
+std::vector<std::string> console_excerpt_of(const nlohmann::json& report);
+
 /// The HTML page for a matrix JSON (as run_matrix writes it): a grid of
 /// scenarios x machine and kernel, each cell its status, phases and failures,
 /// every text HTML-escaped.

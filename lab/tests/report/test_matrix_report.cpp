@@ -134,3 +134,14 @@ TEST(MatrixReport, ChecksCrashNeverRanAreKnownOnlyWithItsStartExplained)
     }
     EXPECT_EQ(lab::cell_status("sysrq", "powernv10", "linux-source-7.2", s0, &why), "fail");
 }
+
+// A shard's matrix.json is read back as it is: a report that is no object,
+// no excerpt, or a line that is no string.
+TEST(MatrixReport, ConsoleExcerptOfAnyReport)
+{
+    EXPECT_TRUE(lab::console_excerpt_of(nlohmann::json::array()).empty());
+    EXPECT_TRUE(lab::console_excerpt_of(nlohmann::json::object()).empty());
+    const nlohmann::json report = {{"console_excerpt", {"Performing MPIPL", 42, "plain boot: no dump"}}};
+    EXPECT_EQ(lab::console_excerpt_of(report),
+              (std::vector<std::string>{"Performing MPIPL", "42", "plain boot: no dump"}));
+}
